@@ -1,0 +1,26 @@
+/**
+ * Rotation function that Secrets Manager invokes for each step of a rotation
+ * (createSecret, setSecret, testSecret, finishSecret). Wiring only; the logic is in
+ * shared/rotation/rotate-secret-step.ts.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
+import { loadRotationConfig } from '../../shared/config';
+import { createLogger, createMetrics } from '../../shared/observability';
+import { defaultStrategies } from '../../shared/rotation/default-strategies';
+import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
+
+const logger = createLogger();
+const metrics = createMetrics();
+const config = loadRotationConfig(process.env);
+const secrets = new SecretsManagerAdapter(new SecretsManagerClient({}));
+const deps = { config, secrets, strategies: defaultStrategies(secrets, config), logger, metrics };
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler((event: unknown) => rotateSecretStep(event, deps));

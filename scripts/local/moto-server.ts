@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A moto server in server mode on 127.0.0.1, owned by this process. */
+export interface MotoServer {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Drops all state (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartMotoOptions {
+  /** Python with moto[server] installed; scripts/lib/ensure-deps.sh exports MOTO_PYTHON. */
+  readonly python?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Local credentials and region for talking to moto; moto accepts any. */
+export const LOCAL_AWS = {
+  region: 'us-east-1',
+  accountId: '123456789012',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+} as const;
+
+/**
+ * Starts moto on a free loopback port, waits until it answers, and stops it when this process exits.
+ */
+export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
+  const python = options.python ?? process.env.MOTO_PYTHON;
+  if (!python) {
+    throw new Error(
+      'MOTO_PYTHON is not set: run through scripts/test.sh or scripts/demo.sh, which install moto',
+    );
+  }
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+    });
+    const stderr: string[] = [];
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+      await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 20_000);
+      await configureMoto(endpoint);
+      return motoHandle(endpoint, port, child);
+    } catch (error) {
+      child.kill('SIGKILL');
+      if (attempt >= 3) {
+        throw new Error(`moto did not start: ${String(error)}\n${stderr.join('').slice(-2000)}`);
+      }
+    }
+  }
+}
+
+function motoHandle(endpoint: string, port: number, child: ChildProcess): MotoServer {
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    endpoint,
+    port,
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+    },
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Lambda functions exist in moto only as names to point RotateSecret at: no Docker, no code runs. */
+async function configureMoto(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lambda: { use_docker: false } }),
+  });
+  if (!response.ok) throw new Error(`moto config failed: HTTP ${response.status}`);
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`moto did not answer within ${timeoutMs} ms`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { type PasswordPolicyInput, passwordPolicyInputSchema } from './rotation/password-policy';
+
+/**
+ * A managed prefix is matched literally against secret names, exactly as IAM matches
+ * `secret:<prefix>*`. Wildcards are refused so the two can never disagree.
+ */
+const managedPrefixSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'may contain only the characters Secrets Manager allows in names');
+
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const rotationEnvSchema = z.object({
+  ROTATOR_MANAGED_PREFIXES: z
+    .string({ error: 'is required (comma-separated secret-name prefixes, e.g. "prod/app-team/")' })
+    .transform((value) =>
+      value
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter((prefix) => prefix.length > 0),
+    )
+    .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_DEFAULT_PASSWORD_POLICY: jsonText.pipe(passwordPolicyInputSchema).optional(),
+});
+
+export interface RotationConfig {
+  readonly managedPrefixes: readonly string[];
+  /** Deployment-wide policy; a secret's `rotator:*` tags override it field by field. */
+  readonly defaultPasswordPolicy: PasswordPolicyInput;
+}
+
+/**
+ * Reads the rotation function's configuration once, at cold start, and fails fast with a message
+ * that names every bad variable.
+ */
+export function loadRotationConfig(env: Readonly<Record<string, string | undefined>>): RotationConfig {
+  const parsed = rotationEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return {
+    managedPrefixes: parsed.data.ROTATOR_MANAGED_PREFIXES,
+    defaultPasswordPolicy: parsed.data.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Every error the orchestrator raises on purpose. Each class sets `name`, keeps its `cause`, and
+ * carries a stable `code` for logs and metrics. Messages name secrets and versions, never values.
+ */
+
+export abstract class OrchestratorError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The deployment's configuration is missing or malformed; raised once at cold start. */
+export class ConfigError extends OrchestratorError {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** An incoming event does not have the shape we accept; nothing was called. */
+export class InvalidEventError extends OrchestratorError {
+  readonly code = 'EVENT_INVALID';
+}
+
+/** The secret is not under any managed prefix; refused before any AWS call. */
+export class SecretNotManagedError extends OrchestratorError {
+  readonly code = 'SECRET_NOT_MANAGED';
+  constructor(readonly secretId: string) {
+    super(`Secret "${secretId}" is outside the managed prefixes of this deployment; nothing was changed`);
+  }
+}
+
+/** Secrets Manager would not let this rotation proceed (rotation disabled, unknown or non-pending version). */
+export class RotationStateError extends OrchestratorError {
+  readonly code = 'ROTATION_STATE_INVALID';
+}
+
+/** The secret's value does not have the shape its rotation policy expects. */
+export class SecretShapeError extends OrchestratorError {
+  readonly code = 'SECRET_SHAPE_INVALID';
+}
+
+/** The rotation policy (from tags or configuration) is malformed. */
+export class RotationPolicyError extends OrchestratorError {
+  readonly code = 'ROTATION_POLICY_INVALID';
+}
+
+/** The pending version failed the strategy's test; AWSCURRENT was not moved. */
+export class RotationTestFailedError extends OrchestratorError {
+  readonly code = 'ROTATION_TEST_FAILED';
+}
+
+/** An AWS API call failed. The message is trimmed and never includes request parameters. */
+export class AwsCallError extends OrchestratorError {
+  readonly code = 'AWS_CALL_FAILED';
+  constructor(
+    readonly operation: string,
+    readonly awsErrorName: string,
+    readonly httpStatus: number | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const MAX_UPSTREAM_MESSAGE = 200;
+
+/**
+ * Turns anything thrown by an SDK call into an {@link AwsCallError} whose text is safe to log:
+ * the upstream message is cut to one line of at most 200 characters.
+ */
+export function toAwsCallError(operation: string, secretId: string, error: unknown): AwsCallError {
+  const name = error instanceof Error ? error.name : 'UnknownError';
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const upstream = error instanceof Error ? sanitizeUpstreamMessage(error.message) : '';
+  return new AwsCallError(
+    operation,
+    name,
+    status,
+    `${operation} on "${secretId}" failed: ${name}${upstream ? ` (${upstream})` : ''}`,
+    { cause: error },
+  );
+}
+
+export function sanitizeUpstreamMessage(message: string): string {
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_UPSTREAM_MESSAGE ? `${oneLine.slice(0, MAX_UPSTREAM_MESSAGE)}…` : oneLine;
+}
+
+/** Fields of an error that are safe to put in a structured log line. */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof AwsCallError) {
+    return {
+      name: error.name,
+      code: error.code,
+      message: error.message,
+      operation: error.operation,
+      awsErrorName: error.awsErrorName,
+      httpStatus: error.httpStatus,
+    };
+  }
+  if (error instanceof OrchestratorError) {
+    return { name: error.name, code: error.code, message: error.message };
+  }
+  if (error instanceof Error) {
+    return { name: error.name, code: 'UNEXPECTED', message: sanitizeUpstreamMessage(error.message) };
+  }
+  return { name: 'UnknownError', code: 'UNEXPECTED' };
+}

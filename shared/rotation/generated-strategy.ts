@@ -1,0 +1,70 @@
+import type { SecretDescription } from '../aws/secrets-port';
+import { SecretShapeError } from '../errors';
+import { type PasswordPolicy, type PasswordPolicyInput, resolvePasswordPolicy } from './password-policy';
+import type { RotationStrategy } from './strategy';
+
+export type PasswordSource = (policy: PasswordPolicy) => Promise<string>;
+
+/**
+ * Regenerates the whole secret string, or only the named fields of a JSON object secret (every
+ * other field is kept as it was), with passwords from GetRandomPassword.
+ */
+export function generatedStrategy(deps: {
+  readonly passwords: PasswordSource;
+  readonly deploymentPolicy: PasswordPolicyInput;
+}): RotationStrategy {
+  return {
+    name: 'generated',
+    async createValue({ secret, current }) {
+      const policy = resolvePasswordPolicy(deps.deploymentPolicy, secret.tags);
+      if (policy.fields === undefined) return deps.passwords(policy);
+      const document = parseObject(secret, current, policy.fields);
+      for (const field of policy.fields) {
+        const existing = document[field];
+        if (existing !== undefined && typeof existing !== 'string') {
+          throw new SecretShapeError(`Field "${field}" of secret "${secret.name}" is not a string`);
+        }
+        document[field] = await deps.passwords(policy);
+      }
+      return JSON.stringify(document);
+    },
+    async applyToTarget() {
+      // A generated secret has no external system to update.
+    },
+    async test({ secret, pending }) {
+      const policy = resolvePasswordPolicy(deps.deploymentPolicy, secret.tags);
+      if (policy.fields === undefined) {
+        if (pending.length === 0) throw new SecretShapeError(`Pending value of "${secret.name}" is empty`);
+        return;
+      }
+      const document = parseObject(secret, pending, policy.fields);
+      for (const field of policy.fields) {
+        const value = document[field];
+        if (typeof value !== 'string' || value.length === 0) {
+          throw new SecretShapeError(`Pending value of "${secret.name}" lacks a non-empty string "${field}"`);
+        }
+      }
+    },
+  };
+}
+
+function parseObject(
+  secret: SecretDescription,
+  value: string,
+  fields: readonly string[],
+): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new SecretShapeError(
+      `Secret "${secret.name}" is not JSON, but its policy names fields (${fields.join(', ')})`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SecretShapeError(
+      `Secret "${secret.name}" is not a JSON object, but its policy names fields (${fields.join(', ')})`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}

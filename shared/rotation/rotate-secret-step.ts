@@ -1,0 +1,68 @@
+import type { SecretsPort } from '../aws/secrets-port';
+import type { RotationConfig } from '../config';
+import { describeError } from '../errors';
+import { assertManaged } from '../managed-prefixes';
+import type { RotationLogger, RotationMetrics } from '../observability';
+import { parseRotationEvent } from './rotation-event';
+import { ROTATION_STEP_HANDLERS, type StepOutcome } from './rotation-steps';
+import { decideStep } from './step-guard';
+import { type StrategyRegistry, selectStrategy } from './strategy-registry';
+
+export interface RotationDeps {
+  readonly config: RotationConfig;
+  readonly secrets: SecretsPort;
+  readonly strategies: StrategyRegistry;
+  readonly logger: RotationLogger;
+  readonly metrics: RotationMetrics;
+}
+
+export interface StepResult {
+  readonly step: string;
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly outcome: StepOutcome;
+}
+
+/**
+ * Runs one step of Secrets Manager's rotation protocol for one secret version.
+ * Refuses malformed events and unmanaged secrets before any AWS call; logs once, at this boundary,
+ * with the secret name, version and step, never the value; emits duration and outcome metrics.
+ */
+export async function rotateSecretStep(rawEvent: unknown, deps: RotationDeps): Promise<StepResult> {
+  const started = performance.now();
+  let step = 'unknown';
+  try {
+    const event = parseRotationEvent(rawEvent);
+    step = event.Step;
+    deps.logger.appendKeys({ secretId: event.SecretId, versionId: event.ClientRequestToken, step });
+    assertManaged(event.SecretId, deps.config.managedPrefixes);
+
+    const secret = await deps.secrets.describeSecret(event.SecretId);
+    assertManaged(secret.name, deps.config.managedPrefixes);
+    const decision = decideStep(secret, event.ClientRequestToken);
+    const outcome =
+      decision.kind === 'already-current'
+        ? 'already-current'
+        : await ROTATION_STEP_HANDLERS[event.Step]({
+            event,
+            secret,
+            secrets: deps.secrets,
+            strategy: selectStrategy(secret, deps.strategies),
+          });
+
+    deps.logger.info('rotation step done', { outcome });
+    recordStep(deps.metrics, step, 'Success', started);
+    return { step, secretArn: secret.arn, versionId: event.ClientRequestToken, outcome };
+  } catch (error) {
+    deps.logger.error('rotation step failed', { error: describeError(error) });
+    recordStep(deps.metrics, step, 'Failure', started);
+    throw error;
+  }
+}
+
+function recordStep(metrics: RotationMetrics, step: string, outcome: 'Success' | 'Failure', started: number) {
+  const single = metrics.singleMetric();
+  single.addDimension('Step', step);
+  single.addMetric('StepDuration', 'Milliseconds', performance.now() - started);
+  single.addMetric(outcome === 'Success' ? 'StepSucceeded' : 'StepFailed', 'Count', 1);
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { InvalidEventError } from '../errors';
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/** The event Secrets Manager sends a rotation function. Unknown extra fields are ignored. */
+const rotationEventSchema = z.object({
+  Step: z.enum(ROTATION_STEPS),
+  SecretId: z.string().min(1).max(2048),
+  ClientRequestToken: z.string().min(32).max(64),
+  RotationToken: z.string().min(1).max(256).optional(),
+});
+
+export type RotationEvent = z.infer<typeof rotationEventSchema>;
+
+/** Parses an untrusted event; the error names the bad fields, never their values. */
+export function parseRotationEvent(event: unknown): RotationEvent {
+  const parsed = rotationEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`);
+    throw new InvalidEventError(`Malformed rotation event (${fields.join('; ')})`);
+  }
+  return parsed.data;
+}
