@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { SecretDescription } from '../../shared/aws/secrets-port';
+import { RotationStateError } from '../../shared/errors';
+import { currentVersionOf, decideStep } from '../../shared/rotation/step-guard';
+
+function secret(stages: Record<string, string[]>, rotationEnabled = true): SecretDescription {
+  return { arn: 'arn:x', name: 'prod/app/db', rotationEnabled, versionIdsToStages: stages, tags: {} };
+}
+
+describe('decideStep', () => {
+  it('runs the step for an AWSPENDING version', () => {
+    expect(decideStep(secret({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }), 'v2')).toEqual({ kind: 'run' });
+  });
+
+  it('does nothing for a version that is already AWSCURRENT', () => {
+    expect(decideStep(secret({ v1: ['AWSCURRENT', 'AWSPENDING'] }), 'v1')).toEqual({
+      kind: 'already-current',
+    });
+  });
+
+  it.each([
+    ['rotation is disabled', secret({ v2: ['AWSPENDING'] }, false), 'v2', /not enabled/],
+    ['the token is not a version', secret({ v1: ['AWSCURRENT'] }), 'v9', /not a version/],
+    ['the token is AWSPREVIOUS', secret({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] }), 'v1', /not AWSPENDING/],
+    ['the token has no stage', secret({ v1: [], v2: ['AWSCURRENT'] }), 'v1', /not AWSPENDING/],
+  ])('refuses when %s', (_name, description, token, message) => {
+    expect(() => decideStep(description, token)).toThrow(RotationStateError);
+    expect(() => decideStep(description, token)).toThrow(message);
+  });
+});
+
+describe('currentVersionOf', () => {
+  it('finds the AWSCURRENT version', () => {
+    expect(currentVersionOf(secret({ a: ['AWSPREVIOUS'], b: ['AWSCURRENT'], c: ['AWSPENDING'] }))).toBe('b');
+  });
+
+  it('is undefined when no version is current', () => {
+    expect(currentVersionOf(secret({ a: ['AWSPENDING'] }))).toBeUndefined();
+  });
+});
