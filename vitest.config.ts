@@ -2,10 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    reporters: process.env.CI
-      ? ['default', ['json', { outputFile: '.test-results/vitest.json' }]]
-      : ['default'],
-    outputFile: { json: '.test-results/vitest.json' },
     projects: [
       {
         test: {

@@ -7,7 +7,7 @@ export const METRICS_NAMESPACE = 'SecretRotationOrchestrator';
 /** The logger calls the domain makes. Structured JSON; callers never pass a secret value. */
 export type RotationLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'appendKeys'>;
 /** The metrics calls the domain makes (EMF through Powertools). */
-export type RotationMetrics = Pick<Metrics, 'singleMetric'>;
+export type RotationMetrics = Pick<Metrics, 'addDimension' | 'addMetric'>;
 
 /** Created once per Lambda container, at module scope of a handler. */
 export function createLogger(): Logger {

@@ -60,9 +60,9 @@ export async function rotateSecretStep(rawEvent: unknown, deps: RotationDeps): P
   }
 }
 
+/** Stored on the invocation's metrics; Powertools' logMetrics middleware flushes them as one EMF line. */
 function recordStep(metrics: RotationMetrics, step: string, outcome: 'Success' | 'Failure', started: number) {
-  const single = metrics.singleMetric();
-  single.addDimension('Step', step);
-  single.addMetric('StepDuration', 'Milliseconds', performance.now() - started);
-  single.addMetric(outcome === 'Success' ? 'StepSucceeded' : 'StepFailed', 'Count', 1);
+  metrics.addDimension('Step', step);
+  metrics.addMetric('StepDuration', 'Milliseconds', performance.now() - started);
+  metrics.addMetric(outcome === 'Success' ? 'StepSucceeded' : 'StepFailed', 'Count', 1);
 }

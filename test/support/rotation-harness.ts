@@ -37,12 +37,13 @@ export function rotationHarness(configOverrides: Partial<RotationConfig> = {}) {
   const prefix = `it-${randomUUID().slice(0, 8)}/`;
   const config: RotationConfig = { managedPrefixes: [prefix], defaultPasswordPolicy: {}, ...configOverrides };
   const secrets = new SecretsManagerAdapter(clients.secretsManager);
+  const metrics = createMetrics();
   const deps: RotationDeps = {
     config,
     secrets,
     strategies: defaultStrategies(secrets, config),
     logger: createLogger(),
-    metrics: createMetrics(),
+    metrics,
   };
   const seenValues = new Set<string>();
   let placeholderArn: string | undefined;
@@ -60,8 +61,18 @@ export function rotationHarness(configOverrides: Partial<RotationConfig> = {}) {
     async begin(secretId: string, rotateImmediately = true) {
       return startRotation(clients, secretId, await this.placeholder(), rotateImmediately);
     },
-    step(Step: string, SecretId: string, ClientRequestToken: string, extra: Record<string, unknown> = {}) {
-      return rotateSecretStep({ Step, SecretId, ClientRequestToken, ...extra }, deps);
+    /** One invocation; metrics are flushed after it, as the handler's logMetrics middleware does. */
+    async step(
+      Step: string,
+      SecretId: string,
+      ClientRequestToken: string,
+      extra: Record<string, unknown> = {},
+    ) {
+      try {
+        return await rotateSecretStep({ Step, SecretId, ClientRequestToken, ...extra }, deps);
+      } finally {
+        metrics.publishStoredMetrics();
+      }
     },
     async rotate(secretId: string) {
       const token = await this.begin(secretId);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what it needs (npm packages with Node 24, a
+# moto venv in the cache folder), then lint, typecheck, unit, integration and end-to-end tests.
+# Usage: scripts/test.sh [vitest args…]   e.g. scripts/test.sh --project unit
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/ensure-deps.sh
+
+started=$SECONDS
+echo "== lint (biome)"
+biome check .
+echo "== typecheck (tsc $(tsc --version | awk '{print $2}'))"
+tsc --noEmit -p tsconfig.json
+echo "== tests (vitest on Node $(node --version))"
+mkdir -p .test-results
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json "$@" || status=$?
+node scripts/lib/test-summary.mjs .test-results/vitest.json "$((SECONDS - started))"
+exit "$status"
