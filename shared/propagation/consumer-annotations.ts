@@ -1,0 +1,23 @@
+/** Annotations of our own, on a workload, to steer restarts. */
+export const ANNOTATIONS = {
+  /** "true": never restart this workload after a rotation. */
+  ignore: 'secret-rotator.io/ignore',
+  /** Comma-separated Kubernetes Secret names: restart when any of them is rotated, referenced or not. */
+  secrets: 'secret-rotator.io/secrets',
+  /** Written on the pod template by a restart: `<secret name>@<version id>`, like kubectl's restartedAt. */
+  restartedFor: 'secret-rotator.io/restarted-for',
+} as const;
+
+/** stakater/Reloader's annotations, honoured so teams can migrate without re-annotating. */
+export const RELOADER_ANNOTATIONS = {
+  secretReload: 'secret.reloader.stakater.com/reload',
+  auto: 'reloader.stakater.com/auto',
+  secretAuto: 'secret.reloader.stakater.com/auto',
+} as const;
+
+export function listAnnotation(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
