@@ -6,7 +6,7 @@ import { type PasswordPolicyInput, passwordPolicyInputSchema } from './rotation/
  * A managed prefix is matched literally against secret names, exactly as IAM matches
  * `secret:<prefix>*`. Wildcards are refused so the two can never disagree.
  */
-const managedPrefixSchema = z
+export const managedPrefixSchema = z
   .string()
   .min(1)
   .max(256)

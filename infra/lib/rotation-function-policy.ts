@@ -1,0 +1,53 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+
+/** The Secrets Manager actions the rotation function makes on a managed secret, and no others. */
+export const ROTATION_SECRET_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+] as const;
+
+/** ARN pattern of the secrets under one managed prefix, exactly as IAM matches `secret:<prefix>*`. */
+export function managedSecretArnPattern(scope: Construct, prefix: string): string {
+  const stack = Stack.of(scope);
+  return `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}*`;
+}
+
+/**
+ * The rotation function's permissions: the four secret actions on managed prefixes only,
+ * GetRandomPassword (which has no resource), and KMS only when called through Secrets Manager.
+ */
+export function rotationFunctionStatements(
+  scope: Construct,
+  managedPrefixes: readonly string[],
+  kmsKeyArns: readonly string[],
+): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RotateManagedSecrets',
+      actions: [...ROTATION_SECRET_ACTIONS],
+      resources: managedPrefixes.map((prefix) => managedSecretArnPattern(scope, prefix)),
+    }),
+    new iam.PolicyStatement({
+      sid: 'GeneratePasswords',
+      actions: ['secretsmanager:GetRandomPassword'],
+      resources: ['*'],
+    }),
+  ];
+  if (kmsKeyArns.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'UseSecretKeysThroughSecretsManager',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [...kmsKeyArns],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` },
+        },
+      }),
+    );
+  }
+  return statements;
+}
