@@ -103,6 +103,8 @@ export class SecretRotationOrchestrator extends Construct {
         format: nodejs.OutputFormat.ESM,
         target: 'node24',
         minify: true,
+        // Error classes set `name` from the class; minified names would reach logs and callers.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         mainFields: ['module', 'main'],

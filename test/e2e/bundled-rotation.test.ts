@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
+import {
+  createSecret,
+  ensurePlaceholderRotationFunction,
+  readVersion,
+  snapshotSecret,
+  startRotation,
+} from '../../scripts/local/rotation-fixture';
+import { type BundledFunction, bundledFunctions } from '../support/bundled-function';
+import { findLeakedValues } from '../support/output-capture';
+import { synthOrchestrator } from '../support/synth-stack';
+
+const RUNNER = new URL('./support/invoke-bundle.mjs', import.meta.url).pathname;
+const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+let rotateSecret: BundledFunction;
+
+beforeAll(() => {
+  const { app, stack } = synthOrchestrator({}, true);
+  const functions = bundledFunctions(app, stack.stackName);
+  expect(functions).toHaveLength(1);
+  rotateSecret = functions[0] as BundledFunction;
+});
+
+/** Runs the bundle in a separate Node process with only the function's and local AWS's environment. */
+async function invokeBundle(events: object[]) {
+  const work = mkdtempSync(join(tmpdir(), 'bundle-'));
+  writeFileSync(join(work, 'events.json'), JSON.stringify(events));
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [RUNNER, rotateSecret.directory, join(work, 'events.json'), join(work, 'results.json')],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...rotateSecret.environment,
+        ...localAwsEnvironment(inject('motoEndpoint')),
+      },
+      timeout: 60_000,
+    },
+  );
+  const results = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8'));
+  return { results, output: `${stdout}\n${stderr}` };
+}
+
+describe('the bundled rotation function from the cloud assembly', () => {
+  it('is a single ESM file under 2 MB with its source map', () => {
+    expect(rotateSecret.handler).toBe('index.handler');
+    const size = statSync(join(rotateSecret.directory, 'index.mjs')).size;
+    expect(size).toBeGreaterThan(10_000);
+    expect(size).toBeLessThan(2_000_000);
+    expect(statSync(join(rotateSecret.directory, 'index.mjs.map')).size).toBeGreaterThan(0);
+  });
+
+  it('rotates a secret through all four steps in a separate Node 24 process, printing no value', async () => {
+    // Prepare
+    const clients = localClients(inject('motoEndpoint'));
+    const prefix = rotateSecret.environment.ROTATOR_MANAGED_PREFIXES?.split(',')[0] ?? '';
+    const initial = JSON.stringify({ username: 'e2e', password: `initial-e2e-${randomUUID()}` });
+    const arn = await createSecret(clients, `${prefix}e2e-${randomUUID().slice(0, 8)}`, initial, {
+      'rotator:fields': 'password',
+    });
+    const token = await startRotation(clients, arn, await ensurePlaceholderRotationFunction(clients));
+
+    // Act
+    const { results, output } = await invokeBundle(
+      STEPS.map((Step) => ({ Step, SecretId: arn, ClientRequestToken: token })),
+    );
+
+    // Assess
+    expect(results.importError).toBeUndefined();
+    expect(results.node).toMatch(/^v24\./);
+    expect(results.invocations.map((i: { result?: { outcome: string } }) => i.result?.outcome)).toEqual([
+      'pending-created',
+      'target-updated',
+      'tested',
+      'current-moved',
+    ]);
+    const snapshot = await snapshotSecret(clients, arn);
+    expect(snapshot.stages[token]).toContain('AWSCURRENT');
+    const rotated = (await readVersion(clients, arn, token, 'AWSCURRENT')) ?? '';
+    const newPassword = JSON.parse(rotated).password;
+    expect(newPassword).not.toBe(JSON.parse(initial).password);
+    expect(output).toContain('"message":"rotation step done"');
+    expect(output).toContain('"StepDuration"');
+    expect(findLeakedValues(output, [initial, JSON.parse(initial).password, rotated, newPassword])).toEqual(
+      [],
+    );
+  });
+
+  it('refuses a secret outside its managed prefixes with a typed error', async () => {
+    const { results } = await invokeBundle([
+      { Step: 'createSecret', SecretId: 'unmanaged/secret', ClientRequestToken: randomUUID() },
+    ]);
+    expect(results.invocations[0]).toMatchObject({ ok: false, name: 'SecretNotManagedError' });
+  });
+});
