@@ -10,15 +10,21 @@ export interface BundledFunction {
   readonly environment: Record<string, string>;
 }
 
+interface SynthesizedResource {
+  readonly Type: string;
+  readonly Properties: {
+    readonly Code: { readonly S3Key: string };
+    readonly Handler: string;
+    readonly Environment?: { readonly Variables?: Record<string, string> };
+  };
+}
+
 /** Synthesizes the app and finds each Lambda function's bundled asset in the cloud assembly. */
 export function bundledFunctions(app: App, stackName: string): BundledFunction[] {
   const assembly = app.synth();
   const stack = assembly.getStackByName(stackName);
   const manifest = JSON.parse(readFileSync(join(assembly.directory, `${stack.id}.assets.json`), 'utf8'));
-  const resources = stack.template.Resources as Record<
-    string,
-    { Type: string; Properties: Record<string, any> }
-  >;
+  const resources = stack.template.Resources as Record<string, SynthesizedResource>;
   return Object.entries(resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
     .map(([logicalId, resource]) => {
