@@ -16,8 +16,11 @@ ensure_node_modules() {
   if [[ -f "$stamp" && "$stamp" -nt "$repo_root/package-lock.json" && -x "$repo_root/node_modules/.bin/node" ]]; then
     return
   fi
-  log "installing npm packages from package-lock.json (npm ci)"
-  (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # Not `npm ci`: the registry this project is built against lacks some optional platform builds
+  # (e.g. Biome for macOS), which npm then leaves out of the lockfile and `npm ci` refuses.
+  # `npm install` with the lockfile installs the locked versions and skips what it cannot have.
+  log "installing npm packages from package-lock.json"
+  (cd "$repo_root" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
 }
 
 ensure_moto() {
