@@ -4,6 +4,8 @@ export const ANNOTATIONS = {
   ignore: 'secret-rotator.io/ignore',
   /** Comma-separated Kubernetes Secret names: restart when any of them is rotated, referenced or not. */
   secrets: 'secret-rotator.io/secrets',
+  /** Written on an ExternalSecret to make ESO reconcile it now: `<version id>@<ISO time>`. */
+  forceSync: 'secret-rotator.io/force-sync',
   /** Written on the pod template by a restart: `<secret name>@<version id>`, like kubectl's restartedAt. */
   restartedFor: 'secret-rotator.io/restarted-for',
 } as const;

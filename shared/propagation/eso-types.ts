@@ -30,6 +30,13 @@ export interface ExternalSecretSpec {
   }[];
 }
 
+/** What ESO reports about an ExternalSecret's last sync. */
+export interface ExternalSecretSyncStatus {
+  readonly refreshTime?: string;
+  readonly syncedResourceVersion?: string;
+  readonly ready?: { readonly status: string; readonly reason?: string; readonly message?: string };
+}
+
 export interface ExternalSecret {
   readonly namespace: string;
   readonly name: string;
@@ -38,6 +45,8 @@ export interface ExternalSecret {
   readonly spec: ExternalSecretSpec;
   /** Set when a ClusterExternalSecret created this ExternalSecret. */
   readonly ownerClusterExternalSecret?: string;
+  /** The sync status as listed, so resync needs no extra read per object. */
+  readonly syncStatus?: ExternalSecretSyncStatus;
 }
 
 export interface AwsSecretStore {

@@ -1,0 +1,18 @@
+import type { AwsSecretStore, ExternalSecret, ExternalSecretSyncStatus } from '../propagation/eso-types';
+import type { RolloutObservation } from '../propagation/rollout-status';
+import type { ObjectRef, Workload } from '../propagation/workload-types';
+
+export type { ExternalSecretSyncStatus };
+
+/** The Kubernetes calls propagation makes, and no others. Lists are paginated by the adapter. */
+export interface ClusterPort {
+  listExternalSecrets(): Promise<ExternalSecret[]>;
+  listSecretStores(): Promise<AwsSecretStore[]>;
+  listWorkloads(namespace: string): Promise<Workload[]>;
+  /** Merge-patches annotations onto an ExternalSecret's metadata. */
+  annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void>;
+  getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus>;
+  /** Merge-patches a workload (the restart patch), retrying on 409 conflicts. */
+  patchWorkload(workload: ObjectRef, patch: object): Promise<void>;
+  getRollout(workload: ObjectRef): Promise<RolloutObservation>;
+}

@@ -1,0 +1,224 @@
+import {
+  ApiException,
+  AppsV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
+import type { RolloutObservation } from '../propagation/rollout-status';
+import type { ObjectRef, PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
+import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
+import { listAll, PAGE_SIZE } from './paginate';
+
+export const FIELD_MANAGER = 'secret-rotation-orchestrator';
+const ESO_GROUP = 'external-secrets.io';
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const CONFLICT_RETRIES = 5;
+
+type AppsObject = V1Deployment | V1StatefulSet | V1DaemonSet;
+interface RawObject {
+  metadata?: {
+    namespace?: string;
+    name?: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/** {@link ClusterPort} over @kubernetes/client-node: paginated lists, merge patches with a field manager. */
+export class KubernetesAdapter implements ClusterPort {
+  private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
+  private esoVersion: Promise<string> | undefined;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async listExternalSecrets(): Promise<ExternalSecret[]> {
+    const version = await this.externalSecretsVersion();
+    const items = await this.listCustom(version, 'externalsecrets');
+    return items.map((item) => toExternalSecret(item, `${ESO_GROUP}/${version}`));
+  }
+
+  async listSecretStores(): Promise<AwsSecretStore[]> {
+    const version = await this.externalSecretsVersion();
+    const namespaced = await this.listCustom(version, 'secretstores');
+    const cluster = await this.listCustom(version, 'clustersecretstores');
+    return [
+      ...namespaced.flatMap((item) => toAwsStore(item, 'SecretStore')),
+      ...cluster.flatMap((item) => toAwsStore(item, 'ClusterSecretStore')),
+    ];
+  }
+
+  async listWorkloads(namespace: string): Promise<Workload[]> {
+    const page = { namespace, limit: PAGE_SIZE };
+    const [deployments, statefulSets, daemonSets] = await Promise.all([
+      listAll((cont) => this.apps.listNamespacedDeployment({ ...page, _continue: cont })),
+      listAll((cont) => this.apps.listNamespacedStatefulSet({ ...page, _continue: cont })),
+      listAll((cont) => this.apps.listNamespacedDaemonSet({ ...page, _continue: cont })),
+    ]);
+    return [
+      ...deployments.map((d) => toWorkload('Deployment', d)),
+      ...statefulSets.map((s) => toWorkload('StatefulSet', s)),
+      ...daemonSets.map((d) => toWorkload('DaemonSet', d)),
+    ];
+  }
+
+  async annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void> {
+    const version = await this.externalSecretsVersion();
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: ESO_GROUP,
+        version,
+        namespace: ref.namespace,
+        plural: 'externalsecrets',
+        name: ref.name,
+        body: { metadata: { annotations } },
+        fieldManager: FIELD_MANAGER,
+      },
+      MERGE_PATCH,
+    );
+  }
+
+  async getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus> {
+    const version = await this.externalSecretsVersion();
+    const object = (await this.custom.getNamespacedCustomObject({
+      group: ESO_GROUP,
+      version,
+      namespace: ref.namespace,
+      plural: 'externalsecrets',
+      name: ref.name,
+    })) as RawObject;
+    return toSyncStatus(object);
+  }
+
+  async patchWorkload(workload: ObjectRef, patch: object): Promise<void> {
+    const request = {
+      name: workload.name,
+      namespace: workload.namespace,
+      body: patch,
+      fieldManager: FIELD_MANAGER,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (workload.kind === 'Deployment') await this.apps.patchNamespacedDeployment(request, MERGE_PATCH);
+        else if (workload.kind === 'StatefulSet')
+          await this.apps.patchNamespacedStatefulSet(request, MERGE_PATCH);
+        else await this.apps.patchNamespacedDaemonSet(request, MERGE_PATCH);
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiException && error.code === 409) || attempt >= CONFLICT_RETRIES)
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  async getRollout(workload: ObjectRef): Promise<RolloutObservation> {
+    const request = { name: workload.name, namespace: workload.namespace };
+    const kind = workload.kind as WorkloadKind;
+    const object: AppsObject =
+      kind === 'Deployment'
+        ? await this.apps.readNamespacedDeployment(request)
+        : kind === 'StatefulSet'
+          ? await this.apps.readNamespacedStatefulSet(request)
+          : await this.apps.readNamespacedDaemonSet(request);
+    return {
+      kind,
+      generation: object.metadata?.generation ?? 0,
+      spec: object.spec as RolloutObservation['spec'],
+      status: (object.status ?? {}) as RolloutObservation['status'],
+    };
+  }
+
+  /** external-secrets.io/v1 where the cluster serves it, else v1beta1 (older ESO releases). */
+  private externalSecretsVersion(): Promise<string> {
+    this.esoVersion ??= this.custom
+      .listClusterCustomObject({ group: ESO_GROUP, version: 'v1', plural: 'externalsecrets', limit: 1 })
+      .then(
+        () => 'v1',
+        (error: unknown) => {
+          if (error instanceof ApiException && error.code === 404) return 'v1beta1';
+          this.esoVersion = undefined;
+          throw error;
+        },
+      );
+    return this.esoVersion;
+  }
+
+  private listCustom(version: string, plural: string): Promise<RawObject[]> {
+    return listAll(
+      (cont) =>
+        this.custom.listClusterCustomObject({
+          group: ESO_GROUP,
+          version,
+          plural,
+          limit: PAGE_SIZE,
+          _continue: cont,
+        }) as Promise<{ items: RawObject[]; metadata?: { _continue?: string } }>,
+    );
+  }
+}
+
+function toExternalSecret(item: RawObject, apiVersion: string): ExternalSecret {
+  const owner = item.metadata?.ownerReferences?.find((ref) => ref.kind === 'ClusterExternalSecret');
+  return {
+    namespace: item.metadata?.namespace ?? '',
+    name: item.metadata?.name ?? '',
+    apiVersion,
+    generation: item.metadata?.generation ?? 0,
+    spec: (item.spec ?? {}) as ExternalSecretSpec,
+    syncStatus: toSyncStatus(item),
+    ...(owner ? { ownerClusterExternalSecret: owner.name } : {}),
+  };
+}
+
+function toSyncStatus(item: RawObject): ExternalSecretSyncStatus {
+  const status = (item.status ?? {}) as {
+    refreshTime?: string;
+    syncedResourceVersion?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+  const ready = status.conditions?.find((condition) => condition.type === 'Ready');
+  return { refreshTime: status.refreshTime, syncedResourceVersion: status.syncedResourceVersion, ready };
+}
+
+function toAwsStore(item: RawObject, kind: AwsSecretStore['kind']): AwsSecretStore[] {
+  const aws = (
+    item.spec?.provider as { aws?: { service?: string; region?: string; prefix?: string } } | undefined
+  )?.aws;
+  if (!aws?.service || !aws.region) return [];
+  return [
+    {
+      kind,
+      namespace: kind === 'SecretStore' ? (item.metadata?.namespace ?? '') : '',
+      name: item.metadata?.name ?? '',
+      service: aws.service,
+      region: aws.region,
+      ...(aws.prefix ? { prefix: aws.prefix } : {}),
+    },
+  ];
+}
+
+function toWorkload(kind: WorkloadKind, object: AppsObject): Workload {
+  const template = object.spec?.template;
+  return {
+    kind,
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    annotations: object.metadata?.annotations ?? {},
+    podTemplateAnnotations: template?.metadata?.annotations ?? {},
+    podSpec: (template?.spec ?? {}) as PodSpec,
+    paused: kind === 'Deployment' ? (object as V1Deployment).spec?.paused === true : false,
+  };
+}

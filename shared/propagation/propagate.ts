@@ -1,0 +1,198 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mapWithLimit } from '../concurrency';
+import type { ClusterPort } from '../kubernetes/cluster-port';
+import { confirmSync } from './confirm-sync';
+import { ANNOTATIONS } from './consumer-annotations';
+import { planRestarts } from './plan-restarts';
+import type { ExternalSecretTarget, PropagationPlan } from './propagation-plan';
+import { rolloutState } from './rollout-status';
+import type { ObjectRef, Workload } from './workload-types';
+
+export interface PropagateOptions {
+  /** Workloads restarted at once (one wave). */
+  readonly concurrency: number;
+  readonly syncTimeoutMs: number;
+  readonly rolloutTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly now?: () => Date;
+}
+
+export type ProgressEvent =
+  | { readonly type: 'resync-requested'; readonly count: number }
+  | { readonly type: 'sync-confirmed'; readonly ref: ObjectRef }
+  | { readonly type: 'sync-failed'; readonly ref: ObjectRef; readonly reason: string }
+  | {
+      readonly type: 'wave-started';
+      readonly wave: number;
+      readonly waves: number;
+      readonly workloads: ObjectRef[];
+    }
+  | { readonly type: 'rollout-done'; readonly ref: ObjectRef }
+  | { readonly type: 'rollout-failed'; readonly ref: ObjectRef; readonly reason: string }
+  | { readonly type: 'waiting'; readonly what: string; readonly pending: number; readonly elapsedMs: number };
+
+export interface PropagationReport {
+  readonly synced: ObjectRef[];
+  readonly syncFailed: { ref: ObjectRef; reason: string }[];
+  readonly notRefreshing: ObjectRef[];
+  readonly restarted: ObjectRef[];
+  readonly alreadyRestarted: ObjectRef[];
+  readonly refused: { ref: ObjectRef; reason: string }[];
+  readonly rolloutFailed: { ref: ObjectRef; reason: string }[];
+  /** Workloads of waves that never started because an earlier wave failed. */
+  readonly notStarted: ObjectRef[];
+  readonly outcome: 'succeeded' | 'failed';
+}
+
+const ES_KIND = 'ExternalSecret';
+const API_CONCURRENCY = 16;
+
+/**
+ * Carries a planned secret version through one cluster: annotate every refreshable ExternalSecret,
+ * wait until ESO confirms each sync, then restart the consumers of confirmed ones in waves and
+ * wait for each wave's rollouts. A failed sync means no restarts for its consumers; a failed
+ * rollout stops later waves.
+ */
+export async function propagate(
+  cluster: ClusterPort,
+  plan: PropagationPlan,
+  options: PropagateOptions,
+  onProgress: (event: ProgressEvent) => void = () => {},
+): Promise<PropagationReport> {
+  const now = options.now ?? (() => new Date());
+  const report: PropagationReport = {
+    synced: [],
+    syncFailed: [],
+    notRefreshing: plan.notRefreshing.map((t) => esRef(t)),
+    restarted: [],
+    alreadyRestarted: [],
+    refused: [],
+    rolloutFailed: [],
+    notStarted: [],
+    outcome: 'succeeded',
+  };
+  const annotatedAt = now();
+  const marker = `${plan.versionId}@${annotatedAt.toISOString()}`;
+  await mapWithLimit(plan.resync, API_CONCURRENCY, (t) =>
+    cluster.annotateExternalSecret(esRef(t), { [ANNOTATIONS.forceSync]: marker }),
+  );
+  onProgress({ type: 'resync-requested', count: plan.resync.length });
+
+  const confirmed = await confirmSyncs(cluster, plan.resync, annotatedAt, options, report, onProgress);
+  const restartPlan = planRestarts(
+    confirmed.flatMap((t) => t.consumers),
+    { secretName: plan.secret.name, versionId: plan.versionId },
+    { concurrency: options.concurrency, now: now() },
+  );
+  report.alreadyRestarted.push(...restartPlan.alreadyRestarted.map(workloadRef));
+  report.refused.push(...restartPlan.refused.map((r) => ({ ref: workloadRef(r.workload), reason: r.why })));
+
+  for (const [index, wave] of restartPlan.waves.entries()) {
+    const refs = wave.map((r) => workloadRef(r.workload));
+    if (report.rolloutFailed.length > 0) {
+      report.notStarted.push(...refs);
+      continue;
+    }
+    onProgress({ type: 'wave-started', wave: index + 1, waves: restartPlan.waves.length, workloads: refs });
+    await mapWithLimit(wave, API_CONCURRENCY, (r) => cluster.patchWorkload(workloadRef(r.workload), r.patch));
+    report.restarted.push(...refs);
+    await verifyRollouts(cluster, refs, options, report, onProgress);
+  }
+  const failed = report.syncFailed.length + report.rolloutFailed.length + report.refused.length > 0;
+  return { ...report, outcome: failed ? 'failed' : 'succeeded' };
+}
+
+async function confirmSyncs(
+  cluster: ClusterPort,
+  targets: readonly ExternalSecretTarget[],
+  annotatedAt: Date,
+  options: PropagateOptions,
+  report: PropagationReport,
+  onProgress: (event: ProgressEvent) => void,
+): Promise<ExternalSecretTarget[]> {
+  const confirmed: ExternalSecretTarget[] = [];
+  let pending = [...targets];
+  const started = Date.now();
+  while (pending.length > 0) {
+    const statuses = await mapWithLimit(pending, API_CONCURRENCY, (t) =>
+      cluster.getExternalSecretSync(esRef(t)),
+    );
+    const still: ExternalSecretTarget[] = [];
+    pending.forEach((target, index) => {
+      const verdict = confirmSync(
+        target.affected.externalSecret.syncStatus ?? {},
+        statuses[index] ?? {},
+        annotatedAt,
+      );
+      if (verdict.verdict === 'synced') {
+        confirmed.push(target);
+        report.synced.push(esRef(target));
+        onProgress({ type: 'sync-confirmed', ref: esRef(target) });
+      } else if (verdict.verdict === 'failed') {
+        report.syncFailed.push({ ref: esRef(target), reason: verdict.reason });
+        onProgress({ type: 'sync-failed', ref: esRef(target), reason: verdict.reason });
+      } else still.push(target);
+    });
+    pending = still;
+    if (pending.length === 0) break;
+    const elapsedMs = Date.now() - started;
+    if (elapsedMs > options.syncTimeoutMs) {
+      for (const target of pending) {
+        const reason = `ESO did not confirm a sync within ${Math.round(options.syncTimeoutMs / 1000)} s`;
+        report.syncFailed.push({ ref: esRef(target), reason });
+        onProgress({ type: 'sync-failed', ref: esRef(target), reason });
+      }
+      break;
+    }
+    onProgress({ type: 'waiting', what: 'ESO syncs', pending: pending.length, elapsedMs });
+    await sleep(options.pollIntervalMs);
+  }
+  return confirmed;
+}
+
+async function verifyRollouts(
+  cluster: ClusterPort,
+  refs: readonly ObjectRef[],
+  options: PropagateOptions,
+  report: PropagationReport,
+  onProgress: (event: ProgressEvent) => void,
+): Promise<void> {
+  let pending = [...refs];
+  const started = Date.now();
+  while (pending.length > 0) {
+    const states = await mapWithLimit(pending, API_CONCURRENCY, async (ref) =>
+      rolloutState(await cluster.getRollout(ref)),
+    );
+    const still: ObjectRef[] = [];
+    pending.forEach((ref, index) => {
+      const state = states[index];
+      if (state?.state === 'done') onProgress({ type: 'rollout-done', ref });
+      else if (state?.state === 'failed') {
+        report.rolloutFailed.push({ ref, reason: state.message });
+        onProgress({ type: 'rollout-failed', ref, reason: state.message });
+      } else still.push(ref);
+    });
+    pending = still;
+    if (pending.length === 0) return;
+    const elapsedMs = Date.now() - started;
+    if (elapsedMs > options.rolloutTimeoutMs) {
+      for (const ref of pending) {
+        const reason = `rollout not complete within ${Math.round(options.rolloutTimeoutMs / 1000)} s`;
+        report.rolloutFailed.push({ ref, reason });
+        onProgress({ type: 'rollout-failed', ref, reason });
+      }
+      return;
+    }
+    onProgress({ type: 'waiting', what: 'rollouts', pending: pending.length, elapsedMs });
+    await sleep(options.pollIntervalMs);
+  }
+}
+
+function esRef(target: ExternalSecretTarget): ObjectRef {
+  const es = target.affected.externalSecret;
+  return { kind: ES_KIND, namespace: es.namespace, name: es.name };
+}
+
+function workloadRef(workload: Workload): ObjectRef {
+  return { kind: workload.kind, namespace: workload.namespace, name: workload.name };
+}

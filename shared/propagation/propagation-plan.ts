@@ -1,0 +1,61 @@
+import type { ClusterPort } from '../kubernetes/cluster-port';
+import type { RotatedSecret } from './eso-types';
+import { type ConsumerMatch, type ConsumerSkip, findConsumers } from './find-consumers';
+import { type AffectedExternalSecret, findAffectedExternalSecrets } from './find-external-secrets';
+
+/** One affected ExternalSecret with the workloads that consume the Secret it writes. */
+export interface ExternalSecretTarget {
+  readonly affected: AffectedExternalSecret;
+  readonly consumers: readonly ConsumerMatch[];
+  readonly skipped: readonly ConsumerSkip[];
+}
+
+export interface PropagationPlan {
+  readonly secret: RotatedSecret;
+  readonly versionId: string;
+  /** ExternalSecrets ESO will refresh when annotated, with their consumers. */
+  readonly resync: readonly ExternalSecretTarget[];
+  /** ExternalSecrets ESO will not refresh (CreatedOnce, refreshInterval 0): reported, never restarted. */
+  readonly notRefreshing: readonly ExternalSecretTarget[];
+}
+
+export interface PlanOptions {
+  readonly requireOptIn?: boolean;
+}
+
+/**
+ * What a rotation of `secret` touches in one cluster, and why: two cluster-wide lists for
+ * ExternalSecrets and stores, then three workload lists per namespace that has an affected one.
+ */
+export async function planPropagation(
+  cluster: ClusterPort,
+  secret: RotatedSecret,
+  versionId: string,
+  options: PlanOptions = {},
+): Promise<PropagationPlan> {
+  const [externalSecrets, stores] = await Promise.all([
+    cluster.listExternalSecrets(),
+    cluster.listSecretStores(),
+  ]);
+  const affected = findAffectedExternalSecrets(secret, externalSecrets, stores);
+  const namespaces = [...new Set(affected.map((a) => a.externalSecret.namespace))];
+  const workloads = new Map(
+    await Promise.all(namespaces.map(async (ns) => [ns, await cluster.listWorkloads(ns)] as const)),
+  );
+  const targets = affected.map((item): ExternalSecretTarget => {
+    const found = findConsumers(
+      new Set([item.targetSecret]),
+      workloads.get(item.externalSecret.namespace) ?? [],
+      {
+        requireOptIn: options.requireOptIn ?? false,
+      },
+    );
+    return { affected: item, consumers: found.consumers, skipped: found.skipped };
+  });
+  return {
+    secret,
+    versionId,
+    resync: targets.filter((t) => t.affected.refresh === 'refreshes'),
+    notRefreshing: targets.filter((t) => t.affected.refresh !== 'refreshes'),
+  };
+}
