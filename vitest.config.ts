@@ -19,6 +19,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/support/cluster-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // One control plane on two cores: files run one at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/moto-global-setup.ts'],

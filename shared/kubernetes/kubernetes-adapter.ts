@@ -38,10 +38,12 @@ export class KubernetesAdapter implements ClusterPort {
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
   private esoVersion: Promise<string> | undefined;
+  private readonly pageSize: number;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: { readonly pageSize?: number } = {}) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
   async listExternalSecrets(): Promise<ExternalSecret[]> {
@@ -61,7 +63,7 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   async listWorkloads(namespace: string): Promise<Workload[]> {
-    const page = { namespace, limit: PAGE_SIZE };
+    const page = { namespace, limit: this.pageSize };
     const [deployments, statefulSets, daemonSets] = await Promise.all([
       listAll((cont) => this.apps.listNamespacedDeployment({ ...page, _continue: cont })),
       listAll((cont) => this.apps.listNamespacedStatefulSet({ ...page, _continue: cont })),
@@ -163,7 +165,7 @@ export class KubernetesAdapter implements ClusterPort {
           group: ESO_GROUP,
           version,
           plural,
-          limit: PAGE_SIZE,
+          limit: this.pageSize,
           _continue: cont,
         }) as Promise<{ items: RawObject[]; metadata?: { _continue?: string } }>,
     );

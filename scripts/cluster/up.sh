@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Starts a local Kubernetes control plane with fake nodes and the External Secrets Operator:
+# etcd, kube-apiserver (RBAC, client-certificate identities), kube-controller-manager,
+# kube-scheduler, kwok (nodes and pod lifecycles) and ESO out of cluster against the AWS endpoint
+# in AWS_SECRETSMANAGER_ENDPOINT (e.g. moto). Everything listens on 127.0.0.1, free ports.
+# Writes STATE_DIR/env (source it), STATE_DIR/kubeconfig (admin) and STATE_DIR/rotator.kubeconfig
+# (the orchestrator's identity: user "rotator", group "secret-rotation-orchestrator").
+# Usage: AWS_SECRETSMANAGER_ENDPOINT=http://127.0.0.1:PORT scripts/cluster/up.sh STATE_DIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+state="${1:?usage: up.sh STATE_DIR}"
+: "${AWS_SECRETSMANAGER_ENDPOINT:?set AWS_SECRETSMANAGER_ENDPOINT to the local AWS endpoint}"
+started=$SECONDS
+mkdir -p "$state"/{pids,logs,pki,etcd}
+trap 'status=$?; if [[ $status -ne 0 ]]; then log "start failed; stopping what was started (logs in $state/logs)"; stop_all "$state"; fi' EXIT
+
+"$here/build.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+etcd_port=$(free_port); etcd_peer_port=$(free_port); api_port=$(free_port)
+server="https://127.0.0.1:$api_port"
+
+# start NAME COMMAND…: runs a component in the background with its log and pid file.
+start() {
+  local name=$1
+  shift
+  "$@" >"$state/logs/$name.log" 2>&1 &
+  echo $! >"$state/pids/$name.pid"
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND…: polls until COMMAND succeeds.
+wait_for() {
+  local what=$1 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then log "timed out waiting for $what"; return 1; fi
+    sleep 0.2
+  done
+}
+
+pki="$state/pki"
+cert() { # cert NAME SUBJECT [SAN]
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/$1.key" -subj "$2" -out "$pki/$1.csr" 2>/dev/null
+  local ext=()
+  if [[ -n "${3:-}" ]]; then printf 'subjectAltName=%s\n' "$3" >"$pki/$1.ext"; ext=(-extfile "$pki/$1.ext"); fi
+  openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 2 \
+    -out "$pki/$1.crt" "${ext[@]}" 2>/dev/null
+}
+kubeconfig() { # kubeconfig NAME → $state/NAME.kubeconfig using pki/NAME.{crt,key}
+  cat >"$state/$1.kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$pki/ca.crt"}}]
+users: [{name: $1, user: {client-certificate: "$pki/$1.crt", client-key: "$pki/$1.key"}}]
+contexts: [{name: local, context: {cluster: local, user: $1}}]
+current-context: local
+KUBECONFIG
+}
+
+log "generating certificates"
+openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -subj "/CN=local-ca" -days 2 -out "$pki/ca.crt" 2>/dev/null
+cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc"
+cert admin "/O=system:masters/CN=admin"
+cert rotator "/O=secret-rotation-orchestrator/CN=rotator"
+cert controller-manager "/CN=system:kube-controller-manager"
+cert scheduler "/CN=system:kube-scheduler"
+openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+for identity in admin rotator controller-manager scheduler; do kubeconfig "$identity"; done
+cp "$state/admin.kubeconfig" "$state/kubeconfig"
+
+log "starting etcd on 127.0.0.1:$etcd_port"
+start etcd "$bin_etcd" --data-dir "$state/etcd" --unsafe-no-fsync \
+  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+  --initial-cluster "default=http://127.0.0.1:$etcd_peer_port" --log-level warn
+
+log "starting kube-apiserver on $server"
+start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
+  --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
+  --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
+  --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
+  --cert-dir "$pki" --v 1
+wait_for "kube-apiserver readiness" 90 kubectl --kubeconfig "$state/kubeconfig" get --raw /readyz
+
+log "starting kube-controller-manager, kube-scheduler and kwok"
+start kube-controller-manager "$bin_kube/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
+  --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --root-ca-file "$pki/ca.crt" \
+  --service-account-private-key-file "$pki/sa.key" --controllers '*,-nodeipam,-nodelifecycle' --v 1
+start kube-scheduler "$bin_kube/kube-scheduler" --kubeconfig "$state/scheduler.kubeconfig" \
+  --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --v 1
+"$here/kwok-stages.sh" "$gomodcache/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" >"$state/kwok.yaml"
+start kwok "$bin_kwok" --kubeconfig "$state/kubeconfig" --config "$state/kwok.yaml" \
+  --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+  --node-ip 127.0.0.1 --cidr 10.244.0.0/16
+
+for n in 1 2 3; do
+  kubectl --kubeconfig "$state/kubeconfig" apply -f - >/dev/null <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$n
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/hostname: kwok-node-$n, type: kwok}
+NODE
+done
+wait_for "fake nodes to be Ready" 60 kubectl --kubeconfig "$state/kubeconfig" wait --for=condition=Ready node --all --timeout=1s
+
+log "installing External Secrets Operator $ESO_VERSION CRDs and starting its controller"
+kubectl --kubeconfig "$state/kubeconfig" apply --server-side -f \
+  "$gomodcache/github.com/external-secrets/external-secrets@$ESO_VERSION/deploy/crds/bundle.yaml" >/dev/null
+wait_for "ESO CRDs" 60 kubectl --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
+  crd/externalsecrets.external-secrets.io crd/secretstores.external-secrets.io --timeout=1s
+KUBECONFIG="$state/kubeconfig" AWS_SECRETSMANAGER_ENDPOINT="$AWS_SECRETSMANAGER_ENDPOINT" \
+  AWS_STS_ENDPOINT="${AWS_STS_ENDPOINT:-$AWS_SECRETSMANAGER_ENDPOINT}" \
+  start external-secrets "$bin_eso" --enable-leader-election=false --metrics-addr 0 \
+  --live-addr 0 --concurrent 4 --loglevel info
+wait_for "ESO controller to start" 30 grep -q -i "starting workers\|Starting Controller" "$state/logs/external-secrets.log"
+
+cat >"$state/env" <<ENV
+export KUBECONFIG="$state/kubeconfig"
+export ROTATOR_KUBECONFIG="$state/rotator.kubeconfig"
+export ROTATOR_CLUSTER_SERVER="$server"
+export ROTATOR_CLUSTER_STATE="$state"
+ENV
+trap - EXIT
+log "ready in $((SECONDS - started))s: source $state/env; stop with scripts/cluster/down.sh $state"

@@ -1,0 +1,69 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPTS = fileURLToPath(new URL('../cluster/', import.meta.url));
+
+/** A local control plane with kwok nodes and ESO, started by scripts/cluster/up.sh. */
+export interface LocalCluster {
+  readonly stateDir: string;
+  /** Admin (system:masters) kubeconfig. */
+  readonly kubeconfig: string;
+  /** The orchestrator's identity: user "rotator" in group "secret-rotation-orchestrator". */
+  readonly rotatorKubeconfig: string;
+  readonly server: string;
+  stop(): Promise<void>;
+}
+
+export interface StartClusterOptions {
+  /** Local AWS endpoint (moto) that ESO reads Secrets Manager from. */
+  readonly awsEndpoint: string;
+  readonly stateDir?: string;
+  /** Receives the scripts' progress lines. */
+  readonly onLog?: (line: string) => void;
+}
+
+/** Starts the cluster (building its binaries on first use) and stops it when this process exits. */
+export async function startCluster(options: StartClusterOptions): Promise<LocalCluster> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'rotator-cluster-'));
+  const stopNow = () => spawnSync('bash', [join(SCRIPTS, 'down.sh'), stateDir], { stdio: 'ignore' });
+  process.once('exit', stopNow);
+  const child = spawn('bash', [join(SCRIPTS, 'up.sh'), stateDir], {
+    env: {
+      ...process.env,
+      AWS_SECRETSMANAGER_ENDPOINT: options.awsEndpoint,
+      AWS_STS_ENDPOINT: options.awsEndpoint,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      lines.push(line);
+      options.onLog?.(line);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) {
+    stopNow();
+    throw new Error(`scripts/cluster/up.sh failed (exit ${code}):\n${lines.slice(-30).join('\n')}`);
+  }
+  const env = Object.fromEntries(
+    [...readFileSync(join(stateDir, 'env'), 'utf8').matchAll(/^export (\w+)="(.*)"$/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]),
+  );
+  return {
+    stateDir,
+    kubeconfig: env.KUBECONFIG ?? join(stateDir, 'kubeconfig'),
+    rotatorKubeconfig: env.ROTATOR_KUBECONFIG ?? join(stateDir, 'rotator.kubeconfig'),
+    server: env.ROTATOR_CLUSTER_SERVER ?? '',
+    async stop() {
+      process.off('exit', stopNow);
+      stopNow();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { clusterFixture, kubeConfigFrom } from '../support/cluster-fixture';
+
+const fx = clusterFixture();
+const rotator = kubeConfigFrom(inject('rotatorKubeconfig'));
+const core = rotator.makeApiClient(CoreV1Api);
+const apps = rotator.makeApiClient(AppsV1Api);
+const custom = rotator.makeApiClient(CustomObjectsApi);
+let namespace: string;
+
+beforeAll(async () => {
+  namespace = await fx.namespaceWithStore('rbac');
+  await fx.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'config', namespace },
+    data: { a: 'b' },
+  });
+  await fx.workload('Deployment', namespace, 'app', {});
+});
+
+async function statusOf(call: () => Promise<unknown>): Promise<number> {
+  try {
+    await call();
+    return 200;
+  } catch (error) {
+    if (error instanceof ApiException) return error.code;
+    throw error;
+  }
+}
+
+const es = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' };
+const merge = { body: { metadata: { annotations: { x: 'y' } } } };
+
+describe('the orchestrator identity (infra/kubernetes/rbac.yaml) in the real apiserver', () => {
+  it.each<[string, () => Promise<unknown>]>([
+    ['read a Secret', () => core.readNamespacedSecret({ namespace, name: 'aws-credentials' })],
+    ['list Secrets in a namespace', () => core.listNamespacedSecret({ namespace })],
+    ['list Secrets cluster-wide', () => core.listSecretForAllNamespaces()],
+    ['patch a ConfigMap', () => core.patchNamespacedConfigMap({ namespace, name: 'config', ...merge })],
+    ['delete a Deployment', () => apps.deleteNamespacedDeployment({ namespace, name: 'app' })],
+    [
+      'create a Deployment',
+      () => apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'x' } } }),
+    ],
+    ['delete an ExternalSecret', () => custom.deleteNamespacedCustomObject({ ...es, namespace, name: 'x' })],
+    ['create an ExternalSecret', () => custom.createNamespacedCustomObject({ ...es, namespace, body: {} })],
+    ['list Pods', () => core.listNamespacedPod({ namespace })],
+  ])('is forbidden to %s (403)', async (_name, call) => {
+    expect(await statusOf(call)).toBe(403);
+  });
+
+  it.each<[string, () => Promise<unknown>]>([
+    ['list ExternalSecrets cluster-wide', () => custom.listClusterCustomObject({ ...es })],
+    ['list SecretStores', () => custom.listClusterCustomObject({ ...es, plural: 'secretstores' })],
+    ['list Deployments', () => apps.listNamespacedDeployment({ namespace })],
+    ['read a Deployment', () => apps.readNamespacedDeployment({ namespace, name: 'app' })],
+  ])('is allowed to %s', async (_name, call) => {
+    expect(await statusOf(call)).toBe(200);
+  });
+});

@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { type LocalCluster, startCluster } from '../../scripts/local/local-cluster';
+import { type MotoServer, startMoto } from '../../scripts/local/moto-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    rotatorKubeconfig: string;
+  }
+}
+
+const RBAC = fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url));
+let moto: MotoServer | undefined;
+let cluster: LocalCluster | undefined;
+
+/**
+ * One moto and one real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)
+ * with the real ESO controller reading from moto, for the whole cluster test run. The project's
+ * RBAC manifest is applied, so tests can act as the orchestrator's identity.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  moto = await startMoto();
+  cluster = await startCluster({
+    awsEndpoint: moto.endpoint,
+    onLog: (line) => process.stderr.write(`${line}\n`),
+  });
+  execFileSync('kubectl', ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], { stdio: 'ignore' });
+  project.provide('motoEndpoint', moto.endpoint);
+  project.provide('kubeconfig', cluster.kubeconfig);
+  project.provide('rotatorKubeconfig', cluster.rotatorKubeconfig);
+}
+
+export async function teardown(): Promise<void> {
+  await cluster?.stop();
+  await moto?.stop();
+}
