@@ -68,6 +68,9 @@ cert scheduler "/CN=system:kube-scheduler"
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 for identity in admin rotator controller-manager scheduler; do kubeconfig "$identity"; done
+# A bearer token for the same group, as EKS maps an IAM role: exercises the token path of the Lambdas.
+bearer_token="$(openssl rand -hex 24)"
+printf '%s,eks-rotator,eks-rotator,"secret-rotation-orchestrator"\n' "$bearer_token" >"$pki/tokens.csv"
 cp "$state/admin.kubeconfig" "$state/kubeconfig"
 
 log "starting etcd on 127.0.0.1:$etcd_port"
@@ -82,7 +85,7 @@ start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
-  --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
+  --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
   --cert-dir "$pki" --v 1
 wait_for "kube-apiserver readiness" 90 kubectl --kubeconfig "$state/kubeconfig" get --raw /readyz
 
@@ -125,6 +128,8 @@ export KUBECONFIG="$state/kubeconfig"
 export ROTATOR_KUBECONFIG="$state/rotator.kubeconfig"
 export ROTATOR_CLUSTER_SERVER="$server"
 export ROTATOR_CLUSTER_STATE="$state"
+export ROTATOR_CLUSTER_CA="$pki/ca.crt"
+export ROTATOR_CLUSTER_TOKEN="$bearer_token"
 ENV
 trap - EXIT
 log "ready in $((SECONDS - started))s: source $state/env; stop with scripts/cluster/down.sh $state"

@@ -14,6 +14,10 @@ export interface LocalCluster {
   /** The orchestrator's identity: user "rotator" in group "secret-rotation-orchestrator". */
   readonly rotatorKubeconfig: string;
   readonly server: string;
+  /** Path of the cluster CA certificate (PEM). */
+  readonly caFile: string;
+  /** A bearer token for user "eks-rotator" in the orchestrator's group, as EKS would map an IAM role. */
+  readonly bearerToken: string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +65,8 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
     kubeconfig: env.KUBECONFIG ?? join(stateDir, 'kubeconfig'),
     rotatorKubeconfig: env.ROTATOR_KUBECONFIG ?? join(stateDir, 'rotator.kubeconfig'),
     server: env.ROTATOR_CLUSTER_SERVER ?? '',
+    caFile: env.ROTATOR_CLUSTER_CA ?? join(stateDir, 'pki', 'ca.crt'),
+    bearerToken: env.ROTATOR_CLUSTER_TOKEN ?? '',
     async stop() {
       process.off('exit', stopNow);
       stopNow();

@@ -8,6 +8,9 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfig: string;
     rotatorKubeconfig: string;
+    clusterServer: string;
+    clusterCaFile: string;
+    clusterBearerToken: string;
   }
 }
 
@@ -30,6 +33,9 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('motoEndpoint', moto.endpoint);
   project.provide('kubeconfig', cluster.kubeconfig);
   project.provide('rotatorKubeconfig', cluster.rotatorKubeconfig);
+  project.provide('clusterServer', cluster.server);
+  project.provide('clusterCaFile', cluster.caFile);
+  project.provide('clusterBearerToken', cluster.bearerToken);
 }
 
 export async function teardown(): Promise<void> {
