@@ -63,7 +63,9 @@ openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -subj "/CN=
 cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc"
 cert admin "/O=system:masters/CN=admin"
 cert rotator "/O=secret-rotation-orchestrator/CN=rotator"
-cert controller-manager "/CN=system:kube-controller-manager"
+# Without --use-service-account-credentials every controller runs as this identity, which the
+# bootstrap RBAC does not let manage workloads; a local test cluster gives it full access.
+cert controller-manager "/O=system:masters/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -92,7 +94,7 @@ wait_for "kube-apiserver readiness" 90 kubectl --kubeconfig "$state/kubeconfig" 
 log "starting kube-controller-manager, kube-scheduler and kwok"
 start kube-controller-manager "$bin_kube/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --root-ca-file "$pki/ca.crt" \
-  --service-account-private-key-file "$pki/sa.key" --controllers '*,-nodeipam,-nodelifecycle' --v 1
+  --service-account-private-key-file "$pki/sa.key" --controllers '*,-nodeipam' --v 1
 start kube-scheduler "$bin_kube/kube-scheduler" --kubeconfig "$state/scheduler.kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --v 1
 "$here/kwok-stages.sh" "$gomodcache/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" >"$state/kwok.yaml"

@@ -159,16 +159,18 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   private listCustom(version: string, plural: string): Promise<RawObject[]> {
-    return listAll(
-      (cont) =>
-        this.custom.listClusterCustomObject({
-          group: ESO_GROUP,
-          version,
-          plural,
-          limit: this.pageSize,
-          _continue: cont,
-        }) as Promise<{ items: RawObject[]; metadata?: { _continue?: string } }>,
-    );
+    return listAll(async (cont) => {
+      // CustomObjectsApi returns the raw JSON list, whose token is `metadata.continue`
+      // (the typed clients rename it `_continue`).
+      const page = (await this.custom.listClusterCustomObject({
+        group: ESO_GROUP,
+        version,
+        plural,
+        limit: this.pageSize,
+        _continue: cont,
+      })) as { items: RawObject[]; metadata?: { continue?: string } };
+      return { items: page.items, metadata: { _continue: page.metadata?.continue } };
+    });
   }
 }
 
