@@ -1,63 +1,78 @@
-import { Duration } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { managedPrefixSchema } from '../../shared/config';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
-import type { SecretRotationOrchestratorProps } from './secret-rotation-orchestrator';
+
+/** The retention periods CloudWatch Logs accepts, in days (RetentionDays.INFINITE is 9999). */
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((value) => typeof value === 'number');
+
+const rotationScheduleSchema = z
+  .object({
+    secretName: z.string().min(1),
+    automaticallyAfterDays: z.number().int().min(1).max(1000).optional(),
+    scheduleExpression: z
+      .string()
+      .regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)')
+      .optional(),
+    windowHours: z.number().int().min(1).max(24).optional(),
+    rotateImmediately: z.boolean().optional(),
+  })
+  .strict()
+  .refine(
+    (schedule) =>
+      (schedule.automaticallyAfterDays === undefined) !== (schedule.scheduleExpression === undefined),
+    {
+      message: 'needs exactly one of automaticallyAfterDays or scheduleExpression',
+    },
+  );
 
 /** The deployment configuration kept in cdk.json under the context key `orchestrator`. */
 const deploymentConfigSchema = z
   .object({
-    managedPrefixes: z.array(managedPrefixSchema).min(1),
-    rotationSchedules: z
+    managedPrefixes: z.array(managedPrefixSchema).min(1, 'must name at least one prefix'),
+    rotationSchedules: z.array(rotationScheduleSchema).default([]),
+    defaultPasswordPolicy: passwordPolicyInputSchema.optional(),
+    kmsKeyArns: z
       .array(
         z
-          .object({
-            secretName: z.string().min(1),
-            automaticallyAfterDays: z.number().int().min(1).max(1000).optional(),
-            scheduleExpression: z.string().min(1).optional(),
-            windowHours: z.number().int().min(1).max(24).optional(),
-            rotateImmediately: z.boolean().optional(),
-          })
-          .strict(),
+          .string()
+          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN'),
       )
       .default([]),
-    defaultPasswordPolicy: passwordPolicyInputSchema.optional(),
-    kmsKeyArns: z.array(z.string().regex(/^arn:aws[a-z-]*:kms:/, 'must be a KMS key ARN')).default([]),
-    logRetentionDays: z.number().int().positive().default(90),
+    logRetentionDays: z
+      .number()
+      .refine((days) => RETENTION_DAYS.includes(days), `must be one of ${RETENTION_DAYS.join(', ')}`)
+      .default(logs.RetentionDays.THREE_MONTHS),
   })
   .strict();
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 
-/** Parses the `orchestrator` context; the error names every bad field. */
+/**
+ * Parses the `orchestrator` context (an object from cdk.json, or JSON text from `-c orchestrator=…`);
+ * the error names every bad field.
+ * @example parseDeploymentConfig(app.node.tryGetContext('orchestrator'))
+ */
 export function parseDeploymentConfig(raw: unknown): DeploymentConfig {
-  const parsed = deploymentConfigSchema.safeParse(raw);
+  if (raw === undefined) {
+    throw new Error('Missing deployment configuration: set the context key "orchestrator" in cdk.json');
+  }
+  const parsed = deploymentConfigSchema.safeParse(typeof raw === 'string' ? parseJson(raw) : raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `orchestrator.${issue.path.join('.')}: ${issue.message}`,
+    const problems = parsed.error.issues.map((issue) =>
+      [['orchestrator', ...issue.path.map(String)].join('.'), issue.message].join(': '),
     );
-    throw new Error(`Invalid deployment configuration in cdk.json context:\n  ${problems.join('\n  ')}`);
+    throw new Error(
+      `Invalid deployment configuration (cdk.json context "orchestrator"):\n  ${problems.join('\n  ')}`,
+    );
   }
   return parsed.data;
 }
 
-/** Maps the configuration to the construct's props. */
-export function orchestratorProps(config: DeploymentConfig): SecretRotationOrchestratorProps {
-  return {
-    managedPrefixes: config.managedPrefixes,
-    defaultPasswordPolicy: config.defaultPasswordPolicy,
-    kmsKeyArns: config.kmsKeyArns,
-    logRetention: config.logRetentionDays as logs.RetentionDays,
-    rotationSchedules: config.rotationSchedules.map((schedule) => ({
-      secretName: schedule.secretName,
-      automaticallyAfter:
-        schedule.automaticallyAfterDays === undefined
-          ? undefined
-          : Duration.days(schedule.automaticallyAfterDays),
-      scheduleExpression: schedule.scheduleExpression,
-      window: schedule.windowHours === undefined ? undefined : Duration.hours(schedule.windowHours),
-      rotateImmediately: schedule.rotateImmediately,
-    })),
-  };
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('Invalid deployment configuration: context "orchestrator" is a string but not JSON');
+  }
 }

@@ -1,9 +1,14 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type DeploymentConfig, orchestratorProps } from './deployment-config';
-import { SecretRotationOrchestrator } from './secret-rotation-orchestrator';
+import type { DeploymentConfig } from './deployment-config';
+import {
+  SecretRotationOrchestrator,
+  type SecretRotationOrchestratorProps,
+} from './secret-rotation-orchestrator';
 
 export interface OrchestratorStackProps extends StackProps {
+  /** The parsed `orchestrator` context (see `parseDeploymentConfig`). */
   readonly config: DeploymentConfig;
 }
 
@@ -13,6 +18,35 @@ export class OrchestratorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
-    this.orchestrator = new SecretRotationOrchestrator(this, 'Orchestrator', orchestratorProps(props.config));
+    this.orchestrator = new SecretRotationOrchestrator(
+      this,
+      'Orchestrator',
+      orchestratorPropsFrom(props.config),
+    );
   }
+}
+
+/**
+ * Maps the deployment configuration (plain JSON numbers) to the construct's props (Durations,
+ * RetentionDays). Values the configuration leaves out stay undefined, so the construct's defaults apply.
+ */
+export function orchestratorPropsFrom(config: DeploymentConfig): SecretRotationOrchestratorProps {
+  return {
+    managedPrefixes: [...config.managedPrefixes],
+    defaultPasswordPolicy: config.defaultPasswordPolicy,
+    kmsKeyArns: [...config.kmsKeyArns],
+    // The schema admits only the values of logs.RetentionDays.
+    logRetention: config.logRetentionDays as logs.RetentionDays,
+    rotationSchedules: config.rotationSchedules.map((schedule) => ({
+      secretName: schedule.secretName,
+      automaticallyAfter: optional(schedule.automaticallyAfterDays, Duration.days),
+      scheduleExpression: schedule.scheduleExpression,
+      window: optional(schedule.windowHours, Duration.hours),
+      rotateImmediately: schedule.rotateImmediately,
+    })),
+  };
+}
+
+function optional(value: number | undefined, toDuration: (amount: number) => Duration): Duration | undefined {
+  return value === undefined ? undefined : toDuration(value);
 }

@@ -1,77 +1,73 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { managedPrefixSchema } from '../../shared/config';
-import { isManaged } from '../../shared/managed-prefixes';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
-import { type PasswordPolicyInput, passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
+import {
+  ORCHESTRATOR_DEFAULTS,
+  orchestratorPropsProblems,
+  type RotationScheduleProps,
+  type SecretRotationOrchestratorProps,
+} from './orchestrator-props';
 import { rotationFunctionStatements } from './rotation-function-policy';
 
-/** A Secrets Manager rotation schedule for a secret that exists outside this stack. */
-export interface RotationScheduleProps {
-  /** Name of the secret; must be under a managed prefix. */
-  readonly secretName: string;
-  /** Rotate this long after the last rotation (whole days). One of this or `scheduleExpression`. */
-  readonly automaticallyAfter?: Duration;
-  /** `rate(…)` or `cron(…)`, as Secrets Manager accepts them. */
-  readonly scheduleExpression?: string;
-  /** Length of the rotation window, e.g. `Duration.hours(3)`. @default Secrets Manager's default */
-  readonly window?: Duration;
-  /** Rotate as soon as the schedule is created. @default true (Secrets Manager's default) */
-  readonly rotateImmediately?: boolean;
-}
+export type { RotationScheduleProps, SecretRotationOrchestratorProps } from './orchestrator-props';
 
-export interface SecretRotationOrchestratorProps {
-  /** Secret-name prefixes this deployment manages, e.g. `['prod/app-team/']`. Required, no wildcards. */
-  readonly managedPrefixes: readonly string[];
-  /** Rotation schedules to create. @default none */
-  readonly rotationSchedules?: readonly RotationScheduleProps[];
-  /** Password policy for every managed secret; tags override it. @default the built-in safe defaults */
-  readonly defaultPasswordPolicy?: PasswordPolicyInput;
-  /** Customer-managed KMS keys that encrypt managed secrets. @default none (AWS-managed key) */
-  readonly kmsKeyArns?: readonly string[];
-  /** @default logs.RetentionDays.THREE_MONTHS */
-  readonly logRetention?: logs.RetentionDays;
-  /** @default 256 */
-  readonly memorySize?: number;
-  /** @default Duration.seconds(30) */
-  readonly timeout?: Duration;
-  /** @default lambda.Architecture.ARM_64 */
-  readonly architecture?: lambda.Architecture;
-}
-
-const DEFAULTS = {
-  logRetention: logs.RetentionDays.THREE_MONTHS,
-  memorySize: 256,
-  timeout: Duration.seconds(30),
-  architecture: lambda.Architecture.ARM_64,
-} as const;
-
-const ROTATE_SECRET_ENTRY = fileURLToPath(
-  new URL('../../functions/rotate-secret/handler.ts', import.meta.url),
-);
+/** Paths resolve from this file, not the working directory, so synth works from any folder. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROTATE_SECRET_ENTRY = join(REPO_ROOT, 'functions/rotate-secret/handler.ts');
+const LOCK_FILE = join(REPO_ROOT, 'package-lock.json');
 
 /**
- * The orchestrator's AWS side: the rotation function, its log group, its least-privilege role,
- * and rotation schedules for the configured secrets.
+ * One ESM file built by the local esbuild (never Docker), with every dependency inside, the AWS SDK
+ * included: the SDK version we test is the one that runs, not the runtime's copy.
+ */
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  // Error classes set `name` from the class; minified names would reach logs and callers.
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  externalModules: [],
+  forceDockerBundling: false,
+  // CommonJS dependencies inside an ESM bundle still call require().
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+};
+
+/**
+ * The orchestrator's AWS side: the rotation function, its log group, its least-privilege role, the
+ * permission for Secrets Manager to invoke it, and rotation schedules for existing secrets.
+ *
+ * @example
+ * new SecretRotationOrchestrator(this, 'Rotation', {
+ *   managedPrefixes: ['prod/app-team/'],
+ *   rotationSchedules: [{ secretName: 'prod/app-team/db', automaticallyAfter: Duration.days(30) }],
+ * });
  */
 export class SecretRotationOrchestrator extends Construct {
   readonly rotationFunction: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  readonly rotationSchedules: readonly secretsmanager.CfnRotationSchedule[];
 
   constructor(scope: Construct, id: string, props: SecretRotationOrchestratorProps) {
     super(scope, id);
-    validateProps(props);
-    const kmsKeyArns = props.kmsKeyArns ?? [];
+    const problems = orchestratorPropsProblems(props, Stack.of(this).region);
+    if (problems.length > 0) {
+      throw new Error(`SecretRotationOrchestrator ${this.node.path}: ${problems.join('; ')}`);
+    }
+    const tracing = props.tracing ?? ORCHESTRATOR_DEFAULTS.tracing;
 
     this.logGroup = new logs.LogGroup(this, 'RotateSecretLogs', {
-      retention: props.logRetention ?? DEFAULTS.logRetention,
+      retention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
     });
     this.role = new iam.Role(this, 'RotateSecretRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -84,35 +80,26 @@ export class SecretRotationOrchestrator extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    for (const statement of rotationFunctionStatements(this, props.managedPrefixes, kmsKeyArns)) {
+    for (const statement of rotationFunctionStatements(this, props.managedPrefixes, props.kmsKeyArns ?? [])) {
       this.role.addToPolicy(statement);
     }
+    this.acknowledgeWildcards(props.managedPrefixes, tracing);
 
     this.rotationFunction = new nodejs.NodejsFunction(this, 'RotateSecret', {
       entry: ROTATE_SECRET_ENTRY,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: LOCK_FILE,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: props.architecture ?? DEFAULTS.architecture,
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
-      timeout: props.timeout ?? DEFAULTS.timeout,
+      architecture: props.architecture ?? ORCHESTRATOR_DEFAULTS.architecture,
+      memorySize: props.memorySize ?? ORCHESTRATOR_DEFAULTS.memorySize,
+      timeout: props.timeout ?? ORCHESTRATOR_DEFAULTS.timeout,
+      tracing,
       role: this.role,
       logGroup: this.logGroup,
       description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
       environment: functionEnvironment(props),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        // Error classes set `name` from the class; minified names would reach logs and callers.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        forceDockerBundling: false,
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: BUNDLING,
     });
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -120,8 +107,25 @@ export class SecretRotationOrchestrator extends Construct {
     });
     const permission = this.rotationFunction.node.findChild('InvokedBySecretsManager');
 
-    for (const [index, schedule] of (props.rotationSchedules ?? []).entries()) {
-      const cfn = new secretsmanager.CfnRotationSchedule(this, `Schedule${index}`, {
+    this.rotationSchedules = (props.rotationSchedules ?? []).map((schedule) => {
+      const cfn = this.scheduleRotation(schedule);
+      // Secrets Manager invokes the function as the schedule is created.
+      cfn.node.addDependency(permission);
+      return cfn;
+    });
+  }
+
+  /**
+   * One schedule per secret. The construct id comes from the secret's name (`|` for `/`, a character
+   * secret names cannot hold), so adding or removing another schedule never renames this one. A new
+   * logical id creates the schedule again, then deletes the old resource, and that delete turns the
+   * secret's rotation off (aws-cloudformation/cloudformation-coverage-roadmap#1813).
+   */
+  private scheduleRotation(schedule: RotationScheduleProps): secretsmanager.CfnRotationSchedule {
+    return new secretsmanager.CfnRotationSchedule(
+      this,
+      `Schedule[${schedule.secretName.replaceAll('/', '|')}]`,
+      {
         secretId: schedule.secretName,
         rotationLambdaArn: this.rotationFunction.functionArn,
         rotateImmediatelyOnUpdate: schedule.rotateImmediately,
@@ -130,28 +134,32 @@ export class SecretRotationOrchestrator extends Construct {
           scheduleExpression: schedule.scheduleExpression,
           duration: schedule.window ? `${schedule.window.toHours()}h` : undefined,
         },
-      });
-      cfn.node.addDependency(permission);
-    }
-    this.acknowledgeFindings(props.managedPrefixes);
+      },
+    );
   }
 
-  /** cdk-nag findings this construct accepts on purpose, each with its reason. */
-  private acknowledgeFindings(prefixes: readonly string[]): void {
+  /**
+   * The cdk-nag findings this construct accepts on purpose (AwsSolutions-IAM5 on the role's policy),
+   * each acknowledged by its exact finding id and with its reason.
+   */
+  private acknowledgeWildcards(prefixes: readonly string[], tracing: lambda.Tracing): void {
     const stack = Stack.of(this);
-    // cdk-nag names unresolved pseudo parameters as <AWS::Partition>, <AWS::Region>, <AWS::AccountId>.
+    // cdk-nag prints unresolved pseudo parameters as <AWS::Partition>, <AWS::Region>, <AWS::AccountId>.
     const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     const arnStart = `arn:${show(stack.partition, 'Partition')}:secretsmanager:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}`;
-    for (const prefix of prefixes) {
+    for (const prefix of new Set(prefixes)) {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${arnStart}:secret:${prefix}*]`,
         reason:
-          'Secret ARNs end in a random suffix, so a managed prefix can only be granted as secret:<prefix>*, the pattern AWS documents; prefixes are validated to contain no wildcard.',
+          'Secret ARNs end in a random six-character suffix, so the secrets under a managed prefix can only be granted as secret:<prefix>*, the pattern AWS documents; prefixes are validated to hold no wildcard, and the function refuses other secrets before any call.',
       });
     }
+    const traced = tracing !== lambda.Tracing.DISABLED;
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'secretsmanager:GetRandomPassword has no resource type; IAM accepts only "*" for it.',
+      reason: `secretsmanager:GetRandomPassword has no resource type, so IAM accepts only "*" for it${
+        traced ? '; likewise xray:PutTraceSegments and xray:PutTelemetryRecords, added for tracing' : ''
+      }.`,
     });
   }
 }
@@ -167,39 +175,4 @@ function functionEnvironment(props: SecretRotationOrchestratorProps): Record<str
     environment.ROTATOR_DEFAULT_PASSWORD_POLICY = JSON.stringify(props.defaultPasswordPolicy);
   }
   return environment;
-}
-
-function validateProps(props: SecretRotationOrchestratorProps): void {
-  if (props.managedPrefixes.length === 0) {
-    throw new Error('SecretRotationOrchestrator: managedPrefixes must name at least one prefix');
-  }
-  for (const prefix of props.managedPrefixes) {
-    const checked = managedPrefixSchema.safeParse(prefix);
-    if (!checked.success) {
-      throw new Error(
-        `SecretRotationOrchestrator: managed prefix "${prefix}" ${checked.error.issues[0]?.message}`,
-      );
-    }
-  }
-  for (const schedule of props.rotationSchedules ?? []) {
-    if (!isManaged(schedule.secretName, props.managedPrefixes)) {
-      throw new Error(
-        `SecretRotationOrchestrator: rotation schedule for "${schedule.secretName}" is outside the managed prefixes`,
-      );
-    }
-    if ((schedule.automaticallyAfter === undefined) === (schedule.scheduleExpression === undefined)) {
-      throw new Error(
-        `SecretRotationOrchestrator: schedule for "${schedule.secretName}" needs exactly one of automaticallyAfter or scheduleExpression`,
-      );
-    }
-  }
-  if (props.defaultPasswordPolicy) {
-    const checked = passwordPolicyInputSchema.safeParse(props.defaultPasswordPolicy);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      throw new Error(
-        `SecretRotationOrchestrator: defaultPasswordPolicy.${issue?.path.join('.')} ${issue?.message}`,
-      );
-    }
-  }
 }

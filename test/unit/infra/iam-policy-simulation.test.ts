@@ -1,20 +1,33 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { rolePolicyDocuments } from '../../support/policy-documents';
 import { synthOrchestrator } from '../../support/synth-stack';
 
+// CDK's built-in CloudFormation validation costs seconds per process and proves nothing about this
+// construct; orchestrator-stack.test.ts keeps it on for the stack as cdk.json builds it.
+vi.stubEnv('CDK_VALIDATION', 'false');
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
 const ACCOUNT = '123456789012';
+const OTHER_ACCOUNT = '999999999999';
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/rotate-secret`;
+const LOG_GROUP = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:rotate`;
 const secret = (name: string, account = ACCOUNT, region = 'us-east-1') =>
   `arn:aws:secretsmanager:${region}:${account}:secret:${name}-AbCdEf`;
+const MANAGED_SECRET = secret('prod/app-team/db-password');
+const VIA_SECRETS_MANAGER = { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' };
 
+// Prepare (once for the file): the role's policy from the synthesized template, intrinsics resolved
+// for partition 'aws' (Fn::Join with Ref AWS::Partition, and the log group's Arn attribute).
 const { template } = synthOrchestrator({ kmsKeyArns: [KEY] });
 const identityPolicies = rolePolicyDocuments(template, /RotateSecretRole/, {
   'AWS::Partition': 'aws',
   'AWS::AccountId': ACCOUNT,
-  'OrchestratorRotateSecretLogs4B7CBED2.Arn': `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:rotate:*`,
+  'OrchestratorRotateSecretLogs4B7CBED2.Arn': `${LOG_GROUP}:*`,
 });
 
 /** KMS honours identity policies only when the key policy delegates to IAM, as the default key policy does. */
@@ -24,29 +37,41 @@ const DEFAULT_KEY_POLICY = {
     { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
   ],
 };
+/** A secret in another account whose resource policy trusts the role: only the identity policy can refuse. */
+const TRUSTING_SECRET_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'secretsmanager:*', Resource: '*' }],
+};
 
-async function decide(action: string, resource: string, context: Record<string, string> = {}) {
-  const account = resource.split(':')[4] || ACCOUNT;
+interface Request {
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Record<string, string>;
+  readonly resourcePolicy?: object;
+}
+
+async function decide({ action, resource, context = {}, resourcePolicy }: Request) {
   const result = await runSimulation(
     {
       identityPolicies,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      resourcePolicy: action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined,
+      resourcePolicy: resourcePolicy ?? (action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined),
       request: {
         principal: ROLE,
         action,
-        resource: { resource, accountId: account },
+        resource: { resource, accountId: resource.split(':')[4] || ACCOUNT },
         contextVariables: context,
       },
     },
-    {},
+    { simulationMode: 'Strict' },
   );
-  if (result.resultType === 'error') throw new Error(`simulation failed: ${result.errors.message}`);
+  // A malformed request (unknown action, wrong resource type or context key) must not pass as a denial.
+  if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 }
 
-const ROTATION_ACTIONS = [
+const SECRET_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',
@@ -54,34 +79,51 @@ const ROTATION_ACTIONS = [
 ];
 
 describe('the rotation function role, evaluated by an IAM policy simulator', () => {
-  it('finds the synthesized identity policy', () => {
+  it('is one synthesized identity policy', () => {
     expect(identityPolicies).toHaveLength(1);
   });
 
-  it.each(
-    ROTATION_ACTIONS.flatMap((action) => [
-      [action, secret('prod/app-team/db')],
-      [action, secret('staging/app-team/nested/api-key')],
+  it.each<[string, Request]>([
+    ...SECRET_ACTIONS.flatMap((action): [string, Request][] => [
+      [`${action} on a managed secret`, { action, resource: MANAGED_SECRET }],
+      [
+        `${action} on a nested secret of the other prefix`,
+        { action, resource: secret('staging/app-team/a/b') },
+      ],
     ]),
-  )('allows %s on the managed secret %s', async (action, resource) => {
-    expect(await decide(action, resource)).toBe('Allowed');
+    ['secretsmanager:GetRandomPassword', { action: 'secretsmanager:GetRandomPassword', resource: '*' }],
+  ])('allows %s', async (_name, request) => {
+    expect(await decide(request)).toBe('Allowed');
   });
 
-  it('allows GetRandomPassword', async () => {
-    expect(await decide('secretsmanager:GetRandomPassword', '*')).toBe('Allowed');
-  });
-
-  it.each(
-    ROTATION_ACTIONS.flatMap((action) => [
-      [action, secret('prod/other-team/db')],
-      [action, secret('prod/app-teamX/db')],
-      [action, secret('prod/app-team', ACCOUNT)],
-      [action, secret('dev/app-team/db')],
-      [action, secret('prod/app-team/db', '999999999999')],
-      [action, secret('prod/app-team/db', ACCOUNT, 'eu-west-1')],
+  it.each<[string, Request]>(
+    SECRET_ACTIONS.flatMap((action): [string, Request][] => [
+      [`${action} on another team's secret`, { action, resource: secret('prod/other-team/x') }],
+      [
+        `${action} past the prefix's slash (prod/app-teamX/)`,
+        { action, resource: secret('prod/app-teamX/db') },
+      ],
+      [
+        `${action} on the prefix's parent name (prod/app-team)`,
+        { action, resource: secret('prod/app-team') },
+      ],
+      [`${action} on another environment (dev/app-team/)`, { action, resource: secret('dev/app-team/db') }],
+      [`${action} in different case (Prod/app-team/)`, { action, resource: secret('Prod/app-team/db') }],
+      [
+        `${action} on the prefix in another account, even if that secret trusts the role`,
+        {
+          action,
+          resource: secret('prod/app-team/db-password', OTHER_ACCOUNT),
+          resourcePolicy: TRUSTING_SECRET_POLICY,
+        },
+      ],
+      [
+        `${action} on the prefix in another region`,
+        { action, resource: secret('prod/app-team/db-password', ACCOUNT, 'eu-west-1') },
+      ],
     ]),
-  )('denies %s on %s (outside the prefixes, account or region)', async (action, resource) => {
-    expect(await decide(action, resource)).toBe('ImplicitlyDenied');
+  )('does not allow %s', async (_name, request) => {
+    expect(await decide(request)).toBe('ImplicitlyDenied');
   });
 
   it.each([
@@ -89,34 +131,77 @@ describe('the rotation function role, evaluated by an IAM policy simulator', () 
     'secretsmanager:PutResourcePolicy',
     'secretsmanager:UpdateSecret',
     'secretsmanager:RotateSecret',
+    'secretsmanager:CancelRotateSecret',
     'secretsmanager:TagResource',
-  ])('denies %s even on a managed secret', async (action) => {
-    expect(await decide(action, secret('prod/app-team/db'))).toBe('ImplicitlyDenied');
+  ])('does not allow %s even on a managed secret', async (action) => {
+    expect(await decide({ action, resource: MANAGED_SECRET })).toBe('ImplicitlyDenied');
   });
 
-  it('allows the configured KMS key only through Secrets Manager in its region', async () => {
-    const via = (service: string) => ({ 'kms:ViaService': service });
-    expect(await decide('kms:Decrypt', KEY, via('secretsmanager.us-east-1.amazonaws.com'))).toBe('Allowed');
-    expect(await decide('kms:GenerateDataKey', KEY, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(
+  it.each<[string, string, Request]>([
+    [
+      'kms:Decrypt through Secrets Manager here',
       'Allowed',
-    );
-    expect(await decide('kms:Decrypt', KEY)).toBe('ImplicitlyDenied');
-    expect(await decide('kms:Decrypt', KEY, via('s3.us-east-1.amazonaws.com'))).toBe('ImplicitlyDenied');
-    expect(await decide('kms:Decrypt', KEY, via('secretsmanager.eu-west-1.amazonaws.com'))).toBe(
+      { action: 'kms:Decrypt', resource: KEY, context: VIA_SECRETS_MANAGER },
+    ],
+    [
+      'kms:GenerateDataKey through Secrets Manager here',
+      'Allowed',
+      { action: 'kms:GenerateDataKey', resource: KEY, context: VIA_SECRETS_MANAGER },
+    ],
+    ['kms:Decrypt called directly', 'ImplicitlyDenied', { action: 'kms:Decrypt', resource: KEY }],
+    [
+      'kms:Decrypt through another service',
       'ImplicitlyDenied',
-    );
-    expect(await decide('kms:Decrypt', OTHER_KEY, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(
+      { action: 'kms:Decrypt', resource: KEY, context: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+    ],
+    [
+      'kms:Decrypt through Secrets Manager in another region',
       'ImplicitlyDenied',
-    );
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+      },
+    ],
+    [
+      'kms:Decrypt on another key',
+      'ImplicitlyDenied',
+      { action: 'kms:Decrypt', resource: OTHER_KEY, context: VIA_SECRETS_MANAGER },
+    ],
+    [
+      'kms:Encrypt, not granted, through Secrets Manager',
+      'ImplicitlyDenied',
+      { action: 'kms:Encrypt', resource: KEY, context: VIA_SECRETS_MANAGER },
+    ],
+  ])('decides %s: %s', async (_name, expected, request) => {
+    expect(await decide(request)).toBe(expected);
   });
 
-  it('allows writing only to its own log group', async () => {
-    const stream = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:rotate:log-stream:abc`;
-    const otherStream = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:other:log-stream:abc`;
-    expect(await decide('logs:PutLogEvents', stream)).toBe('Allowed');
-    expect(await decide('logs:PutLogEvents', otherStream)).toBe('ImplicitlyDenied');
-    expect(await decide('logs:DeleteLogGroup', `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:rotate:*`)).toBe(
+  it.each<[string, string, Request]>([
+    [
+      'logs:CreateLogStream in its log group',
+      'Allowed',
+      { action: 'logs:CreateLogStream', resource: `${LOG_GROUP}:*` },
+    ],
+    [
+      'logs:PutLogEvents to its own stream',
+      'Allowed',
+      { action: 'logs:PutLogEvents', resource: `${LOG_GROUP}:log-stream:abc` },
+    ],
+    [
+      "logs:PutLogEvents to another group's stream",
       'ImplicitlyDenied',
-    );
+      {
+        action: 'logs:PutLogEvents',
+        resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:other:log-stream:abc`,
+      },
+    ],
+    [
+      'logs:DeleteLogGroup on its group',
+      'ImplicitlyDenied',
+      { action: 'logs:DeleteLogGroup', resource: `${LOG_GROUP}:*` },
+    ],
+  ])('decides %s: %s', async (_name, expected, request) => {
+    expect(await decide(request)).toBe(expected);
   });
 });

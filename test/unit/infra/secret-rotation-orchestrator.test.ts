@@ -1,34 +1,60 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { describe, expect, it } from 'vitest';
+import type { IConstruct } from 'constructs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { SecretRotationOrchestratorProps } from '../../../infra/lib/secret-rotation-orchestrator';
 import { synthOrchestrator } from '../../support/synth-stack';
 
+// CDK's built-in CloudFormation validation costs seconds per process and proves nothing about this
+// construct; orchestrator-stack.test.ts keeps it on for the stack as cdk.json builds it.
+vi.stubEnv('CDK_VALIDATION', 'false');
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const secretArn = (prefix: string) => ({
+const secretArnPattern = (prefix: string) => ({
   'Fn::Join': [
     '',
     ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:us-east-1:123456789012:secret:${prefix}*`],
   ],
 });
+const SCHEDULES = [
+  {
+    secretName: 'prod/app-team/db-password',
+    automaticallyAfter: Duration.days(30),
+    window: Duration.hours(4),
+  },
+  { secretName: 'staging/app-team/api', scheduleExpression: 'rate(7 days)', rotateImmediately: false },
+];
 
 describe('SecretRotationOrchestrator', () => {
-  const { template } = synthOrchestrator({
-    rotationSchedules: [
-      { secretName: 'prod/app-team/db', automaticallyAfter: Duration.days(30), window: Duration.hours(4) },
-      { secretName: 'staging/app-team/api', scheduleExpression: 'rate(7 days)', rotateImmediately: false },
-    ],
+  // Prepare (once for the file): a fully configured construct.
+  const { stack, orchestrator, template } = synthOrchestrator({
+    rotationSchedules: SCHEDULES,
     defaultPasswordPolicy: { length: 40, fields: ['password'] },
     kmsKeyArns: [KEY],
   });
+  const logicalId = (construct: IConstruct) =>
+    stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
 
-  it('deploys the rotation function on nodejs24.x, arm64, with its configuration', () => {
+  it('runs the rotation function on nodejs24.x, arm64, 256 MiB, 30 s, without tracing by default', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
       Timeout: 30,
+      TracingConfig: Match.absent(),
+      Role: { 'Fn::GetAtt': [logicalId(orchestrator.role), 'Arn'] },
+    });
+  });
+
+  it('configures the function through its environment, with source maps on', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
           ROTATOR_MANAGED_PREFIXES: 'prod/app-team/,staging/app-team/',
@@ -42,33 +68,58 @@ describe('SecretRotationOrchestrator', () => {
   });
 
   it('never gives the function an endpoint override', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    for (const fn of Object.values(functions)) {
-      const names = Object.keys(fn.Properties?.Environment?.Variables ?? {});
-      expect(names.filter((name) => name.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
-    }
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    const names = Object.keys(fn?.Properties?.Environment?.Variables ?? {});
+
+    expect(names).toContain('ROTATOR_MANAGED_PREFIXES');
+    expect(names.filter((name) => name.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
   });
 
-  it('writes logs to its own log group with retention', () => {
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('RotateSecretLogs') } },
+  it('leaves the password policy variable out when no default policy is given', () => {
+    const { template: plain } = synthOrchestrator();
+
+    plain.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          ROTATOR_MANAGED_PREFIXES: 'prod/app-team/,staging/app-team/',
+          ROTATOR_DEFAULT_PASSWORD_POLICY: Match.absent(),
+        },
+      },
     });
   });
 
-  it('gives the role no managed policies', () => {
-    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  it('writes logs to its own log group, kept three months', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logicalId(orchestrator.logGroup) } },
+    });
   });
 
-  it('grants exactly the secret actions on the managed prefixes, GetRandomPassword, logs and KMS via Secrets Manager', () => {
+  it('gives the role no managed policy and lets only Lambda assume it', () => {
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: Match.absent(),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
+      },
+    });
+  });
+
+  it('grants exactly its logs, the secret actions on the managed prefixes, GetRandomPassword and KMS via Secrets Manager', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 1);
     template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(orchestrator.role) }],
       PolicyDocument: {
+        // A literal array: these statements and no others, in this order.
         Statement: [
           {
             Sid: 'WriteOwnLogs',
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotateSecretLogs'), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [logicalId(orchestrator.logGroup), 'Arn'] },
           },
           {
             Sid: 'RotateManagedSecrets',
@@ -79,7 +130,7 @@ describe('SecretRotationOrchestrator', () => {
               'secretsmanager:PutSecretValue',
               'secretsmanager:UpdateSecretVersionStage',
             ],
-            Resource: [secretArn('prod/app-team/'), secretArn('staging/app-team/')],
+            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
           },
           {
             Sid: 'GeneratePasswords',
@@ -99,54 +150,106 @@ describe('SecretRotationOrchestrator', () => {
     });
   });
 
-  it('lets only Secrets Manager in this account invoke the function', () => {
+  it('adds no KMS statement when no key is configured', () => {
+    const { template: plain } = synthOrchestrator();
+
+    const statements = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
+
+    expect(statements).toContain('secretsmanager:GetRandomPassword');
+    expect(statements).not.toContain('kms:');
+  });
+
+  it('lets only Secrets Manager, for this account, invoke the function', () => {
     template.resourceCountIs('AWS::Lambda::Permission', 1);
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalId(orchestrator.rotationFunction), 'Arn'] },
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: '123456789012',
     });
   });
 
-  it('creates a rotation schedule per configured secret, after the invoke permission', () => {
+  it('creates one rotation schedule per configured secret, with its rules, after the invoke permission', () => {
+    const functionArn = { 'Fn::GetAtt': [logicalId(orchestrator.rotationFunction), 'Arn'] };
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      SecretId: 'prod/app-team/db',
-      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('RotateSecret'), 'Arn'] },
-      RotationRules: { AutomaticallyAfterDays: 30, Duration: '4h' },
+      SecretId: 'prod/app-team/db-password',
+      RotationLambdaARN: functionArn,
+      RotateImmediatelyOnUpdate: Match.absent(),
+      RotationRules: { AutomaticallyAfterDays: 30, Duration: '4h', ScheduleExpression: Match.absent() },
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: 'staging/app-team/api',
+      RotationLambdaARN: functionArn,
       RotateImmediatelyOnUpdate: false,
-      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+      RotationRules: { ScheduleExpression: 'rate(7 days)', AutomaticallyAfterDays: Match.absent() },
     });
-    template.hasResource('AWS::SecretsManager::RotationSchedule', {
-      DependsOn: Match.arrayWith([Match.stringLikeRegexp('InvokedBySecretsManager')]),
+    const permission = logicalId(orchestrator.rotationFunction.node.findChild('InvokedBySecretsManager'));
+    const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
+    expect(schedules.map((schedule) => schedule.DependsOn)).toEqual([[permission], [permission]]);
+  });
+
+  it("keeps a schedule's logical id when another schedule is removed", () => {
+    const [, staging] = orchestrator.rotationSchedules;
+    const { stack: smaller, orchestrator: fewer } = synthOrchestrator({
+      rotationSchedules: SCHEDULES.slice(1),
+    });
+
+    const before = stack.getLogicalId(staging as CfnElement);
+    const after = smaller.getLogicalId(fewer.rotationSchedules[0] as CfnElement);
+
+    expect(after).toBe(before);
+  });
+
+  it('applies the sizing, retention, architecture and tracing it is given', () => {
+    const { template: custom } = synthOrchestrator({
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      architecture: lambda.Architecture.X86_64,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      tracing: lambda.Tracing.ACTIVE,
+    });
+
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      Timeout: 120,
+      Architectures: ['x86_64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+    custom.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    custom.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+        ]),
+      },
     });
   });
 
-  it('adds no KMS statement when no key is configured', () => {
-    const { template: plain } = synthOrchestrator({ logRetention: logs.RetentionDays.ONE_MONTH });
-    const policies = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
-    expect(policies).not.toContain('kms:');
-    plain.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  it('leaves the caller props untouched', () => {
+    const props = structuredCloneFrozen({ managedPrefixes: ['prod/app-team/'], kmsKeyArns: [KEY] });
+
+    expect(() => synthOrchestrator(props)).not.toThrow();
+    expect(props).toEqual({ managedPrefixes: ['prod/app-team/'], kmsKeyArns: [KEY] });
   });
 
-  it.each([
-    ['no managed prefix', { managedPrefixes: [] }, /at least one prefix/],
-    ['a wildcard prefix', { managedPrefixes: ['prod/*'] }, /"prod\/\*"/],
+  it.each<[string, Partial<SecretRotationOrchestratorProps>, RegExp]>([
+    ['no managed prefix', { managedPrefixes: [] }, /managedPrefixes must name at least one prefix/],
+    ['a wildcard prefix', { managedPrefixes: ['prod/*'] }, /"prod\/\*" must not contain a wildcard/],
     [
       'a schedule outside the prefixes',
-      { rotationSchedules: [{ secretName: 'other/db', automaticallyAfter: Duration.days(1) }] },
-      /"other\/db" is outside the managed prefixes/,
+      { rotationSchedules: [{ secretName: 'prod/other-team/db', automaticallyAfter: Duration.days(1) }] },
+      /"prod\/other-team\/db" is outside the managed prefixes/,
     ],
-    [
-      'a schedule with no rule',
-      { rotationSchedules: [{ secretName: 'prod/app-team/db' }] },
-      /exactly one of automaticallyAfter or scheduleExpression/,
-    ],
-    ['a bad password policy', { defaultPasswordPolicy: { length: 2 } }, /defaultPasswordPolicy.length/],
+    ['a bad password policy', { defaultPasswordPolicy: { length: 2 } }, /defaultPasswordPolicy\.length: /],
   ])('refuses %s at construction', (_name, props, message) => {
     expect(() => synthOrchestrator(props)).toThrow(message);
   });
 });
+
+/** A deep-frozen copy: any write by the construct would throw in strict mode. */
+function structuredCloneFrozen<T extends object>(value: T): T {
+  const copy = structuredClone(value);
+  for (const nested of Object.values(copy)) if (typeof nested === 'object' && nested) Object.freeze(nested);
+  return Object.freeze(copy);
+}

@@ -1,0 +1,176 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { managedPrefixSchema } from '../../shared/config';
+import { isManaged } from '../../shared/managed-prefixes';
+import { type PasswordPolicyInput, passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
+
+/** A Secrets Manager rotation schedule for a secret that already exists outside this stack. */
+export interface RotationScheduleProps {
+  /** Name of the secret (not its ARN); must be under one of the managed prefixes. */
+  readonly secretName: string;
+  /**
+   * Rotate this long after the last rotation, in whole days (1–1000).
+   * Give exactly one of this or `scheduleExpression`.
+   */
+  readonly automaticallyAfter?: Duration;
+  /** `rate(…)` or `cron(…)`, as Secrets Manager accepts them. Exactly one of this or `automaticallyAfter`. */
+  readonly scheduleExpression?: string;
+  /**
+   * Length of the rotation window, in whole hours (1–24), e.g. `Duration.hours(4)`.
+   * @default Secrets Manager's default (one hour for hourly schedules, else the rest of the UTC day)
+   */
+  readonly window?: Duration;
+  /**
+   * Rotate as soon as the schedule is created or changed; `false` makes Secrets Manager run only a
+   * test of the rotation configuration (the testSecret step).
+   * @default true (Secrets Manager's default)
+   */
+  readonly rotateImmediately?: boolean;
+}
+
+export interface SecretRotationOrchestratorProps {
+  /**
+   * Secret-name prefixes this deployment manages, e.g. `['prod/app-team/']`. Matched literally, as
+   * IAM matches `secret:<prefix>*`: end them with `/` so `prod/app` does not also cover `prod/apple`.
+   * Required, at least one, no wildcards.
+   */
+  readonly managedPrefixes: readonly string[];
+  /** Rotation schedules for existing secrets under the managed prefixes. @default none */
+  readonly rotationSchedules?: readonly RotationScheduleProps[];
+  /**
+   * Password policy for every managed secret; a secret's `rotator:*` tags override it field by field.
+   * @default the function's built-in policy (32 characters, safe punctuation)
+   */
+  readonly defaultPasswordPolicy?: PasswordPolicyInput;
+  /**
+   * Key ARNs (not aliases) of the customer-managed KMS keys that encrypt managed secrets. The function
+   * may use them only through Secrets Manager in the stack's region.
+   * @default none (secrets use the AWS-managed key `aws/secretsmanager`, which needs no grant)
+   */
+  readonly kmsKeyArns?: readonly string[];
+  /** Retention of the function's log group. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** Memory of the rotation function in MiB (128–10240). @default 256 */
+  readonly memorySize?: number;
+  /** Timeout of one invocation (one rotation step). @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Instruction set of the rotation function. @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
+  /** X-Ray tracing of the rotation function. @default lambda.Tracing.DISABLED */
+  readonly tracing?: lambda.Tracing;
+}
+
+/** The defaults the TSDoc above documents, in one place. */
+export const ORCHESTRATOR_DEFAULTS = {
+  logRetention: logs.RetentionDays.THREE_MONTHS,
+  memorySize: 256,
+  timeout: Duration.seconds(30),
+  architecture: lambda.Architecture.ARM_64,
+  tracing: lambda.Tracing.DISABLED,
+} as const;
+
+/** Characters Secrets Manager allows in secret names. */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SCHEDULE_EXPRESSION = /^(rate|cron)\(.+\)$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/**
+ * Every problem with the props, as sentences; empty when they are valid. Pure: `stackRegion` is the
+ * stack's region, or undefined when the stack is environment-agnostic.
+ * @example orchestratorPropsProblems({ managedPrefixes: [] }, undefined) // ['managedPrefixes must …']
+ */
+export function orchestratorPropsProblems(
+  props: SecretRotationOrchestratorProps,
+  stackRegion: string | undefined,
+): string[] {
+  return [
+    ...prefixProblems(props.managedPrefixes),
+    ...(props.rotationSchedules ?? []).flatMap((schedule, index, all) =>
+      scheduleProblems(schedule, index, all, props.managedPrefixes),
+    ),
+    ...passwordPolicyProblems(props.defaultPasswordPolicy),
+    ...(props.kmsKeyArns ?? []).flatMap((arn) => kmsKeyProblems(arn, stackRegion)),
+    ...memoryProblems(props.memorySize),
+  ];
+}
+
+function prefixProblems(prefixes: readonly string[]): string[] {
+  if (prefixes.length === 0) return ['managedPrefixes must name at least one prefix'];
+  return prefixes.flatMap((prefix) => {
+    if (Token.isUnresolved(prefix)) return ['managedPrefixes must be literal strings, not tokens'];
+    if (/[*?]/.test(prefix)) {
+      return [`managed prefix "${prefix}" must not contain a wildcard (* or ?): IAM would widen it`];
+    }
+    const checked = managedPrefixSchema.safeParse(prefix);
+    return checked.success ? [] : [`managed prefix "${prefix}" ${checked.error.issues[0]?.message}`];
+  });
+}
+
+function scheduleProblems(
+  schedule: RotationScheduleProps,
+  index: number,
+  all: readonly RotationScheduleProps[],
+  prefixes: readonly string[],
+): string[] {
+  const name = schedule.secretName;
+  const where = `rotation schedule for "${name}"`;
+  const problems: string[] = [];
+  if (!SECRET_NAME.test(name)) {
+    problems.push(`${where}: secretName must be a secret name (letters, digits and /_+=.@-), not an ARN`);
+  } else if (!isManaged(name, prefixes)) {
+    problems.push(`${where} is outside the managed prefixes (${prefixes.join(', ')})`);
+  }
+  if (all.findIndex((other) => other.secretName === name) !== index) {
+    problems.push(`${where} is given more than once; a secret has one rotation schedule`);
+  }
+  if ((schedule.automaticallyAfter === undefined) === (schedule.scheduleExpression === undefined)) {
+    problems.push(`${where} needs exactly one of automaticallyAfter or scheduleExpression`);
+  }
+  const days = schedule.automaticallyAfter?.toDays({ integral: false });
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 1000)) {
+    problems.push(`${where}: automaticallyAfter must be whole days from 1 to 1000`);
+  }
+  const expression = schedule.scheduleExpression;
+  if (expression !== undefined && !SCHEDULE_EXPRESSION.test(expression)) {
+    problems.push(`${where}: scheduleExpression must be rate(…) or cron(…), got "${expression}"`);
+  }
+  const hours = schedule.window?.toHours({ integral: false });
+  if (hours !== undefined && !(Number.isInteger(hours) && hours >= 1 && hours <= 24)) {
+    problems.push(`${where}: window must be whole hours from 1 to 24`);
+  }
+  return problems;
+}
+
+function passwordPolicyProblems(policy: PasswordPolicyInput | undefined): string[] {
+  if (policy === undefined) return [];
+  const checked = passwordPolicyInputSchema.safeParse(policy);
+  if (checked.success) return [];
+  return checked.error.issues.map((issue) => {
+    const field = ['defaultPasswordPolicy', ...issue.path.map(String)].join('.');
+    return `${field}: ${issue.message}`;
+  });
+}
+
+function kmsKeyProblems(arn: string, stackRegion: string | undefined): string[] {
+  if (Token.isUnresolved(arn)) return [];
+  const match = KMS_KEY_ARN.exec(arn);
+  if (!match) return [`kmsKeyArns: "${arn}" is not a KMS key ARN (arn:…:kms:<region>:<account>:key/<id>)`];
+  const keyRegion = match[1];
+  if (stackRegion !== undefined && !Token.isUnresolved(stackRegion) && keyRegion !== stackRegion) {
+    return [
+      `kmsKeyArns: "${arn}" is in ${keyRegion}; Secrets Manager in ${stackRegion} uses only keys in its own region`,
+    ];
+  }
+  return [];
+}
+
+function memoryProblems(memorySize: number | undefined): string[] {
+  if (
+    memorySize === undefined ||
+    (Number.isInteger(memorySize) && memorySize >= 128 && memorySize <= 10240)
+  ) {
+    return [];
+  }
+  return [`memorySize must be whole MiB from 128 to 10240, got ${memorySize}`];
+}

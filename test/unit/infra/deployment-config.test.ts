@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseDeploymentConfig } from '../../../infra/lib/deployment-config';
+
+const CDK_JSON = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8'));
+const MINIMAL = { managedPrefixes: ['prod/app-team/'] };
+
+describe('parseDeploymentConfig', () => {
+  it('reads the sample configuration in cdk.json', () => {
+    const config = parseDeploymentConfig(CDK_JSON.context.orchestrator);
+
+    expect(config).toEqual({
+      managedPrefixes: ['prod/app-team/', 'staging/app-team/'],
+      rotationSchedules: [
+        { secretName: 'prod/app-team/db-password', automaticallyAfterDays: 30, windowHours: 4 },
+      ],
+      defaultPasswordPolicy: { length: 32 },
+      kmsKeyArns: [],
+      logRetentionDays: 90,
+    });
+  });
+
+  it('fills in the defaults of a minimal configuration', () => {
+    expect(parseDeploymentConfig(MINIMAL)).toEqual({
+      managedPrefixes: ['prod/app-team/'],
+      rotationSchedules: [],
+      kmsKeyArns: [],
+      logRetentionDays: 90,
+    });
+  });
+
+  it('reads JSON text, as `cdk synth -c orchestrator=…` passes it', () => {
+    expect(parseDeploymentConfig(JSON.stringify(MINIMAL)).managedPrefixes).toEqual(['prod/app-team/']);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a missing prefix list', {}, 'orchestrator.managedPrefixes: Invalid input: expected array'],
+    [
+      'an empty prefix list',
+      { managedPrefixes: [] },
+      'orchestrator.managedPrefixes: must name at least one prefix',
+    ],
+    [
+      'a wildcard prefix',
+      { managedPrefixes: ['prod/*'] },
+      'orchestrator.managedPrefixes.0: may contain only',
+    ],
+    [
+      'a misspelt key',
+      { ...MINIMAL, managedPrefix: ['x/'] },
+      'orchestrator: Unrecognized key: "managedPrefix"',
+    ],
+    [
+      'a schedule with both rules',
+      {
+        ...MINIMAL,
+        rotationSchedules: [
+          { secretName: 'prod/app-team/db', automaticallyAfterDays: 1, scheduleExpression: 'rate(1 day)' },
+        ],
+      },
+      'orchestrator.rotationSchedules.0: needs exactly one of automaticallyAfterDays or scheduleExpression',
+    ],
+    [
+      'a schedule with no rule',
+      { ...MINIMAL, rotationSchedules: [{ secretName: 'prod/app-team/db' }] },
+      'orchestrator.rotationSchedules.0: needs exactly one of',
+    ],
+    [
+      'a malformed schedule expression',
+      { ...MINIMAL, rotationSchedules: [{ secretName: 'prod/app-team/db', scheduleExpression: 'weekly' }] },
+      'orchestrator.rotationSchedules.0.scheduleExpression: must be rate(…) or cron(…)',
+    ],
+    [
+      'a window over 24 hours',
+      {
+        ...MINIMAL,
+        rotationSchedules: [{ secretName: 'prod/app-team/db', automaticallyAfterDays: 7, windowHours: 30 }],
+      },
+      'orchestrator.rotationSchedules.0.windowHours',
+    ],
+    [
+      'part days',
+      { ...MINIMAL, rotationSchedules: [{ secretName: 'prod/app-team/db', automaticallyAfterDays: 1.5 }] },
+      'orchestrator.rotationSchedules.0.automaticallyAfterDays',
+    ],
+    [
+      'a short password',
+      { ...MINIMAL, defaultPasswordPolicy: { length: 4 } },
+      'orchestrator.defaultPasswordPolicy.length',
+    ],
+    [
+      'a KMS alias',
+      { ...MINIMAL, kmsKeyArns: ['arn:aws:kms:us-east-1:123456789012:alias/x'] },
+      'orchestrator.kmsKeyArns.0: must be a KMS key ARN',
+    ],
+    [
+      'a retention CloudWatch Logs does not offer',
+      { ...MINIMAL, logRetentionDays: 45 },
+      'orchestrator.logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60, 90',
+    ],
+  ])('refuses %s, naming the field', (_name, raw, message) => {
+    expect(() => parseDeploymentConfig(raw)).toThrow(message);
+  });
+
+  it('names every bad field at once', () => {
+    const raw = { managedPrefixes: [], logRetentionDays: 45 };
+
+    expect(() => parseDeploymentConfig(raw)).toThrow(
+      /orchestrator\.managedPrefixes: .*\n.*orchestrator\.logRetentionDays: /,
+    );
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no configuration', undefined, /set the context key "orchestrator" in cdk\.json/],
+    ['text that is not JSON', '{managedPrefixes', /is a string but not JSON/],
+  ])('refuses %s with a clear message', (_name, raw, message) => {
+    expect(() => parseDeploymentConfig(raw)).toThrow(message);
+  });
+});

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { parseDeploymentConfig } from '../../../infra/lib/deployment-config';
+import { OrchestratorStack, orchestratorPropsFrom } from '../../../infra/lib/orchestrator-stack';
+
+const CDK_JSON = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8'));
+
+/** The stack as `cdk synth` builds it without credentials: cdk.json's context and flags, no env. */
+function appFromCdkJson() {
+  const app = new App({ context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
+  const config = parseDeploymentConfig(app.node.tryGetContext('orchestrator'));
+  const stack = new OrchestratorStack(app, 'SecretRotationOrchestrator', { config });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+describe('orchestratorPropsFrom', () => {
+  it('turns days and hours into durations and retention days into RetentionDays', () => {
+    const props = orchestratorPropsFrom(
+      parseDeploymentConfig({
+        managedPrefixes: ['prod/app-team/'],
+        rotationSchedules: [
+          {
+            secretName: 'prod/app-team/a',
+            automaticallyAfterDays: 30,
+            windowHours: 4,
+            rotateImmediately: false,
+          },
+          { secretName: 'prod/app-team/b', scheduleExpression: 'rate(4 hours)' },
+        ],
+        logRetentionDays: 365,
+      }),
+    );
+
+    expect(props.logRetention).toBe(logs.RetentionDays.ONE_YEAR);
+    expect(props.rotationSchedules?.map((schedule) => schedule.automaticallyAfter?.toDays())).toEqual([
+      30,
+      undefined,
+    ]);
+    expect(props.rotationSchedules?.map((schedule) => schedule.window?.toHours())).toEqual([4, undefined]);
+    expect(props.rotationSchedules?.[0]?.rotateImmediately).toBe(false);
+    expect(props.rotationSchedules?.[1]?.scheduleExpression).toBe('rate(4 hours)');
+  });
+
+  it('never shares arrays with the configuration', () => {
+    const config = parseDeploymentConfig({ managedPrefixes: ['prod/app-team/'] });
+
+    const props = orchestratorPropsFrom(config);
+
+    expect(props.managedPrefixes).toEqual(config.managedPrefixes);
+    expect(props.managedPrefixes).not.toBe(config.managedPrefixes);
+  });
+});
+
+describe('OrchestratorStack built from cdk.json', () => {
+  // Synthesize once (CDK's template validation is slow the first time in a process).
+  const { app, stack } = appFromCdkJson();
+  const template = Template.fromStack(stack);
+
+  it('schedules the sample secret every 30 days in a four-hour window', () => {
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: 'prod/app-team/db-password',
+      RotationRules: { AutomaticallyAfterDays: 30, Duration: '4h' },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_MANAGED_PREFIXES: 'prod/app-team/,staging/app-team/',
+          ROTATOR_DEFAULT_PASSWORD_POLICY: '{"length":32}',
+        }),
+      },
+    });
+  });
+
+  it('stays environment-agnostic, scoping grants with pseudo parameters', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'RotateManagedSecrets',
+            Resource: Match.arrayWith([
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':secretsmanager:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':secret:prod/app-team/*',
+                  ],
+                ],
+              },
+            ]),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("passes the app's cdk-nag validation plugin on synth", () => {
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('fails synth when a finding is left unacknowledged, so the plugin really runs', () => {
+    const { app: tampered, stack: tamperedStack } = appFromCdkJson();
+    new iam.Role(tamperedStack, 'Unreviewed', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    }).addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+
+    let failure: unknown;
+    try {
+      tampered.synth();
+    } catch (error) {
+      failure = error;
+    }
+
+    expect(String(failure)).toMatch(/^ValidationFailed/);
+    expect(String(failure)).toMatch(
+      /Unreviewed\/DefaultPolicy\/Resource[\s\S]*AwsSolutions-IAM5\[Resource::\*\]/,
+    );
+    expect(String(failure)).not.toContain('RotateSecretRole');
+  });
+});
