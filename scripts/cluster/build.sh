@@ -30,7 +30,9 @@ timed() {
 
 build_kubernetes() {
   local out="$cache/bin/kubernetes-$KUBERNETES_VERSION" work="$cache/build/kubernetes-$KUBERNETES_VERSION"
-  if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]]; then return; fi
+  local commands=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=() command
+  for command in "${commands[@]}"; do [[ -x "$out/$command" ]] || missing+=("k8s.io/kubernetes/cmd/$command"); done
+  if [[ ${#missing[@]} -eq 0 ]]; then return; fi
   local minor="${KUBERNETES_VERSION#v1.}" staging
   staging="v0.$minor"
   minor="${minor%%.*}"
@@ -48,6 +50,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
@@ -57,11 +60,10 @@ GO
     cd "$work"
     go mod tidy >&2
     mkdir -p "$out.partial"
-    timed "kubernetes $KUBERNETES_VERSION" go build -trimpath -ldflags "$ldflags" -o "$out.partial/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler
+    timed "kubernetes $KUBERNETES_VERSION (${missing[*]##*/})" go build -trimpath -ldflags "$ldflags" \
+      -o "$out.partial/" "${missing[@]}"
   )
-  rm -rf "$out" && mv "$out.partial" "$out"
+  mkdir -p "$out" && mv "$out.partial"/* "$out/" && rmdir "$out.partial"
 }
 
 build_etcd() {

@@ -89,7 +89,7 @@ start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1
   --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
   --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
   --cert-dir "$pki" --v 1
-wait_for "kube-apiserver readiness" 90 kubectl --kubeconfig "$state/kubeconfig" get --raw /readyz
+wait_for "kube-apiserver readiness" 90 "$kubectl" --kubeconfig "$state/kubeconfig" get --raw /readyz
 
 log "starting kube-controller-manager, kube-scheduler and kwok"
 start kube-controller-manager "$bin_kube/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
@@ -103,7 +103,7 @@ start kwok "$bin_kwok" --kubeconfig "$state/kubeconfig" --config "$state/kwok.ya
   --node-ip 127.0.0.1 --cidr 10.244.0.0/16
 
 for n in 1 2 3; do
-  kubectl --kubeconfig "$state/kubeconfig" apply -f - >/dev/null <<NODE
+  "$kubectl" --kubeconfig "$state/kubeconfig" apply -f - >/dev/null <<NODE
 apiVersion: v1
 kind: Node
 metadata:
@@ -112,12 +112,12 @@ metadata:
   labels: {kubernetes.io/hostname: kwok-node-$n, type: kwok}
 NODE
 done
-wait_for "fake nodes to be Ready" 60 kubectl --kubeconfig "$state/kubeconfig" wait --for=condition=Ready node --all --timeout=1s
+wait_for "fake nodes to be Ready" 60 "$kubectl" --kubeconfig "$state/kubeconfig" wait --for=condition=Ready node --all --timeout=1s
 
 log "installing External Secrets Operator $ESO_VERSION CRDs and starting its controller"
-kubectl --kubeconfig "$state/kubeconfig" apply --server-side -f \
+"$kubectl" --kubeconfig "$state/kubeconfig" apply --server-side -f \
   "$gomodcache/github.com/external-secrets/external-secrets@$ESO_VERSION/deploy/crds/bundle.yaml" >/dev/null
-wait_for "ESO CRDs" 60 kubectl --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
+wait_for "ESO CRDs" 60 "$kubectl" --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
   crd/externalsecrets.external-secrets.io crd/secretstores.external-secrets.io --timeout=1s
 KUBECONFIG="$state/kubeconfig" AWS_SECRETSMANAGER_ENDPOINT="$AWS_SECRETSMANAGER_ENDPOINT" \
   AWS_STS_ENDPOINT="${AWS_STS_ENDPOINT:-$AWS_SECRETSMANAGER_ENDPOINT}" \
@@ -132,6 +132,7 @@ export ROTATOR_CLUSTER_SERVER="$server"
 export ROTATOR_CLUSTER_STATE="$state"
 export ROTATOR_CLUSTER_CA="$pki/ca.crt"
 export ROTATOR_CLUSTER_TOKEN="$bearer_token"
+export ROTATOR_KUBECTL="$kubectl"
 ENV
 trap - EXIT
 log "ready in $((SECONDS - started))s: source $state/env; stop with scripts/cluster/down.sh $state"

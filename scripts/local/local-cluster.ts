@@ -18,6 +18,8 @@ export interface LocalCluster {
   readonly caFile: string;
   /** A bearer token for user "eks-rotator" in the orchestrator's group, as EKS would map an IAM role. */
   readonly bearerToken: string;
+  /** The kubectl built with the cluster (the machine's may be absent or another version). */
+  readonly kubectl: string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
     server: env.ROTATOR_CLUSTER_SERVER ?? '',
     caFile: env.ROTATOR_CLUSTER_CA ?? join(stateDir, 'pki', 'ca.crt'),
     bearerToken: env.ROTATOR_CLUSTER_TOKEN ?? '',
+    kubectl: env.ROTATOR_KUBECTL ?? 'kubectl',
     async stop() {
       process.off('exit', stopNow);
       stopNow();

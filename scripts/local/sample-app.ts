@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import { rolloutState } from '../../shared/propagation/rollout-status';
+import type { ObjectRef } from '../../shared/propagation/workload-types';
+
+const SECRET = 'orders-db';
+const env = { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET, key: 'password' } } };
+const container = (extra: object = {}) => ({ name: 'app', image: 'shop/app:1', ...extra });
+
+/** The sample workloads: one per way of consuming a Secret, plus one that uses none. */
+export const SAMPLE_WORKLOADS = [
+  {
+    kind: 'Deployment',
+    name: 'api',
+    how: 'env secretKeyRef',
+    podSpec: { containers: [container({ env: [env] })] },
+  },
+  {
+    kind: 'StatefulSet',
+    name: 'worker',
+    how: 'envFrom secretRef',
+    podSpec: { containers: [container({ envFrom: [{ secretRef: { name: SECRET } }] })] },
+  },
+  {
+    kind: 'DaemonSet',
+    name: 'log-shipper',
+    how: 'secret volume',
+    podSpec: { containers: [container()], volumes: [{ name: 'creds', secret: { secretName: SECRET } }] },
+  },
+  {
+    kind: 'Deployment',
+    name: 'reports',
+    how: 'projected volume',
+    podSpec: {
+      containers: [container()],
+      volumes: [{ name: 'all', projected: { sources: [{ secret: { name: SECRET } }] } }],
+    },
+  },
+  { kind: 'Deployment', name: 'static-site', how: 'no reference', podSpec: { containers: [container()] } },
+] as const;
+
+/**
+ * Creates namespace `shop` with a SecretStore on the local AWS, an ExternalSecret `orders-db` for
+ * `remoteKey`, and the sample workloads; waits until ESO has synced and every workload is rolled out.
+ */
+export async function deploySampleApp(admin: KubeConfig, engine: KubernetesAdapter, remoteKey: string) {
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  const namespace = 'shop';
+  const create = (object: Record<string, unknown>) => objects.create(object as never);
+  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'aws-credentials', namespace },
+    stringData: { 'access-key': 'testing', 'secret-key': 'testing' },
+  });
+  await create({
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'SecretStore',
+    metadata: { name: 'aws', namespace },
+    spec: {
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: 'us-east-1',
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { name: 'aws-credentials', key: 'access-key' },
+              secretAccessKeySecretRef: { name: 'aws-credentials', key: 'secret-key' },
+            },
+          },
+        },
+      },
+    },
+  });
+  await create({
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ExternalSecret',
+    metadata: { name: SECRET, namespace },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+      target: { name: SECRET },
+      data: [{ secretKey: 'password', remoteRef: { key: remoteKey, property: 'password' } }],
+    },
+  });
+  for (const workload of SAMPLE_WORKLOADS) {
+    await create({
+      apiVersion: 'apps/v1',
+      kind: workload.kind,
+      metadata: { name: workload.name, namespace },
+      spec: {
+        ...(workload.kind === 'DaemonSet' ? {} : { replicas: 2 }),
+        ...(workload.kind === 'StatefulSet' ? { serviceName: workload.name } : {}),
+        selector: { matchLabels: { app: workload.name } },
+        template: { metadata: { labels: { app: workload.name } }, spec: workload.podSpec },
+      },
+    });
+  }
+  const refs: ObjectRef[] = SAMPLE_WORKLOADS.map((w) => ({ kind: w.kind, namespace, name: w.name }));
+  await until('ESO to sync orders-db', async () => {
+    const [es] = (await engine.listExternalSecrets()).filter((e) => e.namespace === namespace);
+    return es?.syncStatus?.ready?.status === 'True';
+  });
+  await until('the sample workloads to roll out', async () => {
+    const states = await Promise.all(
+      refs.map(async (ref) => rolloutState(await engine.getRollout(ref)).state),
+    );
+    return states.every((state) => state === 'done');
+  });
+  return { namespace, refs };
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
