@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Prints kwok's stage configuration: the module's fast node and pod stages, with pod readiness
+# Prints kwok's stage configuration: the module's fast node stages (heartbeats through Leases, as
+# kubelets do; run kwok with --node-lease-duration-seconds) and pod stages, with pod readiness
 # split in two so tests can make a rollout fail. Pods labelled rotator.test/fail-on-restart=true
 # become Ready only until the orchestrator restarts their workload (their pod template then
 # carries secret-rotator.io/restarted-for); the restarted pods never become Ready.
 # Usage: kwok-stages.sh KWOK_MODULE_STAGE_DIR
 set -euo pipefail
 stages="${1:?usage: kwok-stages.sh STAGE_DIR}"
-for file in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-complete.yaml \
+for file in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml pod/fast/pod-complete.yaml \
   pod/fast/pod-delete.yaml; do
   echo '---'
   cat "$stages/$file"

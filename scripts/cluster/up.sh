@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 state="${1:?usage: up.sh STATE_DIR}"
 : "${AWS_SECRETSMANAGER_ENDPOINT:?set AWS_SECRETSMANAGER_ENDPOINT to the local AWS endpoint}"
 started=$SECONDS
-mkdir -p "$state"/{pids,logs,pki,etcd}
+mkdir -p "$state"/{pids,logs,pki,etcd,kwok}
 trap 'status=$?; if [[ $status -ne 0 ]]; then log "start failed; stopping what was started (logs in $state/logs)"; stop_all "$state"; fi' EXIT
 
 "$here/build.sh"
@@ -91,16 +91,21 @@ start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1
   --cert-dir "$pki" --v 1
 wait_for "kube-apiserver readiness" 90 "$kubectl" --kubeconfig "$state/kubeconfig" get --raw /readyz
 
+# Client rate limits well above the defaults (20 QPS): thousands of objects are created at once in
+# the benchmark, and restarts must not queue behind that backlog.
 log "starting kube-controller-manager, kube-scheduler and kwok"
 start kube-controller-manager "$bin_kube/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --root-ca-file "$pki/ca.crt" \
-  --service-account-private-key-file "$pki/sa.key" --controllers '*,-nodeipam' --v 1
+  --service-account-private-key-file "$pki/sa.key" --controllers '*,-nodeipam' --v 1 \
+  --kube-api-qps 300 --kube-api-burst 600
 start kube-scheduler "$bin_kube/kube-scheduler" --kubeconfig "$state/scheduler.kubeconfig" \
-  --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --v 1
+  --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 --v 1 --kube-api-qps 300 --kube-api-burst 600
 "$here/kwok-stages.sh" "$gomodcache/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage" >"$state/kwok.yaml"
-start kwok "$bin_kwok" --kubeconfig "$state/kubeconfig" --config "$state/kwok.yaml" \
+# Leases keep fake nodes alive well inside the controller-manager's 50 s grace period; the plain
+# 20-45 s status heartbeat came too close to it. KWOK_WORKDIR keeps kwok off ~/.kwok.
+KWOK_WORKDIR="$state/kwok" start kwok "$bin_kwok" --kubeconfig "$state/kubeconfig" --config "$state/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-  --node-ip 127.0.0.1 --cidr 10.244.0.0/16
+  --node-lease-duration-seconds 40 --node-ip 127.0.0.1 --cidr 10.244.0.0/16
 
 for n in 1 2 3; do
   "$kubectl" --kubeconfig "$state/kubeconfig" apply -f - >/dev/null <<NODE
@@ -119,7 +124,8 @@ log "installing External Secrets Operator $ESO_VERSION CRDs and starting its con
   "$gomodcache/github.com/external-secrets/external-secrets@$ESO_VERSION/deploy/crds/bundle.yaml" >/dev/null
 wait_for "ESO CRDs" 60 "$kubectl" --kubeconfig "$state/kubeconfig" wait --for=condition=Established \
   crd/externalsecrets.external-secrets.io crd/secretstores.external-secrets.io --timeout=1s
-KUBECONFIG="$state/kubeconfig" AWS_SECRETSMANAGER_ENDPOINT="$AWS_SECRETSMANAGER_ENDPOINT" \
+# AWS_EC2_METADATA_DISABLED: the SDK must never try the link-local instance metadata address.
+KUBECONFIG="$state/kubeconfig" AWS_SECRETSMANAGER_ENDPOINT="$AWS_SECRETSMANAGER_ENDPOINT" AWS_EC2_METADATA_DISABLED=true \
   AWS_STS_ENDPOINT="${AWS_STS_ENDPOINT:-$AWS_SECRETSMANAGER_ENDPOINT}" \
   start external-secrets "$bin_eso" --enable-leader-election=false --metrics-addr 0 \
   --live-addr 0 --concurrent 4 --loglevel info

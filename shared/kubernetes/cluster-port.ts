@@ -1,6 +1,6 @@
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSyncStatus } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
-import type { ObjectRef, Workload } from '../propagation/workload-types';
+import type { ObjectRef, Workload, WorkloadKind } from '../propagation/workload-types';
 
 export type { ExternalSecretSyncStatus };
 
@@ -15,4 +15,6 @@ export interface ClusterPort {
   /** Merge-patches a workload (the restart patch), retrying on 409 conflicts. */
   patchWorkload(workload: ObjectRef, patch: object): Promise<void>;
   getRollout(workload: ObjectRef): Promise<RolloutObservation>;
+  /** Rollout state of every workload of one kind in a namespace (one paginated list). */
+  listRollouts(namespace: string, kind: WorkloadKind): Promise<Map<string, RolloutObservation>>;
 }

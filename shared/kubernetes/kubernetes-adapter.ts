@@ -135,12 +135,18 @@ export class KubernetesAdapter implements ClusterPort {
         : kind === 'StatefulSet'
           ? await this.apps.readNamespacedStatefulSet(request)
           : await this.apps.readNamespacedDaemonSet(request);
-    return {
-      kind,
-      generation: object.metadata?.generation ?? 0,
-      spec: object.spec as RolloutObservation['spec'],
-      status: (object.status ?? {}) as RolloutObservation['status'],
-    };
+    return toRollout(kind, object);
+  }
+
+  async listRollouts(namespace: string, kind: WorkloadKind): Promise<Map<string, RolloutObservation>> {
+    const page = { namespace, limit: this.pageSize };
+    const items: AppsObject[] =
+      kind === 'Deployment'
+        ? await listAll((cont) => this.apps.listNamespacedDeployment({ ...page, _continue: cont }))
+        : kind === 'StatefulSet'
+          ? await listAll((cont) => this.apps.listNamespacedStatefulSet({ ...page, _continue: cont }))
+          : await listAll((cont) => this.apps.listNamespacedDaemonSet({ ...page, _continue: cont }));
+    return new Map(items.map((item) => [item.metadata?.name ?? '', toRollout(kind, item)]));
   }
 
   /** external-secrets.io/v1 where the cluster serves it, else v1beta1 (older ESO releases). */
@@ -212,6 +218,15 @@ function toAwsStore(item: RawObject, kind: AwsSecretStore['kind']): AwsSecretSto
       ...(aws.prefix ? { prefix: aws.prefix } : {}),
     },
   ];
+}
+
+function toRollout(kind: WorkloadKind, object: AppsObject): RolloutObservation {
+  return {
+    kind,
+    generation: object.metadata?.generation ?? 0,
+    spec: object.spec as RolloutObservation['spec'],
+    status: (object.status ?? {}) as RolloutObservation['status'],
+  };
 }
 
 function toWorkload(kind: WorkloadKind, object: AppsObject): Workload {

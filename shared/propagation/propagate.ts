@@ -5,8 +5,8 @@ import { confirmSync } from './confirm-sync';
 import { ANNOTATIONS } from './consumer-annotations';
 import { planRestarts } from './plan-restarts';
 import type { ExternalSecretTarget, PropagationPlan } from './propagation-plan';
-import { rolloutState } from './rollout-status';
-import type { ObjectRef, Workload } from './workload-types';
+import { type RolloutState, rolloutState } from './rollout-status';
+import type { ObjectRef, Workload, WorkloadKind } from './workload-types';
 
 export interface PropagateOptions {
   /** Workloads restarted at once (one wave). */
@@ -42,6 +42,8 @@ export interface PropagationReport {
   /** Workloads of waves that never started because an earlier wave failed. */
   readonly notStarted: ObjectRef[];
   readonly outcome: 'succeeded' | 'failed';
+  /** Wall time per phase: the engine's own work (resync, restart) apart from waiting on ESO and rollouts. */
+  readonly timings: { resyncMs: number; confirmMs: number; restartMs: number; verifyMs: number };
 }
 
 const ES_KIND = 'ExternalSecret';
@@ -70,15 +72,19 @@ export async function propagate(
     rolloutFailed: [],
     notStarted: [],
     outcome: 'succeeded',
+    timings: { resyncMs: 0, confirmMs: 0, restartMs: 0, verifyMs: 0 },
   };
+  const clock = phaseClock(report.timings);
   const annotatedAt = now();
   const marker = `${plan.versionId}@${annotatedAt.toISOString()}`;
   await mapWithLimit(plan.resync, API_CONCURRENCY, (t) =>
     cluster.annotateExternalSecret(esRef(t), { [ANNOTATIONS.forceSync]: marker }),
   );
+  clock.lap('resyncMs');
   onProgress({ type: 'resync-requested', count: plan.resync.length });
 
   const confirmed = await confirmSyncs(cluster, plan.resync, annotatedAt, options, report, onProgress);
+  clock.lap('confirmMs');
   const restartPlan = planRestarts(
     confirmed.flatMap((t) => t.consumers),
     { secretName: plan.secret.name, versionId: plan.versionId },
@@ -94,9 +100,12 @@ export async function propagate(
       continue;
     }
     onProgress({ type: 'wave-started', wave: index + 1, waves: restartPlan.waves.length, workloads: refs });
+    clock.lap('restartMs');
     await mapWithLimit(wave, API_CONCURRENCY, (r) => cluster.patchWorkload(workloadRef(r.workload), r.patch));
     report.restarted.push(...refs);
+    clock.lap('restartMs');
     await verifyRollouts(cluster, refs, options, report, onProgress);
+    clock.lap('verifyMs');
   }
   const failed = report.syncFailed.length + report.rolloutFailed.length + report.refused.length > 0;
   return { ...report, outcome: failed ? 'failed' : 'succeeded' };
@@ -160,9 +169,7 @@ async function verifyRollouts(
   let pending = [...refs];
   const started = Date.now();
   while (pending.length > 0) {
-    const states = await mapWithLimit(pending, API_CONCURRENCY, async (ref) =>
-      rolloutState(await cluster.getRollout(ref)),
-    );
+    const states = await observeRollouts(cluster, pending);
     const still: ObjectRef[] = [];
     pending.forEach((ref, index) => {
       const state = states[index];
@@ -186,6 +193,36 @@ async function verifyRollouts(
     onProgress({ type: 'waiting', what: 'rollouts', pending: pending.length, elapsedMs });
     await sleep(options.pollIntervalMs);
   }
+}
+
+/** Adds the time since the previous lap to one phase. */
+function phaseClock(timings: PropagationReport['timings']) {
+  let last = performance.now();
+  return {
+    lap(phase: keyof PropagationReport['timings']) {
+      const t = performance.now();
+      timings[phase] += t - last;
+      last = t;
+    },
+  };
+}
+
+/**
+ * Rollout states of `refs`, in order, from one list per namespace and kind rather than a read per
+ * workload, so polling costs grow with namespaces, not with restarted workloads.
+ */
+async function observeRollouts(cluster: ClusterPort, refs: readonly ObjectRef[]) {
+  const key = (namespace: string, kind: string) => `${namespace}/${kind}`;
+  const groups = [...new Map(refs.map((ref) => [key(ref.namespace, ref.kind), ref])).values()];
+  const lists = await mapWithLimit(groups, API_CONCURRENCY, async (ref) => {
+    const observed = await cluster.listRollouts(ref.namespace, ref.kind as WorkloadKind);
+    return [key(ref.namespace, ref.kind), observed] as const;
+  });
+  const byGroup = new Map(lists);
+  return refs.map((ref): RolloutState => {
+    const observed = byGroup.get(key(ref.namespace, ref.kind))?.get(ref.name);
+    return observed ? rolloutState(observed) : { state: 'failed', message: 'the workload no longer exists' };
+  });
 }
 
 function esRef(target: ExternalSecretTarget): ObjectRef {
