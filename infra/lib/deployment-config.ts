@@ -43,6 +43,17 @@ const deploymentConfigSchema = z
       .number()
       .refine((days) => RETENTION_DAYS.includes(days), `must be one of ${RETENTION_DAYS.join(', ')}`)
       .default(logs.RetentionDays.THREE_MONTHS),
+    /** EKS clusters to carry rotated versions to; absent means rotation only. */
+    propagation: z
+      .object({
+        clusterNames: z
+          .array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name'))
+          .min(1),
+        restartConcurrency: z.number().int().min(1).max(100).optional(),
+        requireOptIn: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

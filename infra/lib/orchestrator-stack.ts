@@ -1,6 +1,7 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
 import {
   SecretRotationOrchestrator,
@@ -15,6 +16,7 @@ export interface OrchestratorStackProps extends StackProps {
 /** One stack holding the orchestrator construct, built from the deployment configuration. */
 export class OrchestratorStack extends Stack {
   readonly orchestrator: SecretRotationOrchestrator;
+  readonly propagation: ClusterPropagation | undefined;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
@@ -23,6 +25,15 @@ export class OrchestratorStack extends Stack {
       'Orchestrator',
       orchestratorPropsFrom(props.config),
     );
+    const propagation = props.config.propagation;
+    this.propagation = propagation
+      ? new ClusterPropagation(this, 'Propagation', {
+          managedPrefixes: [...props.config.managedPrefixes],
+          clusterNames: [...propagation.clusterNames],
+          restartConcurrency: propagation.restartConcurrency,
+          requireOptIn: propagation.requireOptIn,
+        })
+      : undefined;
   }
 }
 

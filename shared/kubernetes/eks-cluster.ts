@@ -43,3 +43,19 @@ export function kubeConfigWithToken(endpoint: ClusterEndpoint, token: string): K
   });
   return config;
 }
+
+/**
+ * Connects to EKS clusters by name: DescribeCluster once per cluster per container (successes
+ * only are kept), and a bearer token from the cache, renewed before it expires.
+ */
+export function eksClusterConnector(eks: EKSClient, tokenFor: (clusterName: string) => Promise<string>) {
+  const endpoints = new Map<string, ClusterEndpoint>();
+  return async (clusterName: string): Promise<KubeConfig> => {
+    let endpoint = endpoints.get(clusterName);
+    if (!endpoint) {
+      endpoint = await describeEksCluster(eks, clusterName);
+      endpoints.set(clusterName, endpoint);
+    }
+    return kubeConfigWithToken(endpoint, await tokenFor(clusterName));
+  };
+}

@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterPropagation } from '../../infra/lib/cluster-propagation';
+import { SecretRotationOrchestrator } from '../../infra/lib/secret-rotation-orchestrator';
 import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
 import {
   createSecret,
@@ -15,30 +18,38 @@ import {
 } from '../../scripts/local/rotation-fixture';
 import { type BundledFunction, bundledFunctions } from '../support/bundled-function';
 import { findLeakedValues } from '../support/output-capture';
-import { synthOrchestrator } from '../support/synth-stack';
+import { BASE_PROPS, TEST_ENV } from '../support/synth-stack';
 
 const RUNNER = new URL('./support/invoke-bundle.mjs', import.meta.url).pathname;
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 let rotateSecret: BundledFunction;
+let propagateSecret: BundledFunction;
 
 beforeAll(() => {
-  const { app, stack } = synthOrchestrator({}, true);
+  const app = new App();
+  const stack = new Stack(app, 'Bundles', { env: TEST_ENV });
+  new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
+  new ClusterPropagation(stack, 'Propagation', {
+    managedPrefixes: BASE_PROPS.managedPrefixes,
+    clusterNames: ['local'],
+  });
   const functions = bundledFunctions(app, stack.stackName);
-  expect(functions).toHaveLength(1);
-  rotateSecret = functions[0] as BundledFunction;
+  expect(functions).toHaveLength(2);
+  rotateSecret = functions.find((f) => f.environment.ROTATOR_CLUSTERS === undefined) as BundledFunction;
+  propagateSecret = functions.find((f) => f.environment.ROTATOR_CLUSTERS !== undefined) as BundledFunction;
 });
 
 /** Runs the bundle in a separate Node process with only the function's and local AWS's environment. */
-async function invokeBundle(events: object[]) {
+async function invokeBundle(events: object[], bundle: BundledFunction = rotateSecret) {
   const work = mkdtempSync(join(tmpdir(), 'bundle-'));
   writeFileSync(join(work, 'events.json'), JSON.stringify(events));
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
-    [RUNNER, rotateSecret.directory, join(work, 'events.json'), join(work, 'results.json')],
+    [RUNNER, bundle.directory, join(work, 'events.json'), join(work, 'results.json')],
     {
       env: {
         PATH: process.env.PATH,
-        ...rotateSecret.environment,
+        ...bundle.environment,
         ...localAwsEnvironment(inject('motoEndpoint')),
       },
       timeout: 60_000,
@@ -98,5 +109,24 @@ describe('the bundled rotation function from the cloud assembly', () => {
       { Step: 'createSecret', SecretId: 'unmanaged/secret', ClientRequestToken: randomUUID() },
     ]);
     expect(results.invocations[0]).toMatchObject({ ok: false, name: 'SecretNotManagedError' });
+  });
+});
+
+describe('the bundled propagation function from the cloud assembly', () => {
+  it('loads @kubernetes/client-node and the AWS SDK as one ESM file and refuses bad input with typed errors', async () => {
+    const { results } = await invokeBundle(
+      [
+        { secret: 'no-id' },
+        { secretId: 'unmanaged/db' },
+        { secretId: 'prod/app-team/db', clusters: ['other'] },
+      ],
+      propagateSecret,
+    );
+    expect(results.importError).toBeUndefined();
+    expect(results.invocations.map((i: { name?: string }) => i.name)).toEqual([
+      'InvalidEventError',
+      'SecretNotManagedError',
+      'InvalidEventError',
+    ]);
   });
 });

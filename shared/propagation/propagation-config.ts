@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { managedPrefixSchema } from '../config';
+import { ConfigError } from '../errors';
+
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const propagationEnvSchema = z.object({
+  ROTATOR_MANAGED_PREFIXES: list.pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_CLUSTERS: list.pipe(z.array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/)).min(1)),
+  ROTATOR_RESTART_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  ROTATOR_REQUIRE_OPT_IN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  ROTATOR_SYNC_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(600).default(120),
+  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(840).default(600),
+});
+
+export interface PropagationConfig {
+  readonly managedPrefixes: readonly string[];
+  /** EKS cluster names in this account and region. */
+  readonly clusters: readonly string[];
+  readonly restartConcurrency: number;
+  readonly requireOptIn: boolean;
+  readonly syncTimeoutMs: number;
+  readonly rolloutTimeoutMs: number;
+}
+
+/** Reads the propagation function's configuration once, at cold start, failing fast. */
+export function loadPropagationConfig(env: Readonly<Record<string, string | undefined>>): PropagationConfig {
+  const parsed = propagationEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
+    clusters: c.ROTATOR_CLUSTERS,
+    restartConcurrency: c.ROTATOR_RESTART_CONCURRENCY,
+    requireOptIn: c.ROTATOR_REQUIRE_OPT_IN,
+    syncTimeoutMs: c.ROTATOR_SYNC_TIMEOUT_SECONDS * 1000,
+    rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,
+  };
+}
