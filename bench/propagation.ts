@@ -25,6 +25,7 @@ import { planPropagation } from '../shared/propagation/propagation-plan';
 import { rolloutState } from '../shared/propagation/rollout-status';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 50);
+const API_CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 32);
 const ES_PER_NS = 20;
 const HIT_ES_PER_NS = 2;
 const DEPLOYMENTS_PER_NS = 100;
@@ -188,7 +189,13 @@ try {
   const report = await propagate(
     engine,
     plan,
-    { concurrency: 500, syncTimeoutMs: 300_000, rolloutTimeoutMs: 600_000, pollIntervalMs: 500 },
+    {
+      concurrency: 500,
+      apiConcurrency: API_CONCURRENCY,
+      syncTimeoutMs: 300_000,
+      rolloutTimeoutMs: 600_000,
+      pollIntervalMs: 500,
+    },
     (event) => {
       if (event.type === 'resync-requested') phaseRequests.resync = counter.take();
       if (event.type === 'wave-started') phaseRequests.confirm = counter.take();

@@ -14,6 +14,8 @@ export interface PropagateOptions {
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
   readonly pollIntervalMs: number;
+  /** Kubernetes API calls in flight at once. @default 32 */
+  readonly apiConcurrency?: number;
   readonly now?: () => Date;
 }
 
@@ -47,7 +49,7 @@ export interface PropagationReport {
 }
 
 const ES_KIND = 'ExternalSecret';
-const API_CONCURRENCY = 16;
+const DEFAULT_API_CONCURRENCY = 32;
 
 /**
  * Carries a planned secret version through one cluster: annotate every refreshable ExternalSecret,
@@ -75,9 +77,10 @@ export async function propagate(
     timings: { resyncMs: 0, confirmMs: 0, restartMs: 0, verifyMs: 0 },
   };
   const clock = phaseClock(report.timings);
+  const apiConcurrency = options.apiConcurrency ?? DEFAULT_API_CONCURRENCY;
   const annotatedAt = now();
   const marker = `${plan.versionId}@${annotatedAt.toISOString()}`;
-  await mapWithLimit(plan.resync, API_CONCURRENCY, (t) =>
+  await mapWithLimit(plan.resync, apiConcurrency, (t) =>
     cluster.annotateExternalSecret(esRef(t), { [ANNOTATIONS.forceSync]: marker }),
   );
   clock.lap('resyncMs');
@@ -101,7 +104,7 @@ export async function propagate(
     }
     onProgress({ type: 'wave-started', wave: index + 1, waves: restartPlan.waves.length, workloads: refs });
     clock.lap('restartMs');
-    await mapWithLimit(wave, API_CONCURRENCY, (r) => cluster.patchWorkload(workloadRef(r.workload), r.patch));
+    await mapWithLimit(wave, apiConcurrency, (r) => cluster.patchWorkload(workloadRef(r.workload), r.patch));
     report.restarted.push(...refs);
     clock.lap('restartMs');
     await verifyRollouts(cluster, refs, options, report, onProgress);
@@ -123,7 +126,7 @@ async function confirmSyncs(
   let pending = [...targets];
   const started = Date.now();
   while (pending.length > 0) {
-    const statuses = await mapWithLimit(pending, API_CONCURRENCY, (t) =>
+    const statuses = await mapWithLimit(pending, options.apiConcurrency ?? DEFAULT_API_CONCURRENCY, (t) =>
       cluster.getExternalSecretSync(esRef(t)),
     );
     const still: ExternalSecretTarget[] = [];
@@ -169,7 +172,7 @@ async function verifyRollouts(
   let pending = [...refs];
   const started = Date.now();
   while (pending.length > 0) {
-    const states = await observeRollouts(cluster, pending);
+    const states = await observeRollouts(cluster, pending, options.apiConcurrency ?? DEFAULT_API_CONCURRENCY);
     const still: ObjectRef[] = [];
     pending.forEach((ref, index) => {
       const state = states[index];
@@ -211,10 +214,10 @@ function phaseClock(timings: PropagationReport['timings']) {
  * Rollout states of `refs`, in order, from one list per namespace and kind rather than a read per
  * workload, so polling costs grow with namespaces, not with restarted workloads.
  */
-async function observeRollouts(cluster: ClusterPort, refs: readonly ObjectRef[]) {
+async function observeRollouts(cluster: ClusterPort, refs: readonly ObjectRef[], concurrency: number) {
   const key = (namespace: string, kind: string) => `${namespace}/${kind}`;
   const groups = [...new Map(refs.map((ref) => [key(ref.namespace, ref.kind), ref])).values()];
-  const lists = await mapWithLimit(groups, API_CONCURRENCY, async (ref) => {
+  const lists = await mapWithLimit(groups, concurrency, async (ref) => {
     const observed = await cluster.listRollouts(ref.namespace, ref.kind as WorkloadKind);
     return [key(ref.namespace, ref.kind), observed] as const;
   });
