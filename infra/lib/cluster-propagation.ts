@@ -1,5 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +7,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
-import { managedSecretArnPattern } from './rotation-function-policy';
+import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
+import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
@@ -34,8 +34,7 @@ export interface ClusterPropagationProps {
   readonly timeout?: Duration;
 }
 
-const ENTRY = fileURLToPath(new URL('../../functions/propagate-secret/handler.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = `${REPO_ROOT}functions/propagate-secret/handler.ts`;
 
 /**
  * The propagation function and everything it needs in AWS: a role that may describe managed secrets
@@ -103,7 +102,7 @@ export class ClusterPropagation extends Construct {
     this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
       entry: ENTRY,
       projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      depsLockFilePath: LOCK_FILE,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -124,19 +123,7 @@ export class ClusterPropagation extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        forceDockerBundling: false,
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: LAMBDA_BUNDLING,
     });
     this.accessEntries = props.clusterNames.map(
       (clusterName) =>
@@ -150,12 +137,9 @@ export class ClusterPropagation extends Construct {
   }
 
   private acknowledgeWildcards(props: ClusterPropagationProps): void {
-    const stack = Stack.of(this);
-    const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const arnStart = `arn:${show(stack.partition, 'Partition')}:secretsmanager:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}`;
     for (const prefix of new Set(props.managedPrefixes)) {
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arnStart}:secret:${prefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
         reason:
           'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.',
       });

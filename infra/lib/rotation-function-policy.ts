@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
@@ -14,6 +14,16 @@ export const ROTATION_SECRET_ACTIONS = [
 export function managedSecretArnPattern(scope: Construct, prefix: string): string {
   const stack = Stack.of(scope);
   return `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}*`;
+}
+
+/**
+ * The managed-prefix ARN pattern as cdk-nag prints it in a finding id, where unresolved pseudo
+ * parameters appear as <AWS::Partition>, <AWS::Region> and <AWS::AccountId>.
+ */
+export function nagSecretArnPattern(scope: Construct, prefix: string): string {
+  const stack = Stack.of(scope);
+  const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return `arn:${show(stack.partition, 'Partition')}:secretsmanager:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}:secret:${prefix}*`;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,39 +7,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
 import {
   ORCHESTRATOR_DEFAULTS,
   orchestratorPropsProblems,
   type RotationScheduleProps,
   type SecretRotationOrchestratorProps,
 } from './orchestrator-props';
-import { rotationFunctionStatements } from './rotation-function-policy';
+import { nagSecretArnPattern, rotationFunctionStatements } from './rotation-function-policy';
 
 export type { RotationScheduleProps, SecretRotationOrchestratorProps } from './orchestrator-props';
 
-/** Paths resolve from this file, not the working directory, so synth works from any folder. */
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROTATE_SECRET_ENTRY = join(REPO_ROOT, 'functions/rotate-secret/handler.ts');
-const LOCK_FILE = join(REPO_ROOT, 'package-lock.json');
-
-/**
- * One ESM file built by the local esbuild (never Docker), with every dependency inside, the AWS SDK
- * included: the SDK version we test is the one that runs, not the runtime's copy.
- */
-const BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  target: 'node24',
-  minify: true,
-  // Error classes set `name` from the class; minified names would reach logs and callers.
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  externalModules: [],
-  forceDockerBundling: false,
-  // CommonJS dependencies inside an ESM bundle still call require().
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-};
 
 /**
  * The orchestrator's AWS side: the rotation function, its log group, its least-privilege role, the
@@ -99,7 +77,7 @@ export class SecretRotationOrchestrator extends Construct {
       logGroup: this.logGroup,
       description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
       environment: functionEnvironment(props),
-      bundling: BUNDLING,
+      bundling: LAMBDA_BUNDLING,
     });
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -143,13 +121,9 @@ export class SecretRotationOrchestrator extends Construct {
    * each acknowledged by its exact finding id and with its reason.
    */
   private acknowledgeWildcards(prefixes: readonly string[], tracing: lambda.Tracing): void {
-    const stack = Stack.of(this);
-    // cdk-nag prints unresolved pseudo parameters as <AWS::Partition>, <AWS::Region>, <AWS::AccountId>.
-    const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const arnStart = `arn:${show(stack.partition, 'Partition')}:secretsmanager:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}`;
     for (const prefix of new Set(prefixes)) {
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${arnStart}:secret:${prefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
         reason:
           'Secret ARNs end in a random six-character suffix, so the secrets under a managed prefix can only be granted as secret:<prefix>*, the pattern AWS documents; prefixes are validated to hold no wildcard, and the function refuses other secrets before any call.',
       });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerCleanup } from './process-cleanup';
 
 const SCRIPTS = fileURLToPath(new URL('../cluster/', import.meta.url));
 
@@ -34,8 +35,8 @@ export interface StartClusterOptions {
 /** Starts the cluster (building its binaries on first use) and stops it when this process exits. */
 export async function startCluster(options: StartClusterOptions): Promise<LocalCluster> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'rotator-cluster-'));
-  const stopNow = () => spawnSync('bash', [join(SCRIPTS, 'down.sh'), stateDir], { stdio: 'ignore' });
-  process.once('exit', stopNow);
+  // up.sh runs in a process group of its own, so an interrupted start can be stopped as a whole
+  // before down.sh stops what it had started.
   const child = spawn('bash', [join(SCRIPTS, 'up.sh'), stateDir], {
     env: {
       ...process.env,
@@ -43,7 +44,28 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
       AWS_STS_ENDPOINT: options.awsEndpoint,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
+  const stopStarting = () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const stopNow = () => {
+    stopStarting();
+    spawnSync('bash', [join(SCRIPTS, 'down.sh'), stateDir], { stdio: 'ignore' });
+  };
+  // On an interrupt this process may be force-killed moments later (tsx allows its child 5 s), so
+  // the clean-up only starts down.sh, detached, and returns at once; down.sh finishes on its own.
+  const stopInBackground = () => {
+    stopStarting();
+    spawn('bash', [join(SCRIPTS, 'down.sh'), stateDir], { stdio: 'ignore', detached: true }).unref();
+  };
+  const unregister = registerCleanup(stopInBackground);
   const lines: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     for (const line of chunk.split('\n').filter(Boolean)) {
@@ -71,8 +93,8 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
     bearerToken: env.ROTATOR_CLUSTER_TOKEN ?? '',
     kubectl: env.ROTATOR_KUBECTL ?? 'kubectl',
     async stop() {
-      process.off('exit', stopNow);
       stopNow();
+      unregister();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { registerCleanup } from './process-cleanup';
 
 /** A moto server in server mode on 127.0.0.1, owned by this process. */
 export interface MotoServer {
@@ -57,8 +58,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
 }
 
 function motoHandle(endpoint: string, port: number, child: ChildProcess): MotoServer {
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const unregister = registerCleanup(() => child.kill('SIGKILL'));
   return {
     endpoint,
     port,
@@ -67,13 +67,14 @@ function motoHandle(endpoint: string, port: number, child: ChildProcess): MotoSe
       if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
     },
     async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      unregister();
     },
   };
 }

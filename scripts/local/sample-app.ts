@@ -3,6 +3,7 @@ import { type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../../shared/propagation/rollout-status';
 import type { ObjectRef } from '../../shared/propagation/workload-types';
+import { awsSecretStore, localAwsCredentialsSecret } from './eso-manifests';
 
 const SECRET = 'orders-db';
 const env = { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET, key: 'password' } } };
@@ -49,31 +50,8 @@ export async function deploySampleApp(admin: KubeConfig, engine: KubernetesAdapt
   const namespace = 'shop';
   const create = (object: Record<string, unknown>) => objects.create(object as never);
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'aws-credentials', namespace },
-    stringData: { 'access-key': 'testing', 'secret-key': 'testing' },
-  });
-  await create({
-    apiVersion: 'external-secrets.io/v1',
-    kind: 'SecretStore',
-    metadata: { name: 'aws', namespace },
-    spec: {
-      provider: {
-        aws: {
-          service: 'SecretsManager',
-          region: 'us-east-1',
-          auth: {
-            secretRef: {
-              accessKeyIDSecretRef: { name: 'aws-credentials', key: 'access-key' },
-              secretAccessKeySecretRef: { name: 'aws-credentials', key: 'secret-key' },
-            },
-          },
-        },
-      },
-    },
-  });
+  await create(localAwsCredentialsSecret(namespace));
+  await create(awsSecretStore(namespace));
   await create({
     apiVersion: 'external-secrets.io/v1',
     kind: 'ExternalSecret',

@@ -9,6 +9,7 @@ import {
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { awsSecretStore, localAwsCredentialsSecret } from '../../scripts/local/eso-manifests';
 import { localClients } from '../../scripts/local/local-aws';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import type { RotatedSecret } from '../../shared/propagation/eso-types';
@@ -39,31 +40,8 @@ export function clusterFixture() {
   async function namespaceWithStore(prefix: string): Promise<string> {
     const namespace = `${prefix}-${randomUUID().slice(0, 6)}`;
     await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    await create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'aws-credentials', namespace },
-      stringData: { 'access-key': 'testing', 'secret-key': 'testing' },
-    });
-    await create({
-      apiVersion: 'external-secrets.io/v1',
-      kind: 'SecretStore',
-      metadata: { name: 'aws', namespace },
-      spec: {
-        provider: {
-          aws: {
-            service: 'SecretsManager',
-            region: 'us-east-1',
-            auth: {
-              secretRef: {
-                accessKeyIDSecretRef: { name: 'aws-credentials', key: 'access-key' },
-                secretAccessKeySecretRef: { name: 'aws-credentials', key: 'secret-key' },
-              },
-            },
-          },
-        },
-      },
-    });
+    await create(localAwsCredentialsSecret(namespace));
+    await create(awsSecretStore(namespace));
     return namespace;
   }
 

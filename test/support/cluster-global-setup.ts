@@ -29,7 +29,9 @@ export async function setup(project: TestProject): Promise<void> {
     awsEndpoint: moto.endpoint,
     onLog: (line) => process.stderr.write(`${line}\n`),
   });
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], { stdio: 'ignore' });
+  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
+    stdio: 'ignore',
+  });
   project.provide('motoEndpoint', moto.endpoint);
   project.provide('kubeconfig', cluster.kubeconfig);
   project.provide('rotatorKubeconfig', cluster.rotatorKubeconfig);

@@ -17,7 +17,17 @@ describe('parseDeploymentConfig', () => {
       defaultPasswordPolicy: { length: 32 },
       kmsKeyArns: [],
       logRetentionDays: 90,
+      propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
     });
+  });
+
+  it.each([
+    ['no cluster', { clusterNames: [] }],
+    ['a cluster name with spaces', { clusterNames: ['prod eu'] }],
+    ['an unknown key', { clusterNames: ['prod'], waves: 3 }],
+    ['a concurrency of 0', { clusterNames: ['prod'], restartConcurrency: 0 }],
+  ])('refuses a propagation section with %s', (_name, propagation) => {
+    expect(() => parseDeploymentConfig({ ...MINIMAL, propagation })).toThrow(/orchestrator\.propagation/);
   });
 
   it('fills in the defaults of a minimal configuration', () => {

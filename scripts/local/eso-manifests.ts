@@ -1,0 +1,34 @@
+/** Manifests for ESO objects that read Secrets Manager from the local AWS (moto accepts any key). */
+
+/** A Secret holding the local AWS credentials, as a SecretStore's `auth.secretRef` wants them. */
+export function localAwsCredentialsSecret(namespace: string, name = 'aws-credentials') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    stringData: { 'access-key': 'testing', 'secret-key': 'testing' },
+  };
+}
+
+/** A SecretStore for AWS Secrets Manager in us-east-1, authenticating with that Secret. */
+export function awsSecretStore(namespace: string, name = 'aws', credentials = 'aws-credentials') {
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'SecretStore',
+    metadata: { name, namespace },
+    spec: {
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: 'us-east-1',
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { name: credentials, key: 'access-key' },
+              secretAccessKeySecretRef: { name: credentials, key: 'secret-key' },
+            },
+          },
+        },
+      },
+    },
+  };
+}
