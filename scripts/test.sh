@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what it needs (npm packages with Node 24, a
-# moto venv in the cache folder), then lint, typecheck, unit, integration and end-to-end tests.
+# moto venv and the local cluster's binaries in the cache folder), then lint, typecheck, unit,
+# integration (moto), cluster (moto + a local control plane with ESO) and end-to-end tests.
 # Usage: scripts/test.sh [vitest args…]   e.g. scripts/test.sh --project unit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +12,8 @@ echo "== lint (biome)"
 biome check .
 echo "== typecheck (tsc $(tsc --version | awk '{print $2}'))"
 tsc --noEmit -p tsconfig.json
+echo "== local cluster binaries (built from Go modules on the first run, about 15 minutes; cached after)"
+bash scripts/cluster/build.sh
 echo "== tests (vitest on Node $(node --version))"
 mkdir -p .test-results
 status=0
