@@ -1,6 +1,6 @@
 import {
   ApiException,
-  CustomObjectsApi,
+  type CustomObjectsApi,
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -12,6 +12,7 @@ import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../prop
 import type { RolloutObservation } from '../propagation/rollout-status';
 import type { ObjectRef, PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
 import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
+import { customObjectsClient } from './custom-objects-client';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';
@@ -39,7 +40,7 @@ export class KubernetesAdapter implements ClusterPort {
   private readonly pageSize: number;
 
   constructor(kubeConfig: KubeConfig, options: { readonly pageSize?: number } = {}) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.custom = customObjectsClient(kubeConfig);
     this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
