@@ -20,9 +20,14 @@ const synthStarted = performance.now();
 const app = new App();
 const stack = new Stack(app, 'Bench', { env: TEST_ENV });
 new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
-new ClusterPropagation(stack, 'Propagation', { managedPrefixes: BASE_PROPS.managedPrefixes, clusterNames: ['c'] });
+new ClusterPropagation(stack, 'Propagation', {
+  managedPrefixes: BASE_PROPS.managedPrefixes,
+  clusterNames: ['c'],
+});
 const functions = bundledFunctions(app, stack.stackName);
-process.stdout.write(`synth + bundle of ${functions.length} functions: ${(performance.now() - synthStarted).toFixed(0)} ms (Node ${process.version})\n`);
+process.stdout.write(
+  `synth + bundle of ${functions.length} functions: ${(performance.now() - synthStarted).toFixed(0)} ms (Node ${process.version})\n`,
+);
 
 for (const fn of functions) {
   const bundlePath = join(fn.directory, 'index.mjs');
@@ -34,7 +39,9 @@ for (const fn of functions) {
   `;
   const env = { PATH: process.env.PATH ?? '', ...fn.environment, AWS_REGION: 'us-east-1' };
   const samples = Array.from({ length: RUNS }, () =>
-    Number(execFileSync(process.execPath, ['--input-type=module', '-e', importScript], { env, encoding: 'utf8' })),
+    Number(
+      execFileSync(process.execPath, ['--input-type=module', '-e', importScript], { env, encoding: 'utf8' }),
+    ),
   ).sort((a, b) => a - b);
   const median = samples[Math.floor(samples.length / 2)] ?? 0;
   const name = fn.environment.ROTATOR_CLUSTERS === undefined ? 'rotate-secret' : 'propagate-secret';
