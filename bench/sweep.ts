@@ -1,0 +1,57 @@
+/**
+ * Benchmark: the sweep's listing and planning over 10,000 managed secrets in moto (plus 1,000 under
+ * another prefix that must be left out). Prints wall time and Secrets Manager calls by operation.
+ * Target (issue 4): at most 100 ListSecrets calls and no per-secret DescribeSecret.
+ * Figures only; nothing is asserted. Run: npm run bench:sweep
+ */
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { localClients } from '../scripts/local/local-aws';
+import { startMoto } from '../scripts/local/moto-server';
+import { listManagedSecrets } from '../shared/aws/list-managed-secrets';
+import { mapWithLimit } from '../shared/concurrency';
+import { planSweep } from '../shared/sweep/plan-sweep';
+
+const MANAGED = Number(process.env.BENCH_SECRETS ?? 10_000);
+const OTHER = Math.round(MANAGED / 10);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const moto = await startMoto();
+try {
+  const clients = localClients(moto.endpoint);
+  let t = performance.now();
+  const names = [
+    ...Array.from({ length: MANAGED }, (_, i) => `prod/app-team/svc-${Math.floor(i / 100)}/secret-${i}`),
+    ...Array.from({ length: OTHER }, (_, i) => `prod/other-team/secret-${i}`),
+  ];
+  await mapWithLimit(names, 32, (Name) =>
+    clients.secretsManager.send(new CreateSecretCommand({ Name, SecretString: 'v' })),
+  );
+  log(
+    `set-up: ${MANAGED} managed + ${OTHER} other secrets in moto (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+  );
+
+  const calls = new Map<string, number>();
+  clients.secretsManager.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName).replace(/Command$/, '');
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  t = performance.now();
+  const secrets = await listManagedSecrets(clients.secretsManager, ['prod/app-team/']);
+  const listMs = performance.now() - t;
+  t = performance.now();
+  const decisions = planSweep(secrets, { now: new Date() });
+  const planMs = performance.now() - t;
+  const byAction = new Map<string, number>();
+  for (const d of decisions) byAction.set(d.action.kind, (byAction.get(d.action.kind) ?? 0) + 1);
+  log(`sweep over ${secrets.length} managed secrets`);
+  log(`  list (paginated ListSecrets, name filter)  ${(listMs / 1000).toFixed(2)} s`);
+  log(`  plan (pure)                                ${planMs.toFixed(1)} ms`);
+  log(`  calls by operation                         ${JSON.stringify(Object.fromEntries(calls))}`);
+  log(`  decisions                                  ${JSON.stringify(Object.fromEntries(byAction))}`);
+} finally {
+  await moto.stop();
+}

@@ -1,0 +1,58 @@
+import {
+  ListSecretsCommand,
+  type SecretListEntry,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { toAwsCallError } from '../errors';
+import { isManaged } from '../managed-prefixes';
+import type { SecretSummary } from '../sweep/secret-summary';
+
+/** ListSecrets returns at most 100 secrets a page. */
+const PAGE_SIZE = 100;
+
+/**
+ * Every secret under the managed prefixes, from paginated ListSecrets calls filtered by name prefix
+ * (100 a page, so 10,000 secrets take 100 calls). Each result is checked against the prefixes
+ * again, since the name filter is looser than our rule.
+ */
+export async function listManagedSecrets(
+  client: SecretsManagerClient,
+  prefixes: readonly string[],
+): Promise<SecretSummary[]> {
+  const secrets: SecretSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client
+      .send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [...prefixes] }],
+          MaxResults: PAGE_SIZE,
+          NextToken: nextToken,
+          IncludePlannedDeletion: false,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw toAwsCallError('ListSecrets', prefixes.join(','), error);
+      });
+    for (const entry of page.SecretList ?? []) {
+      if (entry.Name && isManaged(entry.Name, prefixes)) secrets.push(toSummary(entry));
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return secrets;
+}
+
+function toSummary(entry: SecretListEntry): SecretSummary {
+  return {
+    name: entry.Name ?? '',
+    arn: entry.ARN ?? '',
+    createdDate: entry.CreatedDate,
+    lastRotatedDate: entry.LastRotatedDate,
+    lastChangedDate: entry.LastChangedDate,
+    nextRotationDate: entry.NextRotationDate,
+    rotationEnabled: entry.RotationEnabled === true,
+    rotationIntervalDays: entry.RotationRules?.AutomaticallyAfterDays,
+    versionIdsToStages: entry.SecretVersionsToStages ?? {},
+    tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+  };
+}
