@@ -165,7 +165,7 @@ try {
 function describe(event: ProgressEvent): string {
   switch (event.type) {
     case 'resync-requested':
-      return `      annotated ${event.count} ExternalSecret(s) with secret-rotator.io/force-sync`;
+      return `      annotated ${event.count} ExternalSecret(s) with external-secrets.io/force-sync`;
     case 'sync-confirmed':
       return `      ✓ ESO synced ${event.ref.namespace}/${event.ref.name}`;
     case 'sync-failed':

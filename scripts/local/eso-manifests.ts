@@ -32,3 +32,31 @@ export function awsSecretStore(namespace: string, name = 'aws', credentials = 'a
     },
   };
 }
+
+/** A ClusterSecretStore for AWS Secrets Manager in us-east-1, with credentials in one namespace. */
+export function awsClusterSecretStore(
+  name: string,
+  credentialsNamespace: string,
+  credentials = 'aws-credentials',
+) {
+  const store = awsSecretStore(credentialsNamespace, name, credentials);
+  const auth = store.spec.provider.aws.auth.secretRef;
+  return {
+    apiVersion: store.apiVersion,
+    kind: 'ClusterSecretStore',
+    metadata: { name },
+    spec: {
+      provider: {
+        aws: {
+          ...store.spec.provider.aws,
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { ...auth.accessKeyIDSecretRef, namespace: credentialsNamespace },
+              secretAccessKeySecretRef: { ...auth.secretAccessKeySecretRef, namespace: credentialsNamespace },
+            },
+          },
+        },
+      },
+    },
+  };
+}

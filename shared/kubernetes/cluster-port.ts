@@ -11,6 +11,8 @@ export interface ClusterPort {
   listWorkloads(namespace: string): Promise<Workload[]>;
   /** Merge-patches annotations onto an ExternalSecret's metadata. */
   annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void>;
+  /** Merge-patches annotations onto a ClusterExternalSecret's metadata. */
+  annotateClusterExternalSecret(name: string, annotations: Record<string, string>): Promise<void>;
   getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus>;
   /** Merge-patches a workload (the restart patch), retrying on 409 conflicts. */
   patchWorkload(workload: ObjectRef, patch: object): Promise<void>;

@@ -84,6 +84,21 @@ export class KubernetesAdapter implements ClusterPort {
     );
   }
 
+  async annotateClusterExternalSecret(name: string, annotations: Record<string, string>): Promise<void> {
+    const version = await this.externalSecretsVersion();
+    await this.custom.patchClusterCustomObject(
+      {
+        group: ESO_GROUP,
+        version,
+        plural: 'clusterexternalsecrets',
+        name,
+        body: { metadata: { annotations } },
+        fieldManager: FIELD_MANAGER,
+      },
+      MERGE_PATCH,
+    );
+  }
+
   async getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus> {
     const version = await this.externalSecretsVersion();
     const object = (await this.custom.getNamespacedCustomObject({

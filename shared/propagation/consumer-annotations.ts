@@ -4,8 +4,12 @@ export const ANNOTATIONS = {
   ignore: 'secret-rotator.io/ignore',
   /** Comma-separated Kubernetes Secret names: restart when any of them is rotated, referenced or not. */
   secrets: 'secret-rotator.io/secrets',
-  /** Written on an ExternalSecret to make ESO reconcile it now: `<version id>@<ISO time>`. */
-  forceSync: 'secret-rotator.io/force-sync',
+  /**
+   * ESO's own force-sync annotation, written on an ExternalSecret, or on the ClusterExternalSecret
+   * that owns it (whose controller copies it to every child and strips other annotations from
+   * them): `<version id>@<ISO time>`.
+   */
+  forceSync: 'external-secrets.io/force-sync',
   /** Written on the pod template by a restart: `<secret name>@<version id>`, like kubectl's restartedAt. */
   restartedFor: 'secret-rotator.io/restarted-for',
 } as const;

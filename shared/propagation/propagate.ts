@@ -80,9 +80,7 @@ export async function propagate(
   const apiConcurrency = options.apiConcurrency ?? DEFAULT_API_CONCURRENCY;
   const annotatedAt = now();
   const marker = `${plan.versionId}@${annotatedAt.toISOString()}`;
-  await mapWithLimit(plan.resync, apiConcurrency, (t) =>
-    cluster.annotateExternalSecret(esRef(t), { [ANNOTATIONS.forceSync]: marker }),
-  );
+  await requestResync(cluster, plan.resync, { [ANNOTATIONS.forceSync]: marker }, apiConcurrency);
   clock.lap('resyncMs');
   onProgress({ type: 'resync-requested', count: plan.resync.length });
 
@@ -196,6 +194,29 @@ async function verifyRollouts(
     onProgress({ type: 'waiting', what: 'rollouts', pending: pending.length, elapsedMs });
     await sleep(options.pollIntervalMs);
   }
+}
+
+/**
+ * Annotates each plain ExternalSecret, and each owning ClusterExternalSecret once: its controller
+ * copies the force-sync annotation to its children and would strip one written on them directly.
+ */
+async function requestResync(
+  cluster: ClusterPort,
+  targets: readonly ExternalSecretTarget[],
+  annotations: Record<string, string>,
+  concurrency: number,
+): Promise<void> {
+  const owners = new Set<string>();
+  const plain: ExternalSecretTarget[] = [];
+  for (const target of targets) {
+    const owner = target.affected.externalSecret.ownerClusterExternalSecret;
+    if (owner) owners.add(owner);
+    else plain.push(target);
+  }
+  await mapWithLimit([...owners], concurrency, (name) =>
+    cluster.annotateClusterExternalSecret(name, annotations),
+  );
+  await mapWithLimit(plain, concurrency, (t) => cluster.annotateExternalSecret(esRef(t), annotations));
 }
 
 /** Adds the time since the previous lap to one phase. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
+  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -115,14 +116,22 @@ export function clusterFixture() {
 
   async function externalSecretReady(namespace: string, name: string) {
     return eventually(`ExternalSecret ${namespace}/${name} to sync`, async () => {
-      const es = (await custom.getNamespacedCustomObject({
-        group: 'external-secrets.io',
-        version: 'v1',
-        namespace,
-        plural: 'externalsecrets',
-        name,
-      })) as { status?: { conditions?: { type: string; status: string }[] } };
-      return es.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      const es = (await custom
+        .getNamespacedCustomObject({
+          group: 'external-secrets.io',
+          version: 'v1',
+          namespace,
+          plural: 'externalsecrets',
+          name,
+        })
+        .catch((error: unknown) => {
+          // A ClusterExternalSecret creates its children a moment later.
+          if (error instanceof ApiException && error.code === 404) return undefined;
+          throw error;
+        })) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      return es?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+        ? true
+        : undefined;
     });
   }
 
