@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
+import { RotationSweep } from './rotation-sweep';
 import {
   SecretRotationOrchestrator,
   type SecretRotationOrchestratorProps,
@@ -17,6 +18,7 @@ export interface OrchestratorStackProps extends StackProps {
 export class OrchestratorStack extends Stack {
   readonly orchestrator: SecretRotationOrchestrator;
   readonly propagation: ClusterPropagation | undefined;
+  readonly sweep: RotationSweep;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
@@ -25,6 +27,10 @@ export class OrchestratorStack extends Stack {
       'Orchestrator',
       orchestratorPropsFrom(props.config),
     );
+    this.sweep = new RotationSweep(this, 'Sweep', {
+      managedPrefixes: [...props.config.managedPrefixes],
+      rotationFunction: this.orchestrator.rotationFunction,
+    });
     const propagation = props.config.propagation;
     this.propagation = propagation
       ? new ClusterPropagation(this, 'Propagation', {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterPropagation } from '../../infra/lib/cluster-propagation';
+import { RotationSweep } from '../../infra/lib/rotation-sweep';
 import { SecretRotationOrchestrator } from '../../infra/lib/secret-rotation-orchestrator';
 import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
 import {
@@ -24,18 +25,26 @@ const RUNNER = new URL('./support/invoke-bundle.mjs', import.meta.url).pathname;
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 let rotateSecret: BundledFunction;
 let propagateSecret: BundledFunction;
+let sweep: BundledFunction;
 
 beforeAll(() => {
   const app = new App();
   const stack = new Stack(app, 'Bundles', { env: TEST_ENV });
-  new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
+  const orchestrator = new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
+  new RotationSweep(stack, 'Sweep', {
+    managedPrefixes: BASE_PROPS.managedPrefixes,
+    rotationFunction: orchestrator.rotationFunction,
+  });
   new ClusterPropagation(stack, 'Propagation', {
     managedPrefixes: BASE_PROPS.managedPrefixes,
     clusterNames: ['local'],
   });
   const functions = bundledFunctions(app, stack.stackName);
-  expect(functions).toHaveLength(2);
-  rotateSecret = functions.find((f) => f.environment.ROTATOR_CLUSTERS === undefined) as BundledFunction;
+  expect(functions).toHaveLength(3);
+  sweep = functions.find((f) => f.environment.ROTATOR_MAX_ROTATIONS_PER_RUN !== undefined) as BundledFunction;
+  rotateSecret = functions.find(
+    (f) => f.environment.ROTATOR_CLUSTERS === undefined && f !== sweep,
+  ) as BundledFunction;
   propagateSecret = functions.find((f) => f.environment.ROTATOR_CLUSTERS !== undefined) as BundledFunction;
 });
 
@@ -128,5 +137,25 @@ describe('the bundled propagation function from the cloud assembly', () => {
       'SecretNotManagedError',
       'InvalidEventError',
     ]);
+  });
+});
+
+describe('the bundled sweep function from the cloud assembly', () => {
+  it('lists the managed secrets in a separate Node 24 process and reports on them', async () => {
+    const clients = localClients(inject('motoEndpoint'));
+    const prefix = sweep.environment.ROTATOR_MANAGED_PREFIXES?.split(',')[0] ?? '';
+    await createSecret(
+      clients,
+      `${prefix}sweep-e2e-${randomUUID().slice(0, 8)}`,
+      `sweep-value-${randomUUID()}`,
+    );
+
+    const { results, output } = await invokeBundle([{}], sweep);
+
+    expect(results.importError).toBeUndefined();
+    expect(results.invocations[0]).toMatchObject({ ok: true });
+    expect(results.invocations[0].result.listed).toBeGreaterThan(0);
+    expect(output).toContain('"message":"sweep done"');
+    expect(output).toContain('"SecretAgeDays"');
   });
 });

@@ -1,0 +1,99 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it, vi } from 'vitest';
+import { RotationSweep } from '../../../infra/lib/rotation-sweep';
+import { rolePolicyDocuments } from '../../support/policy-documents';
+
+vi.stubEnv('CDK_VALIDATION', 'false');
+const ACCOUNT = '123456789012';
+const ROTATION_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rotate-secret`;
+
+function synth() {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const rotationFunction = lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN);
+  new RotationSweep(stack, 'Sweep', {
+    managedPrefixes: ['prod/app-team/'],
+    rotationFunction,
+    schedule: 'rate(30 minutes)',
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+describe('RotationSweep', () => {
+  const { app, stack, template } = synth();
+
+  it('runs the sweep function on an EventBridge Scheduler schedule through a role of its own', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Sweep[0-9A-F]{8}$'), 'Arn'] },
+        RoleArn: Match.anyValue(),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_MANAGED_PREFIXES: 'prod/app-team/',
+          ROTATOR_MAX_ROTATIONS_PER_RUN: '50',
+        }),
+      },
+    });
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+
+  const [logGroup = ''] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+  const identityPolicies = rolePolicyDocuments(template, /SweepRole(?!.*Scheduler)/, {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    [`${logGroup}.Arn`]: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:sweep:*`,
+  });
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
+
+  it.each([
+    ['secretsmanager:ListSecrets', '*', 'Allowed'],
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed'],
+    ['secretsmanager:ListSecretVersionIds', secret('prod/app-team/db'), 'Allowed'],
+    ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', ROTATION_FN, 'Allowed'],
+    ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`, 'ImplicitlyDenied'],
+  ])('the sweep role: %s on %s → %s', async (action, resource, expected) => {
+    const result = await runSimulation(
+      {
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/sweep`,
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: {},
+        },
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(result.errors.message);
+    expect(result.overallResult).toBe(expected);
+  });
+});

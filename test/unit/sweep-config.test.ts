@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../shared/errors';
+import { loadSweepConfig } from '../../shared/sweep/sweep-config';
+
+describe('loadSweepConfig', () => {
+  it('uses safe defaults: one day of grace, stuck after an hour, 50 rotations a run', () => {
+    expect(loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'prod/a/, prod/b/' })).toEqual({
+      managedPrefixes: ['prod/a/', 'prod/b/'],
+      graceMs: 86_400_000,
+      stuckAfterMs: 3_600_000,
+      maxRotationsPerRun: 50,
+    });
+  });
+
+  it.each([
+    ['no prefixes', {}, /ROTATOR_MANAGED_PREFIXES is required/],
+    ['a wildcard prefix', { ROTATOR_MANAGED_PREFIXES: 'prod/*' }, /ROTATOR_MANAGED_PREFIXES/],
+    [
+      'a stuck threshold under 5 minutes',
+      { ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_STUCK_AFTER_MINUTES: '1' },
+      /ROTATOR_STUCK_AFTER_MINUTES/,
+    ],
+    [
+      'a negative cap',
+      { ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_MAX_ROTATIONS_PER_RUN: '-1' },
+      /ROTATOR_MAX_ROTATIONS_PER_RUN/,
+    ],
+  ])('fails fast on %s', (_name, env, message) => {
+    expect(() => loadSweepConfig(env)).toThrow(ConfigError);
+    expect(() => loadSweepConfig(env)).toThrow(message);
+  });
+});
