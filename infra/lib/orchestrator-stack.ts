@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
+import { RotationEvents } from './rotation-events';
 import { RotationSweep } from './rotation-sweep';
 import {
   SecretRotationOrchestrator,
@@ -19,6 +20,7 @@ export class OrchestratorStack extends Stack {
   readonly orchestrator: SecretRotationOrchestrator;
   readonly propagation: ClusterPropagation | undefined;
   readonly sweep: RotationSweep;
+  readonly events: RotationEvents | undefined;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
@@ -38,6 +40,12 @@ export class OrchestratorStack extends Stack {
           clusterNames: [...propagation.clusterNames],
           restartConcurrency: propagation.restartConcurrency,
           requireOptIn: propagation.requireOptIn,
+        })
+      : undefined;
+    this.events = this.propagation
+      ? new RotationEvents(this, 'Events', {
+          managedPrefixes: [...props.config.managedPrefixes],
+          propagationFunction: this.propagation.propagationFunction,
         })
       : undefined;
   }
