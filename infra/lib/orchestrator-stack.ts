@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
+import { RotationAlerts } from './rotation-alerts';
 import { RotationEvents } from './rotation-events';
 import { RotationSweep } from './rotation-sweep';
 import {
@@ -21,6 +22,7 @@ export class OrchestratorStack extends Stack {
   readonly propagation: ClusterPropagation | undefined;
   readonly sweep: RotationSweep;
   readonly events: RotationEvents | undefined;
+  readonly alerts: RotationAlerts;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
@@ -29,6 +31,7 @@ export class OrchestratorStack extends Stack {
       'Orchestrator',
       orchestratorPropsFrom(props.config),
     );
+    this.alerts = new RotationAlerts(this, 'Alerts', { managedPrefixes: [...props.config.managedPrefixes] });
     this.sweep = new RotationSweep(this, 'Sweep', {
       managedPrefixes: [...props.config.managedPrefixes],
       rotationFunction: this.orchestrator.rotationFunction,

@@ -1,0 +1,125 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+
+export interface RotationAlertsProps {
+  readonly managedPrefixes: readonly string[];
+}
+
+/** Metrics the functions publish (EMF, dimension `service`) that mean someone should look. */
+const ALARMS = [
+  { id: 'Overdue', metric: 'OverdueSecrets', what: 'managed secrets are past their rotation schedule' },
+  { id: 'Stuck', metric: 'StuckRotations', what: 'rotations are stuck with a pending version' },
+  { id: 'RotationNotStarted', metric: 'RotationStartFailures', what: 'the sweep could not start rotations' },
+  { id: 'PropagationFailed', metric: 'PropagationFailed', what: 'propagations to clusters failed' },
+] as const;
+
+/**
+ * Where operators hear about trouble: an encrypted SNS topic fed by CloudWatch alarms on the
+ * functions' metrics and by Secrets Manager's RotationFailed events for managed secrets, and a
+ * dashboard of the same metrics. Messages carry secret names and counts, never values.
+ */
+export class RotationAlerts extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: RotationAlertsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const key = new kms.Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 'Secret rotation alerts topic',
+    });
+    // EventBridge and CloudWatch publish to an encrypted topic only if the key lets them.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [
+          new iam.ServicePrincipal('events.amazonaws.com'),
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+        ],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      masterKey: key,
+      enforceSSL: true,
+      displayName: 'Secret rotation alerts',
+    });
+
+    const metric = (name: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      });
+    this.alarms = ALARMS.map((spec) => {
+      const alarm = new cloudwatch.Alarm(this, spec.id, {
+        alarmDescription: `Secret rotation orchestrator: ${spec.what}`,
+        metric: metric(spec.metric),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(this.topic));
+      return alarm;
+    });
+
+    new events.Rule(this, 'RotationFailed', {
+      description: 'A managed secret failed to rotate',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventName: ['RotationFailed'],
+          additionalEventData: {
+            SecretId: props.managedPrefixes.map((prefix) => ({
+              prefix: `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}`,
+            })),
+          },
+        },
+      },
+      targets: [
+        new targets.SnsTopic(this.topic, {
+          message: events.RuleTargetInput.fromText(
+            `Rotation failed for ${events.EventField.fromPath('$.detail.additionalEventData.SecretId')} at ${events.EventField.time}`,
+          ),
+        }),
+      ],
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Secrets',
+            left: [metric('ManagedSecrets'), metric('OverdueSecrets'), metric('StuckRotations')],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Rotations started by the sweep',
+            left: [metric('RotationsStarted'), metric('RotationStartFailures')],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Propagation',
+            left: [metric('PropagationSucceeded'), metric('PropagationFailed'), metric('RestartedWorkloads')],
+          }),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms] }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it, vi } from 'vitest';
+import { RotationAlerts } from '../../../infra/lib/rotation-alerts';
+
+vi.stubEnv('CDK_VALIDATION', 'false');
+
+describe('RotationAlerts', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  new RotationAlerts(stack, 'Alerts', { managedPrefixes: ['prod/app-team/'] });
+  const template = Template.fromStack(stack);
+
+  it.each(['OverdueSecrets', 'StuckRotations', 'RotationStartFailures', 'PropagationFailed'])(
+    'alarms on %s above zero and notifies the topic',
+    (metricName) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'SecretRotationOrchestrator',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'secret-rotation-orchestrator' }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
+      });
+    },
+  );
+
+  it('sends RotationFailed events for managed secrets only to the topic', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        'detail-type': ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventName: ['RotationFailed'],
+          additionalEventData: {
+            SecretId: [
+              {
+                prefix: {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':secretsmanager:us-east-1:123456789012:secret:prod/app-team/',
+                    ],
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertsTopic') } })],
+    });
+  });
+
+  it('encrypts the topic with a rotating key that EventBridge and CloudWatch may use in this account', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('has a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+});
