@@ -34,6 +34,22 @@ const rotationEnvSchema = z.object({
   ROTATOR_DEFAULT_PASSWORD_POLICY: jsonText.pipe(passwordPolicyInputSchema).optional(),
 });
 
+/**
+ * Parses a function's environment with `schema` once, at cold start, failing with a
+ * {@link ConfigError} that names every bad variable.
+ */
+export function parseEnvironment<T extends z.ZodType>(
+  schema: T,
+  env: Readonly<Record<string, string | undefined>>,
+): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
 export interface RotationConfig {
   readonly managedPrefixes: readonly string[];
   /** Deployment-wide policy; a secret's `rotator:*` tags override it field by field. */
@@ -45,13 +61,9 @@ export interface RotationConfig {
  * that names every bad variable.
  */
 export function loadRotationConfig(env: Readonly<Record<string, string | undefined>>): RotationConfig {
-  const parsed = rotationEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  }
+  const c = parseEnvironment(rotationEnvSchema, env);
   return {
-    managedPrefixes: parsed.data.ROTATOR_MANAGED_PREFIXES,
-    defaultPasswordPolicy: parsed.data.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
+    managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
+    defaultPasswordPolicy: c.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
   };
 }

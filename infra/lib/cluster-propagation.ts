@@ -4,9 +4,10 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+import { functionIdentity } from './function-identity';
 import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
@@ -51,21 +52,16 @@ export class ClusterPropagation extends Construct {
     if (props.clusterNames.length === 0)
       throw new Error(`ClusterPropagation ${this.node.path}: name at least one cluster`);
     const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'Propagation function of the secret rotation orchestrator (describe only; no secret values)',
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
+    const { logGroup, role } = functionIdentity(
+      this,
+      { logGroup: 'Logs', role: 'Role' },
+      {
+        description:
+          'Propagation function of the secret rotation orchestrator (describe only; no secret values)',
+        logRetention: props.logRetention,
+      },
     );
+    this.role = role;
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'DescribeManagedSecrets',

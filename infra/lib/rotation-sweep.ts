@@ -2,10 +2,11 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+import { functionIdentity } from './function-identity';
 import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
@@ -34,20 +35,15 @@ export class RotationSweep extends Construct {
   constructor(scope: Construct, id: string, props: RotationSweepProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Sweep function of the secret rotation orchestrator (list, rotate; no secret values)',
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
+    const { logGroup, role } = functionIdentity(
+      this,
+      { logGroup: 'Logs', role: 'Role' },
+      {
+        description: 'Sweep function of the secret rotation orchestrator (list, rotate; no secret values)',
+        logRetention: props.logRetention,
+      },
     );
+    this.role = role;
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ListSecrets',

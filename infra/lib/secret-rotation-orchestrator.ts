@@ -3,10 +3,11 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+import { functionIdentity } from './function-identity';
 import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
 import {
   ORCHESTRATOR_DEFAULTS,
@@ -44,20 +45,16 @@ export class SecretRotationOrchestrator extends Construct {
     }
     const tracing = props.tracing ?? ORCHESTRATOR_DEFAULTS.tracing;
 
-    this.logGroup = new logs.LogGroup(this, 'RotateSecretLogs', {
-      retention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
-    });
-    this.role = new iam.Role(this, 'RotateSecretRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Rotation function of the secret rotation orchestrator (managed prefixes only)',
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
+    const identity = functionIdentity(
+      this,
+      { logGroup: 'RotateSecretLogs', role: 'RotateSecretRole' },
+      {
+        description: 'Rotation function of the secret rotation orchestrator (managed prefixes only)',
+        logRetention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
+      },
     );
+    this.logGroup = identity.logGroup;
+    this.role = identity.role;
     for (const statement of rotationFunctionStatements(this, props.managedPrefixes, props.kmsKeyArns ?? [])) {
       this.role.addToPolicy(statement);
     }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { managedPrefixSchema } from '../config';
-import { ConfigError } from '../errors';
+import { managedPrefixSchema, parseEnvironment } from '../config';
 
 const list = z.string().transform((value) =>
   value
@@ -33,12 +32,7 @@ export interface PropagationConfig {
 
 /** Reads the propagation function's configuration once, at cold start, failing fast. */
 export function loadPropagationConfig(env: Readonly<Record<string, string | undefined>>): PropagationConfig {
-  const parsed = propagationEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  const c = parsed.data;
+  const c = parseEnvironment(propagationEnvSchema, env);
   return {
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     clusters: c.ROTATOR_CLUSTERS,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { managedPrefixSchema } from '../config';
-import { ConfigError } from '../errors';
+import { managedPrefixSchema, parseEnvironment } from '../config';
 import type { SweepConfig } from './run-sweep';
 
 const sweepEnvSchema = z.object({
@@ -22,12 +21,7 @@ const sweepEnvSchema = z.object({
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>>): SweepConfig & {
   readonly managedPrefixes: readonly string[];
 } {
-  const parsed = sweepEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  const c = parsed.data;
+  const c = parseEnvironment(sweepEnvSchema, env);
   return {
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     graceMs: c.ROTATOR_SWEEP_GRACE_HOURS * 3_600_000,
