@@ -2,13 +2,11 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 import { functionIdentity } from './function-identity';
-import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
+import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
@@ -97,11 +95,7 @@ export class ClusterPropagation extends Construct {
 
     this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
       entry: ENTRY,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...LAMBDA_DEFAULTS,
       memorySize: 512,
       timeout: props.timeout ?? Duration.minutes(15),
       role: this.role,
@@ -115,11 +109,8 @@ export class ClusterPropagation extends Construct {
         ROTATOR_CLUSTERS: props.clusterNames.join(','),
         ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 5),
         ROTATOR_REQUIRE_OPT_IN: String(props.requireOptIn ?? false),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...OBSERVABILITY_ENVIRONMENT,
       },
-      bundling: LAMBDA_BUNDLING,
     });
     this.accessEntries = props.clusterNames.map(
       (clusterName) =>

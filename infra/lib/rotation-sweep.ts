@@ -1,13 +1,12 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 import { functionIdentity } from './function-identity';
-import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
+import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
 export interface RotationSweepProps {
@@ -80,11 +79,7 @@ export class RotationSweep extends Construct {
 
     this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
       entry: `${REPO_ROOT}functions/sweep/handler.ts`,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...LAMBDA_DEFAULTS,
       memorySize: 512,
       timeout: Duration.minutes(5),
       role: this.role,
@@ -93,11 +88,8 @@ export class RotationSweep extends Construct {
       environment: {
         ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
         ROTATOR_MAX_ROTATIONS_PER_RUN: String(props.maxRotationsPerRun ?? 50),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...OBSERVABILITY_ENVIRONMENT,
       },
-      bundling: LAMBDA_BUNDLING,
     });
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {

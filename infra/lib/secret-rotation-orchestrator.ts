@@ -6,9 +6,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 import { functionIdentity } from './function-identity';
-import { LAMBDA_BUNDLING, LOCK_FILE, REPO_ROOT } from './lambda-bundling';
+import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import {
   ORCHESTRATOR_DEFAULTS,
   orchestratorPropsProblems,
@@ -62,10 +61,7 @@ export class SecretRotationOrchestrator extends Construct {
 
     this.rotationFunction = new nodejs.NodejsFunction(this, 'RotateSecret', {
       entry: ROTATE_SECRET_ENTRY,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      ...LAMBDA_DEFAULTS,
       architecture: props.architecture ?? ORCHESTRATOR_DEFAULTS.architecture,
       memorySize: props.memorySize ?? ORCHESTRATOR_DEFAULTS.memorySize,
       timeout: props.timeout ?? ORCHESTRATOR_DEFAULTS.timeout,
@@ -74,7 +70,6 @@ export class SecretRotationOrchestrator extends Construct {
       logGroup: this.logGroup,
       description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
       environment: functionEnvironment(props),
-      bundling: LAMBDA_BUNDLING,
     });
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -138,9 +133,7 @@ export class SecretRotationOrchestrator extends Construct {
 function functionEnvironment(props: SecretRotationOrchestratorProps): Record<string, string> {
   const environment: Record<string, string> = {
     ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    NODE_OPTIONS: '--enable-source-maps',
+    ...OBSERVABILITY_ENVIRONMENT,
   };
   if (props.defaultPasswordPolicy) {
     environment.ROTATOR_DEFAULT_PASSWORD_POLICY = JSON.stringify(props.defaultPasswordPolicy);

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 
 /** Paths resolve from this file, not the working directory, so synth works from any folder. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,3 +25,20 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
 };
+
+/** What every function of the orchestrator shares: Node 24 on arm64, bundled as above. */
+export const LAMBDA_DEFAULTS = {
+  projectRoot: REPO_ROOT,
+  depsLockFilePath: LOCK_FILE,
+  handler: 'handler',
+  runtime: lambda.Runtime.NODEJS_24_X,
+  architecture: lambda.Architecture.ARM_64,
+  bundling: LAMBDA_BUNDLING,
+} satisfies Partial<nodejs.NodejsFunctionProps>;
+
+/** Environment every function gets: Powertools' service name and namespace, and source maps. */
+export const OBSERVABILITY_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  NODE_OPTIONS: '--enable-source-maps',
+} as const;
