@@ -1,0 +1,101 @@
+/**
+ * The rotation ledger: what happened to each managed secret, never a value. One DynamoDB table
+ * (see dynamodb-ledger.ts); every write that decides "who does this" is a conditional write, so
+ * duplicate and concurrent triggers for one secret version give one propagation.
+ */
+
+/** What asked for the work. */
+export type Trigger = 'scheduled' | 'event' | 'emergency' | 'request' | 'reconcile' | 'manual';
+
+/** A rotation that the orchestrator started or observed (RotateSecret's new version). */
+export interface RotationRecord {
+  readonly secretName: string;
+  readonly secretArn: string;
+  /** The version RotateSecret created (AWSPENDING until the rotation finishes). */
+  readonly versionId: string;
+  readonly trigger: Trigger;
+  /** Caller identity: an IAM ARN, `scheduler`, `eventbridge:<rule>`, … */
+  readonly actor: string;
+  readonly reason?: string;
+  readonly requestedAt: string;
+  /** Emergency rotations propagate with no waves; the option is carried to the propagation. */
+  readonly emergency?: boolean;
+  /** Remove AWSPREVIOUS from the old version once every consumer is verified. */
+  readonly retirePrevious?: boolean;
+  /** A stuck rotation (its AWSPENDING version) removed before this one started. */
+  readonly repairedPendingVersionId?: string;
+}
+
+export type PropagationStatus = 'in-progress' | 'succeeded' | 'failed';
+
+/** Per-cluster outcome, names and counts only. */
+export interface ClusterOutcome {
+  readonly cluster: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly synced: readonly string[];
+  readonly restarted: readonly string[];
+  readonly failed: readonly string[];
+}
+
+export interface PropagationClaim {
+  readonly secretName: string;
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly trigger: Trigger;
+  readonly actor: string;
+  readonly reason?: string;
+  /** Who holds the claim: the Step Functions execution (or CLI run) id. */
+  readonly executionId: string;
+  readonly startedAt: string;
+}
+
+export interface PropagationRecord extends PropagationClaim {
+  readonly status: PropagationStatus;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly clusters?: readonly ClusterOutcome[];
+  /** Error name and safe message when failed. */
+  readonly error?: string;
+}
+
+export type ClaimResult =
+  | { readonly claimed: true }
+  /** Someone else holds or finished this version: do nothing. */
+  | { readonly claimed: false; readonly existing: PropagationRecord };
+
+export type LedgerEntry =
+  | ({ readonly kind: 'rotation' } & RotationRecord)
+  | ({ readonly kind: 'propagation' } & PropagationRecord);
+
+/** Per-secret summary, kept up to date by the writes above (no scan needed for status). */
+export interface SecretLedgerSummary {
+  readonly secretName: string;
+  readonly lastRotation?: RotationRecord;
+  readonly lastPropagation?: PropagationRecord;
+}
+
+export interface LedgerPort {
+  recordRotation(record: RotationRecord): Promise<void>;
+  /** The rotation record of one version, if the orchestrator started it. */
+  findRotation(secretName: string, versionId: string): Promise<RotationRecord | undefined>;
+  /**
+   * Claims the propagation of one version. Succeeds when nobody has claimed it, when the same
+   * executionId claims again (a retried task), when the earlier attempt failed, or when an
+   * in-progress claim is older than `leaseMs` (its holder died). Otherwise returns the holder.
+   */
+  claimPropagation(
+    claim: PropagationClaim,
+    options: { readonly leaseMs: number; readonly now: Date },
+  ): Promise<ClaimResult>;
+  /** Records the outcome; only the claim's holder (same executionId) may finish it. */
+  finishPropagation(
+    secretName: string,
+    versionId: string,
+    executionId: string,
+    result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
+  ): Promise<void>;
+  /** Newest first. */
+  history(secretName: string, options?: { readonly limit?: number }): Promise<LedgerEntry[]>;
+  /** Summaries for many secrets (BatchGetItem), keyed by secret name; missing secrets are absent. */
+  summaries(secretNames: readonly string[]): Promise<Map<string, SecretLedgerSummary>>;
+}
