@@ -107,3 +107,34 @@ export function describeError(error: unknown): Record<string, unknown> {
   }
   return { name: 'UnknownError', code: 'UNEXPECTED' };
 }
+
+/** A ledger item read back (or a record about to be written) does not have the ledger's shape. */
+export class LedgerItemInvalidError extends OrchestratorError {
+  readonly code = 'LEDGER_ITEM_INVALID';
+}
+
+/** finishPropagation for a version nobody has claimed; nothing was written. */
+export class PropagationNotClaimedError extends OrchestratorError {
+  readonly code = 'PROPAGATION_NOT_CLAIMED';
+  constructor(
+    readonly secretName: string,
+    readonly versionId: string,
+  ) {
+    super(`No propagation of "${secretName}" version ${versionId} has been claimed; nothing was recorded`);
+  }
+}
+
+/** finishPropagation by an execution that does not hold the claim (its lease was taken over); nothing was written. */
+export class PropagationHeldByOtherError extends OrchestratorError {
+  readonly code = 'PROPAGATION_HELD_BY_OTHER';
+  constructor(
+    readonly secretName: string,
+    readonly versionId: string,
+    readonly executionId: string,
+    readonly holderExecutionId: string,
+  ) {
+    super(
+      `Propagation of "${secretName}" version ${versionId} is held by ${holderExecutionId}, not ${executionId}; nothing was recorded`,
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,6 +14,7 @@ export function localClients(endpoint: string) {
     secretsManager: new SecretsManagerClient(config),
     lambda: new LambdaClient(config),
     iam: new IAMClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
 }
 

@@ -1,0 +1,325 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AwsCallError,
+  PropagationHeldByOtherError,
+  PropagationNotClaimedError,
+  toAwsCallError,
+} from '../errors';
+import {
+  claimItem,
+  type Item,
+  LEDGER_TABLE,
+  marshal,
+  parseLedgerEntry,
+  parseOutcome,
+  parsePropagation,
+  parseRotation,
+  parseSummary,
+  propagationKey,
+  rotationItem,
+  rotationKey,
+  SUMMARY_SK,
+  secretKey,
+  timeMs,
+} from './ledger-items';
+import type {
+  ClaimResult,
+  LedgerEntry,
+  LedgerPort,
+  PropagationClaim,
+  PropagationRecord,
+  RotationRecord,
+  SecretLedgerSummary,
+} from './ledger-port';
+
+const DEFAULT_HISTORY_LIMIT = 50;
+const BATCH_GET_MAX_KEYS = 100;
+const BATCH_GET_ATTEMPTS = 8;
+
+/** Who may take a propagation over: nobody yet, the same execution, a failed attempt, or an expired lease. */
+const CLAIM_CONDITION =
+  'attribute_not_exists(#pk) OR #executionId = :executionId OR #status = :failed' +
+  ' OR (#status = :inProgress AND #startedAtMs < :leaseCutoff)';
+
+/**
+ * {@link LedgerPort} over one DynamoDB table (layout in ledger-items.ts). The client is the caller's.
+ *
+ * Each decision is one conditional write on one item; the SUMMARY item is a copy written after it,
+ * only ever replaced by something newer (`last…Order`, epoch ms, only grows). A crash between the
+ * two leaves the summary one step behind until the next write for that secret: the holder's retry
+ * (same executionId) or the next rotation rewrites it. Never read the summary to decide anything.
+ *
+ * @example
+ * const ledger = new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName);
+ * const claim = await ledger.claimPropagation(claimOf(rotation), { leaseMs: 15 * 60_000, now: new Date() });
+ * if (!claim.claimed) return { skipped: true, holder: claim.existing.executionId };
+ */
+export class DynamoDbLedger implements LedgerPort {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Writes the rotation record of a version if there is none (first writer wins: a retried call
+   * never rewrites the audit trail), then points the summary at the stored record.
+   */
+  async recordRotation(record: RotationRecord): Promise<void> {
+    const item = rotationItem(record);
+    let stored = item;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw toAwsCallError('PutItem', record.secretName, error);
+      }
+      stored = error.Item ?? (await this.getItem(record.secretName, rotationKey(record.versionId))) ?? item;
+    }
+    const rotation = parseRotation(stored);
+    await this.updateSummary(rotation.secretName, 'lastRotation', rotation, timeMs(rotation.requestedAt));
+  }
+
+  /** One strongly consistent GetItem: rotation items are keyed by version. */
+  async findRotation(secretName: string, versionId: string): Promise<RotationRecord | undefined> {
+    const item = await this.getItem(secretName, rotationKey(versionId));
+    return item && parseRotation(item);
+  }
+
+  /**
+   * One conditional PutItem on `PROPAGATION#<versionId>`: the write itself is the lock, so of any
+   * number of concurrent or replayed claims exactly one succeeds. A refused claim gets the holder
+   * from the same call (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). A successful claim replaces
+   * the whole item, so nothing of an earlier attempt's outcome survives.
+   */
+  async claimPropagation(
+    claim: PropagationClaim,
+    options: { readonly leaseMs: number; readonly now: Date },
+  ): Promise<ClaimResult> {
+    const item = claimItem(claim);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: CLAIM_CONDITION,
+          ExpressionAttributeNames: {
+            '#pk': LEDGER_TABLE.partitionKey,
+            '#executionId': 'executionId',
+            '#status': 'status',
+            '#startedAtMs': 'startedAtMs',
+          },
+          ExpressionAttributeValues: {
+            ':executionId': { S: claim.executionId },
+            ':failed': { S: 'failed' },
+            ':inProgress': { S: 'in-progress' },
+            ':leaseCutoff': { N: String(options.now.getTime() - options.leaseMs) },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw toAwsCallError('PutItem', claim.secretName, error);
+      }
+      const existing = error.Item ?? (await this.getItem(claim.secretName, propagationKey(claim.versionId)));
+      // The condition can only fail on an existing item; if it vanished since, the caller retries.
+      if (!existing) throw toAwsCallError('PutItem', claim.secretName, error);
+      return { claimed: false, existing: parsePropagation(existing) };
+    }
+    const record = parsePropagation(item);
+    await this.updateSummary(claim.secretName, 'lastPropagation', record, timeMs(record.startedAt));
+    return { claimed: true };
+  }
+
+  /**
+   * Records the outcome with one UpdateItem conditional on `executionId = :me`: an execution whose
+   * lease was taken over gets {@link PropagationHeldByOtherError}, one that never claimed gets
+   * {@link PropagationNotClaimedError}, and the item is left as it was.
+   */
+  async finishPropagation(
+    secretName: string,
+    versionId: string,
+    executionId: string,
+    result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
+  ): Promise<void> {
+    const outcome = parseOutcome(result, `outcome for "${secretName}"`);
+    const fields = ['status', 'finishedAt', 'durationMs', 'clusters', 'error'] as const;
+    const set = fields.filter((field) => outcome[field] !== undefined);
+    const remove = fields.filter((field) => outcome[field] === undefined);
+    let updated: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(secretName, propagationKey(versionId)),
+          UpdateExpression:
+            `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
+            (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
+          ConditionExpression: '#executionId = :executionId',
+          ExpressionAttributeNames: Object.fromEntries(
+            [...fields, 'executionId'].map((field) => [`#${field}`, field]),
+          ),
+          ExpressionAttributeValues: {
+            ':executionId': { S: executionId },
+            ...Object.fromEntries(set.map((field) => [`:${field}`, marshal(outcome[field])])),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      updated = out.Attributes;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw toAwsCallError('UpdateItem', secretName, error);
+      }
+      if (!error.Item) throw new PropagationNotClaimedError(secretName, versionId);
+      const holder = parsePropagation(error.Item).executionId;
+      throw new PropagationHeldByOtherError(secretName, versionId, executionId, holder);
+    }
+    if (!updated) return;
+    const record = parsePropagation(updated);
+    await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
+  }
+
+  /** A Query on the history index, newest first, paged until `limit` entries (default 50). */
+  async history(secretName: string, options: { readonly limit?: number } = {}): Promise<LedgerEntry[]> {
+    const limit = Math.floor(options.limit ?? DEFAULT_HISTORY_LIMIT);
+    if (limit < 1) return [];
+    const entries: LedgerEntry[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.call('Query', secretName, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: LEDGER_TABLE.historyIndex,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey },
+            ExpressionAttributeValues: { ':pk': { S: secretKey(secretName) } },
+            ScanIndexForward: false,
+            Limit: limit - entries.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      entries.push(...(out.Items ?? []).map(parseLedgerEntry));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && entries.length < limit);
+    return entries;
+  }
+
+  /** BatchGetItem of the SUMMARY items, 100 keys a call, sequentially. */
+  async summaries(secretNames: readonly string[]): Promise<Map<string, SecretLedgerSummary>> {
+    const names = [...new Set(secretNames)];
+    const result = new Map<string, SecretLedgerSummary>();
+    for (let start = 0; start < names.length; start += BATCH_GET_MAX_KEYS) {
+      const keys = names.slice(start, start + BATCH_GET_MAX_KEYS).map((name) => this.key(name, SUMMARY_SK));
+      for (const item of await this.batchGet(keys)) {
+        const summary = parseSummary(item);
+        result.set(summary.secretName, summary);
+      }
+    }
+    return result;
+  }
+
+  /** One BatchGetItem, retrying UnprocessedKeys with exponential backoff (50 ms doubling, 8 attempts). */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending = keys;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > BATCH_GET_ATTEMPTS) {
+        throw new AwsCallError(
+          'BatchGetItem',
+          'UnprocessedKeys',
+          undefined,
+          `BatchGetItem on "${this.tableName}" left ${pending.length} keys unprocessed after ${BATCH_GET_ATTEMPTS} attempts`,
+        );
+      }
+      if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
+      const request = { [this.tableName]: { Keys: pending } };
+      const out = await this.call('BatchGetItem', this.tableName, () =>
+        this.client.send(new BatchGetItemCommand({ RequestItems: request })),
+      );
+      items.push(...(out.Responses?.[this.tableName] ?? []));
+      pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return items;
+  }
+
+  /**
+   * Points the summary's `field` at `record` unless it already holds something newer (by `orderMs`,
+   * ties replace, so a finish overwrites its own claim). A refused condition is that newer copy: fine.
+   */
+  private async updateSummary(
+    secretName: string,
+    field: 'lastRotation' | 'lastPropagation',
+    record: RotationRecord | PropagationRecord,
+    orderMs: number,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(secretName, SUMMARY_SK),
+          UpdateExpression: 'SET #field = :record, #order = :order, #secretName = :secretName',
+          ConditionExpression: 'attribute_not_exists(#order) OR #order <= :order',
+          ExpressionAttributeNames: {
+            '#field': field,
+            '#order': `${field}Order`,
+            '#secretName': 'secretName',
+          },
+          ExpressionAttributeValues: {
+            ':record': marshal(record),
+            ':order': { N: String(orderMs) },
+            ':secretName': { S: secretName },
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw toAwsCallError('UpdateItem', secretName, error);
+    }
+  }
+
+  private async getItem(secretName: string, sk: string): Promise<Item | undefined> {
+    const out = await this.call('GetItem', secretName, () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: this.key(secretName, sk),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item;
+  }
+
+  private key(secretName: string, sk: string): Item {
+    return { [LEDGER_TABLE.partitionKey]: { S: secretKey(secretName) }, [LEDGER_TABLE.sortKey]: { S: sk } };
+  }
+
+  private async call<T>(operation: string, subject: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw toAwsCallError(operation, subject, error);
+    }
+  }
+}

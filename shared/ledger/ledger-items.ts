@@ -1,0 +1,207 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { LedgerItemInvalidError } from '../errors';
+import type {
+  LedgerEntry,
+  PropagationClaim,
+  PropagationRecord,
+  PropagationStatus,
+  RotationRecord,
+  SecretLedgerSummary,
+  Trigger,
+} from './ledger-port';
+
+/**
+ * The ledger table's layout, shared by the adapter, the CDK construct and the local helper.
+ *
+ * One partition per secret (`pk = SECRET#<name>`), every item keyed by version so the hot paths are
+ * direct GetItem/PutItem calls:
+ * - `sk = ROTATION#<versionId>`: the rotation record (findRotation is one GetItem);
+ * - `sk = PROPAGATION#<versionId>`: the claim and outcome of one version, the exactly-once lock;
+ * - `sk = SUMMARY`: copies of the newest rotation and propagation (summaries is one BatchGetItem).
+ *
+ * History needs time order across both kinds, which version-keyed sort keys cannot give, so the
+ * rotation and propagation items carry `historyAt` (`<UTC ISO time, ms>#<sk>`) and a local secondary
+ * index orders a secret's items by it. The summary has no `historyAt`, so the index leaves it out.
+ * An LSI shares the partition (no second copy to keep in step, strongly consistent reads possible);
+ * its 10 GB per-secret limit is millions of records.
+ */
+export const LEDGER_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  historyIndex: 'history',
+  historySortKey: 'historyAt',
+} as const;
+
+export const SUMMARY_SK = 'SUMMARY';
+export const secretKey = (secretName: string) => `SECRET#${secretName}`;
+export const rotationKey = (versionId: string) => `ROTATION#${versionId}`;
+export const propagationKey = (versionId: string) => `PROPAGATION#${versionId}`;
+
+export type Item = Record<string, AttributeValue>;
+
+const TRIGGERS = {
+  scheduled: 'scheduled',
+  event: 'event',
+  emergency: 'emergency',
+  request: 'request',
+  reconcile: 'reconcile',
+  manual: 'manual',
+} as const satisfies { [K in Trigger]: K };
+const STATUSES = {
+  'in-progress': 'in-progress',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const satisfies { [K in PropagationStatus]: K };
+
+const name = z.string().min(1).max(2048);
+const timestamp = z.iso.datetime({ offset: true });
+
+const rotationSchema = z.object({
+  secretName: name,
+  secretArn: name,
+  versionId: name,
+  trigger: z.enum(TRIGGERS),
+  actor: name,
+  reason: z.string().max(1024).optional(),
+  requestedAt: timestamp,
+  emergency: z.boolean().optional(),
+  retirePrevious: z.boolean().optional(),
+  repairedPendingVersionId: name.optional(),
+}) satisfies z.ZodType<RotationRecord>;
+
+const claimSchema = z.object({
+  secretName: name,
+  secretArn: name,
+  versionId: name,
+  trigger: z.enum(TRIGGERS),
+  actor: name,
+  reason: z.string().max(1024).optional(),
+  executionId: name,
+  startedAt: timestamp,
+}) satisfies z.ZodType<PropagationClaim>;
+
+const clusterOutcomeSchema = z.object({
+  cluster: name,
+  outcome: z.enum(['succeeded', 'failed']),
+  synced: z.array(z.string()),
+  restarted: z.array(z.string()),
+  failed: z.array(z.string()),
+});
+
+/** What finishPropagation writes over the claim. */
+export const outcomeSchema = z.object({
+  status: z.enum(STATUSES),
+  finishedAt: timestamp.optional(),
+  durationMs: z.number().int().nonnegative().optional(),
+  clusters: z.array(clusterOutcomeSchema).optional(),
+  error: z.string().max(2048).optional(),
+});
+export type PropagationOutcome = z.infer<typeof outcomeSchema>;
+
+const propagationSchema = claimSchema.extend(outcomeSchema.shape) satisfies z.ZodType<PropagationRecord>;
+
+const summarySchema = z.object({
+  secretName: name,
+  lastRotation: rotationSchema.optional(),
+  lastPropagation: propagationSchema.optional(),
+}) satisfies z.ZodType<SecretLedgerSummary>;
+
+/** Milliseconds since the epoch of an ISO time; the schemas above have checked its format. */
+export const timeMs = (iso: string) => Date.parse(iso);
+
+const historyAt = (iso: string, sk: string) => `${new Date(timeMs(iso)).toISOString()}#${sk}`;
+
+/** The rotation item; the record is checked first so that what we write we can read back. */
+export function rotationItem(record: RotationRecord): Item {
+  const valid = parse(rotationSchema, record, `record for "${record.secretName}"`);
+  const sk = rotationKey(valid.versionId);
+  return marshalMap({
+    ...valid,
+    pk: secretKey(valid.secretName),
+    sk,
+    kind: 'rotation',
+    historyAt: historyAt(valid.requestedAt, sk),
+  });
+}
+
+/** The claim item: a fresh in-progress record with no outcome fields left over from an earlier attempt. */
+export function claimItem(claim: PropagationClaim): Item {
+  const valid = parse(claimSchema, claim, `claim for "${claim.secretName}"`);
+  const sk = propagationKey(valid.versionId);
+  return marshalMap({
+    ...valid,
+    status: STATUSES['in-progress'],
+    pk: secretKey(valid.secretName),
+    sk,
+    kind: 'propagation',
+    historyAt: historyAt(valid.startedAt, sk),
+    startedAtMs: timeMs(valid.startedAt),
+  });
+}
+
+export function parseRotation(item: Item): RotationRecord {
+  return parse(rotationSchema, unmarshalMap(item), describeKey(item));
+}
+
+export function parsePropagation(item: Item): PropagationRecord {
+  return parse(propagationSchema, unmarshalMap(item), describeKey(item));
+}
+
+export function parseSummary(item: Item): SecretLedgerSummary {
+  return parse(summarySchema, unmarshalMap(item), describeKey(item));
+}
+
+export function parseLedgerEntry(item: Item): LedgerEntry {
+  const kind = item.kind?.S;
+  if (kind === 'rotation') return { kind, ...parseRotation(item) };
+  if (kind === 'propagation') return { kind, ...parsePropagation(item) };
+  throw new LedgerItemInvalidError(`Ledger item ${describeKey(item)} has no known kind`);
+}
+
+export function parseOutcome(outcome: unknown, what: string): PropagationOutcome {
+  return parse(outcomeSchema, outcome, what);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  // Field paths and zod's generic messages only: never the stored values.
+  const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'item'}: ${issue.message}`);
+  throw new LedgerItemInvalidError(`Ledger ${what} is malformed (${fields.join('; ')})`);
+}
+
+function describeKey(item: Item): string {
+  return `item ${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`;
+}
+
+/** Marshals plain data (strings, finite numbers, booleans, arrays, objects); undefined fields are left out. */
+export function marshal(value: unknown): AttributeValue {
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number' && Number.isFinite(value)) return { N: String(value) };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (value === null) return { NULL: true };
+  if (Array.isArray(value)) return { L: value.map(marshal) };
+  if (typeof value === 'object') return { M: marshalMap(value) };
+  throw new LedgerItemInvalidError(`Ledger values must be plain data, not ${typeof value}`);
+}
+
+export function marshalMap(value: object): Item {
+  const entries = Object.entries(value).filter(([, field]) => field !== undefined);
+  return Object.fromEntries(entries.map(([key, field]) => [key, marshal(field)]));
+}
+
+/** The inverse of {@link marshal} for the types it writes; anything else becomes undefined for zod to refuse. */
+export function unmarshal(attribute: AttributeValue): unknown {
+  if (attribute.S !== undefined) return attribute.S;
+  if (attribute.N !== undefined) return Number(attribute.N);
+  if (attribute.BOOL !== undefined) return attribute.BOOL;
+  if (attribute.NULL !== undefined) return null;
+  if (attribute.L !== undefined) return attribute.L.map(unmarshal);
+  if (attribute.M !== undefined) return unmarshalMap(attribute.M);
+  return undefined;
+}
+
+export function unmarshalMap(item: Item): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([key, field]) => [key, unmarshal(field)]));
+}
