@@ -90,7 +90,8 @@ export class DynamoDbLedger implements LedgerPort {
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw toAwsCallError('PutItem', record.secretName, error);
       }
-      stored = error.Item ?? (await this.getItem(record.secretName, rotationKey(record.versionId))) ?? item;
+      // ALL_OLD returns the stored record; without it (an item deleted since) ours is the best copy.
+      stored = error.Item ?? item;
     }
     const rotation = parseRotation(stored);
     await this.updateSummary(rotation.secretName, 'lastRotation', rotation, timeMs(rotation.requestedAt));
@@ -138,10 +139,10 @@ export class DynamoDbLedger implements LedgerPort {
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw toAwsCallError('PutItem', claim.secretName, error);
       }
-      const existing = error.Item ?? (await this.getItem(claim.secretName, propagationKey(claim.versionId)));
-      // The condition can only fail on an existing item; if it vanished since, the caller retries.
-      if (!existing) throw toAwsCallError('PutItem', claim.secretName, error);
-      return { claimed: false, existing: parsePropagation(existing) };
+      // The condition fails only on an existing item, which ALL_OLD returns; if it has vanished
+      // since, the caller's retry claims it.
+      if (!error.Item) throw toAwsCallError('PutItem', claim.secretName, error);
+      return { claimed: false, existing: parsePropagation(error.Item) };
     }
     const record = parsePropagation(item);
     await this.updateSummary(claim.secretName, 'lastPropagation', record, timeMs(record.startedAt));
