@@ -19,6 +19,25 @@ export interface RotationSweepProps {
   readonly maxRotationsPerRun?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /** Remove a stuck rotation's AWSPENDING label (then rotate it if overdue). @default true */
+  readonly repairStuck?: boolean;
+  /**
+   * The rotation ledger, read to reconcile: a current version that never reached the clusters gets
+   * a propagation. Give it with `ledgerTableName` and `propagationStarter`. @default none: no reconcile
+   */
+  readonly ledger?: { grantRead(grantee: iam.IGrantable): void };
+  /** The ledger's table name (ROTATOR_LEDGER_TABLE). @default none */
+  readonly ledgerTableName?: string;
+  /**
+   * How the sweep starts a propagation: a grant hook (e.g. states:StartExecution on the workflow)
+   * and the environment its starter reads (e.g. the workflow's ARN). @default none: no reconcile
+   */
+  readonly propagationStarter?: {
+    grantStartPropagation(grantee: iam.IGrantable): void;
+    readonly environment?: Readonly<Record<string, string>>;
+  };
+  /** Propagations started per run at most by reconciling. @default 20 */
+  readonly maxPropagationsPerRun?: number;
 }
 
 /**
@@ -53,7 +72,12 @@ export class RotationSweep extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'RotateManagedSecrets',
-        actions: ['secretsmanager:RotateSecret', 'secretsmanager:ListSecretVersionIds'],
+        // UpdateSecretVersionStage only removes a stuck rotation's AWSPENDING label (repair).
+        actions: [
+          'secretsmanager:RotateSecret',
+          'secretsmanager:ListSecretVersionIds',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
         resources: props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix)),
       }),
     );
@@ -68,7 +92,7 @@ export class RotationSweep extends Construct {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
         reason:
-          'RotateSecret and ListSecretVersionIds on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+          'RotateSecret, ListSecretVersionIds and UpdateSecretVersionStage on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
       });
     }
     Validations.of(this.role).acknowledge({
@@ -77,6 +101,7 @@ export class RotationSweep extends Construct {
         'secretsmanager:ListSecrets supports no resource-level permissions; the function filters by the managed prefixes and re-checks every result.',
     });
 
+    const reconcile = reconcileSettings(this, props);
     this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
       entry: `${REPO_ROOT}functions/sweep/handler.ts`,
       ...LAMBDA_DEFAULTS,
@@ -84,10 +109,12 @@ export class RotationSweep extends Construct {
       timeout: Duration.minutes(5),
       role: this.role,
       logGroup,
-      description: 'Scheduled sweep: secret ages, overdue rotations, stuck rotations',
+      description: 'Scheduled sweep: secret ages, overdue and stuck rotations, reconcile with the ledger',
       environment: {
         ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
         ROTATOR_MAX_ROTATIONS_PER_RUN: String(props.maxRotationsPerRun ?? 50),
+        ROTATOR_REPAIR_STUCK: String(props.repairStuck ?? true),
+        ...reconcile,
         ...OBSERVABILITY_ENVIRONMENT,
       },
     });
@@ -113,4 +140,27 @@ export class RotationSweep extends Construct {
       },
     });
   }
+}
+
+/**
+ * Grants and environment for reconciling with the ledger: all of ledger, table name and starter,
+ * or none of them (a partial set is a mistake, refused at synth).
+ */
+function reconcileSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
+  const given = [props.ledger, props.ledgerTableName, props.propagationStarter].filter(
+    (p) => p !== undefined,
+  );
+  if (given.length === 0) return {};
+  if (!props.ledger || !props.ledgerTableName || !props.propagationStarter) {
+    throw new Error(
+      `RotationSweep ${sweep.node.path}: ledger, ledgerTableName and propagationStarter go together (reconcile needs all three)`,
+    );
+  }
+  props.ledger.grantRead(sweep.role);
+  props.propagationStarter.grantStartPropagation(sweep.role);
+  return {
+    ROTATOR_LEDGER_TABLE: props.ledgerTableName,
+    ROTATOR_MAX_PROPAGATIONS_PER_RUN: String(props.maxPropagationsPerRun ?? 20),
+    ...props.propagationStarter.environment,
+  };
 }

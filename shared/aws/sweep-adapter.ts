@@ -1,11 +1,8 @@
-import {
-  ListSecretVersionIdsCommand,
-  RotateSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { toAwsCallError } from '../errors';
 import type { SweepPort } from '../sweep/run-sweep';
 import { listManagedSecrets } from './list-managed-secrets';
+import { removePendingStage, versionCreatedAt } from './secret-versions';
 
 /** {@link SweepPort} over the AWS SDK v3 client. */
 export class SweepAdapter implements SweepPort {
@@ -26,18 +23,11 @@ export class SweepAdapter implements SweepPort {
     }
   }
 
-  async versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client
-        .send(new ListSecretVersionIdsCommand({ SecretId: secretId, NextToken: nextToken, MaxResults: 100 }))
-        .catch((error: unknown) => {
-          throw toAwsCallError('ListSecretVersionIds', secretId, error);
-        });
-      const version = page.Versions?.find((v) => v.VersionId === versionId);
-      if (version) return version.CreatedDate;
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return undefined;
+  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {
+    return versionCreatedAt(this.client, secretId, versionId);
+  }
+
+  removePendingStage(secretId: string, versionId: string): Promise<void> {
+    return removePendingStage(this.client, secretId, versionId);
   }
 }

@@ -1,3 +1,4 @@
+import { unfinishedPendingVersion } from '../requests/plan-rotation-request';
 import type { SecretSummary } from './secret-summary';
 
 const DAY_MS = 86_400_000;
@@ -38,7 +39,7 @@ export function planSweep(secrets: readonly SecretSummary[], options: SweepOptio
       secret.nextRotationDate?.getTime() ??
       (secret.rotationIntervalDays === undefined ? undefined : since + secret.rotationIntervalDays * DAY_MS);
     const overdue = secret.rotationEnabled && dueAt !== undefined && now > dueAt + grace;
-    const pendingVersionId = unfinishedPendingVersion(secret);
+    const pendingVersionId = unfinishedPendingVersion(secret.versionIdsToStages);
     const action: SweepAction = pendingVersionId
       ? { kind: 'check-pending', pendingVersionId }
       : overdue
@@ -49,11 +50,4 @@ export function planSweep(secrets: readonly SecretSummary[], options: SweepOptio
         : { kind: 'none' };
     return { secret, ageDays, overdue, action };
   });
-}
-
-/** The version holding AWSPENDING without AWSCURRENT, if any. */
-export function unfinishedPendingVersion(secret: SecretSummary): string | undefined {
-  return Object.entries(secret.versionIdsToStages).find(
-    ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
-  )?.[0];
 }

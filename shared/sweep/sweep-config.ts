@@ -2,24 +2,33 @@ import { z } from 'zod';
 import { managedPrefixSchema, parseEnvironment } from '../config';
 import type { SweepConfig } from './run-sweep';
 
+/** `ROTATOR_MANAGED_PREFIXES`: comma-separated secret-name prefixes, at least one. */
+export const managedPrefixesVariable = z
+  .string({ error: 'is required (comma-separated secret-name prefixes)' })
+  .transform((v) =>
+    v
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0),
+  )
+  .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix'));
+
 const sweepEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: z
-    .string({ error: 'is required (comma-separated secret-name prefixes)' })
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p.length > 0),
-    )
-    .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
   ROTATOR_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(720).default(24),
   ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
   ROTATOR_MAX_ROTATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
+  ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
+  /** The rotation ledger; set only when propagation is deployed, and then the sweep reconciles. */
+  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
+  ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
+  ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
 });
 
 /** Reads the sweep function's configuration once, at cold start, failing fast. */
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>>): SweepConfig & {
   readonly managedPrefixes: readonly string[];
+  readonly ledgerTableName: string | undefined;
 } {
   const c = parseEnvironment(sweepEnvSchema, env);
   return {
@@ -27,5 +36,9 @@ export function loadSweepConfig(env: Readonly<Record<string, string | undefined>
     graceMs: c.ROTATOR_SWEEP_GRACE_HOURS * 3_600_000,
     stuckAfterMs: c.ROTATOR_STUCK_AFTER_MINUTES * 60_000,
     maxRotationsPerRun: c.ROTATOR_MAX_ROTATIONS_PER_RUN,
+    repairStuck: c.ROTATOR_REPAIR_STUCK === 'true',
+    ledgerTableName: c.ROTATOR_LEDGER_TABLE,
+    maxPropagationsPerRun: c.ROTATOR_MAX_PROPAGATIONS_PER_RUN,
+    propagationLeaseMs: c.ROTATOR_PROPAGATION_LEASE_MINUTES * 60_000,
   };
 }

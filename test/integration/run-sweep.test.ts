@@ -8,12 +8,22 @@ import {
   startRotation,
 } from '../../scripts/local/rotation-fixture';
 import { SweepAdapter } from '../../shared/aws/sweep-adapter';
+import type { PropagationStatus, SecretLedgerSummary } from '../../shared/ledger/ledger-port';
 import { createLogger, createMetrics } from '../../shared/observability';
+import type { ReconcileDeps } from '../../shared/sweep/reconcile-propagations';
 import { runSweep } from '../../shared/sweep/run-sweep';
+import { InMemoryLedger } from '../support/in-memory-ledger';
 
 const clients = localClients(inject('motoEndpoint'));
 const PREFIX = `sweep-run-${randomUUID().slice(0, 6)}/`;
-const CONFIG = { graceMs: 86_400_000, stuckAfterMs: 3_600_000, maxRotationsPerRun: 10 };
+const CONFIG = {
+  graceMs: 86_400_000,
+  stuckAfterMs: 3_600_000,
+  maxRotationsPerRun: 10,
+  repairStuck: false,
+  maxPropagationsPerRun: 10,
+  propagationLeaseMs: 3_600_000,
+};
 const in40Days = () => new Date(Date.now() + 40 * 86_400_000);
 let placeholder: string;
 
@@ -45,8 +55,39 @@ async function rotatingSecret(name: string) {
   return arn;
 }
 
-function sweep(port: SweepAdapter, now: Date, config = CONFIG) {
-  return runSweep({ port, config, logger: createLogger(), metrics: createMetrics(), now });
+function sweep(port: SweepAdapter, now: Date, config = CONFIG, reconcile?: ReconcileDeps) {
+  return runSweep({ port, config, logger: createLogger(), metrics: createMetrics(), now, reconcile });
+}
+
+/** A propagation starter that only records what it was asked to start. */
+function fakeStarter() {
+  const started: { secretId: string; versionId: string; trigger: string }[] = [];
+  return { started, start: async (request: (typeof started)[number]) => void started.push(request) };
+}
+
+/** The ledger's summary of a secret whose last propagation was of `versionId`. */
+function propagated(secretName: string, versionId: string, status: PropagationStatus): SecretLedgerSummary {
+  const startedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
+  return {
+    secretName,
+    lastPropagation: {
+      secretName,
+      secretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${secretName}-AbCdEf`,
+      versionId,
+      trigger: 'event',
+      actor: 'eventbridge:LabelUpdated',
+      executionId: 'exec-1',
+      startedAt,
+      status,
+    },
+  };
+}
+
+async function currentVersion(arn: string): Promise<string> {
+  const described = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
+  return (
+    Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? ''
+  );
 }
 
 beforeAll(async () => {
@@ -93,5 +134,85 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     });
     expect(report.rotationsStarted).toHaveLength(1);
     expect(report.rotationsDeferred).toHaveLength(2);
+  });
+
+  it.each([
+    ['overdue, and rotates it in the same run', in40Days, true],
+    [
+      'not overdue, and leaves the rotation to its schedule',
+      () => new Date(Date.now() + 2 * 3_600_000),
+      false,
+    ],
+  ])('repairs a stuck rotation that is %s', async (_name, now, rotated) => {
+    // Prepare
+    const prefix = `${PREFIX}repair-${rotated}/`;
+    const arn = await createSecret(clients, `${prefix}stuck`, 'value-000004');
+    const pending = await startRotation(clients, arn, placeholder);
+
+    // Act
+    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), now(), {
+      ...CONFIG,
+      repairStuck: true,
+    });
+
+    // Assess
+    expect(report.repaired).toEqual([{ secret: `${prefix}stuck`, pendingVersionId: pending }]);
+    expect(report.repairFailures).toEqual([]);
+    expect(report.rotationsStarted.map((r) => r.secret)).toEqual(rotated ? [`${prefix}stuck`] : []);
+    // The stale version lost AWSPENDING. (After the sweep's RotateSecret, moto may label it
+    // AWSPREVIOUS: its default version moved onto it when the rotation started, a moto quirk.)
+    const described = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
+    expect(described.VersionIdsToStages?.[pending]).not.toContain('AWSPENDING');
+  });
+
+  it('reports a stuck rotation without touching it when repair is off', async () => {
+    const prefix = `${PREFIX}no-repair/`;
+    const arn = await createSecret(clients, `${prefix}stuck`, 'value-000005');
+    const pending = await startRotation(clients, arn, placeholder);
+
+    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), in40Days());
+
+    expect(report.stuck.map((s) => s.pendingVersionId)).toEqual([pending]);
+    expect(report.repaired).toEqual([]);
+    const described = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }));
+    expect(described.VersionIdsToStages?.[pending]).toEqual(['AWSPENDING']);
+  });
+
+  it('starts a propagation for each current version the ledger has not seen reach the clusters', async () => {
+    // Prepare: one secret propagated, one never, one whose last propagation failed.
+    const prefix = `${PREFIX}reconcile/`;
+    const done = await createSecret(clients, `${prefix}done`, 'value-000006');
+    const never = await createSecret(clients, `${prefix}never`, 'value-000007');
+    const failed = await createSecret(clients, `${prefix}failed`, 'value-000008');
+    const summaries = new Map([
+      [`${prefix}done`, propagated(`${prefix}done`, await currentVersion(done), 'succeeded')],
+      [`${prefix}failed`, propagated(`${prefix}failed`, await currentVersion(failed), 'failed')],
+    ]);
+    const ledger = new InMemoryLedger([], summaries);
+    const starter = fakeStarter();
+
+    // Act
+    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), new Date(), CONFIG, {
+      ledger,
+      starter,
+    });
+
+    // Assess
+    expect(report.reconciled).toBe(true);
+    expect(ledger.summaryCalls).toHaveLength(1);
+    expect(starter.started.sort((a, b) => a.secretId.localeCompare(b.secretId))).toEqual([
+      { secretId: `${prefix}failed`, versionId: await currentVersion(failed), trigger: 'reconcile' },
+      { secretId: `${prefix}never`, versionId: await currentVersion(never), trigger: 'reconcile' },
+    ]);
+    expect(report.propagationsStarted.map((p) => p.reason).sort()).toEqual([
+      'last-propagation-failed',
+      'never-propagated',
+    ]);
+  });
+
+  it('does not reconcile when no ledger is configured', async () => {
+    const report = await sweep(new SweepAdapter(clients.secretsManager, [`${PREFIX}reconcile/`]), new Date());
+    expect(report.reconciled).toBe(false);
+    expect(report.propagationsStarted).toEqual([]);
   });
 });

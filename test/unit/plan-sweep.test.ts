@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planSweep, unfinishedPendingVersion } from '../../shared/sweep/plan-sweep';
+import { unfinishedPendingVersion } from '../../shared/requests/plan-rotation-request';
+import { planSweep } from '../../shared/sweep/plan-sweep';
 import type { SecretSummary } from '../../shared/sweep/secret-summary';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -65,14 +66,17 @@ describe('unfinishedPendingVersion', () => {
   it('ignores AWSPENDING left on the current version, as a finished rotation leaves it', () => {
     expect(
       unfinishedPendingVersion(
-        secret({ versionIdsToStages: { v2: ['AWSCURRENT', 'AWSPENDING'], v1: ['AWSPREVIOUS'] } }),
+        secret({ versionIdsToStages: { v2: ['AWSCURRENT', 'AWSPENDING'], v1: ['AWSPREVIOUS'] } })
+          .versionIdsToStages,
       ),
     ).toBeUndefined();
   });
 
   it('finds AWSPENDING on a version that is not current', () => {
     expect(
-      unfinishedPendingVersion(secret({ versionIdsToStages: { v1: ['AWSCURRENT'], v3: ['AWSPENDING'] } })),
+      unfinishedPendingVersion(
+        secret({ versionIdsToStages: { v1: ['AWSCURRENT'], v3: ['AWSPENDING'] } }).versionIdsToStages,
+      ),
     ).toBe('v3');
   });
 });

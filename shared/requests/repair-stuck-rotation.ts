@@ -1,0 +1,19 @@
+/** The one call a repair makes. */
+export interface PendingStagePort {
+  /** UpdateSecretVersionStage: AWSPENDING removed from `versionId`, moved nowhere. */
+  removePendingStage(secretId: string, versionId: string): Promise<void>;
+}
+
+/**
+ * Repairs a stuck rotation the way AWS's troubleshooting guide recommends: removes the AWSPENDING
+ * label from the version the failed rotation left behind, so that RotateSecret is accepted again.
+ * The version itself (with or without a value) stays; nothing reads a version without a label.
+ */
+export async function repairStuckRotation(
+  port: PendingStagePort,
+  secretId: string,
+  pendingVersionId: string,
+): Promise<{ readonly repairedPendingVersionId: string }> {
+  await port.removePendingStage(secretId, pendingVersionId);
+  return { repairedPendingVersionId: pendingVersionId };
+}
