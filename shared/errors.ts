@@ -49,6 +49,22 @@ export class RotationTestFailedError extends OrchestratorError {
   readonly code = 'ROTATION_TEST_FAILED';
 }
 
+/**
+ * A rotation of this secret is already under way (AWSPENDING sits on a version that is not
+ * AWSCURRENT, and it is younger than the stuck threshold); nothing was changed.
+ */
+export class RotationInProgressError extends OrchestratorError {
+  readonly code = 'ROTATION_IN_PROGRESS';
+  constructor(
+    readonly secretName: string,
+    readonly pendingVersionId: string,
+  ) {
+    super(
+      `Secret "${secretName}" has a rotation in progress (version ${pendingVersionId} is AWSPENDING); nothing was changed. Retry later, or request an emergency rotation to repair it`,
+    );
+  }
+}
+
 /** An AWS API call failed. The message is trimmed and never includes request parameters. */
 export class AwsCallError extends OrchestratorError {
   readonly code = 'AWS_CALL_FAILED';

@@ -1,0 +1,32 @@
+/**
+ * Rotation requests: rotates one managed secret now, asked by a custom EventBridge event
+ * ("Secret Rotation Requested") or by an IAM-authorized function URL call (an emergency). Wiring
+ * only; the logic is in shared/requests/handle-rotation-request.ts.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { RotationRequestAdapter } from '../../shared/aws/rotation-request-adapter';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { createLogger, createMetrics } from '../../shared/observability';
+import { handleRotationRequest } from '../../shared/requests/handle-rotation-request';
+import { loadRequestConfig } from '../../shared/requests/request-config';
+
+const logger = createLogger();
+const metrics = createMetrics();
+const config = loadRequestConfig(process.env);
+const deps = {
+  config,
+  port: new RotationRequestAdapter(new SecretsManagerClient({})),
+  ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
+  logger,
+  metrics,
+};
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler((event: unknown) => handleRotationRequest(event, deps));

@@ -1,0 +1,87 @@
+import type { LambdaFunctionURLResult } from 'aws-lambda';
+import { describeError, InvalidEventError, RotationInProgressError, SecretNotManagedError } from '../errors';
+import { type RotationRequestDeps, type RotationRequestResult, requestRotation } from './request-rotation';
+import { classifyEvent, type FunctionUrlEvent, requestFromFunctionUrl } from './rotation-request-event';
+
+/**
+ * The rotation-request function's one entry: a custom EventBridge event (the result is returned,
+ * a failure is thrown so Lambda's asynchronous retries and the failure destination see it) or an
+ * IAM-authorized function URL request (answered with an HTTP status: 202, 400, 403, 405, 409, 500,
+ * and the error's safe message). Anything else is an {@link InvalidEventError}.
+ */
+export async function handleRotationRequest(
+  event: unknown,
+  deps: RotationRequestDeps,
+): Promise<RotationRequestResult | LambdaFunctionURLResult> {
+  let incoming: ReturnType<typeof classifyEvent>;
+  try {
+    incoming = classifyEvent(event);
+  } catch (error) {
+    deps.logger.error('unrecognized event', { error: describeError(error) });
+    throw error;
+  }
+  if (incoming.kind === 'eventbridge') return requestRotation(incoming.request, deps);
+  return answerFunctionUrl(incoming.event, deps);
+}
+
+async function answerFunctionUrl(
+  event: FunctionUrlEvent,
+  deps: RotationRequestDeps,
+): Promise<LambdaFunctionURLResult> {
+  if (event.requestContext.http.method !== 'POST') {
+    return respond(405, { error: 'MethodNotAllowed', message: 'Use POST' }, { Allow: 'POST' });
+  }
+  const actor = event.requestContext.authorizer?.iam?.userArn;
+  if (!actor) {
+    deps.logger.warn('function URL request without an IAM caller refused');
+    return respond(403, {
+      error: 'Forbidden',
+      message: 'The request carries no IAM identity (AuthType must be AWS_IAM)',
+    });
+  }
+  let request: Record<string, unknown>;
+  try {
+    request = requestFromFunctionUrl(event, actor);
+  } catch (error) {
+    deps.logger.warn('function URL request refused', { error: describeError(error) });
+    return failure(error);
+  }
+  try {
+    const result = await requestRotation(request, deps);
+    return respond(202, {
+      secretName: result.secretName,
+      versionId: result.versionId,
+      ...(result.repairedPendingVersionId
+        ? { repairedPendingVersionId: result.repairedPendingVersionId }
+        : {}),
+    });
+  } catch (error) {
+    return failure(error); // requestRotation logged it
+  }
+}
+
+/** HTTP status for each error a request can end with. */
+export function statusOf(error: unknown): number {
+  if (error instanceof InvalidEventError) return 400;
+  if (error instanceof SecretNotManagedError) return 403;
+  if (error instanceof RotationInProgressError) return 409;
+  return 500;
+}
+
+/** The error's name and safe message (sanitized, never a value: see describeError). */
+function failure(error: unknown): LambdaFunctionURLResult {
+  const { name, message } = describeError(error);
+  return respond(statusOf(error), { error: name, message: message ?? 'Unexpected error' });
+}
+
+function respond(
+  statusCode: number,
+  body: object,
+  headers: Record<string, string> = {},
+): LambdaFunctionURLResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}

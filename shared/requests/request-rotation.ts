@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { SecretDescription } from '../aws/secrets-port';
+import { describeError, RotationInProgressError } from '../errors';
+import type { LedgerPort } from '../ledger/ledger-port';
+import { assertManaged } from '../managed-prefixes';
+import type { RotationLogger, RotationMetrics } from '../observability';
+import { planRotationRequest, unfinishedPendingVersion } from './plan-rotation-request';
+import { type PendingStagePort, repairStuckRotation } from './repair-stuck-rotation';
+import { parseRotationRequest } from './rotation-request';
+
+/** The Secrets Manager calls a rotation request makes, and no others. */
+export interface RotationRequestPort extends PendingStagePort {
+  describeSecret(secretId: string): Promise<SecretDescription>;
+  /** RotateSecret with the secret's configured function, `ClientRequestToken` = versionId, immediately. */
+  rotateSecret(request: { readonly secretId: string; readonly versionId: string }): Promise<void>;
+  /** When a version was created (ListSecretVersionIds); `undefined` when it is not listed. */
+  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined>;
+}
+
+export interface RotationRequestConfig {
+  readonly managedPrefixes: readonly string[];
+  /** An AWSPENDING version older than this, off the current version, is a stuck rotation. */
+  readonly stuckAfterMs: number;
+}
+
+export interface RotationRequestDeps {
+  readonly port: RotationRequestPort;
+  readonly ledger: Pick<LedgerPort, 'recordRotation'>;
+  readonly config: RotationRequestConfig;
+  readonly logger: RotationLogger;
+  readonly metrics: RotationMetrics;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export interface RotationRequestResult {
+  readonly secretName: string;
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly repairedPendingVersionId?: string;
+}
+
+/**
+ * Rotates one managed secret now. Refuses malformed input and unmanaged secrets before any call,
+ * repairs a stuck (or, for an emergency, any) unfinished rotation and refuses a fresh one with
+ * {@link RotationInProgressError}, records the rotation in the ledger, and only then calls
+ * RotateSecret with the new version's id as `ClientRequestToken`, so a retried request (same
+ * `versionId`) neither rotates twice nor leaves a rotation the ledger does not know.
+ * Logs names, versions and the actor once, at this boundary; never a value.
+ * @example await requestRotation({ secretId: 'prod/app/db', reason: 'leaked', actor: 'arn:…', trigger: 'emergency', emergency: true, retirePrevious: true }, deps)
+ */
+export async function requestRotation(
+  rawInput: unknown,
+  deps: RotationRequestDeps,
+): Promise<RotationRequestResult> {
+  try {
+    const request = parseRotationRequest(rawInput);
+    const versionId = request.versionId ?? randomUUID();
+    deps.logger.appendKeys({
+      secretId: request.secretId,
+      versionId,
+      actor: request.actor,
+      trigger: request.trigger,
+    });
+    assertManaged(request.secretId, deps.config.managedPrefixes);
+    const secret = await deps.port.describeSecret(request.secretId);
+    assertManaged(secret.name, deps.config.managedPrefixes);
+    const plan = planRotationRequest({
+      versionIdsToStages: secret.versionIdsToStages,
+      versionId,
+      emergency: request.emergency,
+      // The pending version's age matters only to a new, non-emergency request.
+      pendingAgeMs:
+        request.emergency || Object.hasOwn(secret.versionIdsToStages, versionId)
+          ? undefined
+          : await pendingAge(secret, deps),
+      stuckAfterMs: deps.config.stuckAfterMs,
+    });
+    const result = { secretName: secret.name, secretArn: secret.arn, versionId };
+    if (plan.kind === 'already-requested') {
+      deps.logger.info('rotation already requested; nothing done again', { secretName: secret.name });
+      return result;
+    }
+    if (plan.kind === 'refuse') throw new RotationInProgressError(secret.name, plan.pendingVersionId);
+    deps.metrics.addDimension('Trigger', request.trigger);
+    const repaired =
+      plan.kind === 'repair-then-rotate'
+        ? await repairStuckRotation(deps.port, secret.arn, plan.pendingVersionId)
+        : {};
+    if ('repairedPendingVersionId' in repaired) deps.metrics.addMetric('StuckRotationRepaired', 'Count', 1);
+    await deps.ledger.recordRotation({
+      ...result,
+      trigger: request.trigger,
+      actor: request.actor,
+      reason: request.reason,
+      requestedAt: (deps.now?.() ?? new Date()).toISOString(),
+      emergency: request.emergency,
+      retirePrevious: request.retirePrevious,
+      ...repaired,
+    });
+    await deps.port.rotateSecret({ secretId: secret.arn, versionId });
+    deps.metrics.addMetric('RotationRequested', 'Count', 1);
+    deps.logger.info('rotation requested', {
+      secretName: secret.name,
+      emergency: request.emergency,
+      ...repaired,
+    });
+    return { ...result, ...repaired };
+  } catch (error) {
+    deps.logger.error('rotation request refused or failed', { error: describeError(error) });
+    throw error;
+  }
+}
+
+/** Age of the secret's unfinished rotation, if it has one; `undefined` when its version is not listed. */
+async function pendingAge(secret: SecretDescription, deps: RotationRequestDeps): Promise<number | undefined> {
+  const pending = unfinishedPendingVersion(secret.versionIdsToStages);
+  if (!pending) return undefined;
+  const created = await deps.port.versionCreatedAt(secret.arn, pending);
+  return created ? (deps.now?.() ?? new Date()).getTime() - created.getTime() : undefined;
+}
