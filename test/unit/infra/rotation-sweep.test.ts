@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
-import { RotationSweep } from '../../../infra/lib/rotation-sweep';
+import { RotationSweep, type RotationSweepProps } from '../../../infra/lib/rotation-sweep';
 import { rolePolicyDocuments } from '../../support/policy-documents';
 
 vi.stubEnv('CDK_VALIDATION', 'false');
@@ -72,6 +72,8 @@ describe('RotationSweep', () => {
     ['secretsmanager:ListSecrets', '*', 'Allowed'],
     ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed'],
     ['secretsmanager:ListSecretVersionIds', secret('prod/app-team/db'), 'Allowed'],
+    ['secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'Allowed'],
+    ['secretsmanager:UpdateSecretVersionStage', secret('prod/other/db'), 'ImplicitlyDenied'],
     ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
@@ -95,5 +97,56 @@ describe('RotationSweep', () => {
     );
     if (result.resultType === 'error') throw new Error(result.errors.message);
     expect(result.overallResult).toBe(expected);
+  });
+});
+
+describe('RotationSweep reconciling with the ledger', () => {
+  function synthWith(props: Partial<RotationSweepProps>) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const rotationFunction = lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN);
+    return () =>
+      new RotationSweep(stack, 'Sweep', { managedPrefixes: ['prod/app-team/'], rotationFunction, ...props });
+  }
+  const granted: string[] = [];
+  const hooks = {
+    ledger: { grantRead: () => void granted.push('ledger.grantRead') },
+    ledgerTableName: 'rotation-ledger',
+    propagationStarter: {
+      grantStartPropagation: () => void granted.push('starter.grantStartPropagation'),
+      environment: {
+        ROTATOR_PROPAGATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:p',
+      },
+    },
+  };
+
+  it('grants through the hooks and configures the function to reconcile', () => {
+    const sweep = synthWith({ ...hooks, maxPropagationsPerRun: 7 })();
+    expect(granted).toEqual(['ledger.grantRead', 'starter.grantStartPropagation']);
+    Template.fromStack(Stack.of(sweep)).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_LEDGER_TABLE: 'rotation-ledger',
+          ROTATOR_MAX_PROPAGATIONS_PER_RUN: '7',
+          ROTATOR_PROPAGATION_STATE_MACHINE_ARN:
+            hooks.propagationStarter.environment.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
+          ROTATOR_REPAIR_STUCK: 'true',
+        }),
+      },
+    });
+  });
+
+  it('does not reconcile by default', () => {
+    const variables = Object.values(
+      Template.fromStack(Stack.of(synthWith({})())).findResources('AWS::Lambda::Function'),
+    )[0]?.Properties.Environment.Variables;
+    expect(variables).not.toHaveProperty('ROTATOR_LEDGER_TABLE');
+  });
+
+  it.each([
+    ['a ledger without a starter', { ledger: hooks.ledger, ledgerTableName: 'rotation-ledger' }],
+    ['a starter without a ledger', { propagationStarter: hooks.propagationStarter }],
+  ])('refuses %s', (_name, props) => {
+    expect(synthWith(props)).toThrow(/ledger, ledgerTableName and propagationStarter go together/);
   });
 });

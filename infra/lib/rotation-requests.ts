@@ -1,0 +1,172 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  ROTATION_REQUEST_DETAIL_TYPE,
+  ROTATION_REQUEST_SOURCE,
+} from '../../shared/requests/rotation-request-event';
+import { functionIdentity } from './function-identity';
+import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
+
+/** The Secrets Manager actions a rotation request makes on a managed secret, and no others. */
+export const ROTATION_REQUEST_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:ListSecretVersionIds',
+] as const;
+
+export interface RotationRequestsProps {
+  readonly managedPrefixes: readonly string[];
+  /** The rotation function the managed secrets use; RotateSecret needs permission to invoke it. */
+  readonly rotationFunction: lambda.IFunction;
+  /** The rotation ledger: every request is recorded there before RotateSecret. */
+  readonly ledger: { grantRecordRotation(grantee: iam.IGrantable): void };
+  /** The ledger's table name, given to the function as ROTATOR_LEDGER_TABLE. */
+  readonly ledgerTableName: string;
+  /**
+   * IAM principals (role or user ARNs) allowed to call the function URL, the emergency entry for
+   * automation. @default [] — no function URL at all
+   */
+  readonly emergencyPrincipals?: readonly string[];
+  /** An unfinished rotation younger than this is refused (409), older is repaired. @default 60 */
+  readonly stuckAfterMinutes?: number;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Rotation on request: one function that rotates a named managed secret now, reached by
+ *  - the custom EventBridge event `Secret Rotation Requested` from `secret-rotation-orchestrator`
+ *    on the default bus (rule filtered to the managed prefixes; retries, then a dead-letter queue);
+ *  - an `AWS_IAM` function URL that only `emergencyPrincipals` may call (none: no URL).
+ * Its role may describe, rotate, re-stage and list versions of managed secrets only, invoke the
+ * rotation function (RotateSecret requires it) and record rotations in the ledger; it cannot read
+ * or write any value.
+ */
+export class RotationRequests extends Construct {
+  readonly requestFunction: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+  /** The emergency entry; undefined when no principal is allowed to call it. */
+  readonly functionUrl: lambda.FunctionUrl | undefined;
+
+  constructor(scope: Construct, id: string, props: RotationRequestsProps) {
+    super(scope, id);
+    const { logGroup, role } = functionIdentity(
+      this,
+      { logGroup: 'Logs', role: 'Role' },
+      {
+        description:
+          'Rotation-request function of the secret rotation orchestrator (rotate; no secret values)',
+        logRetention: props.logRetention,
+      },
+    );
+    this.role = role;
+    this.grantSecretActions(props);
+    props.ledger.grantRecordRotation(this.role);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the rule’s target and of failed requests.',
+    });
+
+    this.requestFunction = new nodejs.NodejsFunction(this, 'RotationRequest', {
+      entry: `${REPO_ROOT}functions/rotation-request/handler.ts`,
+      ...LAMBDA_DEFAULTS,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      role: this.role,
+      logGroup,
+      description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',
+      environment: {
+        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
+        ROTATOR_STUCK_AFTER_MINUTES: String(props.stuckAfterMinutes ?? 60),
+        ROTATOR_LEDGER_TABLE: props.ledgerTableName,
+        ...OBSERVABILITY_ENVIRONMENT,
+      },
+      // A request that fails after Lambda's retries (EventBridge invokes asynchronously) is kept.
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+
+    this.rule = new events.Rule(this, 'Requested', {
+      description: 'A rotation of a managed secret was requested',
+      eventPattern: rotationRequestedPattern(this, props.managedPrefixes),
+    });
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.requestFunction, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(2),
+      }),
+    );
+    this.functionUrl = this.emergencyUrl(props.emergencyPrincipals ?? []);
+  }
+
+  private grantSecretActions(props: RotationRequestsProps): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RequestRotationOfManagedSecrets',
+        actions: [...ROTATION_REQUEST_ACTIONS],
+        resources: props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix)),
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeRotationFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.rotationFunction.functionArn],
+      }),
+    );
+    for (const prefix of new Set(props.managedPrefixes)) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
+        reason:
+          'Describe, rotate, re-stage and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+      });
+    }
+  }
+
+  /** An AWS_IAM function URL whose resource policy names exactly the given principals. */
+  private emergencyUrl(principals: readonly string[]): lambda.FunctionUrl | undefined {
+    if (principals.length === 0) return undefined;
+    const url = this.requestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    for (const principal of new Set(principals)) {
+      // lambda:InvokeFunctionUrl (AuthType AWS_IAM) plus lambda:InvokeFunction only via the URL.
+      this.requestFunction.grantInvokeUrl(new iam.ArnPrincipal(principal));
+    }
+    return url;
+  }
+}
+
+/**
+ * The custom event's pattern: `detail.secretId` must start with a managed prefix, given as a name
+ * or as this account's and region's secret ARN. The function checks the prefixes again.
+ */
+export function rotationRequestedPattern(scope: Construct, prefixes: readonly string[]): events.EventPattern {
+  const stack = Stack.of(scope);
+  const arnOf = (prefix: string) =>
+    `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}`;
+  return {
+    source: [ROTATION_REQUEST_SOURCE],
+    detailType: [ROTATION_REQUEST_DETAIL_TYPE],
+    detail: {
+      secretId: [...prefixes.map((prefix) => ({ prefix })), ...prefixes.map((p) => ({ prefix: arnOf(p) }))],
+    },
+  };
+}

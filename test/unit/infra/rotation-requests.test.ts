@@ -1,0 +1,214 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { RotationRequests, type RotationRequestsProps } from '../../../infra/lib/rotation-requests';
+import { rolePolicyDocuments } from '../../support/policy-documents';
+
+vi.stubEnv('CDK_VALIDATION', 'false');
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+const ACCOUNT = '123456789012';
+const ROTATION_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rotate-secret`;
+const RESPONDER = `arn:aws:iam::${ACCOUNT}:role/incident-responder`;
+const SCANNER = `arn:aws:iam::${ACCOUNT}:role/leak-scanner`;
+const OTHER = `arn:aws:iam::${ACCOUNT}:role/developer`;
+const REQUEST_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rotation-request`;
+const LEDGER_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/rotation-ledger`;
+
+/** Stands in for RotationLedger: grants PutItem/UpdateItem on its table (what recording a rotation needs). */
+const ledger = {
+  grantRecordRotation: (grantee: iam.IGrantable) =>
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [LEDGER_TABLE],
+      }),
+    ),
+};
+
+function synth(props: Partial<RotationRequestsProps> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const requests = new RotationRequests(stack, 'Requests', {
+    managedPrefixes: ['prod/app-team/'],
+    rotationFunction: lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN),
+    ledger,
+    ledgerTableName: 'rotation-ledger',
+    emergencyPrincipals: [RESPONDER, SCANNER],
+    ...props,
+  });
+  return { app, stack, requests, template: Template.fromStack(stack) };
+}
+
+describe('RotationRequests', () => {
+  const { app, stack, requests, template } = synth();
+  const [fnId = ''] = Object.keys(template.findResources('AWS::Lambda::Function'));
+
+  it('runs the request function with the prefixes, the stuck threshold and the ledger table', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_MANAGED_PREFIXES: 'prod/app-team/',
+          ROTATOR_STUCK_AFTER_MINUTES: '60',
+          ROTATOR_LEDGER_TABLE: 'rotation-ledger',
+        }),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('AWS_ENDPOINT_URL');
+  });
+
+  it('gives it an AWS_IAM function URL, never a public one', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+    });
+    expect(requests.functionUrl).toBeDefined();
+  });
+
+  it('creates no function URL when no emergency principal is named', () => {
+    const none = synth({ emergencyPrincipals: [] });
+    none.template.resourceCountIs('AWS::Lambda::Url', 0);
+    none.template.resourceCountIs('AWS::Lambda::Permission', 1); // EventBridge's only
+    expect(none.requests.functionUrl).toBeUndefined();
+  });
+
+  it('routes the custom event for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['secret-rotation-orchestrator'],
+        'detail-type': ['Secret Rotation Requested'],
+        detail: {
+          secretId: [
+            { prefix: 'prod/app-team/' },
+            {
+              prefix: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/app-team/`,
+                  ],
+                ],
+              },
+            },
+          ],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+
+  // The function's resource policy, as Lambda builds it from each AWS::Lambda::Permission.
+  const resourcePolicy = {
+    Version: '2012-10-17',
+    Statement: Object.values(template.findResources('AWS::Lambda::Permission')).map(({ Properties: p }) => ({
+      Effect: 'Allow',
+      Principal: p.Principal.startsWith('arn:') ? { AWS: p.Principal } : { Service: p.Principal },
+      Action: p.Action,
+      Resource: REQUEST_FN,
+      ...(p.FunctionUrlAuthType
+        ? { Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': p.FunctionUrlAuthType } } }
+        : {}),
+      ...(p.InvokedViaFunctionUrl ? { Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } } : {}),
+    })),
+  };
+
+  it.each([
+    [RESPONDER, 'lambda:InvokeFunctionUrl', { 'lambda:FunctionUrlAuthType': 'AWS_IAM' }, 'Allowed'],
+    [SCANNER, 'lambda:InvokeFunctionUrl', { 'lambda:FunctionUrlAuthType': 'AWS_IAM' }, 'Allowed'],
+    [RESPONDER, 'lambda:InvokeFunction', { 'lambda:InvokedViaFunctionUrl': 'true' }, 'Allowed'],
+    [OTHER, 'lambda:InvokeFunctionUrl', { 'lambda:FunctionUrlAuthType': 'AWS_IAM' }, 'ImplicitlyDenied'],
+    [OTHER, 'lambda:InvokeFunction', { 'lambda:InvokedViaFunctionUrl': 'true' }, 'ImplicitlyDenied'],
+    [RESPONDER, 'lambda:InvokeFunction', {}, 'ImplicitlyDenied'],
+  ])('the function URL: %s calling %s %j → %s', async (principal, action, context, expected) => {
+    const result = await runSimulation(
+      {
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy,
+        request: {
+          principal,
+          action,
+          resource: { resource: REQUEST_FN, accountId: ACCOUNT },
+          contextVariables: context,
+        },
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    expect(result.overallResult).toBe(expected);
+  });
+
+  const [logGroup = ''] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+  const [queue = ''] = Object.keys(template.findResources('AWS::SQS::Queue'));
+  const DLQ = `arn:aws:sqs:us-east-1:${ACCOUNT}:requests-dead-letters`;
+  const identityPolicies = rolePolicyDocuments(template, /RequestsRole/, {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    [`${logGroup}.Arn`]: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:requests:*`,
+    [`${queue}.Arn`]: DLQ,
+  });
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
+  const ALLOWED = [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:RotateSecret',
+    'secretsmanager:UpdateSecretVersionStage',
+    'secretsmanager:ListSecretVersionIds',
+  ];
+
+  it.each([
+    ...ALLOWED.map((action) => [action, secret('prod/app-team/db'), 'Allowed']),
+    ...ALLOWED.map((action) => [action, secret('prod/other-team/db'), 'ImplicitlyDenied']),
+    ...ALLOWED.map((action) => [action, secret('prod/app-teamX/db'), 'ImplicitlyDenied']),
+    ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:ListSecrets', '*', 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', ROTATION_FN, 'Allowed'],
+    ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`, 'ImplicitlyDenied'],
+    ['dynamodb:PutItem', LEDGER_TABLE, 'Allowed'],
+    ['sqs:SendMessage', DLQ, 'Allowed'],
+  ])('the request role: %s on %s → %s', async (action, resource, expected) => {
+    const result = await runSimulation(
+      {
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/requests`,
+          action: action as string,
+          resource: { resource: resource as string, accountId: ACCOUNT },
+          contextVariables: {},
+        },
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    expect(result.overallResult).toBe(expected);
+  });
+});
