@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { registerCleanup } from './process-cleanup';
+
+/** moto's server plus the local-EKS registration and presigned-STS routing (see the file). */
+const MOTO_LAUNCHER = fileURLToPath(new URL('./moto_with_local_eks.py', import.meta.url));
 
 /** A moto server in server mode on 127.0.0.1, owned by this process. */
 export interface MotoServer {
@@ -12,10 +17,22 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
+/** Where an EKS cluster created in moto under `name` really is: a local API server and its CA. */
+export interface LocalEksEndpoint {
+  /** The cluster name CreateCluster/DescribeCluster use. */
+  readonly name: string;
+  /** The API server URL DescribeCluster returns as `endpoint`. */
+  readonly server: string;
+  /** PEM file of the API server's CA; DescribeCluster returns it base64-encoded. */
+  readonly caFile: string;
+}
+
 export interface StartMotoOptions {
   /** Python with moto[server] installed; scripts/lib/ensure-deps.sh exports MOTO_PYTHON. */
   readonly python?: string;
   readonly readyTimeoutMs?: number;
+  /** EKS clusters to register as local right after start (see {@link registerLocalEksCluster}). Default: none. */
+  readonly localEksClusters?: readonly LocalEksEndpoint[];
 }
 
 /** Local credentials and region for talking to moto; moto accepts any. */
@@ -37,7 +54,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   }
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    const child = spawn(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
     });
@@ -47,6 +64,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     try {
       await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 20_000);
       await configureMoto(endpoint);
+      for (const cluster of options.localEksClusters ?? []) await registerLocalEksCluster(endpoint, cluster);
       return motoHandle(endpoint, port, child);
     } catch (error) {
       child.kill('SIGKILL');
@@ -87,6 +105,38 @@ async function configureMoto(endpoint: string): Promise<void> {
     body: JSON.stringify({ lambda: { use_docker: false } }),
   });
   if (!response.ok) throw new Error(`moto config failed: HTTP ${response.status}`);
+}
+
+/**
+ * Makes moto's EKS report a local API server for clusters created from now on under
+ * `cluster.name`: DescribeCluster returns its endpoint and CA, so code that connects the EKS way
+ * reaches the local cluster. Registrations survive {@link MotoServer.reset}.
+ * @example await registerLocalEksCluster(moto.endpoint, { name: 'local', server, caFile })
+ */
+export async function registerLocalEksCluster(
+  motoEndpoint: string,
+  cluster: LocalEksEndpoint,
+): Promise<void> {
+  const certificateAuthorityData = readFileSync(cluster.caFile).toString('base64');
+  const response = await fetch(`${motoEndpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      rotator_local_eks: {
+        clusters: { [cluster.name]: { endpoint: cluster.server, certificateAuthorityData } },
+      },
+    }),
+  });
+  // Plain moto answers 201 and ignores the key; the launcher echoes the registration back.
+  const config = (await response.json().catch(() => ({}))) as {
+    rotator_local_eks?: { clusters?: Record<string, unknown> };
+  };
+  if (!response.ok || !config.rotator_local_eks?.clusters?.[cluster.name]) {
+    throw new Error(
+      `moto did not register the local EKS cluster ${cluster.name} (HTTP ${response.status}): ` +
+        'was it started through scripts/local/moto_with_local_eks.py?',
+    );
+  }
 }
 
 async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
