@@ -5,6 +5,9 @@
 # in AWS_SECRETSMANAGER_ENDPOINT (e.g. moto). Everything listens on 127.0.0.1, free ports.
 # Writes STATE_DIR/env (source it), STATE_DIR/kubeconfig (admin) and STATE_DIR/rotator.kubeconfig
 # (the orchestrator's identity: user "rotator", group "secret-rotation-orchestrator").
+# EKS bearer tokens work too, as in EKS: a token webhook (eks-authenticator.ts) checks them, asks the
+# local STS (AWS_STS_ENDPOINT, default AWS_SECRETSMANAGER_ENDPOINT) who signed, and maps that ARN
+# to groups. Tokens must be signed for cluster ROTATOR_EKS_CLUSTER_NAME (default "local").
 # Usage: AWS_SECRETSMANAGER_ENDPOINT=http://127.0.0.1:PORT scripts/cluster/up.sh STATE_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +21,7 @@ trap 'status=$?; if [[ $status -ne 0 ]]; then log "start failed; stopping what w
 "$here/build.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-etcd_port=$(free_port); etcd_peer_port=$(free_port); api_port=$(free_port)
+etcd_port=$(free_port); etcd_peer_port=$(free_port); api_port=$(free_port); authenticator_port=$(free_port)
 server="https://127.0.0.1:$api_port"
 
 # start NAME COMMAND…: runs a component in the background with its log and pid file.
@@ -75,6 +78,33 @@ bearer_token="$(openssl rand -hex 24)"
 printf '%s,eks-rotator,eks-rotator,"secret-rotation-orchestrator"\n' "$bearer_token" >"$pki/tokens.csv"
 cp "$state/admin.kubeconfig" "$state/kubeconfig"
 
+# The EKS way in, like an access entry for the propagation role: moto answers GetCallerIdentity for
+# the local test credentials (LOCAL_AWS in scripts/local/moto-server.ts: testing/testing) with its
+# default identity, arn:aws:sts::123456789012:user/moto, mapped here to the orchestrator's group.
+# signingKeys stand in for STS's own check of the token's signature, which moto does not make.
+eks_cluster_name="${ROTATOR_EKS_CLUSTER_NAME:-local}"
+eks_principal_arn="arn:aws:sts::123456789012:user/moto"
+cat >"$state/eks-authenticator.json" <<JSON
+{
+  "clusterName": "$eks_cluster_name",
+  "stsEndpoint": "${AWS_STS_ENDPOINT:-$AWS_SECRETSMANAGER_ENDPOINT}",
+  "signingKeys": [{ "accessKeyId": "testing", "secretAccessKey": "testing" }],
+  "accessEntries": [{ "principalArn": "$eks_principal_arn", "groups": ["secret-rotation-orchestrator"] }]
+}
+JSON
+cat >"$state/eks-authenticator.kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: eks-authenticator, cluster: {server: "http://127.0.0.1:$authenticator_port/authenticate"}}]
+users: [{name: kube-apiserver, user: {}}]
+contexts: [{name: webhook, context: {cluster: eks-authenticator, user: kube-apiserver}}]
+current-context: webhook
+KUBECONFIG
+repo="$(cd "$here/../.." && pwd)"
+log "starting the EKS token authenticator on http://127.0.0.1:$authenticator_port"
+start eks-authenticator "$repo/node_modules/.bin/node" --import "$repo/node_modules/tsx/dist/loader.mjs" \
+  "$here/eks-authenticator.ts" --config "$state/eks-authenticator.json" --port "$authenticator_port"
+
 log "starting etcd on 127.0.0.1:$etcd_port"
 start etcd "$bin_etcd" --data-dir "$state/etcd" --unsafe-no-fsync \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -88,7 +118,10 @@ start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
   --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
+  --authentication-token-webhook-config-file "$state/eks-authenticator.kubeconfig" \
+  --authentication-token-webhook-version v1 --authentication-token-webhook-cache-ttl 10s \
   --cert-dir "$pki" --v 1
+wait_for "EKS token authenticator" 30 curl -fsS "http://127.0.0.1:$authenticator_port/healthz"
 wait_for "kube-apiserver readiness" 90 "$kubectl" --kubeconfig "$state/kubeconfig" get --raw /readyz
 
 # Client rate limits well above the defaults (20 QPS): thousands of objects are created at once in
@@ -139,6 +172,9 @@ export ROTATOR_CLUSTER_STATE="$state"
 export ROTATOR_CLUSTER_CA="$pki/ca.crt"
 export ROTATOR_CLUSTER_TOKEN="$bearer_token"
 export ROTATOR_KUBECTL="$kubectl"
+export ROTATOR_CLUSTER_EKS_NAME="$eks_cluster_name"
+export ROTATOR_CLUSTER_EKS_PRINCIPAL_ARN="$eks_principal_arn"
+export ROTATOR_CLUSTER_EKS_AUTHENTICATOR_CONFIG="$state/eks-authenticator.json"
 ENV
 trap - EXIT
 log "ready in $((SECONDS - started))s: source $state/env; stop with scripts/cluster/down.sh $state"
