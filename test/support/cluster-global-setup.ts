@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { type LocalCluster, startCluster } from '../../scripts/local/local-cluster';
+import { readLocalEks } from '../../scripts/local/local-eks';
 import { type MotoServer, startMoto } from '../../scripts/local/moto-server';
 
 declare module 'vitest' {
@@ -11,6 +12,10 @@ declare module 'vitest' {
     clusterServer: string;
     clusterCaFile: string;
     clusterBearerToken: string;
+    /** EKS name of the local cluster: tokens are signed for it; create it in moto with localEksCluster. */
+    eksClusterName: string;
+    /** The IAM identity the cluster's EKS token authenticator maps to group secret-rotation-orchestrator. */
+    eksPrincipalArn: string;
   }
 }
 
@@ -38,6 +43,9 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('clusterServer', cluster.server);
   project.provide('clusterCaFile', cluster.caFile);
   project.provide('clusterBearerToken', cluster.bearerToken);
+  const eks = readLocalEks(cluster.stateDir);
+  project.provide('eksClusterName', eks.name);
+  project.provide('eksPrincipalArn', eks.principalArn);
 }
 
 export async function teardown(): Promise<void> {
