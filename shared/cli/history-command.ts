@@ -1,0 +1,99 @@
+import type { LedgerEntry } from '../ledger/ledger-port';
+import { assertManaged } from '../managed-prefixes';
+import { type CliContext, requireLedger, tableWidth, writeLine } from './cli-context';
+import { EXIT, type ExitCode } from './exit-codes';
+import { type Column, renderTable } from './table';
+import { formatDuration, formatTime, NONE, shortActor, shortVersion } from './time-format';
+
+/** One ledger entry as the CLI shows it. */
+export interface HistoryRow {
+  readonly at: string;
+  readonly kind: LedgerEntry['kind'];
+  readonly versionId: string;
+  readonly trigger: string;
+  readonly actor: string;
+  readonly reason: string | null;
+  readonly outcome: string;
+  readonly durationMs: number | null;
+  readonly clusters: number | null;
+  readonly restarted: number | null;
+  readonly error: string | null;
+}
+
+/** Ledger entries (already newest first) in the CLI's shape. */
+export function historyRows(entries: readonly LedgerEntry[]): HistoryRow[] {
+  return entries.map((entry): HistoryRow => {
+    const common = {
+      kind: entry.kind,
+      versionId: entry.versionId,
+      trigger: entry.trigger,
+      actor: entry.actor,
+      reason: entry.reason ?? null,
+    };
+    if (entry.kind === 'rotation') {
+      return {
+        ...common,
+        at: entry.requestedAt,
+        outcome: entry.repairedPendingVersionId
+          ? `requested (repaired ${shortVersion(entry.repairedPendingVersionId)})`
+          : 'requested',
+        durationMs: null,
+        clusters: null,
+        restarted: null,
+        error: null,
+      };
+    }
+    return {
+      ...common,
+      at: entry.startedAt,
+      outcome: entry.status,
+      durationMs: entry.durationMs ?? null,
+      clusters: entry.clusters?.length ?? null,
+      restarted: entry.clusters?.reduce((sum, c) => sum + c.restarted.length, 0) ?? null,
+      error: entry.error ?? null,
+    };
+  });
+}
+
+const COLUMNS: readonly Column[] = [
+  { header: 'TIME' },
+  { header: 'KIND' },
+  { header: 'VERSION' },
+  { header: 'TRIGGER' },
+  { header: 'ACTOR', shrinkable: true },
+  { header: 'REASON', shrinkable: true },
+  { header: 'OUTCOME', shrinkable: true },
+  { header: 'DURATION', align: 'right' },
+  { header: 'CLUSTERS', align: 'right' },
+  { header: 'RESTARTED', align: 'right' },
+];
+
+export function renderHistoryTable(rows: readonly HistoryRow[], width?: number): string {
+  const count = (n: number | null) => (n === null ? NONE : String(n));
+  return renderTable(
+    COLUMNS,
+    rows.map((row) => [
+      formatTime(row.at),
+      row.kind,
+      shortVersion(row.versionId),
+      row.trigger,
+      shortActor(row.actor),
+      row.reason ?? NONE,
+      row.error ? `${row.outcome}: ${row.error}` : row.outcome,
+      row.durationMs === null ? NONE : formatDuration(row.durationMs),
+      count(row.clusters),
+      count(row.restarted),
+    ]),
+    width,
+  );
+}
+
+/** `rotator history <secret>`: the ledger's entries for one managed secret, newest first. */
+export async function runHistory(ctx: CliContext, secretName: string, limit: number): Promise<ExitCode> {
+  assertManaged(secretName, ctx.prefixes);
+  const rows = historyRows(await requireLedger(ctx).history(secretName, { limit }));
+  if (ctx.options.json) writeLine(ctx.io.stdout, JSON.stringify(rows, null, 2));
+  else if (rows.length === 0) writeLine(ctx.io.stdout, `no ledger entries for ${secretName}`);
+  else writeLine(ctx.io.stdout, renderHistoryTable(rows, tableWidth(ctx)));
+  return EXIT.ok;
+}

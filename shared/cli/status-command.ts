@@ -1,0 +1,37 @@
+import { listManagedSecrets } from '../aws/list-managed-secrets';
+import { SweepAdapter } from '../aws/sweep-adapter';
+import { checkPendingRotations } from '../sweep/check-pending';
+import { planSweep } from '../sweep/plan-sweep';
+import { type CliContext, tableWidth, writeLine } from './cli-context';
+import { EXIT, type ExitCode } from './exit-codes';
+import { needsAttention, renderStatusTable, statusJson, statusRows } from './status-rows';
+
+/**
+ * `rotator status`: every managed secret (paginated ListSecrets, no call per secret) with its
+ * ledger summary (one BatchGetItem per 100), as a table or JSON. Unfinished rotations are judged
+ * by the sweep's own rule (one ListSecretVersionIds each, never a repair). Exit 2 when a secret
+ * is overdue or stuck.
+ */
+export async function runStatus(ctx: CliContext): Promise<ExitCode> {
+  const { secretsManager, ledger } = ctx.services;
+  const now = ctx.now();
+  const secrets = await listManagedSecrets(secretsManager, ctx.prefixes);
+  const decisions = planSweep(secrets, { now, graceMs: ctx.graceMs });
+  const summaries = ledger ? await ledger.summaries(secrets.map((s) => s.name)) : undefined;
+  if (!ledger) {
+    writeLine(
+      ctx.io.stderr,
+      'note: no ledger table (--ledger-table or ROTATOR_LEDGER_TABLE): rotation and propagation columns are empty',
+    );
+  }
+  const pending = await checkPendingRotations(decisions, new SweepAdapter(secretsManager, ctx.prefixes), {
+    now,
+    stuckAfterMs: ctx.stuckAfterMs,
+    repair: false,
+  });
+  const stuck = new Set(pending.stuck.map((s) => s.secret));
+  const rows = statusRows({ decisions, ledger: summaries, stuck });
+  if (ctx.options.json) writeLine(ctx.io.stdout, JSON.stringify(statusJson(rows), null, 2));
+  else writeLine(ctx.io.stdout, renderStatusTable(rows, tableWidth(ctx)));
+  return needsAttention(rows) ? EXIT.attention : EXIT.ok;
+}
