@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError } from '../errors';
+import type { ClusterPort } from '../kubernetes/cluster-port';
+import { eksClusterConnector } from '../kubernetes/eks-cluster';
+import { EksTokenCache } from '../kubernetes/eks-token';
+import { KubernetesAdapter } from '../kubernetes/kubernetes-adapter';
+
+/** A cluster to plan against: its label (kubeconfig context or EKS name) and a read-only port. */
+export interface LabelledCluster {
+  readonly label: string;
+  connect(): Promise<ClusterPort>;
+}
+
+export interface ClusterSourceOptions {
+  /** Kubeconfig files; each is used with its current context, whose name labels the cluster. */
+  readonly kubeconfigs: readonly string[];
+  /** EKS cluster names, reached as the propagation function reaches them (DescribeCluster + token). */
+  readonly eksClusters: readonly string[];
+}
+
+/**
+ * The clusters named on the command line, checked before any call; connecting is deferred so a
+ * refused secret never touches a cluster. Every port is read-only.
+ */
+export function clusterSources(options: ClusterSourceOptions, eks: EKSClient): LabelledCluster[] {
+  if (options.kubeconfigs.length === 0 && options.eksClusters.length === 0) {
+    throw new ConfigError('plan needs at least one cluster: --kubeconfig <path> or --cluster <eks-name>');
+  }
+  const fromFiles = options.kubeconfigs.map((path): LabelledCluster => {
+    if (!existsSync(path)) throw new ConfigError(`kubeconfig ${path} does not exist`);
+    const config = new KubeConfig();
+    config.loadFromFile(path);
+    const context = config.getCurrentContext();
+    if (!context) throw new ConfigError(`kubeconfig ${path} has no current context`);
+    return { label: context, connect: async () => readOnly(new KubernetesAdapter(config)) };
+  });
+  let connector: ((name: string) => Promise<KubeConfig>) | undefined;
+  const fromEks = options.eksClusters.map(
+    (name): LabelledCluster => ({
+      label: name,
+      connect: async () => {
+        connector ??= eksClusterConnector(eks, await tokenSource(eks));
+        return readOnly(new KubernetesAdapter(await connector(name)));
+      },
+    }),
+  );
+  return [...fromFiles, ...fromEks];
+}
+
+async function tokenSource(eks: EKSClient): Promise<(clusterName: string) => Promise<string>> {
+  const tokens = new EksTokenCache(await eks.config.region(), eks.config.credentials);
+  return (clusterName) => tokens.tokenFor(clusterName);
+}
+
+/** Refuses every write, so a dry run cannot change a cluster whatever the planner does. */
+export function readOnly(port: ClusterPort): ClusterPort {
+  const refuse = (what: string) => async () => {
+    throw new Error(`dry run: refused to ${what}`);
+  };
+  return {
+    listExternalSecrets: () => port.listExternalSecrets(),
+    listSecretStores: () => port.listSecretStores(),
+    listWorkloads: (namespace) => port.listWorkloads(namespace),
+    getExternalSecretSync: (ref) => port.getExternalSecretSync(ref),
+    getRollout: (ref) => port.getRollout(ref),
+    listRollouts: (namespace, kind) => port.listRollouts(namespace, kind),
+    annotateExternalSecret: refuse('annotate an ExternalSecret'),
+    annotateClusterExternalSecret: refuse('annotate a ClusterExternalSecret'),
+    patchWorkload: refuse('patch a workload'),
+  };
+}

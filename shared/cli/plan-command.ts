@@ -1,0 +1,67 @@
+import { SecretsManagerAdapter } from '../aws/secrets-manager-adapter';
+import { RotationStateError, sanitizeUpstreamMessage } from '../errors';
+import { assertManaged } from '../managed-prefixes';
+import { planPropagation } from '../propagation/propagation-plan';
+import { type CliContext, writeLine } from './cli-context';
+import { type ClusterSourceOptions, clusterSources } from './cluster-sources';
+import { EXIT, type ExitCode } from './exit-codes';
+import { type ClusterPlanReport, describePlan, renderPlan } from './plan-report';
+import { shortVersion } from './time-format';
+
+export interface PlanCommandOptions extends ClusterSourceOptions {
+  readonly requireOptIn: boolean;
+}
+
+/**
+ * `rotator plan <secret>`: a dry run. Refuses an unmanaged secret before any call, describes it
+ * (DescribeSecret: no value is read), then plans each cluster with the engine's own planner over a
+ * read-only port. Exit 1 when a cluster could not be planned.
+ */
+export async function runPlan(
+  ctx: CliContext,
+  secretId: string,
+  options: PlanCommandOptions,
+): Promise<ExitCode> {
+  assertManaged(secretId, ctx.prefixes);
+  const clusters = clusterSources(options, ctx.services.eks);
+  const secret = await new SecretsManagerAdapter(ctx.services.secretsManager).describeSecret(secretId);
+  assertManaged(secret.name, ctx.prefixes);
+  const current = Object.entries(secret.versionIdsToStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+  if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
+
+  const reports: ClusterPlanReport[] = [];
+  for (const cluster of clusters) {
+    try {
+      const port = await cluster.connect();
+      const plan = await planPropagation(
+        port,
+        { name: secret.name, arn: secret.arn, tags: secret.tags },
+        current,
+        {
+          requireOptIn: options.requireOptIn,
+        },
+      );
+      reports.push(describePlan(cluster.label, plan, ctx.now()));
+    } catch (error) {
+      const message = error instanceof Error ? sanitizeUpstreamMessage(error.message) : 'unknown failure';
+      reports.push({ cluster: cluster.label, externalSecrets: [], error: message });
+    }
+  }
+
+  if (ctx.options.json) {
+    const json = {
+      secret: { name: secret.name, arn: secret.arn },
+      currentVersionId: current,
+      clusters: reports,
+    };
+    writeLine(ctx.io.stdout, JSON.stringify(json, null, 2));
+  } else {
+    writeLine(
+      ctx.io.stdout,
+      `Plan for ${secret.name} (AWSCURRENT ${shortVersion(current)}): what a rotation would touch. ` +
+        'Dry run: nothing was written.',
+    );
+    writeLine(ctx.io.stdout, renderPlan(reports));
+  }
+  return reports.some((r) => r.error) ? EXIT.failed : EXIT.ok;
+}

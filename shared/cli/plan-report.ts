@@ -1,0 +1,126 @@
+import type { ConsumerReason } from '../propagation/find-consumers';
+import type { RefreshBehaviour } from '../propagation/find-external-secrets';
+import { planRestarts } from '../propagation/plan-restarts';
+import type { ExternalSecretTarget, PropagationPlan } from '../propagation/propagation-plan';
+import type { Workload } from '../propagation/workload-types';
+
+export interface PlannedWorkload {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Why it would restart: which Kubernetes Secret it uses, and how. */
+  readonly reasons: readonly string[];
+}
+
+export interface SkippedWorkload {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly why: string;
+}
+
+export interface PlannedExternalSecret {
+  readonly namespace: string;
+  readonly name: string;
+  readonly targetSecret: string;
+  readonly refresh: RefreshBehaviour;
+  /** Why it was chosen: the references that resolve to the secret. */
+  readonly reasons: readonly string[];
+  readonly restart: readonly PlannedWorkload[];
+  readonly skip: readonly SkippedWorkload[];
+}
+
+export interface ClusterPlanReport {
+  readonly cluster: string;
+  readonly externalSecrets: readonly PlannedExternalSecret[];
+  /** Set when the cluster could not be planned (unreachable, forbidden). */
+  readonly error?: string;
+}
+
+// A dry run plans for a version that does not exist yet, so no restart marker can match it.
+const NEXT_VERSION = '(next rotation)';
+
+/**
+ * What a rotation would touch in one cluster, from the engine's own plan: ExternalSecrets to
+ * resync and the workloads to restart, each with its reasons, and what would be skipped and why
+ * (opt-outs, paused Deployments, ExternalSecrets ESO will not refresh).
+ */
+export function describePlan(cluster: string, plan: PropagationPlan, now: Date): ClusterPlanReport {
+  const describe = (target: ExternalSecretTarget, refreshes: boolean): PlannedExternalSecret => {
+    const es = target.affected.externalSecret;
+    const skip: SkippedWorkload[] = target.skipped.map((s) => ({ ...ref(s.workload), why: s.why }));
+    let restart: PlannedWorkload[] = [];
+    if (refreshes) {
+      const restarts = planRestarts(
+        target.consumers,
+        { secretName: plan.secret.name, versionId: NEXT_VERSION },
+        { concurrency: Math.max(1, target.consumers.length), now },
+      );
+      const refused = new Set(restarts.refused.map((r) => r.workload));
+      restart = target.consumers
+        .filter((c) => !refused.has(c.workload))
+        .map((c) => ({ ...ref(c.workload), reasons: c.reasons.map(describeReason) }));
+      skip.push(...restarts.refused.map((r) => ({ ...ref(r.workload), why: r.why })));
+    } else {
+      const why = `ESO will not refresh ExternalSecret ${es.namespace}/${es.name} (${target.affected.refresh}), so a restart would load the old value`;
+      skip.push(...target.consumers.map((c) => ({ ...ref(c.workload), why })));
+    }
+    return {
+      namespace: es.namespace,
+      name: es.name,
+      targetSecret: target.affected.targetSecret,
+      refresh: target.affected.refresh,
+      reasons: target.affected.reasons,
+      restart,
+      skip,
+    };
+  };
+  return {
+    cluster,
+    externalSecrets: [
+      ...plan.resync.map((t) => describe(t, true)),
+      ...plan.notRefreshing.map((t) => describe(t, false)),
+    ],
+  };
+}
+
+function ref(workload: Workload) {
+  return { kind: workload.kind, namespace: workload.namespace, name: workload.name };
+}
+
+function describeReason(reason: ConsumerReason): string {
+  return `uses Secret ${reason.secret} via ${reason.via}${reason.where ? ` in ${reason.where}` : ''}`;
+}
+
+/** The plan as text: one block per cluster, every choice with its reason. */
+export function renderPlan(reports: readonly ClusterPlanReport[]): string {
+  const lines: string[] = [];
+  for (const report of reports) {
+    lines.push(`cluster ${report.cluster}`);
+    if (report.error) {
+      lines.push(`  could not plan: ${report.error}`);
+      continue;
+    }
+    if (report.externalSecrets.length === 0) {
+      lines.push('  no ExternalSecret here resolves to this secret: nothing would be touched');
+    }
+    for (const es of report.externalSecrets) {
+      const action =
+        es.refresh === 'refreshes'
+          ? 'resync (external-secrets.io/force-sync)'
+          : `not refreshed by ESO (${es.refresh}); its consumers are not restarted`;
+      lines.push(`  ExternalSecret ${es.namespace}/${es.name} → Secret ${es.targetSecret}: ${action}`);
+      for (const reason of es.reasons) lines.push(`    because ${reason}`);
+      for (const w of es.restart)
+        lines.push(`    restart ${`${w.kind}/${w.name}`.padEnd(28)} ${w.reasons.join('; ')}`);
+      for (const w of es.skip) lines.push(`    skip    ${`${w.kind}/${w.name}`.padEnd(28)} ${w.why}`);
+    }
+    const count = (pick: (es: PlannedExternalSecret) => number) =>
+      report.externalSecrets.reduce((sum, es) => sum + pick(es), 0);
+    lines.push(
+      `  total: ${count((es) => (es.refresh === 'refreshes' ? 1 : 0))} ExternalSecret(s) to resync, ` +
+        `${count((es) => es.restart.length)} workload(s) to restart, ${count((es) => es.skip.length)} skipped`,
+    );
+  }
+  return lines.join('\n');
+}
