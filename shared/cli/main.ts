@@ -1,0 +1,204 @@
+/**
+ * The operator CLI, `rotator`: status, history, plan (dry run) and emergency rotation. Parses the
+ * command line (commander), validates configuration once, runs one command, and turns any error
+ * into one line `error: <message>` and an exit code. It never reads a secret value.
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type CliIo, type CliServices, createCliContext, type GlobalOptions, writeLine } from './cli-context';
+import type { EmergencyRuntime } from './emergency-runtime';
+import { describeFailure, EXIT, exitCodeFor } from './exit-codes';
+import { parseDuration } from './time-format';
+
+// Commands, the AWS SDK clients and the Kubernetes client are imported when a command runs, so
+// `--help` and usage errors answer at once and `status` never loads the Kubernetes client.
+
+export interface CliDeps {
+  readonly io: CliIo;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default AWS SDK clients from the global options, and the DynamoDB ledger */
+  readonly services?: (options: GlobalOptions) => CliServices;
+  /** @default AWS mode: the deployed orchestrator rotates and propagates */
+  readonly emergencyRuntime?: EmergencyRuntime;
+  readonly pollMs?: number;
+  readonly now?: () => Date;
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  done (status: no secret is overdue or stuck)
+  1  failed (an AWS or cluster call failed, a rotation or propagation failed or timed out)
+  2  refused or bad input (unmanaged secret, missing option); status: a secret is overdue or stuck`;
+
+/** Runs the CLI with `argv` (arguments after the program name); resolves to the exit code. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(deps, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (!(error instanceof CommanderError)) {
+      writeLine(
+        deps.io.stderr,
+        describeFailure(error, program.opts<{ verbose?: boolean }>().verbose === true),
+      );
+    }
+    return exitCodeFor(error);
+  }
+}
+
+function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
+  const program = new Command('rotator')
+    .description(
+      'Operate the secret rotation orchestrator: status, history, dry-run plans, emergency rotations.',
+    )
+    .option('--region <region>', 'AWS region (default: the SDK chain, e.g. AWS_REGION)')
+    .option('--endpoint-url <url>', 'send every AWS call to this endpoint (moto, LocalStack)')
+    .option('--ledger-table <name>', 'rotation ledger table (default: env ROTATOR_LEDGER_TABLE)')
+    .option(
+      '--prefix <prefix>',
+      'managed secret-name prefix, repeatable (default: env ROTATOR_MANAGED_PREFIXES)',
+      collect,
+    )
+    .option('--json', 'print JSON instead of text', false)
+    .option('--verbose', 'print stack traces on errors', false)
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.io.stdout.write(s), writeErr: (s) => deps.io.stderr.write(s) });
+  const context = async () => {
+    const raw = program.opts<Partial<GlobalOptions> & { prefix?: string[] }>();
+    const options: GlobalOptions = {
+      region: raw.region,
+      endpointUrl: raw.endpointUrl,
+      ledgerTable: raw.ledgerTable ?? deps.env.ROTATOR_LEDGER_TABLE,
+      prefix: raw.prefix ?? collect(deps.env.ROTATOR_MANAGED_PREFIXES ?? '', []),
+      json: raw.json === true,
+      verbose: raw.verbose === true,
+    };
+    const services = deps.services ?? (await defaultServices());
+    return createCliContext({ options, env: deps.env, services, io: deps.io, now: deps.now });
+  };
+
+  program
+    .command('status')
+    .description('Every managed secret: age, schedule, last rotation and propagation, and flags')
+    .addHelpText(
+      'after',
+      '\nFlags: OVERDUE, STUCK (the sweep’s rules), ROTATING, NOT-PROPAGATED (AWSCURRENT has no successful\n' +
+        'propagation in the ledger). Exits 2 when any secret is OVERDUE or STUCK, so it can gate CI.',
+    )
+    .action(async () => {
+      const { runStatus } = await import('./status-command');
+      setExit(await runStatus(await context()));
+    });
+
+  program
+    .command('history')
+    .description('Ledger history of one secret, newest first')
+    .argument('<secret>', 'secret name')
+    .option('--limit <n>', 'at most this many entries', positiveInt, 20)
+    .action(async (secret: string, opts: { limit: number }) => {
+      const { runHistory } = await import('./history-command');
+      setExit(await runHistory(await context(), secret, opts.limit));
+    });
+
+  program
+    .command('plan')
+    .description('Dry run: what a rotation of <secret> would resync and restart in each cluster, and why')
+    .argument('<secret>', 'secret name or ARN')
+    .option(
+      '--kubeconfig <path>',
+      'a cluster by kubeconfig (its current context names it), repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--cluster <eks-name>',
+      'an EKS cluster by name (DescribeCluster + EKS token), repeatable',
+      collect,
+      [],
+    )
+    .option('--require-opt-in', 'restart only workloads that opt in by annotation', false)
+    .action(
+      async (secret: string, opts: { kubeconfig: string[]; cluster: string[]; requireOptIn: boolean }) => {
+        const { runPlan } = await import('./plan-command');
+        const options = {
+          kubeconfigs: opts.kubeconfig,
+          eksClusters: opts.cluster,
+          requireOptIn: opts.requireOptIn,
+        };
+        setExit(await runPlan(await context(), secret, options));
+      },
+    );
+
+  program
+    .command('emergency')
+    .description('Rotate <secret> now (repairing a stuck rotation) and follow it to the pods')
+    .argument('<secret>', 'secret name or ARN')
+    .requiredOption('--reason <text>', 'why (recorded in the ledger with your IAM identity)')
+    .option(
+      '--retire-previous',
+      'remove AWSPREVIOUS from the old version once every consumer is verified',
+      false,
+    )
+    .addOption(
+      new Option('--timeout <duration>', 'how long to wait for rotation and propagation (e.g. 90s, 15m, 1h)')
+        .argParser(duration)
+        .default(15 * 60_000, '15m'),
+    )
+    .addHelpText(
+      'after',
+      '\nExits 0 when the rotation and its propagation succeeded, 1 when either failed or timed out.',
+    )
+    .action(async (secret: string, opts: { reason: string; retirePrevious: boolean; timeout: number }) => {
+      const { runEmergency } = await import('./emergency-command');
+      const { bindRequestRotation } = await import('./request-rotation-binding');
+      const { awsEmergencyRuntime } = await import('./emergency-runtime');
+      const ctx = await context();
+      setExit(
+        await runEmergency(
+          ctx,
+          secret,
+          { reason: opts.reason, retirePrevious: opts.retirePrevious, timeoutMs: opts.timeout },
+          {
+            requestRotation: bindRequestRotation(ctx),
+            runtime: deps.emergencyRuntime ?? awsEmergencyRuntime,
+            pollMs: deps.pollMs,
+          },
+        ),
+      );
+    });
+  return program;
+}
+
+async function defaultServices(): Promise<(options: GlobalOptions) => CliServices> {
+  const [{ createAwsServices }, { DynamoDbLedger }] = await Promise.all([
+    import('./aws-services'),
+    import('../ledger/dynamodb-ledger'),
+  ]);
+  return (options) => createAwsServices(options, (client, table) => new DynamoDbLedger(client, table));
+}
+
+/** Repeatable option values; each may also be a comma-separated list. */
+function collect(value: string, previous: string[] = []): string[] {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  return [...previous, ...items];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('must be a duration such as 90s, 15m or 1h');
+  return ms;
+}
