@@ -118,6 +118,22 @@ describe('RotationRequests', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 
+  it('names exactly the emergency principals, and nobody else, in the URL permissions', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map(
+      (r) => r.Properties,
+    );
+    const viaUrl = permissions.filter((p) => p.FunctionUrlAuthType === 'AWS_IAM' || p.InvokedViaFunctionUrl);
+    expect(viaUrl.map((p) => `${p.Action} ${p.Principal}`).sort()).toEqual(
+      [RESPONDER, SCANNER]
+        .flatMap((who) => [`lambda:InvokeFunction ${who}`, `lambda:InvokeFunctionUrl ${who}`])
+        .sort(),
+    );
+    // The only other permission is EventBridge's, for this rule.
+    expect(permissions.filter((p) => !viaUrl.includes(p))).toEqual([
+      expect.objectContaining({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' }),
+    ]);
+  });
+
   it('leaves no unacknowledged cdk-nag finding', () => {
     expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
   });
@@ -127,7 +143,7 @@ describe('RotationRequests', () => {
     Version: '2012-10-17',
     Statement: Object.values(template.findResources('AWS::Lambda::Permission')).map(({ Properties: p }) => ({
       Effect: 'Allow',
-      Principal: p.Principal.startsWith('arn:') ? { AWS: p.Principal } : { Service: p.Principal },
+      Principal: /^(arn:|\d{12}$)/.test(p.Principal) ? { AWS: p.Principal } : { Service: p.Principal },
       Action: p.Action,
       Resource: REQUEST_FN,
       ...(p.FunctionUrlAuthType
