@@ -154,3 +154,48 @@ export class PropagationHeldByOtherError extends OrchestratorError {
     );
   }
 }
+
+/** A restarted workload's rollout failed or did not finish by its deadline; later restarts are not begun. */
+export class RolloutFailedError extends OrchestratorError {
+  readonly code = 'ROLLOUT_FAILED';
+}
+
+/**
+ * A call failed in a way that may pass on a later attempt (throttling, 5xx, a dropped connection).
+ * The workflow retries exactly this error name with backoff and jitter; every other error is final.
+ */
+export class TransientError extends OrchestratorError {
+  readonly code = 'TRANSIENT';
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalServiceError',
+  'InternalFailure',
+]);
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * Wraps an error that is worth retrying in a {@link TransientError} (message kept, already safe);
+ * returns any other error unchanged. AWS: throttling names and HTTP 5xx. Kubernetes: 429 and 5xx.
+ */
+export function asRetryable(error: unknown): unknown {
+  if (error instanceof TransientError) return error;
+  const status =
+    error instanceof AwsCallError
+      ? error.httpStatus
+      : ((error as { code?: unknown })?.code as number | undefined);
+  const awsName = error instanceof AwsCallError ? error.awsErrorName : undefined;
+  const networkCode = (error as { cause?: { code?: string }; code?: unknown })?.cause?.code;
+  const transient =
+    (awsName !== undefined && THROTTLING.has(awsName)) ||
+    (typeof status === 'number' && (status === 429 || status >= 500)) ||
+    (typeof networkCode === 'string' && NETWORK.has(networkCode));
+  if (!transient) return error;
+  const message = error instanceof Error ? sanitizeUpstreamMessage(error.message) : 'transient failure';
+  return new TransientError(message, { cause: error });
+}

@@ -91,6 +91,19 @@ export class SecretsManagerAdapter implements SecretsPort {
     );
   }
 
+  /** Removes a staging label from one version (UpdateSecretVersionStage with RemoveFromVersionId only). */
+  async removeStage(secretId: string, stage: string, versionId: string): Promise<void> {
+    await this.call('UpdateSecretVersionStage', secretId, () =>
+      this.client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: stage,
+          RemoveFromVersionId: versionId,
+        }),
+      ),
+    );
+  }
+
   async randomPassword(policy: PasswordPolicy): Promise<string> {
     const out = await this.call('GetRandomPassword', '*', () =>
       this.client.send(

@@ -1,0 +1,296 @@
+/**
+ * The workflow's per-cluster steps. Each is one short Lambda invocation that reads or writes the
+ * cluster once and returns; the waiting happens in the state machine (Wait states and polling
+ * loops), so no Lambda sleeps and no propagation is bounded by the 15-minute Lambda limit.
+ */
+
+import { z } from 'zod';
+import { mapWithLimit } from '../concurrency';
+import { RolloutFailedError } from '../errors';
+import type { ClusterPort } from '../kubernetes/cluster-port';
+import type { ClusterOutcome } from '../ledger/ledger-port';
+import { confirmSync } from '../propagation/confirm-sync';
+import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import { KUBECTL_RESTARTED_AT, planRestarts, restartMarker } from '../propagation/plan-restarts';
+import { planPropagation } from '../propagation/propagation-plan';
+import { rolloutState } from '../propagation/rollout-status';
+import type { Workload } from '../propagation/workload-types';
+import { parseStepInput } from './parse-step-input';
+import {
+  type ClusterPlan,
+  caughtErrorSchema,
+  clusterIterationSchema,
+  clusterPlanSchema,
+  type EsTarget,
+  esKey,
+  type RestartItem,
+  refText,
+  restartItemSchema,
+  type SyncProgress,
+  syncProgressSchema,
+  type WorkloadRef,
+} from './workflow-state';
+
+export interface ClusterStepDeps {
+  readonly clusterFor: (clusterName: string) => Promise<ClusterPort>;
+  readonly requireOptIn: boolean;
+  readonly syncTimeoutMs: number;
+  readonly rolloutTimeoutMs: number;
+  readonly now: () => Date;
+}
+
+const API_CONCURRENCY = 32;
+
+/** Plan: what a rotation of the secret touches in one cluster. Read-only. */
+export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
+  const input = parseStepInput(clusterIterationSchema, raw, 'plan');
+  const cluster = await deps.clusterFor(input.cluster);
+  const plan = await planPropagation(cluster, input.secret, input.versionId, {
+    requireOptIn: deps.requireOptIn,
+  });
+  const plannedAt = deps.now();
+  const consumers = [...plan.resync, ...plan.notRefreshing].flatMap((t) => t.consumers);
+  const restarts = planRestarts(
+    consumers,
+    { secretName: input.secret.name, versionId: input.versionId },
+    { concurrency: 1, now: plannedAt },
+  );
+  const restartable = new Set(restarts.waves.flat().map((r) => workloadKey(r.workload)));
+  return {
+    plannedAt: plannedAt.toISOString(),
+    resync: plan.resync.map(
+      (t): EsTarget => ({
+        namespace: t.affected.externalSecret.namespace,
+        name: t.affected.externalSecret.name,
+        owner: t.affected.externalSecret.ownerClusterExternalSecret,
+        prior: t.affected.externalSecret.syncStatus ?? {},
+        targetSecret: t.affected.targetSecret,
+        consumers: t.consumers
+          .map((c) => c.workload)
+          .filter((w) => restartable.has(workloadKey(w)))
+          .map(toWorkloadRef),
+        reasons: [...t.affected.reasons],
+      }),
+    ),
+    notRefreshing: plan.notRefreshing.map((t) => ({
+      ref: {
+        kind: 'ExternalSecret',
+        namespace: t.affected.externalSecret.namespace,
+        name: t.affected.externalSecret.name,
+      },
+      reason: `ESO will not refresh it (${t.affected.refresh}); its consumers are not restarted`,
+    })),
+    alreadyRestarted: restarts.alreadyRestarted.map(toWorkloadRef),
+    refused: restarts.refused.map((r) => ({ ref: toWorkloadRef(r.workload), reason: r.why })),
+  };
+}
+
+const resyncInputSchema = z.object({
+  cluster: z.string().min(1),
+  versionId: z.string().min(32).max(64),
+  plan: clusterPlanSchema,
+});
+
+/**
+ * Resync: the force-sync annotation on each ExternalSecret (on the owning ClusterExternalSecret for
+ * its children). Returns the sync progress the polling loop starts from.
+ */
+export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<SyncProgress> {
+  const input = parseStepInput(resyncInputSchema, raw, 'resync');
+  const cluster = await deps.clusterFor(input.cluster);
+  const annotatedAt = deps.now();
+  const annotations = { [ANNOTATIONS.forceSync]: `${input.versionId}@${annotatedAt.toISOString()}` };
+  const owners = [...new Set(input.plan.resync.flatMap((t) => (t.owner ? [t.owner] : [])))];
+  await mapWithLimit(owners, API_CONCURRENCY, (owner) =>
+    cluster.annotateClusterExternalSecret(owner, annotations),
+  );
+  await mapWithLimit(
+    input.plan.resync.filter((t) => !t.owner),
+    API_CONCURRENCY,
+    (t) =>
+      cluster.annotateExternalSecret(
+        { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
+        annotations,
+      ),
+  );
+  const progress: SyncProgress = {
+    annotatedAt: annotatedAt.toISOString(),
+    deadline: new Date(annotatedAt.getTime() + deps.syncTimeoutMs).toISOString(),
+    done: false,
+    pending: input.plan.resync.map(esKey),
+    synced: [],
+    failed: [],
+    restarts: [],
+    refused: [],
+  };
+  return input.plan.resync.length === 0 ? finishSync(progress, input.plan.resync) : progress;
+}
+
+const checkSyncInputSchema = z.object({
+  cluster: z.string().min(1),
+  plan: clusterPlanSchema,
+  sync: syncProgressSchema,
+});
+
+/** One poll of the ExternalSecrets still pending; past the deadline, the rest have failed. */
+export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promise<SyncProgress> {
+  const input = parseStepInput(checkSyncInputSchema, raw, 'check-sync');
+  const cluster = await deps.clusterFor(input.cluster);
+  const targets = new Map(input.plan.resync.map((t) => [esKey(t), t]));
+  const pending = input.sync.pending.flatMap((key) => {
+    const target = targets.get(key);
+    return target ? [target] : [];
+  });
+  const statuses = await mapWithLimit(pending, API_CONCURRENCY, (t) =>
+    cluster.getExternalSecretSync({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name }),
+  );
+  const next: SyncProgress = {
+    ...input.sync,
+    pending: [],
+    synced: [...input.sync.synced],
+    failed: [...input.sync.failed],
+  };
+  const annotatedAt = new Date(input.sync.annotatedAt);
+  pending.forEach((target, index) => {
+    const ref = { kind: 'ExternalSecret', namespace: target.namespace, name: target.name };
+    const verdict = confirmSync(target.prior, statuses[index] ?? {}, annotatedAt);
+    if (verdict.verdict === 'synced') next.synced.push(ref);
+    else if (verdict.verdict === 'failed') next.failed.push({ ref, reason: verdict.reason });
+    else next.pending.push(esKey(target));
+  });
+  if (next.pending.length > 0 && deps.now().getTime() > Date.parse(input.sync.deadline)) {
+    const seconds = Math.round((Date.parse(input.sync.deadline) - annotatedAt.getTime()) / 1000);
+    for (const key of next.pending) {
+      const [namespace = '', name = ''] = key.split('/');
+      next.failed.push({
+        ref: { kind: 'ExternalSecret', namespace, name },
+        reason: `ESO did not confirm a sync within ${seconds} s`,
+      });
+    }
+    next.pending = [];
+  }
+  return next.pending.length === 0 ? finishSync(next, input.plan.resync) : next;
+}
+
+/**
+ * Once every ExternalSecret is confirmed or failed: the consumers of confirmed ones, except a
+ * workload that also uses the Secret of an unconfirmed one (it would start with a stale copy).
+ */
+export function finishSync(progress: SyncProgress, targets: readonly EsTarget[]): SyncProgress {
+  const confirmed = new Set(progress.synced.map(esKey));
+  const stale = new Map<string, string>();
+  for (const target of targets.filter((t) => !confirmed.has(esKey(t)))) {
+    for (const consumer of target.consumers) stale.set(workloadKey(consumer), target.targetSecret);
+  }
+  const restarts = new Map<string, WorkloadRef>();
+  const refused = new Map<string, SyncProgress['refused'][number]>();
+  for (const consumer of targets.filter((t) => confirmed.has(esKey(t))).flatMap((t) => t.consumers)) {
+    const key = workloadKey(consumer);
+    const staleSecret = stale.get(key);
+    if (staleSecret === undefined) restarts.set(key, consumer);
+    else {
+      refused.set(key, {
+        ref: consumer,
+        reason: `also uses Secret ${staleSecret}, whose ExternalSecret did not confirm a sync`,
+      });
+    }
+  }
+  return { ...progress, done: true, restarts: [...restarts.values()], refused: [...refused.values()] };
+}
+
+/**
+ * Restart one workload the way `kubectl rollout restart` does, plus our secret@version marker. The
+ * restartedAt value is the plan's time, so a retried patch writes the same pod template and starts
+ * no second rollout.
+ */
+export async function restartStep(raw: unknown, deps: ClusterStepDeps): Promise<{ deadline: string }> {
+  const input = parseStepInput(restartItemSchema, raw, 'restart');
+  const cluster = await deps.clusterFor(input.cluster);
+  await cluster.patchWorkload(input.workload, restartPatch(input));
+  return { deadline: new Date(deps.now().getTime() + deps.rolloutTimeoutMs).toISOString() };
+}
+
+export function restartPatch(item: RestartItem) {
+  const annotations = {
+    [KUBECTL_RESTARTED_AT]: item.restartedAt,
+    [ANNOTATIONS.restartedFor]: restartMarker(item.secretName, item.versionId),
+  };
+  return { spec: { template: { metadata: { annotations } } } };
+}
+
+const checkRolloutInputSchema = restartItemSchema.extend({ restart: z.object({ deadline: z.string() }) });
+
+/**
+ * One look at a restarted workload by kubectl's rollout-status rules: `done`, `progressing`, or a
+ * RolloutFailedError (failed, or not done by the deadline), which stops the restarts not yet begun.
+ */
+export async function checkRolloutStep(
+  raw: unknown,
+  deps: ClusterStepDeps,
+): Promise<{ state: 'done' | 'progressing'; message: string }> {
+  const input = parseStepInput(checkRolloutInputSchema, raw, 'check-rollout');
+  const cluster = await deps.clusterFor(input.cluster);
+  const state = rolloutState(await cluster.getRollout(input.workload));
+  const ref = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
+  if (state.state === 'failed') throw new RolloutFailedError(`${ref}: ${state.message}`);
+  if (state.state === 'progressing' && deps.now().getTime() > Date.parse(input.restart.deadline)) {
+    throw new RolloutFailedError(
+      `${ref}: rollout not complete by ${input.restart.deadline} (${state.message})`,
+    );
+  }
+  return { state: state.state, message: state.message };
+}
+
+function workloadKey(w: { kind: string; namespace: string; name: string }): string {
+  return `${w.kind}/${w.namespace}/${w.name}`;
+}
+
+function toWorkloadRef(w: Workload): WorkloadRef {
+  return { kind: w.kind, namespace: w.namespace, name: w.name };
+}
+
+const finishClusterInputSchema = z.object({
+  /** The whole iteration state (fields appear as the steps before ran). */
+  state: z.object({
+    cluster: z.string().min(1),
+    plan: clusterPlanSchema.optional(),
+    sync: syncProgressSchema.optional(),
+    /** Present when the restarts Map finished: one entry per restarted workload. */
+    restarts: z.array(z.unknown()).optional(),
+    error: caughtErrorSchema.optional(),
+  }),
+});
+
+/**
+ * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted, and every
+ * failure (sync, refusal, rollout, or the error that stopped the cluster's steps).
+ */
+export function finishClusterStep(raw: unknown): ClusterOutcome {
+  const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
+  const failed = [
+    ...(input.sync?.failed ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+    ...(input.sync?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+    ...(input.plan?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+  ];
+  if (input.error) failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
+  const restartsFinished = input.restarts !== undefined && !input.error;
+  return {
+    cluster: input.cluster,
+    outcome: failed.length === 0 ? 'succeeded' : 'failed',
+    synced: (input.sync?.synced ?? []).map(refText),
+    restarted: restartsFinished ? (input.sync?.restarts ?? []).map(refText) : [],
+    failed,
+  };
+}
+
+/** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */
+export function causeText(cause: string | undefined): string {
+  if (!cause) return 'no cause given';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain cause string
+  }
+  return cause.slice(0, 1000);
+}

@@ -1,0 +1,210 @@
+/**
+ * The workflow's first and last steps: claim the propagation of one secret version in the ledger
+ * (exactly once across duplicate and concurrent executions), and record how it ended.
+ */
+import { z } from 'zod';
+import type { SecretDescription } from '../aws/secrets-port';
+import { describeError, RotationStateError } from '../errors';
+import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
+import { assertManaged } from '../managed-prefixes';
+import type { RotationLogger, RotationMetrics } from '../observability';
+import { causeText } from './cluster-steps';
+import { parseStepInput } from './parse-step-input';
+import { type Claim, caughtErrorSchema, claimSchema, workflowInputSchema } from './workflow-state';
+
+export interface LedgerStepDeps {
+  readonly managedPrefixes: readonly string[];
+  readonly clusters: readonly string[];
+  readonly restartConcurrency: number;
+  readonly secrets: {
+    describeSecret(secretId: string): Promise<SecretDescription>;
+    /** Removes AWSPREVIOUS from a version (retiring it); a no-op when the label is elsewhere. */
+    removeStage(secretId: string, stage: string, versionId: string): Promise<void>;
+  };
+  readonly ledger: Pick<LedgerPort, 'claimPropagation' | 'finishPropagation'>;
+  /** A claim older than this whose holder never finished is taken over. */
+  readonly leaseMs: number;
+  readonly logger: RotationLogger;
+  readonly metrics: RotationMetrics;
+  readonly now: () => Date;
+}
+
+const claimInputSchema = z.object({ input: workflowInputSchema, executionId: z.string().min(1).max(2048) });
+
+/**
+ * Claim: refuse unmanaged secrets and versions that are no longer AWSCURRENT, then take the
+ * ledger's conditional claim on (secret, version). `claimed: false` ends the execution quietly.
+ */
+export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Claim> {
+  const { input, executionId } = parseStepInput(claimInputSchema, raw, 'claim');
+  assertManaged(input.secretId, deps.managedPrefixes);
+  const unknown = (input.clusters ?? []).filter((c) => !deps.clusters.includes(c));
+  if (unknown.length > 0) throw new RotationStateError(`Unknown cluster(s) ${unknown.join(', ')}`);
+  const secret = await deps.secrets.describeSecret(input.secretId);
+  assertManaged(secret.name, deps.managedPrefixes);
+  const holding = (stage: string) =>
+    Object.entries(secret.versionIdsToStages).find(([, stages]) => stages.includes(stage))?.[0];
+  if (holding('AWSCURRENT') !== input.versionId) {
+    throw new RotationStateError(`Version ${input.versionId} of "${secret.name}" is not AWSCURRENT`);
+  }
+  deps.logger.appendKeys({ secretName: secret.name, versionId: input.versionId, executionId });
+  const startedAt = deps.now().toISOString();
+  const result = await deps.ledger.claimPropagation(
+    {
+      secretName: secret.name,
+      secretArn: secret.arn,
+      versionId: input.versionId,
+      trigger: input.trigger,
+      actor: input.actor,
+      reason: input.reason,
+      executionId,
+      startedAt,
+    },
+    { leaseMs: deps.leaseMs, now: deps.now() },
+  );
+  if (!result.claimed) {
+    deps.logger.info('propagation already claimed', {
+      heldBy: result.existing.executionId,
+      status: result.existing.status,
+    });
+    deps.metrics.addMetric('DuplicatePropagationsSkipped', 'Count', 1);
+  }
+  return {
+    claimed: result.claimed,
+    executionId,
+    secret: { name: secret.name, arn: secret.arn, tags: { ...secret.tags } },
+    versionId: input.versionId,
+    previousVersionId: holding('AWSPREVIOUS'),
+    clusters: [...(input.clusters ?? deps.clusters)],
+    maxConcurrency: input.emergency ? 0 : deps.restartConcurrency,
+    startedAt,
+    trigger: input.trigger,
+    actor: input.actor,
+    reason: input.reason,
+    retirePrevious: input.retirePrevious,
+    heldBy: result.claimed ? undefined : result.existing.executionId,
+  };
+}
+
+const clusterOutcomeSchema = z.object({
+  cluster: z.string(),
+  outcome: z.enum(['succeeded', 'failed']),
+  synced: z.array(z.string()),
+  restarted: z.array(z.string()),
+  failed: z.array(z.string()),
+});
+
+const recordInputSchema = z.object({ claim: claimSchema, clusters: z.array(clusterOutcomeSchema) });
+
+export interface RecordResult {
+  readonly outcome: 'succeeded' | 'failed';
+  readonly alert: { readonly subject: string; readonly message: string };
+}
+
+/** Record: the outcome in the ledger (only the claim's holder may), plus duration and restart metrics. */
+export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<RecordResult> {
+  const { claim, clusters } = parseStepInput(recordInputSchema, raw, 'record');
+  const outcome = clusters.every((c) => c.outcome === 'succeeded') ? 'succeeded' : 'failed';
+  const finishedAt = deps.now();
+  const durationMs = finishedAt.getTime() - Date.parse(claim.startedAt);
+  await deps.ledger.finishPropagation(claim.secret.name, claim.versionId, claim.executionId, {
+    status: outcome,
+    finishedAt: finishedAt.toISOString(),
+    durationMs,
+    clusters: clusters satisfies ClusterOutcome[],
+  });
+  deps.metrics.addMetric('PropagationDuration', 'Milliseconds', durationMs);
+  deps.metrics.addMetric(
+    'RestartedWorkloads',
+    'Count',
+    clusters.reduce((n, c) => n + c.restarted.length, 0),
+  );
+  deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
+  deps.logger.info('propagation recorded', { outcome, durationMs, clusters });
+  return {
+    outcome,
+    alert: alertFor(
+      claim,
+      outcome,
+      clusters.flatMap((c) => c.failed.map((f) => `${c.cluster}: ${f}`)),
+    ),
+  };
+}
+
+const recordFailureInputSchema = z.object({
+  /** The execution's state when the error was caught: its input, the claim if taken, the error. */
+  state: z.object({
+    secretId: z.string().optional(),
+    claim: claimSchema.optional(),
+    error: caughtErrorSchema,
+  }),
+});
+
+/**
+ * The Catch path: record the failure when this execution holds the claim (a refusal before the
+ * claim records nothing) and describe it for the alert. Never throws for the ledger write itself,
+ * so the alert still goes out.
+ */
+export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Promise<RecordResult> {
+  const {
+    claim,
+    error,
+    secretId: requested,
+  } = parseStepInput(recordFailureInputSchema, raw, 'record-failure').state;
+  const cause = causeText(error.Cause);
+  const failure = `${error.Error}: ${cause}`;
+  deps.metrics.addMetric('PropagationFailed', 'Count', 1);
+  if (claim?.claimed) {
+    const finishedAt = deps.now();
+    await deps.ledger
+      .finishPropagation(claim.secret.name, claim.versionId, claim.executionId, {
+        status: 'failed',
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - Date.parse(claim.startedAt),
+        error: failure.slice(0, 1000),
+      })
+      .catch((e: unknown) => deps.logger.error('could not record the failure', { error: describeError(e) }));
+  }
+  deps.logger.error('propagation failed', { error: error.Error, cause });
+  const secretId = claim?.secret.name ?? requested ?? 'unknown secret';
+  return {
+    outcome: 'failed',
+    alert: {
+      subject: truncate(`Propagation failed: ${secretId}`, 100),
+      message: JSON.stringify({
+        secret: secretId,
+        versionId: claim?.versionId,
+        error: failure.slice(0, 2000),
+      }),
+    },
+  };
+}
+
+const retireInputSchema = z.object({ claim: claimSchema });
+
+/** Retire the previous version (remove AWSPREVIOUS) once every consumer runs the new one. */
+export async function retirePreviousStep(raw: unknown, deps: LedgerStepDeps): Promise<{ retired?: string }> {
+  const { claim } = parseStepInput(retireInputSchema, raw, 'retire-previous');
+  if (!claim.previousVersionId) return {};
+  await deps.secrets.removeStage(claim.secret.arn, 'AWSPREVIOUS', claim.previousVersionId);
+  deps.logger.info('previous version retired', { previousVersionId: claim.previousVersionId });
+  return { retired: claim.previousVersionId };
+}
+
+function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', failures: readonly string[]) {
+  return {
+    subject: truncate(`Propagation ${outcome}: ${claim.secret.name}`, 100),
+    message: JSON.stringify({
+      secret: claim.secret.name,
+      versionId: claim.versionId,
+      trigger: claim.trigger,
+      actor: claim.actor,
+      execution: claim.executionId,
+      failures,
+    }),
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,12 @@
+import type { z } from 'zod';
+import { InvalidEventError } from '../errors';
+
+/** Parses one step's input; a malformed payload is an InvalidEventError naming the fields, never values. */
+export function parseStepInput<T extends z.ZodType>(schema: T, raw: unknown, step: string): z.infer<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+    throw new InvalidEventError(`Malformed input for workflow step "${step}" (${fields.join('; ')})`);
+  }
+  return parsed.data;
+}

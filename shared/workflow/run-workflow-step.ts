@@ -1,0 +1,57 @@
+/**
+ * One entry for every Task state of the propagation workflow: the state's Parameters name the
+ * `action`, the rest is that step's input. Errors leave as typed errors whose names the state
+ * machine's Retry and Catch rules match: TransientError is retried with backoff and jitter,
+ * everything else is final and goes to the failure path.
+ */
+import { z } from 'zod';
+import { asRetryable, describeError } from '../errors';
+import type { RotationLogger } from '../observability';
+import {
+  type ClusterStepDeps,
+  checkRolloutStep,
+  checkSyncStep,
+  finishClusterStep,
+  planStep,
+  restartStep,
+  resyncStep,
+} from './cluster-steps';
+import {
+  claimStep,
+  type LedgerStepDeps,
+  recordFailureStep,
+  recordStep,
+  retirePreviousStep,
+} from './ledger-steps';
+import { parseStepInput } from './parse-step-input';
+
+export type WorkflowStepDeps = ClusterStepDeps & LedgerStepDeps & { readonly logger: RotationLogger };
+
+const STEPS = {
+  claim: claimStep,
+  plan: planStep,
+  resync: resyncStep,
+  'check-sync': checkSyncStep,
+  restart: restartStep,
+  'check-rollout': checkRolloutStep,
+  'finish-cluster': async (raw: unknown) => finishClusterStep(raw),
+  record: recordStep,
+  'record-failure': recordFailureStep,
+  'retire-previous': retirePreviousStep,
+} as const satisfies Record<string, (raw: unknown, deps: WorkflowStepDeps) => Promise<unknown>>;
+
+export type WorkflowAction = keyof typeof STEPS;
+export const WORKFLOW_ACTIONS = Object.keys(STEPS) as WorkflowAction[];
+
+const actionSchema = z.object({ action: z.enum(WORKFLOW_ACTIONS as [WorkflowAction, ...WorkflowAction[]]) });
+
+export async function runWorkflowStep(event: unknown, deps: WorkflowStepDeps): Promise<unknown> {
+  const { action } = parseStepInput(actionSchema, event, 'dispatch');
+  try {
+    return await STEPS[action](event, deps);
+  } catch (error) {
+    const final = asRetryable(error);
+    deps.logger.error('workflow step failed', { action, error: describeError(final) });
+    throw final;
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { managedPrefixSchema, parseEnvironment } from '../config';
+
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const workflowEnvSchema = z.object({
+  ROTATOR_MANAGED_PREFIXES: list.pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_CLUSTERS: list.pipe(z.array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/)).min(1)),
+  ROTATOR_RESTART_CONCURRENCY: z.coerce.number().int().min(1).max(40).default(5),
+  ROTATOR_REQUIRE_OPT_IN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  ROTATOR_SYNC_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
+  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
+  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
+  /** A claim whose holder has not finished after this long is taken over. */
+  ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(7200),
+});
+
+export interface WorkflowConfig {
+  readonly managedPrefixes: readonly string[];
+  readonly clusters: readonly string[];
+  readonly restartConcurrency: number;
+  readonly requireOptIn: boolean;
+  readonly syncTimeoutMs: number;
+  readonly rolloutTimeoutMs: number;
+  readonly ledgerTableName: string;
+  readonly leaseMs: number;
+}
+
+/** Reads the workflow step function's configuration once, at cold start, failing fast. */
+export function loadWorkflowConfig(env: Readonly<Record<string, string | undefined>>): WorkflowConfig {
+  const c = parseEnvironment(workflowEnvSchema, env);
+  return {
+    managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
+    clusters: c.ROTATOR_CLUSTERS,
+    restartConcurrency: c.ROTATOR_RESTART_CONCURRENCY,
+    requireOptIn: c.ROTATOR_REQUIRE_OPT_IN,
+    syncTimeoutMs: c.ROTATOR_SYNC_TIMEOUT_SECONDS * 1000,
+    rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,
+    ledgerTableName: c.ROTATOR_LEDGER_TABLE,
+    leaseMs: c.ROTATOR_CLAIM_LEASE_SECONDS * 1000,
+  };
+}
