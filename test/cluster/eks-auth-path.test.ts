@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { ApiException, AuthenticationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { App, Stack } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterPropagation } from '../../infra/lib/cluster-propagation';
+import { canonicalPrincipalArn, kubernetesUserFor } from '../../scripts/cluster/eks-access-entries';
+import { localAwsEnvironment } from '../../scripts/local/local-aws';
+import { localEksCluster } from '../../scripts/local/local-eks';
+import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { createSecret } from '../../scripts/local/rotation-fixture';
+import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
+import { createEksToken } from '../../shared/kubernetes/eks-token';
+import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import type { PropagationResult } from '../../shared/propagation/propagate-secret-version';
+import { type BundledFunction, bundledFunctions } from '../support/bundled-function';
+import { clusterFixture } from '../support/cluster-fixture';
+import { TEST_ENV } from '../support/synth-stack';
+
+const RUNNER = new URL('../e2e/support/invoke-bundle.mjs', import.meta.url).pathname;
+const CLUSTER = inject('eksClusterName');
+const motoEndpoint = inject('motoEndpoint');
+const eks = new EKSClient({
+  endpoint: motoEndpoint,
+  region: LOCAL_AWS.region,
+  credentials: LOCAL_AWS.credentials,
+});
+
+/** A kubeconfig built the Lambdas' way: DescribeCluster (moto) for endpoint and CA, then the token. */
+async function eksKubeConfig(token: string) {
+  return kubeConfigWithToken(await describeEksCluster(eks, CLUSTER), token);
+}
+
+async function token(overrides: Partial<Parameters<typeof createEksToken>[0]> = {}): Promise<string> {
+  const created = await createEksToken({
+    clusterName: CLUSTER,
+    region: LOCAL_AWS.region,
+    credentials: LOCAL_AWS.credentials,
+    ...overrides,
+  });
+  return created.token;
+}
+
+/** The HTTP status a Kubernetes call ends with (200 when it succeeds). */
+async function statusOf(call: Promise<unknown>): Promise<number> {
+  return call.then(
+    () => 200,
+    (error: unknown) => {
+      if (error instanceof ApiException) return error.code;
+      throw error;
+    },
+  );
+}
+
+beforeAll(async () => {
+  await localEksCluster(motoEndpoint, {
+    name: CLUSTER,
+    server: inject('clusterServer'),
+    caFile: inject('clusterCaFile'),
+  });
+});
+
+afterAll(() => eks.destroy());
+
+describe('the local cluster through EKS access (moto DescribeCluster, token webhook, moto STS)', () => {
+  it('DescribeCluster in moto returns the local API server and its CA', async () => {
+    const endpoint = await describeEksCluster(eks, CLUSTER);
+    expect(endpoint.server).toBe(inject('clusterServer'));
+    expect(Buffer.from(endpoint.certificateAuthority, 'base64').toString()).toBe(
+      readFileSync(inject('clusterCaFile'), 'utf8'),
+    );
+  });
+
+  it('maps a token of the local credentials to the moto identity in the orchestrator group', async () => {
+    const auth = (await eksKubeConfig(await token())).makeApiClient(AuthenticationV1Api);
+    const review = await auth.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    expect(review.status?.userInfo?.username).toBe(inject('eksPrincipalArn'));
+    expect(review.status?.userInfo?.groups).toContain('secret-rotation-orchestrator');
+  });
+
+  it('lets KubernetesAdapter list ExternalSecrets with that token', async () => {
+    const adapter = new KubernetesAdapter(await eksKubeConfig(await token()));
+    await expect(adapter.listExternalSecrets()).resolves.toBeInstanceOf(Array);
+  });
+
+  it('gets 403 on Secrets with that token: RBAC still applies', async () => {
+    const core = (await eksKubeConfig(await token())).makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
+  });
+
+  it.each([
+    ['signed for another cluster', () => token({ clusterName: `${CLUSTER}-other` })],
+    ['signed 16 minutes ago (expired)', () => token({ now: new Date(Date.now() - 16 * 60_000) })],
+    [
+      'signed with the wrong secret key',
+      () => token({ credentials: { ...LOCAL_AWS.credentials, secretAccessKey: 'wrong' } }),
+    ],
+    [
+      'of an access key STS does not know',
+      () => token({ credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' } }),
+    ],
+    ['that is garbage after the prefix', async () => 'k8s-aws-v1.bm90IGEgdXJs'],
+    ['that is not an EKS token', async () => 'not-a-valid-token'],
+  ])('gets 401 with a token %s', async (_, makeToken) => {
+    const adapter = new KubernetesAdapter(await eksKubeConfig(await makeToken()));
+    expect(await statusOf(adapter.listExternalSecrets())).toBe(401);
+  });
+});
+
+describe('access entries (EKS maps an assumed-role session through its role)', () => {
+  const entries = [{ principalArn: 'arn:aws:iam::123456789012:role/ops/propagation', groups: ['g'] }];
+
+  it.each([
+    ['arn:aws:sts::123456789012:assumed-role/propagation/fn', 'arn:aws:iam::123456789012:role/propagation'],
+    ['arn:aws:iam::123456789012:role/ops/propagation', 'arn:aws:iam::123456789012:role/propagation'],
+    ['arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:user/alice'],
+    ['arn:aws:sts::123456789012:user/moto', 'arn:aws:sts::123456789012:user/moto'],
+  ])('canonicalizes %s to %s', (arn, canonical) => {
+    expect(canonicalPrincipalArn(arn)).toBe(canonical);
+  });
+
+  it('maps a session of the role to the entry, named by its session ARN', () => {
+    const identity = {
+      arn: 'arn:aws:sts::123456789012:assumed-role/propagation/fn',
+      account: '123456789012',
+      userId: 'AROAEXAMPLE:fn',
+    };
+    expect(kubernetesUserFor(identity, 'ASIAEXAMPLE', entries)).toMatchObject({
+      username: identity.arn,
+      groups: ['g'],
+      extra: { sessionName: ['fn'], canonicalArn: ['arn:aws:iam::123456789012:role/propagation'] },
+    });
+  });
+
+  it('maps nothing for another role or account', () => {
+    for (const arn of [
+      'arn:aws:sts::123456789012:assumed-role/other/fn',
+      'arn:aws:sts::210987654321:assumed-role/propagation/fn',
+    ]) {
+      expect(kubernetesUserFor({ arn, account: '1', userId: 'A:fn' }, 'ASIA', entries)).toBeUndefined();
+    }
+  });
+});
+
+describe('the bundled propagation function against the local cluster, the EKS way', () => {
+  const fx = clusterFixture();
+  const prefix = `eks-auth-${randomUUID().slice(0, 6)}/`;
+  let bundle: BundledFunction;
+
+  beforeAll(() => {
+    const app = new App();
+    const stack = new Stack(app, 'EksAuthPath', { env: TEST_ENV });
+    new ClusterPropagation(stack, 'Propagation', { managedPrefixes: [prefix], clusterNames: [CLUSTER] });
+    const found = bundledFunctions(app, stack.stackName).find((f) => f.environment.ROTATOR_CLUSTERS);
+    if (!found) throw new Error('no bundled propagation function');
+    bundle = found;
+  });
+
+  /** Runs the bundle in a separate Node process with only its own and local AWS's environment. */
+  async function invokeBundle(event: object) {
+    const work = mkdtempSync(join(tmpdir(), 'eks-auth-bundle-'));
+    writeFileSync(join(work, 'events.json'), JSON.stringify([event]));
+    await promisify(execFile)(
+      process.execPath,
+      [RUNNER, bundle.directory, join(work, 'events.json'), join(work, 'results.json')],
+      {
+        env: { PATH: process.env.PATH, ...bundle.environment, ...localAwsEnvironment(motoEndpoint) },
+        timeout: 90_000,
+      },
+    );
+    return JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as {
+      node: string;
+      importError?: unknown;
+      invocations: { ok: boolean; result?: PropagationResult; name?: string; message?: string }[];
+    };
+  }
+
+  it('resyncs an ExternalSecret of a managed secret with no consumers: 1 synced, 0 restarts', async () => {
+    // Prepare
+    expect(bundle.environment.ROTATOR_CLUSTERS).toBe(CLUSTER);
+    const secretId = `${prefix}db`;
+    await createSecret(fx.aws, secretId, JSON.stringify({ password: `eks-auth-${randomUUID()}` }));
+    const namespace = await fx.namespaceWithStore('eks-auth');
+    await fx.externalSecret(namespace, 'db', secretId);
+    await fx.externalSecretReady(namespace, 'db');
+
+    // Act
+    const results = await invokeBundle({ secretId });
+
+    // Assess
+    expect(results.importError).toBeUndefined();
+    expect(results.node).toMatch(/^v24\./);
+    const [invocation] = results.invocations;
+    expect(invocation).toMatchObject({ ok: true, result: { outcome: 'succeeded' } });
+    const report = invocation?.result?.clusters[CLUSTER];
+    expect(report?.synced).toEqual([{ kind: 'ExternalSecret', namespace, name: 'db' }]);
+    expect(report?.restarted).toEqual([]);
+  });
+});
