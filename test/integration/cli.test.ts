@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   DescribeSecretCommand,
   PutSecretValueCommand,
@@ -19,10 +16,9 @@ import {
 } from '../../scripts/local/rotation-fixture';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { RotationRecord } from '../../shared/ledger/ledger-port';
+import { type CliRun, runRotator } from '../support/cli-process';
 import { findLeakedValues } from '../support/output-capture';
 
-const ROTATOR = fileURLToPath(new URL('../../bin/rotator.mjs', import.meta.url));
-const SHIFTED_CLOCK = fileURLToPath(new URL('../support/shifted-clock.mjs', import.meta.url));
 const endpoint = inject('motoEndpoint');
 const clients = localClients(endpoint);
 const run = randomUUID().slice(0, 6);
@@ -42,36 +38,9 @@ const names = {
 const UNMANAGED = `cli-${run}/other/db`;
 const current: Record<string, string> = {};
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the real CLI in a child process against moto, as an operator would (no AWS_ENDPOINT_URL). */
+/** Runs the real CLI against moto with the test's ledger table; every output is kept for the leak check. */
 async function rotator(args: string[], options: { clockOffsetMs?: number } = {}): Promise<CliRun> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ROTATOR_LEDGER_TABLE: TABLE,
-    ...(options.clockOffsetMs ? { ROTATOR_TEST_CLOCK_OFFSET_MS: String(options.clockOffsetMs) } : {}),
-  };
-  const node = [...(options.clockOffsetMs ? ['--import', SHIFTED_CLOCK] : []), ROTATOR];
-  const result = await promisify(execFile)(process.execPath, [...node, ...args, '--endpoint-url', endpoint], {
-    env,
-    timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: typeof error.code === 'number' ? error.code : -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
+  const result = await runRotator(args, { endpoint, env: { ROTATOR_LEDGER_TABLE: TABLE }, ...options });
   OUTPUT.push(result.stdout, result.stderr);
   return result;
 }
