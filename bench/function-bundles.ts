@@ -7,24 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { App, Stack } from 'aws-cdk-lib';
-import { ClusterPropagation } from '../infra/lib/cluster-propagation';
-import { SecretRotationOrchestrator } from '../infra/lib/secret-rotation-orchestrator';
-import { bundledFunctions } from '../test/support/bundled-function';
-import { BASE_PROPS, TEST_ENV } from '../test/support/synth-stack';
+import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../scripts/local/local-stack';
+import { BASE_PROPS } from '../test/support/synth-stack';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 const synthStarted = performance.now();
-const app = new App();
-const stack = new Stack(app, 'Bench', { env: TEST_ENV });
-new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
-new ClusterPropagation(stack, 'Propagation', {
-  managedPrefixes: BASE_PROPS.managedPrefixes,
-  clusterNames: ['c'],
+const local = synthLocalStack({
+  managedPrefixes: [...BASE_PROPS.managedPrefixes],
+  propagation: { clusterNames: ['c'] },
 });
-const functions = bundledFunctions(app, stack.stackName);
+const functions = Object.entries(local.bundles).flatMap(([name, fn]) => (fn ? [{ ...fn, name }] : []));
 process.stdout.write(
   `synth + bundle of ${functions.length} functions: ${(performance.now() - synthStarted).toFixed(0)} ms (Node ${process.version})\n`,
 );
@@ -37,14 +31,25 @@ for (const fn of functions) {
     await import(${JSON.stringify(`file://${bundlePath}`)});
     process.stdout.write(String(performance.now() - t));
   `;
-  const env = { PATH: process.env.PATH ?? '', ...fn.environment, AWS_REGION: 'us-east-1' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...DEPLOY_TIME_PLACEHOLDERS,
+    ...fn.environment,
+    AWS_REGION: 'us-east-1',
+  };
   const samples = Array.from({ length: RUNS }, () =>
     Number(
       execFileSync(process.execPath, ['--input-type=module', '-e', importScript], { env, encoding: 'utf8' }),
     ),
   ).sort((a, b) => a - b);
   const median = samples[Math.floor(samples.length / 2)] ?? 0;
-  const name = fn.environment.ROTATOR_CLUSTERS === undefined ? 'rotate-secret' : 'propagate-secret';
+  const name = {
+    rotate: 'rotate-secret',
+    sweep: 'sweep',
+    request: 'rotation-request',
+    starter: 'propagate-secret (starter)',
+    step: 'propagation-step',
+  }[fn.name];
   process.stdout.write(`${name}
   index.mjs                 ${kib(bundle.length)}
   index.mjs gzip -9         ${kib(gzipSync(bundle, { level: 9 }).length)}

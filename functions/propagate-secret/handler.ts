@@ -1,38 +1,45 @@
 /**
- * Propagation function: carries the AWSCURRENT version of a managed secret through every configured
- * EKS cluster (resync ExternalSecrets, confirm, restart consumers in waves, verify). Wiring only;
- * the logic is in shared/propagation/propagate-secret-version.ts.
+ * Propagation starter: the target of the EventBridge rules (and of the sweep's reconciler). Turns
+ * "a managed secret has a new AWSCURRENT version" into one Step Functions execution named for the
+ * secret and version. Wiring only; the logic is in shared/workflow/start-propagation.ts.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EKSClient } from '@aws-sdk/client-eks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
-import { eksClusterConnector } from '../../shared/kubernetes/eks-cluster';
-import { EksTokenCache } from '../../shared/kubernetes/eks-token';
-import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
+import { describeError } from '../../shared/errors';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
-import { propagateSecretVersion } from '../../shared/propagation/propagate-secret-version';
-import { loadPropagationConfig } from '../../shared/propagation/propagation-config';
+import { startPropagation } from '../../shared/workflow/start-propagation';
+import { loadStarterConfig } from '../../shared/workflow/starter-config';
 
 const logger = createLogger();
 const metrics = createMetrics();
-const config = loadPropagationConfig(process.env);
-const eks = new EKSClient({});
-const tokens = new EksTokenCache(process.env.AWS_REGION ?? '', eks.config.credentials);
-const connect = eksClusterConnector(eks, (name) => tokens.tokenFor(name));
+const config = loadStarterConfig(process.env);
 
 const deps = {
-  config,
+  managedPrefixes: config.managedPrefixes,
   secrets: new SecretsManagerAdapter(new SecretsManagerClient({})),
-  clusterFor: async (name: string) => new KubernetesAdapter(await connect(name)),
+  ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
+  starter: new StepFunctionsStarter(new SFNClient({}), config.stateMachineArn),
   logger,
   metrics,
+  now: () => new Date(),
 };
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => propagateSecretVersion(event, deps));
+  .handler(async (event: unknown) => {
+    try {
+      return await startPropagation(event, deps);
+    } catch (error) {
+      logger.error('propagation not started', { error: describeError(error) });
+      throw error;
+    }
+  });

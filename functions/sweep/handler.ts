@@ -1,23 +1,48 @@
 /**
  * Scheduled sweep: lists the managed secrets, publishes each one's age, starts rotations that are
- * overdue and reports stuck ones. Wiring only; the logic is in shared/sweep/run-sweep.ts.
+ * overdue, repairs stuck ones, and (when propagation is deployed) starts a propagation for every
+ * AWSCURRENT version the ledger has not seen reach the clusters. Wiring only; the logic is in
+ * shared/sweep/run-sweep.ts.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
+import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import { SweepAdapter } from '../../shared/aws/sweep-adapter';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runSweep } from '../../shared/sweep/run-sweep';
 import { loadSweepConfig } from '../../shared/sweep/sweep-config';
+import { workflowPropagationStarter } from '../../shared/workflow/start-propagation';
 
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadSweepConfig(process.env);
-const port = new SweepAdapter(new SecretsManagerClient({}), config.managedPrefixes);
+const secretsManager = new SecretsManagerClient({});
+const port = new SweepAdapter(secretsManager, config.managedPrefixes);
+
+function reconcileDeps() {
+  if (!config.ledgerTableName || !config.stateMachineArn) return undefined;
+  const ledger = new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName);
+  const starter = workflowPropagationStarter({
+    managedPrefixes: config.managedPrefixes,
+    secrets: new SecretsManagerAdapter(secretsManager),
+    ledger,
+    starter: new StepFunctionsStarter(new SFNClient({}), config.stateMachineArn),
+    logger,
+    metrics,
+    now: () => new Date(),
+  });
+  return { ledger, starter };
+}
+const reconcile = reconcileDeps();
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(() => runSweep({ port, config, logger, metrics, now: new Date() }));
+  .handler(() => runSweep({ port, config, logger, metrics, now: new Date(), reconcile }));

@@ -4,24 +4,41 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { PropagationWorkflow } from './propagation-workflow';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
+
+/** The ledger grants propagation needs (see RotationLedger). */
+export interface PropagationLedger {
+  readonly tableName: string;
+  grantPropagationWrites(grantee: iam.IGrantable): iam.Grant;
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
 
 export interface ClusterPropagationProps {
   /** Secret-name prefixes this deployment manages (as for the rotation function). */
   readonly managedPrefixes: readonly string[];
   /** Names of the EKS clusters, in the stack's account and region, that consume managed secrets. */
   readonly clusterNames: readonly string[];
-  /** Workloads restarted at once per wave. @default 5 */
+  /** Where each propagation is claimed (exactly once) and recorded. */
+  readonly ledger: PropagationLedger;
+  /** Failed propagations are published here. */
+  readonly alertTopic: sns.ITopic;
+  /** Workloads restarting at once per cluster (emergency rotations: no limit). @default 5 */
   readonly restartConcurrency?: number;
   /** Restart only workloads that opt in by annotation. @default false */
   readonly requireOptIn?: boolean;
-  /** For private cluster endpoints: the VPC the function runs in. @default no VPC (public endpoints) */
+  /** How long ESO may take to confirm a resync. @default Duration.minutes(5) */
+  readonly syncTimeout?: Duration;
+  /** How long one restarted workload may take to roll out. @default Duration.minutes(15) */
+  readonly rolloutTimeout?: Duration;
+  /** For private cluster endpoints: the VPC the step function runs in. @default no VPC (public endpoints) */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
@@ -29,42 +46,47 @@ export interface ClusterPropagationProps {
   readonly securityGroups?: readonly ec2.ISecurityGroup[];
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
-  /** One propagation runs through all clusters in one invocation. @default Duration.minutes(15) */
-  readonly timeout?: Duration;
 }
 
-const ENTRY = `${REPO_ROOT}functions/propagate-secret/handler.ts`;
-
 /**
- * The propagation function and everything it needs in AWS: a role that may describe managed secrets
- * (never read their values) and the configured clusters, an EKS access entry per cluster mapping that
- * role to the Kubernetes group the RBAC manifest binds, its log group, and optional VPC placement.
+ * Propagation in AWS: the workflow (Step Functions), the function that runs its steps (describe
+ * managed secrets, never read values; describe the configured clusters; write the ledger; retire
+ * AWSPREVIOUS when asked), an EKS access entry per cluster mapping that function's role to the
+ * Kubernetes group the RBAC manifest binds, and the starter function the EventBridge rules target.
  */
 export class ClusterPropagation extends Construct {
+  /** The starter: the target for "a new AWSCURRENT version" events. */
   readonly propagationFunction: nodejs.NodejsFunction;
+  readonly stepFunction: nodejs.NodejsFunction;
+  readonly workflow: PropagationWorkflow;
+  /** The step function's role, the one mapped into the clusters. */
   readonly role: iam.Role;
+  readonly starterRole: iam.Role;
   readonly accessEntries: readonly eks.CfnAccessEntry[];
+  private readonly secretArns: string[];
 
   constructor(scope: Construct, id: string, props: ClusterPropagationProps) {
     super(scope, id);
     if (props.clusterNames.length === 0)
       throw new Error(`ClusterPropagation ${this.node.path}: name at least one cluster`);
     const stack = Stack.of(this);
-    const { logGroup, role } = functionIdentity(
+    const secretArns = props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix));
+    this.secretArns = secretArns;
+
+    const step = functionIdentity(
       this,
       { logGroup: 'Logs', role: 'Role' },
       {
-        description:
-          'Propagation function of the secret rotation orchestrator (describe only; no secret values)',
+        description: 'Propagation steps of the secret rotation orchestrator (no secret values)',
         logRetention: props.logRetention,
       },
     );
-    this.role = role;
+    this.role = step.role;
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'DescribeManagedSecrets',
-        actions: ['secretsmanager:DescribeSecret'],
-        resources: props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix)),
+        sid: 'DescribeAndRetireManagedSecrets',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: secretArns,
       }),
     );
     this.role.addToPolicy(
@@ -76,31 +98,18 @@ export class ClusterPropagation extends Construct {
         ),
       }),
     );
-    if (props.vpc) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'RunInVpc',
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
-    this.acknowledgeWildcards(props);
+    if (props.vpc) this.role.addToPolicy(vpcAccessStatement());
+    props.ledger.grantPropagationWrites(this.role);
 
-    this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
-      entry: ENTRY,
+    this.stepFunction = new nodejs.NodejsFunction(this, 'PropagationStep', {
+      entry: `${REPO_ROOT}functions/propagation-step/handler.ts`,
       ...LAMBDA_DEFAULTS,
       memorySize: 512,
-      timeout: props.timeout ?? Duration.minutes(15),
+      // Each step is one short read or write; the waiting happens in the state machine.
+      timeout: Duration.minutes(2),
       role: this.role,
-      logGroup,
-      description: 'Carries a rotated secret version through EKS clusters: resync, restart, verify',
+      logGroup: step.logGroup,
+      description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
@@ -109,9 +118,52 @@ export class ClusterPropagation extends Construct {
         ROTATOR_CLUSTERS: props.clusterNames.join(','),
         ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 5),
         ROTATOR_REQUIRE_OPT_IN: String(props.requireOptIn ?? false),
+        ROTATOR_SYNC_TIMEOUT_SECONDS: String((props.syncTimeout ?? Duration.minutes(5)).toSeconds()),
+        ROTATOR_ROLLOUT_TIMEOUT_SECONDS: String((props.rolloutTimeout ?? Duration.minutes(15)).toSeconds()),
+        ROTATOR_LEDGER_TABLE: props.ledger.tableName,
         ...OBSERVABILITY_ENVIRONMENT,
       },
     });
+    this.workflow = new PropagationWorkflow(this, 'Workflow', {
+      stepFunction: this.stepFunction,
+      alertTopic: props.alertTopic,
+      logRetention: props.logRetention,
+    });
+    props.alertTopic.grantPublish(this.workflow.stateMachine);
+
+    const starter = functionIdentity(
+      this,
+      { logGroup: 'StarterLogs', role: 'StarterRole' },
+      {
+        description: 'Starts the propagation workflow for a new AWSCURRENT version (describe only)',
+        logRetention: props.logRetention,
+      },
+    );
+    this.starterRole = starter.role;
+    this.starterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeManagedSecrets',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: secretArns,
+      }),
+    );
+    this.workflow.stateMachine.grantStartExecution(this.starterRole);
+    props.ledger.grantRead(this.starterRole);
+    this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
+      entry: `${REPO_ROOT}functions/propagate-secret/handler.ts`,
+      ...LAMBDA_DEFAULTS,
+      timeout: Duration.seconds(30),
+      role: this.starterRole,
+      logGroup: starter.logGroup,
+      description: 'Starts one propagation workflow execution per secret version',
+      environment: {
+        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
+        ROTATOR_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
+        ROTATOR_LEDGER_TABLE: props.ledger.tableName,
+        ...OBSERVABILITY_ENVIRONMENT,
+      },
+    });
+
     this.accessEntries = props.clusterNames.map(
       (clusterName) =>
         new eks.CfnAccessEntry(this, `AccessEntry[${clusterName}]`, {
@@ -121,16 +173,40 @@ export class ClusterPropagation extends Construct {
           type: 'STANDARD',
         }),
     );
+    this.acknowledgeWildcards(props);
+  }
+
+  /**
+   * Lets a principal start propagations the way the starter does (the sweep's reconciler):
+   * describe managed secrets, read the ledger, start executions of this workflow.
+   */
+  grantStartPropagation(grantee: iam.IGrantable): void {
+    this.workflow.stateMachine.grantStartExecution(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeManagedSecretsToStartPropagation',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: this.secretArns,
+      }),
+    );
   }
 
   private acknowledgeWildcards(props: ClusterPropagationProps): void {
     for (const prefix of new Set(props.managedPrefixes)) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
-        reason:
-          'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.',
-      });
+      for (const role of [this.role, this.starterRole]) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
+          reason:
+            'DescribeSecret (and, for the step role, UpdateSecretVersionStage to retire AWSPREVIOUS) on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.',
+        });
+      }
     }
+    // Only present when the alert topic is encrypted (RotationAlerts' is), from grantPublish.
+    Validations.of(this.workflow.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that one key (what topic.grantPublish grants); the resource is the key, not "*".',
+    });
     if (props.vpc) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -139,4 +215,18 @@ export class ClusterPropagation extends Construct {
       });
     }
   }
+}
+
+function vpcAccessStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'RunInVpc',
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
 }

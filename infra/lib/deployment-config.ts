@@ -43,6 +43,17 @@ const deploymentConfigSchema = z
       .number()
       .refine((days) => RETENTION_DAYS.includes(days), `must be one of ${RETENTION_DAYS.join(', ')}`)
       .default(logs.RetentionDays.THREE_MONTHS),
+    /**
+     * IAM principals (role or user ARNs) allowed to call the emergency rotation URL; none means no
+     * URL. Automation without a URL can still send the "Secret Rotation Requested" event.
+     */
+    emergencyPrincipals: z
+      .array(
+        z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, 'must be an IAM role or user ARN'),
+      )
+      .default([]),
     /** EKS clusters to carry rotated versions to; absent means rotation only. */
     propagation: z
       .object({

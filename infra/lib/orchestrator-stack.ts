@@ -5,6 +5,8 @@ import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
 import { RotationAlerts } from './rotation-alerts';
 import { RotationEvents } from './rotation-events';
+import { RotationLedger } from './rotation-ledger';
+import { RotationRequests } from './rotation-requests';
 import { RotationSweep } from './rotation-sweep';
 import {
   SecretRotationOrchestrator,
@@ -16,9 +18,15 @@ export interface OrchestratorStackProps extends StackProps {
   readonly config: DeploymentConfig;
 }
 
-/** One stack holding the orchestrator construct, built from the deployment configuration. */
+/**
+ * One stack holding the whole orchestrator, built from the deployment configuration: rotation,
+ * the ledger, on-request (emergency) rotation, alerts, the scheduled sweep and, when clusters are
+ * configured, the propagation workflow and the EventBridge rules that start it.
+ */
 export class OrchestratorStack extends Stack {
   readonly orchestrator: SecretRotationOrchestrator;
+  readonly ledger: RotationLedger;
+  readonly requests: RotationRequests;
   readonly propagation: ClusterPropagation | undefined;
   readonly sweep: RotationSweep;
   readonly events: RotationEvents | undefined;
@@ -26,28 +34,51 @@ export class OrchestratorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
-    this.orchestrator = new SecretRotationOrchestrator(
-      this,
-      'Orchestrator',
-      orchestratorPropsFrom(props.config),
-    );
-    this.alerts = new RotationAlerts(this, 'Alerts', { managedPrefixes: [...props.config.managedPrefixes] });
-    this.sweep = new RotationSweep(this, 'Sweep', {
-      managedPrefixes: [...props.config.managedPrefixes],
+    const { config } = props;
+    const managedPrefixes = [...config.managedPrefixes];
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    this.orchestrator = new SecretRotationOrchestrator(this, 'Orchestrator', orchestratorPropsFrom(config));
+    this.ledger = new RotationLedger(this, 'Ledger');
+    this.alerts = new RotationAlerts(this, 'Alerts', { managedPrefixes });
+    this.requests = new RotationRequests(this, 'Requests', {
+      managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
+      ledger: this.ledger,
+      ledgerTableName: this.ledger.tableName,
+      emergencyPrincipals: [...config.emergencyPrincipals],
+      logRetention,
     });
-    const propagation = props.config.propagation;
+    const propagation = config.propagation;
     this.propagation = propagation
       ? new ClusterPropagation(this, 'Propagation', {
-          managedPrefixes: [...props.config.managedPrefixes],
+          managedPrefixes,
           clusterNames: [...propagation.clusterNames],
           restartConcurrency: propagation.restartConcurrency,
           requireOptIn: propagation.requireOptIn,
+          ledger: this.ledger,
+          alertTopic: this.alerts.topic,
+          logRetention,
         })
       : undefined;
+    const starter = this.propagation;
+    this.sweep = new RotationSweep(this, 'Sweep', {
+      managedPrefixes,
+      rotationFunction: this.orchestrator.rotationFunction,
+      logRetention,
+      ...(starter && {
+        ledger: this.ledger,
+        ledgerTableName: this.ledger.tableName,
+        propagationStarter: {
+          grantStartPropagation: (grantee) => starter.grantStartPropagation(grantee),
+          environment: {
+            ROTATOR_PROPAGATION_STATE_MACHINE_ARN: starter.workflow.stateMachine.stateMachineArn,
+          },
+        },
+      }),
+    });
     this.events = this.propagation
       ? new RotationEvents(this, 'Events', {
-          managedPrefixes: [...props.config.managedPrefixes],
+          managedPrefixes,
           propagationFunction: this.propagation.propagationFunction,
         })
       : undefined;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -54,8 +54,24 @@ export class PropagationWorkflow extends Construct {
       timeout: props.timeout ?? Duration.hours(6),
       tracingEnabled: true,
       comment: 'Carries one rotated secret version through every configured EKS cluster',
-      // Execution data holds names and versions only, but the log need not hold it at all.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      // Every state transition is logged (an audit trail per execution); execution data holds
+      // names and versions only, but the log need not hold it at all.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.acknowledgeWildcards(props);
+  }
+
+  private acknowledgeWildcards(props: PropagationWorkflowProps): void {
+    const role = this.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.stepFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on the step function and its versions (CDK grants <arn>:* so a qualified invoke also works); no other function.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (xray:PutTraceSegments and friends) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) take no resource-level scoping; Step Functions documents "*" for both.',
     });
   }
 }

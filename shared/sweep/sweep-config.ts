@@ -21,6 +21,8 @@ const sweepEnvSchema = z.object({
   ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
   /** The rotation ledger; set only when propagation is deployed, and then the sweep reconciles. */
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
+  /** The propagation workflow the reconciler starts executions of (with the ledger). */
+  ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
   ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
 });
@@ -29,6 +31,7 @@ const sweepEnvSchema = z.object({
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>>): SweepConfig & {
   readonly managedPrefixes: readonly string[];
   readonly ledgerTableName: string | undefined;
+  readonly stateMachineArn: string | undefined;
 } {
   const c = parseEnvironment(sweepEnvSchema, env);
   return {
@@ -38,6 +41,7 @@ export function loadSweepConfig(env: Readonly<Record<string, string | undefined>
     maxRotationsPerRun: c.ROTATOR_MAX_ROTATIONS_PER_RUN,
     repairStuck: c.ROTATOR_REPAIR_STUCK === 'true',
     ledgerTableName: c.ROTATOR_LEDGER_TABLE,
+    stateMachineArn: c.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
     maxPropagationsPerRun: c.ROTATOR_MAX_PROPAGATIONS_PER_RUN,
     propagationLeaseMs: c.ROTATOR_PROPAGATION_LEASE_MINUTES * 60_000,
   };

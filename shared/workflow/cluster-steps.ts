@@ -43,7 +43,7 @@ const API_CONCURRENCY = 32;
 
 /** Plan: what a rotation of the secret touches in one cluster. Read-only. */
 export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
-  const input = parseStepInput(clusterIterationSchema, raw, 'plan');
+  const input = parseStepInput(clusterIterationSchema.omit({ maxConcurrency: true }), raw, 'plan');
   const cluster = await deps.clusterFor(input.cluster);
   const plan = await planPropagation(cluster, input.secret, input.versionId, {
     requireOptIn: deps.requireOptIn,

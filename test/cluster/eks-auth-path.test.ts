@@ -1,28 +1,20 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ApiException, AuthenticationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterPropagation } from '../../infra/lib/cluster-propagation';
 import { canonicalPrincipalArn, kubernetesUserFor } from '../../scripts/cluster/eks-access-entries';
+import { BundleHost } from '../../scripts/local/bundle-host';
 import { localAwsEnvironment } from '../../scripts/local/local-aws';
 import { localEksCluster } from '../../scripts/local/local-eks';
+import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../scripts/local/local-stack';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { createSecret } from '../../scripts/local/rotation-fixture';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { createEksToken } from '../../shared/kubernetes/eks-token';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
-import type { PropagationResult } from '../../shared/propagation/propagate-secret-version';
-import { type BundledFunction, bundledFunctions } from '../support/bundled-function';
 import { clusterFixture } from '../support/cluster-fixture';
-import { TEST_ENV } from '../support/synth-stack';
 
-const RUNNER = new URL('../e2e/support/invoke-bundle.mjs', import.meta.url).pathname;
 const CLUSTER = inject('eksClusterName');
 const motoEndpoint = inject('motoEndpoint');
 const eks = new EKSClient({
@@ -149,58 +141,46 @@ describe('access entries (EKS maps an assumed-role session through its role)', (
   });
 });
 
-describe('the bundled propagation function against the local cluster, the EKS way', () => {
+describe('the bundled propagation step function against the local cluster, the EKS way', () => {
   const fx = clusterFixture();
   const prefix = `eks-auth-${randomUUID().slice(0, 6)}/`;
-  let bundle: BundledFunction;
+  let host: BundleHost;
 
-  beforeAll(() => {
-    const app = new App();
-    const stack = new Stack(app, 'EksAuthPath', { env: TEST_ENV });
-    new ClusterPropagation(stack, 'Propagation', { managedPrefixes: [prefix], clusterNames: [CLUSTER] });
-    const found = bundledFunctions(app, stack.stackName).find((f) => f.environment.ROTATOR_CLUSTERS);
-    if (!found) throw new Error('no bundled propagation function');
-    bundle = found;
-  });
+  beforeAll(async () => {
+    const step = synthLocalStack({ managedPrefixes: [prefix], propagation: { clusterNames: [CLUSTER] } })
+      .bundles.step;
+    if (!step) throw new Error('no bundled propagation step function');
+    expect(step.environment.ROTATOR_CLUSTERS).toBe(CLUSTER);
+    host = new BundleHost(step.directory, 'propagation-step', {
+      PATH: process.env.PATH ?? '',
+      ...DEPLOY_TIME_PLACEHOLDERS,
+      ...step.environment,
+      ...localAwsEnvironment(motoEndpoint),
+    });
+  }, 120_000);
+  afterAll(() => host?.stop());
 
-  /** Runs the bundle in a separate Node process with only its own and local AWS's environment. */
-  async function invokeBundle(event: object) {
-    const work = mkdtempSync(join(tmpdir(), 'eks-auth-bundle-'));
-    writeFileSync(join(work, 'events.json'), JSON.stringify([event]));
-    await promisify(execFile)(
-      process.execPath,
-      [RUNNER, bundle.directory, join(work, 'events.json'), join(work, 'results.json')],
-      {
-        env: { PATH: process.env.PATH, ...bundle.environment, ...localAwsEnvironment(motoEndpoint) },
-        timeout: 90_000,
-      },
-    );
-    return JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as {
-      node: string;
-      importError?: unknown;
-      invocations: { ok: boolean; result?: PropagationResult; name?: string; message?: string }[];
-    };
-  }
-
-  it('resyncs an ExternalSecret of a managed secret with no consumers: 1 synced, 0 restarts', async () => {
+  it('plans in the cluster it found by DescribeCluster, authenticated by its EKS token', async () => {
     // Prepare
-    expect(bundle.environment.ROTATOR_CLUSTERS).toBe(CLUSTER);
     const secretId = `${prefix}db`;
     await createSecret(fx.aws, secretId, JSON.stringify({ password: `eks-auth-${randomUUID()}` }));
+    const { secret } = await fx.rotatedSecret(secretId);
     const namespace = await fx.namespaceWithStore('eks-auth');
     await fx.externalSecret(namespace, 'db', secretId);
     await fx.externalSecretReady(namespace, 'db');
 
     // Act
-    const results = await invokeBundle({ secretId });
+    const plan = (await host.invoke({
+      action: 'plan',
+      cluster: CLUSTER,
+      secret,
+      versionId: 'a'.repeat(36),
+    })) as {
+      resync: { namespace: string; name: string }[];
+    };
 
     // Assess
-    expect(results.importError).toBeUndefined();
-    expect(results.node).toMatch(/^v24\./);
-    const [invocation] = results.invocations;
-    expect(invocation).toMatchObject({ ok: true, result: { outcome: 'succeeded' } });
-    const report = invocation?.result?.clusters[CLUSTER];
-    expect(report?.synced).toEqual([{ kind: 'ExternalSecret', namespace, name: 'db' }]);
-    expect(report?.restarted).toEqual([]);
+    expect(await host.nodeVersion()).toMatch(/^v24\./);
+    expect(plan.resync.map((t) => `${t.namespace}/${t.name}`)).toEqual([`${namespace}/db`]);
   });
 });

@@ -4,12 +4,10 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterPropagation } from '../../infra/lib/cluster-propagation';
-import { RotationSweep } from '../../infra/lib/rotation-sweep';
-import { SecretRotationOrchestrator } from '../../infra/lib/secret-rotation-orchestrator';
+import type { BundledFunction } from '../../scripts/local/bundled-function';
 import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
+import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../scripts/local/local-stack';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
@@ -17,7 +15,6 @@ import {
   snapshotSecret,
   startRotation,
 } from '../../scripts/local/rotation-fixture';
-import { type BundledFunction, bundledFunctions } from '../support/bundled-function';
 import { findLeakedValues } from '../support/output-capture';
 import { BASE_PROPS, TEST_ENV } from '../support/synth-stack';
 
@@ -26,26 +23,28 @@ const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 let rotateSecret: BundledFunction;
 let propagateSecret: BundledFunction;
 let sweep: BundledFunction;
+let propagationStep: BundledFunction;
 
 beforeAll(() => {
-  const app = new App();
-  const stack = new Stack(app, 'Bundles', { env: TEST_ENV });
-  const orchestrator = new SecretRotationOrchestrator(stack, 'Orchestrator', BASE_PROPS);
-  new RotationSweep(stack, 'Sweep', {
-    managedPrefixes: BASE_PROPS.managedPrefixes,
-    rotationFunction: orchestrator.rotationFunction,
+  const local = synthLocalStack({
+    managedPrefixes: [...BASE_PROPS.managedPrefixes],
+    propagation: { clusterNames: ['local'] },
   });
-  new ClusterPropagation(stack, 'Propagation', {
-    managedPrefixes: BASE_PROPS.managedPrefixes,
-    clusterNames: ['local'],
-  });
-  const functions = bundledFunctions(app, stack.stackName);
-  expect(functions).toHaveLength(3);
-  sweep = functions.find((f) => f.environment.ROTATOR_MAX_ROTATIONS_PER_RUN !== undefined) as BundledFunction;
-  rotateSecret = functions.find(
-    (f) => f.environment.ROTATOR_CLUSTERS === undefined && f !== sweep,
-  ) as BundledFunction;
-  propagateSecret = functions.find((f) => f.environment.ROTATOR_CLUSTERS !== undefined) as BundledFunction;
+  const found = (fn: BundledFunction | undefined) => {
+    if (!fn) throw new Error('a function is missing from the cloud assembly');
+    return fn;
+  };
+  rotateSecret = found(local.bundles.rotate);
+  sweep = found(local.bundles.sweep);
+  // Values CloudFormation would resolve: placeholders, since these tests stop before using them.
+  const deployed = {
+    ROTATOR_LEDGER_TABLE: 'ledger',
+    ROTATOR_STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${TEST_ENV.account}:stateMachine:local`,
+  };
+  const starter = found(local.bundles.starter);
+  propagateSecret = { ...starter, environment: { ...starter.environment, ...deployed } };
+  const step = found(local.bundles.step);
+  propagationStep = { ...step, environment: { ...step.environment, ...deployed } };
 });
 
 /** Runs the bundle in a separate Node process with only the function's and local AWS's environment. */
@@ -121,15 +120,36 @@ describe('the bundled rotation function from the cloud assembly', () => {
   });
 });
 
-describe('the bundled propagation function from the cloud assembly', () => {
-  it('loads @kubernetes/client-node and the AWS SDK as one ESM file and refuses bad input with typed errors', async () => {
+describe('the bundled propagation functions from the cloud assembly', () => {
+  it('the starter loads as one ESM file and refuses bad input with typed errors before any call', async () => {
     const { results } = await invokeBundle(
       [
         { secret: 'no-id' },
         { secretId: 'unmanaged/db' },
-        { secretId: 'prod/app-team/db', clusters: ['other'] },
+        { secretId: 'prod/app-team/db', versionId: 'short' },
       ],
       propagateSecret,
+    );
+    expect(results.importError).toBeUndefined();
+    expect(results.invocations.map((i: { name?: string }) => i.name)).toEqual([
+      'InvalidEventError',
+      'SecretNotManagedError',
+      'InvalidEventError',
+    ]);
+  });
+
+  it('the step function loads @kubernetes/client-node as one ESM file and refuses malformed steps', async () => {
+    const { results } = await invokeBundle(
+      [
+        { action: 'launch' },
+        {
+          action: 'claim',
+          input: { secretId: 'unmanaged/db', versionId: 'a'.repeat(36), trigger: 'event', actor: 't' },
+          executionId: 'e',
+        },
+        { action: 'restart', cluster: 'local' },
+      ],
+      propagationStep,
     );
     expect(results.importError).toBeUndefined();
     expect(results.invocations.map((i: { name?: string }) => i.name)).toEqual([

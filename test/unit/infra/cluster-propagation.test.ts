@@ -2,62 +2,114 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
 import { ClusterPropagation, type ClusterPropagationProps } from '../../../infra/lib/cluster-propagation';
+import { RotationLedger } from '../../../infra/lib/rotation-ledger';
 import { rolePolicyDocuments } from '../../support/policy-documents';
 
 vi.stubEnv('CDK_VALIDATION', 'false');
 const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
 
 function synth(props: Partial<ClusterPropagationProps> = {}, withVpc = false) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: REGION } });
   const vpc = withVpc ? new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 }) : undefined;
   const construct = new ClusterPropagation(stack, 'Propagation', {
     managedPrefixes: ['prod/app-team/'],
     clusterNames: ['prod-eu-1', 'prod-eu-2'],
+    ledger: new RotationLedger(stack, 'Ledger'),
+    alertTopic: new sns.Topic(stack, 'Alerts', { enforceSSL: true }),
     vpc,
     ...props,
   });
   return { app, stack, construct, template: Template.fromStack(stack) };
 }
 
+/** An ARN for every resource of the template, by its logical id, for the simulator. */
+function arnsOf(template: Template): Record<string, string> {
+  const arns: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': REGION,
+  };
+  const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+  for (const [id, { Type }] of Object.entries(resources)) {
+    const arn = {
+      'AWS::Lambda::Function': `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`,
+      'AWS::DynamoDB::Table': `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`,
+      'AWS::StepFunctions::StateMachine': `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`,
+      'AWS::SNS::Topic': `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`,
+      'AWS::Logs::LogGroup': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`,
+    }[Type];
+    if (arn) {
+      arns[id] = arn;
+      arns[`${id}.Arn`] = arn;
+    }
+  }
+  return arns;
+}
+
 describe('ClusterPropagation', () => {
   const { template } = synth({ restartConcurrency: 3 });
 
-  it('deploys the propagation function with its clusters and limits', () => {
+  it('deploys the step function with its clusters, limits and ledger', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      Timeout: 900,
+      Timeout: 120,
       Environment: {
         Variables: Match.objectLike({
           ROTATOR_MANAGED_PREFIXES: 'prod/app-team/',
           ROTATOR_CLUSTERS: 'prod-eu-1,prod-eu-2',
           ROTATOR_RESTART_CONCURRENCY: '3',
           ROTATOR_REQUIRE_OPT_IN: 'false',
+          ROTATOR_SYNC_TIMEOUT_SECONDS: '300',
+          ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '900',
+          ROTATOR_LEDGER_TABLE: { Ref: Match.stringLikeRegexp('^Ledger') },
         }),
       },
     });
   });
 
-  it('maps its role to the RBAC group in every cluster with an access entry', () => {
+  it('deploys the starter, which knows the workflow and the ledger', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^PropagationWorkflowStateMachine') },
+          ROTATOR_LEDGER_TABLE: { Ref: Match.stringLikeRegexp('^Ledger') },
+        }),
+      },
+    });
+  });
+
+  it('runs a standard state machine with tracing and execution data kept out of its logs', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ IncludeExecutionData: false, Level: 'ALL' }),
+    });
+  });
+
+  it('maps the step function’s role to the RBAC group in every cluster with an access entry', () => {
     template.resourceCountIs('AWS::EKS::AccessEntry', 2);
     for (const clusterName of ['prod-eu-1', 'prod-eu-2']) {
       template.hasResourceProperties('AWS::EKS::AccessEntry', {
         ClusterName: clusterName,
         KubernetesGroups: ['secret-rotation-orchestrator'],
         Type: 'STANDARD',
-        PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PropagationRole'), 'Arn'] },
+        PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PropagationRole'), 'Arn'] },
       });
     }
   });
 
-  it('places the function in the VPC only when asked', () => {
+  it('places only the step function in the VPC, and only when asked', () => {
     expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('VpcConfig');
-    synth({}, true).template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+    const inVpc = synth({}, true).template.findResources('AWS::Lambda::Function', {
+      Properties: { VpcConfig: Match.anyValue() },
     });
+    expect(Object.keys(inVpc)).toEqual([expect.stringMatching(/^PropagationPropagationStep/)]);
   });
 
   it('refuses an empty cluster list', () => {
@@ -78,20 +130,12 @@ describe('ClusterPropagation', () => {
   });
 });
 
-describe('the propagation role, evaluated by an IAM policy simulator', () => {
-  const policies = (withVpc: boolean) => {
+describe('the propagation roles, evaluated by an IAM policy simulator', () => {
+  const decide = async (roles: RegExp, action: string, resource: string, withVpc = false) => {
     const { template } = synth({}, withVpc);
-    const [logGroup = ''] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
-    return rolePolicyDocuments(template, /PropagationRole/, {
-      'AWS::Partition': 'aws',
-      'AWS::AccountId': ACCOUNT,
-      [`${logGroup}.Arn`]: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:propagation:*`,
-    });
-  };
-  const decide = async (action: string, resource: string, withVpc = false) => {
     const result = await runSimulation(
       {
-        identityPolicies: policies(withVpc),
+        identityPolicies: rolePolicyDocuments(template, roles, arnsOf(template)),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         request: {
@@ -106,25 +150,66 @@ describe('the propagation role, evaluated by an IAM policy simulator', () => {
     if (result.resultType === 'error') throw new Error(result.errors.message);
     return result.overallResult;
   };
-  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
-  const cluster = (name: string) => `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/${name}`;
+  const secret = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`;
+  const cluster = (name: string) => `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${name}`;
+  const table = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/`;
+  const STEP = /^PropagationRole/;
+  const STARTER = /^PropagationStarterRole/;
+  const MACHINE = /^PropagationWorkflowStateMachineRole/;
+  const { template } = synth();
+  const ids = arnsOf(template);
+  const ledger = Object.keys(ids).find((id) => id.startsWith('Ledger') && !id.includes('.')) ?? '';
+  const stateMachine =
+    ids[Object.keys(ids).find((id) => id.startsWith('PropagationWorkflowStateMachine')) ?? ''] ?? '';
+  const stepFunction =
+    ids[Object.keys(ids).find((id) => id.startsWith('PropagationPropagationStep')) ?? ''] ?? '';
+  const starterFunction =
+    ids[Object.keys(ids).find((id) => id.startsWith('PropagationPropagateSecret')) ?? ''] ?? '';
 
   it.each([
-    ['secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'Allowed'],
-    ['secretsmanager:DescribeSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
-    ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
-    ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
-    ['eks:DescribeCluster', cluster('prod-eu-1'), 'Allowed'],
-    ['eks:DescribeCluster', cluster('prod-eu-2'), 'Allowed'],
-    ['eks:DescribeCluster', cluster('staging-eu-1'), 'ImplicitlyDenied'],
-    ['eks:UpdateClusterConfig', cluster('prod-eu-1'), 'ImplicitlyDenied'],
-    ['eks:CreateAccessEntry', cluster('prod-eu-1'), 'ImplicitlyDenied'],
-    ['ec2:CreateNetworkInterface', '*', 'ImplicitlyDenied'],
-  ])('%s on %s → %s', async (action, resource, expected) => {
-    expect(await decide(action, resource)).toBe(expected);
+    [STEP, 'secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'Allowed'],
+    [STEP, 'secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'Allowed'],
+    [STEP, 'secretsmanager:DescribeSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
+    [STEP, 'secretsmanager:UpdateSecretVersionStage', secret('prod/other/db'), 'ImplicitlyDenied'],
+    [STEP, 'secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [STEP, 'secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [STEP, 'eks:DescribeCluster', cluster('prod-eu-1'), 'Allowed'],
+    [STEP, 'eks:DescribeCluster', cluster('staging-eu-1'), 'ImplicitlyDenied'],
+    [STEP, 'eks:CreateAccessEntry', cluster('prod-eu-1'), 'ImplicitlyDenied'],
+    [STEP, 'dynamodb:PutItem', `${table}${ledger}`, 'Allowed'],
+    [STEP, 'dynamodb:DeleteItem', `${table}${ledger}`, 'ImplicitlyDenied'],
+    [STEP, 'dynamodb:PutItem', `${table}other`, 'ImplicitlyDenied'],
+    [STEP, 'states:StartExecution', stateMachine, 'ImplicitlyDenied'],
+    [STEP, 'ec2:CreateNetworkInterface', '*', 'ImplicitlyDenied'],
+    [STARTER, 'secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'Allowed'],
+    [STARTER, 'secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [STARTER, 'secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [STARTER, 'states:StartExecution', stateMachine, 'Allowed'],
+    [
+      STARTER,
+      'states:StartExecution',
+      `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:other`,
+      'ImplicitlyDenied',
+    ],
+    [STARTER, 'states:DeleteStateMachine', stateMachine, 'ImplicitlyDenied'],
+    [STARTER, 'dynamodb:GetItem', `${table}${ledger}`, 'Allowed'],
+    [STARTER, 'dynamodb:PutItem', `${table}${ledger}`, 'ImplicitlyDenied'],
+    [STARTER, 'eks:DescribeCluster', cluster('prod-eu-1'), 'ImplicitlyDenied'],
+    [MACHINE, 'lambda:InvokeFunction', stepFunction, 'Allowed'],
+    [MACHINE, 'lambda:InvokeFunction', starterFunction, 'ImplicitlyDenied'],
+    [
+      MACHINE,
+      'sns:Publish',
+      `arn:aws:sns:${REGION}:${ACCOUNT}:${Object.keys(ids).find((id) => id.startsWith('Alerts') && !id.includes('.'))}`,
+      'Allowed',
+    ],
+    [MACHINE, 'sns:Publish', `arn:aws:sns:${REGION}:${ACCOUNT}:other`, 'ImplicitlyDenied'],
+    [MACHINE, 'secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+  ])('%s: %s on %s → %s', async (role, action, resource, expected) => {
+    expect(await decide(role, action, resource)).toBe(expected);
   });
 
-  it('may manage network interfaces only when placed in a VPC', async () => {
-    expect(await decide('ec2:CreateNetworkInterface', '*', true)).toBe('Allowed');
+  it('lets the step function manage network interfaces only when placed in a VPC', async () => {
+    expect(await decide(STEP, 'ec2:CreateNetworkInterface', '*', true)).toBe('Allowed');
   });
 });

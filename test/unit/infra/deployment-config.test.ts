@@ -16,6 +16,7 @@ describe('parseDeploymentConfig', () => {
       ],
       defaultPasswordPolicy: { length: 32 },
       kmsKeyArns: [],
+      emergencyPrincipals: [],
       logRetentionDays: 90,
       propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
     });
@@ -35,6 +36,7 @@ describe('parseDeploymentConfig', () => {
       managedPrefixes: ['prod/app-team/'],
       rotationSchedules: [],
       kmsKeyArns: [],
+      emergencyPrincipals: [],
       logRetentionDays: 90,
     });
   });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type BundledFunction, bundledFunctions } from '../../support/bundled-function';
+import { type BundledFunction, bundledFunctions } from '../../../scripts/local/bundled-function';
 import { synthOrchestrator } from '../../support/synth-stack';
 
 // CDK's built-in CloudFormation validation costs seconds per process and proves nothing about this

@@ -7,6 +7,10 @@ export interface BundledFunction {
   /** Folder of the function's asset in the cloud assembly (holds index.mjs). */
   readonly directory: string;
   readonly handler: string;
+  /**
+   * The function's environment variables that are literal strings. Values CloudFormation resolves at
+   * deploy time (a table name, a state machine ARN) are left out; local runs supply their own.
+   */
   readonly environment: Record<string, string>;
 }
 
@@ -15,7 +19,7 @@ interface SynthesizedResource {
   readonly Properties: {
     readonly Code: { readonly S3Key: string };
     readonly Handler: string;
-    readonly Environment?: { readonly Variables?: Record<string, string> };
+    readonly Environment?: { readonly Variables?: Record<string, unknown> };
   };
 }
 
@@ -35,7 +39,13 @@ export function bundledFunctions(app: App, stackName: string): BundledFunction[]
         logicalId,
         directory: join(assembly.directory, source),
         handler: resource.Properties.Handler,
-        environment: resource.Properties.Environment?.Variables ?? {},
+        environment: literalVariables(resource.Properties.Environment?.Variables ?? {}),
       };
     });
+}
+
+function literalVariables(variables: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }

@@ -1,0 +1,29 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { toAwsCallError } from '../errors';
+import type { ExecutionStarter } from '../workflow/start-propagation';
+import type { WorkflowInput } from '../workflow/workflow-state';
+
+/** {@link ExecutionStarter} over Step Functions' StartExecution. */
+export class StepFunctionsStarter implements ExecutionStarter {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(name: string, input: WorkflowInput) {
+    try {
+      const out = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      return { executionArn: out.executionArn, alreadyStarted: false };
+    } catch (error) {
+      // Same name, different input or a finished execution: this version was already carried.
+      if ((error as Error)?.name === 'ExecutionAlreadyExists') return { alreadyStarted: true };
+      throw toAwsCallError('StartExecution', name, error);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The workflow's front door: an EventBridge rule target (and the sweep's reconciler) that turns
+ * "a managed secret has a new AWSCURRENT version" into exactly one Step Functions execution, named
+ * for the secret and version. What the rotation's ledger record says (emergency, actor, reason,
+ * retire the previous version) travels with it.
+ */
+import { z } from 'zod';
+import type { SecretDescription } from '../aws/secrets-port';
+import { InvalidEventError, RotationStateError } from '../errors';
+import type { LedgerPort } from '../ledger/ledger-port';
+import { assertManaged } from '../managed-prefixes';
+import type { RotationLogger, RotationMetrics } from '../observability';
+import { executionName } from './execution-name';
+import type { WorkflowInput } from './workflow-state';
+
+const startEventSchema = z.object({
+  secretId: z.string().min(1).max(2048),
+  /** When given, must be the AWSCURRENT version: an older version is never propagated. */
+  versionId: z.string().min(32).max(64).optional(),
+  clusters: z.array(z.string().min(1)).min(1).optional(),
+  /** `reconcile` when the sweep found a version the clusters have not seen; `event` otherwise. */
+  trigger: z.enum(['event', 'reconcile', 'manual']).default('event'),
+});
+
+export interface ExecutionStarter {
+  /** Starts the workflow; `alreadyStarted` when an execution of that name exists. */
+  start(
+    name: string,
+    input: WorkflowInput,
+  ): Promise<{ readonly executionArn?: string; readonly alreadyStarted: boolean }>;
+}
+
+export interface StartPropagationDeps {
+  readonly managedPrefixes: readonly string[];
+  readonly secrets: { describeSecret(secretId: string): Promise<SecretDescription> };
+  readonly ledger: Pick<LedgerPort, 'findRotation'>;
+  readonly starter: ExecutionStarter;
+  readonly logger: RotationLogger;
+  readonly metrics: RotationMetrics;
+  readonly now: () => Date;
+}
+
+export interface StartPropagationResult {
+  readonly executionName: string;
+  readonly executionArn?: string;
+  readonly alreadyStarted: boolean;
+  readonly input: WorkflowInput;
+}
+
+export async function startPropagation(
+  raw: unknown,
+  deps: StartPropagationDeps,
+): Promise<StartPropagationResult> {
+  const parsed = startEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`);
+    throw new InvalidEventError(`Malformed propagation event (${fields.join('; ')})`);
+  }
+  const event = parsed.data;
+  assertManaged(event.secretId, deps.managedPrefixes);
+  const secret = await deps.secrets.describeSecret(event.secretId);
+  assertManaged(secret.name, deps.managedPrefixes);
+  const current = Object.entries(secret.versionIdsToStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+  if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
+  if (event.versionId && event.versionId !== current) {
+    throw new RotationStateError(`Version ${event.versionId} of "${secret.name}" is no longer AWSCURRENT`);
+  }
+  const rotation = await deps.ledger.findRotation(secret.name, current);
+  const input: WorkflowInput = {
+    secretId: secret.arn,
+    versionId: current,
+    trigger: event.trigger === 'event' && rotation ? rotation.trigger : event.trigger,
+    actor: rotation?.actor ?? (event.trigger === 'reconcile' ? 'sweep' : 'eventbridge'),
+    reason: rotation?.reason,
+    emergency: rotation?.emergency ?? false,
+    retirePrevious: rotation?.retirePrevious ?? false,
+    clusters: event.clusters,
+  };
+  // A reconcile attempt gets its own name (one per hour), so a version whose propagation failed
+  // can be carried again; the ledger's claim still lets only one execution do the work.
+  const suffix =
+    event.trigger === 'reconcile'
+      ? `r${deps.now().toISOString().slice(0, 13).replace(/\D/g, '')}`
+      : undefined;
+  const name = executionName(secret.name, secret.arn, current, suffix);
+  const started = await deps.starter.start(name, input);
+  deps.logger.info(started.alreadyStarted ? 'propagation already started' : 'propagation started', {
+    secretName: secret.name,
+    versionId: current,
+    executionName: name,
+    trigger: input.trigger,
+  });
+  deps.metrics.addMetric(
+    started.alreadyStarted ? 'DuplicatePropagationsSkipped' : 'PropagationsStarted',
+    'Count',
+    1,
+  );
+  return {
+    executionName: name,
+    executionArn: started.executionArn,
+    alreadyStarted: started.alreadyStarted,
+    input,
+  };
+}
+
+/** The sweep's reconciler starts propagations exactly as the EventBridge rules do. */
+export function workflowPropagationStarter(deps: StartPropagationDeps) {
+  return {
+    async start(request: { secretId: string; versionId: string; trigger: 'reconcile' }): Promise<void> {
+      await startPropagation(request, deps);
+    },
+  };
+}

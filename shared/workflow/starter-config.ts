@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { managedPrefixSchema, parseEnvironment } from '../config';
+
+const starterEnvSchema = z.object({
+  ROTATOR_MANAGED_PREFIXES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+    )
+    .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
+});
+
+export interface StarterConfig {
+  readonly managedPrefixes: readonly string[];
+  readonly stateMachineArn: string;
+  readonly ledgerTableName: string;
+}
+
+/** Reads the starter function's configuration once, at cold start, failing fast. */
+export function loadStarterConfig(env: Readonly<Record<string, string | undefined>>): StarterConfig {
+  const c = parseEnvironment(starterEnvSchema, env);
+  return {
+    managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
+    stateMachineArn: c.ROTATOR_STATE_MACHINE_ARN,
+    ledgerTableName: c.ROTATOR_LEDGER_TABLE,
+  };
+}
