@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { SecretDescription } from '../../shared/aws/secrets-port';
+import { InvalidEventError, RotationStateError, SecretNotManagedError } from '../../shared/errors';
+import type { RotationRecord } from '../../shared/ledger/ledger-port';
+import { startPropagation } from '../../shared/workflow/start-propagation';
+import type { WorkflowInput } from '../../shared/workflow/workflow-state';
+
+const CURRENT = '11111111-2222-4333-8444-555555555555';
+const OLD = '99999999-2222-4333-8444-555555555555';
+const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/app-team/db-AbCdEf';
+const secret: SecretDescription = {
+  arn: ARN,
+  name: 'prod/app-team/db',
+  rotationEnabled: true,
+  versionIdsToStages: { [CURRENT]: ['AWSCURRENT'], [OLD]: ['AWSPREVIOUS'] },
+  tags: {},
+};
+
+function harness(rotation?: RotationRecord, alreadyStarted = false) {
+  const started: { name: string; input: WorkflowInput }[] = [];
+  const describeSecret = vi.fn(async () => secret);
+  const deps = {
+    managedPrefixes: ['prod/app-team/'],
+    secrets: { describeSecret },
+    ledger: { findRotation: vi.fn(async () => rotation) },
+    starter: {
+      start: async (name: string, input: WorkflowInput) => {
+        started.push({ name, input });
+        return { executionArn: `arn:aws:states:::execution:m:${name}`, alreadyStarted };
+      },
+    },
+    logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
+    metrics: { addMetric: vi.fn(), addDimension: vi.fn() },
+    now: () => new Date('2026-11-23T10:30:00.000Z'),
+  };
+  return { deps, started, describeSecret };
+}
+
+describe('startPropagation', () => {
+  it('starts one execution for the AWSCURRENT version, named for the secret and version', async () => {
+    const { deps, started } = harness();
+
+    const result = await startPropagation({ secretId: 'prod/app-team/db' }, deps);
+
+    expect(started).toHaveLength(1);
+    expect(started[0]?.name).toMatch(new RegExp(`^prod-app-team-db-[0-9a-f]{8}-${CURRENT}$`));
+    expect(started[0]?.input).toEqual({
+      secretId: ARN,
+      versionId: CURRENT,
+      trigger: 'event',
+      actor: 'eventbridge',
+      emergency: false,
+      retirePrevious: false,
+    });
+    expect(result.alreadyStarted).toBe(false);
+  });
+
+  it('carries what the rotation’s ledger record says: emergency, actor, reason, retire', async () => {
+    const rotation: RotationRecord = {
+      secretName: 'prod/app-team/db',
+      secretArn: ARN,
+      versionId: CURRENT,
+      trigger: 'emergency',
+      actor: 'arn:aws:iam::111122223333:role/oncall',
+      reason: 'key leaked in a build log',
+      requestedAt: '2026-11-23T10:29:00.000Z',
+      emergency: true,
+      retirePrevious: true,
+    };
+    const { deps, started } = harness(rotation);
+
+    await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
+
+    expect(started[0]?.input).toMatchObject({
+      trigger: 'emergency',
+      actor: rotation.actor,
+      reason: rotation.reason,
+      emergency: true,
+      retirePrevious: true,
+    });
+  });
+
+  it('gives reconcile attempts their own hourly name, so a failed version can be carried again', async () => {
+    const { deps, started } = harness();
+
+    await startPropagation({ secretId: ARN, versionId: CURRENT, trigger: 'reconcile' }, deps);
+
+    expect(started[0]?.name.endsWith(`${CURRENT}-r2026112310`)).toBe(true);
+    expect(started[0]?.input).toMatchObject({ trigger: 'reconcile', actor: 'sweep' });
+  });
+
+  it('reports a duplicate start without failing', async () => {
+    const { deps } = harness(undefined, true);
+    await expect(startPropagation({ secretId: ARN }, deps)).resolves.toMatchObject({ alreadyStarted: true });
+  });
+
+  it.each([
+    ['a malformed event', { secret: 'x' }, InvalidEventError],
+    ['a secret outside the prefixes', { secretId: 'other/db' }, SecretNotManagedError],
+  ])('refuses %s before any call', async (_name, event, errorClass) => {
+    const { deps, started, describeSecret } = harness();
+    await expect(startPropagation(event, deps)).rejects.toBeInstanceOf(errorClass);
+    expect(describeSecret).not.toHaveBeenCalled();
+    expect(started).toEqual([]);
+  });
+
+  it('refuses a version that is no longer AWSCURRENT', async () => {
+    const { deps, started } = harness();
+    await expect(startPropagation({ secretId: ARN, versionId: OLD }, deps)).rejects.toBeInstanceOf(
+      RotationStateError,
+    );
+    expect(started).toEqual([]);
+  });
+});
