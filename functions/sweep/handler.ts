@@ -1,6 +1,7 @@
 /**
  * Scheduled sweep: lists the managed secrets, publishes each one's age, starts rotations that are
- * overdue, repairs stuck ones, and (when propagation is deployed) starts a propagation for every
+ * overdue (recorded in the ledger first when ROTATOR_LEDGER_TABLE is set), repairs stuck ones, and
+ * (when propagation is deployed: the ledger and the state machine) starts a propagation for every
  * AWSCURRENT version the ledger has not seen reach the clusters. Wiring only; the logic is in
  * shared/sweep/run-sweep.ts.
  */
@@ -25,10 +26,12 @@ const metrics = createMetrics();
 const config = loadSweepConfig(process.env);
 const secretsManager = new SecretsManagerClient({});
 const port = new SweepAdapter(secretsManager, config.managedPrefixes);
+const ledger = config.ledgerTableName
+  ? new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName)
+  : undefined;
 
 function reconcileDeps() {
-  if (!config.ledgerTableName || !config.stateMachineArn) return undefined;
-  const ledger = new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName);
+  if (!ledger || !config.stateMachineArn) return undefined;
   const starter = workflowPropagationStarter({
     managedPrefixes: config.managedPrefixes,
     secrets: new SecretsManagerAdapter(secretsManager),
@@ -45,4 +48,4 @@ const reconcile = reconcileDeps();
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(() => runSweep({ port, config, logger, metrics, now: new Date(), reconcile }));
+  .handler(() => runSweep({ port, config, logger, metrics, now: new Date(), ledger, reconcile }));

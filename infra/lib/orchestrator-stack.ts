@@ -65,9 +65,10 @@ export class OrchestratorStack extends Stack {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
       logRetention,
+      // Always: the sweep records the rotations it starts. With propagation, it reconciles too.
+      ledger: this.ledger,
+      ledgerTableName: this.ledger.tableName,
       ...(starter && {
-        ledger: this.ledger,
-        ledgerTableName: this.ledger.tableName,
         propagationStarter: {
           grantStartPropagation: (grantee) => starter.grantStartPropagation(grantee),
           environment: {

@@ -22,15 +22,21 @@ export interface RotationSweepProps {
   /** Remove a stuck rotation's AWSPENDING label (then rotate it if overdue). @default true */
   readonly repairStuck?: boolean;
   /**
-   * The rotation ledger, read to reconcile: a current version that never reached the clusters gets
-   * a propagation. Give it with `ledgerTableName` and `propagationStarter`. @default none: no reconcile
+   * The rotation ledger (e.g. a `RotationLedger`), given with `ledgerTableName`. The sweep records
+   * every rotation it starts there first (`grantRecordRotation`); given `propagationStarter` too,
+   * it also reads it to reconcile (`grantRead`): a current version that never reached the clusters
+   * gets a propagation. @default none: rotations are not recorded, no reconcile
    */
-  readonly ledger?: { grantRead(grantee: iam.IGrantable): void };
+  readonly ledger?: {
+    grantRecordRotation(grantee: iam.IGrantable): void;
+    grantRead(grantee: iam.IGrantable): void;
+  };
   /** The ledger's table name (ROTATOR_LEDGER_TABLE). @default none */
   readonly ledgerTableName?: string;
   /**
    * How the sweep starts a propagation: a grant hook (e.g. states:StartExecution on the workflow)
-   * and the environment its starter reads (e.g. the workflow's ARN). @default none: no reconcile
+   * and the environment its starter reads (e.g. the workflow's ARN). Needs `ledger`.
+   * @default none: no reconcile
    */
   readonly propagationStarter?: {
     grantStartPropagation(grantee: iam.IGrantable): void;
@@ -42,9 +48,10 @@ export interface RotationSweepProps {
 
 /**
  * The scheduled sweep: a function run by EventBridge Scheduler that lists the managed secrets,
- * publishes their age, starts overdue rotations and reports stuck ones. Its role may list secrets
- * (ListSecrets has no resource-level scoping), rotate and list versions of managed secrets only,
- * and invoke the rotation function (which RotateSecret requires); it cannot read any value.
+ * publishes their age, starts overdue rotations (recorded in the ledger first, when given one) and
+ * reports stuck ones. Its role may list secrets (ListSecrets has no resource-level scoping), rotate
+ * and list versions of managed secrets only, invoke the rotation function (which RotateSecret
+ * requires) and, with a ledger, write rotation records to it; it cannot read any value.
  */
 export class RotationSweep extends Construct {
   readonly sweepFunction: nodejs.NodejsFunction;
@@ -101,7 +108,7 @@ export class RotationSweep extends Construct {
         'secretsmanager:ListSecrets supports no resource-level permissions; the function filters by the managed prefixes and re-checks every result.',
     });
 
-    const reconcile = reconcileSettings(this, props);
+    const ledger = ledgerSettings(this, props);
     this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
       entry: `${REPO_ROOT}functions/sweep/handler.ts`,
       ...LAMBDA_DEFAULTS,
@@ -114,7 +121,7 @@ export class RotationSweep extends Construct {
         ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
         ROTATOR_MAX_ROTATIONS_PER_RUN: String(props.maxRotationsPerRun ?? 50),
         ROTATOR_REPAIR_STUCK: String(props.repairStuck ?? true),
-        ...reconcile,
+        ...ledger,
         ...OBSERVABILITY_ENVIRONMENT,
       },
     });
@@ -143,24 +150,30 @@ export class RotationSweep extends Construct {
 }
 
 /**
- * Grants and environment for reconciling with the ledger: all of ledger, table name and starter,
- * or none of them (a partial set is a mistake, refused at synth).
+ * Grants and environment for the ledger: ledger and table name go together; with them the sweep
+ * records its rotations, and with a propagation starter as well it reconciles. A partial set (or a
+ * starter without a ledger) is a mistake, refused at synth.
  */
-function reconcileSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
-  const given = [props.ledger, props.ledgerTableName, props.propagationStarter].filter(
-    (p) => p !== undefined,
-  );
-  if (given.length === 0) return {};
-  if (!props.ledger || !props.ledgerTableName || !props.propagationStarter) {
-    throw new Error(
-      `RotationSweep ${sweep.node.path}: ledger, ledgerTableName and propagationStarter go together (reconcile needs all three)`,
-    );
+function ledgerSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
+  const { ledger, ledgerTableName, propagationStarter } = props;
+  if ((ledger === undefined) !== (ledgerTableName === undefined)) {
+    throw new Error(`RotationSweep ${sweep.node.path}: ledger and ledgerTableName go together`);
   }
-  props.ledger.grantRead(sweep.role);
-  props.propagationStarter.grantStartPropagation(sweep.role);
+  if (!ledger || !ledgerTableName) {
+    if (propagationStarter) {
+      throw new Error(
+        `RotationSweep ${sweep.node.path}: propagationStarter needs ledger and ledgerTableName (reconcile reads the ledger)`,
+      );
+    }
+    return {};
+  }
+  ledger.grantRecordRotation(sweep.role);
+  if (!propagationStarter) return { ROTATOR_LEDGER_TABLE: ledgerTableName };
+  ledger.grantRead(sweep.role);
+  propagationStarter.grantStartPropagation(sweep.role);
   return {
-    ROTATOR_LEDGER_TABLE: props.ledgerTableName,
+    ROTATOR_LEDGER_TABLE: ledgerTableName,
     ROTATOR_MAX_PROPAGATIONS_PER_RUN: String(props.maxPropagationsPerRun ?? 20),
-    ...props.propagationStarter.environment,
+    ...propagationStarter.environment,
   };
 }

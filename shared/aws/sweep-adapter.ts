@@ -1,26 +1,28 @@
-import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { toAwsCallError } from '../errors';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SweepPort } from '../sweep/run-sweep';
 import { listManagedSecrets } from './list-managed-secrets';
+import { RotationRequestAdapter } from './rotation-request-adapter';
 import { removePendingStage, versionCreatedAt } from './secret-versions';
 
-/** {@link SweepPort} over the AWS SDK v3 client. */
+/** {@link SweepPort} over the AWS SDK v3 client, which the caller constructs and owns. */
 export class SweepAdapter implements SweepPort {
+  /** RotateSecret is the very call an on-request rotation makes; one implementation serves both. */
+  private readonly rotations: RotationRequestAdapter;
+
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly managedPrefixes: readonly string[],
-  ) {}
+  ) {
+    this.rotations = new RotationRequestAdapter(client);
+  }
 
   listManagedSecrets() {
     return listManagedSecrets(this.client, this.managedPrefixes);
   }
 
-  async rotateSecret(secretId: string): Promise<string | undefined> {
-    try {
-      return (await this.client.send(new RotateSecretCommand({ SecretId: secretId }))).VersionId;
-    } catch (error) {
-      throw toAwsCallError('RotateSecret', secretId, error);
-    }
+  /** RotateSecret with the configured function, now, and our version id as `ClientRequestToken`. */
+  rotateSecret(request: { readonly secretId: string; readonly versionId: string }): Promise<void> {
+    return this.rotations.rotateSecret(request);
   }
 
   versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {

@@ -43,11 +43,29 @@ export function planSweep(secrets: readonly SecretSummary[], options: SweepOptio
     const action: SweepAction = pendingVersionId
       ? { kind: 'check-pending', pendingVersionId }
       : overdue
-        ? {
-            kind: 'rotate',
-            reason: `due ${new Date(dueAt ?? now).toISOString()}, ${Math.floor(ageDays)} days old`,
-          }
+        ? { kind: 'rotate', reason: overdueReason({ secret, ageDays }) }
         : { kind: 'none' };
     return { secret, ageDays, overdue, action };
   });
+}
+
+/**
+ * Why the sweep rotates an overdue secret, in words for the ledger and the log: its age and its
+ * schedule (the interval when given in days, else the missed date). Names and dates only.
+ * @example overdueReason(decision) // 'overdue: last rotated 40 days ago, schedule every 30 days'
+ */
+export function overdueReason({ secret, ageDays }: Pick<SweepDecision, 'secret' | 'ageDays'>): string {
+  const days = Math.floor(ageDays);
+  const age = secret.lastRotatedDate
+    ? `last rotated ${days} days ago`
+    : secret.createdDate
+      ? `never rotated, created ${days} days ago`
+      : 'never rotated';
+  const schedule =
+    secret.rotationIntervalDays !== undefined
+      ? `schedule every ${secret.rotationIntervalDays} days`
+      : secret.nextRotationDate
+        ? `due ${secret.nextRotationDate.toISOString()}`
+        : 'no schedule';
+  return `overdue: ${age}, ${schedule}`;
 }

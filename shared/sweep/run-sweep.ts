@@ -1,17 +1,19 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { mapWithLimit } from '../concurrency';
-import { describeError } from '../errors';
+import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger } from '../observability';
 import { checkPendingRotations, type PendingCheckPort, type PendingCheckReport } from './check-pending';
 import { planSweep, type SweepDecision } from './plan-sweep';
 import { type ReconcileDeps, type ReconcileReport, reconcilePropagations } from './reconcile-propagations';
 import type { SecretSummary } from './secret-summary';
+import {
+  type RotationStartPort,
+  type SweepRotationReport,
+  startSweepRotations,
+} from './start-sweep-rotations';
 
 /** The Secrets Manager calls the sweep makes, and no others. */
-export interface SweepPort extends PendingCheckPort {
+export interface SweepPort extends PendingCheckPort, RotationStartPort {
   listManagedSecrets(): Promise<SecretSummary[]>;
-  /** Starts a rotation with the secret's configured function; the new version's id. */
-  rotateSecret(secretId: string): Promise<string | undefined>;
 }
 
 export interface SweepConfig {
@@ -29,12 +31,11 @@ export interface SweepConfig {
   readonly propagationLeaseMs: number;
 }
 
-export interface SweepReport extends PendingCheckReport, ReconcileReport {
+export interface SweepReport extends PendingCheckReport, SweepRotationReport, ReconcileReport {
   readonly listed: number;
   readonly overdue: number;
-  readonly rotationsStarted: { secret: string; versionId: string | undefined }[];
-  readonly rotationsDeferred: string[];
-  readonly rotationFailures: { secret: string; error: string }[];
+  /** Whether the rotations started were recorded in the ledger first (a ledger is configured). */
+  readonly recorded: boolean;
   /** Whether the ledger was consulted (only when propagation is deployed). */
   readonly reconciled: boolean;
 }
@@ -42,8 +43,9 @@ export interface SweepReport extends PendingCheckReport, ReconcileReport {
 /**
  * One scheduled sweep: list the managed secrets (no call per secret), publish each one's age, tell
  * unfinished rotations in progress from stuck ones and repair the stuck ones, start a rotation for
- * each overdue one (a repaired one included; capped per run), and, when a ledger is configured,
- * start propagations for current versions that never reached the clusters (capped per run).
+ * each overdue one (a repaired one included; capped per run; recorded in the ledger first when one
+ * is given), and, when reconciling is configured, start propagations for current versions that
+ * never reached the clusters (capped per run).
  * A failure on one secret is reported and does not stop the others.
  */
 export async function runSweep(deps: {
@@ -52,6 +54,8 @@ export async function runSweep(deps: {
   readonly logger: RotationLogger;
   readonly metrics: Pick<Metrics, 'addMetric' | 'singleMetric'>;
   readonly now: Date;
+  /** Records each rotation before starting it (see startSweepRotations); absent: not recorded. */
+  readonly ledger?: Pick<LedgerPort, 'recordRotation'>;
   /** Reconciling with the ledger; absent when propagation is not deployed. */
   readonly reconcile?: ReconcileDeps;
 }): Promise<SweepReport> {
@@ -64,11 +68,17 @@ export async function runSweep(deps: {
     stuckAfterMs: config.stuckAfterMs,
     repair: config.repairStuck,
   });
-  const repaired = new Set(pending.repaired.map((r) => r.secret));
+  const repaired = new Map(pending.repaired.map((r) => [r.secret, r.pendingVersionId]));
   const toRotate = decisions.filter(
     (d) => d.action.kind === 'rotate' || (d.overdue && repaired.has(d.secret.name)),
   );
-  const rotations = await startRotations(toRotate, port, config.maxRotationsPerRun);
+  const rotations = await startSweepRotations(toRotate, {
+    port,
+    ledger: deps.ledger,
+    now,
+    cap: config.maxRotationsPerRun,
+    repaired,
+  });
   const reconciled = deps.reconcile
     ? await reconcilePropagations(secrets, deps.reconcile, {
         now,
@@ -82,27 +92,12 @@ export async function runSweep(deps: {
     ...rotations,
     ...pending,
     ...reconciled,
+    recorded: deps.ledger !== undefined,
     reconciled: deps.reconcile !== undefined,
   };
   publishTotals(report, deps.metrics);
   deps.logger.info('sweep done', summaryOf(report));
   return report;
-}
-
-async function startRotations(toRotate: readonly SweepDecision[], port: SweepPort, cap: number) {
-  const result = {
-    rotationsStarted: [] as SweepReport['rotationsStarted'],
-    rotationsDeferred: toRotate.slice(cap).map((d) => d.secret.name),
-    rotationFailures: [] as SweepReport['rotationFailures'],
-  };
-  await mapWithLimit(toRotate.slice(0, cap), 5, async ({ secret }) => {
-    try {
-      result.rotationsStarted.push({ secret: secret.name, versionId: await port.rotateSecret(secret.arn) });
-    } catch (error) {
-      result.rotationFailures.push({ secret: secret.name, error: describeError(error).message as string });
-    }
-  });
-  return result;
 }
 
 function publishAges(decisions: readonly SweepDecision[], metrics: Pick<Metrics, 'singleMetric'>) {
@@ -131,7 +126,8 @@ function summaryOf(report: SweepReport) {
   return {
     listed: report.listed,
     overdue: report.overdue,
-    rotationsStarted: report.rotationsStarted.map((r) => r.secret),
+    rotationsStarted: report.rotationsStarted,
+    recorded: report.recorded,
     rotationsDeferred: report.rotationsDeferred.length,
     rotationFailures: report.rotationFailures,
     stuck: report.stuck,

@@ -19,9 +19,9 @@ const sweepEnvSchema = z.object({
   ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
   ROTATOR_MAX_ROTATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
   ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
-  /** The rotation ledger; set only when propagation is deployed, and then the sweep reconciles. */
+  /** The rotation ledger: the sweep records each rotation it starts there first (and reconciles, below). */
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
-  /** The propagation workflow the reconciler starts executions of (with the ledger). */
+  /** The propagation workflow the reconciler starts executions of; reconciling needs the ledger too. */
   ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
   ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),

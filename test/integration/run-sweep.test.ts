@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
+import { type LocalClients, localClients } from '../../scripts/local/local-aws';
+import { createLedgerTable } from '../../scripts/local/local-ledger';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
   startRotation,
 } from '../../scripts/local/rotation-fixture';
 import { SweepAdapter } from '../../shared/aws/sweep-adapter';
-import type { PropagationStatus, SecretLedgerSummary } from '../../shared/ledger/ledger-port';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import type { LedgerPort, PropagationStatus, SecretLedgerSummary } from '../../shared/ledger/ledger-port';
 import { createLogger, createMetrics } from '../../shared/observability';
 import type { ReconcileDeps } from '../../shared/sweep/reconcile-propagations';
 import { runSweep } from '../../shared/sweep/run-sweep';
 import { InMemoryLedger } from '../support/in-memory-ledger';
+import { countOperations } from '../support/rotation-harness';
+import { keepConfiguredRotationFunction, stagesOf } from '../support/rotation-request-fixture';
 
 const clients = localClients(inject('motoEndpoint'));
 const PREFIX = `sweep-run-${randomUUID().slice(0, 6)}/`;
@@ -25,6 +29,7 @@ const CONFIG = {
   propagationLeaseMs: 3_600_000,
 };
 const in40Days = () => new Date(Date.now() + 40 * 86_400_000);
+const LEDGER_TABLE = `sweep-ledger-${randomUUID().slice(0, 8)}`;
 let placeholder: string;
 
 /**
@@ -55,8 +60,32 @@ async function rotatingSecret(name: string) {
   return arn;
 }
 
-function sweep(port: SweepAdapter, now: Date, config = CONFIG, reconcile?: ReconcileDeps) {
-  return runSweep({ port, config, logger: createLogger(), metrics: createMetrics(), now, reconcile });
+function sweep(
+  port: SweepAdapter,
+  now: Date,
+  config = CONFIG,
+  reconcile?: ReconcileDeps,
+  ledger?: Pick<LedgerPort, 'recordRotation'>,
+) {
+  return runSweep({ port, config, logger: createLogger(), metrics: createMetrics(), now, ledger, reconcile });
+}
+
+/**
+ * Clients of their own whose Secrets Manager and DynamoDB calls land in one ordered `calls` list,
+ * and whose RotateSecret keeps the configured function as AWS does (see keepConfiguredRotationFunction).
+ */
+function recordingClients(): LocalClients & { readonly calls: string[] } {
+  const own = localClients(inject('motoEndpoint'));
+  keepConfiguredRotationFunction(own, placeholder);
+  const { calls } = countOperations(own);
+  own.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countLedgerOperations' },
+  );
+  return { ...own, calls };
 }
 
 /** A propagation starter that only records what it was asked to start. */
@@ -92,6 +121,7 @@ async function currentVersion(arn: string): Promise<string> {
 
 beforeAll(async () => {
   placeholder = await ensurePlaceholderRotationFunction(clients);
+  await createLedgerTable(clients.dynamodb, LEDGER_TABLE);
   await rotatingSecret('due-a');
   await rotatingSecret('due-b');
   await createSecret(clients, `${PREFIX}never-rotated`, 'value-000002');
@@ -214,5 +244,76 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const report = await sweep(new SweepAdapter(clients.secretsManager, [`${PREFIX}reconcile/`]), new Date());
     expect(report.reconciled).toBe(false);
     expect(report.propagationsStarted).toEqual([]);
+  });
+
+  it('records each rotation it starts in the DynamoDB ledger first, then starts it with the recorded version id', async () => {
+    // Prepare
+    const prefix = `${PREFIX}recorded/`;
+    const arn = await rotatingSecret('recorded/db');
+    const own = recordingClients();
+    const ledger = new DynamoDbLedger(own.dynamodb, LEDGER_TABLE);
+
+    // Act
+    const report = await sweep(
+      new SweepAdapter(own.secretsManager, [prefix]),
+      in40Days(),
+      CONFIG,
+      undefined,
+      ledger,
+    );
+
+    // Assess
+    expect(report.rotationFailures).toEqual([]);
+    expect(report.recorded).toBe(true);
+    expect(own.calls).toEqual(['ListSecrets', 'PutItem', 'UpdateItem', 'RotateSecret']);
+    const [started] = report.rotationsStarted;
+    const history = await ledger.history(`${prefix}db`);
+    expect(history).toEqual([
+      {
+        kind: 'rotation',
+        secretName: `${prefix}db`,
+        secretArn: arn,
+        versionId: started?.versionId,
+        trigger: 'scheduled',
+        actor: 'scheduler',
+        reason: 'overdue: last rotated 40 days ago, schedule every 30 days',
+        requestedAt: expect.any(String),
+      },
+    ]);
+    // The version RotateSecret created is the one recorded (ClientRequestToken), and it is pending.
+    expect((await stagesOf(clients, arn)).pending).toEqual([started?.versionId]);
+  });
+
+  it('does not start a rotation whose ledger record cannot be written, and reports it', async () => {
+    // Prepare: a ledger whose table does not exist, so PutItem fails.
+    const prefix = `${PREFIX}unrecorded/`;
+    const arn = await rotatingSecret('unrecorded/db');
+    const before = await stagesOf(clients, arn);
+    const own = recordingClients();
+    const ledger = new DynamoDbLedger(own.dynamodb, `${LEDGER_TABLE}-missing`);
+
+    // Act
+    const report = await sweep(
+      new SweepAdapter(own.secretsManager, [prefix]),
+      in40Days(),
+      CONFIG,
+      undefined,
+      ledger,
+    );
+
+    // Assess
+    expect(own.calls).not.toContain('RotateSecret');
+    expect(report.rotationsStarted).toEqual([]);
+    expect(report.rotationFailures).toEqual([
+      {
+        secret: `${prefix}db`,
+        error: expect.stringMatching(
+          new RegExp(
+            `^not started: the ledger record failed: PutItem on "${prefix}db" failed: ResourceNotFoundException`,
+          ),
+        ),
+      },
+    ]);
+    expect((await stagesOf(clients, arn)).stages).toEqual(before.stages);
   });
 });

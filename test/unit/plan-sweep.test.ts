@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unfinishedPendingVersion } from '../../shared/requests/plan-rotation-request';
-import { planSweep } from '../../shared/sweep/plan-sweep';
+import { overdueReason, planSweep } from '../../shared/sweep/plan-sweep';
 import type { SecretSummary } from '../../shared/sweep/secret-summary';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -59,6 +59,30 @@ describe('planSweep', () => {
       graceMs: 3_600_000,
     });
     expect(decision?.action.kind).toBe('rotate');
+  });
+});
+
+describe('overdueReason', () => {
+  it.each<[string, Partial<SecretSummary>, string]>([
+    [
+      'rotated before, on an interval in days',
+      { rotationIntervalDays: 30, lastRotatedDate: daysAgo(40.7) },
+      'overdue: last rotated 40 days ago, schedule every 30 days',
+    ],
+    [
+      'never rotated, on an interval in days',
+      { rotationIntervalDays: 30 },
+      'overdue: never rotated, created 100 days ago, schedule every 30 days',
+    ],
+    [
+      'on a schedule expression (no interval in days)',
+      { lastRotatedDate: daysAgo(9), nextRotationDate: new Date('2026-11-16T00:00:00Z') },
+      'overdue: last rotated 9 days ago, due 2026-11-16T00:00:00.000Z',
+    ],
+  ])('a secret %s', (_name, extra, reason) => {
+    const [decision] = planSweep([secret(extra)], { now: NOW });
+    expect(decision?.action).toEqual({ kind: 'rotate', reason });
+    expect(decision && overdueReason(decision)).toBe(reason);
   });
 });
 

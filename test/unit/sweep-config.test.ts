@@ -33,6 +33,12 @@ describe('loadSweepConfig', () => {
     });
   });
 
+  it('reads the ledger table alone (the sweep records its rotations; reconciling needs the state machine too)', () => {
+    expect(
+      loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_LEDGER_TABLE: 'rotation-ledger' }),
+    ).toMatchObject({ ledgerTableName: 'rotation-ledger', stateMachineArn: undefined });
+  });
+
   it.each([
     ['no prefixes', {}, /ROTATOR_MANAGED_PREFIXES is required/],
     ['a wildcard prefix', { ROTATOR_MANAGED_PREFIXES: 'prod/*' }, /ROTATOR_MANAGED_PREFIXES/],

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
+import { RotationLedger } from '../../../infra/lib/rotation-ledger';
 import { RotationSweep, type RotationSweepProps } from '../../../infra/lib/rotation-sweep';
 import { rolePolicyDocuments } from '../../support/policy-documents';
 
@@ -100,7 +101,7 @@ describe('RotationSweep', () => {
   });
 });
 
-describe('RotationSweep reconciling with the ledger', () => {
+describe('RotationSweep with the ledger', () => {
   function synthWith(props: Partial<RotationSweepProps>) {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
@@ -108,45 +109,133 @@ describe('RotationSweep reconciling with the ledger', () => {
     return () =>
       new RotationSweep(stack, 'Sweep', { managedPrefixes: ['prod/app-team/'], rotationFunction, ...props });
   }
-  const granted: string[] = [];
-  const hooks = {
-    ledger: { grantRead: () => void granted.push('ledger.grantRead') },
-    ledgerTableName: 'rotation-ledger',
-    propagationStarter: {
-      grantStartPropagation: () => void granted.push('starter.grantStartPropagation'),
-      environment: {
-        ROTATOR_PROPAGATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:p',
+  /** Grant hooks that log what was granted to `granted`. */
+  function hooks() {
+    const granted: string[] = [];
+    return {
+      granted,
+      ledger: {
+        grantRecordRotation: () => void granted.push('ledger.grantRecordRotation'),
+        grantRead: () => void granted.push('ledger.grantRead'),
       },
-    },
-  };
+      ledgerTableName: 'rotation-ledger',
+      propagationStarter: {
+        grantStartPropagation: () => void granted.push('starter.grantStartPropagation'),
+        environment: {
+          ROTATOR_PROPAGATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:p',
+        },
+      },
+    };
+  }
+  const variablesOf = (sweep: RotationSweep) =>
+    Object.values(Template.fromStack(Stack.of(sweep)).findResources('AWS::Lambda::Function'))[0]?.Properties
+      .Environment.Variables;
 
-  it('grants through the hooks and configures the function to reconcile', () => {
-    const sweep = synthWith({ ...hooks, maxPropagationsPerRun: 7 })();
-    expect(granted).toEqual(['ledger.grantRead', 'starter.grantStartPropagation']);
+  it('with a ledger and a starter: grants through the hooks and configures the function to record and reconcile', () => {
+    const { granted, ...props } = hooks();
+    const sweep = synthWith({ ...props, maxPropagationsPerRun: 7 })();
+    expect(granted).toEqual([
+      'ledger.grantRecordRotation',
+      'ledger.grantRead',
+      'starter.grantStartPropagation',
+    ]);
     Template.fromStack(Stack.of(sweep)).hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           ROTATOR_LEDGER_TABLE: 'rotation-ledger',
           ROTATOR_MAX_PROPAGATIONS_PER_RUN: '7',
           ROTATOR_PROPAGATION_STATE_MACHINE_ARN:
-            hooks.propagationStarter.environment.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
+            props.propagationStarter.environment.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
           ROTATOR_REPAIR_STUCK: 'true',
         }),
       },
     });
   });
 
-  it('does not reconcile by default', () => {
-    const variables = Object.values(
-      Template.fromStack(Stack.of(synthWith({})())).findResources('AWS::Lambda::Function'),
-    )[0]?.Properties.Environment.Variables;
-    expect(variables).not.toHaveProperty('ROTATOR_LEDGER_TABLE');
+  it('with a ledger alone: grants only the record and configures the function to record, not to reconcile', () => {
+    const { granted, ledger, ledgerTableName } = hooks();
+    const variables = variablesOf(synthWith({ ledger, ledgerTableName })());
+    expect(granted).toEqual(['ledger.grantRecordRotation']);
+    expect(variables).toMatchObject({ ROTATOR_LEDGER_TABLE: 'rotation-ledger' });
+    expect(variables).not.toHaveProperty('ROTATOR_PROPAGATION_STATE_MACHINE_ARN');
+    expect(variables).not.toHaveProperty('ROTATOR_MAX_PROPAGATIONS_PER_RUN');
+  });
+
+  it('neither records nor reconciles by default', () => {
+    expect(variablesOf(synthWith({})())).not.toHaveProperty('ROTATOR_LEDGER_TABLE');
   });
 
   it.each([
-    ['a ledger without a starter', { ledger: hooks.ledger, ledgerTableName: 'rotation-ledger' }],
-    ['a starter without a ledger', { propagationStarter: hooks.propagationStarter }],
-  ])('refuses %s', (_name, props) => {
-    expect(synthWith(props)).toThrow(/ledger, ledgerTableName and propagationStarter go together/);
+    [
+      'a starter without a ledger',
+      { propagationStarter: hooks().propagationStarter },
+      /propagationStarter needs ledger/,
+    ],
+    ['a ledger without its table name', { ledger: hooks().ledger }, /ledger and ledgerTableName go together/],
+    [
+      'a table name without a ledger',
+      { ledgerTableName: 'rotation-ledger' },
+      /ledger and ledgerTableName go together/,
+    ],
+  ])('refuses %s', (_name, props, message) => {
+    expect(synthWith(props)).toThrow(message);
+  });
+});
+
+describe('RotationSweep recording in a RotationLedger', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const ledger = new RotationLedger(stack, 'Ledger');
+  new RotationSweep(stack, 'Sweep', {
+    managedPrefixes: ['prod/app-team/'],
+    rotationFunction: lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN),
+    ledger,
+    ledgerTableName: ledger.tableName,
+  });
+  const template = Template.fromStack(stack);
+  const TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/rotation-ledger`;
+  const OTHER_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/other`;
+  const [tableId = ''] = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+  const [logGroup = ''] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+  const identityPolicies = rolePolicyDocuments(template, /SweepRole(?!.*Scheduler)/, {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    [`${logGroup}.Arn`]: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:sweep:*`,
+    [`${tableId}.Arn`]: TABLE,
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    expect(new AwsSolutionsChecks(app).validateScope(stack).violations).toEqual([]);
+  });
+
+  it.each([
+    ['PutItem', TABLE, 'Allowed'],
+    ['UpdateItem', TABLE, 'Allowed'],
+    ['PutItem', OTHER_TABLE, 'ImplicitlyDenied'],
+    ['UpdateItem', OTHER_TABLE, 'ImplicitlyDenied'],
+    ['GetItem', TABLE, 'ImplicitlyDenied'],
+    ['BatchGetItem', TABLE, 'ImplicitlyDenied'],
+    ['Query', `${TABLE}/index/history`, 'ImplicitlyDenied'],
+    ['Scan', TABLE, 'ImplicitlyDenied'],
+    ['DeleteItem', TABLE, 'ImplicitlyDenied'],
+    ['BatchWriteItem', TABLE, 'ImplicitlyDenied'],
+    ['DeleteTable', TABLE, 'ImplicitlyDenied'],
+  ])('the sweep role: dynamodb:%s on %s → %s', async (action, resource, expected) => {
+    const result = await runSimulation(
+      {
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          principal: `arn:aws:iam::${ACCOUNT}:role/sweep`,
+          action: `dynamodb:${action}`,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: {},
+        },
+      },
+      { simulationMode: 'Strict' },
+    );
+    if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
+    expect(result.overallResult).toBe(expected);
   });
 });
