@@ -60,7 +60,8 @@ const deploymentConfigSchema = z
         clusterNames: z
           .array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name'))
           .min(1),
-        restartConcurrency: z.number().int().min(1).max(100).optional(),
+        // Step Functions runs at most 40 iterations of an inline Map at once.
+        restartConcurrency: z.number().int().min(1).max(40).optional(),
         requireOptIn: z.boolean().optional(),
       })
       .strict()

@@ -24,7 +24,8 @@ const sweepEnvSchema = z.object({
   /** The propagation workflow the reconciler starts executions of; reconciling needs the ledger too. */
   ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
-  ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  // As the workflow's claim lease: longer than its 6-hour execution timeout.
+  ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(370),
 });
 
 /** Reads the sweep function's configuration once, at cold start, failing fast. */

@@ -76,12 +76,16 @@ export async function startPropagation(
     retirePrevious: rotation?.retirePrevious ?? false,
     clusters: event.clusters,
   };
-  // A reconcile attempt gets its own name (one per hour), so a version whose propagation failed
-  // can be carried again; the ledger's claim still lets only one execution do the work.
+  // A reconcile attempt gets its own name (one per hour) and a manual one its own (one per
+  // minute), so a version whose propagation failed can be carried again; the ledger's claim still
+  // lets only one execution do the work.
+  const stamp = deps.now().toISOString().replace(/\D/g, '');
   const suffix =
     event.trigger === 'reconcile'
-      ? `r${deps.now().toISOString().slice(0, 13).replace(/\D/g, '')}`
-      : undefined;
+      ? `r${stamp.slice(0, 10)}`
+      : event.trigger === 'manual'
+        ? `m${stamp.slice(0, 12)}`
+        : undefined;
   const name = executionName(secret.name, secret.arn, current, suffix);
   const started = await deps.starter.start(name, input);
   deps.logger.info(started.alreadyStarted ? 'propagation already started' : 'propagation started', {

@@ -19,8 +19,9 @@ const workflowEnvSchema = z.object({
   ROTATOR_SYNC_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
-  /** A claim whose holder has not finished after this long is taken over. */
-  ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(7200),
+  /** A claim whose holder has not finished after this long is taken over: longer than the
+   * workflow's 6-hour execution timeout, so a live execution is never overtaken. */
+  ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(22_200),
 });
 
 export interface WorkflowConfig {

@@ -89,6 +89,14 @@ describe('startPropagation', () => {
     expect(started[0]?.input).toMatchObject({ trigger: 'reconcile', actor: 'sweep' });
   });
 
+  it('gives a manual retry its own name, one a minute', async () => {
+    const { deps, started } = harness();
+
+    await startPropagation({ secretId: ARN, versionId: CURRENT, trigger: 'manual' }, deps);
+
+    expect(started[0]?.name.endsWith(`${CURRENT}-m202611231030`)).toBe(true);
+  });
+
   it('reports a duplicate start without failing', async () => {
     const { deps } = harness(undefined, true);
     await expect(startPropagation({ secretId: ARN }, deps)).resolves.toMatchObject({ alreadyStarted: true });

@@ -12,7 +12,7 @@ describe('loadSweepConfig', () => {
       repairStuck: true,
       ledgerTableName: undefined,
       maxPropagationsPerRun: 20,
-      propagationLeaseMs: 3_600_000,
+      propagationLeaseMs: 22_200_000,
     });
   });
 
