@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the orchestrator's main job locally on the embedded default, from a fresh clone:
-# installs what it needs, starts a local AWS (moto), and rotates a sample secret end to end.
+# installs what it needs, starts local AWS (moto) and a local cluster with ESO, and runs the whole
+# story with the synthesized stack's own bundles: sweep → rotation → workflow → emergency → status.
 # Usage: scripts/demo.sh [--verbose]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

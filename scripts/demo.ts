@@ -1,66 +1,62 @@
 /**
- * The local story, end to end: a rotation in Secrets Manager (moto) through the real rotation
- * handler, then propagation into a real local cluster with the real ESO controller: plan, resync,
- * confirm, restart in waves, verify. Versions, names and timings are printed; values never are.
+ * The whole story locally, on the embedded default: the scheduled sweep finds an overdue secret and
+ * rotates it; the rotation's EventBridge event starts the propagation workflow, which carries the
+ * new version through a real cluster with the real ESO to the pods; a scheduled rotation gets stuck
+ * and an operator's emergency rotation (with a reason) repairs it and rotates again; a final status
+ * table and history. Every function runs as its bundled artifact; versions, names and timings are
+ * printed, values never are.
  */
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
+import type { EmergencyRuntime } from '../shared/cli/emergency-runtime';
+import { runCli } from '../shared/cli/main';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
-import { type ProgressEvent, propagate } from '../shared/propagation/propagate';
-import { planPropagation } from '../shared/propagation/propagation-plan';
-import { localLambdaContext } from './local/lambda-context';
-import { localAwsEnvironment, localClients } from './local/local-aws';
+import { localAwsEnvironment } from './local/local-aws';
 import { type LocalCluster, startCluster } from './local/local-cluster';
-import { startMoto } from './local/moto-server';
-import {
-  createSecret,
-  ensurePlaceholderRotationFunction,
-  readVersion,
-  startRotation,
-} from './local/rotation-fixture';
+import { readLocalEks } from './local/local-eks';
+import { type LocalOrchestrator, startLocalOrchestrator } from './local/local-orchestrator';
+import { startMoto, useAwsRotationSemantics } from './local/moto-server';
+import { createSecret, readVersion } from './local/rotation-fixture';
 import { deploySampleApp, SAMPLE_WORKLOADS } from './local/sample-app';
 
 const PREFIX = 'demo/app-team/';
 const SECRET = `${PREFIX}orders-db`;
-const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const RBAC = fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url));
 
 const program = new Command('demo')
   .description(
-    'Rotate a sample secret in a local Secrets Manager (moto) through the real rotation handler, then carry it\n' +
-      'through a local Kubernetes cluster with the real External Secrets Operator to the pods that use it.',
+    'Run the whole orchestrator locally: moto for AWS, a local Kubernetes control plane with the real External\n' +
+      'Secrets Operator, and the synthesized stack’s own bundles and state machine. Values are never printed.',
   )
-  .option('--verbose', 'also print the handler’s structured logs and the cluster scripts’ output', false)
-  .option('--concurrency <n>', 'workloads restarted per wave', (v) => Number.parseInt(v, 10), 2)
+  .option('--verbose', 'also print the functions’ structured logs and the cluster scripts’ output', false)
+  .option(
+    '--concurrency <n>',
+    'workloads restarted at once (the workflow’s Map MaxConcurrency)',
+    (v) => Number.parseInt(v, 10),
+    2,
+  )
   .parse();
 const { verbose, concurrency } = program.opts<{ verbose: boolean; concurrency: number }>();
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const started = performance.now();
+const short = (id: string | undefined) => (id ? `${id.slice(0, 8)}…` : '-');
 
-say('Secret rotation orchestrator: local demo (rotate → resync → restart → verify)\n');
+say('Secret rotation orchestrator: the whole story, locally (rotate → resync → restart → verify → record)\n');
 let mark = performance.now();
 const moto = await startMoto();
-say(`[1/6] local AWS (moto) on ${moto.endpoint} (${seconds(mark)})`);
+say(`[1/7] local AWS (moto) on ${moto.endpoint} (${seconds(mark)})`);
 let cluster: LocalCluster | undefined;
+let orchestrator: LocalOrchestrator | undefined;
 try {
-  const clients = localClients(moto.endpoint);
-  await createSecret(
-    clients,
-    SECRET,
-    JSON.stringify({ username: 'orders_app', password: 'initial-password-setup' }),
-    {
-      'rotator:fields': 'password',
-    },
-  );
-
   mark = performance.now();
-  say('[2/6] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
-  say('      (the first run builds them from Go modules, about 10-15 minutes; later runs take seconds)');
+  say('[2/7] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
+  say('      (the first run builds them from Go modules, about 15 minutes; later runs take seconds)');
   cluster = await startCluster({
     awsEndpoint: moto.endpoint,
     onLog: (line) => {
@@ -70,68 +66,115 @@ try {
   execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
     stdio: 'ignore',
   });
+  const eks = readLocalEks(cluster.stateDir);
+  say(
+    `      ✓ ready (${seconds(mark)}); EKS cluster "${eks.name}": DescribeCluster and EKS tokens work as in AWS`,
+  );
+
+  mark = performance.now();
+  orchestrator = await startLocalOrchestrator({
+    motoEndpoint: moto.endpoint,
+    cluster: { ...cluster, eksName: eks.name },
+    managedPrefixes: [PREFIX],
+    restartConcurrency: concurrency,
+    onFunctionLog: (line) => verbose && say(`      ${line}`),
+  });
+  const local = orchestrator;
+  say(`[3/7] the orchestrator, synthesized and bundled as \`cdk deploy\` would (${seconds(mark)})`);
+  say(
+    '      functions: rotate-secret, sweep, propagate-secret (starter), propagation-step, each in its own Node 24 process',
+  );
+  say(
+    `      ledger table ${local.tableName}; state machine ${local.stateMachineArn.split(':').at(-1)} (definition from the template)`,
+  );
+
+  mark = performance.now();
   const admin = new KubeConfig();
   admin.loadFromFile(cluster.kubeconfig);
   const engineConfig = new KubeConfig();
   engineConfig.loadFromFile(cluster.rotatorKubeconfig);
-  const engine = new KubernetesAdapter(engineConfig);
-  say(
-    `      ✓ ready (${seconds(mark)}); the engine acts as user "rotator", group "secret-rotation-orchestrator"`,
+  const initial = JSON.stringify({ username: 'orders_app', password: `initial-${Date.now()}` });
+  await createSecret(local.clients, SECRET, initial, { 'rotator:fields': 'password' });
+  await local.clients.secretsManager.send(
+    new RotateSecretCommand({
+      SecretId: SECRET,
+      RotationLambdaARN: local.rotationFunctionArn,
+      RotationRules: { AutomaticallyAfterDays: 30 },
+      RotateImmediately: false,
+    }),
   );
-
-  mark = performance.now();
-  const { namespace } = await deploySampleApp(admin, engine, SECRET);
-  say(`[3/6] sample app in namespace ${namespace}: ExternalSecret orders-db ← ${SECRET} (${seconds(mark)})`);
+  // moto cannot backdate; the local launcher moves this secret's dates 33 days into the past.
+  await useAwsRotationSemantics(moto.endpoint, { [SECRET]: 33 });
+  const { namespace } = await deploySampleApp(admin, new KubernetesAdapter(engineConfig), SECRET);
+  say(`[4/7] ${SECRET}: rotated every 30 days, created 33 days ago and never rotated since`);
+  say(`      sample app in namespace ${namespace} (${seconds(mark)})`);
   for (const w of SAMPLE_WORKLOADS) say(`      ${`${w.kind}/${w.name}`.padEnd(26)} ${w.how}`);
 
-  say(`[4/6] rotate ${SECRET} through the rotation function`);
-  Object.assign(process.env, localAwsEnvironment(moto.endpoint), {
-    ROTATOR_MANAGED_PREFIXES: PREFIX,
-    POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: verbose ? 'false' : 'true',
-  });
-  const { handler } = await import('../functions/rotate-secret/handler');
-  const arn =
-    (
-      await clients.secretsManager.send(
-        new (
-          await import('@aws-sdk/client-secrets-manager')
-        ).DescribeSecretCommand({ SecretId: SECRET }),
-      )
-    ).ARN ?? SECRET;
-  const token = await startRotation(clients, arn, await ensurePlaceholderRotationFunction(clients));
-  for (const step of STEPS) {
-    mark = performance.now();
-    const result = await handler(
-      { Step: step, SecretId: arn, ClientRequestToken: token },
-      localLambdaContext('rotate'),
-    );
-    say(`      ${step.padEnd(14)} ${result.outcome.padEnd(16)} ${seconds(mark)}`);
-  }
-  say(`      ✓ AWSCURRENT is now version ${token}`);
-
   mark = performance.now();
-  const plan = await planPropagation(engine, { name: SECRET, arn, tags: {} }, token);
-  say(`[5/6] plan (${seconds(mark)})`);
-  for (const target of [...plan.resync, ...plan.notRefreshing]) {
-    const es = target.affected.externalSecret;
-    say(`      ExternalSecret ${es.namespace}/${es.name} → Secret ${target.affected.targetSecret}`);
-    for (const reason of target.affected.reasons) say(`        because ${reason}`);
-    for (const c of target.consumers) {
-      const how = c.reasons.map((r) => `${r.via}${r.where ? ` (${r.where})` : ''}`).join(', ');
-      say(`        restart ${`${c.workload.kind}/${c.workload.name}`.padEnd(24)} uses it via ${how}`);
-    }
-  }
-
-  mark = performance.now();
-  say(`[6/6] propagate: resync → confirm → restart in waves of ${concurrency} → verify`);
-  const report = await propagate(
-    engine,
-    plan,
-    { concurrency, syncTimeoutMs: 60_000, rolloutTimeoutMs: 120_000, pollIntervalMs: 250 },
-    (event) => say(describe(event)),
+  say('[5/7] the scheduled sweep (EventBridge Scheduler invokes the sweep function)');
+  const sweep = (await local.runSweep()) as {
+    listed: number;
+    overdue: number;
+    rotationsStarted: { secret: string; versionId?: string }[];
+  };
+  say(`      listed ${sweep.listed} managed secret(s); overdue ${sweep.overdue}`);
+  const scheduled = sweep.rotationsStarted.find((r) => r.secret === SECRET);
+  if (!scheduled?.versionId) throw new Error('the sweep did not start the overdue rotation');
+  say(`      RotateSecret ${SECRET} → version ${short(scheduled.versionId)} (AWSPENDING)`);
+  const arn = await secretArn(local);
+  await local.runRotationSteps(arn, scheduled.versionId, (step, outcome) =>
+    say(`      Secrets Manager → rotate-secret ${step.padEnd(13)} ${outcome}`),
   );
-  const rotated = JSON.parse((await readVersion(clients, arn, token, 'AWSCURRENT')) ?? '{}');
+  say(`      ✓ AWSCURRENT is version ${short(scheduled.versionId)} (${seconds(mark)})`);
+
+  mark = performance.now();
+  say('[6/7] EventBridge: "AWS Service Event via CloudTrail" RotationSucceeded → rule → starter → workflow');
+  const states: string[] = [];
+  const { started: first, execution } = await local.deliver(
+    'EventsRotationSucceeded',
+    rotationSucceeded(arn),
+  );
+  say(`      execution ${first.executionName} (trigger ${first.input.trigger})`);
+  if (execution) {
+    for (const state of execution.states) if (!states.includes(state)) states.push(state);
+    say(`      states: ${states.join(' → ')}`);
+    say(`      ${execution.status === 'SUCCEEDED' ? '✓' : '✗'} ${execution.status} (${seconds(mark)})`);
+  }
+  const again = await local.deliver('EventsRotationSucceeded', rotationSucceeded(arn));
+  say(
+    `      the same event again: ${again.started.alreadyStarted ? 'execution name taken, not started' : `ended in ${again.execution?.states.at(-1)}`}`,
+  );
+
+  mark = performance.now();
+  say('[7/7] a scheduled rotation gets stuck; the on-call engineer rotates in an emergency');
+  const stuck = await local.clients.secretsManager.send(new RotateSecretCommand({ SecretId: SECRET }));
+  say(
+    `      RotateSecret → version ${short(stuck.VersionId)} AWSPENDING, and its function never runs (stuck)`,
+  );
+  say(
+    `      $ npx rotator emergency ${SECRET} --reason "password pasted in a public channel" --retire-previous`,
+  );
+  Object.assign(process.env, localAwsEnvironment(moto.endpoint));
+  const cliEnv = { ...process.env, ROTATOR_LEDGER_TABLE: local.tableName, ROTATOR_MANAGED_PREFIXES: PREFIX };
+  const cliArgs = ['--endpoint-url', moto.endpoint];
+  const emergencyCode = await runCli(
+    [...cliArgs, 'emergency', SECRET, '--reason', 'password pasted in a public channel', '--retire-previous'],
+    { io: process, env: cliEnv, emergencyRuntime: localRuntime(local, arn) },
+  );
+  say(`      (exit ${emergencyCode}, ${seconds(mark)})`);
+  say('');
+  say('$ npx rotator status');
+  const statusCode = await runCli([...cliArgs, 'status'], { io: process, env: cliEnv });
+  say('');
+  say(`$ npx rotator history ${SECRET}`);
+  await runCli([...cliArgs, 'history', SECRET], { io: process, env: cliEnv });
+
+  const current = await local.clients.secretsManager.send(new DescribeSecretCommand({ SecretId: SECRET }));
+  const currentVersion =
+    Object.entries(current.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? '';
+  const expected = JSON.parse(
+    (await readVersion(local.clients, arn, currentVersion, 'AWSCURRENT')) ?? '{}',
+  ).password;
   const inCluster = execFileSync(
     cluster.kubectl,
     [
@@ -147,36 +190,67 @@ try {
     ],
     { encoding: 'utf8' },
   );
-  const matches = Buffer.from(inCluster, 'base64').toString('utf8') === rotated.password;
+  const matches = Buffer.from(inCluster, 'base64').toString('utf8') === expected;
   say('');
-  say(`Outcome: ${report.outcome} in ${seconds(started)}`);
+  say(`Outcome in ${seconds(started)}:`);
   say(
-    `  Secret ${namespace}/orders-db holds the new version: ${matches ? 'yes' : 'NO'} (compared, value not shown)`,
+    `  Secret ${namespace}/orders-db holds AWSCURRENT (${short(currentVersion)}): ${matches ? 'yes' : 'NO'} (compared, value not shown)`,
   );
-  say(`  restarted: ${report.restarted.map((r) => `${r.kind}/${r.name}`).join(', ') || 'none'}`);
-  say(`  untouched: Deployment/static-site (does not use the secret)`);
-  process.exitCode = report.outcome === 'succeeded' && matches ? 0 : 1;
+  say(`  status exit code ${statusCode} (0: nothing overdue or stuck)`);
+  process.exitCode = matches && emergencyCode === 0 && execution?.status === 'SUCCEEDED' ? 0 : 1;
 } finally {
+  await orchestrator?.stop();
   await cluster?.stop();
   await moto.stop();
   say('Local cluster and AWS stopped.');
 }
 
-function describe(event: ProgressEvent): string {
-  switch (event.type) {
-    case 'resync-requested':
-      return `      annotated ${event.count} ExternalSecret(s) with external-secrets.io/force-sync`;
-    case 'sync-confirmed':
-      return `      ✓ ESO synced ${event.ref.namespace}/${event.ref.name}`;
-    case 'sync-failed':
-      return `      ✗ ESO sync of ${event.ref.namespace}/${event.ref.name} failed: ${event.reason}`;
-    case 'wave-started':
-      return `      wave ${event.wave}/${event.waves}: restarting ${event.workloads.map((w) => `${w.kind}/${w.name}`).join(', ')}`;
-    case 'rollout-done':
-      return `        ✓ ${event.ref.kind}/${event.ref.name} rolled out`;
-    case 'rollout-failed':
-      return `        ✗ ${event.ref.kind}/${event.ref.name}: ${event.reason}`;
-    case 'waiting':
-      return `        … waiting for ${event.pending} ${event.what} (${(event.elapsedMs / 1000).toFixed(1)} s)`;
-  }
+async function secretArn(local: LocalOrchestrator): Promise<string> {
+  const out = await local.clients.secretsManager.send(new DescribeSecretCommand({ SecretId: SECRET }));
+  return out.ARN ?? SECRET;
+}
+
+/** The event Secrets Manager emits through CloudTrail when a rotation succeeds, as AWS documents it. */
+function rotationSucceeded(arn: string) {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'AWS Service Event via CloudTrail',
+    source: 'aws.secretsmanager',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      eventVersion: '1.08',
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName: 'RotationSucceeded',
+      awsRegion: 'us-east-1',
+      additionalEventData: { SecretId: arn },
+      eventType: 'AwsServiceEvent',
+    },
+  };
+}
+
+/** What AWS does after the CLI's RotateSecret, played locally: the four steps, then the event. */
+function localRuntime(local: LocalOrchestrator, arn: string): EmergencyRuntime {
+  return {
+    async afterRotationRequested(rotation, onProgress) {
+      if (rotation.repairedPendingVersionId) {
+        onProgress({
+          stage: 'rotation',
+          message: `repaired: removed AWSPENDING from ${short(rotation.repairedPendingVersionId)}`,
+        });
+      }
+      await local.runRotationSteps(arn, rotation.versionId, (step, outcome) =>
+        onProgress({ stage: 'rotation', message: `${step} ${outcome}` }),
+      );
+      onProgress({
+        stage: 'propagation',
+        message: 'RotationSucceeded → starter → workflow (no waves: emergency)',
+      });
+      const { execution } = await local.deliver('EventsRotationSucceeded', rotationSucceeded(arn));
+      onProgress({ stage: 'propagation', message: `workflow ${execution?.status ?? 'not started'}` });
+    },
+  };
 }

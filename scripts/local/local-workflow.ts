@@ -154,6 +154,11 @@ export class LocalWorkflow implements ExecutionStarter {
     return { executionArn, alreadyStarted: false };
   }
 
+  /** Whether an execution of this name was started (names are unique, as in Step Functions). */
+  hasRun(name: string): boolean {
+    return this.names.has(name);
+  }
+
   /** Runs one execution to its end. */
   async run(name: string, input: unknown): Promise<LocalExecution> {
     if (this.names.has(name))

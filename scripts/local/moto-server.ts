@@ -166,3 +166,20 @@ async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Makes moto's RotateSecret behave as AWS's does (see moto_rotation_semantics.py): for local runs
+ * that play Secrets Manager's part, running the rotation function's steps themselves.
+ */
+export async function useAwsRotationSemantics(
+  motoEndpoint: string,
+  /** Secrets to age: name → days, as if created (and scheduled) that long ago. */
+  ageDays: Record<string, number> = {},
+): Promise<void> {
+  const response = await fetch(`${motoEndpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rotator_aws_rotation: { enabled: true, ageDays } }),
+  });
+  if (!response.ok) throw new Error(`moto refused the rotation semantics switch (HTTP ${response.status})`);
+}

@@ -93,5 +93,8 @@ MotoAPIBackend.set_config = _set_config  # type: ignore[method-assign]
 MotoAPIBackend.get_config = _get_config  # type: ignore[method-assign]
 DomainDispatcherApplication.infer_service_region_host = _infer_service_region_host  # type: ignore[method-assign]
 
+# RotateSecret with AWS's semantics, switched on by local runs of the whole story (see the module).
+import moto_rotation_semantics  # noqa: E402,F401  (patches on import)
+
 if __name__ == "__main__":
     moto.server.main(sys.argv[1:])
