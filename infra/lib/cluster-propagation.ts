@@ -1,4 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -130,6 +132,25 @@ export class ClusterPropagation extends Construct {
       logRetention: props.logRetention,
     });
     props.alertTopic.grantPublish(this.workflow.stateMachine);
+    // The workflow alerts from its own Catch path; this catches what that path cannot (a timed-out
+    // or aborted execution, or a failure of the alert itself).
+    new cloudwatch.Alarm(this, 'WorkflowExecutionsFailed', {
+      alarmDescription:
+        'Secret rotation orchestrator: propagation workflow executions failed, timed out or aborted',
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: this.workflow.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+          timedOut: this.workflow.stateMachine.metricTimedOut({ period: Duration.minutes(5) }),
+          aborted: this.workflow.stateMachine.metricAborted({ period: Duration.minutes(5) }),
+        },
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new cloudwatchActions.SnsAction(props.alertTopic));
 
     const starter = functionIdentity(
       this,

@@ -99,6 +99,11 @@ export async function startPropagation(
     'Count',
     1,
   );
+  if (rotation && !started.alreadyStarted) {
+    // From the ledger's request time to AWSCURRENT moving (this event): how long the rotation took.
+    const took = Math.max(0, deps.now().getTime() - Date.parse(rotation.requestedAt));
+    deps.metrics.addMetric('RotationDuration', 'Milliseconds', took);
+  }
   return {
     executionName: name,
     executionArn: started.executionArn,

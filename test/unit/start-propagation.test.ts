@@ -71,6 +71,7 @@ describe('startPropagation', () => {
 
     await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
 
+    expect(deps.metrics.addMetric).toHaveBeenCalledWith('RotationDuration', 'Milliseconds', 60_000);
     expect(started[0]?.input).toMatchObject({
       trigger: 'emergency',
       actor: rotation.actor,

@@ -92,6 +92,15 @@ describe('ClusterPropagation', () => {
     });
   });
 
+  it('alarms to the alert topic when a workflow execution fails, times out or is aborted', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+    });
+  });
+
   it('maps the step function’s role to the RBAC group in every cluster with an access entry', () => {
     template.resourceCountIs('AWS::EKS::AccessEntry', 2);
     for (const clusterName of ['prod-eu-1', 'prod-eu-2']) {
