@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { mapWithLimit } from '../concurrency';
 import { RolloutFailedError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
-import type { ClusterOutcome } from '../ledger/ledger-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { KUBECTL_RESTARTED_AT, planRestarts, restartMarker } from '../propagation/plan-restarts';
@@ -18,13 +17,11 @@ import type { Workload } from '../propagation/workload-types';
 import { parseStepInput } from './parse-step-input';
 import {
   type ClusterPlan,
-  caughtErrorSchema,
   clusterIterationSchema,
   clusterPlanSchema,
   type EsTarget,
   esKey,
   type RestartItem,
-  refText,
   restartItemSchema,
   type SyncProgress,
   syncProgressSchema,
@@ -247,50 +244,4 @@ function workloadKey(w: { kind: string; namespace: string; name: string }): stri
 
 function toWorkloadRef(w: Workload): WorkloadRef {
   return { kind: w.kind, namespace: w.namespace, name: w.name };
-}
-
-const finishClusterInputSchema = z.object({
-  /** The whole iteration state (fields appear as the steps before ran). */
-  state: z.object({
-    cluster: z.string().min(1),
-    plan: clusterPlanSchema.optional(),
-    sync: syncProgressSchema.optional(),
-    /** Present when the restarts Map finished: one entry per restarted workload. */
-    restarts: z.array(z.unknown()).optional(),
-    error: caughtErrorSchema.optional(),
-  }),
-});
-
-/**
- * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted, and every
- * failure (sync, refusal, rollout, or the error that stopped the cluster's steps).
- */
-export function finishClusterStep(raw: unknown): ClusterOutcome {
-  const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
-  const failed = [
-    ...(input.sync?.failed ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
-    ...(input.sync?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
-    ...(input.plan?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
-  ];
-  if (input.error) failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
-  const restartsFinished = input.restarts !== undefined && !input.error;
-  return {
-    cluster: input.cluster,
-    outcome: failed.length === 0 ? 'succeeded' : 'failed',
-    synced: (input.sync?.synced ?? []).map(refText),
-    restarted: restartsFinished ? (input.sync?.restarts ?? []).map(refText) : [],
-    failed,
-  };
-}
-
-/** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */
-export function causeText(cause: string | undefined): string {
-  if (!cause) return 'no cause given';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // a plain cause string
-  }
-  return cause.slice(0, 1000);
 }

@@ -8,7 +8,7 @@ import { describeError, RotationStateError } from '../errors';
 import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
-import { causeText } from './cluster-steps';
+import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
 import { type Claim, caughtErrorSchema, claimSchema, workflowInputSchema } from './workflow-state';
 

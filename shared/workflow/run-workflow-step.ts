@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import { asRetryable, describeError } from '../errors';
 import type { RotationLogger } from '../observability';
+import { finishClusterStep } from './cluster-outcome';
 import {
   type ClusterStepDeps,
   checkRolloutStep,
   checkSyncStep,
-  finishClusterStep,
   planStep,
   restartStep,
   resyncStep,

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BundledFunction } from '../../scripts/local/bundled-function';
 import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
-import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../scripts/local/local-stack';
+import { synthLocalStack } from '../../scripts/local/local-stack';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AwsCallError, InvalidEventError, RolloutFailedError, TransientError } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import {
   type ClusterStepDeps,
   checkRolloutStep,
   checkSyncStep,
-  finishClusterStep,
   finishSync,
   restartPatch,
 } from '../../shared/workflow/cluster-steps';
