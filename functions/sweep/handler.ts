@@ -1,8 +1,10 @@
 /**
  * Scheduled sweep: lists the managed secrets, publishes each one's age, starts rotations that are
- * overdue (recorded in the ledger first when ROTATOR_LEDGER_TABLE is set), repairs stuck ones, and
- * (when propagation is deployed: the ledger and the state machine) starts a propagation for every
- * AWSCURRENT version the ledger has not seen reach the clusters. Wiring only; the logic is in
+ * overdue (recorded in the ledger first when ROTATOR_LEDGER_TABLE is set), repairs stuck ones, sets
+ * the rotation schedules that prefix rules and `rotator:schedule` tags ask for (given
+ * ROTATOR_ROTATION_FUNCTION_ARN), and (when propagation is deployed: the ledger and the state
+ * machine) starts a propagation for every AWSCURRENT version the ledger has not seen reach the
+ * clusters. Wiring only; the logic is in
  * shared/sweep/run-sweep.ts.
  */
 

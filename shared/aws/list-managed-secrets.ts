@@ -52,6 +52,9 @@ function toSummary(entry: SecretListEntry): SecretSummary {
     nextRotationDate: entry.NextRotationDate,
     rotationEnabled: entry.RotationEnabled === true,
     rotationIntervalDays: entry.RotationRules?.AutomaticallyAfterDays,
+    rotationScheduleExpression: entry.RotationRules?.ScheduleExpression,
+    rotationWindow: entry.RotationRules?.Duration,
+    rotationLambdaArn: entry.RotationLambdaARN,
     versionIdsToStages: entry.SecretVersionsToStages ?? {},
     tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
   };

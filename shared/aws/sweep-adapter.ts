@@ -1,5 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SweepPort } from '../sweep/run-sweep';
+import type { RotationSchedule } from '../sweep/schedule-rules';
+import { configureRotation } from './configure-rotation';
 import { listManagedSecrets } from './list-managed-secrets';
 import { RotationRequestAdapter } from './rotation-request-adapter';
 import { removePendingStage, versionCreatedAt } from './secret-versions';
@@ -23,6 +25,15 @@ export class SweepAdapter implements SweepPort {
   /** RotateSecret with the configured function, now, and our version id as `ClientRequestToken`. */
   rotateSecret(request: { readonly secretId: string; readonly versionId: string }): Promise<void> {
     return this.rotations.rotateSecret(request);
+  }
+
+  /** RotateSecret with the function and rules, `RotateImmediately: false`: a schedule, no rotation. */
+  configureRotation(request: {
+    readonly secretId: string;
+    readonly rotationLambdaArn: string;
+    readonly schedule: RotationSchedule;
+  }): Promise<void> {
+    return configureRotation(this.client, request);
   }
 
   versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {

@@ -2,6 +2,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger } from '../observability';
 import { checkPendingRotations, type PendingCheckPort, type PendingCheckReport } from './check-pending';
+import { configureSchedules, type ScheduleConfigurePort, type ScheduleReport } from './configure-schedules';
+import { planSchedules, type ScheduleOptions } from './plan-schedules';
 import { planSweep, type SweepDecision } from './plan-sweep';
 import { type ReconcileDeps, type ReconcileReport, reconcilePropagations } from './reconcile-propagations';
 import type { SecretSummary } from './secret-summary';
@@ -12,7 +14,7 @@ import {
 } from './start-sweep-rotations';
 
 /** The Secrets Manager calls the sweep makes, and no others. */
-export interface SweepPort extends PendingCheckPort, RotationStartPort {
+export interface SweepPort extends PendingCheckPort, RotationStartPort, ScheduleConfigurePort {
   listManagedSecrets(): Promise<SecretSummary[]>;
 }
 
@@ -29,23 +31,35 @@ export interface SweepConfig {
   readonly maxPropagationsPerRun: number;
   /** An in-progress propagation older than this has lost its holder and may be started again. */
   readonly propagationLeaseMs: number;
+  /**
+   * Rotation schedules to enforce (rules by prefix, `rotator:schedule` tags), at most
+   * `maxPerRun` configured a run. Absent: schedules are left alone.
+   */
+  readonly schedules?: ScheduleOptions & { readonly maxPerRun: number };
 }
 
-export interface SweepReport extends PendingCheckReport, SweepRotationReport, ReconcileReport {
+export interface SweepReport
+  extends PendingCheckReport,
+    SweepRotationReport,
+    ScheduleReport,
+    ReconcileReport {
   readonly listed: number;
   readonly overdue: number;
   /** Whether the rotations started were recorded in the ledger first (a ledger is configured). */
   readonly recorded: boolean;
   /** Whether the ledger was consulted (only when propagation is deployed). */
   readonly reconciled: boolean;
+  /** Whether rotation schedules were enforced (a rotation function is configured). */
+  readonly schedulesEnforced: boolean;
 }
 
 /**
  * One scheduled sweep: list the managed secrets (no call per secret), publish each one's age, tell
  * unfinished rotations in progress from stuck ones and repair the stuck ones, start a rotation for
  * each overdue one (a repaired one included; capped per run; recorded in the ledger first when one
- * is given), and, when reconciling is configured, start propagations for current versions that
- * never reached the clusters (capped per run).
+ * is given), give each secret the rotation schedule its tag or prefix rule asks for (capped per
+ * run; not a secret being rotated), and, when reconciling is configured, start propagations for
+ * current versions that never reached the clusters (capped per run).
  * A failure on one secret is reported and does not stop the others.
  */
 export async function runSweep(deps: {
@@ -79,6 +93,10 @@ export async function runSweep(deps: {
     cap: config.maxRotationsPerRun,
     repaired,
   });
+  const schedules = await enforceSchedules(secrets, new Set(toRotate.map((d) => d.secret.name)), {
+    port,
+    options: config.schedules,
+  });
   const reconciled = deps.reconcile
     ? await reconcilePropagations(secrets, deps.reconcile, {
         now,
@@ -91,13 +109,31 @@ export async function runSweep(deps: {
     overdue: decisions.filter((d) => d.overdue).length,
     ...rotations,
     ...pending,
+    ...schedules,
     ...reconciled,
     recorded: deps.ledger !== undefined,
     reconciled: deps.reconcile !== undefined,
+    schedulesEnforced: config.schedules !== undefined,
   };
   publishTotals(report, deps.metrics);
   deps.logger.info('sweep done', summaryOf(report));
   return report;
+}
+
+/** Schedules for every secret but those rotated this run (their turn comes next run). */
+async function enforceSchedules(
+  secrets: readonly SecretSummary[],
+  rotating: ReadonlySet<string>,
+  deps: { readonly port: ScheduleConfigurePort; readonly options: SweepConfig['schedules'] },
+): Promise<ScheduleReport> {
+  const { options } = deps;
+  if (!options) return { schedulesConfigured: [], schedulesDeferred: [], scheduleFailures: [] };
+  const decisions = planSchedules(secrets, options).filter((d) => !rotating.has(d.secret.name));
+  return configureSchedules(decisions, {
+    port: deps.port,
+    rotationFunctionArn: options.rotationFunctionArn,
+    cap: options.maxPerRun,
+  });
 }
 
 function publishAges(decisions: readonly SweepDecision[], metrics: Pick<Metrics, 'singleMetric'>) {
@@ -115,6 +151,10 @@ function publishTotals(report: SweepReport, metrics: Pick<Metrics, 'addMetric'>)
   metrics.addMetric('RotationStartFailures', 'Count', report.rotationFailures.length);
   metrics.addMetric('StuckRotations', 'Count', report.stuck.length);
   metrics.addMetric('StuckRotationsRepaired', 'Count', report.repaired.length);
+  if (report.schedulesEnforced) {
+    metrics.addMetric('RotationSchedulesConfigured', 'Count', report.schedulesConfigured.length);
+    metrics.addMetric('RotationScheduleFailures', 'Count', report.scheduleFailures.length);
+  }
   if (report.reconciled) {
     metrics.addMetric('ReconcilePropagationsStarted', 'Count', report.propagationsStarted.length);
     metrics.addMetric('ReconcilePropagationFailures', 'Count', report.propagationFailures.length);
@@ -134,6 +174,9 @@ function summaryOf(report: SweepReport) {
     repaired: report.repaired,
     repairFailures: report.repairFailures,
     inProgress: report.inProgress,
+    schedulesConfigured: report.schedulesConfigured,
+    schedulesDeferred: report.schedulesDeferred.length,
+    scheduleFailures: report.scheduleFailures,
     propagationsStarted: report.propagationsStarted,
     propagationsDeferred: report.propagationsDeferred.length,
     propagationFailures: report.propagationFailures,

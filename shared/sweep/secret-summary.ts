@@ -9,6 +9,12 @@ export interface SecretSummary {
   readonly rotationEnabled: boolean;
   /** RotationRules.AutomaticallyAfterDays, when the schedule is given in days. */
   readonly rotationIntervalDays?: number;
+  /** RotationRules.ScheduleExpression, when the schedule is a `rate(…)` or `cron(…)` expression. */
+  readonly rotationScheduleExpression?: string;
+  /** RotationRules.Duration: the rotation window, e.g. `4h`. */
+  readonly rotationWindow?: string;
+  /** The function Secrets Manager invokes to rotate the secret. */
+  readonly rotationLambdaArn?: string;
   readonly versionIdsToStages: Readonly<Record<string, readonly string[]>>;
   readonly tags: Readonly<Record<string, string>>;
 }

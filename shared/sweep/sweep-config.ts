@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { managedPrefixSchema, parseEnvironment } from '../config';
 import type { SweepConfig } from './run-sweep';
+import { checkRotationRules, rotationRuleSchema, scheduleRuleOf } from './schedule-rules';
 
 /** `ROTATOR_MANAGED_PREFIXES`: comma-separated secret-name prefixes, at least one. */
 export const managedPrefixesVariable = z
@@ -13,20 +14,63 @@ export const managedPrefixesVariable = z
   )
   .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix'));
 
-const sweepEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(720).default(24),
-  ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
-  ROTATOR_MAX_ROTATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
-  ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
-  /** The rotation ledger: the sweep records each rotation it starts there first (and reconciles, below). */
-  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
-  /** The propagation workflow the reconciler starts executions of; reconciling needs the ledger too. */
-  ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
-  // As the workflow's claim lease: longer than its 6-hour execution timeout.
-  ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(370),
-});
+/** `ROTATOR_ROTATION_RULES`: the `rotationRules` of cdk.json, as JSON. */
+const rotationRulesVariable = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(rotationRuleSchema));
+
+const sweepEnvSchema = z
+  .object({
+    ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
+    ROTATOR_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(720).default(24),
+    ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
+    ROTATOR_MAX_ROTATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
+    ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
+    /** The rotation ledger: the sweep records each rotation it starts there first (and reconciles, below). */
+    ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
+    /** The propagation workflow the reconciler starts executions of; reconciling needs the ledger too. */
+    ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+    ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
+    // As the workflow's claim lease: longer than its 6-hour execution timeout.
+    ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(370),
+    /** The orchestrator's rotation function: the schedules the sweep sets use it. Absent: schedules left alone. */
+    ROTATOR_ROTATION_FUNCTION_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')
+      .optional(),
+    ROTATOR_ROTATION_RULES: rotationRulesVariable.default([]),
+    /** Secrets the stack schedules (`rotationSchedules`), comma-separated: left to CloudFormation. */
+    ROTATOR_STACK_SCHEDULED_SECRETS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0),
+      ),
+    ROTATOR_MAX_SCHEDULES_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
+  })
+  .superRefine((env, ctx) => {
+    checkRotationRules(env.ROTATOR_ROTATION_RULES, env.ROTATOR_MANAGED_PREFIXES, ctx, [
+      'ROTATOR_ROTATION_RULES',
+    ]);
+    if (env.ROTATOR_ROTATION_RULES.length > 0 && !env.ROTATOR_ROTATION_FUNCTION_ARN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROTATOR_ROTATION_FUNCTION_ARN'],
+        message: 'is required with ROTATOR_ROTATION_RULES (the schedules use that function)',
+      });
+    }
+  });
 
 /** Reads the sweep function's configuration once, at cold start, failing fast. */
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>>): SweepConfig & {
@@ -45,5 +89,13 @@ export function loadSweepConfig(env: Readonly<Record<string, string | undefined>
     stateMachineArn: c.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
     maxPropagationsPerRun: c.ROTATOR_MAX_PROPAGATIONS_PER_RUN,
     propagationLeaseMs: c.ROTATOR_PROPAGATION_LEASE_MINUTES * 60_000,
+    ...(c.ROTATOR_ROTATION_FUNCTION_ARN && {
+      schedules: {
+        rotationFunctionArn: c.ROTATOR_ROTATION_FUNCTION_ARN,
+        rules: c.ROTATOR_ROTATION_RULES.map(scheduleRuleOf),
+        stackScheduled: new Set(c.ROTATOR_STACK_SCHEDULED_SECRETS),
+        maxPerRun: c.ROTATOR_MAX_SCHEDULES_PER_RUN,
+      },
+    }),
   };
 }

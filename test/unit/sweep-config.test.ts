@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/errors';
 import { loadSweepConfig } from '../../shared/sweep/sweep-config';
 
+const FN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-secret';
+
 describe('loadSweepConfig', () => {
   it('uses safe defaults: one day of grace, stuck after an hour (and repaired), 50 rotations a run, no ledger', () => {
     expect(loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'prod/a/, prod/b/' })).toEqual({
@@ -39,6 +41,38 @@ describe('loadSweepConfig', () => {
     ).toMatchObject({ ledgerTableName: 'rotation-ledger', stateMachineArn: undefined });
   });
 
+  it("enforces schedules only with a rotation function: rules by prefix, the stack's own secrets, a cap", () => {
+    const config = loadSweepConfig({
+      ROTATOR_MANAGED_PREFIXES: 'prod/app/',
+      ROTATOR_ROTATION_FUNCTION_ARN: FN,
+      ROTATOR_ROTATION_RULES: JSON.stringify([
+        { prefix: 'prod/app/', automaticallyAfterDays: 30 },
+        { prefix: 'prod/app/payments/', scheduleExpression: 'cron(0 4 ? * SUN *)', windowHours: 2 },
+      ]),
+      ROTATOR_STACK_SCHEDULED_SECRETS: 'prod/app/db-password, prod/app/other',
+      ROTATOR_MAX_SCHEDULES_PER_RUN: '5',
+    });
+    expect(config.schedules).toEqual({
+      rotationFunctionArn: FN,
+      rules: [
+        { prefix: 'prod/app/', schedule: { kind: 'days', days: 30 } },
+        {
+          prefix: 'prod/app/payments/',
+          schedule: { kind: 'expression', expression: 'cron(0 4 ? * SUN *)', windowHours: 2 },
+        },
+      ],
+      stackScheduled: new Set(['prod/app/db-password', 'prod/app/other']),
+      maxPerRun: 5,
+    });
+  });
+
+  it('enforces tags alone with a rotation function and no rules (50 a run), and nothing without one', () => {
+    expect(
+      loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_ROTATION_FUNCTION_ARN: FN }).schedules,
+    ).toEqual({ rotationFunctionArn: FN, rules: [], stackScheduled: new Set(), maxPerRun: 50 });
+    expect(loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'p/' }).schedules).toBeUndefined();
+  });
+
   it.each([
     ['no prefixes', {}, /ROTATOR_MANAGED_PREFIXES is required/],
     ['a wildcard prefix', { ROTATOR_MANAGED_PREFIXES: 'prod/*' }, /ROTATOR_MANAGED_PREFIXES/],
@@ -56,6 +90,43 @@ describe('loadSweepConfig', () => {
       'a repair flag that is not a boolean',
       { ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_REPAIR_STUCK: 'yes' },
       /ROTATOR_REPAIR_STUCK/,
+    ],
+    [
+      'rules that are not JSON',
+      { ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_ROTATION_FUNCTION_ARN: FN, ROTATOR_ROTATION_RULES: '[{' },
+      /ROTATOR_ROTATION_RULES is not valid JSON/,
+    ],
+    [
+      'a rule outside the managed prefixes',
+      {
+        ROTATOR_MANAGED_PREFIXES: 'prod/app/',
+        ROTATOR_ROTATION_FUNCTION_ARN: FN,
+        ROTATOR_ROTATION_RULES: '[{"prefix":"prod/","automaticallyAfterDays":30}]',
+      },
+      /ROTATOR_ROTATION_RULES\.0\.prefix "prod\/" is not within a managed prefix \(prod\/app\/\)/,
+    ],
+    [
+      'a rule with both a day count and an expression',
+      {
+        ROTATOR_MANAGED_PREFIXES: 'p/',
+        ROTATOR_ROTATION_FUNCTION_ARN: FN,
+        ROTATOR_ROTATION_RULES:
+          '[{"prefix":"p/","automaticallyAfterDays":30,"scheduleExpression":"rate(1 day)"}]',
+      },
+      /ROTATOR_ROTATION_RULES\.0 needs exactly one of automaticallyAfterDays or scheduleExpression/,
+    ],
+    [
+      'rules without a rotation function',
+      {
+        ROTATOR_MANAGED_PREFIXES: 'p/',
+        ROTATOR_ROTATION_RULES: '[{"prefix":"p/","automaticallyAfterDays":30}]',
+      },
+      /ROTATOR_ROTATION_FUNCTION_ARN is required with ROTATOR_ROTATION_RULES/,
+    ],
+    [
+      'a rotation function that is not a Lambda ARN',
+      { ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_ROTATION_FUNCTION_ARN: 'rotate-secret' },
+      /ROTATOR_ROTATION_FUNCTION_ARN must be a Lambda function ARN/,
     ],
   ])('fails fast on %s', (_name, env, message) => {
     expect(() => loadSweepConfig(env)).toThrow(ConfigError);

@@ -1,0 +1,57 @@
+import { mapWithLimit } from '../concurrency';
+import { describeError } from '../errors';
+import type { ScheduleDecision } from './plan-schedules';
+import type { RotationSchedule } from './schedule-rules';
+
+/** The one call configuring a schedule makes: RotateSecret with the rules, without rotating. */
+export interface ScheduleConfigurePort {
+  configureRotation(request: {
+    readonly secretId: string;
+    readonly rotationLambdaArn: string;
+    readonly schedule: RotationSchedule;
+  }): Promise<void>;
+}
+
+export interface ScheduleReport {
+  readonly schedulesConfigured: { secret: string; source: string; reason: string }[];
+  readonly schedulesDeferred: string[];
+  /** RotateSecret failures and unreadable `rotator:schedule` tags. */
+  readonly scheduleFailures: { secret: string; error: string }[];
+}
+
+/**
+ * Configures each `configure` decision, at most `cap` (five at a time); reports the unreadable
+ * tags. A failure on one secret is reported and does not stop the others.
+ * @example await configureSchedules(decisions, { port, rotationFunctionArn, cap: 50 })
+ */
+export async function configureSchedules(
+  decisions: readonly ScheduleDecision[],
+  deps: { readonly port: ScheduleConfigurePort; readonly rotationFunctionArn: string; readonly cap: number },
+): Promise<ScheduleReport> {
+  const toConfigure = decisions.flatMap((d) =>
+    d.action.kind === 'configure' ? [{ ...d, action: d.action }] : [],
+  );
+  const report: ScheduleReport = {
+    schedulesConfigured: [],
+    schedulesDeferred: toConfigure.slice(deps.cap).map((d) => d.secret.name),
+    scheduleFailures: decisions.flatMap((d) =>
+      d.action.kind === 'invalid-tag' ? [{ secret: d.secret.name, error: d.action.error }] : [],
+    ),
+  };
+  await mapWithLimit(toConfigure.slice(0, deps.cap), 5, async ({ secret, action }) => {
+    try {
+      await deps.port.configureRotation({
+        secretId: secret.arn,
+        rotationLambdaArn: deps.rotationFunctionArn,
+        schedule: action.schedule,
+      });
+      report.schedulesConfigured.push({ secret: secret.name, source: action.source, reason: action.reason });
+    } catch (error) {
+      report.scheduleFailures.push({
+        secret: secret.name,
+        error: String(describeError(error).message ?? 'unknown error'),
+      });
+    }
+  });
+  return report;
+}

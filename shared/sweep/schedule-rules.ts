@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { managedPrefixSchema } from '../config';
+import { isManaged } from '../managed-prefixes';
+
+/** The tag a secret carries to ask for its own rotation schedule: `30d`, `rate(…)` or `cron(…)`. */
+export const SCHEDULE_TAG = 'rotator:schedule';
+
+/** A Secrets Manager rotation schedule, in days or as an expression; the window in whole hours. */
+export type RotationSchedule =
+  | { readonly kind: 'days'; readonly days: number; readonly windowHours?: number }
+  | { readonly kind: 'expression'; readonly expression: string; readonly windowHours?: number };
+
+/** A schedule for every managed secret whose name starts with `prefix`. */
+export interface ScheduleRule {
+  readonly prefix: string;
+  readonly schedule: RotationSchedule;
+}
+
+const DAYS = z.number().int().min(1).max(1000);
+const EXPRESSION = z
+  .string()
+  .trim()
+  .regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)');
+
+/**
+ * One entry of `orchestrator.rotationRules` in cdk.json, and of `ROTATOR_ROTATION_RULES`: a prefix
+ * with exactly one of `automaticallyAfterDays` or `scheduleExpression`, and an optional window.
+ */
+export const rotationRuleSchema = z
+  .object({
+    prefix: managedPrefixSchema,
+    automaticallyAfterDays: DAYS.optional(),
+    scheduleExpression: EXPRESSION.optional(),
+    windowHours: z.number().int().min(1).max(24).optional(),
+  })
+  .strict()
+  .refine((rule) => (rule.automaticallyAfterDays === undefined) !== (rule.scheduleExpression === undefined), {
+    message: 'needs exactly one of automaticallyAfterDays or scheduleExpression',
+  });
+
+export type RotationRuleInput = z.infer<typeof rotationRuleSchema>;
+
+/**
+ * Adds an issue for each rule whose prefix is outside every managed prefix (the sweep could not
+ * touch those secrets) and for each prefix given twice. `path` leads to the rules array.
+ */
+export function checkRotationRules(
+  rules: readonly RotationRuleInput[],
+  managedPrefixes: readonly string[],
+  ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
+  path: readonly PropertyKey[],
+): void {
+  const seen = new Set<string>();
+  rules.forEach((rule, index) => {
+    if (!isManaged(rule.prefix, managedPrefixes)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, index, 'prefix'],
+        message: `"${rule.prefix}" is not within a managed prefix (${managedPrefixes.join(', ')})`,
+      });
+    }
+    if (seen.has(rule.prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, index, 'prefix'],
+        message: `"${rule.prefix}" is given twice`,
+      });
+    }
+    seen.add(rule.prefix);
+  });
+}
+
+/** The typed rule for a validated configuration entry. */
+export function scheduleRuleOf(input: RotationRuleInput): ScheduleRule {
+  const window = input.windowHours === undefined ? {} : { windowHours: input.windowHours };
+  return {
+    prefix: input.prefix,
+    schedule:
+      input.automaticallyAfterDays !== undefined
+        ? { kind: 'days', days: input.automaticallyAfterDays, ...window }
+        : { kind: 'expression', expression: input.scheduleExpression ?? '', ...window },
+  };
+}
+
+const scheduleTagSchema = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d+d$/)
+      .transform((value) => Number.parseInt(value, 10))
+      .pipe(DAYS)
+      .transform((days): RotationSchedule => ({ kind: 'days', days })),
+    EXPRESSION.transform((expression): RotationSchedule => ({ kind: 'expression', expression })),
+  ],
+  { error: `must be days (e.g. 30d, 1–1000), rate(…) or cron(…)` },
+);
+
+/**
+ * The schedule a secret's `rotator:schedule` tag asks for: undefined without the tag, an error
+ * message (naming the tag, never another value) when it cannot be read.
+ * @example scheduleFromTags({ 'rotator:schedule': '30d' }) // { schedule: { kind: 'days', days: 30 } }
+ */
+export function scheduleFromTags(
+  tags: Readonly<Record<string, string>>,
+): { readonly schedule: RotationSchedule } | { readonly error: string } | undefined {
+  const raw = tags[SCHEDULE_TAG];
+  if (raw === undefined) return undefined;
+  const parsed = scheduleTagSchema.safeParse(raw.trim());
+  return parsed.success
+    ? { schedule: parsed.data }
+    : { error: `Tag ${SCHEDULE_TAG} ${parsed.error.issues[0]?.message ?? 'is invalid'}` };
+}
