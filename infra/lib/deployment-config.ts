@@ -2,6 +2,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { managedPrefixSchema } from '../../shared/config';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
+import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days (RetentionDays.INFINITE is 9999). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((value) => typeof value === 'number');
@@ -31,6 +32,12 @@ const deploymentConfigSchema = z
   .object({
     managedPrefixes: z.array(managedPrefixSchema).min(1, 'must name at least one prefix'),
     rotationSchedules: z.array(rotationScheduleSchema).default([]),
+    /**
+     * Schedules by prefix, set by the sweep on every secret under the prefix (the longest prefix
+     * wins; a secret's `rotator:schedule` tag wins over any rule; `rotationSchedules` secrets are
+     * left to CloudFormation).
+     */
+    rotationRules: z.array(rotationRuleSchema).default([]),
     defaultPasswordPolicy: passwordPolicyInputSchema.optional(),
     kmsKeyArns: z
       .array(
@@ -67,7 +74,10 @@ const deploymentConfigSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) =>
+    checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
+  );
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 

@@ -65,6 +65,8 @@ export class OrchestratorStack extends Stack {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
       logRetention,
+      rotationRules: config.rotationRules,
+      stackScheduledSecrets: config.rotationSchedules.map((schedule) => schedule.secretName),
       // Always: the sweep records the rotations it starts. With propagation, it reconciles too.
       ledger: this.ledger,
       ledgerTableName: this.ledger.tableName,

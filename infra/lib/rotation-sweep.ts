@@ -5,6 +5,12 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { z } from 'zod';
+import {
+  checkRotationRules,
+  type RotationRuleInput,
+  rotationRuleSchema,
+} from '../../shared/sweep/schedule-rules';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
@@ -44,12 +50,23 @@ export interface RotationSweepProps {
   };
   /** Propagations started per run at most by reconciling. @default 20 */
   readonly maxPropagationsPerRun?: number;
+  /**
+   * Rotation schedules by prefix, which the sweep sets on every secret under the prefix that does
+   * not have it (with `rotationFunction`; a secret's `rotator:schedule` tag wins over any rule;
+   * the longest prefix wins). Each prefix must lie within a managed prefix.
+   * @default none: only tagged secrets get a schedule from the sweep
+   */
+  readonly rotationRules?: readonly RotationRuleInput[];
+  /** Secrets whose schedule the stack sets (`rotationSchedules`); the sweep leaves them alone. @default none */
+  readonly stackScheduledSecrets?: readonly string[];
+  /** Schedules configured per run at most. @default 50 */
+  readonly maxSchedulesPerRun?: number;
 }
 
 /**
  * The scheduled sweep: a function run by EventBridge Scheduler that lists the managed secrets,
- * publishes their age, starts overdue rotations (recorded in the ledger first, when given one) and
- * reports stuck ones. Its role may list secrets (ListSecrets has no resource-level scoping), rotate
+ * publishes their age, starts overdue rotations (recorded in the ledger first, when given one),
+ * reports stuck ones and gives secrets the rotation schedules their prefix rules and tags ask for. Its role may list secrets (ListSecrets has no resource-level scoping), rotate
  * and list versions of managed secrets only, invoke the rotation function (which RotateSecret
  * requires) and, with a ledger, write rotation records to it; it cannot read any value.
  */
@@ -109,6 +126,7 @@ export class RotationSweep extends Construct {
     });
 
     const ledger = ledgerSettings(this, props);
+    const schedules = scheduleSettings(this, props);
     this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
       entry: `${REPO_ROOT}functions/sweep/handler.ts`,
       ...LAMBDA_DEFAULTS,
@@ -122,6 +140,7 @@ export class RotationSweep extends Construct {
         ROTATOR_MAX_ROTATIONS_PER_RUN: String(props.maxRotationsPerRun ?? 50),
         ROTATOR_REPAIR_STUCK: String(props.repairStuck ?? true),
         ...ledger,
+        ...schedules,
         ...OBSERVABILITY_ENVIRONMENT,
       },
     });
@@ -147,6 +166,32 @@ export class RotationSweep extends Construct {
       },
     });
   }
+}
+
+/**
+ * Environment for enforcing rotation schedules: the rotation function every schedule uses, the
+ * rules (validated here as at the sweep's cold start), the secrets the stack schedules itself and
+ * the per-run cap. RotateSecret and lambda:InvokeFunction on the function are granted already.
+ */
+function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
+  const rules = z.array(rotationRuleSchema).superRefine((value, ctx) => {
+    checkRotationRules(value, props.managedPrefixes, ctx, []);
+  });
+  const parsed = rules.safeParse(props.rotationRules ?? []);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `rotationRules.${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new Error(`RotationSweep ${sweep.node.path}: ${problems.join('; ')}`);
+  }
+  return {
+    ROTATOR_ROTATION_FUNCTION_ARN: props.rotationFunction.functionArn,
+    ROTATOR_MAX_SCHEDULES_PER_RUN: String(props.maxSchedulesPerRun ?? 50),
+    ...(parsed.data.length > 0 && { ROTATOR_ROTATION_RULES: JSON.stringify(parsed.data) }),
+    ...(props.stackScheduledSecrets?.length && {
+      ROTATOR_STACK_SCHEDULED_SECRETS: props.stackScheduledSecrets.join(','),
+    }),
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ describe('parseDeploymentConfig', () => {
       rotationSchedules: [
         { secretName: 'prod/app-team/db-password', automaticallyAfterDays: 30, windowHours: 4 },
       ],
+      rotationRules: [{ prefix: 'prod/app-team/', automaticallyAfterDays: 30, windowHours: 4 }],
       defaultPasswordPolicy: { length: 32 },
       kmsKeyArns: [],
       emergencyPrincipals: [],
@@ -35,6 +36,7 @@ describe('parseDeploymentConfig', () => {
     expect(parseDeploymentConfig(MINIMAL)).toEqual({
       managedPrefixes: ['prod/app-team/'],
       rotationSchedules: [],
+      rotationRules: [],
       kmsKeyArns: [],
       emergencyPrincipals: [],
       logRetentionDays: 90,
@@ -94,6 +96,42 @@ describe('parseDeploymentConfig', () => {
       'part days',
       { ...MINIMAL, rotationSchedules: [{ secretName: 'prod/app-team/db', automaticallyAfterDays: 1.5 }] },
       'orchestrator.rotationSchedules.0.automaticallyAfterDays',
+    ],
+    [
+      'a rule outside the managed prefixes',
+      { ...MINIMAL, rotationRules: [{ prefix: 'prod/', automaticallyAfterDays: 30 }] },
+      'orchestrator.rotationRules.0.prefix: "prod/" is not within a managed prefix (prod/app-team/)',
+    ],
+    [
+      'a rule for a neighbour of a managed prefix',
+      { ...MINIMAL, rotationRules: [{ prefix: 'prod/app-teamx/', automaticallyAfterDays: 30 }] },
+      'orchestrator.rotationRules.0.prefix: "prod/app-teamx/" is not within a managed prefix',
+    ],
+    [
+      'the same prefix twice',
+      {
+        ...MINIMAL,
+        rotationRules: [
+          { prefix: 'prod/app-team/', automaticallyAfterDays: 30 },
+          { prefix: 'prod/app-team/', scheduleExpression: 'rate(7 days)' },
+        ],
+      },
+      'orchestrator.rotationRules.1.prefix: "prod/app-team/" is given twice',
+    ],
+    [
+      'a rule with no schedule',
+      { ...MINIMAL, rotationRules: [{ prefix: 'prod/app-team/' }] },
+      'orchestrator.rotationRules.0: needs exactly one of automaticallyAfterDays or scheduleExpression',
+    ],
+    [
+      'a rule with a malformed expression',
+      { ...MINIMAL, rotationRules: [{ prefix: 'prod/app-team/', scheduleExpression: 'every monday' }] },
+      'orchestrator.rotationRules.0.scheduleExpression: must be rate(…) or cron(…)',
+    ],
+    [
+      'a rule naming a secret instead of a prefix',
+      { ...MINIMAL, rotationRules: [{ secretName: 'prod/app-team/db', automaticallyAfterDays: 30 }] },
+      'orchestrator.rotationRules.0: Unrecognized key: "secretName"',
     ],
     [
       'a short password',

@@ -77,6 +77,20 @@ describe('OrchestratorStack built from cdk.json', () => {
     });
   });
 
+  it("gives the sweep cdk.json's rotation rules, the rotation function, and the secrets the stack schedules", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_ROTATION_RULES: JSON.stringify(CDK_JSON.context.orchestrator.rotationRules),
+          ROTATOR_STACK_SCHEDULED_SECRETS: 'prod/app-team/db-password',
+          ROTATOR_ROTATION_FUNCTION_ARN: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^OrchestratorRotateSecret'), 'Arn'],
+          },
+        }),
+      },
+    });
+  });
+
   it('stays environment-agnostic, scoping grants with pseudo parameters', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

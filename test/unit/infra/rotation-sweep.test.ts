@@ -79,6 +79,10 @@ describe('RotationSweep', () => {
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    // Setting schedules needs only RotateSecret and the invoke above; turning rotation off or
+    // retagging a secret (to steer its schedule) stays out of reach.
+    ['secretsmanager:CancelRotateSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:TagResource', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['lambda:InvokeFunction', ROTATION_FN, 'Allowed'],
     ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`, 'ImplicitlyDenied'],
   ])('the sweep role: %s on %s → %s', async (action, resource, expected) => {
@@ -179,6 +183,60 @@ describe('RotationSweep with the ledger', () => {
     ],
   ])('refuses %s', (_name, props, message) => {
     expect(synthWith(props)).toThrow(message);
+  });
+});
+
+describe('RotationSweep enforcing rotation schedules', () => {
+  function variablesWith(props: Partial<RotationSweepProps>) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const rotationFunction = lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN);
+    new RotationSweep(stack, 'Sweep', { managedPrefixes: ['prod/app-team/'], rotationFunction, ...props });
+    return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0]?.Properties
+      .Environment.Variables;
+  }
+
+  it('gives the function the rotation function, the rules as JSON, the secrets the stack schedules and the cap', () => {
+    const rules = [
+      { prefix: 'prod/app-team/', automaticallyAfterDays: 30, windowHours: 4 },
+      { prefix: 'prod/app-team/payments/', scheduleExpression: 'cron(0 4 ? * SUN *)' },
+    ];
+    const variables = variablesWith({
+      rotationRules: rules,
+      stackScheduledSecrets: ['prod/app-team/db-password', 'prod/app-team/other'],
+      maxSchedulesPerRun: 9,
+    });
+    expect(variables).toMatchObject({
+      ROTATOR_ROTATION_FUNCTION_ARN: ROTATION_FN,
+      ROTATOR_ROTATION_RULES: JSON.stringify(rules),
+      ROTATOR_STACK_SCHEDULED_SECRETS: 'prod/app-team/db-password,prod/app-team/other',
+      ROTATOR_MAX_SCHEDULES_PER_RUN: '9',
+    });
+  });
+
+  it('without rules still names the rotation function (tagged secrets get their schedule), 50 a run', () => {
+    const variables = variablesWith({});
+    expect(variables).toMatchObject({
+      ROTATOR_ROTATION_FUNCTION_ARN: ROTATION_FN,
+      ROTATOR_MAX_SCHEDULES_PER_RUN: '50',
+    });
+    expect(variables).not.toHaveProperty('ROTATOR_ROTATION_RULES');
+    expect(variables).not.toHaveProperty('ROTATOR_STACK_SCHEDULED_SECRETS');
+  });
+
+  it.each([
+    [
+      'a rule outside the managed prefixes',
+      [{ prefix: 'prod/', automaticallyAfterDays: 30 }],
+      /rotationRules\.0\.prefix: "prod\/" is not within a managed prefix/,
+    ],
+    [
+      'a rule with both schedules',
+      [{ prefix: 'prod/app-team/', automaticallyAfterDays: 30, scheduleExpression: 'rate(1 day)' }],
+      /rotationRules\.0: needs exactly one of automaticallyAfterDays or scheduleExpression/,
+    ],
+  ])('refuses %s at synth', (_name, rotationRules, message) => {
+    expect(() => variablesWith({ rotationRules })).toThrow(message);
   });
 });
 
