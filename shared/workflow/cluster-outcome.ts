@@ -3,14 +3,27 @@
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
 import { z } from 'zod';
+import { mapWithLimit } from '../concurrency';
+import type { ClusterPort } from '../kubernetes/cluster-port';
 import type { ClusterOutcome } from '../ledger/ledger-port';
+import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import { restartMarker } from '../propagation/plan-restarts';
 import { parseStepInput } from './parse-step-input';
-import { caughtErrorSchema, clusterPlanSchema, refText, syncProgressSchema } from './workflow-state';
+import {
+  caughtErrorSchema,
+  clusterPlanSchema,
+  refText,
+  secretRefSchema,
+  syncProgressSchema,
+  type WorkloadRef,
+} from './workflow-state';
 
 const finishClusterInputSchema = z.object({
   /** The whole iteration state (fields appear as the steps before ran). */
   state: z.object({
     cluster: z.string().min(1),
+    secret: secretRefSchema,
+    versionId: z.string().min(32).max(64),
     plan: clusterPlanSchema.optional(),
     sync: syncProgressSchema.optional(),
     /** Present when the restarts Map finished: one entry per restarted workload. */
@@ -21,9 +34,14 @@ const finishClusterInputSchema = z.object({
 
 /**
  * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted, and every
- * failure (sync, refusal, rollout, or the error that stopped the cluster's steps).
+ * failure (sync, refusal, rollout, or the error that stopped the cluster's steps). When the
+ * restarts stopped part-way, the workloads that were restarted are read back from the cluster by
+ * their secret@version marker (one list per namespace), so the ledger names every one touched.
  */
-export function finishClusterStep(raw: unknown): ClusterOutcome {
+export async function finishClusterStep(
+  raw: unknown,
+  deps: { readonly clusterFor: (clusterName: string) => Promise<ClusterPort> },
+): Promise<ClusterOutcome> {
   const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
   const failed = [
     ...(input.sync?.failed ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
@@ -31,14 +49,42 @@ export function finishClusterStep(raw: unknown): ClusterOutcome {
     ...(input.plan?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
   ];
   if (input.error) failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
-  const restartsFinished = input.restarts !== undefined && !input.error;
+  const planned = input.sync?.restarts ?? [];
+  const restarted =
+    input.restarts !== undefined && !input.error
+      ? planned
+      : await markedForVersion(planned, input, deps).catch((error: unknown) => {
+          failed.push(
+            `could not read back which workloads restarted: ${causeText(String((error as Error)?.message))}`,
+          );
+          return [];
+        });
   return {
     cluster: input.cluster,
     outcome: failed.length === 0 ? 'succeeded' : 'failed',
     synced: (input.sync?.synced ?? []).map(refText),
-    restarted: restartsFinished ? (input.sync?.restarts ?? []).map(refText) : [],
+    restarted: restarted.map(refText),
     failed,
   };
+}
+
+async function markedForVersion(
+  planned: readonly WorkloadRef[],
+  input: { cluster: string; secret: { name: string }; versionId: string },
+  deps: { readonly clusterFor: (clusterName: string) => Promise<ClusterPort> },
+): Promise<WorkloadRef[]> {
+  if (planned.length === 0) return [];
+  const cluster = await deps.clusterFor(input.cluster);
+  const marker = restartMarker(input.secret.name, input.versionId);
+  const namespaces = [...new Set(planned.map((w) => w.namespace))];
+  const lists = await mapWithLimit(namespaces, 8, (namespace) => cluster.listWorkloads(namespace));
+  const marked = new Set(
+    lists
+      .flat()
+      .filter((w) => w.podTemplateAnnotations[ANNOTATIONS.restartedFor] === marker)
+      .map((w) => `${w.kind}/${w.namespace}/${w.name}`),
+  );
+  return planned.filter((w) => marked.has(`${w.kind}/${w.namespace}/${w.name}`));
 }
 
 /** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */

@@ -34,7 +34,7 @@ const STEPS = {
   'check-sync': checkSyncStep,
   restart: restartStep,
   'check-rollout': checkRolloutStep,
-  'finish-cluster': async (raw: unknown) => finishClusterStep(raw),
+  'finish-cluster': finishClusterStep,
   record: recordStep,
   'record-failure': recordFailureStep,
   'retire-previous': retirePreviousStep,

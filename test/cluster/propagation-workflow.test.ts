@@ -294,6 +294,8 @@ describe('the workflow’s failure paths', () => {
     expect(entry).toMatchObject({ kind: 'propagation', status: 'failed', versionId });
     const failed = entry?.kind === 'propagation' ? entry.clusters?.[0]?.failed.join(' ') : '';
     expect(failed).toContain('RolloutFailedError');
+    const restarted = entry?.kind === 'propagation' ? entry.clusters?.[0]?.restarted : undefined;
+    expect(restarted).toEqual([`Deployment/${namespace}/a-fails`]);
     const alerts = await alertsReceived();
     expect(alerts.some((a) => a.Subject === `Propagation failed: ${secretId}`)).toBe(true);
   });

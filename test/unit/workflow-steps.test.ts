@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AwsCallError, InvalidEventError, RolloutFailedError, TransientError } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import {
   type ClusterStepDeps,
@@ -196,43 +197,75 @@ describe('restart and rollout steps', () => {
 });
 
 describe('finishClusterStep', () => {
-  it('is failed when a step’s error was caught, with no restarts claimed', () => {
-    const outcome = finishClusterStep({
-      state: {
-        cluster: 'c',
-        sync: progress({ done: true, restarts: [deployment('api')] }),
-        error: {
-          Error: 'RolloutFailedError',
-          Cause: JSON.stringify({ errorMessage: 'Deployment/shop/api: ProgressDeadlineExceeded' }),
+  const secret = {
+    name: 'prod/db',
+    arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
+    tags: {},
+  };
+  const workload = (name: string, marker?: string): Workload => ({
+    kind: 'Deployment',
+    namespace: 'shop',
+    name,
+    annotations: {},
+    podTemplateAnnotations: marker ? { 'secret-rotator.io/restarted-for': marker } : {},
+    podSpec: {},
+  });
+
+  it('when a rollout failed, names the workloads that did restart (read back by their marker)', async () => {
+    const listWorkloads = vi.fn(async () => [
+      workload('api', `prod/db@${VERSION}`),
+      workload('worker'),
+      workload('other', `prod/db@${VERSION}`),
+    ]);
+    const outcome = await finishClusterStep(
+      {
+        state: {
+          cluster: 'c',
+          secret,
+          versionId: VERSION,
+          sync: progress({ done: true, restarts: [deployment('api'), deployment('worker')] }),
+          error: {
+            Error: 'RolloutFailedError',
+            Cause: JSON.stringify({ errorMessage: 'Deployment/shop/api: ProgressDeadlineExceeded' }),
+          },
         },
       },
-    });
+      clusterDeps({ listWorkloads }),
+    );
     expect(outcome).toEqual({
       cluster: 'c',
       outcome: 'failed',
       synced: [],
-      restarted: [],
+      restarted: ['Deployment/shop/api'],
       failed: ['RolloutFailedError: Deployment/shop/api: ProgressDeadlineExceeded'],
     });
+    expect(listWorkloads).toHaveBeenCalledTimes(1);
   });
 
-  it('is succeeded when every restart finished', () => {
-    const outcome = finishClusterStep({
-      state: {
-        cluster: 'c',
-        sync: progress({
-          done: true,
-          synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
-          restarts: [deployment('api')],
-        }),
-        restarts: [{}],
+  it('is succeeded when every restart finished, without reading the cluster', async () => {
+    const listWorkloads = vi.fn(async (): Promise<Workload[]> => []);
+    const outcome = await finishClusterStep(
+      {
+        state: {
+          cluster: 'c',
+          secret,
+          versionId: VERSION,
+          sync: progress({
+            done: true,
+            synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
+            restarts: [deployment('api')],
+          }),
+          restarts: [{}],
+        },
       },
-    });
+      clusterDeps({ listWorkloads }),
+    );
     expect(outcome).toMatchObject({
       outcome: 'succeeded',
       restarted: ['Deployment/shop/api'],
       synced: ['ExternalSecret/shop/a'],
     });
+    expect(listWorkloads).not.toHaveBeenCalled();
   });
 });
 
