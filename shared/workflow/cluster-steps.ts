@@ -6,13 +6,11 @@
 
 import { z } from 'zod';
 import { mapWithLimit } from '../concurrency';
-import { RolloutFailedError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
-import { KUBECTL_RESTARTED_AT, planRestarts, restartMarker } from '../propagation/plan-restarts';
+import { planRestarts } from '../propagation/plan-restarts';
 import { planPropagation } from '../propagation/propagation-plan';
-import { rolloutState } from '../propagation/rollout-status';
 import type { Workload } from '../propagation/workload-types';
 import { parseStepInput } from './parse-step-input';
 import {
@@ -21,8 +19,6 @@ import {
   clusterPlanSchema,
   type EsTarget,
   esKey,
-  type RestartItem,
-  restartItemSchema,
   type SyncProgress,
   syncProgressSchema,
   type WorkloadRef,
@@ -33,7 +29,15 @@ export interface ClusterStepDeps {
   readonly requireOptIn: boolean;
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
+  /**
+   * How long one check-rollout invocation keeps looking before it hands the wait back to the state
+   * machine. Most rollouts finish within it, so a workload usually costs one poll of the workflow's
+   * history (Step Functions allows 25,000 events per execution). 0 looks once.
+   */
+  readonly rolloutPollBudgetMs?: number;
+  readonly rolloutPollIntervalMs?: number;
   readonly now: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const API_CONCURRENCY = 32;
@@ -193,49 +197,6 @@ export function finishSync(progress: SyncProgress, targets: readonly EsTarget[])
     }
   }
   return { ...progress, done: true, restarts: [...restarts.values()], refused: [...refused.values()] };
-}
-
-/**
- * Restart one workload the way `kubectl rollout restart` does, plus our secret@version marker. The
- * restartedAt value is the plan's time, so a retried patch writes the same pod template and starts
- * no second rollout.
- */
-export async function restartStep(raw: unknown, deps: ClusterStepDeps): Promise<{ deadline: string }> {
-  const input = parseStepInput(restartItemSchema, raw, 'restart');
-  const cluster = await deps.clusterFor(input.cluster);
-  await cluster.patchWorkload(input.workload, restartPatch(input));
-  return { deadline: new Date(deps.now().getTime() + deps.rolloutTimeoutMs).toISOString() };
-}
-
-export function restartPatch(item: RestartItem) {
-  const annotations = {
-    [KUBECTL_RESTARTED_AT]: item.restartedAt,
-    [ANNOTATIONS.restartedFor]: restartMarker(item.secretName, item.versionId),
-  };
-  return { spec: { template: { metadata: { annotations } } } };
-}
-
-const checkRolloutInputSchema = restartItemSchema.extend({ restart: z.object({ deadline: z.string() }) });
-
-/**
- * One look at a restarted workload by kubectl's rollout-status rules: `done`, `progressing`, or a
- * RolloutFailedError (failed, or not done by the deadline), which stops the restarts not yet begun.
- */
-export async function checkRolloutStep(
-  raw: unknown,
-  deps: ClusterStepDeps,
-): Promise<{ state: 'done' | 'progressing'; message: string }> {
-  const input = parseStepInput(checkRolloutInputSchema, raw, 'check-rollout');
-  const cluster = await deps.clusterFor(input.cluster);
-  const state = rolloutState(await cluster.getRollout(input.workload));
-  const ref = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
-  if (state.state === 'failed') throw new RolloutFailedError(`${ref}: ${state.message}`);
-  if (state.state === 'progressing' && deps.now().getTime() > Date.parse(input.restart.deadline)) {
-    throw new RolloutFailedError(
-      `${ref}: rollout not complete by ${input.restart.deadline} (${state.message})`,
-    );
-  }
-  return { state: state.state, message: state.message };
 }
 
 function workloadKey(w: { kind: string; namespace: string; name: string }): string {

@@ -8,14 +8,7 @@ import { z } from 'zod';
 import { asRetryable, describeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import { finishClusterStep } from './cluster-outcome';
-import {
-  type ClusterStepDeps,
-  checkRolloutStep,
-  checkSyncStep,
-  planStep,
-  restartStep,
-  resyncStep,
-} from './cluster-steps';
+import { type ClusterStepDeps, checkSyncStep, planStep, resyncStep } from './cluster-steps';
 import {
   claimStep,
   type LedgerStepDeps,
@@ -24,6 +17,7 @@ import {
   retirePreviousStep,
 } from './ledger-steps';
 import { parseStepInput } from './parse-step-input';
+import { checkRolloutStep, restartStep } from './restart-steps';
 
 export type WorkflowStepDeps = ClusterStepDeps & LedgerStepDeps & { readonly logger: RotationLogger };
 

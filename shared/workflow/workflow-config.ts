@@ -19,6 +19,9 @@ const workflowEnvSchema = z.object({
   ROTATOR_SYNC_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
+  /** Within the step function's 2-minute timeout, with room to spare. */
+  ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z.coerce.number().int().min(0).max(90).default(60),
+  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(30).default(5),
   /** A claim whose holder has not finished after this long is taken over: longer than the
    * workflow's 6-hour execution timeout, so a live execution is never overtaken. */
   ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(22_200),
@@ -33,6 +36,8 @@ export interface WorkflowConfig {
   readonly rolloutTimeoutMs: number;
   readonly ledgerTableName: string;
   readonly leaseMs: number;
+  readonly rolloutPollBudgetMs: number;
+  readonly rolloutPollIntervalMs: number;
 }
 
 /** Reads the workflow step function's configuration once, at cold start, failing fast. */
@@ -47,5 +52,7 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
     rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,
     ledgerTableName: c.ROTATOR_LEDGER_TABLE,
     leaseMs: c.ROTATOR_CLAIM_LEASE_SECONDS * 1000,
+    rolloutPollBudgetMs: c.ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS * 1000,
+    rolloutPollIntervalMs: c.ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS * 1000,
   };
 }

@@ -3,14 +3,9 @@ import { AwsCallError, InvalidEventError, RolloutFailedError, TransientError } f
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
-import {
-  type ClusterStepDeps,
-  checkRolloutStep,
-  checkSyncStep,
-  finishSync,
-  restartPatch,
-} from '../../shared/workflow/cluster-steps';
+import { type ClusterStepDeps, checkSyncStep, finishSync } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
+import { checkRolloutStep, restartPatch } from '../../shared/workflow/restart-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
 import type { EsTarget, SyncProgress } from '../../shared/workflow/workflow-state';
 
@@ -193,6 +188,52 @@ describe('restart and rollout steps', () => {
     ).resolves.toMatchObject({
       state: 'progressing',
     });
+  });
+
+  it('keeps watching within its poll budget, so a quick rollout costs the workflow one poll', async () => {
+    const progressing = observation({ observedGeneration: 2, replicas: 2, updatedReplicas: 1 });
+    const done = observation({
+      observedGeneration: 2,
+      replicas: 1,
+      updatedReplicas: 1,
+      availableReplicas: 1,
+    });
+    const answers = [progressing, progressing, done];
+    const getRollout = vi.fn(async () => answers.shift() ?? done);
+    const sleep = vi.fn(async () => {});
+    const deps = {
+      ...clusterDeps({ getRollout }, '2026-11-23T10:59:00.000Z'),
+      rolloutPollBudgetMs: 60_000,
+      rolloutPollIntervalMs: 5000,
+      sleep,
+    };
+
+    const result = await checkRolloutStep(
+      { ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } },
+      deps,
+    );
+
+    expect(result.state).toBe('done');
+    expect(getRollout).toHaveBeenCalledTimes(3);
+    expect(sleep).toHaveBeenCalledTimes(2);
+  });
+
+  it('hands the wait back to the state machine when its budget runs out', async () => {
+    const progressing = observation({ observedGeneration: 2, replicas: 2, updatedReplicas: 1 });
+    const getRollout = vi.fn(async () => progressing);
+    const deps = {
+      ...clusterDeps({ getRollout }, '2026-11-23T10:59:00.000Z'),
+      rolloutPollBudgetMs: 0,
+      sleep: vi.fn(async () => {}),
+    };
+
+    const result = await checkRolloutStep(
+      { ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } },
+      deps,
+    );
+
+    expect(result.state).toBe('progressing');
+    expect(getRollout).toHaveBeenCalledTimes(1);
   });
 });
 
