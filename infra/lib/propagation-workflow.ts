@@ -256,5 +256,6 @@ function restartIteration(
     .otherwise(wait);
   wait.next(checkRollout);
   checkRollout.next(rolledOut);
-  return restart.next(wait);
+  // check-rollout watches for a while itself; the Wait is only for rollouts slower than that.
+  return restart.next(checkRollout);
 }

@@ -77,6 +77,7 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
     ROTATOR_LEDGER_TABLE: tableName,
     ROTATOR_STATE_MACHINE_ARN: stateMachineArn,
     POWERTOOLS_METRICS_DISABLED: 'true',
+    ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '1',
   };
   const hosts: BundleHost[] = [];
   const host = (name: keyof typeof local.bundles, extra: Record<string, string> = {}) => {

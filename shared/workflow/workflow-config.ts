@@ -21,7 +21,7 @@ const workflowEnvSchema = z.object({
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
   /** Within the step function's 2-minute timeout, with room to spare. */
   ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z.coerce.number().int().min(0).max(90).default(60),
-  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(30).default(5),
+  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(30).default(2),
   /** A claim whose holder has not finished after this long is taken over: longer than the
    * workflow's 6-hour execution timeout, so a live execution is never overtaken. */
   ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(22_200),

@@ -143,6 +143,7 @@ beforeAll(async () => {
       ROTATOR_LEDGER_TABLE: TABLE,
       ROTATOR_SYNC_TIMEOUT_SECONDS: '60',
       ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '60',
+      ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '1',
     },
     (chunk) => {
       hostOutput += chunk;
