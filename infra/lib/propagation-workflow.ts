@@ -129,7 +129,17 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
 
   const done = new sfn.Succeed(scope, 'Propagated');
   const retire = step('RetirePrevious', 'retire-previous', { claim: obj('$.claim') }, '$.retired');
-  catchAll(retire);
+  // The propagation is recorded as succeeded; a failed retirement alerts without rewriting it.
+  const retireFailed = new sfn.Pass(scope, 'RetireFailed', {
+    parameters: {
+      subject: 'Retiring the previous secret version failed',
+      'message.$':
+        "States.Format('{} (new version {}): {}', $.claim.secret.name, $.claim.versionId, $.error.Error)",
+    },
+    resultPath: '$.record.alert',
+  });
+  retireFailed.next(alert);
+  retire.addCatch(retireFailed, { errors: ['States.ALL'], resultPath: '$.error' });
   retire.next(done);
   const afterRecord = new sfn.Choice(scope, 'Outcome?')
     .when(sfn.Condition.stringEquals('$.record.outcome', 'failed'), alert)
@@ -178,6 +188,19 @@ function clusterIteration(
   const at = sfn.JsonPath.stringAt;
   const obj = sfn.JsonPath.objectAt;
   const finish = step('FinishCluster', 'finish-cluster', { state: sfn.JsonPath.entirePayload }, undefined);
+  // Even the outcome step failing must not abort the other clusters: report this one as failed.
+  finish.addCatch(
+    new sfn.Pass(scope, 'FinishClusterFailed', {
+      parameters: {
+        'cluster.$': '$.cluster',
+        outcome: 'failed',
+        synced: [],
+        restarted: [],
+        'failed.$': "States.Array(States.Format('the outcome step failed: {}', $.error.Error))",
+      },
+    }),
+    { errors: ['States.ALL'], resultPath: '$.error' },
+  );
   const toFinish = (state: sfn.TaskStateBase | sfn.Map) =>
     state.addCatch(finish, { errors: ['States.ALL'], resultPath: '$.error' });
 
@@ -252,7 +275,13 @@ function restartIteration(
     time: sfn.WaitTime.duration(props.rolloutPollInterval ?? Duration.seconds(10)),
   });
   const rolledOut = new sfn.Choice(scope, 'RolledOut?')
-    .when(sfn.Condition.stringEquals('$.rollout.state', 'done'), new sfn.Succeed(scope, 'Restarted'))
+    .when(
+      sfn.Condition.stringEquals('$.rollout.state', 'done'),
+      new sfn.Succeed(scope, 'Restarted', {
+        // Each iteration's output joins the state (256 KiB at most): keep it to one word.
+        outputPath: '$.rollout.state',
+      }),
+    )
     .otherwise(wait);
   wait.next(checkRollout);
   checkRollout.next(rolledOut);

@@ -117,6 +117,12 @@ export interface LocalWorkflowOptions {
   readonly invokeLambda: (functionArn: string, payload: unknown) => Promise<unknown>;
   /** moto's endpoint, for the SNS task. */
   readonly awsEndpoint: string;
+  /** Replaces the SNS publish (unit tests of the definition's paths). @default publish to moto */
+  readonly publishAlert?: (input: {
+    TopicArn: string;
+    Subject?: string;
+    Message: string;
+  }) => Promise<unknown>;
   /** Wait state durations in milliseconds, e.g. shorter polls. @default as defined */
   readonly waitOverrides?: Record<string, number>;
   /** Pause before each retry, in milliseconds. @default 100 */
@@ -169,8 +175,10 @@ export class LocalWorkflow implements ExecutionStarter {
     for (const [state, arn] of lambdaTaskStates(this.definition)) {
       handlers[state] = stopping(state, (payload) => this.options.invokeLambda(arn, payload));
     }
-    handlers.Alert = (payload) =>
-      this.publish(payload as { TopicArn: string; Subject?: string; Message: string });
+    handlers.Alert = (payload) => {
+      const input = payload as { TopicArn: string; Subject?: string; Message: string };
+      return this.options.publishAlert ? this.options.publishAlert(input) : this.publish(input);
+    };
     const retryOverrides = Object.fromEntries(
       Object.keys(handlers).map((state) => [state, this.options.retryPauseMs ?? 100]),
     );

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SecretDescription } from '../aws/secrets-port';
-import { describeError, RotationStateError } from '../errors';
+import { asRetryable, describeError, RotationStateError, TransientError } from '../errors';
 import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
@@ -163,14 +163,18 @@ export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Pro
         durationMs: finishedAt.getTime() - Date.parse(claim.startedAt),
         error: failure.slice(0, 1000),
       })
-      .catch((e: unknown) => deps.logger.error('could not record the failure', { error: describeError(e) }));
+      .catch((e: unknown) => {
+        // Worth another attempt (the state retries it); anything else must not stop the alert.
+        if (asRetryable(e) instanceof TransientError) throw asRetryable(e);
+        deps.logger.error('could not record the failure', { error: describeError(e) });
+      });
   }
   deps.logger.error('propagation failed', { error: error.Error, cause });
   const secretId = claim?.secret.name ?? requested ?? 'unknown secret';
   return {
     outcome: 'failed',
     alert: {
-      subject: truncate(`Propagation failed: ${secretId}`, 100),
+      subject: alertSubject(`Propagation failed: ${secretName(secretId)}`),
       message: JSON.stringify({
         secret: secretId,
         versionId: claim?.versionId,
@@ -186,6 +190,9 @@ const retireInputSchema = z.object({ claim: claimSchema });
 export async function retirePreviousStep(raw: unknown, deps: LedgerStepDeps): Promise<{ retired?: string }> {
   const { claim } = parseStepInput(retireInputSchema, raw, 'retire-previous');
   if (!claim.previousVersionId) return {};
+  // Idempotent: a retried step, or a label moved on since the claim, finds nothing to remove.
+  const now = await deps.secrets.describeSecret(claim.secret.arn);
+  if (!(now.versionIdsToStages[claim.previousVersionId] ?? []).includes('AWSPREVIOUS')) return {};
   await deps.secrets.removeStage(claim.secret.arn, 'AWSPREVIOUS', claim.previousVersionId);
   deps.logger.info('previous version retired', { previousVersionId: claim.previousVersionId });
   return { retired: claim.previousVersionId };
@@ -193,7 +200,7 @@ export async function retirePreviousStep(raw: unknown, deps: LedgerStepDeps): Pr
 
 function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', failures: readonly string[]) {
   return {
-    subject: truncate(`Propagation ${outcome}: ${claim.secret.name}`, 100),
+    subject: alertSubject(`Propagation ${outcome}: ${claim.secret.name}`),
     message: JSON.stringify({
       secret: claim.secret.name,
       versionId: claim.versionId,
@@ -205,6 +212,17 @@ function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', failures: reado
   };
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/**
+ * An SNS subject: ASCII only and fewer than 100 characters, or SNS refuses the publish (moto does
+ * not check either). A cut ends in "...".
+ */
+export function alertSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= 99 ? ascii : `${ascii.slice(0, 96)}...`;
+}
+
+/** The secret's name from an ARN (prefix and the six-character suffix dropped), or the id as given. */
+function secretName(secretId: string): string {
+  const match = /^arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(.+)-[A-Za-z0-9]{6}$/.exec(secretId);
+  return match?.[1] ?? secretId;
 }

@@ -5,6 +5,7 @@ import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep, finishSync } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
+import { alertSubject, type LedgerStepDeps, retirePreviousStep } from '../../shared/workflow/ledger-steps';
 import { checkRolloutStep, restartPatch } from '../../shared/workflow/restart-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
 import type { EsTarget, SyncProgress } from '../../shared/workflow/workflow-state';
@@ -343,5 +344,71 @@ describe('runWorkflowStep', () => {
     const thrown = await runWorkflowStep(item, failing).catch((e: unknown) => e);
     expect(thrown instanceof TransientError).toBe(retried);
     if (!retried) expect(thrown).toBe(error);
+  });
+});
+
+describe('alertSubject', () => {
+  it('is ASCII and under 100 characters, as SNS requires', () => {
+    const long = alertSubject(`Propagation failed: prod/${'ü'.repeat(150)}`);
+    expect(long.length).toBeLessThan(100);
+    expect(long).toMatch(/^[\x20-\x7e]+\.\.\.$/);
+    expect(alertSubject('Propagation succeeded: prod/db')).toBe('Propagation succeeded: prod/db');
+  });
+});
+
+describe('retirePreviousStep', () => {
+  const claim = {
+    claimed: true,
+    executionId: 'x',
+    secret: {
+      name: 'prod/db',
+      arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
+      tags: {},
+    },
+    versionId: VERSION,
+    previousVersionId: '11111111-2222-4333-8444-555555555555',
+    clusters: ['c'],
+    maxConcurrency: 5,
+    startedAt: '2026-11-23T10:00:00.000Z',
+    trigger: 'emergency' as const,
+    actor: 'me',
+    retirePrevious: true,
+  };
+  const deps = (stages: Record<string, string[]>) => {
+    const removeStage = vi.fn(async () => {});
+    return {
+      removeStage,
+      deps: {
+        secrets: {
+          describeSecret: async () => ({
+            arn: claim.secret.arn,
+            name: 'prod/db',
+            rotationEnabled: true,
+            versionIdsToStages: stages,
+            tags: {},
+          }),
+          removeStage,
+        },
+        logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
+      } as unknown as LedgerStepDeps,
+    };
+  };
+
+  it('removes AWSPREVIOUS from the previous version', async () => {
+    const { deps: d, removeStage } = deps({
+      [claim.previousVersionId]: ['AWSPREVIOUS'],
+      [VERSION]: ['AWSCURRENT'],
+    });
+    await expect(retirePreviousStep({ claim }, d)).resolves.toEqual({ retired: claim.previousVersionId });
+    expect(removeStage).toHaveBeenCalledWith(claim.secret.arn, 'AWSPREVIOUS', claim.previousVersionId);
+  });
+
+  it('does nothing when the label is already gone (a retried step) or has moved on', async () => {
+    const { deps: d, removeStage } = deps({
+      [claim.previousVersionId]: [],
+      [VERSION]: ['AWSCURRENT', 'AWSPREVIOUS'],
+    });
+    await expect(retirePreviousStep({ claim }, d)).resolves.toEqual({});
+    expect(removeStage).not.toHaveBeenCalled();
   });
 });

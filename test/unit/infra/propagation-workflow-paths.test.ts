@@ -1,0 +1,163 @@
+import { describe, expect, it, vi } from 'vitest';
+import { synthLocalStack } from '../../../scripts/local/local-stack';
+import { definitionFromTemplate, LocalWorkflow } from '../../../scripts/local/local-workflow';
+
+vi.stubEnv('CDK_VALIDATION', 'false');
+
+/**
+ * The synthesized definition's failure paths, run by aws-local-stepfunctions with the step function
+ * faked by action: fast checks that every Catch leads where it should (the cluster test runs the
+ * same definition against the real parts).
+ */
+const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
+const { template } = synthLocalStack(
+  { managedPrefixes: ['prod/app-team/'], propagation: { clusterNames: ['c1', 'c2'] } },
+  { bundle: false },
+);
+const { definition } = definitionFromTemplate(template, ({ logicalId }) =>
+  template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
+    ? 'arn:aws:sns:us-east-1:123456789012:alerts'
+    : `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`,
+);
+const secret = {
+  name: 'prod/app-team/db',
+  arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app-team/db-AbCdEf',
+  tags: {},
+};
+const claim = {
+  claimed: true,
+  executionId: 'x',
+  secret,
+  versionId: VERSION,
+  previousVersionId: 'a'.repeat(36),
+  clusters: ['c1', 'c2'],
+  maxConcurrency: 5,
+  startedAt: '2026-11-23T10:00:00.000Z',
+  trigger: 'emergency',
+  actor: 'me',
+  retirePrevious: true,
+};
+const empty = {
+  done: true,
+  pending: [],
+  synced: [],
+  failed: [],
+  restarts: [],
+  refused: [],
+  annotatedAt: 'x',
+  deadline: 'y',
+};
+
+function fakeSteps(overrides: Record<string, (payload: Record<string, unknown>) => unknown>) {
+  const calls: Record<string, unknown>[] = [];
+  const invoke = async (_arn: string, payload: unknown) => {
+    const p = payload as Record<string, unknown>;
+    calls.push(p);
+    const action = String(p.action);
+    if (overrides[action]) return overrides[action](p);
+    switch (action) {
+      case 'claim':
+        return claim;
+      case 'plan':
+        return { plannedAt: 'x', resync: [], notRefreshing: [], alreadyRestarted: [], refused: [] };
+      case 'resync':
+        return empty;
+      case 'finish-cluster':
+        return {
+          cluster: (p.state as { cluster: string }).cluster,
+          outcome: 'succeeded',
+          synced: [],
+          restarted: [],
+          failed: [],
+        };
+      case 'record':
+        return { outcome: 'succeeded', alert: { subject: 's', message: 'm' } };
+      case 'record-failure':
+        return { outcome: 'failed', alert: { subject: 'failed', message: 'm' } };
+      default:
+        return {};
+    }
+  };
+  return { invoke, calls };
+}
+
+function workflow(invoke: (arn: string, payload: unknown) => Promise<unknown>) {
+  const alerts: { Subject?: string; Message: string }[] = [];
+  const run = new LocalWorkflow(definition, {
+    awsEndpoint: 'http://unused',
+    invokeLambda: invoke,
+    retryPauseMs: 1,
+    publishAlert: async (input) => {
+      alerts.push(input);
+      return {};
+    },
+  });
+  return { run, alerts };
+}
+
+const input = { secretId: secret.arn, versionId: VERSION, trigger: 'emergency', actor: 'me' };
+
+describe('the workflow definition’s paths', () => {
+  it('when one cluster’s outcome step fails, records that cluster as failed and still finishes the others', async () => {
+    const steps = fakeSteps({
+      'finish-cluster': (p) => {
+        if ((p.state as { cluster: string }).cluster === 'c1')
+          throw Object.assign(new Error('boom'), { name: 'Sandbox.Timedout' });
+        return { cluster: 'c2', outcome: 'succeeded', synced: [], restarted: [], failed: [] };
+      },
+    });
+    const { run } = workflow(steps.invoke);
+
+    const execution = await run.run('finish-fails', input);
+
+    const record = steps.calls.find((c) => c.action === 'record') as {
+      clusters: { cluster: string; outcome: string; failed: string[] }[];
+    };
+    expect(record.clusters).toEqual([
+      {
+        cluster: 'c1',
+        outcome: 'failed',
+        synced: [],
+        restarted: [],
+        failed: ['the outcome step failed: Sandbox.Timedout'],
+      },
+      { cluster: 'c2', outcome: 'succeeded', synced: [], restarted: [], failed: [] },
+    ]);
+    expect(execution.states).not.toContain('RecordFailure');
+  });
+
+  it('a failed retirement alerts without rewriting the succeeded record', async () => {
+    const steps = fakeSteps({
+      'retire-previous': () => {
+        throw Object.assign(new Error('denied'), { name: 'AwsCallError' });
+      },
+    });
+    const { run, alerts } = workflow(steps.invoke);
+
+    const execution = await run.run('retire-fails', input);
+
+    expect(execution.status).toBe('FAILED');
+    expect(steps.calls.map((c) => c.action)).not.toContain('record-failure');
+    expect(alerts).toEqual([
+      {
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+        Subject: 'Retiring the previous secret version failed',
+        Message: `prod/app-team/db (new version ${VERSION}): AwsCallError`,
+      },
+    ]);
+  });
+
+  it('a failed claim records the failure and alerts', async () => {
+    const steps = fakeSteps({
+      claim: () => {
+        throw Object.assign(new Error('not managed'), { name: 'SecretNotManagedError' });
+      },
+    });
+    const { run, alerts } = workflow(steps.invoke);
+
+    const execution = await run.run('claim-fails', input);
+
+    expect(execution.states).toEqual(['Claim', 'RecordFailure', 'Alert', 'PropagationFailed']);
+    expect(alerts).toHaveLength(1);
+  });
+});
