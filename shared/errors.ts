@@ -168,6 +168,46 @@ export class TransientError extends OrchestratorError {
   readonly code = 'TRANSIENT';
 }
 
+/**
+ * A Kubernetes API call failed. Only the HTTP status and the Status object's one-word reason are
+ * kept: the client's own message carries the whole response body and headers, and a webhook's
+ * denial or a 422 can echo object fields.
+ */
+export class KubernetesCallError extends OrchestratorError {
+  readonly code = 'KUBERNETES_CALL_FAILED';
+  constructor(
+    readonly httpStatus: number,
+    readonly reason: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`Kubernetes API call failed: HTTP ${httpStatus}${reason ? ` ${reason}` : ''}`, options);
+  }
+}
+
+/** Turns a Kubernetes client ApiException (numeric `code`, a `body`) into a {@link KubernetesCallError}. */
+export function fromKubernetesError(error: unknown): unknown {
+  if (error instanceof OrchestratorError || !(error instanceof Error)) return error;
+  const { code, body } = error as { code?: unknown; body?: unknown };
+  if (typeof code !== 'number' || !('body' in error)) return error;
+  const parsed = typeof body === 'string' ? safeJson(body) : body;
+  const reason = (parsed as { reason?: unknown } | undefined)?.reason;
+  return new KubernetesCallError(
+    code,
+    typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason) ? reason : undefined,
+    {
+      cause: error,
+    },
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const THROTTLING = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
@@ -186,7 +226,7 @@ const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UN
 export function asRetryable(error: unknown): unknown {
   if (error instanceof TransientError) return error;
   const status =
-    error instanceof AwsCallError
+    error instanceof AwsCallError || error instanceof KubernetesCallError
       ? error.httpStatus
       : ((error as { code?: unknown })?.code as number | undefined);
   const awsName = error instanceof AwsCallError ? error.awsErrorName : undefined;

@@ -47,6 +47,8 @@ export async function finishClusterStep(
     ...(input.sync?.failed ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
     ...(input.sync?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
     ...(input.plan?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+    // Its consumers keep the old value: not a success, and never a reason to retire that value.
+    ...(input.plan?.notRefreshing ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
   ];
   if (input.error) failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
   const planned = input.sync?.restarts ?? [];

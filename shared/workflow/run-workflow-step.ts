@@ -5,7 +5,7 @@
  * everything else is final and goes to the failure path.
  */
 import { z } from 'zod';
-import { asRetryable, describeError } from '../errors';
+import { asRetryable, describeError, fromKubernetesError } from '../errors';
 import type { RotationLogger } from '../observability';
 import { finishClusterStep } from './cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep, planStep, resyncStep } from './cluster-steps';
@@ -44,7 +44,8 @@ export async function runWorkflowStep(event: unknown, deps: WorkflowStepDeps): P
   try {
     return await STEPS[action](event, deps);
   } catch (error) {
-    const final = asRetryable(error);
+    // Kubernetes client errors carry the whole response; only status and reason leave the step.
+    const final = asRetryable(fromKubernetesError(error));
     deps.logger.error('workflow step failed', { action, error: describeError(final) });
     throw final;
   }

@@ -1,5 +1,12 @@
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it, vi } from 'vitest';
-import { AwsCallError, InvalidEventError, RolloutFailedError, TransientError } from '../../shared/errors';
+import {
+  AwsCallError,
+  InvalidEventError,
+  KubernetesCallError,
+  RolloutFailedError,
+  TransientError,
+} from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
@@ -284,6 +291,37 @@ describe('finishClusterStep', () => {
     expect(listWorkloads).toHaveBeenCalledTimes(1);
   });
 
+  it('is failed when an ExternalSecret will not refresh: its consumers keep the old value', async () => {
+    const outcome = await finishClusterStep(
+      {
+        state: {
+          cluster: 'c',
+          secret,
+          versionId: VERSION,
+          plan: {
+            plannedAt: 'x',
+            resync: [],
+            notRefreshing: [
+              {
+                ref: { kind: 'ExternalSecret', namespace: 'shop', name: 'legacy' },
+                reason: 'ESO will not refresh it (created-once); its consumers are not restarted',
+              },
+            ],
+            alreadyRestarted: [],
+            refused: [],
+          },
+          sync: progress({ done: true }),
+          restarts: [],
+        },
+      },
+      clusterDeps({}),
+    );
+    expect(outcome.outcome).toBe('failed');
+    expect(outcome.failed).toEqual([
+      'ExternalSecret/shop/legacy: ESO will not refresh it (created-once); its consumers are not restarted',
+    ]);
+  });
+
   it('is succeeded when every restart finished, without reading the cluster', async () => {
     const listWorkloads = vi.fn(async (): Promise<Workload[]> => []);
     const outcome = await finishClusterStep(
@@ -308,6 +346,51 @@ describe('finishClusterStep', () => {
       synced: ['ExternalSecret/shop/a'],
     });
     expect(listWorkloads).not.toHaveBeenCalled();
+  });
+});
+
+describe('runWorkflowStep with Kubernetes errors', () => {
+  const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() };
+  const item = {
+    action: 'restart',
+    cluster: 'c',
+    workload: deployment('api'),
+    secretName: 'prod/db',
+    versionId: VERSION,
+    restartedAt: '2026-11-23T10:00:00.000Z',
+  };
+  const failingWith = (error: unknown) =>
+    ({
+      ...clusterDeps({
+        patchWorkload: async () => {
+          throw error;
+        },
+      }),
+      logger,
+    }) as unknown as WorkflowStepDeps;
+
+  it('keeps only the status and reason of an ApiException, never its body or headers', async () => {
+    const body = {
+      kind: 'Status',
+      reason: 'Invalid',
+      message: 'env[0].value: Invalid value: "hunter2-secret"',
+    };
+    const thrown = await runWorkflowStep(
+      item,
+      failingWith(new ApiException(422, 'Unprocessable', body, { h: 'x' })),
+    ).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(KubernetesCallError);
+    expect((thrown as Error).message).toBe('Kubernetes API call failed: HTTP 422 Invalid');
+    expect(JSON.stringify(logger.error.mock.calls)).not.toContain('hunter2');
+  });
+
+  it('makes a 503 from the API server retryable', async () => {
+    const thrown = await runWorkflowStep(
+      item,
+      failingWith(new ApiException(503, 'Unavailable', '{"reason":"ServiceUnavailable"}', {})),
+    ).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(TransientError);
+    expect((thrown as Error).message).toBe('Kubernetes API call failed: HTTP 503 ServiceUnavailable');
   });
 });
 
