@@ -86,9 +86,18 @@ export class ClusterPropagation extends Construct {
     this.role = step.role;
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'DescribeAndRetireManagedSecrets',
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        sid: 'DescribeManagedSecrets',
+        actions: ['secretsmanager:DescribeSecret'],
         resources: secretArns,
+      }),
+    );
+    // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RetirePreviousVersions',
+        actions: ['secretsmanager:UpdateSecretVersionStage'],
+        resources: secretArns,
+        conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
       }),
     );
     this.role.addToPolicy(

@@ -140,7 +140,13 @@ describe('ClusterPropagation', () => {
 });
 
 describe('the propagation roles, evaluated by an IAM policy simulator', () => {
-  const decide = async (roles: RegExp, action: string, resource: string, withVpc = false) => {
+  const decide = async (
+    roles: RegExp,
+    action: string,
+    resource: string,
+    withVpc = false,
+    contextVariables: Record<string, string> = {},
+  ) => {
     const { template } = synth({}, withVpc);
     const result = await runSimulation(
       {
@@ -151,7 +157,7 @@ describe('the propagation roles, evaluated by an IAM policy simulator', () => {
           principal: `arn:aws:iam::${ACCOUNT}:role/propagation`,
           action,
           resource: { resource, accountId: ACCOUNT },
-          contextVariables: {},
+          contextVariables,
         },
       },
       {},
@@ -177,7 +183,7 @@ describe('the propagation roles, evaluated by an IAM policy simulator', () => {
 
   it.each([
     [STEP, 'secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'Allowed'],
-    [STEP, 'secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'Allowed'],
+
     [STEP, 'secretsmanager:DescribeSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
     [STEP, 'secretsmanager:UpdateSecretVersionStage', secret('prod/other/db'), 'ImplicitlyDenied'],
     [STEP, 'secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
@@ -216,6 +222,23 @@ describe('the propagation roles, evaluated by an IAM policy simulator', () => {
     [MACHINE, 'secretsmanager:DescribeSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
   ])('%s: %s on %s → %s', async (role, action, resource, expected) => {
     expect(await decide(role, action, resource)).toBe(expected);
+  });
+
+  it.each([
+    ['AWSPREVIOUS', 'Allowed'],
+    ['AWSCURRENT', 'ImplicitlyDenied'],
+    ['AWSPENDING', 'ImplicitlyDenied'],
+  ])('lets the step role move only AWSPREVIOUS (VersionStage %s → %s)', async (stage, expected) => {
+    const request = { 'secretsmanager:VersionStage': stage };
+    expect(
+      await decide(
+        STEP,
+        'secretsmanager:UpdateSecretVersionStage',
+        secret('prod/app-team/db'),
+        false,
+        request,
+      ),
+    ).toBe(expected);
   });
 
   it('lets the step function manage network interfaces only when placed in a VPC', async () => {
