@@ -12,6 +12,20 @@ export const managedPrefixSchema = z
   .max(256)
   .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'may contain only the characters Secrets Manager allows in names');
 
+/** A comma-separated list in one environment variable; blanks around items and empty items dropped. */
+export const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** `ROTATOR_MANAGED_PREFIXES`, as every function reads it: at least one valid prefix. */
+export const managedPrefixesVariable = z
+  .string({ error: 'is required (comma-separated secret-name prefixes, e.g. "prod/app-team/")' })
+  .pipe(commaList)
+  .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix'));
+
 const jsonText = z.string().transform((text, ctx) => {
   try {
     return JSON.parse(text) as unknown;
@@ -22,15 +36,7 @@ const jsonText = z.string().transform((text, ctx) => {
 });
 
 const rotationEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: z
-    .string({ error: 'is required (comma-separated secret-name prefixes, e.g. "prod/app-team/")' })
-    .transform((value) =>
-      value
-        .split(',')
-        .map((prefix) => prefix.trim())
-        .filter((prefix) => prefix.length > 0),
-    )
-    .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
   ROTATOR_DEFAULT_PASSWORD_POLICY: jsonText.pipe(passwordPolicyInputSchema).optional(),
 });
 

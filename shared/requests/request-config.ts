@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { parseEnvironment } from '../config';
-import { managedPrefixesVariable } from '../sweep/sweep-config';
+import { managedPrefixesVariable, parseEnvironment } from '../config';
 import type { RotationRequestConfig } from './request-rotation';
 
 const requestEnvSchema = z.object({

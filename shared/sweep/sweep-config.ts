@@ -1,18 +1,7 @@
 import { z } from 'zod';
-import { managedPrefixSchema, parseEnvironment } from '../config';
+import { commaList, managedPrefixesVariable, parseEnvironment } from '../config';
 import type { SweepConfig } from './run-sweep';
 import { checkRotationRules, rotationRuleSchema, scheduleRuleOf } from './schedule-rules';
-
-/** `ROTATOR_MANAGED_PREFIXES`: comma-separated secret-name prefixes, at least one. */
-export const managedPrefixesVariable = z
-  .string({ error: 'is required (comma-separated secret-name prefixes)' })
-  .transform((v) =>
-    v
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p.length > 0),
-  )
-  .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix'));
 
 /** `ROTATOR_ROTATION_RULES`: the `rotationRules` of cdk.json, as JSON. */
 const rotationRulesVariable = z
@@ -48,15 +37,7 @@ const sweepEnvSchema = z
       .optional(),
     ROTATOR_ROTATION_RULES: rotationRulesVariable.default([]),
     /** Secrets the stack schedules (`rotationSchedules`), comma-separated: left to CloudFormation. */
-    ROTATOR_STACK_SCHEDULED_SECRETS: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((name) => name.trim())
-          .filter((name) => name.length > 0),
-      ),
+    ROTATOR_STACK_SCHEDULED_SECRETS: commaList.default([]),
     ROTATOR_MAX_SCHEDULES_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
   })
   .superRefine((env, ctx) => {

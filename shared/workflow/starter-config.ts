@@ -1,16 +1,8 @@
 import { z } from 'zod';
-import { managedPrefixSchema, parseEnvironment } from '../config';
+import { managedPrefixesVariable, parseEnvironment } from '../config';
 
 const starterEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p.length > 0),
-    )
-    .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
+  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
   ROTATOR_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
 });

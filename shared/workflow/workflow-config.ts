@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import { managedPrefixSchema, parseEnvironment } from '../config';
-
-const list = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
+import { commaList, managedPrefixesVariable, parseEnvironment } from '../config';
 
 const workflowEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: list.pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix')),
-  ROTATOR_CLUSTERS: list.pipe(z.array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/)).min(1)),
+  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
+  ROTATOR_CLUSTERS: commaList.pipe(z.array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/)).min(1)),
   ROTATOR_RESTART_CONCURRENCY: z.coerce.number().int().min(1).max(40).default(5),
   ROTATOR_REQUIRE_OPT_IN: z
     .enum(['true', 'false'])
