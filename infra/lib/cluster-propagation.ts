@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { PropagationWorkflow } from './propagation-workflow';
-import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
+import { allowOnManagedSecrets, managedSecretArnPattern } from './rotation-function-policy';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
@@ -84,22 +84,23 @@ export class ClusterPropagation extends Construct {
       },
     );
     this.role = step.role;
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeManagedSecrets',
-        actions: ['secretsmanager:DescribeSecret'],
-        resources: secretArns,
-      }),
-    );
+    const describeReason =
+      'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.';
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'DescribeManagedSecrets',
+      actions: ['secretsmanager:DescribeSecret'],
+      prefixes: props.managedPrefixes,
+      reason: describeReason,
+    });
     // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'RetirePreviousVersions',
-        actions: ['secretsmanager:UpdateSecretVersionStage'],
-        resources: secretArns,
-        conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
-      }),
-    );
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RetirePreviousVersions',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      prefixes: props.managedPrefixes,
+      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
+      reason:
+        'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'DescribeConfiguredClusters',
@@ -170,13 +171,12 @@ export class ClusterPropagation extends Construct {
       },
     );
     this.starterRole = starter.role;
-    this.starterRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeManagedSecrets',
-        actions: ['secretsmanager:DescribeSecret'],
-        resources: secretArns,
-      }),
-    );
+    allowOnManagedSecrets(this, this.starterRole, {
+      sid: 'DescribeManagedSecrets',
+      actions: ['secretsmanager:DescribeSecret'],
+      prefixes: props.managedPrefixes,
+      reason: describeReason,
+    });
     this.workflow.stateMachine.grantStartExecution(this.starterRole);
     props.ledger.grantRead(this.starterRole);
     this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
@@ -222,15 +222,6 @@ export class ClusterPropagation extends Construct {
   }
 
   private acknowledgeWildcards(props: ClusterPropagationProps): void {
-    for (const prefix of new Set(props.managedPrefixes)) {
-      for (const role of [this.role, this.starterRole]) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
-          reason:
-            'DescribeSecret (and, for the step role, UpdateSecretVersionStage to retire AWSPREVIOUS) on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.',
-        });
-      }
-    }
     // Only present when the alert topic is encrypted (RotationAlerts' is), from grantPublish.
     Validations.of(this.workflow.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

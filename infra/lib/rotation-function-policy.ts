@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
@@ -24,6 +24,38 @@ export function nagSecretArnPattern(scope: Construct, prefix: string): string {
   const stack = Stack.of(scope);
   const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
   return `arn:${show(stack.partition, 'Partition')}:secretsmanager:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}:secret:${prefix}*`;
+}
+
+/**
+ * Allows `actions` on the secrets under the managed prefixes (secret:<prefix>*, the only way to name
+ * them: their ARNs end in a random suffix) and acknowledges cdk-nag's IAM5 finding on that pattern
+ * for each prefix, with `reason`.
+ */
+export function allowOnManagedSecrets(
+  scope: Construct,
+  role: iam.Role,
+  grant: {
+    readonly sid: string;
+    readonly actions: readonly string[];
+    readonly prefixes: readonly string[];
+    readonly reason: string;
+    readonly conditions?: Record<string, unknown>;
+  },
+): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: grant.sid,
+      actions: [...grant.actions],
+      resources: grant.prefixes.map((prefix) => managedSecretArnPattern(scope, prefix)),
+      conditions: grant.conditions,
+    }),
+  );
+  for (const prefix of new Set(grant.prefixes)) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(scope, prefix)}]`,
+      reason: grant.reason,
+    });
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '../../shared/requests/rotation-request-event';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
-import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
+import { allowOnManagedSecrets } from './rotation-function-policy';
 
 /** The Secrets Manager actions a rotation request makes on a managed secret, and no others. */
 export const ROTATION_REQUEST_ACTIONS = [
@@ -119,13 +119,13 @@ export class RotationRequests extends Construct {
   }
 
   private grantSecretActions(props: RotationRequestsProps): void {
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'RequestRotationOfManagedSecrets',
-        actions: [...ROTATION_REQUEST_ACTIONS],
-        resources: props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix)),
-      }),
-    );
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RequestRotationOfManagedSecrets',
+      actions: ROTATION_REQUEST_ACTIONS,
+      prefixes: props.managedPrefixes,
+      reason:
+        'Describe, rotate, re-stage and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'InvokeRotationFunction',
@@ -133,13 +133,6 @@ export class RotationRequests extends Construct {
         resources: [props.rotationFunction.functionArn],
       }),
     );
-    for (const prefix of new Set(props.managedPrefixes)) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
-        reason:
-          'Describe, rotate, re-stage and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
-      });
-    }
   }
 
   /** An AWS_IAM function URL whose resource policy names exactly the given principals. */

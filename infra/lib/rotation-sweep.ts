@@ -13,7 +13,7 @@ import {
 } from '../../shared/sweep/schedule-rules';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
-import { managedSecretArnPattern, nagSecretArnPattern } from './rotation-function-policy';
+import { allowOnManagedSecrets } from './rotation-function-policy';
 
 export interface RotationSweepProps {
   readonly managedPrefixes: readonly string[];
@@ -93,18 +93,18 @@ export class RotationSweep extends Construct {
         resources: ['*'],
       }),
     );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'RotateManagedSecrets',
-        // UpdateSecretVersionStage only removes a stuck rotation's AWSPENDING label (repair).
-        actions: [
-          'secretsmanager:RotateSecret',
-          'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix)),
-      }),
-    );
+    // UpdateSecretVersionStage only removes a stuck rotation's AWSPENDING label (repair).
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RotateManagedSecrets',
+      actions: [
+        'secretsmanager:RotateSecret',
+        'secretsmanager:ListSecretVersionIds',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      prefixes: props.managedPrefixes,
+      reason:
+        'RotateSecret, ListSecretVersionIds and UpdateSecretVersionStage on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'InvokeRotationFunction',
@@ -112,13 +112,6 @@ export class RotationSweep extends Construct {
         resources: [props.rotationFunction.functionArn],
       }),
     );
-    for (const prefix of new Set(props.managedPrefixes)) {
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
-        reason:
-          'RotateSecret, ListSecretVersionIds and UpdateSecretVersionStage on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
-      });
-    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
