@@ -29,19 +29,7 @@ async function scenario(
   const namespace = await fx.namespaceWithStore(prefix);
   await fx.externalSecret(namespace, 'db', secretName, esSpec);
   await fx.externalSecretReady(namespace, 'db');
-  for (const name of consumers) {
-    const fails = failing.includes(name);
-    await fx.workload(
-      'Deployment',
-      namespace,
-      name,
-      { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'db-secret' } }] }] },
-      fails
-        ? { labels: { 'rotator.test/fail-on-restart': 'true' }, spec: { progressDeadlineSeconds: 5 } }
-        : {},
-    );
-  }
-  await fx.rolledOut(consumers.map((name) => ({ kind: 'Deployment', namespace, name })));
+  await fx.consumingDeployments(namespace, 'db-secret', consumers, failing);
   const rotate = async () =>
     fx.aws.secretsManager.send(
       new PutSecretValueCommand({

@@ -73,19 +73,7 @@ async function consumers(secretId: string, names: string[], failing: string[] = 
   const namespace = await fx.namespaceWithStore('wf');
   await fx.externalSecret(namespace, 'db', secretId);
   await fx.externalSecretReady(namespace, 'db');
-  for (const name of names) {
-    const fails = failing.includes(name);
-    await fx.workload(
-      'Deployment',
-      namespace,
-      name,
-      { containers: [{ name: 'app', envFrom: [{ secretRef: { name: 'db-secret' } }] }] },
-      fails
-        ? { labels: { 'rotator.test/fail-on-restart': 'true' }, spec: { progressDeadlineSeconds: 5 } }
-        : {},
-    );
-  }
-  await fx.rolledOut(names.map((name) => ({ kind: 'Deployment', namespace, name })));
+  await fx.consumingDeployments(namespace, 'db-secret', names, failing);
   return namespace;
 }
 

@@ -144,6 +144,30 @@ export function clusterFixture() {
     }
   }
 
+  /**
+   * Deployments in `namespace` that read Secret `secretName` through envFrom, rolled out; those in
+   * `failing` are labelled so kwok fails their pods after a restart (progress deadline 5 s).
+   */
+  async function consumingDeployments(
+    namespace: string,
+    secretName: string,
+    names: readonly string[],
+    failing: readonly string[] = [],
+  ) {
+    for (const name of names) {
+      await workload(
+        'Deployment',
+        namespace,
+        name,
+        { containers: [{ name: 'app', envFrom: [{ secretRef: { name: secretName } }] }] },
+        failing.includes(name)
+          ? { labels: { 'rotator.test/fail-on-restart': 'true' }, spec: { progressDeadlineSeconds: 5 } }
+          : {},
+      );
+    }
+    await rolledOut(names.map((name) => ({ kind: 'Deployment', namespace, name })));
+  }
+
   async function secretValue(namespace: string, name: string, key: string): Promise<string | undefined> {
     const secret = await core.readNamespacedSecret({ namespace, name });
     const data = secret.data?.[key];
@@ -172,6 +196,7 @@ export function clusterFixture() {
     eventually,
     externalSecretReady,
     rolledOut,
+    consumingDeployments,
     secretValue,
     rotatedSecret,
   };
