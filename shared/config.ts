@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { ConfigError } from './errors';
 import { type PasswordPolicyInput, passwordPolicyInputSchema } from './rotation/password-policy';
+import * as z from './schema';
 
 /**
  * A managed prefix is matched literally against secret names, exactly as IAM matches
@@ -8,43 +8,60 @@ import { type PasswordPolicyInput, passwordPolicyInputSchema } from './rotation/
  */
 export const managedPrefixSchema = z
   .string()
-  .min(1)
-  .max(256)
-  .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'may contain only the characters Secrets Manager allows in names');
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(/^[A-Za-z0-9/_+=.@-]+$/, 'may contain only the characters Secrets Manager allows in names'),
+  );
 
 /** A comma-separated list in one environment variable; blanks around items and empty items dropped. */
-export const commaList = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
+export const commaList = z.pipe(
+  z.string(),
+  z.transform((value: string) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  ),
 );
 
 /** `ROTATOR_MANAGED_PREFIXES`, as every function reads it: at least one valid prefix. */
-export const managedPrefixesVariable = z
-  .string({ error: 'is required (comma-separated secret-name prefixes, e.g. "prod/app-team/")' })
-  .pipe(commaList)
-  .pipe(z.array(managedPrefixSchema).min(1, 'must name at least one prefix'));
+export const managedPrefixesVariable = z.pipe(
+  z.pipe(
+    z.string({ error: 'is required (comma-separated secret-name prefixes, e.g. "prod/app-team/")' }),
+    commaList,
+  ),
+  z.array(managedPrefixSchema).check(z.minLength(1, 'must name at least one prefix')),
+);
 
-const jsonText = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-    return z.NEVER;
-  }
-});
+/** A whole number in one environment variable, from `min` to `max`. */
+export const wholeNumberVariable = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+
+/** JSON text in one environment variable, parsed; text that is not JSON is an issue, never a throw. */
+export const jsonText = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // zod/mini's transform context has no addIssue: the issue goes on the payload itself.
+      ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 const rotationEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_DEFAULT_PASSWORD_POLICY: jsonText.pipe(passwordPolicyInputSchema).optional(),
+  ROTATOR_DEFAULT_PASSWORD_POLICY: z.optional(z.pipe(jsonText, passwordPolicyInputSchema)),
 });
 
 /**
  * Parses a function's environment with `schema` once, at cold start, failing with a
  * {@link ConfigError} that names every bad variable.
  */
-export function parseEnvironment<T extends z.ZodType>(
+export function parseEnvironment<T extends z.ZodMiniType>(
   schema: T,
   env: Readonly<Record<string, string | undefined>>,
 ): z.infer<T> {

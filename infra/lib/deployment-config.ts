@@ -1,82 +1,95 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
 import { managedPrefixSchema } from '../../shared/config';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
+import * as z from '../../shared/schema';
 import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days (RetentionDays.INFINITE is 9999). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((value) => typeof value === 'number');
 
 const rotationScheduleSchema = z
-  .object({
-    secretName: z.string().min(1),
-    automaticallyAfterDays: z.number().int().min(1).max(1000).optional(),
-    scheduleExpression: z
-      .string()
-      .regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)')
-      .optional(),
-    windowHours: z.number().int().min(1).max(24).optional(),
-    rotateImmediately: z.boolean().optional(),
+  .strictObject({
+    secretName: z.string().check(z.minLength(1)),
+    automaticallyAfterDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(1000))),
+    scheduleExpression: z.optional(
+      z.string().check(z.regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)')),
+    ),
+    windowHours: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(24))),
+    rotateImmediately: z.optional(z.boolean()),
   })
-  .strict()
-  .refine(
-    (schedule) =>
-      (schedule.automaticallyAfterDays === undefined) !== (schedule.scheduleExpression === undefined),
-    {
-      message: 'needs exactly one of automaticallyAfterDays or scheduleExpression',
-    },
+  .check(
+    z.refine(
+      (schedule) =>
+        (schedule.automaticallyAfterDays === undefined) !== (schedule.scheduleExpression === undefined),
+      { message: 'needs exactly one of automaticallyAfterDays or scheduleExpression' },
+    ),
   );
 
 /** The deployment configuration kept in cdk.json under the context key `orchestrator`. */
 const deploymentConfigSchema = z
-  .object({
-    managedPrefixes: z.array(managedPrefixSchema).min(1, 'must name at least one prefix'),
-    rotationSchedules: z.array(rotationScheduleSchema).default([]),
+  .strictObject({
+    managedPrefixes: z.array(managedPrefixSchema).check(z.minLength(1, 'must name at least one prefix')),
+    rotationSchedules: z._default(z.array(rotationScheduleSchema), []),
     /**
      * Schedules by prefix, set by the sweep on every secret under the prefix (the longest prefix
      * wins; a secret's `rotator:schedule` tag wins over any rule; `rotationSchedules` secrets are
      * left to CloudFormation).
      */
-    rotationRules: z.array(rotationRuleSchema).default([]),
-    defaultPasswordPolicy: passwordPolicyInputSchema.optional(),
-    kmsKeyArns: z
-      .array(
+    rotationRules: z._default(z.array(rotationRuleSchema), []),
+    defaultPasswordPolicy: z.optional(passwordPolicyInputSchema),
+    kmsKeyArns: z._default(
+      z.array(
         z
           .string()
-          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN'),
-      )
-      .default([]),
-    logRetentionDays: z
-      .number()
-      .refine((days) => RETENTION_DAYS.includes(days), `must be one of ${RETENTION_DAYS.join(', ')}`)
-      .default(logs.RetentionDays.THREE_MONTHS),
+          .check(
+            z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN'),
+          ),
+      ),
+      [],
+    ),
+    logRetentionDays: z._default(
+      z
+        .number()
+        .check(
+          z.refine((days) => RETENTION_DAYS.includes(days), `must be one of ${RETENTION_DAYS.join(', ')}`),
+        ),
+      logs.RetentionDays.THREE_MONTHS,
+    ),
     /**
      * IAM principals (role or user ARNs) allowed to call the emergency rotation URL; none means no
      * URL. Automation without a URL can still send the "Secret Rotation Requested" event.
      */
-    emergencyPrincipals: z
-      .array(
+    emergencyPrincipals: z._default(
+      z.array(
         z
           .string()
-          .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, 'must be an IAM role or user ARN'),
-      )
-      .default([]),
+          .check(
+            z.regex(
+              /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+              'must be an IAM role or user ARN',
+            ),
+          ),
+      ),
+      [],
+    ),
     /** EKS clusters to carry rotated versions to; absent means rotation only. */
-    propagation: z
-      .object({
+    propagation: z.optional(
+      z.strictObject({
         clusterNames: z
-          .array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name'))
-          .min(1),
+          .array(
+            z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name')),
+          )
+          .check(z.minLength(1)),
         // Step Functions runs at most 40 iterations of an inline Map at once.
-        restartConcurrency: z.number().int().min(1).max(40).optional(),
-        requireOptIn: z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
+        restartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(40))),
+        requireOptIn: z.optional(z.boolean()),
+      }),
+    ),
   })
-  .strict()
-  .superRefine((config, ctx) =>
-    checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
+  .check(
+    z.superRefine((config, ctx) =>
+      checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
+    ),
   );
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;

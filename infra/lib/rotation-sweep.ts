@@ -5,7 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from '../../shared/schema';
 import {
   checkRotationRules,
   type RotationRuleInput,
@@ -167,9 +167,11 @@ export class RotationSweep extends Construct {
  * the per-run cap. RotateSecret and lambda:InvokeFunction on the function are granted already.
  */
 function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
-  const rules = z.array(rotationRuleSchema).superRefine((value, ctx) => {
-    checkRotationRules(value, props.managedPrefixes, ctx, []);
-  });
+  const rules = z.array(rotationRuleSchema).check(
+    z.superRefine((value, ctx) => {
+      checkRotationRules(value, props.managedPrefixes, ctx, []);
+    }),
+  );
   const parsed = rules.safeParse(props.rotationRules ?? []);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from '../../shared/schema';
 
 /**
  * The local EKS authenticator's configuration: which cluster it speaks for, the local STS (moto),
@@ -7,18 +7,23 @@ import { z } from 'zod';
  */
 const authenticatorConfigSchema = z.object({
   /** The name tokens must sign in `x-k8s-aws-id`, as in CreateCluster. */
-  clusterName: z.string().min(1),
+  clusterName: z.string().check(z.minLength(1)),
   /** Where GetCallerIdentity goes instead of sts.<region>.amazonaws.com. */
   stsEndpoint: z.url(),
   /** Access key → secret key, for the signature check STS makes and moto does not. */
-  signingKeys: z.array(z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })),
+  signingKeys: z.array(
+    z.object({
+      accessKeyId: z.string().check(z.minLength(1)),
+      secretAccessKey: z.string().check(z.minLength(1)),
+    }),
+  ),
   accessEntries: z.array(
     z.object({
       /** An IAM role or user ARN; an assumed-role session maps through its role, as in EKS. */
-      principalArn: z.string().startsWith('arn:'),
+      principalArn: z.string().check(z.startsWith('arn:')),
       /** Default: the caller's ARN, as EKS names users of access entries. */
-      username: z.string().min(1).optional(),
-      groups: z.array(z.string().min(1)),
+      username: z.optional(z.string().check(z.minLength(1))),
+      groups: z.array(z.string().check(z.minLength(1))),
     }),
   ),
 });

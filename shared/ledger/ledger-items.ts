@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { LedgerItemInvalidError } from '../errors';
+import * as z from '../schema';
 import type {
   LedgerEntry,
   PropagationClaim,
@@ -54,7 +54,7 @@ const STATUSES = {
   failed: 'failed',
 } as const satisfies { [K in PropagationStatus]: K };
 
-const name = z.string().min(1).max(2048);
+const name = z.string().check(z.minLength(1), z.maxLength(2048));
 const timestamp = z.iso.datetime({ offset: true });
 
 const rotationSchema = z.object({
@@ -63,12 +63,12 @@ const rotationSchema = z.object({
   versionId: name,
   trigger: z.enum(TRIGGERS),
   actor: name,
-  reason: z.string().max(1024).optional(),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
   requestedAt: timestamp,
-  emergency: z.boolean().optional(),
-  retirePrevious: z.boolean().optional(),
-  repairedPendingVersionId: name.optional(),
-}) satisfies z.ZodType<RotationRecord>;
+  emergency: z.optional(z.boolean()),
+  retirePrevious: z.optional(z.boolean()),
+  repairedPendingVersionId: z.optional(name),
+}) satisfies z.ZodMiniType<RotationRecord>;
 
 const claimSchema = z.object({
   secretName: name,
@@ -76,10 +76,10 @@ const claimSchema = z.object({
   versionId: name,
   trigger: z.enum(TRIGGERS),
   actor: name,
-  reason: z.string().max(1024).optional(),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
   executionId: name,
   startedAt: timestamp,
-}) satisfies z.ZodType<PropagationClaim>;
+}) satisfies z.ZodMiniType<PropagationClaim>;
 
 const clusterOutcomeSchema = z.object({
   cluster: name,
@@ -92,20 +92,23 @@ const clusterOutcomeSchema = z.object({
 /** What finishPropagation writes over the claim. */
 export const outcomeSchema = z.object({
   status: z.enum(STATUSES),
-  finishedAt: timestamp.optional(),
-  durationMs: z.number().int().nonnegative().optional(),
-  clusters: z.array(clusterOutcomeSchema).optional(),
-  error: z.string().max(2048).optional(),
+  finishedAt: z.optional(timestamp),
+  durationMs: z.optional(z.number().check(z.int(), z.nonnegative())),
+  clusters: z.optional(z.array(clusterOutcomeSchema)),
+  error: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type PropagationOutcome = z.infer<typeof outcomeSchema>;
 
-const propagationSchema = claimSchema.extend(outcomeSchema.shape) satisfies z.ZodType<PropagationRecord>;
+const propagationSchema = z.extend(
+  claimSchema,
+  outcomeSchema.shape,
+) satisfies z.ZodMiniType<PropagationRecord>;
 
 const summarySchema = z.object({
   secretName: name,
-  lastRotation: rotationSchema.optional(),
-  lastPropagation: propagationSchema.optional(),
-}) satisfies z.ZodType<SecretLedgerSummary>;
+  lastRotation: z.optional(rotationSchema),
+  lastPropagation: z.optional(propagationSchema),
+}) satisfies z.ZodMiniType<SecretLedgerSummary>;
 
 /** Milliseconds since the epoch of an ISO time; the schemas above have checked its format. */
 export const timeMs = (iso: string) => Date.parse(iso);
@@ -163,7 +166,7 @@ export function parseOutcome(outcome: unknown, what: string): PropagationOutcome
   return parse(outcomeSchema, outcome, what);
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   // Field paths and zod's generic messages only: never the stored values.

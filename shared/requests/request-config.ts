@@ -1,11 +1,13 @@
-import { z } from 'zod';
-import { managedPrefixesVariable, parseEnvironment } from '../config';
+import { managedPrefixesVariable, parseEnvironment, wholeNumberVariable } from '../config';
+import * as z from '../schema';
 import type { RotationRequestConfig } from './request-rotation';
 
 const requestEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
-  ROTATOR_LEDGER_TABLE: z.string({ error: 'is required (the rotation ledger table name)' }).min(3).max(255),
+  ROTATOR_STUCK_AFTER_MINUTES: z._default(wholeNumberVariable(5, 10_080), 60),
+  ROTATOR_LEDGER_TABLE: z
+    .string({ error: 'is required (the rotation ledger table name)' })
+    .check(z.minLength(3), z.maxLength(255)),
 });
 
 /** Reads the rotation-request function's configuration once, at cold start, failing fast. */

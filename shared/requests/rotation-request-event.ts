@@ -1,6 +1,6 @@
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
-import { z } from 'zod';
 import { InvalidEventError } from '../errors';
+import * as z from '../schema';
 import { issuesOf, versionIdSchema } from './rotation-request';
 
 /** The `source` of the custom EventBridge event that asks for a rotation (and of nothing else). */
@@ -17,26 +17,24 @@ const rotationRequestedEventSchema = z.object({
   id: versionIdSchema,
   source: z.literal(ROTATION_REQUEST_SOURCE),
   'detail-type': z.literal(ROTATION_REQUEST_DETAIL_TYPE),
-  account: z.string().regex(/^\d{12}$/),
+  account: z.string().check(z.regex(/^\d{12}$/)),
   detail: z.object({
     secretId: z.string(),
     reason: z.string(),
-    requestedBy: z.string().trim().min(1).max(256).optional(),
-    emergency: z.boolean().optional(),
-    retirePrevious: z.boolean().optional(),
+    requestedBy: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(256))),
+    emergency: z.optional(z.boolean()),
+    retirePrevious: z.optional(z.boolean()),
   }),
 });
 
 /** The function URL's JSON body. Unknown fields are refused, so a misspelt option is never ignored. */
-const functionUrlBodySchema = z
-  .object({
-    secretId: z.string(),
-    reason: z.string(),
-    retirePrevious: z.boolean().optional(),
-    /** Optional idempotency key: a retried call with the same value rotates once. @default random */
-    versionId: z.string().optional(),
-  })
-  .strict();
+const functionUrlBodySchema = z.strictObject({
+  secretId: z.string(),
+  reason: z.string(),
+  retirePrevious: z.optional(z.boolean()),
+  /** Optional idempotency key: a retried call with the same value rotates once. @default random */
+  versionId: z.optional(z.string()),
+});
 
 export type IncomingRequest =
   | { readonly kind: 'eventbridge'; readonly request: unknown }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { InvalidEventError } from '../errors';
 import type { Trigger } from '../ledger/ledger-port';
+import * as z from '../schema';
 
 const TRIGGERS = [
   'scheduled',
@@ -14,13 +14,14 @@ const TRIGGERS = [
 /** A version id we choose ourselves: RotateSecret's ClientRequestToken takes 32 to 64 characters. */
 export const versionIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9-]{32,64}$/, 'must be 32-64 letters, digits or dashes');
+  .check(z.regex(/^[A-Za-z0-9-]{32,64}$/, 'must be 32-64 letters, digits or dashes'));
 
 /** What asks for one rotation of one managed secret, whoever sent it (EventBridge, a function URL, a CLI). */
 const rotationRequestSchema = z.object({
-  secretId: z.string().trim().min(1).max(2048),
-  reason: z.string().trim().min(1).max(512),
-  actor: z.string().trim().min(1).max(2048),
+  // Trimmed first, as each check runs in order: blank text is too short.
+  secretId: z.string().check(z.trim(), z.minLength(1), z.maxLength(2048)),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(512)),
+  actor: z.string().check(z.trim(), z.minLength(1), z.maxLength(2048)),
   trigger: z.enum(TRIGGERS),
   emergency: z.boolean(),
   retirePrevious: z.boolean(),
@@ -28,7 +29,7 @@ const rotationRequestSchema = z.object({
    * The new version's id, when the caller chooses it (a retried request reuses it and changes
    * nothing the second time). @default a random UUID
    */
-  versionId: versionIdSchema.optional(),
+  versionId: z.optional(versionIdSchema),
 });
 
 export type RotationRequest = z.infer<typeof rotationRequestSchema>;
@@ -41,6 +42,6 @@ export function parseRotationRequest(input: unknown): RotationRequest {
 }
 
 /** `field: problem` for each issue of a zod error, joined; never the offending value. */
-export function issuesOf(error: z.ZodError): string {
+export function issuesOf(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
 }

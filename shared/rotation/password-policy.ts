@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { RotationPolicyError } from '../errors';
+import * as z from '../schema';
 
 /** Characters that commonly break connection strings, shells and URLs. */
 export const DEFAULT_EXCLUDED_CHARACTERS = `"'\`\\/@$%&:;?#`;
@@ -18,20 +18,18 @@ export const POLICY_TAGS = {
   fields: 'rotator:fields',
 } as const;
 
-export const passwordPolicyInputSchema = z
-  .object({
-    length: z.number().int().min(8).max(4096).optional(),
-    excludeCharacters: z.string().max(4096).optional(),
-    excludePunctuation: z.boolean().optional(),
-    excludeUppercase: z.boolean().optional(),
-    excludeLowercase: z.boolean().optional(),
-    excludeNumbers: z.boolean().optional(),
-    includeSpace: z.boolean().optional(),
-    requireEachIncludedType: z.boolean().optional(),
-    /** JSON fields to regenerate; absent means the whole secret string is one password. */
-    fields: z.array(z.string().min(1).max(256)).min(1).optional(),
-  })
-  .strict();
+export const passwordPolicyInputSchema = z.strictObject({
+  length: z.optional(z.number().check(z.int(), z.minimum(8), z.maximum(4096))),
+  excludeCharacters: z.optional(z.string().check(z.maxLength(4096))),
+  excludePunctuation: z.optional(z.boolean()),
+  excludeUppercase: z.optional(z.boolean()),
+  excludeLowercase: z.optional(z.boolean()),
+  excludeNumbers: z.optional(z.boolean()),
+  includeSpace: z.optional(z.boolean()),
+  requireEachIncludedType: z.optional(z.boolean()),
+  /** JSON fields to regenerate; absent means the whole secret string is one password. */
+  fields: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.minLength(1))),
+});
 
 export type PasswordPolicyInput = z.infer<typeof passwordPolicyInputSchema>;
 
@@ -59,9 +57,12 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
   fields: undefined,
 };
 
-const booleanTag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const booleanTag = z.pipe(
+  z.enum(['true', 'false']),
+  z.transform((value: 'true' | 'false') => value === 'true'),
+);
 const tagSchemas = {
-  length: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number),
+  length: z.pipe(z.string().check(z.regex(/^\d+$/, 'must be a whole number')), z.transform(Number)),
   excludeCharacters: z.string(),
   excludePunctuation: booleanTag,
   excludeUppercase: booleanTag,
@@ -70,7 +71,10 @@ const tagSchemas = {
   includeSpace: booleanTag,
   requireEachIncludedType: booleanTag,
   // Tag values cannot hold commas, so fields are separated by spaces.
-  fields: z.string().transform((value) => value.split(/\s+/).filter((field) => field.length > 0)),
+  fields: z.pipe(
+    z.string(),
+    z.transform((value: string) => value.split(/\s+/).filter((field) => field.length > 0)),
+  ),
 } as const;
 
 /** Reads the `rotator:*` policy tags of a secret. Unknown `rotator:` tags are ignored. */

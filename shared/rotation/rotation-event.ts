@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvalidEventError } from '../errors';
+import * as z from '../schema';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -7,9 +7,9 @@ export type RotationStep = (typeof ROTATION_STEPS)[number];
 /** The event Secrets Manager sends a rotation function. Unknown extra fields are ignored. */
 const rotationEventSchema = z.object({
   Step: z.enum(ROTATION_STEPS),
-  SecretId: z.string().min(1).max(2048),
-  ClientRequestToken: z.string().min(32).max(64),
-  RotationToken: z.string().min(1).max(256).optional(),
+  SecretId: z.string().check(z.minLength(1), z.maxLength(2048)),
+  ClientRequestToken: z.string().check(z.minLength(32), z.maxLength(64)),
+  RotationToken: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 
 export type RotationEvent = z.infer<typeof rotationEventSchema>;

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { managedPrefixSchema } from '../config';
 import { isManaged } from '../managed-prefixes';
+import * as z from '../schema';
 
 /** The tag a secret carries to ask for its own rotation schedule: `30d`, `rate(…)` or `cron(…)`. */
 export const SCHEDULE_TAG = 'rotator:schedule';
@@ -16,27 +16,26 @@ export interface ScheduleRule {
   readonly schedule: RotationSchedule;
 }
 
-const DAYS = z.number().int().min(1).max(1000);
-const EXPRESSION = z
-  .string()
-  .trim()
-  .regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)');
+const DAYS = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
+const EXPRESSION = z.string().check(z.trim(), z.regex(/^(rate|cron)\(.+\)$/, 'must be rate(…) or cron(…)'));
 
 /**
  * One entry of `orchestrator.rotationRules` in cdk.json, and of `ROTATOR_ROTATION_RULES`: a prefix
  * with exactly one of `automaticallyAfterDays` or `scheduleExpression`, and an optional window.
  */
 export const rotationRuleSchema = z
-  .object({
+  .strictObject({
     prefix: managedPrefixSchema,
-    automaticallyAfterDays: DAYS.optional(),
-    scheduleExpression: EXPRESSION.optional(),
-    windowHours: z.number().int().min(1).max(24).optional(),
+    automaticallyAfterDays: z.optional(DAYS),
+    scheduleExpression: z.optional(EXPRESSION),
+    windowHours: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(24))),
   })
-  .strict()
-  .refine((rule) => (rule.automaticallyAfterDays === undefined) !== (rule.scheduleExpression === undefined), {
-    message: 'needs exactly one of automaticallyAfterDays or scheduleExpression',
-  });
+  .check(
+    z.refine(
+      (rule) => (rule.automaticallyAfterDays === undefined) !== (rule.scheduleExpression === undefined),
+      { message: 'needs exactly one of automaticallyAfterDays or scheduleExpression' },
+    ),
+  );
 
 export type RotationRuleInput = z.infer<typeof rotationRuleSchema>;
 
@@ -82,15 +81,25 @@ export function scheduleRuleOf(input: RotationRuleInput): ScheduleRule {
   };
 }
 
+/** `30d`: a whole number of days, within DAYS. */
+const DAYS_TAG = z.pipe(
+  z.pipe(
+    z.string().check(z.regex(/^\d+d$/)),
+    z.transform((value: string) => Number.parseInt(value, 10)),
+  ),
+  DAYS,
+);
+
 const scheduleTagSchema = z.union(
   [
-    z
-      .string()
-      .regex(/^\d+d$/)
-      .transform((value) => Number.parseInt(value, 10))
-      .pipe(DAYS)
-      .transform((days): RotationSchedule => ({ kind: 'days', days })),
-    EXPRESSION.transform((expression): RotationSchedule => ({ kind: 'expression', expression })),
+    z.pipe(
+      DAYS_TAG,
+      z.transform((days: number): RotationSchedule => ({ kind: 'days', days })),
+    ),
+    z.pipe(
+      EXPRESSION,
+      z.transform((expression: string): RotationSchedule => ({ kind: 'expression', expression })),
+    ),
   ],
   { error: `must be days (e.g. 30d, 1–1000), rate(…) or cron(…)` },
 );

@@ -1,57 +1,57 @@
-import { z } from 'zod';
-import { commaList, managedPrefixesVariable, parseEnvironment } from '../config';
+import {
+  commaList,
+  jsonText,
+  managedPrefixesVariable,
+  parseEnvironment,
+  wholeNumberVariable,
+} from '../config';
+import * as z from '../schema';
 import type { SweepConfig } from './run-sweep';
 import { checkRotationRules, rotationRuleSchema, scheduleRuleOf } from './schedule-rules';
 
 /** `ROTATOR_ROTATION_RULES`: the `rotationRules` of cdk.json, as JSON. */
-const rotationRulesVariable = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(rotationRuleSchema));
+const rotationRulesVariable = z.pipe(jsonText, z.array(rotationRuleSchema));
 
 const sweepEnvSchema = z
   .object({
     ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-    ROTATOR_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(720).default(24),
-    ROTATOR_STUCK_AFTER_MINUTES: z.coerce.number().int().min(5).max(10_080).default(60),
-    ROTATOR_MAX_ROTATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
-    ROTATOR_REPAIR_STUCK: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('true'),
+    ROTATOR_SWEEP_GRACE_HOURS: z._default(z.coerce.number().check(z.minimum(0), z.maximum(720)), 24),
+    ROTATOR_STUCK_AFTER_MINUTES: z._default(wholeNumberVariable(5, 10_080), 60),
+    ROTATOR_MAX_ROTATIONS_PER_RUN: z._default(wholeNumberVariable(0, 1000), 50),
+    ROTATOR_REPAIR_STUCK: z._default(
+      z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
+      'true',
+    ),
     /** The rotation ledger: the sweep records each rotation it starts there first (and reconciles, below). */
-    ROTATOR_LEDGER_TABLE: z.string().min(3).max(255).optional(),
+    ROTATOR_LEDGER_TABLE: z.optional(z.string().check(z.minLength(3), z.maxLength(255))),
     /** The propagation workflow the reconciler starts executions of; reconciling needs the ledger too. */
-    ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-    ROTATOR_MAX_PROPAGATIONS_PER_RUN: z.coerce.number().int().min(0).max(1000).default(20),
+    ROTATOR_PROPAGATION_STATE_MACHINE_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+    ROTATOR_MAX_PROPAGATIONS_PER_RUN: z._default(wholeNumberVariable(0, 1000), 20),
     // As the workflow's claim lease: longer than its 6-hour execution timeout.
-    ROTATOR_PROPAGATION_LEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(370),
+    ROTATOR_PROPAGATION_LEASE_MINUTES: z._default(wholeNumberVariable(1, 1440), 370),
     /** The orchestrator's rotation function: the schedules the sweep sets use it. Absent: schedules left alone. */
-    ROTATOR_ROTATION_FUNCTION_ARN: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')
-      .optional(),
-    ROTATOR_ROTATION_RULES: rotationRulesVariable.default([]),
+    ROTATOR_ROTATION_FUNCTION_ARN: z.optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')),
+    ),
+    ROTATOR_ROTATION_RULES: z._default(rotationRulesVariable, []),
     /** Secrets the stack schedules (`rotationSchedules`), comma-separated: left to CloudFormation. */
-    ROTATOR_STACK_SCHEDULED_SECRETS: commaList.default([]),
-    ROTATOR_MAX_SCHEDULES_PER_RUN: z.coerce.number().int().min(0).max(1000).default(50),
+    ROTATOR_STACK_SCHEDULED_SECRETS: z._default(commaList, []),
+    ROTATOR_MAX_SCHEDULES_PER_RUN: z._default(wholeNumberVariable(0, 1000), 50),
   })
-  .superRefine((env, ctx) => {
-    checkRotationRules(env.ROTATOR_ROTATION_RULES, env.ROTATOR_MANAGED_PREFIXES, ctx, [
-      'ROTATOR_ROTATION_RULES',
-    ]);
-    if (env.ROTATOR_ROTATION_RULES.length > 0 && !env.ROTATOR_ROTATION_FUNCTION_ARN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ROTATOR_ROTATION_FUNCTION_ARN'],
-        message: 'is required with ROTATOR_ROTATION_RULES (the schedules use that function)',
-      });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      checkRotationRules(env.ROTATOR_ROTATION_RULES, env.ROTATOR_MANAGED_PREFIXES, ctx, [
+        'ROTATOR_ROTATION_RULES',
+      ]);
+      if (env.ROTATOR_ROTATION_RULES.length > 0 && !env.ROTATOR_ROTATION_FUNCTION_ARN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ROTATOR_ROTATION_FUNCTION_ARN'],
+          message: 'is required with ROTATOR_ROTATION_RULES (the schedules use that function)',
+        });
+      }
+    }),
+  );
 
 /** Reads the sweep function's configuration once, at cold start, failing fast. */
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>>): SweepConfig & {

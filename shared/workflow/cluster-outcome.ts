@@ -2,12 +2,12 @@
  * One cluster's outcome for the ledger, from whatever the cluster's steps got to: ExternalSecrets
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
-import { z } from 'zod';
 import { mapWithLimit } from '../concurrency';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import type { ClusterOutcome } from '../ledger/ledger-port';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { restartMarker } from '../propagation/plan-restarts';
+import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {
   caughtErrorSchema,
@@ -21,14 +21,14 @@ import {
 const finishClusterInputSchema = z.object({
   /** The whole iteration state (fields appear as the steps before ran). */
   state: z.object({
-    cluster: z.string().min(1),
+    cluster: z.string().check(z.minLength(1)),
     secret: secretRefSchema,
-    versionId: z.string().min(32).max(64),
-    plan: clusterPlanSchema.optional(),
-    sync: syncProgressSchema.optional(),
+    versionId: z.string().check(z.minLength(32), z.maxLength(64)),
+    plan: z.optional(clusterPlanSchema),
+    sync: z.optional(syncProgressSchema),
     /** Present when the restarts Map finished: one entry per restarted workload. */
-    restarts: z.array(z.unknown()).optional(),
-    error: caughtErrorSchema.optional(),
+    restarts: z.optional(z.array(z.unknown())),
+    error: z.optional(caughtErrorSchema),
   }),
 });
 

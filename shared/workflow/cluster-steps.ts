@@ -4,7 +4,6 @@
  * loops), so no Lambda sleeps and no propagation is bounded by the 15-minute Lambda limit.
  */
 
-import { z } from 'zod';
 import { mapWithLimit } from '../concurrency';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
@@ -12,6 +11,7 @@ import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { planRestarts } from '../propagation/plan-restarts';
 import { planPropagation } from '../propagation/propagation-plan';
 import type { Workload } from '../propagation/workload-types';
+import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {
   type ClusterPlan,
@@ -44,7 +44,7 @@ const API_CONCURRENCY = 32;
 
 /** Plan: what a rotation of the secret touches in one cluster. Read-only. */
 export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
-  const input = parseStepInput(clusterIterationSchema.omit({ maxConcurrency: true }), raw, 'plan');
+  const input = parseStepInput(z.omit(clusterIterationSchema, { maxConcurrency: true }), raw, 'plan');
   const cluster = await deps.clusterFor(input.cluster);
   const plan = await planPropagation(cluster, input.secret, input.versionId, {
     requireOptIn: deps.requireOptIn,
@@ -87,8 +87,8 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
 }
 
 const resyncInputSchema = z.object({
-  cluster: z.string().min(1),
-  versionId: z.string().min(32).max(64),
+  cluster: z.string().check(z.minLength(1)),
+  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
   plan: clusterPlanSchema,
 });
 
@@ -128,7 +128,7 @@ export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<S
 }
 
 const checkSyncInputSchema = z.object({
-  cluster: z.string().min(1),
+  cluster: z.string().check(z.minLength(1)),
   plan: clusterPlanSchema,
   sync: syncProgressSchema,
 });

@@ -2,12 +2,12 @@
  * The workflow's first and last steps: claim the propagation of one secret version in the ledger
  * (exactly once across duplicate and concurrent executions), and record how it ended.
  */
-import { z } from 'zod';
 import type { SecretDescription } from '../aws/secrets-port';
 import { asRetryable, describeError, RotationStateError, TransientError } from '../errors';
 import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
+import * as z from '../schema';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
 import { type Claim, caughtErrorSchema, claimSchema, workflowInputSchema } from './workflow-state';
@@ -29,7 +29,10 @@ export interface LedgerStepDeps {
   readonly now: () => Date;
 }
 
-const claimInputSchema = z.object({ input: workflowInputSchema, executionId: z.string().min(1).max(2048) });
+const claimInputSchema = z.object({
+  input: workflowInputSchema,
+  executionId: z.string().check(z.minLength(1), z.maxLength(2048)),
+});
 
 /**
  * Claim: refuse unmanaged secrets and versions that are no longer AWSCURRENT, then take the
@@ -134,8 +137,8 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
 const recordFailureInputSchema = z.object({
   /** The execution's state when the error was caught: its input, the claim if taken, the error. */
   state: z.object({
-    secretId: z.string().optional(),
-    claim: claimSchema.optional(),
+    secretId: z.optional(z.string()),
+    claim: z.optional(claimSchema),
     error: caughtErrorSchema,
   }),
 });

@@ -3,11 +3,11 @@
  * the rollout. One Restarts Map iteration runs them for one workload.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
 import { RolloutFailedError } from '../errors';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { KUBECTL_RESTARTED_AT, restartMarker } from '../propagation/plan-restarts';
 import { rolloutState } from '../propagation/rollout-status';
+import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
 import { type RestartItem, restartItemSchema } from './workflow-state';
@@ -32,7 +32,7 @@ export function restartPatch(item: RestartItem) {
   return { spec: { template: { metadata: { annotations } } } };
 }
 
-const checkRolloutInputSchema = restartItemSchema.extend({ restart: z.object({ deadline: z.string() }) });
+const checkRolloutInputSchema = z.extend(restartItemSchema, { restart: z.object({ deadline: z.string() }) });
 
 /**
  * Watches a restarted workload by kubectl's rollout-status rules for up to the poll budget:

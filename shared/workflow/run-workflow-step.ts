@@ -4,9 +4,9 @@
  * machine's Retry and Catch rules match: TransientError is retried with backoff and jitter,
  * everything else is final and goes to the failure path.
  */
-import { z } from 'zod';
 import { asRetryable, describeError, fromKubernetesError } from '../errors';
 import type { RotationLogger } from '../observability';
+import * as z from '../schema';
 import { finishClusterStep } from './cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep, planStep, resyncStep } from './cluster-steps';
 import {

@@ -4,22 +4,22 @@
  * for the secret and version. What the rotation's ledger record says (emergency, actor, reason,
  * retire the previous version) travels with it.
  */
-import { z } from 'zod';
 import type { SecretDescription } from '../aws/secrets-port';
 import { InvalidEventError, RotationStateError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
+import * as z from '../schema';
 import { executionName } from './execution-name';
 import type { WorkflowInput } from './workflow-state';
 
 const startEventSchema = z.object({
-  secretId: z.string().min(1).max(2048),
+  secretId: z.string().check(z.minLength(1), z.maxLength(2048)),
   /** When given, must be the AWSCURRENT version: an older version is never propagated. */
-  versionId: z.string().min(32).max(64).optional(),
-  clusters: z.array(z.string().min(1)).min(1).optional(),
+  versionId: z.optional(z.string().check(z.minLength(32), z.maxLength(64))),
+  clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** `reconcile` when the sweep found a version the clusters have not seen; `event` otherwise. */
-  trigger: z.enum(['event', 'reconcile', 'manual']).default('event'),
+  trigger: z._default(z.enum(['event', 'reconcile', 'manual']), 'event'),
 });
 
 export interface ExecutionStarter {

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { managedPrefixesVariable, parseEnvironment } from '../config';
+import * as z from '../schema';
 
 const starterEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
+  ROTATOR_STATE_MACHINE_ARN: z.string().check(z.startsWith('arn:')),
+  ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
 });
 
 export interface StarterConfig {

@@ -1,23 +1,26 @@
-import { z } from 'zod';
-import { commaList, managedPrefixesVariable, parseEnvironment } from '../config';
+import { commaList, managedPrefixesVariable, parseEnvironment, wholeNumberVariable } from '../config';
+import * as z from '../schema';
 
 const workflowEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_CLUSTERS: commaList.pipe(z.array(z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/)).min(1)),
-  ROTATOR_RESTART_CONCURRENCY: z.coerce.number().int().min(1).max(40).default(5),
-  ROTATOR_REQUIRE_OPT_IN: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  ROTATOR_SYNC_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
-  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
-  ROTATOR_LEDGER_TABLE: z.string().min(3).max(255),
+  ROTATOR_CLUSTERS: z.pipe(
+    commaList,
+    z.array(z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/))).check(z.minLength(1)),
+  ),
+  ROTATOR_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 40), 5),
+  ROTATOR_REQUIRE_OPT_IN: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v: 'true' | 'false') => v === 'true'),
+  ),
+  ROTATOR_SYNC_TIMEOUT_SECONDS: z._default(wholeNumberVariable(5, 3600), 300),
+  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z._default(wholeNumberVariable(10, 86_400), 900),
+  ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
   /** Within the step function's 2-minute timeout, with room to spare. */
-  ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z.coerce.number().int().min(0).max(90).default(60),
-  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(30).default(2),
+  ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z._default(wholeNumberVariable(0, 90), 60),
+  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z._default(wholeNumberVariable(1, 30), 2),
   /** A claim whose holder has not finished after this long is taken over: longer than the
    * workflow's 6-hour execution timeout, so a live execution is never overtaken. */
-  ROTATOR_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(60).default(22_200),
+  ROTATOR_CLAIM_LEASE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(60)), 22_200),
 });
 
 export interface WorkflowConfig {

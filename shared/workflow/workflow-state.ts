@@ -4,13 +4,13 @@
  * InvalidEventError (no retry), never a half-done step. Objects stay compact (names, refs, sync
  * status) to keep the state far below Step Functions' 256 KiB payload limit.
  */
-import { z } from 'zod';
+import * as z from '../schema';
 
 export const TRIGGERS = ['scheduled', 'event', 'emergency', 'request', 'reconcile', 'manual'] as const;
 
-const name = z.string().min(1).max(253);
+const name = z.string().check(z.minLength(1), z.maxLength(253));
 
-export const objectRefSchema = z.object({ kind: z.string().min(1), namespace: name, name });
+export const objectRefSchema = z.object({ kind: z.string().check(z.minLength(1)), namespace: name, name });
 export type Ref = z.infer<typeof objectRefSchema>;
 
 export const workloadRefSchema = z.object({
@@ -21,51 +21,51 @@ export const workloadRefSchema = z.object({
 export type WorkloadRef = z.infer<typeof workloadRefSchema>;
 
 const syncStatusSchema = z.object({
-  refreshTime: z.string().optional(),
-  syncedResourceVersion: z.string().optional(),
-  ready: z
-    .object({ status: z.string(), reason: z.string().optional(), message: z.string().optional() })
-    .optional(),
+  refreshTime: z.optional(z.string()),
+  syncedResourceVersion: z.optional(z.string()),
+  ready: z.optional(
+    z.object({ status: z.string(), reason: z.optional(z.string()), message: z.optional(z.string()) }),
+  ),
 });
 
 export const secretRefSchema = z.object({
-  name: z.string().min(1).max(512),
-  arn: z.string().startsWith('arn:'),
+  name: z.string().check(z.minLength(1), z.maxLength(512)),
+  arn: z.string().check(z.startsWith('arn:')),
   tags: z.record(z.string(), z.string()),
 });
 
 /** The execution's input, as the starter writes it. */
 export const workflowInputSchema = z.object({
-  secretId: z.string().min(1).max(2048),
-  versionId: z.string().min(32).max(64),
+  secretId: z.string().check(z.minLength(1), z.maxLength(2048)),
+  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
   trigger: z.enum(TRIGGERS),
-  actor: z.string().min(1).max(2048),
-  reason: z.string().max(512).optional(),
-  emergency: z.boolean().default(false),
-  retirePrevious: z.boolean().default(false),
+  actor: z.string().check(z.minLength(1), z.maxLength(2048)),
+  reason: z.optional(z.string().check(z.maxLength(512))),
+  emergency: z._default(z.boolean(), false),
+  retirePrevious: z._default(z.boolean(), false),
   /** A subset of the configured clusters; all of them when absent. */
-  clusters: z.array(z.string().min(1)).min(1).optional(),
+  clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 
 /** The claim step's result: who propagates, and everything later steps need about the secret. */
 export const claimSchema = z.object({
   claimed: z.boolean(),
-  executionId: z.string().min(1),
+  executionId: z.string().check(z.minLength(1)),
   secret: secretRefSchema,
-  versionId: z.string().min(32).max(64),
+  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
   /** The version that held AWSCURRENT before this one (AWSPREVIOUS), if any. */
-  previousVersionId: z.string().optional(),
+  previousVersionId: z.optional(z.string()),
   clusters: z.array(z.string()),
   /** Restarts in flight at once; 0 means no limit (emergency rotations). */
-  maxConcurrency: z.number().int().min(0),
+  maxConcurrency: z.number().check(z.int(), z.minimum(0)),
   startedAt: z.string(),
   trigger: z.enum(TRIGGERS),
   actor: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   retirePrevious: z.boolean(),
   /** The execution holding the claim when this one did not get it. */
-  heldBy: z.string().optional(),
+  heldBy: z.optional(z.string()),
 });
 export type Claim = z.infer<typeof claimSchema>;
 
@@ -73,7 +73,7 @@ export const esTargetSchema = z.object({
   namespace: name,
   name,
   /** The ClusterExternalSecret that owns it; the annotation goes there. */
-  owner: z.string().optional(),
+  owner: z.optional(z.string()),
   /** The sync status before the resync, to tell a fresh sync from an old one. */
   prior: syncStatusSchema,
   targetSecret: name,
@@ -111,23 +111,23 @@ export type SyncProgress = z.infer<typeof syncProgressSchema>;
 
 /** What the workflow passes into each cluster's iteration. */
 export const clusterIterationSchema = z.object({
-  cluster: z.string().min(1),
+  cluster: z.string().check(z.minLength(1)),
   secret: secretRefSchema,
-  versionId: z.string().min(32).max(64),
-  maxConcurrency: z.number().int().min(0),
+  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
+  maxConcurrency: z.number().check(z.int(), z.minimum(0)),
 });
 
 export const restartItemSchema = z.object({
-  cluster: z.string().min(1),
+  cluster: z.string().check(z.minLength(1)),
   workload: workloadRefSchema,
-  secretName: z.string().min(1),
-  versionId: z.string().min(32).max(64),
+  secretName: z.string().check(z.minLength(1)),
+  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
   restartedAt: z.string(),
 });
 export type RestartItem = z.infer<typeof restartItemSchema>;
 
 /** A Step Functions Catch result (ResultPath `$.error`). */
-export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 export function esKey(ref: { namespace: string; name: string }): string {
   return `${ref.namespace}/${ref.name}`;
