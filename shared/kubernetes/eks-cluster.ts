@@ -1,5 +1,6 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { KubeConfig } from '@kubernetes/client-node';
+// The module, not the package index, which loads all of client-node (see custom-objects-client.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { toAwsCallError } from '../errors';
 
 /** What a client needs to reach a cluster's API server. */

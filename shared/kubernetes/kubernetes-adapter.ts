@@ -1,23 +1,14 @@
-import {
-  ApiException,
-  type CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1DaemonSet,
-  type V1Deployment,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
 import type { ObjectRef, PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
 import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
-import { customObjectsClient } from './custom-objects-client';
+import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';
 const ESO_GROUP = 'external-secrets.io';
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const CONFLICT_RETRIES = 5;
 
 type AppsObject = V1Deployment | V1StatefulSet | V1DaemonSet;
@@ -35,25 +26,25 @@ interface RawObject {
 
 /** {@link ClusterPort} over @kubernetes/client-node: paginated lists, merge patches with a field manager. */
 export class KubernetesAdapter implements ClusterPort {
-  private readonly custom: CustomObjectsApi;
+  private readonly custom: CustomObjectsClient;
   private esoVersion: Promise<string> | undefined;
   private readonly pageSize: number;
 
   constructor(kubeConfig: KubeConfig, options: { readonly pageSize?: number } = {}) {
-    this.custom = customObjectsClient(kubeConfig);
+    this.custom = new CustomObjectsClient(kubeConfig);
     this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
   async listExternalSecrets(): Promise<ExternalSecret[]> {
     const version = await this.externalSecretsVersion();
-    const items = await this.listCustom(version, 'externalsecrets');
+    const items = await this.listEso(version, 'externalsecrets');
     return items.map((item) => toExternalSecret(item, `${ESO_GROUP}/${version}`));
   }
 
   async listSecretStores(): Promise<AwsSecretStore[]> {
     const version = await this.externalSecretsVersion();
-    const namespaced = await this.listCustom(version, 'secretstores');
-    const cluster = await this.listCustom(version, 'clustersecretstores');
+    const namespaced = await this.listEso(version, 'secretstores');
+    const cluster = await this.listEso(version, 'clustersecretstores');
     return [
       ...namespaced.flatMap((item) => toAwsStore(item, 'SecretStore')),
       ...cluster.flatMap((item) => toAwsStore(item, 'ClusterSecretStore')),
@@ -69,59 +60,26 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   async annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void> {
-    const version = await this.externalSecretsVersion();
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: ESO_GROUP,
-        version,
-        namespace: ref.namespace,
-        plural: 'externalsecrets',
-        name: ref.name,
-        body: { metadata: { annotations } },
-        fieldManager: FIELD_MANAGER,
-      },
-      MERGE_PATCH,
-    );
+    const type = esoResource(await this.externalSecretsVersion(), 'externalsecrets');
+    await this.custom.mergePatch(type, ref.name, ref.namespace, { metadata: { annotations } }, FIELD_MANAGER);
   }
 
   async annotateClusterExternalSecret(name: string, annotations: Record<string, string>): Promise<void> {
-    const version = await this.externalSecretsVersion();
-    await this.custom.patchClusterCustomObject(
-      {
-        group: ESO_GROUP,
-        version,
-        plural: 'clusterexternalsecrets',
-        name,
-        body: { metadata: { annotations } },
-        fieldManager: FIELD_MANAGER,
-      },
-      MERGE_PATCH,
-    );
+    const type = esoResource(await this.externalSecretsVersion(), 'clusterexternalsecrets');
+    await this.custom.mergePatch(type, name, undefined, { metadata: { annotations } }, FIELD_MANAGER);
   }
 
   async getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus> {
-    const version = await this.externalSecretsVersion();
-    const object = (await this.custom.getNamespacedCustomObject({
-      group: ESO_GROUP,
-      version,
-      namespace: ref.namespace,
-      plural: 'externalsecrets',
-      name: ref.name,
-    })) as RawObject;
+    const type = esoResource(await this.externalSecretsVersion(), 'externalsecrets');
+    const object = (await this.custom.get(type, ref.name, ref.namespace)) as RawObject;
     return toSyncStatus(object);
   }
 
   async patchWorkload(workload: ObjectRef, patch: object): Promise<void> {
-    const request = {
-      ...appsResource(workload.kind as WorkloadKind),
-      namespace: workload.namespace,
-      name: workload.name,
-      body: patch,
-      fieldManager: FIELD_MANAGER,
-    };
+    const type = appsResource(workload.kind as WorkloadKind);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.custom.patchNamespacedCustomObject(request, MERGE_PATCH);
+        await this.custom.mergePatch(type, workload.name, workload.namespace, patch, FIELD_MANAGER);
         return;
       } catch (error) {
         if (!(error instanceof ApiException && error.code === 409) || attempt >= CONFLICT_RETRIES)
@@ -133,11 +91,11 @@ export class KubernetesAdapter implements ClusterPort {
 
   async getRollout(workload: ObjectRef): Promise<RolloutObservation> {
     const kind = workload.kind as WorkloadKind;
-    const object = (await this.custom.getNamespacedCustomObject({
-      ...appsResource(kind),
-      namespace: workload.namespace,
-      name: workload.name,
-    })) as AppsObject;
+    const object = (await this.custom.get(
+      appsResource(kind),
+      workload.name,
+      workload.namespace,
+    )) as AppsObject;
     return toRollout(kind, object);
   }
 
@@ -147,48 +105,34 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   /**
-   * Workloads of one kind in a namespace as plain JSON. Through CustomObjectsApi rather than the
-   * typed AppsV1Api: the typed client runs every object through its ObjectSerializer, which cost
-   * seconds of CPU per propagation at 5,000 workloads (bench/propagation.ts).
+   * Workloads of one kind in a namespace as plain JSON, not through the typed AppsV1Api: the typed
+   * client runs every object through its ObjectSerializer, which cost seconds of CPU per
+   * propagation at 5,000 workloads (bench/propagation.ts).
    */
   private listApps(namespace: string, kind: WorkloadKind): Promise<AppsObject[]> {
-    return listAll(async (cont) => {
-      const page = (await this.custom.listNamespacedCustomObject({
-        ...appsResource(kind),
-        namespace,
-        limit: this.pageSize,
-        _continue: cont,
-      })) as { items: AppsObject[]; metadata?: { continue?: string } };
-      return { items: page.items, metadata: { _continue: page.metadata?.continue } };
-    });
+    return this.listPages<AppsObject>(appsResource(kind), namespace);
   }
 
   /** external-secrets.io/v1 where the cluster serves it, else v1beta1 (older ESO releases). */
   private externalSecretsVersion(): Promise<string> {
-    this.esoVersion ??= this.custom
-      .listClusterCustomObject({ group: ESO_GROUP, version: 'v1', plural: 'externalsecrets', limit: 1 })
-      .then(
-        () => 'v1',
-        (error: unknown) => {
-          if (error instanceof ApiException && error.code === 404) return 'v1beta1';
-          this.esoVersion = undefined;
-          throw error;
-        },
-      );
+    this.esoVersion ??= this.custom.list(esoResource('v1', 'externalsecrets'), { limit: 1 }).then(
+      () => 'v1',
+      (error: unknown) => {
+        if (error instanceof ApiException && error.code === 404) return 'v1beta1';
+        this.esoVersion = undefined;
+        throw error;
+      },
+    );
     return this.esoVersion;
   }
 
-  private listCustom(version: string, plural: string): Promise<RawObject[]> {
+  private listEso(version: string, plural: string): Promise<RawObject[]> {
+    return this.listPages<RawObject>(esoResource(version, plural));
+  }
+
+  private listPages<T>(type: ResourceType, namespace?: string): Promise<T[]> {
     return listAll(async (cont) => {
-      // CustomObjectsApi returns the raw JSON list, whose token is `metadata.continue`
-      // (the typed clients rename it `_continue`).
-      const page = (await this.custom.listClusterCustomObject({
-        group: ESO_GROUP,
-        version,
-        plural,
-        limit: this.pageSize,
-        _continue: cont,
-      })) as { items: RawObject[]; metadata?: { continue?: string } };
+      const page = await this.custom.list<T>(type, { namespace, limit: this.pageSize, continue: cont });
       return { items: page.items, metadata: { _continue: page.metadata?.continue } };
     });
   }
@@ -234,7 +178,11 @@ function toAwsStore(item: RawObject, kind: AwsSecretStore['kind']): AwsSecretSto
   ];
 }
 
-function appsResource(kind: WorkloadKind) {
+function esoResource(version: string, plural: string): ResourceType {
+  return { group: ESO_GROUP, version, plural };
+}
+
+function appsResource(kind: WorkloadKind): ResourceType {
   const plural =
     kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
   return { group: 'apps', version: 'v1', plural };

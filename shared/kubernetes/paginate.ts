@@ -1,4 +1,5 @@
-import { ApiException } from '@kubernetes/client-node';
+// The module, not the package index, which loads all of client-node (see custom-objects-client.ts).
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { OrchestratorError } from '../errors';
 
 export const PAGE_SIZE = 500;
