@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { PropagationWorkflow } from './propagation-workflow';
@@ -116,6 +117,7 @@ export class ClusterPropagation extends Construct {
     this.stepFunction = new nodejs.NodejsFunction(this, 'PropagationStep', {
       entry: `${REPO_ROOT}functions/propagation-step/handler.ts`,
       ...LAMBDA_DEFAULTS,
+      bundling: KUBERNETES_CLIENT_BUNDLING,
       memorySize: 512,
       // Each step is one short read or write; the waiting happens in the state machine.
       timeout: Duration.minutes(2),
