@@ -7,13 +7,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
-import { eksClusterConnector } from '../../shared/kubernetes/eks-cluster';
-import { EksTokenCache } from '../../shared/kubernetes/eks-token';
-import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runWorkflowStep } from '../../shared/workflow/run-workflow-step';
@@ -22,16 +19,23 @@ import { loadWorkflowConfig } from '../../shared/workflow/workflow-config';
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadWorkflowConfig(process.env);
-const eks = new EKSClient({});
-const tokens = new EksTokenCache(process.env.AWS_REGION ?? '', eks.config.credentials);
-const connect = eksClusterConnector(eks, (name) => tokens.tokenFor(name));
+
+// The EKS and Kubernetes clients load with the first step that reaches a cluster: claim, record and
+// the other ledger steps never evaluate them (most of the bundle) on a cold start.
+let clusterPorts: Promise<(clusterName: string) => Promise<ClusterPort>> | undefined;
+async function loadClusterPorts() {
+  const { EKSClient, eksClusterPorts } = await import('../../shared/kubernetes/eks-cluster-ports');
+  return eksClusterPorts(new EKSClient({}), process.env.AWS_REGION ?? '');
+}
 
 const deps = {
   ...config,
   secrets: new SecretsManagerAdapter(new SecretsManagerClient({})),
   ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
-  // The connector caches the endpoint and renews the token; an adapter per invocation is cheap.
-  clusterFor: async (name: string) => new KubernetesAdapter(await connect(name)),
+  clusterFor: async (name: string) => {
+    clusterPorts ??= loadClusterPorts();
+    return (await clusterPorts)(name);
+  },
   logger,
   metrics,
   now: () => new Date(),
