@@ -22,6 +22,9 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   mainFields: ['module', 'main'],
   externalModules: [],
   forceDockerBundling: false,
+  // esbuild's record of what went into each bundle (index.meta.json next to index.mjs) for
+  // `npm run bench`, which sets the variable before loading this file; never in a deployed asset.
+  metafile: process.env.ROTATOR_BUNDLE_METAFILE === '1',
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
 };
