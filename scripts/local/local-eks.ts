@@ -7,6 +7,7 @@ import {
   EKSClient,
   ResourceInUseException,
 } from '@aws-sdk/client-eks';
+import { localClient } from './local-aws';
 import { LOCAL_AWS, registerLocalEksCluster } from './moto-server';
 
 /**
@@ -56,11 +57,7 @@ export async function localEksCluster(
   cluster: Pick<LocalEks, 'name' | 'server' | 'caFile'>,
 ): Promise<void> {
   await registerLocalEksCluster(motoEndpoint, cluster);
-  const eks = new EKSClient({
-    endpoint: motoEndpoint,
-    region: LOCAL_AWS.region,
-    credentials: LOCAL_AWS.credentials,
-  });
+  const eks = localClient(EKSClient, motoEndpoint);
   try {
     const create = () =>
       eks.send(

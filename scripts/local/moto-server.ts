@@ -14,6 +14,12 @@ export interface MotoServer {
   readonly port: number;
   /** Drops all state (POST /moto-api/reset). */
   reset(): Promise<void>;
+  /**
+   * The traceback of the last request moto answered with HTTP 500 (its server logs them to
+   * stderr), if any: the HTML page it answers with says only "Internal Server Error". moto logs it
+   * after answering, so this waits up to `waitMs` (default 1 s) for one to appear.
+   */
+  lastTraceback(waitMs?: number): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -58,28 +64,60 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
     });
-    const stderr: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    const log = logTail(child);
     const endpoint = `http://127.0.0.1:${port}`;
     try {
       await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 20_000);
       await configureMoto(endpoint);
       for (const cluster of options.localEksClusters ?? []) await registerLocalEksCluster(endpoint, cluster);
-      return motoHandle(endpoint, port, child);
+      return motoHandle(endpoint, port, child, log);
     } catch (error) {
       child.kill('SIGKILL');
       if (attempt >= 3) {
-        throw new Error(`moto did not start: ${String(error)}\n${stderr.join('').slice(-2000)}`);
+        throw new Error(`moto did not start: ${String(error)}\n${log().slice(-2000)}`);
       }
     }
   }
 }
 
-function motoHandle(endpoint: string, port: number, child: ChildProcess): MotoServer {
+/** At least the last 64 KiB of the child's stderr (moto logs a line per request there). */
+function logTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail += chunk.toString();
+    if (tail.length > 131_072) tail = tail.slice(-65_536);
+  });
+  return () => tail;
+}
+
+function lastTraceback(log: string): string | undefined {
+  const start = log.lastIndexOf('Traceback (most recent call last):');
+  if (start < 0) return undefined;
+  // Frames are indented; the exception's line is the first that is not and names it. Lines other
+  // threads logged meanwhile (one per request: "127.0.0.1 - - [...] ...") are left out.
+  const [first = '', ...rest] = log.slice(start).split('\n');
+  const lines = [first];
+  for (const line of rest) {
+    if (/^\d+\.\d+\.\d+\.\d+ - /.test(line)) continue;
+    lines.push(line);
+    if (/^[A-Za-z_][\w.]*(: |$)/.test(line)) break;
+  }
+  return lines.join('\n');
+}
+
+function motoHandle(endpoint: string, port: number, child: ChildProcess, log: () => string): MotoServer {
   const unregister = registerCleanup(() => child.kill('SIGKILL'));
   return {
     endpoint,
     port,
+    async lastTraceback(waitMs = 1000) {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const traceback = lastTraceback(log());
+        if (traceback || Date.now() >= deadline) return traceback;
+        await sleep(50);
+      }
+    },
     async reset() {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
+import { createSecrets } from '../../scripts/local/local-secrets';
 import { listManagedSecrets } from '../../shared/aws/list-managed-secrets';
-import { mapWithLimit } from '../../shared/concurrency';
 import { countOperations } from '../support/rotation-harness';
 
 const clients = localClients(inject('motoEndpoint'));
@@ -17,10 +16,9 @@ beforeAll(async () => {
     ...Array.from({ length: 20 }, (_, i) => `sweep-${run}/team-c/secret-${i}`),
     `sweep-${run}/team-a`,
   ];
-  await mapWithLimit(names, 16, (Name) =>
-    clients.secretsManager.send(
-      new CreateSecretCommand({ Name, SecretString: 'x', Tags: [{ Key: 'team', Value: 'a' }] }),
-    ),
+  await createSecrets(
+    clients.secretsManager,
+    names.map((Name) => ({ Name, SecretString: 'x', Tags: [{ Key: 'team', Value: 'a' }] })),
   );
 });
 
