@@ -9,15 +9,13 @@
 import { execFileSync } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-} from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { awsSecretStore, localAwsCredentialsSecret } from '../scripts/local/eso-manifests';
 import { localClients } from '../scripts/local/local-aws';
 import { startCluster } from '../scripts/local/local-cluster';
+import { createSecrets } from '../scripts/local/local-secrets';
+import { motoTraceback } from '../scripts/local/moto-call-error';
 import { startMoto } from '../scripts/local/moto-server';
 import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
@@ -75,11 +73,10 @@ try {
 
   let t = performance.now();
   const secretNames = ['bench/app/db', ...Array.from({ length: 9 }, (_, i) => `bench/app/other-${i}`)];
-  for (const Name of secretNames) {
-    await aws.secretsManager.send(
-      new CreateSecretCommand({ Name, SecretString: JSON.stringify({ password: `v1-${Name}` }) }),
-    );
-  }
+  await createSecrets(
+    aws.secretsManager,
+    secretNames.map((Name) => ({ Name, SecretString: JSON.stringify({ password: `v1-${Name}` }) })),
+  );
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i).padStart(2, '0')}`);
   await mapWithLimit(namespaces, 8, async (namespace) => {
     await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
@@ -204,6 +201,10 @@ try {
   );
   log(`  waiting on rollouts                    ${(report.timings.verifyMs / 1000).toFixed(2)} s`);
   log(`  restart + verify requests              ${JSON.stringify(phaseRequests['restart + verify'])}`);
+} catch (error) {
+  const traceback = await motoTraceback(error, moto);
+  if (traceback) log(traceback);
+  throw error;
 } finally {
   await cluster.stop();
   await moto.stop();

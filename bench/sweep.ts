@@ -4,11 +4,12 @@
  * Target (issue 4): at most 100 ListSecrets calls and no per-secret DescribeSecret.
  * Figures only; nothing is asserted. Run: npm run bench:sweep
  */
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { localClients } from '../scripts/local/local-aws';
+import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../scripts/local/local-secrets';
+import { motoTraceback } from '../scripts/local/moto-call-error';
 import { startMoto } from '../scripts/local/moto-server';
 import { listManagedSecrets } from '../shared/aws/list-managed-secrets';
-import { mapWithLimit } from '../shared/concurrency';
 import { planSweep } from '../shared/sweep/plan-sweep';
 
 const MANAGED = Number(process.env.BENCH_SECRETS ?? 10_000);
@@ -23,12 +24,16 @@ try {
     ...Array.from({ length: MANAGED }, (_, i) => `prod/app-team/svc-${Math.floor(i / 100)}/secret-${i}`),
     ...Array.from({ length: OTHER }, (_, i) => `prod/other-team/secret-${i}`),
   ];
-  await mapWithLimit(names, 32, (Name) =>
-    clients.secretsManager.send(new CreateSecretCommand({ Name, SecretString: 'v' })),
+  const retried = countRetriedCalls(clients.secretsManager);
+  await createSecrets(
+    clients.secretsManager,
+    names.map((Name) => ({ Name, SecretString: 'v' })),
   );
   log(
-    `set-up: ${MANAGED} managed + ${OTHER} other secrets in moto (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+    `set-up: ${MANAGED} managed + ${OTHER} other secrets in moto (${((performance.now() - t) / 1000).toFixed(1)} s, ` +
+      `${MOTO_WRITE_CONCURRENCY} at once; ${retried.calls} calls retried ${retried.retries} times after moto's 5xx answers)`,
   );
+  clients.secretsManager.middlewareStack.remove('countRetriedCalls');
 
   const calls = new Map<string, number>();
   clients.secretsManager.middlewareStack.add(
@@ -52,6 +57,28 @@ try {
   log(`  plan (pure)                                ${planMs.toFixed(1)} ms`);
   log(`  calls by operation                         ${JSON.stringify(Object.fromEntries(calls))}`);
   log(`  decisions                                  ${JSON.stringify(Object.fromEntries(byAction))}`);
+} catch (error) {
+  const traceback = await motoTraceback(error, moto);
+  if (traceback) log(traceback);
+  throw error;
 } finally {
   await moto.stop();
+}
+
+/** Counts calls through `client` that succeeded only after retries, and their retries. */
+function countRetriedCalls(client: SecretsManagerClient) {
+  const counts = { calls: 0, retries: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const attempts = (result.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      if (attempts > 1) {
+        counts.calls++;
+        counts.retries += attempts - 1;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'countRetriedCalls' },
+  );
+  return counts;
 }

@@ -12,18 +12,20 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { BundleHost } from '../scripts/local/bundle-host';
 import { awsSecretStore, localAwsCredentialsSecret } from '../scripts/local/eso-manifests';
-import { localAwsEnvironment, localClients } from '../scripts/local/local-aws';
+import { localAwsEnvironment, localClient, localClients } from '../scripts/local/local-aws';
 import { type LocalCluster, startCluster } from '../scripts/local/local-cluster';
 import { localEksCluster, readLocalEks } from '../scripts/local/local-eks';
 import { createLedgerTable } from '../scripts/local/local-ledger';
+import { createSecrets } from '../scripts/local/local-secrets';
 import { synthLocalStack } from '../scripts/local/local-stack';
 import { definitionFromTemplate, LocalWorkflow } from '../scripts/local/local-workflow';
+import { motoTraceback } from '../scripts/local/moto-call-error';
 import { LOCAL_AWS, startMoto } from '../scripts/local/moto-server';
 import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
@@ -112,15 +114,13 @@ try {
   await localEksCluster(moto.endpoint, eks);
   const table = 'bench-ledger';
   await createLedgerTable(aws.dynamodb, table);
-  const sns = new SNSClient({
-    endpoint: moto.endpoint,
-    region: LOCAL_AWS.region,
-    credentials: LOCAL_AWS.credentials,
-  });
+  const sns = localClient(SNSClient, moto.endpoint);
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'bench-alerts' }))).TopicArn ?? '';
   const others = Array.from({ length: OTHERS }, (_, i) => `${PREFIX}app/other-${i}`);
-  for (const Name of [SECRET, ...others])
-    await aws.secretsManager.send(new CreateSecretCommand({ Name, SecretString: '{"password":"v1"}' }));
+  await createSecrets(
+    aws.secretsManager,
+    [SECRET, ...others].map((Name) => ({ Name, SecretString: '{"password":"v1"}' })),
+  );
 
   // Cluster side: the ExternalSecrets, N consumers (1 replica), bystanders (0 replicas).
   let t = performance.now();
@@ -272,6 +272,10 @@ try {
     });
     if (execution.status !== 'SUCCEEDED') log(`  step host output (tail):\n${hostTail}`);
   }
+} catch (error) {
+  const traceback = await motoTraceback(error, moto);
+  if (traceback) log(traceback);
+  throw error;
 } finally {
   await host?.stop();
   await cluster.stop();
