@@ -138,7 +138,12 @@ describe('the bundled propagation functions from the cloud assembly', () => {
     ]);
   });
 
-  it('the step function loads @kubernetes/client-node as one ESM file and refuses malformed steps', async () => {
+  it('the step function imports as one ESM file, refuses malformed steps, and loads its cluster clients when a step reaches a cluster', async () => {
+    const secret = {
+      name: 'prod/app-team/db',
+      arn: `arn:aws:secretsmanager:us-east-1:${TEST_ENV.account}:secret:prod/app-team/db-AbCdEf`,
+      tags: {},
+    };
     const { results } = await invokeBundle(
       [
         { action: 'launch' },
@@ -148,6 +153,9 @@ describe('the bundled propagation functions from the cloud assembly', () => {
           executionId: 'e',
         },
         { action: 'restart', cluster: 'local' },
+        // moto knows no EKS cluster "local": the step loads the EKS and Kubernetes clients lazily and
+        // fails on DescribeCluster with a typed error, not on a missing module.
+        { action: 'plan', cluster: 'local', secret, versionId: 'b'.repeat(36) },
       ],
       propagationStep,
     );
@@ -156,7 +164,9 @@ describe('the bundled propagation functions from the cloud assembly', () => {
       'InvalidEventError',
       'SecretNotManagedError',
       'InvalidEventError',
+      'AwsCallError',
     ]);
+    expect(results.invocations[3].message).toMatch(/DescribeCluster/);
   });
 });
 
