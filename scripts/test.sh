@@ -12,7 +12,7 @@ echo "== lint (biome)"
 biome check .
 echo "== typecheck (tsc $(tsc --version | awk '{print $2}'))"
 tsc --noEmit -p tsconfig.json
-echo "== local cluster binaries (built from Go modules on the first run, about 15 minutes; cached after)"
+echo "== local cluster binaries (built from Go modules on the first run, about 10 minutes on 2 cores; cached after)"
 bash scripts/cluster/build.sh
 echo "== tests (vitest on Node $(node --version))"
 mkdir -p .test-results

@@ -1,6 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers for up.sh and down.sh (sourced). NOTE: reconstructed at 10:25 after a concurrent
-# helper overwrote the original by mistake; it provides what up.sh/down.sh use.
+# Shared helpers for up.sh and down.sh (sourced): where build.sh puts each binary, logging, stop_all.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
@@ -9,7 +8,7 @@ bin_kube="$cache/bin/kubernetes-$KUBERNETES_VERSION"
 kubectl="$bin_kube/kubectl"
 bin_etcd="$cache/bin/etcd-$ETCD_VERSION/etcd"
 bin_kwok="$cache/bin/kwok-$KWOK_VERSION/kwok"
-bin_eso="$cache/bin/external-secrets-$ESO_VERSION/external-secrets"
+bin_eso="$cache/bin/external-secrets-$ESO_VERSION-aws/external-secrets"
 gomodcache="$(go env GOMODCACHE)"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
