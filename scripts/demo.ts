@@ -16,7 +16,7 @@ import type { EmergencyRuntime } from '../shared/cli/emergency-runtime';
 import { runCli } from '../shared/cli/main';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { localAwsEnvironment } from './local/local-aws';
-import { type LocalCluster, startCluster } from './local/local-cluster';
+import { buildClusterBinaries, type LocalCluster, startCluster } from './local/local-cluster';
 import { readLocalEks } from './local/local-eks';
 import { type LocalOrchestrator, startLocalOrchestrator } from './local/local-orchestrator';
 import { startMoto, useAwsRotationSemantics } from './local/moto-server';
@@ -51,36 +51,29 @@ say('Secret rotation orchestrator: the whole story, locally (rotate → resync �
 let mark = performance.now();
 const moto = await startMoto();
 say(`[1/7] local AWS (moto) on ${moto.endpoint} (${seconds(mark)})`);
+// The cluster's binaries build in the background (a first run compiles them from Go modules);
+// everything up to the propagation needs no cluster and runs meanwhile.
+let building = true;
+const build = buildClusterBinaries((line) => {
+  if (verbose || /progress|built|failed|last cold builds|building/.test(line)) say(`      ${line}`);
+}).finally(() => {
+  building = false;
+});
+build.catch(() => undefined);
 let cluster: LocalCluster | undefined;
 let orchestrator: LocalOrchestrator | undefined;
 try {
   mark = performance.now();
-  say('[2/7] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
-  say('      (the first run builds them from Go modules, about 15 minutes; later runs take seconds)');
-  cluster = await startCluster({
-    awsEndpoint: moto.endpoint,
-    onLog: (line) => {
-      if (verbose || /building|built|ready in/.test(line)) say(`      ${line}`);
-    },
-  });
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
-    stdio: 'ignore',
-  });
-  const eks = readLocalEks(cluster.stateDir);
-  say(
-    `      ✓ ready (${seconds(mark)}); EKS cluster "${eks.name}": DescribeCluster and EKS tokens work as in AWS`,
-  );
-
-  mark = performance.now();
+  const eksName = process.env.ROTATOR_EKS_CLUSTER_NAME ?? 'local';
   orchestrator = await startLocalOrchestrator({
     motoEndpoint: moto.endpoint,
-    cluster: { ...cluster, eksName: eks.name },
+    eksName,
     managedPrefixes: [PREFIX],
     restartConcurrency: concurrency,
     onFunctionLog: (line) => verbose && say(`      ${line}`),
   });
   const local = orchestrator;
-  say(`[3/7] the orchestrator, synthesized and bundled as \`cdk deploy\` would (${seconds(mark)})`);
+  say(`[2/7] the orchestrator, synthesized and bundled as \`cdk deploy\` would (${seconds(mark)})`);
   say(
     '      functions: rotate-secret, sweep, propagate-secret (starter), propagation-step, each in its own Node 24 process',
   );
@@ -89,10 +82,6 @@ try {
   );
 
   mark = performance.now();
-  const admin = new KubeConfig();
-  admin.loadFromFile(cluster.kubeconfig);
-  const engineConfig = new KubeConfig();
-  engineConfig.loadFromFile(cluster.rotatorKubeconfig);
   const initial = JSON.stringify({ username: 'orders_app', password: `initial-${Date.now()}` });
   await createSecret(local.clients, SECRET, initial, { 'rotator:fields': 'password' });
   await local.clients.secretsManager.send(
@@ -105,13 +94,12 @@ try {
   );
   // moto cannot backdate; the local launcher moves this secret's dates 33 days into the past.
   await useAwsRotationSemantics(moto.endpoint, { [SECRET]: 33 });
-  const { namespace } = await deploySampleApp(admin, new KubernetesAdapter(engineConfig), SECRET);
-  say(`[4/7] ${SECRET}: rotated every 30 days, created 33 days ago and never rotated since`);
-  say(`      sample app in namespace ${namespace} (${seconds(mark)})`);
-  for (const w of SAMPLE_WORKLOADS) say(`      ${`${w.kind}/${w.name}`.padEnd(26)} ${w.how}`);
+  say(
+    `[3/7] ${SECRET}: rotated every 30 days, created 33 days ago and never rotated since (${seconds(mark)})`,
+  );
 
   mark = performance.now();
-  say('[5/7] the scheduled sweep (EventBridge Scheduler invokes the sweep function)');
+  say('[4/7] the scheduled sweep (EventBridge Scheduler invokes the sweep function)');
   const sweep = (await local.runSweep()) as {
     listed: number;
     overdue: number;
@@ -126,6 +114,34 @@ try {
     say(`      Secrets Manager → rotate-secret ${step.padEnd(13)} ${outcome}`),
   );
   say(`      ✓ AWSCURRENT is version ${short(scheduled.versionId)} (${seconds(mark)})`);
+  say('      its RotationSucceeded event is delivered once the cluster is up');
+
+  mark = performance.now();
+  say('[5/7] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
+  if (building) say('      waiting for the cluster build (progress every 30 s)');
+  await build;
+  cluster = await startCluster({
+    awsEndpoint: moto.endpoint,
+    onLog: (line) => {
+      if (verbose || /ready in/.test(line)) say(`      ${line}`);
+    },
+  });
+  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
+    stdio: 'ignore',
+  });
+  const eks = readLocalEks(cluster.stateDir);
+  if (eks.name !== eksName) throw new Error(`the cluster came up as EKS "${eks.name}", not "${eksName}"`);
+  await local.attachCluster(cluster);
+  say(
+    `      ✓ ready (${seconds(mark)}); EKS cluster "${eks.name}": DescribeCluster and EKS tokens work as in AWS`,
+  );
+  const admin = new KubeConfig();
+  admin.loadFromFile(cluster.kubeconfig);
+  const engineConfig = new KubeConfig();
+  engineConfig.loadFromFile(cluster.rotatorKubeconfig);
+  const { namespace } = await deploySampleApp(admin, new KubernetesAdapter(engineConfig), SECRET);
+  say(`      sample app in namespace ${namespace}, consuming ${SECRET} through ESO:`);
+  for (const w of SAMPLE_WORKLOADS) say(`      ${`${w.kind}/${w.name}`.padEnd(26)} ${w.how}`);
 
   mark = performance.now();
   say('[6/7] EventBridge: "AWS Service Event via CloudTrail" RotationSucceeded → rule → starter → workflow');

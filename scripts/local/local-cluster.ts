@@ -32,6 +32,40 @@ export interface StartClusterOptions {
   readonly onLog?: (line: string) => void;
 }
 
+/**
+ * Builds the cluster's binaries from Go modules (scripts/cluster/build.sh; at once when cached),
+ * passing its progress lines on. Resolves when every binary is there; rejects with the build's
+ * last lines when it fails. Start it early: nothing else needs to wait for it.
+ */
+export async function buildClusterBinaries(onLog?: (line: string) => void): Promise<void> {
+  // Its own process group, so an interrupt stops the Go builds it runs in the background too.
+  const child = spawn('bash', [join(SCRIPTS, 'build.sh')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  const unregister = registerCleanup(() => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  const lines: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      lines.push(line);
+      onLog?.(line);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  unregister();
+  if (code !== 0) {
+    throw new Error(`scripts/cluster/build.sh failed (exit ${code}):\n${lines.slice(-30).join('\n')}`);
+  }
+}
+
 /** Starts the cluster (building its binaries on first use) and stops it when this process exits. */
 export async function startCluster(options: StartClusterOptions): Promise<LocalCluster> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'rotator-cluster-'));

@@ -14,7 +14,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { StartPropagationResult } from '../../shared/workflow/start-propagation';
 import { BundleHost } from './bundle-host';
-import { localAwsEnvironment, localClients } from './local-aws';
+import { localAwsEnvironment, localClient, localClients } from './local-aws';
 import type { LocalCluster } from './local-cluster';
 import { localEksCluster } from './local-eks';
 import { createLedgerTable } from './local-ledger';
@@ -27,7 +27,8 @@ const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret
 
 export interface LocalOrchestratorOptions {
   readonly motoEndpoint: string;
-  readonly cluster: LocalCluster & { readonly eksName: string };
+  /** The EKS name the stack is configured with; the cluster itself is attached when it is up. */
+  readonly eksName: string;
   readonly managedPrefixes: readonly string[];
   readonly restartConcurrency: number;
   /** Receives the functions' own log lines (JSON). */
@@ -40,21 +41,16 @@ type Template = ReturnType<typeof synthLocalStack>['template'];
 export async function startLocalOrchestrator(options: LocalOrchestratorOptions) {
   const { motoEndpoint } = options;
   const clients = localClients(motoEndpoint);
-  const aws = { endpoint: motoEndpoint, region: LOCAL_AWS.region, credentials: LOCAL_AWS.credentials };
   await useAwsRotationSemantics(motoEndpoint);
-  await localEksCluster(motoEndpoint, {
-    name: options.cluster.eksName,
-    server: options.cluster.server,
-    caFile: options.cluster.caFile,
-  });
   const tableName = `rotation-ledger-${randomUUID().slice(0, 8)}`;
   await createLedgerTable(clients.dynamodb, tableName);
   const topicArn =
-    (await new SNSClient(aws).send(new CreateTopicCommand({ Name: 'rotation-alerts' }))).TopicArn ?? '';
+    (await localClient(SNSClient, motoEndpoint).send(new CreateTopicCommand({ Name: 'rotation-alerts' })))
+      .TopicArn ?? '';
 
   const local = synthLocalStack({
     managedPrefixes: [...options.managedPrefixes],
-    propagation: { clusterNames: [options.cluster.eksName], restartConcurrency: options.restartConcurrency },
+    propagation: { clusterNames: [options.eksName], restartConcurrency: options.restartConcurrency },
   });
   const arnOf = (logicalId: string) =>
     local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
@@ -63,7 +59,7 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
   const { definition } = definitionFromTemplate(local.template, ({ logicalId }) => arnOf(logicalId));
   const stateMachineArn =
     (
-      await new SFNClient(aws).send(
+      await localClient(SFNClient, motoEndpoint).send(
         new CreateStateMachineCommand({
           name: 'propagation',
           definition: JSON.stringify(definition),
@@ -106,6 +102,15 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
     stateMachineArn,
     rotationFunctionArn: arnOf(local.bundles.rotate?.logicalId ?? 'rotate'),
     ledger: new DynamoDbLedger(clients.dynamodb, tableName),
+
+    /**
+     * Registers the running cluster as EKS cluster `eksName` in local AWS, so DescribeCluster answers
+     * with its endpoint and CA, as in AWS. Everything else works before: synthesis, the rotation's
+     * four steps, the sweep.
+     */
+    async attachCluster(cluster: Pick<LocalCluster, 'server' | 'caFile'>) {
+      await localEksCluster(motoEndpoint, { name: options.eksName, ...cluster });
+    },
 
     /** EventBridge Scheduler's part: one sweep run, with its clock `clockOffsetMs` ahead. */
     async runSweep(clockOffsetMs = 0): Promise<unknown> {
