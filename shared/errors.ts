@@ -170,33 +170,32 @@ export class TransientError extends OrchestratorError {
 
 /**
  * A Kubernetes API call failed. Only the HTTP status and the Status object's one-word reason are
- * kept: the client's own message carries the whole response body and headers, and a webhook's
- * denial or a 422 can echo object fields.
+ * kept, never the response body or headers: a webhook's denial or a 422 can echo object fields
+ * (a workload's env values among them). Built at the adapter's edge by {@link kubernetesCallError}.
  */
 export class KubernetesCallError extends OrchestratorError {
   readonly code = 'KUBERNETES_CALL_FAILED';
   constructor(
     readonly httpStatus: number,
     readonly reason: string | undefined,
-    options?: ErrorOptions,
   ) {
-    super(`Kubernetes API call failed: HTTP ${httpStatus}${reason ? ` ${reason}` : ''}`, options);
+    super(`Kubernetes API call failed: HTTP ${httpStatus}${reason ? ` ${reason}` : ''}`);
   }
 }
 
-/** Turns a Kubernetes client ApiException (numeric `code`, a `body`) into a {@link KubernetesCallError}. */
-export function fromKubernetesError(error: unknown): unknown {
-  if (error instanceof OrchestratorError || !(error instanceof Error)) return error;
-  const { code, body } = error as { code?: unknown; body?: unknown };
-  if (typeof code !== 'number' || !('body' in error)) return error;
-  const parsed = typeof body === 'string' ? safeJson(body) : body;
-  const reason = (parsed as { reason?: unknown } | undefined)?.reason;
+const STATUS_REASON = /^[A-Za-z]{1,64}$/;
+
+/**
+ * The {@link KubernetesCallError} for an API server's answer: its HTTP status and, when the body is a
+ * Status object, its `reason` if that is one word (`Forbidden`, `Conflict`, `Expired`). The body
+ * is read for that word only and then dropped; no cause is kept, since any would carry it.
+ * @example kubernetesCallError(409, '{"kind":"Status","reason":"Conflict",…}') // HTTP 409 Conflict
+ */
+export function kubernetesCallError(httpStatus: number, body: string): KubernetesCallError {
+  const reason = (safeJson(body) as { reason?: unknown } | undefined)?.reason;
   return new KubernetesCallError(
-    code,
-    typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason) ? reason : undefined,
-    {
-      cause: error,
-    },
+    httpStatus,
+    typeof reason === 'string' && STATUS_REASON.test(reason) ? reason : undefined,
   );
 }
 
@@ -226,11 +225,11 @@ const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UN
 export function asRetryable(error: unknown): unknown {
   if (error instanceof TransientError) return error;
   const status =
-    error instanceof AwsCallError || error instanceof KubernetesCallError
-      ? error.httpStatus
-      : ((error as { code?: unknown })?.code as number | undefined);
+    error instanceof AwsCallError || error instanceof KubernetesCallError ? error.httpStatus : undefined;
   const awsName = error instanceof AwsCallError ? error.awsErrorName : undefined;
-  const networkCode = (error as { cause?: { code?: string }; code?: unknown })?.cause?.code;
+  // fetch puts the socket's error in `cause`; undici's request() and node:net throw it as it is.
+  const networkCode =
+    (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
   const transient =
     (awsName !== undefined && THROTTLING.has(awsName)) ||
     (typeof status === 'number' && (status === 429 || status >= 500)) ||

@@ -10,8 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
-import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { memoizeSuccess } from '../../shared/memoize-success';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runWorkflowStep } from '../../shared/workflow/run-workflow-step';
 import { loadWorkflowConfig } from '../../shared/workflow/workflow-config';
@@ -21,21 +21,17 @@ const metrics = createMetrics();
 const config = loadWorkflowConfig(process.env);
 
 // The EKS and Kubernetes clients load with the first step that reaches a cluster: claim, record and
-// the other ledger steps never evaluate them (most of the bundle) on a cold start.
-let clusterPorts: Promise<(clusterName: string) => Promise<ClusterPort>> | undefined;
-async function loadClusterPorts() {
+// the other ledger steps never evaluate them on a cold start. A failed load is retried by the next.
+const clusterPorts = memoizeSuccess(async () => {
   const { EKSClient, eksClusterPorts } = await import('../../shared/kubernetes/eks-cluster-ports');
-  return eksClusterPorts(new EKSClient({}), process.env.AWS_REGION ?? '');
-}
+  return eksClusterPorts(new EKSClient({}));
+});
 
 const deps = {
   ...config,
   secrets: new SecretsManagerAdapter(new SecretsManagerClient({})),
   ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
-  clusterFor: async (name: string) => {
-    clusterPorts ??= loadClusterPorts();
-    return (await clusterPorts)(name);
-  },
+  clusterFor: async (name: string) => (await clusterPorts())(name),
   logger,
   metrics,
   now: () => new Date(),

@@ -3,8 +3,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
-import { eksClusterConnector } from '../kubernetes/eks-cluster';
-import { EksTokenCache } from '../kubernetes/eks-token';
+import { eksClusterPorts } from '../kubernetes/eks-cluster-ports';
 import { KubernetesAdapter } from '../kubernetes/kubernetes-adapter';
 
 /** A cluster to plan against: its label (kubeconfig context or EKS name) and a read-only port. */
@@ -36,22 +35,12 @@ export function clusterSources(options: ClusterSourceOptions, eks: EKSClient): L
     if (!context) throw new ConfigError(`kubeconfig ${path} has no current context`);
     return { label: context, connect: async () => readOnly(new KubernetesAdapter(config)) };
   });
-  let connector: ((name: string) => Promise<KubeConfig>) | undefined;
+  // Makes no AWS call until a cluster connects.
+  const clusterFor = eksClusterPorts(eks);
   const fromEks = options.eksClusters.map(
-    (name): LabelledCluster => ({
-      label: name,
-      connect: async () => {
-        connector ??= eksClusterConnector(eks, await tokenSource(eks));
-        return readOnly(new KubernetesAdapter(await connector(name)));
-      },
-    }),
+    (name): LabelledCluster => ({ label: name, connect: async () => readOnly(await clusterFor(name)) }),
   );
   return [...fromFiles, ...fromEks];
-}
-
-async function tokenSource(eks: EKSClient): Promise<(clusterName: string) => Promise<string>> {
-  const tokens = new EksTokenCache(await eks.config.region(), eks.config.credentials);
-  return (clusterName) => tokens.tokenFor(clusterName);
 }
 
 /** Refuses every write, so a dry run cannot change a cluster whatever the planner does. */

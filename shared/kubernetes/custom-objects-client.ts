@@ -1,12 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-// Deep imports, not the package index: the index evaluates every module of the client (watch, exec,
-// cp, informers, websockets) and the generated API classes pull in the ObjectSerializer with all
-// ~900 model classes (about 450 KiB of the propagation step's bundle). These four are all we need.
-import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
-import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js';
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+import { KubernetesCallError, kubernetesCallError } from '../errors';
+import type { KubernetesTransport } from './kubernetes-transport';
 
 /** A kind of object under /apis: a custom resource, or a built-in one such as apps/v1 deployments. */
 export interface ResourceType {
@@ -33,27 +26,16 @@ const ACCEPT_JSON = 'application/json, */*;q=0.8';
 const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
- * The calls the adapter makes on /apis objects (list, get, merge-patch), as plain JSON, through
- * @kubernetes/client-node's own transport: the KubeConfig authenticates each request (bearer token,
- * exec plugin or client certificate) and sets TLS to the cluster CA; the client's fetch sends it.
- * Errors are the client's `ApiException` (numeric `code`, the response text as `body`), as the
- * generated API classes throw them.
+ * The calls the adapter makes on /apis objects (list, get, merge-patch), as plain JSON, over a
+ * {@link KubernetesTransport}. Not @kubernetes/client-node's generated API classes: they run every
+ * object through the ObjectSerializer, whose ~900 model classes are most of the client.
  *
- * All requests share one connection pool. The KubeConfig builds a new undici Agent every time it
- * authenticates a request, so without this each call would open a new TLS connection: on 1,500
- * calls that cost seconds of CPU here and in the API server (bench/propagation.ts).
- * @example await new CustomObjectsClient(kubeConfig).get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'web', 'default')
+ * Errors are {@link KubernetesCallError}s with the HTTP status and the Status object's one-word
+ * reason only: the response body and headers never leave this class (they can echo object fields).
+ * @example await new CustomObjectsClient(transport).get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'web', 'default')
  */
 export class CustomObjectsClient {
-  private readonly server: string;
-  private readonly http = new IsomorphicFetchHttpLibrary();
-  private shared: Dispatcher | undefined;
-
-  constructor(private readonly kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('The kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
-  }
+  constructor(private readonly transport: KubernetesTransport) {}
 
   list<T>(type: ResourceType, page: ListPage = {}): Promise<RawList<T>> {
     const query: Record<string, string | undefined> = {
@@ -84,33 +66,29 @@ export class CustomObjectsClient {
     query: Record<string, string | undefined>,
     body?: object,
   ): Promise<unknown> {
-    const request = new RequestContext(`${this.server}${path}`, method);
+    const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) request.setQueryParam(name, value);
+      if (value !== undefined) search.set(name, value);
     }
-    request.setHeaderParam('Accept', ACCEPT_JSON);
-    request.setHeaderParam('User-Agent', USER_AGENT);
-    if (body !== undefined) {
-      request.setHeaderParam('Content-Type', MERGE_PATCH);
-      request.setBody(JSON.stringify(body));
+    const response = await this.transport.send({
+      method,
+      path: search.size > 0 ? `${path}?${search}` : path,
+      headers: {
+        Accept: ACCEPT_JSON,
+        'User-Agent': USER_AGENT,
+        ...(body === undefined ? {} : { 'Content-Type': MERGE_PATCH }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status < 200 || response.status > 299) {
+      throw kubernetesCallError(response.status, response.text);
     }
-    await this.kubeConfig.applySecurityAuthentication(request);
-    this.reuseConnections(request);
-    const response = await this.http.send(request).toPromise();
-    const text = await response.body.text();
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
-      throw new ApiException(response.httpStatusCode, 'Kubernetes API error', text, response.headers);
-    }
-    return text === '' ? undefined : JSON.parse(text);
-  }
-
-  private reuseConnections(request: RequestContext): void {
-    const created = request.getDispatcher();
-    if (created && this.shared && created !== this.shared) {
-      request.setDispatcher(this.shared);
-      void created.close();
-    } else if (created) {
-      this.shared = created;
+    if (response.text === '') return undefined;
+    try {
+      return JSON.parse(response.text);
+    } catch {
+      // JSON.parse's message quotes the text around the fault: it could be a workload's env value.
+      throw new KubernetesCallError(response.status, 'ResponseNotJSON');
     }
   }
 }

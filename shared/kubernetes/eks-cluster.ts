@@ -1,32 +1,15 @@
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-// The module, not the package index, which loads all of client-node (see custom-objects-client.ts).
+// The module, not the package index, which loads all of client-node. It still imports the generated
+// models (about 360 KiB bundled), which is why the propagation step reaches EKS without a KubeConfig
+// (eks-cluster-ports.ts, bearer-token-transport.ts) and never imports this file.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import { toAwsCallError } from '../errors';
+import type { ClusterEndpoint } from './eks-endpoint';
 
-/** What a client needs to reach a cluster's API server. */
-export interface ClusterEndpoint {
-  readonly name: string;
-  readonly server: string;
-  /** Base64 PEM of the cluster CA, as DescribeCluster returns it. */
-  readonly certificateAuthority: string;
-}
+export { type ClusterEndpoint, describeEksCluster } from './eks-endpoint';
 
-/** Endpoint and CA of an EKS cluster (eks:DescribeCluster). */
-export async function describeEksCluster(eks: EKSClient, name: string): Promise<ClusterEndpoint> {
-  try {
-    const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
-    if (!cluster?.endpoint || !cluster.certificateAuthority?.data) {
-      throw new Error(
-        `cluster ${name} has no endpoint or certificate authority yet (status ${cluster?.status})`,
-      );
-    }
-    return { name, server: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data };
-  } catch (error) {
-    throw toAwsCallError('DescribeCluster', name, error);
-  }
-}
-
-/** A kubeconfig for one cluster that authenticates with a bearer token (an EKS token). */
+/**
+ * A kubeconfig for one cluster that authenticates with a bearer token (an EKS token), for tools and
+ * tests that work with client-node's own API classes.
+ */
 export function kubeConfigWithToken(endpoint: ClusterEndpoint, token: string): KubeConfig {
   const config = new KubeConfig();
   config.loadFromOptions({
@@ -43,20 +26,4 @@ export function kubeConfigWithToken(endpoint: ClusterEndpoint, token: string): K
     currentContext: endpoint.name,
   });
   return config;
-}
-
-/**
- * Connects to EKS clusters by name: DescribeCluster once per cluster per container (successes
- * only are kept), and a bearer token from the cache, renewed before it expires.
- */
-export function eksClusterConnector(eks: EKSClient, tokenFor: (clusterName: string) => Promise<string>) {
-  const endpoints = new Map<string, ClusterEndpoint>();
-  return async (clusterName: string): Promise<KubeConfig> => {
-    let endpoint = endpoints.get(clusterName);
-    if (!endpoint) {
-      endpoint = await describeEksCluster(eks, clusterName);
-      endpoints.set(clusterName, endpoint);
-    }
-    return kubeConfigWithToken(endpoint, await tokenFor(clusterName));
-  };
 }

@@ -1,10 +1,12 @@
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
-import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+import { KubernetesCallError } from '../errors';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
 import type { ObjectRef, PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
 import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
 import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
+import { kubeConfigTransport } from './kubeconfig-transport';
+import type { KubernetesTransport } from './kubernetes-transport';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';
@@ -24,14 +26,18 @@ interface RawObject {
   status?: Record<string, unknown>;
 }
 
-/** {@link ClusterPort} over @kubernetes/client-node: paginated lists, merge patches with a field manager. */
+/**
+ * {@link ClusterPort} over plain JSON: paginated lists, merge patches with a field manager, 409s
+ * retried. Reaches the cluster through a transport (EKS: bearer-token-transport.ts) or a KubeConfig
+ * (kubeconfig files); errors are {@link KubernetesCallError}s.
+ */
 export class KubernetesAdapter implements ClusterPort {
   private readonly custom: CustomObjectsClient;
   private esoVersion: Promise<string> | undefined;
   private readonly pageSize: number;
 
-  constructor(kubeConfig: KubeConfig, options: { readonly pageSize?: number } = {}) {
-    this.custom = new CustomObjectsClient(kubeConfig);
+  constructor(cluster: KubernetesTransport | KubeConfig, options: { readonly pageSize?: number } = {}) {
+    this.custom = new CustomObjectsClient('send' in cluster ? cluster : kubeConfigTransport(cluster));
     this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
@@ -82,7 +88,10 @@ export class KubernetesAdapter implements ClusterPort {
         await this.custom.mergePatch(type, workload.name, workload.namespace, patch, FIELD_MANAGER);
         return;
       } catch (error) {
-        if (!(error instanceof ApiException && error.code === 409) || attempt >= CONFLICT_RETRIES)
+        if (
+          !(error instanceof KubernetesCallError && error.httpStatus === 409) ||
+          attempt >= CONFLICT_RETRIES
+        )
           throw error;
         await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
       }
@@ -118,7 +127,7 @@ export class KubernetesAdapter implements ClusterPort {
     this.esoVersion ??= this.custom.list(esoResource('v1', 'externalsecrets'), { limit: 1 }).then(
       () => 'v1',
       (error: unknown) => {
-        if (error instanceof ApiException && error.code === 404) return 'v1beta1';
+        if (error instanceof KubernetesCallError && error.httpStatus === 404) return 'v1beta1';
         this.esoVersion = undefined;
         throw error;
       },

@@ -1,6 +1,4 @@
-// The module, not the package index, which loads all of client-node (see custom-objects-client.ts).
-import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
-import { OrchestratorError } from '../errors';
+import { KubernetesCallError, OrchestratorError } from '../errors';
 
 export const PAGE_SIZE = 500;
 const MAX_RESTARTS = 3;
@@ -31,7 +29,7 @@ export async function listAll<T>(fetchPage: (cont: string | undefined) => Promis
       } while (cont);
       return items;
     } catch (error) {
-      if (!(error instanceof ApiException && error.code === 410)) throw error;
+      if (!(error instanceof KubernetesCallError && error.httpStatus === 410)) throw error;
       if (restart >= MAX_RESTARTS) {
         throw new ListRestartError(`List expired ${MAX_RESTARTS + 1} times while paging`, { cause: error });
       }

@@ -3,6 +3,7 @@
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
 import { mapWithLimit } from '../concurrency';
+import { describeError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import type { ClusterOutcome } from '../ledger/ledger-port';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
@@ -57,7 +58,7 @@ export async function finishClusterStep(
       ? planned
       : await markedForVersion(planned, input, deps).catch((error: unknown) => {
           failed.push(
-            `could not read back which workloads restarted: ${causeText(String((error as Error)?.message))}`,
+            `could not read back which workloads restarted: ${describeError(error).message ?? 'unknown error'}`,
           );
           return [];
         });

@@ -4,7 +4,7 @@
  * machine's Retry and Catch rules match: TransientError is retried with backoff and jitter,
  * everything else is final and goes to the failure path.
  */
-import { asRetryable, describeError, fromKubernetesError } from '../errors';
+import { asRetryable, describeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import * as z from '../schema';
 import { finishClusterStep } from './cluster-outcome';
@@ -44,8 +44,7 @@ export async function runWorkflowStep(event: unknown, deps: WorkflowStepDeps): P
   try {
     return await STEPS[action](event, deps);
   } catch (error) {
-    // Kubernetes client errors carry the whole response; only status and reason leave the step.
-    const final = asRetryable(fromKubernetesError(error));
+    const final = asRetryable(error);
     deps.logger.error('workflow step failed', { action, error: describeError(final) });
     throw final;
   }

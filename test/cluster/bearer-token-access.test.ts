@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
+import { KubernetesCallError } from '../../shared/errors';
 import { kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 
@@ -26,6 +27,7 @@ describe('kubeConfigWithToken (the Lambdas’ path: endpoint + CA from DescribeC
   it('gets 401 with a wrong token', async () => {
     const adapter = new KubernetesAdapter(kubeConfigWithToken(endpoint, 'not-a-valid-token'));
     const error = await adapter.listExternalSecrets().catch((e: unknown) => e);
-    expect((error as ApiException<unknown>).code).toBe(401);
+    expect(error).toBeInstanceOf(KubernetesCallError);
+    expect((error as KubernetesCallError).httpStatus).toBe(401);
   });
 });

@@ -10,6 +10,7 @@ import { localEksCluster } from '../../scripts/local/local-eks';
 import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../scripts/local/local-stack';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { createSecret } from '../../scripts/local/rotation-fixture';
+import { KubernetesCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { createEksToken } from '../../shared/kubernetes/eks-token';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
@@ -44,6 +45,7 @@ async function statusOf(call: Promise<unknown>): Promise<number> {
     () => 200,
     (error: unknown) => {
       if (error instanceof ApiException) return error.code;
+      if (error instanceof KubernetesCallError) return error.httpStatus;
       throw error;
     },
   );

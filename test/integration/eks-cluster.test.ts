@@ -2,8 +2,11 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { describe, expect, inject, it } from 'vitest';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { clusterSources } from '../../shared/cli/cluster-sources';
 import { AwsCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
+import { eksClusterPorts } from '../../shared/kubernetes/eks-cluster-ports';
+import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 
 const config = {
   endpoint: inject('motoEndpoint'),
@@ -12,19 +15,23 @@ const config = {
 };
 const eks = new EKSClient(config);
 
+async function createCluster(name: string): Promise<void> {
+  const role = await new IAMClient(config).send(
+    new CreateRoleCommand({ RoleName: `eks-${name}`, AssumeRolePolicyDocument: '{}' }),
+  );
+  await eks.send(
+    new CreateClusterCommand({
+      name,
+      roleArn: role.Role?.Arn,
+      resourcesVpcConfig: { subnetIds: ['subnet-1'] },
+    }),
+  );
+}
+
 describe('describeEksCluster against EKS (moto over HTTP)', () => {
   it('returns the endpoint and CA of a cluster', async () => {
-    const role = await new IAMClient(config).send(
-      new CreateRoleCommand({ RoleName: `eks-${Date.now()}`, AssumeRolePolicyDocument: '{}' }),
-    );
     const name = `cluster-${Date.now()}`;
-    await eks.send(
-      new CreateClusterCommand({
-        name,
-        roleArn: role.Role?.Arn,
-        resourcesVpcConfig: { subnetIds: ['subnet-1'] },
-      }),
-    );
+    await createCluster(name);
 
     const endpoint = await describeEksCluster(eks, name);
 
@@ -38,5 +45,30 @@ describe('describeEksCluster against EKS (moto over HTTP)', () => {
 
   it('turns a missing cluster into an AwsCallError', async () => {
     await expect(describeEksCluster(eks, 'no-such-cluster')).rejects.toBeInstanceOf(AwsCallError);
+  });
+});
+
+describe('eksClusterPorts against EKS (moto over HTTP)', () => {
+  it('does not keep a cluster DescribeCluster did not find: once it exists, the next call connects', async () => {
+    const name = `late-${Date.now()}`;
+    const clusterFor = eksClusterPorts(eks);
+
+    await expect(clusterFor(name)).rejects.toBeInstanceOf(AwsCallError);
+    await createCluster(name);
+
+    await expect(clusterFor(name)).resolves.toBeInstanceOf(KubernetesAdapter);
+  });
+
+  it('gives the CLI its EKS clusters, read-only', async () => {
+    const name = `cli-${Date.now()}`;
+    await createCluster(name);
+    const [cluster] = clusterSources({ kubeconfigs: [], eksClusters: [name] }, eks);
+
+    const port = await cluster?.connect();
+
+    expect(cluster?.label).toBe(name);
+    await expect(
+      port?.patchWorkload({ kind: 'Deployment', namespace: 'apps', name: 'api' }, {}),
+    ).rejects.toThrow('dry run: refused to patch a workload');
   });
 });

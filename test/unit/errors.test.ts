@@ -1,10 +1,15 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   AwsCallError,
+  asRetryable,
   describeError,
   InvalidEventError,
+  KubernetesCallError,
+  kubernetesCallError,
   SecretNotManagedError,
   sanitizeUpstreamMessage,
+  TransientError,
   toAwsCallError,
 } from '../../shared/errors';
 
@@ -60,5 +65,41 @@ describe('describeError', () => {
   it('marks foreign errors as unexpected and omits stacks', () => {
     const described = describeError(new TypeError('x is undefined'));
     expect(described).toEqual({ name: 'TypeError', code: 'UNEXPECTED', message: 'x is undefined' });
+  });
+});
+
+describe('kubernetesCallError', () => {
+  const denial = 'env[0].value: Invalid value: "hunter2-secret"';
+  it.each([
+    ['a Status with a one-word reason', { kind: 'Status', reason: 'Invalid', message: denial }, 'Invalid'],
+    ['a reason that is not one word', { kind: 'Status', reason: `Invalid: ${denial}` }, undefined],
+    ['a Status without a reason', { kind: 'Status', message: denial }, undefined],
+    ['a body that is not JSON', `<html>${denial}</html>`, undefined],
+  ])('keeps the status, and the reason of %s, never the body', (_, body, reason) => {
+    const error = kubernetesCallError(422, typeof body === 'string' ? body : JSON.stringify(body));
+
+    expect(error).toBeInstanceOf(KubernetesCallError);
+    expect(error).toMatchObject({ httpStatus: 422, reason, code: 'KUBERNETES_CALL_FAILED' });
+    expect(error.message).toBe(`Kubernetes API call failed: HTTP 422${reason ? ` ${reason}` : ''}`);
+    expect(inspect(error, { showHidden: true, depth: Number.POSITIVE_INFINITY })).not.toContain('hunter2');
+  });
+});
+
+describe('asRetryable', () => {
+  it.each([
+    { error: new KubernetesCallError(503, 'ServiceUnavailable'), retried: true },
+    { error: new KubernetesCallError(429, 'TooManyRequests'), retried: true },
+    { error: new KubernetesCallError(409, 'Conflict'), retried: false },
+    // undici's request() throws the socket's error as it is; fetch wraps it in a TypeError's cause.
+    { error: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), retried: true },
+    { error: new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }), retried: true },
+    {
+      error: Object.assign(new Error('unable to verify the first certificate'), {
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      }),
+      retried: false,
+    },
+  ])('$error.message is retried: $retried', ({ error, retried }) => {
+    expect(asRetryable(error) instanceof TransientError).toBe(retried);
   });
 });

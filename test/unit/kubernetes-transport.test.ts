@@ -1,16 +1,14 @@
 /**
- * KubernetesAdapter over HTTPS, as the sources run (CLI, tests) and as the propagation step's bundle
- * is built (undici aliased to infra/lib/bundling/undici.js, unused KubeConfig features stubbed):
- * a local HTTPS server with a CA of its own stands in for an EKS API server, reached with a
- * KubeConfig built the step's way (cluster CA and bearer token). Real API servers: test/cluster/.
+ * KubernetesAdapter over HTTPS through each transport: a KubeConfig (kubeconfig files: the CLI,
+ * tests), and a bearer token with the cluster CA (EKS: the propagation step), the latter also as the
+ * step's bundle is built (undici aliased to infra/lib/bundling/undici.js). A local HTTPS server with
+ * a CA of its own stands in for the API server. Real API servers: test/cluster/.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,83 +16,41 @@ import {
   KUBERNETES_CLIENT_DEFINE,
 } from '../../infra/lib/bundling/kubernetes-client';
 import { LAMBDA_BUNDLING, REPO_ROOT } from '../../infra/lib/lambda-defaults';
-import type * as sources from '../../shared/kubernetes/eks-cluster';
+import type * as bearer from '../../shared/kubernetes/bearer-token-transport';
+import { kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
+import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
+import { type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
+import type { Claim, SyncProgress } from '../../shared/workflow/workflow-state';
+import { type HttpsApiServer, startHttpsApiServer, statusBody } from '../support/https-api-server';
 
-type Client = Pick<typeof sources, 'kubeConfigWithToken'> & { KubernetesAdapter: typeof KubernetesAdapter };
-
-interface SeenRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly authorization?: string;
-  readonly contentType?: string;
-  readonly body: string;
+type Connect = (endpoint: ClusterEndpoint, options?: { pageSize?: number }) => KubernetesAdapter;
+interface Client {
+  readonly bearerTokenTransport: typeof bearer.bearerTokenTransport;
+  readonly KubernetesAdapter: typeof KubernetesAdapter;
 }
 
 const TOKEN = 'k8s-aws-v1.test-token';
-const dir = mkdtempSync(join(tmpdir(), 'kubernetes-transport-'));
-const seen: SeenRequest[] = [];
-let tlsConnections = 0;
+/** Sent by the server in refused calls' bodies and headers: it must reach no error. */
+const MARKER = 'hunter2-do-not-log';
+const bundleDir = mkdtempSync(join(tmpdir(), 'kubernetes-transport-'));
 let conflictsLeft = 0;
-let server: Server;
-let endpoint: { name: string; server: string; certificateAuthority: string };
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** Two CAs, and a certificate for 127.0.0.1 signed by the first (the cluster's). */
-function createPki(): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  for (const ca of ['cluster-ca', 'other-ca'])
-    openssl(
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.crt`,
-      '-subj',
-      `/CN=${ca}`,
-      '-days',
-      '1',
-    );
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1" > san.ext'], { cwd: dir });
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'cluster-ca.crt',
-    '-CAkey',
-    'cluster-ca.key',
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  );
-}
+let api: HttpsApiServer;
 
 const deployment = (name: string) => ({
   metadata: { namespace: 'apps', name, generation: 2 },
   spec: { replicas: 1, template: { metadata: { annotations: {} }, spec: { containers: [] } } },
   status: { observedGeneration: 2 },
 });
-const status = (code: number, reason: string) => JSON.stringify({ kind: 'Status', code, reason });
 
-/** The API server's answers: two pages of Deployments, no ESO v1 (so v1beta1), one 409 if asked. */
-function answer(method: string, url: URL): [number, string] {
+/** Two pages of Deployments, no ESO v1 (so v1beta1), a 409 when asked, refusals that echo MARKER. */
+function answer(method: string, url: URL): readonly [number, string, Record<string, string>?] {
   const path = url.pathname;
   if (method === 'PATCH') {
     if (conflictsLeft > 0) {
       conflictsLeft -= 1;
-      return [409, status(409, 'Conflict')];
+      return [409, statusBody(409, 'Conflict')];
     }
     return [200, '{}'];
   }
@@ -106,22 +62,29 @@ function answer(method: string, url: URL): [number, string] {
           JSON.stringify({ items: [deployment('a'), deployment('b')], metadata: { continue: 'page-2' } }),
         ];
   }
+  if (path === '/apis/apps/v1/namespaces/apps/deployments/garbled') return [200, `${MARKER} is not JSON`];
   const named = /^\/apis\/apps\/v1\/namespaces\/apps\/deployments\/(\w+)$/.exec(path);
   if (named) return [200, JSON.stringify(deployment(named[1] ?? ''))];
-  if (path.startsWith('/apis/apps/v1/namespaces/apps/'))
-    return [200, JSON.stringify({ items: [], metadata: {} })];
-  if (path.startsWith('/apis/external-secrets.io/v1/')) return [404, status(404, 'NotFound')];
-  if (path === '/apis/external-secrets.io/v1beta1/secretstores') return [403, status(403, 'Forbidden')];
-  return [404, status(404, 'NotFound')];
+  if (path.startsWith('/apis/apps/v1/namespaces/apps/')) return [200, JSON.stringify({ items: [] })];
+  if (path.startsWith('/apis/external-secrets.io/v1/')) return [404, statusBody(404, 'NotFound')];
+  if (path === '/apis/external-secrets.io/v1beta1/secretstores' || path.includes('/namespaces/forbidden/')) {
+    const message = `admission webhook denied: env[0].value "${MARKER}"`;
+    return [403, statusBody(403, 'Forbidden', message), { 'x-denied-value': MARKER }];
+  }
+  return [404, statusBody(404, 'NotFound')];
 }
 
-/** The adapter's modules bundled with the step's esbuild options, in a Node 24 ESM file. */
-async function bundleLikeTheStep(): Promise<string> {
-  const outfile = join(dir, 'kubernetes.mjs');
+/** Everything an error shows: message, stack, own and hidden properties, causes, JSON. */
+const everywhere = (error: unknown) =>
+  `${inspect(error, { showHidden: true, depth: Number.POSITIVE_INFINITY })}${JSON.stringify(error)}`;
+
+/** The bearer-token transport and the adapter, bundled with the step's esbuild options (Node 24 ESM). */
+async function bundleLikeTheStep(): Promise<Client> {
+  const outfile = join(bundleDir, 'kubernetes.mjs');
   await build({
     stdin: {
       contents: [
-        `export { kubeConfigWithToken } from './shared/kubernetes/eks-cluster';`,
+        `export { bearerTokenTransport } from './shared/kubernetes/bearer-token-transport';`,
         `export { KubernetesAdapter } from './shared/kubernetes/kubernetes-adapter';`,
       ].join('\n'),
       resolveDir: REPO_ROOT,
@@ -140,89 +103,79 @@ async function bundleLikeTheStep(): Promise<string> {
     outfile,
     logLevel: 'silent',
   });
-  return outfile;
+  return import(pathToFileURL(outfile).href);
 }
 
-beforeAll(async () => {
-  createPki();
-  server = createServer(
-    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) },
-    (request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        seen.push({
-          method: request.method ?? '',
-          url: request.url ?? '',
-          authorization: request.headers.authorization,
-          contentType: request.headers['content-type'],
-          body,
-        });
-        const [code, payload] = answer(request.method ?? '', new URL(request.url ?? '/', 'https://x'));
-        response.writeHead(code, { 'content-type': 'application/json' }).end(payload);
-      });
+const fromSources = async (): Promise<Client> => ({
+  ...(await import('../../shared/kubernetes/bearer-token-transport')),
+  ...(await import('../../shared/kubernetes/kubernetes-adapter')),
+});
+
+const variants: [string, () => Promise<Connect>][] = [
+  [
+    'a KubeConfig (kubeconfig files), from the sources',
+    async () => {
+      const { KubernetesAdapter } = await fromSources();
+      return (endpoint, options) => new KubernetesAdapter(kubeConfigWithToken(endpoint, TOKEN), options);
     },
-  );
-  server.on('secureConnection', () => {
-    tlsConnections += 1;
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = {
-    name: 'local',
-    server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    certificateAuthority: readFileSync(join(dir, 'cluster-ca.crt')).toString('base64'),
-  };
+  ],
+  ...(
+    [
+      ['a bearer token (EKS), from the sources', fromSources],
+      ['a bearer token (EKS), bundled as the propagation step is', bundleLikeTheStep],
+    ] as const
+  ).map(([name, load]): [string, () => Promise<Connect>] => [
+    name,
+    async () => {
+      const client = await load();
+      return (endpoint, options) =>
+        new client.KubernetesAdapter(
+          client.bearerTokenTransport(endpoint, async () => TOKEN),
+          options,
+        );
+    },
+  ]),
+];
+
+beforeAll(async () => {
+  api = await startHttpsApiServer(answer);
 }, 60_000);
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
+  await api.close();
+  rmSync(bundleDir, { recursive: true, force: true });
 });
 
-const variants: [string, () => Promise<Client>][] = [
-  [
-    'from the sources',
-    async () => ({
-      ...(await import('../../shared/kubernetes/eks-cluster')),
-      ...(await import('../../shared/kubernetes/kubernetes-adapter')),
-    }),
-  ],
-  ['bundled as the propagation step is', async () => import(pathToFileURL(await bundleLikeTheStep()).href)],
-];
-
-describe.each(variants)('KubernetesAdapter over HTTPS, %s', (_, load) => {
-  let client: Client;
+describe.each(variants)('KubernetesAdapter over HTTPS through %s', (_, load) => {
+  let connect: Connect;
   let adapter: KubernetesAdapter;
   beforeAll(async () => {
-    client = await load();
-    adapter = new client.KubernetesAdapter(client.kubeConfigWithToken(endpoint, TOKEN), { pageSize: 2 });
+    connect = await load();
+    adapter = connect(api.endpoint, { pageSize: 2 });
   }, 60_000);
 
   it('lists every page with the bearer token, over TLS verified against the cluster CA', async () => {
-    seen.length = 0;
+    api.seen.length = 0;
 
     const workloads = await adapter.listWorkloads('apps');
 
     expect(workloads.filter((w) => w.kind === 'Deployment').map((w) => w.name)).toEqual(['a', 'b', 'c']);
-    expect(seen.filter((r) => r.url.includes('/deployments')).map((r) => r.url)).toEqual([
+    expect(api.seen.filter((r) => r.url.includes('/deployments')).map((r) => r.url)).toEqual([
       '/apis/apps/v1/namespaces/apps/deployments?limit=2',
       '/apis/apps/v1/namespaces/apps/deployments?limit=2&continue=page-2',
     ]);
-    expect(new Set(seen.map((r) => r.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+    expect(new Set(api.seen.map((r) => r.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
   });
 
   it('merge-patches a workload under its field manager, retrying a 409 conflict', async () => {
-    seen.length = 0;
+    api.seen.length = 0;
     conflictsLeft = 1;
     const patch = { spec: { template: { metadata: { annotations: { restarted: 'now' } } } } };
 
     await adapter.patchWorkload({ kind: 'StatefulSet', namespace: 'apps', name: 'db' }, patch);
 
-    expect(seen).toHaveLength(2);
-    for (const request of seen) {
+    expect(api.seen).toHaveLength(2);
+    for (const request of api.seen) {
       expect(request).toMatchObject({
         method: 'PATCH',
         url: '/apis/apps/v1/namespaces/apps/statefulsets/db?fieldManager=secret-rotation-orchestrator',
@@ -232,42 +185,143 @@ describe.each(variants)('KubernetesAdapter over HTTPS, %s', (_, load) => {
     }
   });
 
-  it('falls back to ESO v1beta1 on a 404 and fails other calls with the HTTP status and body', async () => {
-    seen.length = 0;
+  it('falls back to ESO v1beta1 on a 404 and fails a refused call with its status and reason only', async () => {
+    api.seen.length = 0;
 
     const failure = await adapter.listSecretStores().catch((error: unknown) => error);
 
-    expect(seen.map((r) => r.url)).toEqual([
+    expect(api.seen.map((r) => r.url)).toEqual([
       '/apis/external-secrets.io/v1/externalsecrets?limit=1',
       '/apis/external-secrets.io/v1beta1/secretstores?limit=2',
     ]);
-    expect(failure).toMatchObject({ code: 403 });
-    expect(JSON.parse((failure as { body: string }).body)).toMatchObject({ reason: 'Forbidden' });
+    // By name: the bundle has its own copy of the class.
+    expect(failure).toMatchObject({ name: 'KubernetesCallError', httpStatus: 403, reason: 'Forbidden' });
+    expect((failure as Error).message).toBe('Kubernetes API call failed: HTTP 403 Forbidden');
+    expect(everywhere(failure)).not.toContain(MARKER);
+    expect(everywhere(failure)).not.toContain('x-denied-value');
+  });
+
+  it('fails a 2xx answer that is not JSON with a fixed reason, quoting none of it', async () => {
+    const failure = await adapter
+      .getRollout({ kind: 'Deployment', namespace: 'apps', name: 'garbled' })
+      .catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ name: 'KubernetesCallError', httpStatus: 200 });
+    expect((failure as Error).message).toBe('Kubernetes API call failed: HTTP 200 ResponseNotJSON');
+    expect(everywhere(failure)).not.toContain(MARKER.slice(0, 7));
   });
 
   it('reuses its TLS connections instead of opening one per call', async () => {
-    const fresh = new client.KubernetesAdapter(client.kubeConfigWithToken(endpoint, TOKEN));
-    const before = tlsConnections;
+    const fresh = connect(api.endpoint);
+    const before = api.tlsConnections();
 
     for (let i = 0; i < 10; i++) await fresh.getRollout({ kind: 'Deployment', namespace: 'apps', name: 'a' });
 
-    // The shared undici pool may hold a second connection; one per call would be 10.
-    expect(tlsConnections - before).toBeGreaterThan(0);
-    expect(tlsConnections - before).toBeLessThanOrEqual(2);
+    // The pool may hold a second connection; one per call would be 10.
+    expect(api.tlsConnections() - before).toBeGreaterThan(0);
+    expect(api.tlsConnections() - before).toBeLessThanOrEqual(2);
   });
 
   it('refuses a server whose certificate another CA signed', async () => {
-    const otherCa = readFileSync(join(dir, 'other-ca.crt')).toString('base64');
-    const untrusting = new client.KubernetesAdapter(
-      client.kubeConfigWithToken({ ...endpoint, certificateAuthority: otherCa }, TOKEN),
-    );
-    seen.length = 0;
+    const untrusting = connect({ ...api.endpoint, certificateAuthority: api.otherCa });
+    api.seen.length = 0;
 
     const failure = await untrusting.listRollouts('apps', 'Deployment').catch((error: unknown) => error);
 
-    expect((failure as Error & { cause?: { code?: string } }).cause?.code).toBe(
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    expect((failure as { code?: string }).code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    expect(api.seen).toEqual([]);
+  });
+});
+
+describe('bearerTokenTransport', () => {
+  it('asks for the token on every request, so a renewed token is sent from then on', async () => {
+    const { bearerTokenTransport, KubernetesAdapter } = await fromSources();
+    let token = 'k8s-aws-v1.first';
+    const adapter = new KubernetesAdapter(bearerTokenTransport(api.endpoint, async () => token));
+    api.seen.length = 0;
+
+    await adapter.getRollout({ kind: 'Deployment', namespace: 'apps', name: 'a' });
+    token = 'k8s-aws-v1.renewed';
+    await adapter.getRollout({ kind: 'Deployment', namespace: 'apps', name: 'a' });
+
+    expect(api.seen.map((r) => r.authorization)).toEqual([
+      'Bearer k8s-aws-v1.first',
+      'Bearer k8s-aws-v1.renewed',
+    ]);
+  });
+
+  it('refuses to send a token over plain HTTP', async () => {
+    const { bearerTokenTransport } = await fromSources();
+    const endpoint = { ...api.endpoint, server: api.endpoint.server.replace('https:', 'http:') };
+
+    expect(() => bearerTokenTransport(endpoint, async () => TOKEN)).toThrow(
+      /refusing to send a bearer token/,
     );
-    expect(seen).toEqual([]);
+  });
+});
+
+describe.each(variants)('a refused call through %s, in the ledger and the alert', (_, load) => {
+  const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
+  const secret = {
+    name: 'prod/db',
+    arn: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbCdEf',
+    tags: {},
+  };
+  const sync: SyncProgress = {
+    annotatedAt: '2026-11-23T10:00:00.000Z',
+    deadline: '2026-11-23T10:05:00.000Z',
+    done: true,
+    pending: [],
+    synced: [],
+    failed: [],
+    restarts: [{ kind: 'Deployment', namespace: 'forbidden', name: 'api' }],
+    refused: [],
+  };
+  const claim: Claim = {
+    claimed: true,
+    executionId: 'e',
+    secret,
+    versionId: VERSION,
+    clusters: ['local'],
+    maxConcurrency: 1,
+    startedAt: '2026-11-23T10:00:00.000Z',
+    trigger: 'scheduled',
+    actor: 'test',
+    retirePrevious: false,
+  };
+
+  it('names the HTTP status and reason, never the body or headers', async () => {
+    const connect = await load();
+    const clusterFor = async () => connect(api.endpoint);
+    const records: unknown[] = [];
+    const ledgerDeps = {
+      ledger: { finishPropagation: async (...args: unknown[]) => void records.push(args) },
+      metrics: { addMetric: () => undefined },
+      logger: { info: () => undefined },
+      now: () => new Date('2026-11-23T10:10:00.000Z'),
+    } as unknown as LedgerStepDeps;
+
+    // The restarts stopped part-way, so finish-cluster reads the namespace back: the API server refuses.
+    const outcome = await finishClusterStep(
+      {
+        state: {
+          cluster: 'local',
+          secret,
+          versionId: VERSION,
+          sync,
+          error: { Error: 'RolloutFailedError', Cause: '{"errorMessage":"Deployment/forbidden/api: stuck"}' },
+        },
+      },
+      { clusterFor },
+    );
+    const { alert } = await recordStep({ claim, clusters: [outcome] }, ledgerDeps);
+
+    expect(outcome.failed).toContain(
+      'could not read back which workloads restarted: Kubernetes API call failed: HTTP 403 Forbidden',
+    );
+    for (const written of [outcome, records, alert]) {
+      expect(JSON.stringify(written)).not.toContain(MARKER);
+      expect(JSON.stringify(written)).not.toContain('x-denied-value');
+    }
   });
 });

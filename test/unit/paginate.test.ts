@@ -1,8 +1,8 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { KubernetesCallError } from '../../shared/errors';
 import { ListRestartError, listAll } from '../../shared/kubernetes/paginate';
 
-const gone = () => new ApiException(410, 'Gone', {}, {});
+const gone = () => new KubernetesCallError(410, 'Expired');
 
 describe('listAll', () => {
   it('follows continue tokens until the last page', async () => {
@@ -41,7 +41,7 @@ describe('listAll', () => {
   });
 
   it('passes other errors through', async () => {
-    const forbidden = new ApiException(403, 'Forbidden', {}, {});
+    const forbidden = new KubernetesCallError(403, 'Forbidden');
     await expect(listAll(async () => Promise.reject(forbidden))).rejects.toBe(forbidden);
   });
 });

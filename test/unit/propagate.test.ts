@@ -1,5 +1,5 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { KubernetesCallError } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { ExternalSecret, ExternalSecretSyncStatus } from '../../shared/propagation/eso-types';
 import type { ConsumerMatch } from '../../shared/propagation/find-consumers';
@@ -44,7 +44,13 @@ function target(name: string, consumers: string[]): ExternalSecretTarget {
   };
   const matches: ConsumerMatch[] = consumers.map((c) => ({ workload: workload(c), reasons: [] }));
   return {
-    affected: { externalSecret, targetSecret: `${name}-secret`, reasons: [], refresh: 'refreshes' },
+    affected: {
+      externalSecret,
+      targetSecret: `${name}-secret`,
+      reasons: [],
+      refresh: 'refreshes',
+      findRefusals: [],
+    },
     consumers: matches,
     skipped: [],
   };
@@ -61,7 +67,7 @@ function fakeCluster(syncs: Record<string, ExternalSecretSyncStatus>, failingPat
     annotateClusterExternalSecret: async () => {},
     getExternalSecretSync: async (ref: ObjectRef) => syncs[ref.name] ?? {},
     patchWorkload: async (ref: ObjectRef) => {
-      if (failingPatches.includes(ref.name)) throw new ApiException(403, 'Forbidden', {}, {});
+      if (failingPatches.includes(ref.name)) throw new KubernetesCallError(403, 'Forbidden');
       patched.push(ref.name);
     },
     getRollout: async () => DONE,
@@ -112,7 +118,7 @@ describe('propagate', () => {
     expect(report.rolloutFailed).toEqual([
       {
         ref: { kind: 'Deployment', namespace: 'shop', name: 'denied' },
-        reason: expect.stringMatching(/restart patch failed/),
+        reason: 'restart patch failed: Kubernetes API call failed: HTTP 403 Forbidden',
       },
     ]);
     expect(report.notStarted.map((r) => r.name)).toEqual(['later']);

@@ -1,4 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it, vi } from 'vitest';
 import {
   AwsCallError,
@@ -369,25 +368,26 @@ describe('runWorkflowStep with Kubernetes errors', () => {
       logger,
     }) as unknown as WorkflowStepDeps;
 
-  it('keeps only the status and reason of an ApiException, never its body or headers', async () => {
-    const body = {
-      kind: 'Status',
-      reason: 'Invalid',
-      message: 'env[0].value: Invalid value: "hunter2-secret"',
-    };
-    const thrown = await runWorkflowStep(
-      item,
-      failingWith(new ApiException(422, 'Unprocessable', body, { h: 'x' })),
-    ).catch((e: unknown) => e);
-    expect(thrown).toBeInstanceOf(KubernetesCallError);
-    expect((thrown as Error).message).toBe('Kubernetes API call failed: HTTP 422 Invalid');
-    expect(JSON.stringify(logger.error.mock.calls)).not.toContain('hunter2');
+  it('passes a refusal through as it is, logging its status and reason', async () => {
+    const refusal = new KubernetesCallError(422, 'Invalid');
+
+    const thrown = await runWorkflowStep(item, failingWith(refusal)).catch((e: unknown) => e);
+
+    expect(thrown).toBe(refusal);
+    expect(logger.error).toHaveBeenCalledWith('workflow step failed', {
+      action: 'restart',
+      error: {
+        name: 'KubernetesCallError',
+        code: 'KUBERNETES_CALL_FAILED',
+        message: 'Kubernetes API call failed: HTTP 422 Invalid',
+      },
+    });
   });
 
   it('makes a 503 from the API server retryable', async () => {
     const thrown = await runWorkflowStep(
       item,
-      failingWith(new ApiException(503, 'Unavailable', '{"reason":"ServiceUnavailable"}', {})),
+      failingWith(new KubernetesCallError(503, 'ServiceUnavailable')),
     ).catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(TransientError);
     expect((thrown as Error).message).toBe('Kubernetes API call failed: HTTP 503 ServiceUnavailable');

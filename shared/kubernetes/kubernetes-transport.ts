@@ -1,0 +1,52 @@
+import type { Dispatcher } from 'undici';
+
+/** One request to an API server: a path under the server (query included), headers and a body. */
+export interface ApiRequest {
+  readonly method: 'GET' | 'PATCH';
+  /** Starts with `/apis/`; the server's own path prefix, if any, is the transport's to add. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** The API server's answer: the HTTP status and the body as text (no headers: nothing reads them). */
+export interface ApiResponse {
+  readonly status: number;
+  readonly text: string;
+}
+
+/**
+ * How requests reach one cluster's API server: authenticated, over TLS verified against the
+ * cluster's CA, through one connection pool. Two implementations: bearer-token-transport.ts (EKS,
+ * the propagation step) and kubeconfig-transport.ts (kubeconfig files: the CLI, tests, tools).
+ */
+export interface KubernetesTransport {
+  send(request: ApiRequest): Promise<ApiResponse>;
+}
+
+/** A server URL split for undici: its origin, and its path prefix without a trailing slash. */
+export interface ApiServer {
+  readonly origin: string;
+  readonly prefix: string;
+}
+
+export function apiServer(server: string): ApiServer {
+  const url = new URL(server);
+  return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+}
+
+/** Sends one request through an undici dispatcher and reads the whole body. */
+export async function sendThrough(
+  dispatcher: Dispatcher,
+  server: ApiServer,
+  request: ApiRequest,
+): Promise<ApiResponse> {
+  const { statusCode, body } = await dispatcher.request({
+    origin: server.origin,
+    path: `${server.prefix}${request.path}`,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+  });
+  return { status: statusCode, text: await body.text() };
+}
