@@ -1,4 +1,5 @@
 import type { MetadataBearer, Pluggable } from '@smithy/types';
+import { sanitizeUpstreamMessage } from '../../shared/errors';
 import type { MotoServer } from './moto-server';
 
 /**
@@ -65,7 +66,7 @@ function asMotoCallError(operation: string, error: unknown): unknown {
   if (!unparsed && !(status !== undefined && status >= 500)) return error;
   const detail = unparsed
     ? errorPage(sdk.$responseBodyText)
-    : `${sdk.name ?? 'Error'}${sdk.message ? ` (${oneLine(sdk.message)})` : ''}`;
+    : `${sdk.name ?? 'Error'}${sdk.message ? ` (${sanitizeUpstreamMessage(sdk.message)})` : ''}`;
   return new MotoCallError(operation, status, sdk.$metadata?.attempts ?? 1, detail, {
     cause: error,
     $metadata: sdk.$metadata ?? {},
@@ -75,14 +76,9 @@ function asMotoCallError(operation: string, error: unknown): unknown {
 function errorPage(body: string | undefined): string {
   const title = body && /<title>([^<]*)<\/title>/i.exec(body)?.[1];
   return (
-    `${title ? `"${oneLine(title)}", ` : ''}an error page, not the service's JSON or XML ` +
+    `${title ? `"${sanitizeUpstreamMessage(title)}", ` : ''}an error page, not the service's JSON or XML ` +
     "(moto raised while handling the request; moto's log has the traceback)"
   );
-}
-
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
 }
 
 /**
