@@ -1,7 +1,18 @@
+import { type EsoFind, evaluateFind, type FindRefusal } from './eso-find';
 import type { AwsSecretStore, ExternalSecret, RotatedSecret, StoreRef } from './eso-types';
+import { MAX_FIND_REGEXP_LENGTH, nameRegexpCompiler } from './find-name-regexp';
 
-/** What a forced resync of this ExternalSecret will do, judged from its refresh settings. */
-export type RefreshBehaviour = 'refreshes' | 'created-once' | 'refresh-disabled';
+/**
+ * What a forced resync of this ExternalSecret will do, judged from its refresh settings and its
+ * finds: `sync-fails` when ESO refuses one of its `dataFrom[].find` and so fails every sync.
+ */
+export type RefreshBehaviour = 'refreshes' | 'created-once' | 'refresh-disabled' | 'sync-fails';
+
+/** A `dataFrom[].find` that ESO refuses, and why; never the pattern itself. */
+export interface FindRefusalAt {
+  readonly index: number;
+  readonly refusal: FindRefusal;
+}
 
 export interface AffectedExternalSecret {
   readonly externalSecret: ExternalSecret;
@@ -9,53 +20,114 @@ export interface AffectedExternalSecret {
   readonly targetSecret: string;
   readonly reasons: readonly string[];
   readonly refresh: RefreshBehaviour;
+  /** The finds ESO refuses; when there is one, `refresh` is `sync-fails` (unless ESO never refreshes). */
+  readonly findRefusals: readonly FindRefusalAt[];
 }
+
+const REFUSAL_TEXT: Record<FindRefusal, string> = {
+  'no-find-operator': 'it has neither name nor tags, which ESO answers with "unexpected find operator"',
+  'regexp-invalid': 'its name.regexp does not compile in RE2 as ESO compiles it (Go regexp)',
+};
 
 /**
  * The ExternalSecrets whose references resolve to `secret` through an AWS Secrets Manager store in
  * the secret's region: `data[].remoteRef.key` and `dataFrom[].extract.key` (by name or ARN, with the
- * store's `prefix` applied), and `dataFrom[].find` by path, name regexp and tags.
- * References pinned to another version than AWSCURRENT do not count: a resync would not change them.
+ * store's `prefix` applied), and `dataFrom[].find` as ESO's AWS provider evaluates it (see
+ * eso-find.ts). References pinned to another version than AWSCURRENT do not count: a resync would
+ * not change them. An ExternalSecret with a find that ESO refuses is affected when that find could
+ * select the secret or another reference resolves to it; its `refresh` is then `sync-fails`.
  */
 export function findAffectedExternalSecrets(
   secret: RotatedSecret,
   externalSecrets: readonly ExternalSecret[],
   stores: readonly AwsSecretStore[],
 ): AffectedExternalSecret[] {
-  const region = regionOf(secret.arn);
-  const affected: AffectedExternalSecret[] = [];
-  for (const es of externalSecrets) {
-    const storeFor = (ref: StoreRef | undefined) =>
-      resolveStore(es, ref ?? es.spec.secretStoreRef, stores, region);
-    const reasons: string[] = [];
-    for (const item of es.spec.data ?? []) {
-      const store = storeFor(item.sourceRef?.storeRef);
-      if (store && isCurrent(item.remoteRef.version) && keyMatches(item.remoteRef.key, store, secret)) {
-        reasons.push(
-          `data[${item.secretKey}].remoteRef.key=${item.remoteRef.key} via ${describeStore(store)}`,
-        );
-      }
-    }
-    (es.spec.dataFrom ?? []).forEach((item, index) => {
-      const store = storeFor(item.sourceRef?.storeRef);
-      if (!store) return;
-      if (item.extract && isCurrent(item.extract.version) && keyMatches(item.extract.key, store, secret)) {
-        reasons.push(`dataFrom[${index}].extract.key=${item.extract.key} via ${describeStore(store)}`);
-      }
-      if (item.find && findMatches(item.find, secret)) {
-        reasons.push(`dataFrom[${index}].find matches via ${describeStore(store)}`);
-      }
-    });
-    if (reasons.length > 0) {
-      affected.push({
-        externalSecret: es,
-        targetSecret: es.spec.target?.name || es.name,
-        reasons,
-        refresh: refreshBehaviour(es),
-      });
+  const scope: Scope = { secret, stores, region: regionOf(secret.arn), compile: nameRegexpCompiler() };
+  return externalSecrets.flatMap((es) => affectedBy(es, scope) ?? []);
+}
+
+interface Scope {
+  readonly secret: RotatedSecret;
+  readonly stores: readonly AwsSecretStore[];
+  readonly region: string | undefined;
+  readonly compile: ReturnType<typeof nameRegexpCompiler>;
+}
+
+function affectedBy(es: ExternalSecret, scope: Scope): AffectedExternalSecret | undefined {
+  const { secret, region } = scope;
+  // Without a region, any store's: a refused find fails the whole sync, whatever its store's region.
+  const storeFor = (ref: StoreRef | undefined, anyRegion = false) =>
+    resolveStore(es, ref ?? es.spec.secretStoreRef, scope.stores, anyRegion ? undefined : region);
+  const reasons: string[] = [];
+  const findRefusals: FindRefusalAt[] = [];
+  for (const item of es.spec.data ?? []) {
+    const store = storeFor(item.sourceRef?.storeRef);
+    if (store && isCurrent(item.remoteRef.version) && keyMatches(item.remoteRef.key, store, secret)) {
+      reasons.push(`data[${item.secretKey}].remoteRef.key=${item.remoteRef.key} via ${describeStore(store)}`);
     }
   }
-  return affected;
+  (es.spec.dataFrom ?? []).forEach((item, index) => {
+    // ESO runs a find in preference to an extract in the same entry.
+    if (item.find) {
+      const store = storeFor(item.sourceRef?.storeRef, true);
+      const found = store && findReason(item.find, index, store, scope);
+      if (found?.refusal) findRefusals.push({ index, refusal: found.refusal });
+      if (found?.reason) reasons.push(found.reason);
+      return;
+    }
+    const store = storeFor(item.sourceRef?.storeRef);
+    if (
+      store &&
+      item.extract &&
+      isCurrent(item.extract.version) &&
+      keyMatches(item.extract.key, store, secret)
+    ) {
+      reasons.push(`dataFrom[${index}].extract.key=${item.extract.key} via ${describeStore(store)}`);
+    }
+  });
+  if (reasons.length === 0) return undefined;
+  const refresh = refreshBehaviour(es);
+  return {
+    externalSecret: es,
+    targetSecret: es.spec.target?.name || es.name,
+    reasons: [...reasons, ...findRefusals.map(describeRefusal)],
+    refresh: refresh === 'refreshes' && findRefusals.length > 0 ? 'sync-fails' : refresh,
+    findRefusals,
+  };
+}
+
+/** Why the plan does not count on ESO refreshing this ExternalSecret, for the ledger. */
+export function notRefreshingReason(affected: AffectedExternalSecret): string {
+  const why =
+    affected.refresh === 'sync-fails'
+      ? `ESO fails its sync: ${affected.findRefusals.map(describeRefusal).join('; ')}`
+      : `ESO will not refresh it (${affected.refresh})`;
+  return `${why}; its consumers are not restarted`;
+}
+
+function findReason(
+  find: EsoFind,
+  index: number,
+  store: AwsSecretStore,
+  scope: Scope,
+): { reason?: string; refusal?: FindRefusal } {
+  const verdict = evaluateFind(find, store, scope.secret, scope.compile);
+  const selects = verdict.selects && (scope.region === undefined || store.region === scope.region);
+  const at = `dataFrom[${index}].find`;
+  const via = `via ${describeStore(store)}`;
+  if (verdict.refused) {
+    return { refusal: verdict.refused, ...(selects ? { reason: `${at} could select it ${via}` } : {}) };
+  }
+  if (!selects) return {};
+  if (verdict.unevaluated) {
+    const why = `is longer than ${MAX_FIND_REGEXP_LENGTH} characters: not evaluated, counted as matching`;
+    return { reason: `${at}.name.regexp ${why} ${via}` };
+  }
+  return { reason: `${at} matches ${via}` };
+}
+
+function describeRefusal(at: FindRefusalAt): string {
+  return `dataFrom[${at.index}].find is refused by ESO: ${REFUSAL_TEXT[at.refusal]}`;
 }
 
 /** Whether ESO reconciles this ExternalSecret when its annotations change. */
@@ -91,28 +163,6 @@ function keyMatches(key: string, store: AwsSecretStore, secret: RotatedSecret): 
   if (key === secret.arn) return true;
   const effective = `${store.prefix ?? ''}${key}`;
   return effective === secret.name || effective === secret.arn;
-}
-
-function findMatches(
-  find: { path?: string; name?: { regexp?: string }; tags?: Readonly<Record<string, string>> },
-  secret: RotatedSecret,
-): boolean {
-  if (find.path !== undefined && !secret.name.startsWith(find.path)) return false;
-  if (find.name?.regexp !== undefined && !safeRegExp(find.name.regexp)?.test(secret.name)) return false;
-  for (const [key, value] of Object.entries(find.tags ?? {})) {
-    if (secret.tags[key] !== value) return false;
-  }
-  return (
-    find.path !== undefined || find.name?.regexp !== undefined || Object.keys(find.tags ?? {}).length > 0
-  );
-}
-
-function safeRegExp(pattern: string): RegExp | undefined {
-  try {
-    return new RegExp(pattern);
-  } catch {
-    return undefined;
-  }
 }
 
 function isCurrent(version: string | undefined): boolean {

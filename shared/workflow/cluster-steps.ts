@@ -8,6 +8,7 @@ import { mapWithLimit } from '../concurrency';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import { notRefreshingReason } from '../propagation/find-external-secrets';
 import { planRestarts } from '../propagation/plan-restarts';
 import { planPropagation } from '../propagation/propagation-plan';
 import type { Workload } from '../propagation/workload-types';
@@ -79,7 +80,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
         namespace: t.affected.externalSecret.namespace,
         name: t.affected.externalSecret.name,
       },
-      reason: `ESO will not refresh it (${t.affected.refresh}); its consumers are not restarted`,
+      reason: notRefreshingReason(t.affected),
     })),
     alreadyRestarted: restarts.alreadyRestarted.map(toWorkloadRef),
     refused: restarts.refused.map((r) => ({ ref: toWorkloadRef(r.workload), reason: r.why })),

@@ -7,6 +7,7 @@ import type {
 } from '../../shared/propagation/eso-types';
 import {
   findAffectedExternalSecrets,
+  notRefreshingReason,
   refreshBehaviour,
 } from '../../shared/propagation/find-external-secrets';
 
@@ -56,7 +57,6 @@ describe('findAffectedExternalSecrets', () => {
       'a ClusterSecretStore',
       { secretStoreRef: { name: 'global', kind: 'ClusterSecretStore' }, data: data('prod/app-team/db') },
     ],
-    ['find by path', { secretStoreRef: store, dataFrom: [{ find: { path: 'prod/app-team/' } }] }],
     [
       'find by name regexp',
       { secretStoreRef: store, dataFrom: [{ find: { name: { regexp: '^prod/.*/db$' } } }] },
@@ -87,13 +87,7 @@ describe('findAffectedExternalSecrets', () => {
       { secretStoreRef: store, dataFrom: [{ extract: { key: 'prod/app-team/db', version: 'AWSPREVIOUS' } }] },
     ],
     ['a prefix applied twice', { secretStoreRef: { name: 'prefixed' }, data: data('prod/app-team/db') }],
-    ['find with another path', { secretStoreRef: store, dataFrom: [{ find: { path: 'prod/other/' } }] }],
     ['find with other tags', { secretStoreRef: store, dataFrom: [{ find: { tags: { team: 'other' } } }] }],
-    [
-      'find with an invalid regexp',
-      { secretStoreRef: store, dataFrom: [{ find: { name: { regexp: '(' } } }] },
-    ],
-    ['an empty find', { secretStoreRef: store, dataFrom: [{ find: {} }] }],
     ['no store at all', { data: data('prod/app-team/db') }],
   ])('does not match %s', (_name, spec) => {
     expect(findAffectedExternalSecrets(SECRET, [es(spec)], STORES)).toEqual([]);
@@ -127,6 +121,79 @@ describe('findAffectedExternalSecrets', () => {
       'data[password].remoteRef.key=prod/app-team/db via SecretStore/aws',
       `dataFrom[0].extract.key=${SECRET.arn} via SecretStore/aws`,
     ]);
+  });
+});
+
+describe('findAffectedExternalSecrets with a find ESO refuses', () => {
+  const lookahead = '^prod/(?=app)';
+
+  it('reports the ExternalSecret as sync-fails with a typed reason that does not quote the pattern', () => {
+    const spec: ExternalSecretSpec = {
+      secretStoreRef: store,
+      dataFrom: [{ find: { name: { regexp: lookahead } } }],
+    };
+    const [match] = findAffectedExternalSecrets(SECRET, [es(spec)], STORES);
+    expect(match?.refresh).toBe('sync-fails');
+    expect(match?.findRefusals).toEqual([{ index: 0, refusal: 'regexp-invalid' }]);
+    expect(match?.reasons.join('\n')).not.toContain('(?=');
+    expect(match && notRefreshingReason(match)).toBe(
+      'ESO fails its sync: dataFrom[0].find is refused by ESO: its name.regexp does not compile in RE2 as ' +
+        'ESO compiles it (Go regexp); its consumers are not restarted',
+    );
+  });
+
+  it('fails the whole ExternalSecret when a refused find sits beside a reference that resolves', () => {
+    const spec: ExternalSecretSpec = {
+      secretStoreRef: store,
+      data: data('prod/app-team/db'),
+      dataFrom: [{ find: { path: 'prod/other/' } }],
+    };
+    const [match] = findAffectedExternalSecrets(SECRET, [es(spec)], STORES);
+    expect(match?.refresh).toBe('sync-fails');
+    expect(match?.findRefusals).toEqual([{ index: 0, refusal: 'no-find-operator' }]);
+  });
+
+  it('keeps evaluating the other ExternalSecrets of the plan', () => {
+    const broken = es({ secretStoreRef: store, dataFrom: [{ find: { name: { regexp: '(' } } }] }, 'broken');
+    const fine = es({ secretStoreRef: store, data: data('prod/app-team/db') }, 'fine');
+    const found = findAffectedExternalSecrets(SECRET, [broken, fine], STORES);
+    expect(found.map((f) => [f.externalSecret.name, f.refresh])).toEqual([
+      ['broken', 'sync-fails'],
+      ['fine', 'refreshes'],
+    ]);
+  });
+
+  it('keeps created-once when ESO would not refresh it anyway', () => {
+    const spec: ExternalSecretSpec = {
+      secretStoreRef: store,
+      refreshPolicy: 'CreatedOnce',
+      dataFrom: [{ find: { name: { regexp: lookahead } } }],
+    };
+    const [match] = findAffectedExternalSecrets(SECRET, [es(spec)], STORES);
+    expect(match?.refresh).toBe('created-once');
+    expect(match && notRefreshingReason(match)).toBe(
+      'ESO will not refresh it (created-once); its consumers are not restarted',
+    );
+  });
+
+  it('counts a regexp over the length cap as matching, and says it was not evaluated', () => {
+    const spec: ExternalSecretSpec = {
+      secretStoreRef: store,
+      dataFrom: [{ find: { name: { regexp: `${'x'.repeat(1001)}` } } }],
+    };
+    const [match] = findAffectedExternalSecrets(SECRET, [es(spec)], STORES);
+    expect(match?.refresh).toBe('refreshes');
+    expect(match?.reasons).toEqual([
+      'dataFrom[0].find.name.regexp is longer than 1000 characters: not evaluated, counted as matching via SecretStore/aws',
+    ]);
+  });
+
+  it('runs a find in preference to an extract in the same dataFrom entry, as ESO does', () => {
+    const spec: ExternalSecretSpec = {
+      secretStoreRef: store,
+      dataFrom: [{ find: { name: { regexp: '^prod/other/' } }, extract: { key: 'prod/app-team/db' } }],
+    };
+    expect(findAffectedExternalSecrets(SECRET, [es(spec)], STORES)).toEqual([]);
   });
 });
 
