@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/ensure-deps.sh
-exec tsx scripts/demo.ts "$@"
+if [[ " $* " == *" --verbose "* ]]; then exec tsx scripts/demo.ts "$@"; fi
+# CDK and esbuild report each function they bundle on stderr; the story says it in one line.
+exec tsx scripts/demo.ts "$@" 2> >(grep --line-buffered -vE '^(Bundling asset .*\.\.\.|  \.\.\..*|⚡ Done in .*|)$' >&2)
