@@ -1,5 +1,5 @@
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LAMBDA_BUNDLING, REPO_ROOT } from '../lambda-defaults';
+import { builtinAliases, LAMBDA_BUNDLING, REPO_ROOT } from '../lambda-defaults';
 
 /**
  * Packages replaced in the bundle of a function that talks to Kubernetes (esbuild's `alias`):
@@ -28,6 +28,9 @@ export const KUBERNETES_CLIENT_BUNDLING: nodejs.BundlingOptions = {
   define: { ...LAMBDA_BUNDLING.define, ...KUBERNETES_CLIENT_DEFINE },
   esbuildArgs: {
     ...LAMBDA_BUNDLING.esbuildArgs,
-    '--alias': Object.entries(KUBERNETES_CLIENT_ALIASES).map(([name, path]) => `${name}=${path}`),
+    '--alias': [
+      ...builtinAliases(),
+      ...Object.entries(KUBERNETES_CLIENT_ALIASES).map(([name, path]) => `${name}=${path}`),
+    ],
   },
 };
