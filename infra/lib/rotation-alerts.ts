@@ -2,15 +2,40 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type { aws_events } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 
 export interface RotationAlertsProps {
   readonly managedPrefixes: readonly string[];
+}
+
+/**
+ * An SNS rule target whose topic-policy statement admits EventBridge only for the rule it is bound
+ * to. CDK's `targets.SnsTopic` grants `events.amazonaws.com` without a condition, so any rule in any
+ * account could publish to the topic.
+ */
+class RuleScopedTopicTarget implements events.IRuleTarget {
+  constructor(
+    private readonly topic: sns.ITopic,
+    private readonly message: events.RuleTargetInput,
+  ) {}
+
+  bind(rule: aws_events.IRuleRef): events.RuleTargetConfig {
+    const ruleArn = rule.ruleRef.ruleArn;
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      }),
+    );
+    return { arn: this.topic.topicArn, input: this.message, targetResource: this.topic };
+  }
 }
 
 /** Metrics the functions publish (EMF, dimension `service`) that mean someone should look. */
@@ -55,6 +80,22 @@ export class RotationAlerts extends Construct {
       enforceSSL: true,
       displayName: 'Secret rotation alerts',
     });
+    // A topic policy replaces SNS's default one, so alarms may publish only if a statement says so.
+    // Confused-deputy guard as AWS documents it for alarm actions: this account's alarms, this region.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowPublishFromThisAccountsAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+        },
+      }),
+    );
 
     const metric = (name: string) =>
       new cloudwatch.Metric({
@@ -92,11 +133,12 @@ export class RotationAlerts extends Construct {
         },
       },
       targets: [
-        new targets.SnsTopic(this.topic, {
-          message: events.RuleTargetInput.fromText(
+        new RuleScopedTopicTarget(
+          this.topic,
+          events.RuleTargetInput.fromText(
             `Rotation failed for ${events.EventField.fromPath('$.detail.additionalEventData.SecretId')} at ${events.EventField.time}`,
           ),
-        }),
+        ),
       ],
     });
 

@@ -71,6 +71,64 @@ describe('RotationAlerts', () => {
     });
   });
 
+  describe('the topic policy', () => {
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const statements = policy?.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    const [ruleId] = Object.keys(template.findResources('AWS::Events::Rule'));
+
+    it('lets CloudWatch publish only for alarms of this account and region', () => {
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: {
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:us-east-1:123456789012:alarm:*'],
+                ],
+              },
+            },
+          },
+        }),
+      );
+    });
+
+    it('lets EventBridge publish only for the RotationFailed rule', () => {
+      const fromEvents = statements.filter((statement) =>
+        JSON.stringify(statement.Principal).includes('events.amazonaws.com'),
+      );
+      expect(fromEvents).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+        }),
+      ]);
+    });
+
+    it('allows nothing without a condition', () => {
+      const unconditioned = statements.filter(
+        (statement) => statement.Effect === 'Allow' && !statement.Condition,
+      );
+      expect(unconditioned).toEqual([]);
+    });
+
+    it('still refuses publishing without TLS', () => {
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sns:Publish',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    });
+  });
+
   it('has a dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
