@@ -2,6 +2,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -24,7 +25,8 @@ interface RuleSpec {
  * EventBridge rules that start a propagation when a managed secret gets a new AWSCURRENT version:
  * Secrets Manager's `Secret Label Updated` (AWSCURRENT), CloudTrail's RotationSucceeded, and the
  * PutSecretValue / UpdateSecret API calls (matching both the `arn` and the older `aRN` field).
- * Each pattern is filtered to the managed prefixes; every target has retries and a dead-letter queue.
+ * Each pattern is filtered to the managed prefixes; every target has retries and a dead-letter queue,
+ * which also receives the events the function failed on after Lambda's own retries.
  */
 export class RotationEvents extends Construct {
   readonly rules: readonly events.Rule[];
@@ -58,6 +60,12 @@ export class RotationEvents extends Construct {
         }),
       );
       return rule;
+    });
+    // The rules invoke the function asynchronously. The queue above holds events EventBridge could
+    // not deliver; an event the function itself failed on, after Lambda's retries, lands there too.
+    props.propagationFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
   }
 }

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
@@ -10,11 +11,11 @@ vi.stubEnv('CDK_VALIDATION', 'false');
 describe('RotationEvents', () => {
   const app = new App();
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-  const fn = lambda.Function.fromFunctionArn(
-    stack,
-    'Fn',
-    'arn:aws:lambda:us-east-1:123456789012:function:propagate',
-  );
+  const fn = lambda.Function.fromFunctionAttributes(stack, 'Fn', {
+    functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:propagate',
+    role: iam.Role.fromRoleArn(stack, 'FnRole', 'arn:aws:iam::123456789012:role/propagate'),
+    sameEnvironment: true,
+  });
   new RotationEvents(stack, 'Events', { managedPrefixes: ['prod/app-team/'], propagationFunction: fn });
   const template = Template.fromStack(stack);
 
@@ -29,6 +30,28 @@ describe('RotationEvents', () => {
         }),
       ]);
     }
+  });
+
+  it('keeps an event the propagation function failed on, after Lambda retried it, in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: 'propagate',
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsDeadLetters'), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['propagate'],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsDeadLetters'), 'Arn'] },
+          }),
+        ]),
+      },
+    });
   });
 
   it('lets only its rules invoke the propagation function', () => {
