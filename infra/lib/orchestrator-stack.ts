@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ClusterPropagation } from './cluster-propagation';
 import type { DeploymentConfig } from './deployment-config';
+import { FailureAlarms } from './failure-alarms';
 import { RotationAlerts } from './rotation-alerts';
 import { RotationEvents } from './rotation-events';
 import { RotationLedger } from './rotation-ledger';
@@ -21,7 +22,8 @@ export interface OrchestratorStackProps extends StackProps {
 /**
  * One stack holding the whole orchestrator, built from the deployment configuration: rotation,
  * the ledger, on-request (emergency) rotation, alerts, the scheduled sweep and, when clusters are
- * configured, the propagation workflow and the EventBridge rules that start it.
+ * configured, the propagation workflow and the EventBridge rules that start it; every function and
+ * dead-letter queue alarms to the alert topic.
  */
 export class OrchestratorStack extends Stack {
   readonly orchestrator: SecretRotationOrchestrator;
@@ -31,6 +33,7 @@ export class OrchestratorStack extends Stack {
   readonly sweep: RotationSweep;
   readonly events: RotationEvents | undefined;
   readonly alerts: RotationAlerts;
+  readonly failureAlarms: FailureAlarms;
 
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
@@ -85,6 +88,22 @@ export class OrchestratorStack extends Stack {
           propagationFunction: this.propagation.propagationFunction,
         })
       : undefined;
+    this.failureAlarms = new FailureAlarms(this, 'Failures', {
+      topic: this.alerts.topic,
+      functions: {
+        RotateSecret: this.orchestrator.rotationFunction,
+        RotationRequest: this.requests.requestFunction,
+        Sweep: this.sweep.sweepFunction,
+        ...(this.propagation && {
+          PropagateSecret: this.propagation.propagationFunction,
+          PropagationStep: this.propagation.stepFunction,
+        }),
+      },
+      deadLetterQueues: {
+        RequestsDeadLetters: this.requests.deadLetterQueue,
+        ...(this.events && { EventsDeadLetters: this.events.deadLetterQueue }),
+      },
+    });
   }
 }
 

@@ -11,6 +11,8 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
 
 export interface RotationAlertsProps {
   readonly managedPrefixes: readonly string[];
+  /** How often the sweep runs; no completed sweep for two of these raises `SweepMissing`. @default 1 hour (RotationSweep's default schedule) */
+  readonly sweepInterval?: Duration;
 }
 
 /**
@@ -44,6 +46,16 @@ const ALARMS = [
   { id: 'Stuck', metric: 'StuckRotations', what: 'rotations are stuck with a pending version' },
   { id: 'RotationNotStarted', metric: 'RotationStartFailures', what: 'the sweep could not start rotations' },
   { id: 'PropagationFailed', metric: 'PropagationFailed', what: 'propagations to clusters failed' },
+  {
+    id: 'ReconcileFailed',
+    metric: 'ReconcilePropagationFailures',
+    what: 'the sweep could not start propagations it found missing',
+  },
+  {
+    id: 'ScheduleFailed',
+    metric: 'RotationScheduleFailures',
+    what: 'the sweep could not set rotation schedules its rules ask for',
+  },
 ] as const;
 
 /**
@@ -117,6 +129,22 @@ export class RotationAlerts extends Construct {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       return alarm;
     });
+    // Every completed sweep publishes ManagedSecrets (0 included); a sweep that dies at cold start,
+    // is throttled or stops being scheduled publishes nothing, which the alarms above read as OK.
+    const heartbeat = new cloudwatch.Alarm(this, 'SweepMissing', {
+      alarmDescription: 'Secret rotation orchestrator: no sweep has completed for two sweep intervals',
+      metric: metric('ManagedSecrets').with({
+        statistic: 'SampleCount',
+        period: props.sweepInterval ?? Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    heartbeat.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms = [...this.alarms, heartbeat];
 
     new events.Rule(this, 'RotationFailed', {
       description: 'A managed secret failed to rotate',

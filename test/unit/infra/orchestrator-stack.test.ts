@@ -119,6 +119,29 @@ describe('OrchestratorStack built from cdk.json', () => {
     });
   });
 
+  it('alarms to the alert topic on Errors and Throttles of every function and on every queue', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties,
+    );
+    const alarmed = (metricName: string, dimension: string) =>
+      alarms
+        .filter((alarm) => alarm.MetricName === metricName && alarm.AlarmActions?.length === 1)
+        .map((alarm) => alarm.Dimensions?.find((d: { Name: string }) => d.Name === dimension)?.Value?.Ref);
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+
+    expect(functions.length).toBeGreaterThanOrEqual(5);
+    expect(alarmed('Errors', 'FunctionName').sort()).toEqual([...functions].sort());
+    expect(alarmed('Throttles', 'FunctionName').sort()).toEqual([...functions].sort());
+    expect(queues.length).toBeGreaterThanOrEqual(2);
+    expect(
+      alarms
+        .filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map((alarm) => alarm.Dimensions[0].Value['Fn::GetAtt'][0])
+        .sort(),
+    ).toEqual([...queues].sort());
+  });
+
   it("passes the app's cdk-nag validation plugin on synth", () => {
     expect(() => app.synth({ force: true })).not.toThrow();
   });

@@ -12,20 +12,40 @@ describe('RotationAlerts', () => {
   new RotationAlerts(stack, 'Alerts', { managedPrefixes: ['prod/app-team/'] });
   const template = Template.fromStack(stack);
 
-  it.each(['OverdueSecrets', 'StuckRotations', 'RotationStartFailures', 'PropagationFailed'])(
-    'alarms on %s above zero and notifies the topic',
-    (metricName) => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'SecretRotationOrchestrator',
-        MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: 'secret-rotation-orchestrator' }],
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
-      });
-    },
-  );
+  it.each([
+    'OverdueSecrets',
+    'StuckRotations',
+    'RotationStartFailures',
+    'PropagationFailed',
+    'ReconcilePropagationFailures',
+    'RotationScheduleFailures',
+  ])('alarms on %s above zero and notifies the topic', (metricName) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SecretRotationOrchestrator',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: 'secret-rotation-orchestrator' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
+    });
+  });
+
+  it('alarms when no sweep has completed for two sweep intervals, counting missing data as breaching', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SecretRotationOrchestrator',
+      MetricName: 'ManagedSecrets',
+      Dimensions: [{ Name: 'service', Value: 'secret-rotation-orchestrator' }],
+      Statistic: 'SampleCount',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }],
+    });
+  });
 
   it('sends RotationFailed events for managed secrets only to the topic', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
