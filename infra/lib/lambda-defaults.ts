@@ -8,6 +8,26 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LOCK_FILE = `${REPO_ROOT}package-lock.json`;
 
 /**
+ * node:http and node:https reach a bundle through require() (infra/lib/bundling/node-http.cjs):
+ * as ESM imports, Node builds a facade of every export, and their lazy WebSocket getters load
+ * Node's own undici on every cold start (about 30 ms of rotate-secret's, measured by `npm run bench`).
+ */
+export const BUILTIN_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  ['http', 'https'].flatMap((name) => {
+    const shim = `${REPO_ROOT}infra/lib/bundling/node-${name}.cjs`;
+    return [
+      [name, shim],
+      [`node:${name}`, shim],
+    ];
+  }),
+);
+
+/** {@link BUILTIN_ALIASES} as esbuild's `--alias` arguments. */
+export function builtinAliases(): string[] {
+  return Object.entries(BUILTIN_ALIASES).map(([name, path]) => `${name}=${path}`);
+}
+
+/**
  * How every function is bundled: one ESM file built by the local esbuild (never Docker), with every
  * dependency inside, the AWS SDK included: the SDK version we test is the one that runs.
  */
@@ -29,18 +49,6 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   esbuildArgs: { '--alias': builtinAliases() },
 };
-
-/**
- * node:http and node:https reach a bundle through require() (infra/lib/bundling/node-http.js):
- * as ESM imports, Node builds a facade of every export, and their lazy WebSocket getters load
- * Node's own undici on every cold start (about 30 ms of rotate-secret's, measured by `npm run bench`).
- */
-export function builtinAliases(): string[] {
-  return ['http', 'https'].flatMap((name) => {
-    const shim = `${REPO_ROOT}infra/lib/bundling/node-${name}.js`;
-    return [`${name}=${shim}`, `node:${name}=${shim}`];
-  });
-}
 
 /** What every function of the orchestrator shares: Node 24 on arm64, bundled as above. */
 export const LAMBDA_DEFAULTS = {

@@ -15,7 +15,7 @@ import {
   KUBERNETES_CLIENT_ALIASES,
   KUBERNETES_CLIENT_DEFINE,
 } from '../../infra/lib/bundling/kubernetes-client';
-import { LAMBDA_BUNDLING, REPO_ROOT } from '../../infra/lib/lambda-defaults';
+import { BUILTIN_ALIASES, LAMBDA_BUNDLING, REPO_ROOT } from '../../infra/lib/lambda-defaults';
 import type * as bearer from '../../shared/kubernetes/bearer-token-transport';
 import { kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
@@ -98,7 +98,7 @@ async function bundleLikeTheStep(): Promise<Client> {
     minify: true,
     keepNames: true,
     banner: { js: LAMBDA_BUNDLING.banner ?? '' },
-    alias: { ...KUBERNETES_CLIENT_ALIASES },
+    alias: { ...BUILTIN_ALIASES, ...KUBERNETES_CLIENT_ALIASES },
     define: { ...KUBERNETES_CLIENT_DEFINE },
     outfile,
     logLevel: 'silent',

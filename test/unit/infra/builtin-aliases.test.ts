@@ -21,13 +21,16 @@ const aliasesOf = (args: Record<string, unknown> | undefined) =>
 /** Bundles a module that imports the two built-ins the way the AWS SDK does, and runs it. */
 async function bundleAndRun(alias: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'builtin-aliases-'));
+  // A CommonJS dependency reads what undici reads from node:http; ESM ones import as the SDK does.
+  writeFileSync(join(dir, 'cjs-dep.cjs'), `module.exports = require('node:http').maxHeaderSize;`);
   writeFileSync(
     join(dir, 'entry.mjs'),
     `import http from 'node:http';
      import { Agent, request } from 'https';
+     import maxHeaderSize from './cjs-dep.cjs';
      const before = process.moduleLoadList.some((m) => m.includes('undici'));
      console.log(JSON.stringify({ agent: new Agent({ keepAlive: true }) instanceof Agent,
-       request: typeof request, codes: http.STATUS_CODES[404], undiciLoaded: before }));`,
+       request: typeof request, codes: http.STATUS_CODES[404], maxHeaderSize, undiciLoaded: before }));`,
   );
   const { outputFiles } = await build({
     entryPoints: [join(dir, 'entry.mjs')],
@@ -36,6 +39,7 @@ async function bundleAndRun(alias: Record<string, string>) {
     format: 'esm',
     target: LAMBDA_BUNDLING.target,
     banner: { js: LAMBDA_BUNDLING.banner ?? '' },
+    minify: LAMBDA_BUNDLING.minify,
     alias,
     write: false,
     outfile: join(dir, 'index.mjs'),
@@ -51,10 +55,10 @@ describe('builtinAliases', () => {
     for (const args of [LAMBDA_BUNDLING.esbuildArgs, KUBERNETES_CLIENT_BUNDLING.esbuildArgs]) {
       const aliases = aliasesOf(args);
       for (const name of ['http', 'node:http']) {
-        expect(aliases[name]).toBe(`${REPO_ROOT}infra/lib/bundling/node-http.js`);
+        expect(aliases[name]).toBe(`${REPO_ROOT}infra/lib/bundling/node-http.cjs`);
       }
       for (const name of ['https', 'node:https']) {
-        expect(aliases[name]).toBe(`${REPO_ROOT}infra/lib/bundling/node-https.js`);
+        expect(aliases[name]).toBe(`${REPO_ROOT}infra/lib/bundling/node-https.cjs`);
       }
     }
   });
@@ -63,7 +67,13 @@ describe('builtinAliases', () => {
     const { code, run } = await bundleAndRun(aliasesOf({ '--alias': builtinAliases() }));
 
     expect(code).not.toMatch(/from\s*["']node:https?["']/);
-    expect(run).toEqual({ agent: true, request: 'function', codes: 'Not Found', undiciLoaded: false });
+    expect(run).toEqual({
+      agent: true,
+      request: 'function',
+      codes: 'Not Found',
+      maxHeaderSize: 16_384,
+      undiciLoaded: false,
+    });
   });
 
   it('without them, the same bundle imports the built-ins as ESM and Node loads its undici', async () => {

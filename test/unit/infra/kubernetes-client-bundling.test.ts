@@ -12,7 +12,7 @@ import {
   KUBERNETES_CLIENT_ALIASES,
   KUBERNETES_CLIENT_DEFINE,
 } from '../../../infra/lib/bundling/kubernetes-client';
-import { LAMBDA_BUNDLING, REPO_ROOT } from '../../../infra/lib/lambda-defaults';
+import { BUILTIN_ALIASES, LAMBDA_BUNDLING, REPO_ROOT } from '../../../infra/lib/lambda-defaults';
 
 const SHIM = KUBERNETES_CLIENT_ALIASES.undici ?? '';
 
@@ -53,7 +53,7 @@ describe('the propagation step bundled with KUBERNETES_CLIENT_BUNDLING', () => {
       mainFields: LAMBDA_BUNDLING.mainFields,
       minify: true,
       banner: { js: LAMBDA_BUNDLING.banner ?? '' },
-      alias: { ...KUBERNETES_CLIENT_ALIASES },
+      alias: { ...BUILTIN_ALIASES, ...KUBERNETES_CLIENT_ALIASES },
       define: { ...KUBERNETES_CLIENT_DEFINE },
       metafile: true,
       write: false,
