@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { RotationEvents } from '../../infra/lib/rotation-events';
@@ -33,11 +34,12 @@ const sqs = new SQSClient(config);
 function synthesizedRules() {
   const app = new App();
   const stack = new Stack(app, 'Events', { env: { account: ACCOUNT, region: 'us-east-1' } });
-  const fn = lambda.Function.fromFunctionArn(
-    stack,
-    'Propagate',
-    `arn:aws:lambda:us-east-1:${ACCOUNT}:function:propagate`,
-  );
+  // With its role, as the stack's own starter: its on-failure destination grants the role SendMessage.
+  const fn = lambda.Function.fromFunctionAttributes(stack, 'Propagate', {
+    functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:propagate`,
+    role: iam.Role.fromRoleArn(stack, 'PropagateRole', `arn:aws:iam::${ACCOUNT}:role/propagate`),
+    sameEnvironment: true,
+  });
   new RotationEvents(stack, 'Events', { managedPrefixes: ['prod/app-team/'], propagationFunction: fn });
   const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
   return Object.entries(rules).map(([id, rule]) => ({
