@@ -149,6 +149,7 @@ export class RotationAlerts extends Construct {
     new events.Rule(this, 'RotationFailed', {
       description: 'A managed secret failed to rotate',
       eventPattern: {
+        account: [stack.account],
         source: ['aws.secretsmanager'],
         detailType: ['AWS Service Event via CloudTrail'],
         detail: {

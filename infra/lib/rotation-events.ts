@@ -24,9 +24,10 @@ interface RuleSpec {
 /**
  * EventBridge rules that start a propagation when a managed secret gets a new AWSCURRENT version:
  * Secrets Manager's `Secret Label Updated` (AWSCURRENT), CloudTrail's RotationSucceeded, and the
- * PutSecretValue / UpdateSecret API calls (matching both the `arn` and the older `aRN` field).
- * Each pattern is filtered to the managed prefixes; every target has retries and a dead-letter queue,
- * which also receives the events the function failed on after Lambda's own retries.
+ * PutSecretValue / UpdateSecret API calls that make a new version AWSCURRENT (matching both the `arn`
+ * and the older `aRN` field). Each pattern is filtered to this stack's account and the managed
+ * prefixes; every target has retries and a dead-letter queue, which also receives the events the
+ * function failed on after Lambda's own retries.
  */
 export class RotationEvents extends Construct {
   readonly rules: readonly events.Rule[];
@@ -46,7 +47,8 @@ export class RotationEvents extends Construct {
     this.rules = ruleSpecs(this, props.managedPrefixes).map((spec) => {
       const rule = new events.Rule(this, spec.id, {
         description: spec.description,
-        eventPattern: spec.pattern,
+        // Events forwarded from another account's bus keep that account: never ours to propagate.
+        eventPattern: { ...spec.pattern, account: [Stack.of(this).account] },
       });
       rule.addTarget(
         new targets.LambdaFunction(props.propagationFunction, {
@@ -70,6 +72,19 @@ export class RotationEvents extends Construct {
   }
 }
 
+/**
+ * The API calls that make a new version AWSCURRENT. PutSecretValue without `VersionStages` moves
+ * AWSCURRENT to the new version; with stages, only if they list AWSCURRENT (a rotation's createSecret
+ * writes AWSPENDING alone). Matched positively: `anything-but` would pass `["AWSPENDING", "X"]`, since
+ * an array matches when any element does. UpdateSecret creates a version (and returns its
+ * `versionId`) only when it sets a value; a description or KMS key change returns none.
+ */
+const MAKES_A_VERSION_CURRENT = [
+  { eventName: ['PutSecretValue'], requestParameters: { versionStages: [{ exists: false }] } },
+  { eventName: ['PutSecretValue'], requestParameters: { versionStages: ['AWSCURRENT'] } },
+  { eventName: ['UpdateSecret'], responseElements: { versionId: [{ exists: true }] } },
+];
+
 function ruleSpecs(scope: Construct, prefixes: readonly string[]): RuleSpec[] {
   const stack = Stack.of(scope);
   const arnPrefixes = prefixes.map((prefix) => ({
@@ -81,8 +96,8 @@ function ruleSpecs(scope: Construct, prefixes: readonly string[]): RuleSpec[] {
     detailType: ['AWS API Call via CloudTrail'],
     detail: {
       eventSource: ['secretsmanager.amazonaws.com'],
-      eventName: ['PutSecretValue', 'UpdateSecret'],
       responseElements: { [field]: arnPrefixes },
+      $or: MAKES_A_VERSION_CURRENT,
     },
   });
   return [
@@ -109,7 +124,7 @@ function ruleSpecs(scope: Construct, prefixes: readonly string[]): RuleSpec[] {
     },
     {
       id: 'ValueChanged',
-      description: 'PutSecretValue or UpdateSecret on a managed secret',
+      description: 'PutSecretValue or UpdateSecret made a new version of a managed secret AWSCURRENT',
       pattern: apiCall('arn'),
       secretId: '$.detail.responseElements.arn',
     },

@@ -148,7 +148,8 @@ export class RotationRequests extends Construct {
 }
 
 /**
- * The custom event's pattern: `detail.secretId` must start with a managed prefix, given as a name
+ * The custom event's pattern: put in this stack's account (an event forwarded from another account's
+ * bus keeps that account), and `detail.secretId` must start with a managed prefix, given as a name
  * or as this account's and region's secret ARN. The function checks the prefixes again.
  */
 export function rotationRequestedPattern(scope: Construct, prefixes: readonly string[]): events.EventPattern {
@@ -156,6 +157,7 @@ export function rotationRequestedPattern(scope: Construct, prefixes: readonly st
   const arnOf = (prefix: string) =>
     `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}`;
   return {
+    account: [stack.account],
     source: [ROTATION_REQUEST_SOURCE],
     detailType: [ROTATION_REQUEST_DETAIL_TYPE],
     detail: {

@@ -21,14 +21,40 @@ import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { resolveIntrinsics } from '../support/policy-documents';
 
 const ACCOUNT = LOCAL_AWS.accountId;
+const OTHER_ACCOUNT = '210987654321';
+const VERSION = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-a1b2c3`;
 const config = {
   endpoint: inject('motoEndpoint'),
   region: LOCAL_AWS.region,
   credentials: LOCAL_AWS.credentials,
 };
-const eventbridge = new EventBridgeClient(config);
-const sqs = new SQSClient(config);
+
+/** A default bus holding the synthesized rules, and the queue they all deliver to. */
+interface Bus {
+  readonly eventbridge: EventBridgeClient;
+  readonly sqs: SQSClient;
+  queueUrl: string;
+}
+
+/**
+ * Clients acting as `account` in moto (its `x-moto-account-id` header). moto stamps a put event with
+ * the account of the bus it is put on, so an event from another account is one put on that account's bus.
+ */
+function busOf(account: string): Bus {
+  const eventbridge = new EventBridgeClient(config);
+  const sqs = new SQSClient(config);
+  const actAs = (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+    (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+    return next(args);
+  };
+  eventbridge.middlewareStack.add(actAs as never, { step: 'build' });
+  sqs.middlewareStack.add(actAs as never, { step: 'build' });
+  return { eventbridge, sqs, queueUrl: '' };
+}
+
+const ours = busOf(ACCOUNT);
+const another = busOf(OTHER_ACCOUNT);
 
 /** The synthesized rules' event patterns and input templates, with intrinsics resolved. */
 function synthesizedRules() {
@@ -66,39 +92,66 @@ const documented = {
       additionalEventData: { SecretId: ARN(name) },
     }),
   }),
-  apiCall: (name: string, eventName: string, field: 'arn' | 'aRN') => ({
+  apiCall: (
+    name: string,
+    eventName: string,
+    field: 'arn' | 'aRN',
+    requestParameters: Record<string, unknown> = {},
+    responseElements: Record<string, unknown> = {},
+  ) => ({
     Source: 'aws.secretsmanager',
     DetailType: 'AWS API Call via CloudTrail',
     Detail: JSON.stringify({
       eventSource: 'secretsmanager.amazonaws.com',
       eventName,
-      responseElements: { [field]: ARN(name) },
+      requestParameters: { secretId: name, ...requestParameters },
+      responseElements: { [field]: ARN(name), name, ...responseElements },
     }),
   }),
+  /** PutSecretValue; CloudTrail logs the request's `versionStages` only when the caller sent them. */
+  putSecretValue: (name: string, field: 'arn' | 'aRN', versionStages?: string[]) =>
+    documented.apiCall(
+      name,
+      'PutSecretValue',
+      field,
+      { clientRequestToken: VERSION, ...(versionStages ? { versionStages } : {}) },
+      { versionId: VERSION },
+    ),
+  /** UpdateSecret returns a `versionId` only when it set a value (and so created a version). */
+  updateSecret: (name: string, field: 'arn' | 'aRN', change: Record<string, unknown>, versionId?: string) =>
+    documented.apiCall(name, 'UpdateSecret', field, change, versionId ? { versionId } : {}),
 };
 
-let queueUrl: string;
-
-beforeAll(async () => {
-  const run = randomUUID().slice(0, 8);
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `rules-${run}` }))).QueueUrl ?? '';
+/** Puts the synthesized rules on the bus, each delivering to one new queue. */
+async function installRules(bus: Bus, run: string): Promise<void> {
+  bus.queueUrl = (await bus.sqs.send(new CreateQueueCommand({ QueueName: `rules-${run}` }))).QueueUrl ?? '';
   const queueArn = (
-    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+    await bus.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: bus.queueUrl, AttributeNames: ['QueueArn'] }),
+    )
   ).Attributes?.QueueArn;
   for (const rule of synthesizedRules()) {
     const Name = `${rule.id.slice(0, 40)}-${run}`;
-    await eventbridge.send(new PutRuleCommand({ Name, EventPattern: JSON.stringify(rule.pattern) }));
-    await eventbridge.send(new PutTargetsCommand({ Rule: Name, Targets: [{ Id: 'queue', Arn: queueArn }] }));
+    await bus.eventbridge.send(new PutRuleCommand({ Name, EventPattern: JSON.stringify(rule.pattern) }));
+    await bus.eventbridge.send(
+      new PutTargetsCommand({ Rule: Name, Targets: [{ Id: 'queue', Arn: queueArn }] }),
+    );
   }
+}
+
+beforeAll(async () => {
+  const run = randomUUID().slice(0, 8);
+  await installRules(ours, run);
+  await installRules(another, run);
 });
 
-/** Sends one event and returns how many rules delivered it. */
-async function deliveries(entry: Record<string, unknown>): Promise<number> {
-  await eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
+/** Sends one event on the bus (this stack's account by default) and returns how many rules delivered it. */
+async function deliveries(entry: Record<string, unknown>, bus: Bus = ours): Promise<number> {
+  await bus.eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
   let count = 0;
   for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    const out = await bus.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: bus.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (!out.Messages?.length) return count;
     count += out.Messages.length;
@@ -109,17 +162,84 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
   it.each([
     ['Secret Label Updated to AWSCURRENT', documented.labelUpdated('prod/app-team/db')],
     ['RotationSucceeded', documented.rotationSucceeded('prod/app-team/db')],
-    ['PutSecretValue with arn', documented.apiCall('prod/app-team/db', 'PutSecretValue', 'arn')],
-    ['UpdateSecret with aRN', documented.apiCall('prod/app-team/db', 'UpdateSecret', 'aRN')],
+    ['PutSecretValue without versionStages, with arn', documented.putSecretValue('prod/app-team/db', 'arn')],
+    [
+      'PutSecretValue with versionStages AWSCURRENT, with aRN',
+      documented.putSecretValue('prod/app-team/db', 'aRN', ['AWSCURRENT']),
+    ],
+    [
+      'PutSecretValue with versionStages AWSPENDING and AWSCURRENT',
+      documented.putSecretValue('prod/app-team/db', 'arn', ['AWSPENDING', 'AWSCURRENT']),
+    ],
+    [
+      'UpdateSecret of the value, with arn',
+      documented.updateSecret(
+        'prod/app-team/db',
+        'arn',
+        { secretString: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+        VERSION,
+      ),
+    ],
+    [
+      'UpdateSecret of the value, with aRN',
+      documented.updateSecret(
+        'prod/app-team/db',
+        'aRN',
+        { secretString: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+        VERSION,
+      ),
+    ],
   ])('deliver %s for a managed secret exactly once', async (_name, entry) => {
     expect(await deliveries(entry)).toBe(1);
+  });
+
+  it.each([
+    ['Secret Label Updated to AWSCURRENT', documented.labelUpdated('prod/app-team/db')],
+    ['RotationSucceeded', documented.rotationSucceeded('prod/app-team/db')],
+    ['PutSecretValue', documented.putSecretValue('prod/app-team/db', 'arn')],
+    [
+      'UpdateSecret of the value',
+      documented.updateSecret(
+        'prod/app-team/db',
+        'aRN',
+        { secretString: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+        VERSION,
+      ),
+    ],
+  ])('ignore %s put in another account', async (_name, entry) => {
+    expect(await deliveries(entry, another)).toBe(0);
+  });
+
+  it.each([
+    [
+      'PutSecretValue of AWSPENDING (a rotation’s createSecret step)',
+      documented.putSecretValue('prod/app-team/db', 'arn', ['AWSPENDING']),
+    ],
+    [
+      'PutSecretValue of AWSPENDING with aRN',
+      documented.putSecretValue('prod/app-team/db', 'aRN', ['AWSPENDING']),
+    ],
+    [
+      'PutSecretValue of AWSPENDING and a custom label',
+      documented.putSecretValue('prod/app-team/db', 'arn', ['AWSPENDING', 'MYLABEL']),
+    ],
+    [
+      'UpdateSecret of the description only',
+      documented.updateSecret('prod/app-team/db', 'arn', { description: 'the app team’s database' }),
+    ],
+    [
+      'UpdateSecret of the KMS key only',
+      documented.updateSecret('prod/app-team/db', 'aRN', { kmsKeyId: 'alias/app-team' }),
+    ],
+  ])('start no propagation for %s', async (_name, entry) => {
+    expect(await deliveries(entry)).toBe(0);
   });
 
   it.each([
     ['a label other than AWSCURRENT', documented.labelUpdated('prod/app-team/db', 'MYLABEL')],
     ['Secret Label Updated for an unmanaged secret', documented.labelUpdated('prod/other-team/db')],
     ['RotationSucceeded for an unmanaged secret', documented.rotationSucceeded('prod/other-team/db')],
-    ['a prefix look-alike', documented.apiCall('prod/app-teamX/db', 'PutSecretValue', 'arn')],
+    ['a prefix look-alike', documented.putSecretValue('prod/app-teamX/db', 'arn')],
     ['an API call that changes no value', documented.apiCall('prod/app-team/db', 'TagResource', 'arn')],
   ])('ignore %s', async (_name, entry) => {
     expect(await deliveries(entry)).toBe(0);

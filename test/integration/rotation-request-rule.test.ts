@@ -30,8 +30,32 @@ const config = {
   region: LOCAL_AWS.region,
   credentials: LOCAL_AWS.credentials,
 };
-const eventbridge = new EventBridgeClient(config);
-const sqs = new SQSClient(config);
+
+/** A default bus holding the synthesized rule, and the queue it delivers to. */
+interface Bus {
+  readonly eventbridge: EventBridgeClient;
+  readonly sqs: SQSClient;
+  queueUrl: string;
+}
+
+/**
+ * Clients acting as `account` in moto (its `x-moto-account-id` header). moto stamps a put event with
+ * the account of the bus it is put on, so an event from another account is one put on that account's bus.
+ */
+function busOf(account: string): Bus {
+  const eventbridge = new EventBridgeClient(config);
+  const sqs = new SQSClient(config);
+  const actAs = (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+    (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+    return next(args);
+  };
+  eventbridge.middlewareStack.add(actAs as never, { step: 'build' });
+  sqs.middlewareStack.add(actAs as never, { step: 'build' });
+  return { eventbridge, sqs, queueUrl: '' };
+}
+
+const ours = busOf(ACCOUNT);
+const another = busOf('210987654321');
 
 /** The synthesized rule's event pattern, intrinsics resolved. */
 function synthesizedPattern() {
@@ -59,26 +83,37 @@ const requested = (secretId: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-let queueUrl: string;
+/** Puts the synthesized rule on the bus, delivering to one new queue. */
+async function installRule(bus: Bus, run: string): Promise<void> {
+  bus.queueUrl =
+    (await bus.sqs.send(new CreateQueueCommand({ QueueName: `requests-${run}` }))).QueueUrl ?? '';
+  const queueArn = (
+    await bus.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: bus.queueUrl, AttributeNames: ['QueueArn'] }),
+    )
+  ).Attributes?.QueueArn;
+  const Name = `rotation-requested-${run}`;
+  await bus.eventbridge.send(
+    new PutRuleCommand({ Name, EventPattern: JSON.stringify(synthesizedPattern()) }),
+  );
+  await bus.eventbridge.send(
+    new PutTargetsCommand({ Rule: Name, Targets: [{ Id: 'queue', Arn: queueArn }] }),
+  );
+}
 
 beforeAll(async () => {
   const run = randomUUID().slice(0, 8);
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `requests-${run}` }))).QueueUrl ?? '';
-  const queueArn = (
-    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-  ).Attributes?.QueueArn;
-  const Name = `rotation-requested-${run}`;
-  await eventbridge.send(new PutRuleCommand({ Name, EventPattern: JSON.stringify(synthesizedPattern()) }));
-  await eventbridge.send(new PutTargetsCommand({ Rule: Name, Targets: [{ Id: 'queue', Arn: queueArn }] }));
+  await installRule(ours, run);
+  await installRule(another, run);
 });
 
-/** Sends one event and returns how many deliveries reached the rule's target. */
-async function deliveries(entry: Record<string, unknown>): Promise<number> {
-  await eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
+/** Sends one event on the bus (this stack's account by default); how many deliveries reached the target. */
+async function deliveries(entry: Record<string, unknown>, bus: Bus = ours): Promise<number> {
+  await bus.eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
   let count = 0;
   for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    const out = await bus.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: bus.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (!out.Messages?.length) return count;
     count += out.Messages.length;
@@ -113,5 +148,9 @@ describe('the rotation-request rule, evaluated by EventBridge (moto)', () => {
     ['another detail-type', requested('prod/app-team/db', { DetailType: 'Secret Rotation Done' })],
   ])('ignores %s', async (_name, entry) => {
     expect(await deliveries(entry)).toBe(0);
+  });
+
+  it('ignores a request for a managed secret put in another account', async () => {
+    expect(await deliveries(requested('prod/app-team/db'), another)).toBe(0);
   });
 });

@@ -47,9 +47,10 @@ describe('RotationAlerts', () => {
     });
   });
 
-  it('sends RotationFailed events for managed secrets only to the topic', () => {
+  it('sends RotationFailed events for managed secrets of this account only to the topic', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
+        account: ['123456789012'],
         source: ['aws.secretsmanager'],
         'detail-type': ['AWS Service Event via CloudTrail'],
         detail: {

@@ -32,6 +32,27 @@ describe('RotationEvents', () => {
     }
   });
 
+  it('filters every rule on the stack’s account', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules.map((rule) => rule.Properties.EventPattern.account)).toEqual(
+      Array(4).fill(['123456789012']),
+    );
+  });
+
+  it('filters on the deploying account when the stack names none', () => {
+    const agnostic = new Stack(new App(), 'Agnostic');
+    const propagate = lambda.Function.fromFunctionAttributes(agnostic, 'Fn', {
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:propagate',
+      role: iam.Role.fromRoleArn(agnostic, 'FnRole', 'arn:aws:iam::123456789012:role/propagate'),
+      sameEnvironment: true,
+    });
+    new RotationEvents(agnostic, 'Events', { managedPrefixes: ['prod/'], propagationFunction: propagate });
+    const rules = Object.values(Template.fromStack(agnostic).findResources('AWS::Events::Rule'));
+    expect(rules.map((rule) => rule.Properties.EventPattern.account)).toEqual(
+      Array(4).fill([{ Ref: 'AWS::AccountId' }]),
+    );
+  });
+
   it('keeps an event the propagation function failed on, after Lambda retried it, in the dead-letter queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: 'propagate',

@@ -80,9 +80,10 @@ describe('RotationRequests', () => {
     expect(none.requests.functionUrl).toBeUndefined();
   });
 
-  it('routes the custom event for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
+  it('routes the custom event put in this account for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
+        account: [ACCOUNT],
         source: ['secret-rotation-orchestrator'],
         'detail-type': ['Secret Rotation Requested'],
         detail: {
