@@ -4,7 +4,7 @@
  * its own Node 24 process, against moto (EKS, STS, DynamoDB ledger) and the local cluster with ESO.
  * One managed secret, one ExternalSecret and N Deployments consuming it, plus bystanders; rotate
  * (PutSecretValue), run one execution with restart concurrency C and 1 s Wait states, then again
- * as an emergency (maxConcurrency 0). Prints wall time, time per phase, Lambda invocations per
+ * as an emergency (at the emergency restart concurrency, 20 by default). Prints wall time, time per phase, Lambda invocations per
  * action, Kubernetes API requests of the orchestrator's identity by verb (counted by kube-apiserver
  * through FlowSchemas created here), and state transitions. Figures only; nothing is asserted.
  * Run: npm run bench:workflow -- --workloads 50 --concurrency 10
@@ -216,7 +216,7 @@ try {
   const stepHost = host;
   const runs = [
     { label: `restart concurrency ${concurrency}`, emergency: false },
-    { label: 'emergency (maxConcurrency 0)', emergency: true },
+    { label: 'emergency (emergency restart concurrency)', emergency: true },
   ];
   for (const run of runs) {
     const invocations = new Map<string, { count: number; ms: number }>();

@@ -263,7 +263,7 @@ function localRuntime(local: LocalOrchestrator, arn: string): EmergencyRuntime {
       );
       onProgress({
         stage: 'propagation',
-        message: 'RotationSucceeded → starter → workflow (no waves: emergency)',
+        message: 'RotationSucceeded → starter → workflow (emergency: emergencyRestartConcurrency)',
       });
       const { execution } = await local.deliver('EventsRotationSucceeded', rotationSucceeded(arn));
       onProgress({ stage: 'propagation', message: `workflow ${execution?.status ?? 'not started'}` });

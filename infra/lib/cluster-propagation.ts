@@ -33,8 +33,10 @@ export interface ClusterPropagationProps {
   readonly ledger: PropagationLedger;
   /** Failed propagations are published here. */
   readonly alertTopic: sns.ITopic;
-  /** Workloads restarting at once per cluster (emergency rotations: no limit). @default 5 */
+  /** Workloads restarting at once per cluster. @default 5 */
   readonly restartConcurrency?: number;
+  /** Workloads restarting at once per cluster for an emergency rotation (at most 40). @default 20 */
+  readonly emergencyRestartConcurrency?: number;
   /** Restart only workloads that opt in by annotation. @default false */
   readonly requireOptIn?: boolean;
   /** How long ESO may take to confirm a resync. @default Duration.minutes(5) */
@@ -131,6 +133,7 @@ export class ClusterPropagation extends Construct {
         ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
         ROTATOR_CLUSTERS: props.clusterNames.join(','),
         ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 5),
+        ROTATOR_EMERGENCY_RESTART_CONCURRENCY: String(props.emergencyRestartConcurrency ?? 20),
         ROTATOR_REQUIRE_OPT_IN: String(props.requireOptIn ?? false),
         ROTATOR_SYNC_TIMEOUT_SECONDS: String((props.syncTimeout ?? Duration.minutes(5)).toSeconds()),
         ROTATOR_ROLLOUT_TIMEOUT_SECONDS: String((props.rolloutTimeout ?? Duration.minutes(15)).toSeconds()),

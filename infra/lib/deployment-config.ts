@@ -82,6 +82,7 @@ const deploymentConfigSchema = z
           .check(z.minLength(1)),
         // Step Functions runs at most 40 iterations of an inline Map at once.
         restartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(40))),
+        emergencyRestartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(40))),
         requireOptIn: z.optional(z.boolean()),
       }),
     ),

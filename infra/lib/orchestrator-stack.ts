@@ -57,6 +57,7 @@ export class OrchestratorStack extends Stack {
           managedPrefixes,
           clusterNames: [...propagation.clusterNames],
           restartConcurrency: propagation.restartConcurrency,
+          emergencyRestartConcurrency: propagation.emergencyRestartConcurrency,
           requireOptIn: propagation.requireOptIn,
           ledger: this.ledger,
           alertTopic: this.alerts.topic,

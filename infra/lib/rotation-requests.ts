@@ -41,6 +41,12 @@ export interface RotationRequestsProps {
   readonly stuckAfterMinutes?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserved concurrency of the request function: at most this many requests run at once, so a
+   * flood of requests cannot take the account's Lambda concurrency or Secrets Manager's write quota.
+   * Reserving needs 100 unreserved executions left in the account's limit. @default 5
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -90,6 +96,7 @@ export class RotationRequests extends Construct {
       ...LAMBDA_DEFAULTS,
       memorySize: 256,
       timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
       role: this.role,
       logGroup,
       description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',

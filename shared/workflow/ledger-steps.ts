@@ -12,10 +12,26 @@ import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
 import { type Claim, caughtErrorSchema, claimSchema, workflowInputSchema } from './workflow-state';
 
+/**
+ * Workloads restarting at once per cluster for this propagation: the configured concurrency, or for
+ * an emergency the emergency concurrency (never below the ordinary one). Always a number: an
+ * emergency raises the bound but never lifts it (an unbounded restart storm is its own outage).
+ * @example restartConcurrencyFor({ emergency: true }, { restartConcurrency: 5, emergencyRestartConcurrency: 20 }) // 20
+ */
+export function restartConcurrencyFor(
+  input: { readonly emergency: boolean },
+  config: Pick<LedgerStepDeps, 'restartConcurrency' | 'emergencyRestartConcurrency'>,
+): number {
+  return input.emergency
+    ? Math.max(config.restartConcurrency, config.emergencyRestartConcurrency)
+    : config.restartConcurrency;
+}
+
 export interface LedgerStepDeps {
   readonly managedPrefixes: readonly string[];
   readonly clusters: readonly string[];
   readonly restartConcurrency: number;
+  readonly emergencyRestartConcurrency: number;
   readonly secrets: {
     describeSecret(secretId: string): Promise<SecretDescription>;
     /** Removes AWSPREVIOUS from a version (retiring it); a no-op when the label is elsewhere. */
@@ -79,7 +95,7 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     versionId: input.versionId,
     previousVersionId: holding('AWSPREVIOUS'),
     clusters: [...(input.clusters ?? deps.clusters)],
-    maxConcurrency: input.emergency ? 0 : deps.restartConcurrency,
+    maxConcurrency: restartConcurrencyFor(input, deps),
     startedAt,
     trigger: input.trigger,
     actor: input.actor,

@@ -8,6 +8,7 @@ const workflowEnvSchema = z.object({
     z.array(z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/))).check(z.minLength(1)),
   ),
   ROTATOR_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 40), 5),
+  ROTATOR_EMERGENCY_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 40), 20),
   ROTATOR_REQUIRE_OPT_IN: z.pipe(
     z._default(z.enum(['true', 'false']), 'false'),
     z.transform((v: 'true' | 'false') => v === 'true'),
@@ -27,6 +28,8 @@ export interface WorkflowConfig {
   readonly managedPrefixes: readonly string[];
   readonly clusters: readonly string[];
   readonly restartConcurrency: number;
+  /** Workloads restarting at once per cluster for an emergency rotation: higher, never unbounded. */
+  readonly emergencyRestartConcurrency: number;
   readonly requireOptIn: boolean;
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
@@ -43,6 +46,7 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     clusters: c.ROTATOR_CLUSTERS,
     restartConcurrency: c.ROTATOR_RESTART_CONCURRENCY,
+    emergencyRestartConcurrency: c.ROTATOR_EMERGENCY_RESTART_CONCURRENCY,
     requireOptIn: c.ROTATOR_REQUIRE_OPT_IN,
     syncTimeoutMs: c.ROTATOR_SYNC_TIMEOUT_SECONDS * 1000,
     rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,

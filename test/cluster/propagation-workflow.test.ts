@@ -241,7 +241,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
     });
   });
 
-  it('an emergency rotation restarts with no limit and retires the previous version', async () => {
+  it('an emergency rotation restarts at the emergency concurrency (bounded) and retires the previous version', async () => {
     const previous = versionId;
     const next = await rotate(secretId);
     const current = await fx.aws.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -258,7 +258,8 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.states).toContain('RetirePrevious');
-    expect((execution.output as { claim: { maxConcurrency: number } }).claim.maxConcurrency).toBe(0);
+    // The deployment's default emergency concurrency: raised from restartConcurrency 1, never unlimited (0).
+    expect((execution.output as { claim: { maxConcurrency: number } }).claim.maxConcurrency).toBe(20);
     const after = await fx.aws.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
     expect(after.VersionIdsToStages?.[holder as string] ?? []).not.toContain('AWSPREVIOUS');
     expect(after.VersionIdsToStages?.[next]).toContain('AWSCURRENT');

@@ -64,6 +64,7 @@ describe('ClusterPropagation', () => {
           ROTATOR_MANAGED_PREFIXES: 'prod/app-team/',
           ROTATOR_CLUSTERS: 'prod-eu-1,prod-eu-2',
           ROTATOR_RESTART_CONCURRENCY: '3',
+          ROTATOR_EMERGENCY_RESTART_CONCURRENCY: '20',
           ROTATOR_REQUIRE_OPT_IN: 'false',
           ROTATOR_SYNC_TIMEOUT_SECONDS: '300',
           ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '900',

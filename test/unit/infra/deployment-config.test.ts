@@ -28,6 +28,8 @@ describe('parseDeploymentConfig', () => {
     ['a cluster name with spaces', { clusterNames: ['prod eu'] }],
     ['an unknown key', { clusterNames: ['prod'], waves: 3 }],
     ['a concurrency of 0', { clusterNames: ['prod'], restartConcurrency: 0 }],
+    ['an emergency concurrency of 0 (no limit)', { clusterNames: ['prod'], emergencyRestartConcurrency: 0 }],
+    ['an emergency concurrency over 40', { clusterNames: ['prod'], emergencyRestartConcurrency: 41 }],
   ])('refuses a propagation section with %s', (_name, propagation) => {
     expect(() => parseDeploymentConfig({ ...MINIMAL, propagation })).toThrow(/orchestrator\.propagation/);
   });

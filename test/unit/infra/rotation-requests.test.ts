@@ -64,6 +64,13 @@ describe('RotationRequests', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('AWS_ENDPOINT_URL');
   });
 
+  it('reserves a small concurrency for the request function, so a flood of requests is bounded (review H1)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ROTATOR_STUCK_AFTER_MINUTES: '60' }) },
+      ReservedConcurrentExecutions: 5,
+    });
+  });
+
   it('gives it an AWS_IAM function URL, never a public one', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', {
