@@ -1,16 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import {
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,43 +6,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { RotationEvents } from '../../infra/lib/rotation-events';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { deliveries, installRules, type MotoBus, motoBus } from '../support/moto-event-bus';
 import { resolveIntrinsics } from '../support/policy-documents';
 
 const ACCOUNT = LOCAL_AWS.accountId;
 const OTHER_ACCOUNT = '210987654321';
 const VERSION = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-a1b2c3`;
-const config = {
-  endpoint: inject('motoEndpoint'),
-  region: LOCAL_AWS.region,
-  credentials: LOCAL_AWS.credentials,
-};
-
-/** A default bus holding the synthesized rules, and the queue they all deliver to. */
-interface Bus {
-  readonly eventbridge: EventBridgeClient;
-  readonly sqs: SQSClient;
-  queueUrl: string;
-}
-
-/**
- * Clients acting as `account` in moto (its `x-moto-account-id` header). moto stamps a put event with
- * the account of the bus it is put on, so an event from another account is one put on that account's bus.
- */
-function busOf(account: string): Bus {
-  const eventbridge = new EventBridgeClient(config);
-  const sqs = new SQSClient(config);
-  const actAs = (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
-    (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
-    return next(args);
-  };
-  eventbridge.middlewareStack.add(actAs as never, { step: 'build' });
-  sqs.middlewareStack.add(actAs as never, { step: 'build' });
-  return { eventbridge, sqs, queueUrl: '' };
-}
-
-const ours = busOf(ACCOUNT);
-const another = busOf(OTHER_ACCOUNT);
+const ours = motoBus(inject('motoEndpoint'), ACCOUNT);
+const another = motoBus(inject('motoEndpoint'), OTHER_ACCOUNT);
 
 /** The synthesized rules' event patterns and input templates, with intrinsics resolved. */
 function synthesizedRules() {
@@ -122,41 +82,18 @@ const documented = {
     documented.apiCall(name, 'UpdateSecret', field, change, versionId ? { versionId } : {}),
 };
 
-/** Puts the synthesized rules on the bus, each delivering to one new queue. */
-async function installRules(bus: Bus, run: string): Promise<void> {
-  bus.queueUrl = (await bus.sqs.send(new CreateQueueCommand({ QueueName: `rules-${run}` }))).QueueUrl ?? '';
-  const queueArn = (
-    await bus.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: bus.queueUrl, AttributeNames: ['QueueArn'] }),
-    )
-  ).Attributes?.QueueArn;
-  for (const rule of synthesizedRules()) {
-    const Name = `${rule.id.slice(0, 40)}-${run}`;
-    await bus.eventbridge.send(new PutRuleCommand({ Name, EventPattern: JSON.stringify(rule.pattern) }));
-    await bus.eventbridge.send(
-      new PutTargetsCommand({ Rule: Name, Targets: [{ Id: 'queue', Arn: queueArn }] }),
-    );
-  }
-}
-
 beforeAll(async () => {
   const run = randomUUID().slice(0, 8);
-  await installRules(ours, run);
-  await installRules(another, run);
+  const rules = synthesizedRules().map((rule) => ({
+    name: `${rule.id.slice(0, 40)}-${run}`,
+    pattern: rule.pattern,
+  }));
+  await installRules(ours, `rules-${run}`, rules);
+  await installRules(another, `rules-${run}`, rules);
 });
 
 /** Sends one event on the bus (this stack's account by default) and returns how many rules delivered it. */
-async function deliveries(entry: Record<string, unknown>, bus: Bus = ours): Promise<number> {
-  await bus.eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
-  let count = 0;
-  for (;;) {
-    const out = await bus.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: bus.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!out.Messages?.length) return count;
-    count += out.Messages.length;
-  }
-}
+const deliveriesOf = (entry: Record<string, unknown>, bus: MotoBus = ours) => deliveries(bus, entry);
 
 describe('the rotation event rules, evaluated by EventBridge (moto) on documented events', () => {
   it.each([
@@ -190,7 +127,7 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
       ),
     ],
   ])('deliver %s for a managed secret exactly once', async (_name, entry) => {
-    expect(await deliveries(entry)).toBe(1);
+    expect(await deliveriesOf(entry)).toBe(1);
   });
 
   it.each([
@@ -207,7 +144,7 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
       ),
     ],
   ])('ignore %s put in another account', async (_name, entry) => {
-    expect(await deliveries(entry, another)).toBe(0);
+    expect(await deliveriesOf(entry, another)).toBe(0);
   });
 
   it.each([
@@ -232,7 +169,7 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
       documented.updateSecret('prod/app-team/db', 'aRN', { kmsKeyId: 'alias/app-team' }),
     ],
   ])('start no propagation for %s', async (_name, entry) => {
-    expect(await deliveries(entry)).toBe(0);
+    expect(await deliveriesOf(entry)).toBe(0);
   });
 
   it.each([
@@ -242,7 +179,7 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
     ['a prefix look-alike', documented.putSecretValue('prod/app-teamX/db', 'arn')],
     ['an API call that changes no value', documented.apiCall('prod/app-team/db', 'TagResource', 'arn')],
   ])('ignore %s', async (_name, entry) => {
-    expect(await deliveries(entry)).toBe(0);
+    expect(await deliveriesOf(entry)).toBe(0);
   });
 
   it('hand the propagation function the secret (and version) from each event', () => {
