@@ -11,11 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KUBERNETES_CLIENT_ALIASES,
-  KUBERNETES_CLIENT_DEFINE,
-} from '../../infra/lib/bundling/kubernetes-client';
-import { BUILTIN_ALIASES, LAMBDA_BUNDLING, REPO_ROOT } from '../../infra/lib/lambda-defaults';
+import { KUBERNETES_CLIENT_BUNDLING } from '../../infra/lib/bundling/kubernetes-client';
+import { REPO_ROOT } from '../../infra/lib/lambda-defaults';
 import type * as bearer from '../../shared/kubernetes/bearer-token-transport';
 import { kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
@@ -24,6 +21,7 @@ import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
 import type { Claim, SyncProgress } from '../../shared/workflow/workflow-state';
 import { type HttpsApiServer, startHttpsApiServer, statusBody } from '../support/https-api-server';
+import { esbuildOptionsOf } from '../support/lambda-esbuild-options';
 
 type Connect = (endpoint: ClusterEndpoint, options?: { pageSize?: number }) => KubernetesAdapter;
 interface Client {
@@ -90,18 +88,8 @@ async function bundleLikeTheStep(): Promise<Client> {
       resolveDir: REPO_ROOT,
       loader: 'ts',
     },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: LAMBDA_BUNDLING.target,
-    mainFields: LAMBDA_BUNDLING.mainFields,
-    minify: true,
-    keepNames: true,
-    banner: { js: LAMBDA_BUNDLING.banner ?? '' },
-    alias: { ...BUILTIN_ALIASES, ...KUBERNETES_CLIENT_ALIASES },
-    define: { ...KUBERNETES_CLIENT_DEFINE },
+    ...esbuildOptionsOf(KUBERNETES_CLIENT_BUNDLING),
     outfile,
-    logLevel: 'silent',
   });
   return import(pathToFileURL(outfile).href);
 }

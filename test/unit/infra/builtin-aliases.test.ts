@@ -11,12 +11,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { KUBERNETES_CLIENT_BUNDLING } from '../../../infra/lib/bundling/kubernetes-client';
-import { builtinAliases, LAMBDA_BUNDLING, REPO_ROOT } from '../../../infra/lib/lambda-defaults';
-
-const aliasesOf = (args: Record<string, unknown> | undefined) =>
-  Object.fromEntries(
-    ([args?.['--alias'] ?? []] as string[][]).flat().map((a) => a.split('=') as [string, string]),
-  );
+import { BUILTIN_ALIASES, LAMBDA_BUNDLING, REPO_ROOT } from '../../../infra/lib/lambda-defaults';
+import { aliasesOf } from '../../support/lambda-esbuild-options';
 
 /** Bundles a module that imports the two built-ins the way the AWS SDK does, and runs it. */
 async function bundleAndRun(alias: Record<string, string>) {
@@ -52,8 +48,8 @@ async function bundleAndRun(alias: Record<string, string>) {
 
 describe('builtinAliases', () => {
   it('is part of every function’s bundling, the propagation step’s included', () => {
-    for (const args of [LAMBDA_BUNDLING.esbuildArgs, KUBERNETES_CLIENT_BUNDLING.esbuildArgs]) {
-      const aliases = aliasesOf(args);
+    for (const bundling of [LAMBDA_BUNDLING, KUBERNETES_CLIENT_BUNDLING]) {
+      const aliases = aliasesOf(bundling);
       for (const name of ['http', 'node:http']) {
         expect(aliases[name]).toBe(`${REPO_ROOT}infra/lib/bundling/node-http.cjs`);
       }
@@ -64,7 +60,7 @@ describe('builtinAliases', () => {
   });
 
   it('leaves no ESM import of node:http(s) in a bundle, so Node never loads its own undici at start', async () => {
-    const { code, run } = await bundleAndRun(aliasesOf({ '--alias': builtinAliases() }));
+    const { code, run } = await bundleAndRun({ ...BUILTIN_ALIASES });
 
     expect(code).not.toMatch(/from\s*["']node:https?["']/);
     expect(run).toEqual({

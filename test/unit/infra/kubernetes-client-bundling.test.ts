@@ -10,9 +10,10 @@ import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   KUBERNETES_CLIENT_ALIASES,
-  KUBERNETES_CLIENT_DEFINE,
+  KUBERNETES_CLIENT_BUNDLING,
 } from '../../../infra/lib/bundling/kubernetes-client';
-import { BUILTIN_ALIASES, LAMBDA_BUNDLING, REPO_ROOT } from '../../../infra/lib/lambda-defaults';
+import { REPO_ROOT } from '../../../infra/lib/lambda-defaults';
+import { esbuildOptionsOf } from '../../support/lambda-esbuild-options';
 
 const SHIM = KUBERNETES_CLIENT_ALIASES.undici ?? '';
 
@@ -46,19 +47,10 @@ describe('the propagation step bundled with KUBERNETES_CLIENT_BUNDLING', () => {
   beforeAll(async () => {
     const { metafile } = await build({
       entryPoints: [join(REPO_ROOT, 'functions/propagation-step/handler.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: LAMBDA_BUNDLING.target,
-      mainFields: LAMBDA_BUNDLING.mainFields,
-      minify: true,
-      banner: { js: LAMBDA_BUNDLING.banner ?? '' },
-      alias: { ...BUILTIN_ALIASES, ...KUBERNETES_CLIENT_ALIASES },
-      define: { ...KUBERNETES_CLIENT_DEFINE },
+      ...esbuildOptionsOf(KUBERNETES_CLIENT_BUNDLING),
       metafile: true,
       write: false,
       outdir: 'out',
-      logLevel: 'silent',
     });
     inputs = Object.keys((metafile as Metafile).inputs);
   }, 60_000);
