@@ -1,163 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { DescribeSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { AppsV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BundleHost } from '../../scripts/local/bundle-host';
-import { localAwsEnvironment } from '../../scripts/local/local-aws';
-import { localEksCluster } from '../../scripts/local/local-eks';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
-import { synthLocalStack } from '../../scripts/local/local-stack';
-import {
-  definitionFromTemplate,
-  type LocalExecution,
-  LocalWorkflow,
-} from '../../scripts/local/local-workflow';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSecret } from '../../scripts/local/rotation-fixture';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
-import { clusterFixture } from '../support/cluster-fixture';
-import { findLeakedValues } from '../support/output-capture';
+import { workflowHarness } from '../support/workflow-harness';
 
 /**
- * The synthesized state machine definition, executed locally by aws-local-stepfunctions with every
- * Lambda Task bound to the bundled propagation-step artifact (its own Node 24 process, production
- * code path: DescribeCluster and EKS token against moto, the real local cluster and ESO, the ledger
- * in moto's DynamoDB) and the Alert task publishing to moto's SNS.
+ * The synthesized state machine definition, executed locally with every Lambda Task bound to the
+ * bundled propagation-step artifact against the real local cluster and ESO (see workflowHarness).
  */
-const fx = clusterFixture();
-const motoEndpoint = inject('motoEndpoint');
-const CLUSTER = inject('eksClusterName');
-const PREFIX = `wf-${randomUUID().slice(0, 6)}/`;
-const TABLE = `ledger-${randomUUID().slice(0, 8)}`;
-const VALUES: string[] = [];
-const clientConfig = { endpoint: motoEndpoint, region: LOCAL_AWS.region, credentials: LOCAL_AWS.credentials };
-const ledger = new DynamoDbLedger(fx.aws.dynamodb, TABLE);
-let host: BundleHost;
-let workflow: LocalWorkflow;
-let hostOutput = '';
-let alertQueueUrl: string;
-
-function value(): string {
-  const v = `wf-value-${randomUUID()}`;
-  VALUES.push(v);
-  return JSON.stringify({ password: v });
-}
-
-async function rotate(secretId: string): Promise<string> {
-  const out = await fx.aws.secretsManager.send(
-    new PutSecretValueCommand({ SecretId: secretId, SecretString: value() }),
-  );
-  return out.VersionId as string;
-}
-
-function run(name: string, secretId: string, versionId: string, extra: object = {}): Promise<LocalExecution> {
-  return workflow.run(name, { secretId, versionId, trigger: 'event', actor: 'test', ...extra });
-}
-
-async function podTemplate(namespace: string, name: string) {
-  const apps = fx.admin.makeApiClient(AppsV1Api);
-  const d = await apps.readNamespacedDeployment({ namespace, name });
-  return { generation: d.metadata?.generation, annotations: d.spec?.template.metadata?.annotations ?? {} };
-}
-
-/** An ExternalSecret for `secretId` and the given Deployments consuming its Secret via envFrom. */
-async function consumers(secretId: string, names: string[], failing: string[] = []) {
-  const namespace = await fx.namespaceWithStore('wf');
-  await fx.externalSecret(namespace, 'db', secretId);
-  await fx.externalSecretReady(namespace, 'db');
-  await fx.consumingDeployments(namespace, 'db-secret', names, failing);
-  return namespace;
-}
-
-async function alertsReceived(): Promise<{ Subject?: string; Message: string }[]> {
-  const sqs = new SQSClient(clientConfig);
-  const out = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: alertQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-  );
-  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
-}
-
-const debug = (what: string) => process.env.WF_DEBUG && process.stderr.write(`[wf] ${what}\n`);
-
-beforeAll(async () => {
-  debug('start');
-  await localEksCluster(motoEndpoint, {
-    name: CLUSTER,
-    server: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-  });
-  debug('eks');
-  await createLedgerTable(fx.aws.dynamodb, TABLE);
-  debug('ledger');
-  const sns = new SNSClient(clientConfig);
-  const sqs = new SQSClient(clientConfig);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: `alerts-${randomUUID().slice(0, 8)}` })))
-    .TopicArn as string;
-  alertQueueUrl = (
-    await sqs.send(new CreateQueueCommand({ QueueName: `alerts-${randomUUID().slice(0, 8)}` }))
-  ).QueueUrl as string;
-  const queueArn = (
-    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: alertQueueUrl, AttributeNames: ['QueueArn'] }))
-  ).Attributes?.QueueArn as string;
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
-
-  const local = synthLocalStack({
-    managedPrefixes: [PREFIX],
-    propagation: { clusterNames: [CLUSTER], restartConcurrency: 1 },
-  });
-  debug('synth');
-  const step = local.bundles.step;
-  if (!step) throw new Error('no propagation-step bundle');
-  const environment = Object.fromEntries(
-    Object.entries(step.environment).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
-    ),
-  );
-  host = new BundleHost(
-    step.directory,
-    'propagation-step',
-    {
-      PATH: process.env.PATH ?? '',
-      ...environment,
-      ...localAwsEnvironment(motoEndpoint),
-      ROTATOR_LEDGER_TABLE: TABLE,
-      ROTATOR_SYNC_TIMEOUT_SECONDS: '60',
-      ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '60',
-      ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '1',
-    },
-    (chunk) => {
-      hostOutput += chunk;
-    },
-  );
-  expect(await host.nodeVersion()).toMatch(/^v24\./);
-  debug('host');
-  const stepArn = `arn:aws:lambda:us-east-1:123456789012:function:${step.logicalId}`;
-  const { definition } = definitionFromTemplate(local.template, ({ logicalId }) =>
-    local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
-      ? topicArn
-      : `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`,
-  );
-  workflow = new LocalWorkflow(definition, {
-    awsEndpoint: motoEndpoint,
-    invokeLambda: (arn, payload) => {
-      expect(arn).toBe(stepArn);
-      return host.invoke(payload);
-    },
-    waitOverrides: { WaitForSync: 500, WaitForRollout: 500 },
-  });
-}, 180_000);
-
-afterAll(async () => {
-  await host?.stop();
-});
+const wf = workflowHarness({ restartConcurrency: 1 });
+const { fx, ledger, value, rotate, run, podTemplate, consumers, alertsReceived } = wf;
+const PREFIX = wf.prefix;
+const VALUES = wf.values;
 
 describe('the propagation workflow (synthesized definition, bundled steps, real cluster)', () => {
   const secretId = `${PREFIX}orders`;
@@ -304,7 +158,7 @@ describe('the workflow’s failure paths', () => {
   });
 
   it('never lets a secret value reach the steps’ logs', () => {
-    expect(hostOutput.length).toBeGreaterThan(0);
-    expect(findLeakedValues(hostOutput, VALUES)).toEqual([]);
+    expect(wf.hostOutput().length).toBeGreaterThan(0);
+    expect(wf.leakedValues()).toEqual([]);
   });
 });

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { BundleHost } from '../../scripts/local/bundle-host';
+import { localAwsEnvironment } from '../../scripts/local/local-aws';
+import { localEksCluster } from '../../scripts/local/local-eks';
+import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { synthLocalStack } from '../../scripts/local/local-stack';
+import {
+  definitionFromTemplate,
+  type LocalExecution,
+  LocalWorkflow,
+} from '../../scripts/local/local-workflow';
+import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { createSecret } from '../../scripts/local/rotation-fixture';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import type { WorkloadKind } from '../../shared/propagation/workload-types';
+import { clusterFixture } from './cluster-fixture';
+import { findLeakedValues } from './output-capture';
+
+export interface WorkflowHarnessOptions {
+  /** The deployment's `propagation.restartConcurrency`. @default 1 */
+  readonly restartConcurrency?: number;
+  /** The deployment's `propagation.emergencyRestartConcurrency`. @default the deployment's default */
+  readonly emergencyRestartConcurrency?: number;
+  /** The deployment's `propagation.requireOptIn`. @default the deployment's default */
+  readonly requireOptIn?: boolean;
+  /** Environment of the step bundle, over the synthesized one and the local defaults below. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Wait state durations in milliseconds. @default 500 ms for WaitForSync and WaitForRollout */
+  readonly waitOverrides?: Readonly<Record<string, number>>;
+}
+
+/** What the step bundle gets beyond its synthesized environment, so failures show within a test. */
+const LOCAL_STEP_ENV = {
+  ROTATOR_SYNC_TIMEOUT_SECONDS: '60',
+  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '60',
+  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '1',
+};
+
+const debug = (what: string) => process.env.WF_DEBUG && process.stderr.write(`[wf] ${what}\n`);
+
+/**
+ * The deployed propagation path, run locally: the synthesized state machine definition executed by
+ * aws-local-stepfunctions, every Lambda Task bound to the bundled propagation-step artifact (its own
+ * Node 24 process, production code path: DescribeCluster and EKS token against moto, the real local
+ * cluster and ESO, the ledger in moto's DynamoDB) and the Alert task publishing to moto's SNS, whose
+ * topic feeds an SQS queue the test reads. Call it at the top of a test file: it registers its own
+ * beforeAll (start) and afterAll (stop).
+ * @example const wf = workflowHarness({ restartConcurrency: 2 });
+ */
+export function workflowHarness(options: WorkflowHarnessOptions = {}) {
+  const fx = clusterFixture();
+  const motoEndpoint = inject('motoEndpoint');
+  const clusterName = inject('eksClusterName');
+  const prefix = `wf-${randomUUID().slice(0, 6)}/`;
+  const table = `ledger-${randomUUID().slice(0, 8)}`;
+  const clientConfig = {
+    endpoint: motoEndpoint,
+    region: LOCAL_AWS.region,
+    credentials: LOCAL_AWS.credentials,
+  };
+  const ledger = new DynamoDbLedger(fx.aws.dynamodb, table);
+  const sqs = new SQSClient(clientConfig);
+  const values: string[] = [];
+  let host: BundleHost | undefined;
+  let workflow: LocalWorkflow | undefined;
+  let hostOutput = '';
+  let alertQueueUrl: string | undefined;
+
+  /** An SNS topic delivering to a fresh SQS queue; returns the topic's ARN. */
+  async function alertTopic(): Promise<string> {
+    const sns = new SNSClient(clientConfig);
+    const suffix = randomUUID().slice(0, 8);
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: `alerts-${suffix}` })))
+      .TopicArn as string;
+    alertQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `alerts-${suffix}` })))
+      .QueueUrl as string;
+    const queueArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: alertQueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn as string;
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }));
+    return topicArn;
+  }
+
+  async function start(): Promise<void> {
+    debug('start');
+    await localEksCluster(motoEndpoint, {
+      name: clusterName,
+      server: inject('clusterServer'),
+      caFile: inject('clusterCaFile'),
+    });
+    await createLedgerTable(fx.aws.dynamodb, table);
+    const topicArn = await alertTopic();
+    debug('aws');
+    const { restartConcurrency = 1, emergencyRestartConcurrency, requireOptIn } = options;
+    const local = synthLocalStack({
+      managedPrefixes: [prefix],
+      propagation: {
+        clusterNames: [clusterName],
+        restartConcurrency,
+        ...(emergencyRestartConcurrency === undefined ? {} : { emergencyRestartConcurrency }),
+        ...(requireOptIn === undefined ? {} : { requireOptIn }),
+      },
+    });
+    debug('synth');
+    const step = local.bundles.step;
+    if (!step) throw new Error('no propagation-step bundle');
+    const synthesized = Object.entries(step.environment).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    );
+    host = new BundleHost(
+      step.directory,
+      'propagation-step',
+      {
+        PATH: process.env.PATH ?? '',
+        ...Object.fromEntries(synthesized),
+        ...localAwsEnvironment(motoEndpoint),
+        ROTATOR_LEDGER_TABLE: table,
+        ...LOCAL_STEP_ENV,
+        ...options.env,
+      },
+      (chunk) => {
+        hostOutput += chunk;
+      },
+    );
+    expect(await host.nodeVersion()).toMatch(/^v24\./);
+    debug('host');
+    const stepArn = `arn:aws:lambda:us-east-1:123456789012:function:${step.logicalId}`;
+    const { definition } = definitionFromTemplate(local.template, ({ logicalId }) =>
+      local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
+        ? topicArn
+        : `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`,
+    );
+    const bundle = host;
+    workflow = new LocalWorkflow(definition, {
+      awsEndpoint: motoEndpoint,
+      invokeLambda: (arn, payload) => {
+        expect(arn).toBe(stepArn);
+        return bundle.invoke(payload);
+      },
+      waitOverrides: { WaitForSync: 500, WaitForRollout: 500, ...options.waitOverrides },
+    });
+  }
+
+  async function stop(): Promise<void> {
+    await host?.stop();
+  }
+
+  beforeAll(start, 180_000);
+  afterAll(stop);
+
+  /** A new secret value (JSON with a `password`), remembered for the leak check. */
+  function value(): string {
+    const v = `wf-value-${randomUUID()}`;
+    values.push(v);
+    return JSON.stringify({ password: v });
+  }
+
+  return {
+    fx,
+    ledger,
+    prefix,
+    clusterName,
+    /** Every secret value handed out by `value()`, oldest first. */
+    values: values as readonly string[],
+    value,
+    /** Creates `${prefix}${name}` in Secrets Manager with a fresh value; returns its id. */
+    async secret(name: string): Promise<string> {
+      const secretId = `${prefix}${name}`;
+      await createSecret(fx.aws, secretId, value());
+      return secretId;
+    },
+    /** Puts a fresh value as AWSCURRENT; returns the new version id. */
+    async rotate(secretId: string): Promise<string> {
+      const out = await fx.aws.secretsManager.send(
+        new PutSecretValueCommand({ SecretId: secretId, SecretString: value() }),
+      );
+      return out.VersionId as string;
+    },
+    /** One execution of the workflow to its end, as the starter would begin it. */
+    run(name: string, secretId: string, versionId: string, extra: object = {}): Promise<LocalExecution> {
+      if (!workflow) throw new Error('workflowHarness: run() before start');
+      return workflow.run(name, { secretId, versionId, trigger: 'event', actor: 'test', ...extra });
+    },
+    /** The generation and pod template annotations of a Deployment, StatefulSet or DaemonSet. */
+    async podTemplate(namespace: string, name: string, kind: WorkloadKind = 'Deployment') {
+      const apps = fx.admin.makeApiClient(AppsV1Api);
+      const read = {
+        Deployment: () => apps.readNamespacedDeployment({ namespace, name }),
+        StatefulSet: () => apps.readNamespacedStatefulSet({ namespace, name }),
+        DaemonSet: () => apps.readNamespacedDaemonSet({ namespace, name }),
+      }[kind];
+      const w = await read();
+      return {
+        generation: w.metadata?.generation,
+        annotations: w.spec?.template.metadata?.annotations ?? {},
+      };
+    },
+    /** An ExternalSecret `db` for `secretId` and the given Deployments consuming its Secret via envFrom. */
+    async consumers(secretId: string, names: string[], failing: string[] = []): Promise<string> {
+      const namespace = await fx.namespaceWithStore('wf');
+      await fx.externalSecret(namespace, 'db', secretId);
+      await fx.externalSecretReady(namespace, 'db');
+      await fx.consumingDeployments(namespace, 'db-secret', names, failing);
+      return namespace;
+    },
+    /** Alerts published since the last call (up to 10), as SNS delivered them to the queue. */
+    async alertsReceived(): Promise<{ Subject?: string; Message: string }[]> {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: alertQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
+    },
+    /** Everything the step bundle wrote to stdout and stderr so far. */
+    hostOutput: () => hostOutput,
+    /** Secret values from `value()` that appear in the steps' output (expected: none). */
+    leakedValues: () => findLeakedValues(hostOutput, values),
+    start,
+    stop,
+  };
+}
+
+export type WorkflowHarness = ReturnType<typeof workflowHarness>;
