@@ -39,6 +39,9 @@ export interface WorkflowHarnessOptions {
   readonly waitOverrides?: Readonly<Record<string, number>>;
 }
 
+/** kubectl's restart annotation on a pod template, which every restart writes. */
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
 /** What the step bundle gets beyond its synthesized environment, so failures show within a test. */
 const LOCAL_STEP_ENV = {
   ROTATOR_SYNC_TIMEOUT_SECONDS: '60',
@@ -158,11 +161,14 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
   beforeAll(start, 180_000);
   afterAll(stop);
 
-  /** A new secret value (JSON with a `password`), remembered for the leak check. */
-  function value(): string {
-    const v = `wf-value-${randomUUID()}`;
-    values.push(v);
-    return JSON.stringify({ password: v });
+  /** A new secret value: JSON with a fresh string under each key, each remembered for the leak check. */
+  function value(keys: readonly string[] = ['password']): string {
+    const fields = keys.map((key) => {
+      const v = `wf-value-${randomUUID()}`;
+      values.push(v);
+      return [key, v] as const;
+    });
+    return JSON.stringify(Object.fromEntries(fields));
   }
 
   return {
@@ -173,16 +179,16 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     /** Every secret value handed out by `value()`, oldest first. */
     values: values as readonly string[],
     value,
-    /** Creates `${prefix}${name}` in Secrets Manager with a fresh value; returns its id. */
-    async secret(name: string): Promise<string> {
+    /** Creates `${prefix}${name}` in Secrets Manager with a fresh value (see `value`); returns its id. */
+    async secret(name: string, keys?: readonly string[]): Promise<string> {
       const secretId = `${prefix}${name}`;
-      await createSecret(fx.aws, secretId, value());
+      await createSecret(fx.aws, secretId, value(keys));
       return secretId;
     },
-    /** Puts a fresh value as AWSCURRENT; returns the new version id. */
-    async rotate(secretId: string): Promise<string> {
+    /** Puts a fresh value (see `value`) as AWSCURRENT; returns the new version id. */
+    async rotate(secretId: string, keys?: readonly string[]): Promise<string> {
       const out = await fx.aws.secretsManager.send(
-        new PutSecretValueCommand({ SecretId: secretId, SecretString: value() }),
+        new PutSecretValueCommand({ SecretId: secretId, SecretString: value(keys) }),
       );
       return out.VersionId as string;
     },
@@ -212,6 +218,18 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       await fx.externalSecretReady(namespace, 'db');
       await fx.consumingDeployments(namespace, 'db-secret', names, failing);
       return namespace;
+    },
+    /** The newest propagation the ledger holds for `secretId`, and its (only) cluster's outcome. */
+    async propagation(secretId: string) {
+      const entry = (await ledger.history(secretId)).find((e) => e.kind === 'propagation');
+      if (entry?.kind !== 'propagation') throw new Error(`no propagation of ${secretId} in the ledger`);
+      const cluster = entry.clusters?.[0];
+      return {
+        entry,
+        synced: cluster?.synced ?? [],
+        restarted: cluster?.restarted ?? [],
+        failed: cluster?.failed ?? [],
+      };
     },
     /** Alerts published since the last call (up to 10), as SNS delivered them to the queue. */
     async alertsReceived(): Promise<{ Subject?: string; Message: string }[]> {

@@ -1,0 +1,190 @@
+/**
+ * Which workloads the deployed workflow restarts after a rotation, across every way of consuming
+ * the Secret and the three workload kinds, the annotations that steer it, and several
+ * ExternalSecrets of one secret: asserted on the ledger, the pod templates and the rollouts.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ANNOTATIONS, RELOADER_ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
+import { planPropagation } from '../../shared/propagation/propagation-plan';
+import type { ObjectRef, PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
+import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
+
+const wf = workflowHarness({ restartConcurrency: 2 });
+const { fx } = wf;
+const SECRET = 'db-secret';
+const env = { name: 'P', valueFrom: { secretKeyRef: { name: SECRET, key: 'password' } } };
+const envFrom = (name: string) => ({ secretRef: { name } });
+
+/** Every supported way to consume the Secret, across the three workload kinds. */
+const CONSUMERS: [WorkloadKind, string, PodSpec][] = [
+  ['Deployment', 'env-user', { containers: [{ name: 'app', env: [env] }] }],
+  ['Deployment', 'init-env-user', { initContainers: [{ name: 'init', env: [env] }] }],
+  ['StatefulSet', 'envfrom-user', { containers: [{ name: 'app', envFrom: [envFrom(SECRET)] }] }],
+  ['DaemonSet', 'volume-user', { volumes: [{ name: 'creds', secret: { secretName: SECRET } }] }],
+  [
+    'Deployment',
+    'projected-user',
+    { volumes: [{ name: 'all', projected: { sources: [{ secret: { name: SECRET } }] } }] },
+  ],
+];
+const refText = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+
+/** Generation and restartedAt of each workload, to compare before and after a propagation. */
+async function templates(refs: readonly ObjectRef[]) {
+  return Promise.all(
+    refs.map(async (ref) => {
+      const t = await wf.podTemplate(ref.namespace, ref.name, ref.kind as WorkloadKind);
+      return { generation: t.generation ?? 0, restartedAt: t.annotations[RESTARTED_AT] };
+    }),
+  );
+}
+
+describe('every kind of consumer', () => {
+  let secretId: string;
+  let namespace: string;
+  let consumers: ObjectRef[];
+  let bystander: ObjectRef;
+
+  beforeAll(async () => {
+    secretId = await wf.secret('kinds');
+    namespace = await fx.namespaceWithStore('wf-kinds');
+    await fx.externalSecret(namespace, 'db', secretId);
+    await fx.externalSecretReady(namespace, 'db');
+    for (const [kind, name, podSpec] of CONSUMERS) await fx.workload(kind, namespace, name, podSpec);
+    await fx.workload('Deployment', namespace, 'bystander', {});
+    consumers = CONSUMERS.map(([kind, name]) => ({ kind, namespace, name }));
+    bystander = { kind: 'Deployment', namespace, name: 'bystander' };
+    await fx.rolledOut([...consumers, bystander]);
+  });
+
+  it('finds every consumer when the lists come back one item per page', async () => {
+    const { secret, versionId } = await fx.rotatedSecret(secretId);
+
+    const plan = await planPropagation(fx.asRotator({ pageSize: 1 }), secret, versionId);
+
+    const found = plan.resync
+      .filter((t) => t.affected.externalSecret.namespace === namespace)
+      .flatMap((t) => t.consumers.map((c) => `${c.workload.kind}/${c.workload.name}`));
+    expect(found.sort()).toEqual(CONSUMERS.map(([kind, name]) => `${kind}/${name}`).sort());
+  });
+
+  it('syncs the Secret, restarts and rolls out every consumer once, and leaves the bystander alone', async () => {
+    const before = await templates([...consumers, bystander]);
+    const versionId = await wf.rotate(secretId);
+
+    const execution = await wf.run('kinds', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    expect(await fx.secretValue(namespace, SECRET, 'password')).toBe(wf.values.at(-1));
+    const { entry, synced, restarted } = await wf.propagation(secretId);
+    expect(entry).toMatchObject({ status: 'succeeded', versionId });
+    expect(synced).toEqual([refText('ExternalSecret', namespace, 'db')]);
+    expect([...restarted].sort()).toEqual(consumers.map((r) => refText(r.kind, namespace, r.name)).sort());
+    const after = await templates([...consumers, bystander]);
+    consumers.forEach((ref, i) => {
+      expect(after[i]?.generation, ref.name).toBe((before[i]?.generation ?? 0) + 1);
+      expect(after[i]?.restartedAt, ref.name).toBeDefined();
+      expect(after[i]?.restartedAt, ref.name).not.toBe(before[i]?.restartedAt);
+    });
+    expect(after.at(-1)).toEqual(before.at(-1));
+    await fx.rolledOut(consumers);
+  });
+});
+
+describe('annotations that steer restarts', () => {
+  it('skips a consumer annotated ignore; restarts one that names the Secret in ours or Reloader’s annotation', async () => {
+    const secretId = await wf.secret('annotated');
+    const namespace = await fx.namespaceWithStore('wf-annot');
+    await fx.externalSecret(namespace, 'db', secretId);
+    await fx.externalSecretReady(namespace, 'db');
+    const reads = { containers: [{ name: 'app', envFrom: [envFrom(SECRET)] }] };
+    await fx.workload('Deployment', namespace, 'ignored', reads, {
+      annotations: { [ANNOTATIONS.ignore]: 'true' },
+    });
+    await fx.workload(
+      'Deployment',
+      namespace,
+      'ours',
+      {},
+      { annotations: { [ANNOTATIONS.secrets]: SECRET } },
+    );
+    await fx.workload(
+      'Deployment',
+      namespace,
+      'reloaders',
+      {},
+      {
+        annotations: { [RELOADER_ANNOTATIONS.secretReload]: SECRET },
+      },
+    );
+    const refs: ObjectRef[] = ['ignored', 'ours', 'reloaders'].map((name) => ({
+      kind: 'Deployment',
+      namespace,
+      name,
+    }));
+    await fx.rolledOut(refs);
+    const before = await templates(refs);
+    const versionId = await wf.rotate(secretId);
+
+    const execution = await wf.run('annotated', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    const { restarted } = await wf.propagation(secretId);
+    expect([...restarted].sort()).toEqual([
+      refText('Deployment', namespace, 'ours'),
+      refText('Deployment', namespace, 'reloaders'),
+    ]);
+    const [ignored, ours, reloaders] = await templates(refs);
+    expect(ignored).toEqual(before[0]);
+    expect(ours?.generation).toBe((before[1]?.generation ?? 0) + 1);
+    expect(reloaders?.generation).toBe((before[2]?.generation ?? 0) + 1);
+    expect(ours?.restartedAt).toBeDefined();
+    await fx.rolledOut(refs.slice(1));
+  });
+});
+
+describe('several ExternalSecrets of one secret', () => {
+  it('syncs each, and restarts a workload that reads both of their Secrets once', async () => {
+    const secretId = await wf.secret('two-es');
+    const namespace = await fx.namespaceWithStore('wf-two');
+    for (const name of ['db', 'copy']) {
+      await fx.externalSecret(namespace, name, secretId);
+      await fx.externalSecretReady(namespace, name);
+    }
+    await fx.workload('Deployment', namespace, 'both', {
+      containers: [{ name: 'app', envFrom: [envFrom('db-secret'), envFrom('copy-secret')] }],
+    });
+    await fx.workload('Deployment', namespace, 'copy-only', {
+      containers: [{ name: 'app', envFrom: [envFrom('copy-secret')] }],
+    });
+    const refs: ObjectRef[] = ['both', 'copy-only'].map((name) => ({ kind: 'Deployment', namespace, name }));
+    await fx.rolledOut(refs);
+    const before = await templates(refs);
+    const versionId = await wf.rotate(secretId);
+
+    const execution = await wf.run('two-es', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    const { synced, restarted } = await wf.propagation(secretId);
+    expect([...synced].sort()).toEqual([
+      refText('ExternalSecret', namespace, 'copy'),
+      refText('ExternalSecret', namespace, 'db'),
+    ]);
+    expect([...restarted].sort()).toEqual([
+      refText('Deployment', namespace, 'both'),
+      refText('Deployment', namespace, 'copy-only'),
+    ]);
+    const after = await templates(refs);
+    after.forEach((t, i) => {
+      expect(t.generation).toBe((before[i]?.generation ?? 0) + 1);
+    });
+    for (const name of ['db-secret', 'copy-secret'])
+      expect(await fx.secretValue(namespace, name, 'password')).toBe(wf.values.at(-1));
+    await fx.rolledOut(refs);
+  });
+});
+
+it('never lets a secret value reach the steps’ logs', () => {
+  expect(wf.hostOutput().length).toBeGreaterThan(0);
+  expect(wf.leakedValues()).toEqual([]);
+});
