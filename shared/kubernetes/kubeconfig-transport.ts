@@ -13,7 +13,8 @@ type AuthenticatedRequest = Parameters<KubeConfig['applySecurityAuthentication']
  *
  * All requests share one connection pool. The KubeConfig builds a new undici Agent every time it
  * authenticates a request, so without this each call would open a new TLS connection: on 1,500
- * calls that cost seconds of CPU here and in the API server (bench/propagation.ts).
+ * calls that cost seconds of CPU here and in the API server (measured with bench:propagation,
+ * since removed with the in-process engine it drove).
  * @example new KubernetesAdapter(kubeConfigTransport(kubeConfig))
  */
 export function kubeConfigTransport(kubeConfig: KubeConfig): KubernetesTransport {
