@@ -143,6 +143,51 @@ describe('annotations that steer restarts', () => {
   });
 });
 
+describe('a deployment that requires opt-in (propagation.requireOptIn)', () => {
+  const optIn = workflowHarness({ restartConcurrency: 2, requireOptIn: true });
+
+  it('restarts only consumers that opt in by annotation, ours or Reloader’s', async () => {
+    const secretId = await optIn.secret('opt-in');
+    const namespace = await fx.namespaceWithStore('wf-optin');
+    await fx.externalSecret(namespace, 'db', secretId);
+    await fx.externalSecretReady(namespace, 'db');
+    const reads = { containers: [{ name: 'app', envFrom: [envFrom(SECRET)] }] };
+    await fx.workload('Deployment', namespace, 'silent', reads);
+    await fx.workload('Deployment', namespace, 'ours', reads, {
+      annotations: { [ANNOTATIONS.secrets]: SECRET },
+    });
+    await fx.workload('Deployment', namespace, 'reloader-auto', reads, {
+      annotations: { [RELOADER_ANNOTATIONS.auto]: 'true' },
+    });
+    const refs: ObjectRef[] = ['silent', 'ours', 'reloader-auto'].map((name) => ({
+      kind: 'Deployment',
+      namespace,
+      name,
+    }));
+    await fx.rolledOut(refs);
+    const before = await templates(refs);
+    const versionId = await optIn.rotate(secretId);
+
+    const execution = await optIn.run('opt-in', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    const { restarted } = await optIn.propagation(secretId);
+    expect([...restarted].sort()).toEqual([
+      refText('Deployment', namespace, 'ours'),
+      refText('Deployment', namespace, 'reloader-auto'),
+    ]);
+    const [silent, ours, auto] = await templates(refs);
+    expect(silent).toEqual(before[0]);
+    expect(ours?.generation).toBe((before[1]?.generation ?? 0) + 1);
+    expect(auto?.generation).toBe((before[2]?.generation ?? 0) + 1);
+    await fx.rolledOut(refs.slice(1));
+  });
+
+  it('never lets a secret value reach its steps’ logs', () => {
+    expect(optIn.leakedValues()).toEqual([]);
+  });
+});
+
 describe('several ExternalSecrets of one secret', () => {
   it('syncs each, and restarts a workload that reads both of their Secrets once', async () => {
     const secretId = await wf.secret('two-es');
