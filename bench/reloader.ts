@@ -34,6 +34,7 @@ import {
   namespaceOf,
   type WorkloadShape,
 } from '../scripts/reloader/bench-workloads';
+import { type ArmRow, comparisonTable } from '../scripts/reloader/comparison-table';
 import { type OrchestratorArm, prepareOrchestrator } from '../scripts/reloader/orchestrator-arm';
 import {
   RELOADER_USER,
@@ -47,7 +48,7 @@ import {
   requestsBetween,
   writeCount,
 } from '../scripts/reloader/request-counts';
-import { type RotationFigures, RotationTracker } from '../scripts/reloader/rotation-tracker';
+import { RotationTracker } from '../scripts/reloader/rotation-tracker';
 import { mapWithLimit } from '../shared/concurrency';
 import { kubeConfigTransport } from '../shared/kubernetes/kubeconfig-transport';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
@@ -150,16 +151,22 @@ try {
     `set-up: ${o.namespaces} namespaces, ${o.secrets} ExternalSecrets of ${ROTATED} (+${o.namespaces} of another), ` +
       `${o.consumers} consumers, ${o.bystanders} bystanders, synced and rolled out (${seconds(t)})`,
   );
+  const failures: string[] = [];
   if (arms.includes('orchestrator')) {
     t = performance.now();
-    orchestrator = await prepareOrchestrator({
-      awsEndpoint: moto.endpoint,
-      cluster,
-      prefix: PREFIX,
-      restartConcurrency: o.concurrency,
-      waitMs: o.workflowWaits === 'defined' ? undefined : int(o.workflowWaits),
-    });
-    log(`orchestrator: synthesized, step bundle warm (${seconds(t)})`);
+    try {
+      orchestrator = await prepareOrchestrator({
+        awsEndpoint: moto.endpoint,
+        cluster,
+        prefix: PREFIX,
+        restartConcurrency: o.concurrency,
+        waitMs: o.workflowWaits === 'defined' ? undefined : int(o.workflowWaits),
+      });
+      log(`orchestrator: synthesized, step bundle warm (${seconds(t)})`);
+    } catch (error) {
+      failures.push(`orchestrator: not prepared: ${message(error)}`);
+      arms.splice(arms.indexOf('orchestrator'), 1);
+    }
   }
   const reloaderKubeconfig = writeReloaderKubeconfig(cluster.stateDir, cluster.server);
   const annotate = (value: string | null) =>
@@ -174,77 +181,99 @@ try {
         throw new Error(`annotating ${namespace}/${name}: HTTP ${response.status}`);
     });
 
-  const rows: { arm: Arm; load: number; figures: RotationFigures; writes: string; details: string[] }[] = [];
-  for (const [index, arm] of arms.entries()) {
+  let current = 'v1';
+  const runArm = async (arm: Arm, index: number, tracker: RotationTracker): Promise<ArmRow> => {
     const value = `${arm}-${index + 2}`;
     const details: string[] = [];
     let reloader: ReloaderProcess | undefined;
-    if (arm === 'reloader') {
-      await annotate('true');
-      const logFile = join(mkdtempSync(join(tmpdir(), 'bench-reloader-')), 'reloader.log');
-      reloader = await ReloaderProcess.start({
-        binary: o.reloader as string,
-        kubeconfig: reloaderKubeconfig,
-        reloadStrategy: o.reloadStrategy,
-        logFile,
-      });
-      details.push(`Reloader ${version}, --reload-strategy=${o.reloadStrategy}, log ${logFile}`);
-    }
-    const before = requestCounts(cluster.kubectl, cluster.kubeconfig);
-    const load = loadavg()[0] ?? 0;
-    const { VersionId } = await aws.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: ROTATED, SecretString: JSON.stringify({ password: value }) }),
-    );
-    const t0 = performance.now();
-    tracker.begin(t0, 'password', value);
-    let execution: Promise<string> | undefined;
-    let executionDone: string | undefined;
-    if (arm === 'orchestrator' && orchestrator) {
-      const started = performance.now();
-      const host = orchestrator;
-      execution = host.run(`bench-${index}`, ROTATED, VersionId ?? '').then(
-        (e) =>
-          `${e.status}${e.error ? ` ${JSON.stringify(e.error)}` : ''} in ${seconds(started)}` +
-          (e.status === 'SUCCEEDED' ? '' : `\n  step output (tail):\n${host.output()}`),
-        (error: unknown) => `threw ${error instanceof Error ? error.message : String(error)}`,
+    try {
+      if (arm === 'reloader') {
+        await annotate('true');
+        const logFile = join(mkdtempSync(join(tmpdir(), 'bench-reloader-')), 'reloader.log');
+        details.push(`Reloader ${version}, --reload-strategy=${o.reloadStrategy}, log ${logFile}`);
+        reloader = await ReloaderProcess.start({
+          binary: o.reloader as string,
+          kubeconfig: reloaderKubeconfig,
+          reloadStrategy: o.reloadStrategy,
+          logFile,
+        });
+      }
+      const before = requestCounts(cluster.kubectl, cluster.kubeconfig);
+      const load = loadavg()[0] ?? 0;
+      const { VersionId } = await aws.secretsManager.send(
+        new PutSecretValueCommand({ SecretId: ROTATED, SecretString: JSON.stringify({ password: value }) }),
       );
-      void execution.then((s) => {
-        executionDone = s;
-      });
-    }
-    await watchArm(tracker, arm, t0, () => executionDone);
-    const figures = tracker.end();
-    const requests = requestsBetween(
-      before,
-      requestCounts(cluster.kubectl, cluster.kubeconfig),
-      arm === 'reloader' ? 'reloader' : 'rotator',
-    );
-    if (execution && orchestrator) {
-      const host = orchestrator;
-      const still = sleep(5000).then(
-        () => `still running at the timeout\n  step output (tail):\n${host.output()}`,
+      const t0 = performance.now();
+      current = value;
+      tracker.begin(t0, 'password', value);
+      let execution: Promise<string> | undefined;
+      let executionDone: string | undefined;
+      if (arm === 'orchestrator' && orchestrator) {
+        const host = orchestrator;
+        execution = host.run(`bench-${index}`, ROTATED, VersionId ?? '').then(
+          (e) =>
+            `${e.status}${e.error ? ` ${JSON.stringify(e.error)}` : ''} in ${seconds(t0)}` +
+            (e.status === 'SUCCEEDED' ? '' : `\n  step output (tail):\n${host.output()}`),
+          (error: unknown) => `threw ${message(error)}`,
+        );
+        void execution.then((s) => {
+          executionDone = s;
+        });
+      }
+      await watchArm(tracker, arm, t0, () => executionDone);
+      const figures = tracker.end();
+      const requests = requestsBetween(
+        before,
+        requestCounts(cluster.kubectl, cluster.kubeconfig),
+        arm === 'reloader' ? 'reloader' : 'rotator',
       );
-      details.push(`workflow execution: ${await Promise.race([execution, still])}`);
+      if (execution && orchestrator) {
+        const host = orchestrator;
+        const still = sleep(5000).then(
+          () => `still running at the timeout\n  step output (tail):\n${host.output()}`,
+        );
+        details.push(`workflow execution: ${await Promise.race([execution, still])}`);
+      }
+      if (reloader) {
+        const executed = (await reloader.metrics()).matchAll(
+          /^reloader_reload_executed_total\{success="(\w+)"\} (\S+)$/gm,
+        );
+        details.push(
+          `Reloader's reload_executed_total: ${[...executed].map((m) => `${m[1]}=${m[2]}`).join(', ')}`,
+        );
+      }
+      if (arm !== 'eso') details.push(`API requests by verb: ${JSON.stringify(requests)}`);
+      const writes = arm === 'eso' ? '— (no restarter)' : String(writeCount(requests));
+      return { arm, load, figures, writes, details };
+    } finally {
+      if (reloader) {
+        await reloader.stop();
+        await annotate(null);
+      }
     }
-    if (reloader) {
-      const executed = [
-        ...(await reloader.metrics()).matchAll(/^reloader_reload_executed_total\{success="(\w+)"\} (\S+)$/gm),
-      ];
-      details.push(`Reloader's reload_executed_total: ${executed.map((m) => `${m[1]}=${m[2]}`).join(', ')}`);
-      await reloader.stop();
-      await annotate(null);
+  };
+
+  const rows: ArmRow[] = [];
+  for (const [index, arm] of arms.entries()) {
+    try {
+      rows.push(await runArm(arm, index, tracker));
+    } catch (error) {
+      failures.push(`${arm}: failed: ${message(error)}`);
+      try {
+        tracker.end();
+      } catch {
+        // the rotation had not begun
+      }
     }
-    if (arm !== 'eso') details.push(`API requests by verb: ${JSON.stringify(requests)}`);
-    rows.push({
-      arm,
-      load,
-      figures,
-      writes: arm === 'eso' ? '— (no restarter)' : String(writeCount(requests)),
-      details,
-    });
-    await steady(tracker, value, o.timeout);
+    try {
+      await steady(tracker, current, o.timeout);
+    } catch (error) {
+      failures.push(`after ${arm}: ${message(error)}; no further arms`);
+      break;
+    }
   }
   report(rows);
+  for (const failure of failures) log(failure);
 } catch (error) {
   const traceback = await motoTraceback(error, moto);
   if (traceback) log(traceback);
@@ -309,35 +338,25 @@ function admin(): KubeConfig {
   return k;
 }
 
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-function report(
-  rows: { arm: Arm; load: number; figures: RotationFigures; writes: string; details: string[] }[],
-) {
-  const s = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
+function report(rows: ArmRow[]) {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   log(
     `\n${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${availableParallelism()} cores; ` +
       `${o.consumers} consumers in ${o.namespaces} namespaces, ${o.secrets} Secrets of one AWS secret, ` +
       `${o.bystanders} bystanders; refreshInterval ${o.refreshInterval}${version ? `; Reloader ${version}` : ''}\n`,
   );
+  for (const line of comparisonTable(rows)) log(line);
   log(
-    '| arm | secret updated, first–last (s) | last rollout done (s) | restarts per workload (min/max) | workloads missed | API writes | peak in-flight rollouts | 1-min load at start |',
-  );
-  log('|---|---|---|---|---|---|---|---|');
-  for (const { arm, load, figures: f, writes } of rows) {
-    const updated = `${s(f.firstSecretS)}–${s(f.lastSecretS)}${f.secretsUpdated < f.secrets ? ` (${f.secretsUpdated}/${f.secrets})` : ''}`;
-    const done = `${s(f.lastRolloutS)}${f.notDone ? ` (${f.notDone} not done)` : ''}`;
-    log(
-      `| ${arm} | ${updated} | ${done} | ${f.restartsMin}/${f.restartsMax} | ${f.missed} of ${f.consumers} | ${writes} | ${f.peakInFlight} | ${load.toFixed(2)} |`,
-    );
-  }
-  log(
-    `\nload average now (1, 5, 15 min): ${loadavg()
+    `load average at the end (1, 5, 15 min): ${loadavg()
       .map((l) => l.toFixed(2))
       .join(', ')}`,
   );
-  for (const { arm, details } of rows) for (const d of details) log(`${arm}: ${d}`);
 }
