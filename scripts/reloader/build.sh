@@ -3,8 +3,9 @@
 # release tag), for bench/reloader.ts. Reloader's source never enters this repository: the tree is
 # copied into a work folder in the cache and built there, so the clone stays untouched.
 #
-# Same toolchain and settings as scripts/cluster/build.sh: the machine's Go (1.26 or newer,
-# GOTOOLCHAIN=local), CGO off, modules from the Go module proxy into Go's own module cache.
+# Same toolchain and settings as scripts/cluster/build.sh: the machine's Go (GOTOOLCHAIN=local; at
+# least the tag's go.mod version, 1.26.4 for v1.4.21), CGO off, modules from the Go module proxy
+# into Go's own module cache.
 # One deviation from the tag's go.mod, printed when applied: github.com/openshift/api is pinned
 # to a pseudo-version the module proxy does not serve (v1.4.21 pins v0.0.0-20260402111718-…), so it
 # is replaced by the one its master branch resolved to on 2026-11-30 (OPENSHIFT_API below). Only
