@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { registerCleanup } from '../local/process-cleanup';
 
@@ -12,8 +13,9 @@ import { registerCleanup } from '../local/process-cleanup';
  */
 export const RELOADER_USER = 'bench-reloader';
 
-/** Reloader serves liveness and metrics here; the address is a constant in its source. */
-const RELOADER_HTTP = 'http://127.0.0.1:9090';
+/** Reloader serves liveness and metrics on this port, a constant in its source. */
+const RELOADER_PORT = 9090;
+const RELOADER_HTTP = `http://127.0.0.1:${RELOADER_PORT}`;
 
 /** The ClusterRoleBinding that gives {@link RELOADER_USER} what Reloader's chart grants and more. */
 export function reloaderBinding() {
@@ -103,8 +105,10 @@ export class ReloaderProcess {
 
   /** Starts Reloader and resolves once its informers have listed every Secret and ConfigMap. */
   static async start(options: ReloaderOptions): Promise<ReloaderProcess> {
-    if (await fetchText(`${RELOADER_HTTP}/live`).catch(() => undefined)) {
-      throw new Error(`something already listens on ${RELOADER_HTTP}, where Reloader serves; stop it first`);
+    if (await listening(RELOADER_PORT)) {
+      throw new Error(
+        `something already listens on port ${RELOADER_PORT}, where Reloader serves; stop it first`,
+      );
     }
     const log = createWriteStream(options.logFile);
     const child = spawn(options.binary, [`--reload-strategy=${options.reloadStrategy}`, '--log-level=info'], {
@@ -158,6 +162,18 @@ export class ReloaderProcess {
     }
     throw new Error(`Reloader was not ready within 60 s; its log:\n${tail(this.logFile)}`);
   }
+}
+
+/** Whether something accepts connections on this loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function fetchText(url: string): Promise<string> {
