@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // CDK synthesis and cdk-nag take seconds each when the machine is busy (5 s by default).
+          testTimeout: 20_000,
         },
       },
       {

@@ -223,7 +223,7 @@ try {
     const entered: { name: string; type: string; at: number }[] = [];
     const workflow = new LocalWorkflow(definition, {
       awsEndpoint: moto.endpoint,
-      waitOverrides: { WaitForSync: 1000, WaitForRollout: 1000 },
+      waitOverrides: { WaitForSync: 1000, WaitForRollouts: 1000 },
       onState: (name, type) => entered.push({ name, type, at: performance.now() }),
       invokeLambda: async (_arn, payload) => {
         const action = String((payload as { action?: unknown }).action);

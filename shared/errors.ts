@@ -155,6 +155,11 @@ export class PropagationHeldByOtherError extends OrchestratorError {
   }
 }
 
+/** A cluster's plan would not fit in the workflow's state; the propagation refuses before changing anything. */
+export class PlanTooLargeError extends OrchestratorError {
+  readonly code = 'PLAN_TOO_LARGE';
+}
+
 /** A restarted workload's rollout failed or did not finish by its deadline; later restarts are not begun. */
 export class RolloutFailedError extends OrchestratorError {
   readonly code = 'ROLLOUT_FAILED';

@@ -1,5 +1,5 @@
 /**
- * The propagation workflow's steps (claim, plan, resync, check-sync, restart, check-rollout,
+ * The propagation workflow's steps (claim, plan, resync, check-sync, advance-restarts,
  * finish-cluster, record, record-failure, retire-previous), one short invocation per Task state.
  * Wiring only; the logic is in shared/workflow/.
  */

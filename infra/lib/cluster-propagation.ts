@@ -14,6 +14,9 @@ import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-
 import { PropagationWorkflow } from './propagation-workflow';
 import { allowOnManagedSecrets, managedSecretArnPattern } from './rotation-function-policy';
 
+/** The propagation step function's timeout, and each workflow Task's. */
+const STEP_TIMEOUT = Duration.minutes(2);
+
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
 
@@ -33,10 +36,14 @@ export interface ClusterPropagationProps {
   readonly ledger: PropagationLedger;
   /** Failed propagations are published here. */
   readonly alertTopic: sns.ITopic;
-  /** Workloads restarting at once per cluster. @default 5 */
+  /** Workloads rolling out at once per cluster (1–500). @default 25 */
   readonly restartConcurrency?: number;
-  /** Workloads restarting at once per cluster for an emergency rotation (at most 40). @default 20 */
+  /** Rollouts in flight per cluster for an emergency rotation (1–500, never below restartConcurrency). @default 100 */
   readonly emergencyRestartConcurrency?: number;
+  /** At most this percentage of a cluster's affected workloads rolling out at once (1–100). @default 25 */
+  readonly restartPercent?: number;
+  /** Workloads restarted and verified alone before any other, per cluster (0–10; emergencies skip it). @default 1 */
+  readonly canaryWorkloads?: number;
   /** Restart only workloads that opt in by annotation. @default false */
   readonly requireOptIn?: boolean;
   /** How long ESO may take to confirm a resync. @default Duration.minutes(5) */
@@ -121,8 +128,9 @@ export class ClusterPropagation extends Construct {
       ...LAMBDA_DEFAULTS,
       bundling: KUBERNETES_CLIENT_BUNDLING,
       memorySize: 512,
-      // Each step is one short read or write; the waiting happens in the state machine.
-      timeout: Duration.minutes(2),
+      // Each step is short; the restart step watches rollouts for up to a minute before handing
+      // the wait back to the state machine.
+      timeout: STEP_TIMEOUT,
       role: this.role,
       logGroup: step.logGroup,
       description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
@@ -132,8 +140,10 @@ export class ClusterPropagation extends Construct {
       environment: {
         ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
         ROTATOR_CLUSTERS: props.clusterNames.join(','),
-        ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 5),
-        ROTATOR_EMERGENCY_RESTART_CONCURRENCY: String(props.emergencyRestartConcurrency ?? 20),
+        ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 25),
+        ROTATOR_EMERGENCY_RESTART_CONCURRENCY: String(props.emergencyRestartConcurrency ?? 100),
+        ROTATOR_RESTART_PERCENT: String(props.restartPercent ?? 25),
+        ROTATOR_CANARY_WORKLOADS: String(props.canaryWorkloads ?? 1),
         ROTATOR_REQUIRE_OPT_IN: String(props.requireOptIn ?? false),
         ROTATOR_SYNC_TIMEOUT_SECONDS: String((props.syncTimeout ?? Duration.minutes(5)).toSeconds()),
         ROTATOR_ROLLOUT_TIMEOUT_SECONDS: String((props.rolloutTimeout ?? Duration.minutes(15)).toSeconds()),
@@ -143,6 +153,7 @@ export class ClusterPropagation extends Construct {
     });
     this.workflow = new PropagationWorkflow(this, 'Workflow', {
       stepFunction: this.stepFunction,
+      stepTimeout: STEP_TIMEOUT,
       alertTopic: props.alertTopic,
       logRetention: props.logRetention,
     });

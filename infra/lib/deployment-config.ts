@@ -80,9 +80,11 @@ const deploymentConfigSchema = z
             z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name')),
           )
           .check(z.minLength(1)),
-        // Step Functions runs at most 40 iterations of an inline Map at once.
-        restartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(40))),
-        emergencyRestartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(40))),
+        // Rollouts in flight per cluster; the restart step's own loop, not a Map, so no 40 limit.
+        restartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(500))),
+        emergencyRestartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(500))),
+        restartPercent: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(100))),
+        canaryWorkloads: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(10))),
         requireOptIn: z.optional(z.boolean()),
       }),
     ),

@@ -58,6 +58,8 @@ export class OrchestratorStack extends Stack {
           clusterNames: [...propagation.clusterNames],
           restartConcurrency: propagation.restartConcurrency,
           emergencyRestartConcurrency: propagation.emergencyRestartConcurrency,
+          restartPercent: propagation.restartPercent,
+          canaryWorkloads: propagation.canaryWorkloads,
           requireOptIn: propagation.requireOptIn,
           ledger: this.ledger,
           alertTopic: this.alerts.topic,

@@ -13,8 +13,10 @@ export interface PropagationWorkflowProps {
   readonly alertTopic: sns.ITopic;
   /** Between polls of ESO's sync status. @default Duration.seconds(5) */
   readonly syncPollInterval?: Duration;
-  /** Between polls of one restarted workload's rollout. @default Duration.seconds(10) */
+  /** Between two calls of the restart step (each watches rollouts for up to a minute itself). @default Duration.seconds(5) */
   readonly rolloutPollInterval?: Duration;
+  /** The step function's timeout: each Task waits this long for it. @default Duration.minutes(2) */
+  readonly stepTimeout?: Duration;
   /** The whole execution, all clusters and waves. @default Duration.hours(6) */
   readonly timeout?: Duration;
   /** @default logs.RetentionDays.THREE_MONTHS */
@@ -24,6 +26,10 @@ export interface PropagationWorkflowProps {
 /** Error names the step function raises that are worth another attempt, plus Lambda's own. */
 export const RETRYABLE_ERRORS = [
   'TransientError',
+  // A step that ran out of time (the Task's timeout, or Lambda's own): every step is idempotent
+  // (conditional ledger writes by execution, markers in the cluster), so it runs again.
+  'States.Timeout',
+  'Sandbox.Timedout',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -31,12 +37,14 @@ export const RETRYABLE_ERRORS = [
 ];
 
 /**
- * The propagation workflow: a Step Functions standard state machine that carries one secret version
- * through every configured cluster. Claim (exactly once, in the ledger) → per cluster, in parallel:
- * plan → resync → confirm (Wait + poll until a deadline) → restarts (Map, at most `maxConcurrency`
- * in flight; each restart is watched until its rollout is done, and a failed rollout stops the
- * restarts not yet begun) → cluster outcome; then record, optionally retire the previous version.
- * Any error is caught, recorded, and published to the alert topic.
+ * The propagation workflow: a Step Functions standard state machine that carries one AWSCURRENT move
+ * of a secret through every configured cluster. Claim (exactly once per move, in the ledger) → per
+ * cluster, in parallel: plan → resync → confirm (Wait + poll until a deadline) → restarts (one step
+ * called in a loop: each call restarts waves within the cluster's budget, a canary first, watches
+ * them and marks each verified; a failed rollout stops the waves) → cluster outcome; then record,
+ * optionally retire the previous version. Any error is caught, recorded, and published to the alert
+ * topic. The state machine loops over step calls, never over workloads: its history and state do
+ * not grow with the number of workloads.
  */
 export class PropagationWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -89,6 +97,9 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       payload: sfn.TaskInput.fromObject({ action, ...payload }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      // The step function's own timeout; without it a Task times out after 60 s (the ASL default
+      // that local interpreters apply), before a long restart call returns.
+      taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
       resultPath,
     });
     task.addRetry({
@@ -155,7 +166,8 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       cluster: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
       secret: obj('$.claim.secret'),
       versionId: at('$.claim.versionId'),
-      maxConcurrency: sfn.JsonPath.numberAt('$.claim.maxConcurrency'),
+      moveSeq: sfn.JsonPath.numberAt('$.claim.moveSeq'),
+      budget: obj('$.claim.budget'),
     },
     resultPath: '$.clusters',
   });
@@ -204,28 +216,40 @@ function clusterIteration(
   const toFinish = (state: sfn.TaskStateBase | sfn.Map) =>
     state.addCatch(finish, { errors: ['States.ALL'], resultPath: '$.error' });
 
-  const restarts = new sfn.Map(scope, 'Restarts', {
-    itemsPath: '$.sync.restarts',
-    maxConcurrencyPath: '$.maxConcurrency',
-    itemSelector: {
-      cluster: at('$.cluster'),
-      workload: obj('$$.Map.Item.Value'),
-      secretName: at('$.secret.name'),
-      versionId: at('$.versionId'),
-      restartedAt: at('$.plan.plannedAt'),
+  const iteration = {
+    cluster: at('$.cluster'),
+    secret: obj('$.secret'),
+    versionId: at('$.versionId'),
+    moveSeq: sfn.JsonPath.numberAt('$.moveSeq'),
+  };
+  const advance = step(
+    'AdvanceRestarts',
+    'advance-restarts',
+    {
+      ...iteration,
+      budget: obj('$.budget'),
+      plan: obj('$.plan'),
+      sync: obj('$.sync'),
+      restarts: obj('$.restarts'),
     },
+    '$.restarts',
+  );
+  toFinish(advance);
+  const startRestarts = new sfn.Pass(scope, 'StartRestarts', {
+    result: sfn.Result.fromObject({ done: false }),
     resultPath: '$.restarts',
   });
-  restarts.itemProcessor(restartIteration(scope, props, step));
-  toFinish(restarts);
-  restarts.next(finish);
+  const waitForRollouts = new sfn.Wait(scope, 'WaitForRollouts', {
+    time: sfn.WaitTime.duration(props.rolloutPollInterval ?? Duration.seconds(5)),
+  });
+  const restartsDone = new sfn.Choice(scope, 'RestartsDone?')
+    .when(sfn.Condition.booleanEquals('$.restarts.done', true), finish)
+    .otherwise(waitForRollouts);
+  waitForRollouts.next(advance);
+  startRestarts.next(advance);
+  advance.next(restartsDone);
 
-  const plan = step(
-    'Plan',
-    'plan',
-    { cluster: at('$.cluster'), secret: obj('$.secret'), versionId: at('$.versionId') },
-    '$.plan',
-  );
+  const plan = step('Plan', 'plan', iteration, '$.plan');
   const resync = step(
     'Resync',
     'resync',
@@ -243,48 +267,9 @@ function clusterIteration(
     time: sfn.WaitTime.duration(props.syncPollInterval ?? Duration.seconds(5)),
   });
   const synced = new sfn.Choice(scope, 'Synced?')
-    .when(sfn.Condition.booleanEquals('$.sync.done', true), restarts)
+    .when(sfn.Condition.booleanEquals('$.sync.done', true), startRestarts)
     .otherwise(waitForSync);
   waitForSync.next(checkSync);
   checkSync.next(synced);
   return plan.next(resync).next(synced);
-}
-
-/** One workload: restart, then poll its rollout; a failure (RolloutFailedError) fails the Map. */
-function restartIteration(
-  scope: Construct,
-  props: PropagationWorkflowProps,
-  step: StepFactory,
-): sfn.IChainable {
-  const at = sfn.JsonPath.stringAt;
-  const item = {
-    cluster: at('$.cluster'),
-    workload: sfn.JsonPath.objectAt('$.workload'),
-    secretName: at('$.secretName'),
-    versionId: at('$.versionId'),
-    restartedAt: at('$.restartedAt'),
-  };
-  const restart = step('Restart', 'restart', item, '$.restart');
-  const checkRollout = step(
-    'CheckRollout',
-    'check-rollout',
-    { ...item, restart: sfn.JsonPath.objectAt('$.restart') },
-    '$.rollout',
-  );
-  const wait = new sfn.Wait(scope, 'WaitForRollout', {
-    time: sfn.WaitTime.duration(props.rolloutPollInterval ?? Duration.seconds(10)),
-  });
-  const rolledOut = new sfn.Choice(scope, 'RolledOut?')
-    .when(
-      sfn.Condition.stringEquals('$.rollout.state', 'done'),
-      new sfn.Succeed(scope, 'Restarted', {
-        // Each iteration's output joins the state (256 KiB at most): keep it to one word.
-        outputPath: '$.rollout.state',
-      }),
-    )
-    .otherwise(wait);
-  wait.next(checkRollout);
-  checkRollout.next(rolledOut);
-  // check-rollout watches for a while itself; the Wait is only for rollouts slower than that.
-  return restart.next(checkRollout);
 }

@@ -2,8 +2,8 @@
 # Prints kwok's stage configuration: the module's fast node stages (heartbeats through Leases, as
 # kubelets do; run kwok with --node-lease-duration-seconds) and pod stages, with pod readiness
 # split in two so tests can make a rollout fail. Pods labelled rotator.test/fail-on-restart=true
-# become Ready only until the orchestrator restarts their workload (their pod template then
-# carries secret-rotator.io/restarted-for); the restarted pods never become Ready.
+# become Ready only until their workload is restarted (their pod template then carries kubectl's
+# kubectl.kubernetes.io/restartedAt, which every restart writes); the restarted pods never become Ready.
 # Usage: kwok-stages.sh KWOK_MODULE_STAGE_DIR
 set -euo pipefail
 stages="${1:?usage: kwok-stages.sh STAGE_DIR}"
@@ -34,4 +34,4 @@ pod_ready() {
 }
 pod_ready pod-ready '.metadata.labels."rotator.test/fail-on-restart"|DoesNotExist'
 pod_ready pod-ready-until-restart '.metadata.labels."rotator.test/fail-on-restart"|Exists' \
-  '.metadata.annotations."secret-rotator.io/restarted-for"|DoesNotExist'
+  '.metadata.annotations."kubectl.kubernetes.io/restartedAt"|DoesNotExist'

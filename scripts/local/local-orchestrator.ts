@@ -92,7 +92,7 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
   const workflow = new LocalWorkflow(definition, {
     awsEndpoint: motoEndpoint,
     invokeLambda: (_arn, payload) => step.invoke(payload),
-    waitOverrides: { WaitForSync: 1000, WaitForRollout: 1000 },
+    waitOverrides: { WaitForSync: 1000, WaitForRollouts: 1000 },
     onState: (name) => options.onState?.(name),
   });
 

@@ -1,6 +1,6 @@
+import { consumerState } from '../propagation/consumer-state';
 import type { ConsumerReason } from '../propagation/find-consumers';
 import type { RefreshBehaviour } from '../propagation/find-external-secrets';
-import { planRestarts } from '../propagation/plan-restarts';
 import type { ExternalSecretTarget, PropagationPlan } from '../propagation/propagation-plan';
 import type { Workload } from '../propagation/workload-types';
 
@@ -37,8 +37,8 @@ export interface ClusterPlanReport {
   readonly error?: string;
 }
 
-// A dry run plans for a version that does not exist yet, so no restart marker can match it.
-const NEXT_VERSION = '(next rotation)';
+// A dry run plans for a move that has not happened yet, so no restart marker can match it.
+const NEXT_MOVE = '(next rotation)';
 
 /**
  * What a rotation would touch in one cluster, from the engine's own plan: ExternalSecrets to
@@ -49,18 +49,18 @@ export function describePlan(cluster: string, plan: PropagationPlan, now: Date):
   const describe = (target: ExternalSecretTarget, refreshes: boolean): PlannedExternalSecret => {
     const es = target.affected.externalSecret;
     const skip: SkippedWorkload[] = target.skipped.map((s) => ({ ...ref(s.workload), why: s.why }));
-    let restart: PlannedWorkload[] = [];
+    const restart: PlannedWorkload[] = [];
     if (refreshes) {
-      const restarts = planRestarts(
-        target.consumers,
-        { secretName: plan.secret.name, versionId: NEXT_VERSION },
-        { concurrency: Math.max(1, target.consumers.length), now },
-      );
-      const refused = new Set(restarts.refused.map((r) => r.workload));
-      restart = target.consumers
-        .filter((c) => !refused.has(c.workload))
-        .map((c) => ({ ...ref(c.workload), reasons: c.reasons.map(describeReason) }));
-      skip.push(...restarts.refused.map((r) => ({ ...ref(r.workload), why: r.why })));
+      // The workflow's own judgement of each consumer (consumer-state.ts): restarted, or why not.
+      const move = { secretName: plan.secret.name, moveId: NEXT_MOVE, rolloutTimeoutMs: 0, now };
+      for (const consumer of target.consumers) {
+        const state = consumerState(consumer.workload, move);
+        if (state.state === 'pending') {
+          restart.push({ ...ref(consumer.workload), reasons: consumer.reasons.map(describeReason) });
+        } else if (state.state === 'refused' || state.state === 'next-pod') {
+          skip.push({ ...ref(consumer.workload), why: state.reason });
+        }
+      }
     } else {
       const why = `ESO will not refresh ExternalSecret ${es.namespace}/${es.name} (${target.affected.refresh}), so a restart would load the old value`;
       skip.push(...target.consumers.map((c) => ({ ...ref(c.workload), why })));

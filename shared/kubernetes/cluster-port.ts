@@ -8,7 +8,8 @@ export type { ExternalSecretSyncStatus };
 export interface ClusterPort {
   listExternalSecrets(): Promise<ExternalSecret[]>;
   listSecretStores(): Promise<AwsSecretStore[]>;
-  listWorkloads(namespace: string): Promise<Workload[]>;
+  /** Workloads with their rollout status, of every kind or only `kinds`. */
+  listWorkloads(namespace: string, kinds?: readonly WorkloadKind[]): Promise<Workload[]>;
   /** Merge-patches annotations onto an ExternalSecret's metadata. */
   annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void>;
   /** Merge-patches annotations onto a ClusterExternalSecret's metadata. */

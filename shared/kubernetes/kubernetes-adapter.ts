@@ -57,8 +57,10 @@ export class KubernetesAdapter implements ClusterPort {
     ];
   }
 
-  async listWorkloads(namespace: string): Promise<Workload[]> {
-    const kinds: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+  async listWorkloads(
+    namespace: string,
+    kinds: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'],
+  ): Promise<Workload[]> {
     const lists = await Promise.all(kinds.map((kind) => this.listApps(namespace, kind)));
     return lists.flatMap((items, index) =>
       items.map((item) => toWorkload(kinds[index] as WorkloadKind, item)),
@@ -216,5 +218,6 @@ function toWorkload(kind: WorkloadKind, object: AppsObject): Workload {
     podTemplateAnnotations: template?.metadata?.annotations ?? {},
     podSpec: (template?.spec ?? {}) as PodSpec,
     paused: kind === 'Deployment' ? (object as V1Deployment).spec?.paused === true : false,
+    rollout: toRollout(kind, object),
   };
 }

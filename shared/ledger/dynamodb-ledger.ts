@@ -12,6 +12,7 @@ import {
   AwsCallError,
   PropagationHeldByOtherError,
   PropagationNotClaimedError,
+  TransientError,
   toAwsCallError,
 } from '../errors';
 import {
@@ -19,7 +20,9 @@ import {
   type Item,
   LEDGER_TABLE,
   marshal,
+  marshalMap,
   parseLedgerEntry,
+  parseMove,
   parseOutcome,
   parsePropagation,
   parseRotation,
@@ -30,12 +33,15 @@ import {
   SUMMARY_SK,
   secretKey,
   timeMs,
+  unmarshalMap,
 } from './ledger-items';
 import type {
   ClaimResult,
   LedgerEntry,
   LedgerPort,
+  MoveRecord,
   PropagationClaim,
+  PropagationKey,
   PropagationRecord,
   RotationRecord,
   SecretLedgerSummary,
@@ -44,6 +50,7 @@ import type {
 const DEFAULT_HISTORY_LIMIT = 50;
 const BATCH_GET_MAX_KEYS = 100;
 const BATCH_GET_ATTEMPTS = 8;
+const MOVE_ATTEMPTS = 5;
 
 /** Who may take a propagation over: nobody yet, the same execution, a failed attempt, or an expired lease. */
 const CLAIM_CONDITION =
@@ -104,7 +111,51 @@ export class DynamoDbLedger implements LedgerPort {
   }
 
   /**
-   * One conditional PutItem on `PROPAGATION#<versionId>`: the write itself is the lock, so of any
+   * A strongly consistent read of the summary's `currentMove`, then, for a new move, one UpdateItem
+   * conditional on the sequence number read (`currentMoveSeq`, a top-level copy the condition can
+   * name): two registrations of one move race, one writes, the other re-reads and finds it.
+   */
+  async registerMove(secretName: string, move: Omit<MoveRecord, 'seq'>): Promise<MoveRecord> {
+    for (let attempt = 1; attempt <= MOVE_ATTEMPTS; attempt++) {
+      const summary = await this.getItem(secretName, SUMMARY_SK);
+      const stored = summary?.currentMove?.M
+        ? parseMove(unmarshalMap(summary.currentMove.M), `current move of "${secretName}"`)
+        : undefined;
+      if (stored && stored.versionId === move.versionId) return stored;
+      const next = parseMove({ ...move, seq: (stored?.seq ?? 0) + 1 }, `move of "${secretName}"`);
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(secretName, SUMMARY_SK),
+            UpdateExpression: 'SET #move = :move, #seq = :seq, #secretName = :secretName',
+            ConditionExpression: stored ? '#seq = :storedSeq' : 'attribute_not_exists(#seq)',
+            ExpressionAttributeNames: {
+              '#move': 'currentMove',
+              '#seq': 'currentMoveSeq',
+              '#secretName': 'secretName',
+            },
+            ExpressionAttributeValues: {
+              ':move': { M: marshalMap(next) },
+              ':seq': { N: String(next.seq) },
+              ':secretName': { S: secretName },
+              ...(stored ? { ':storedSeq': { N: String(stored.seq) } } : {}),
+            },
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException))
+          throw toAwsCallError('UpdateItem', secretName, error);
+      }
+    }
+    throw new TransientError(
+      `The current move of "${secretName}" changed ${MOVE_ATTEMPTS} times while registering one`,
+    );
+  }
+
+  /**
+   * One conditional PutItem on `PROPAGATION#<versionId>#<move seq>`: the write itself is the lock, so of any
    * number of concurrent or replayed claims exactly one succeeds. A refused claim gets the holder
    * from the same call (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). A successful claim replaces
    * the whole item, so nothing of an earlier attempt's outcome survives.
@@ -156,7 +207,7 @@ export class DynamoDbLedger implements LedgerPort {
    */
   async finishPropagation(
     secretName: string,
-    versionId: string,
+    key: PropagationKey,
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
   ): Promise<void> {
@@ -169,7 +220,7 @@ export class DynamoDbLedger implements LedgerPort {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: this.key(secretName, propagationKey(versionId)),
+          Key: this.key(secretName, propagationKey(key)),
           UpdateExpression:
             `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
             (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
@@ -190,9 +241,9 @@ export class DynamoDbLedger implements LedgerPort {
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw toAwsCallError('UpdateItem', secretName, error);
       }
-      if (!error.Item) throw new PropagationNotClaimedError(secretName, versionId);
+      if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
       const holder = parsePropagation(error.Item).executionId;
-      throw new PropagationHeldByOtherError(secretName, versionId, executionId, holder);
+      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, holder);
     }
     if (!updated) return;
     const record = parsePropagation(updated);

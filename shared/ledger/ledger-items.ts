@@ -3,7 +3,9 @@ import { LedgerItemInvalidError } from '../errors';
 import * as z from '../schema';
 import type {
   LedgerEntry,
+  MoveRecord,
   PropagationClaim,
+  PropagationKey,
   PropagationRecord,
   PropagationStatus,
   RotationRecord,
@@ -17,8 +19,11 @@ import type {
  * One partition per secret (`pk = SECRET#<name>`), every item keyed by version so the hot paths are
  * direct GetItem/PutItem calls:
  * - `sk = ROTATION#<versionId>`: the rotation record (findRotation is one GetItem);
- * - `sk = PROPAGATION#<versionId>`: the claim and outcome of one version, the exactly-once lock;
- * - `sk = SUMMARY`: copies of the newest rotation and propagation (summaries is one BatchGetItem).
+ * - `sk = PROPAGATION#<versionId>#<move seq>`: the claim and outcome of one AWSCURRENT move of a
+ *   version, the exactly-once lock (a version made current again is a new move, a new item);
+ * - `sk = SUMMARY`: copies of the newest rotation and propagation (summaries is one BatchGetItem),
+ *   and the secret's current move (`currentMove`, the one field here that decides anything: its
+ *   sequence number only grows, by conditional writes).
  *
  * History needs time order across both kinds, which version-keyed sort keys cannot give, so the
  * rotation and propagation items carry `historyAt` (`<UTC ISO time, ms>#<sk>`) and a local secondary
@@ -36,7 +41,7 @@ export const LEDGER_TABLE = {
 export const SUMMARY_SK = 'SUMMARY';
 export const secretKey = (secretName: string) => `SECRET#${secretName}`;
 export const rotationKey = (versionId: string) => `ROTATION#${versionId}`;
-export const propagationKey = (versionId: string) => `PROPAGATION#${versionId}`;
+export const propagationKey = (key: PropagationKey) => `PROPAGATION#${key.versionId}#${key.moveSeq}`;
 
 export type Item = Record<string, AttributeValue>;
 
@@ -74,6 +79,8 @@ const claimSchema = z.object({
   secretName: name,
   secretArn: name,
   versionId: name,
+  moveSeq: z.optional(z.number().check(z.int(), z.positive())),
+  fromVersionId: z.optional(name),
   trigger: z.enum(TRIGGERS),
   actor: name,
   reason: z.optional(z.string().check(z.maxLength(1024))),
@@ -87,7 +94,19 @@ const clusterOutcomeSchema = z.object({
   synced: z.array(z.string()),
   restarted: z.array(z.string()),
   failed: z.array(z.string()),
+  nextPod: z.optional(z.array(z.string())),
+  notRestarted: z.optional(z.array(z.string())),
+  counts: z.optional(z.record(z.string(), z.number())),
 });
+
+export const moveSchema = z.object({
+  seq: z.number().check(z.int(), z.positive()),
+  versionId: name,
+  fromVersionId: z.optional(name),
+  at: timestamp,
+  trigger: z.enum(TRIGGERS),
+  actor: name,
+}) satisfies z.ZodMiniType<MoveRecord>;
 
 /** What finishPropagation writes over the claim. */
 export const outcomeSchema = z.object({
@@ -108,6 +127,7 @@ const summarySchema = z.object({
   secretName: name,
   lastRotation: z.optional(rotationSchema),
   lastPropagation: z.optional(propagationSchema),
+  currentMove: z.optional(moveSchema),
 }) satisfies z.ZodMiniType<SecretLedgerSummary>;
 
 /** Milliseconds since the epoch of an ISO time; the schemas above have checked its format. */
@@ -131,7 +151,7 @@ export function rotationItem(record: RotationRecord): Item {
 /** The claim item: a fresh in-progress record with no outcome fields left over from an earlier attempt. */
 export function claimItem(claim: PropagationClaim): Item {
   const valid = parse(claimSchema, claim, `claim for "${claim.secretName}"`);
-  const sk = propagationKey(valid.versionId);
+  const sk = propagationKey({ versionId: valid.versionId, moveSeq: valid.moveSeq ?? 1 });
   return marshalMap({
     ...valid,
     status: STATUSES['in-progress'],
@@ -160,6 +180,10 @@ export function parseLedgerEntry(item: Item): LedgerEntry {
   if (kind === 'rotation') return { kind, ...parseRotation(item) };
   if (kind === 'propagation') return { kind, ...parsePropagation(item) };
   throw new LedgerItemInvalidError(`Ledger item ${describeKey(item)} has no known kind`);
+}
+
+export function parseMove(value: unknown, what: string): MoveRecord {
+  return parse(moveSchema, value, what);
 }
 
 export function parseOutcome(outcome: unknown, what: string): PropagationOutcome {

@@ -28,19 +28,43 @@ export interface RotationRecord {
 
 export type PropagationStatus = 'in-progress' | 'succeeded' | 'failed';
 
-/** Per-cluster outcome, names and counts only. */
+/** Per-cluster outcome, names and counts only. Lists are capped; `counts` has the full numbers. */
 export interface ClusterOutcome {
   readonly cluster: string;
   readonly outcome: 'succeeded' | 'failed';
   readonly synced: readonly string[];
+  /** Restarted by this propagation and verified rolled out. */
   readonly restarted: readonly string[];
   readonly failed: readonly string[];
+  /** Consumers that pick the value up on their next pod (OnDelete, …): never restarted, never verified. */
+  readonly nextPod?: readonly string[];
+  /** Consumers left unrestarted because the restarts stopped (a failed rollout or canary). */
+  readonly notRestarted?: readonly string[];
+  /** Full counts of every list above (lists hold at most a few dozen names each). */
+  readonly counts?: Readonly<Record<string, number>>;
+}
+
+/**
+ * One AWSCURRENT move of a secret: which version became current, from which, and its sequence
+ * number (1, 2, … per secret). A version that becomes AWSCURRENT again (a rollback) is a new move.
+ */
+export interface MoveRecord {
+  readonly seq: number;
+  readonly versionId: string;
+  readonly fromVersionId?: string;
+  readonly at: string;
+  readonly trigger: Trigger;
+  readonly actor: string;
 }
 
 export interface PropagationClaim {
   readonly secretName: string;
   readonly secretArn: string;
   readonly versionId: string;
+  /** The AWSCURRENT move this propagation carries ({@link MoveRecord.seq}); absent on old records (1). */
+  readonly moveSeq?: number;
+  /** The version that was AWSCURRENT before the move. */
+  readonly fromVersionId?: string;
   readonly trigger: Trigger;
   readonly actor: string;
   readonly reason?: string;
@@ -72,6 +96,14 @@ export interface SecretLedgerSummary {
   readonly secretName: string;
   readonly lastRotation?: RotationRecord;
   readonly lastPropagation?: PropagationRecord;
+  /** The newest AWSCURRENT move a propagation was started for. */
+  readonly currentMove?: MoveRecord;
+}
+
+/** Which propagation: one version's one AWSCURRENT move. */
+export interface PropagationKey {
+  readonly versionId: string;
+  readonly moveSeq: number;
 }
 
 export interface LedgerPort {
@@ -79,7 +111,13 @@ export interface LedgerPort {
   /** The rotation record of one version, if the orchestrator started it. */
   findRotation(secretName: string, versionId: string): Promise<RotationRecord | undefined>;
   /**
-   * Claims the propagation of one version. Succeeds when nobody has claimed it, when the same
+   * Registers the secret's current AWSCURRENT move: the stored move when it already names this
+   * version (a replay or a concurrent delivery of the same move), else a new move numbered one
+   * higher (a conditional write: of two concurrent registrations of one move, both get the same).
+   */
+  registerMove(secretName: string, move: Omit<MoveRecord, 'seq'>): Promise<MoveRecord>;
+  /**
+   * Claims the propagation of one version's move (`claim.moveSeq`). Succeeds when nobody has claimed it, when the same
    * executionId claims again (a retried task), when the earlier attempt failed, or when an
    * in-progress claim is older than `leaseMs` (its holder died). Otherwise returns the holder.
    */
@@ -90,7 +128,7 @@ export interface LedgerPort {
   /** Records the outcome; only the claim's holder (same executionId) may finish it. */
   finishPropagation(
     secretName: string,
-    versionId: string,
+    key: PropagationKey,
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
   ): Promise<void>;

@@ -10,8 +10,6 @@ export const ANNOTATIONS = {
    * them): `<version id>@<ISO time>`.
    */
   forceSync: 'external-secrets.io/force-sync',
-  /** Written on the pod template by a restart: `<secret name>@<version id>`, like kubectl's restartedAt. */
-  restartedFor: 'secret-rotator.io/restarted-for',
 } as const;
 
 /** stakater/Reloader's annotations, honoured so teams can migrate without re-annotating. */

@@ -2,6 +2,8 @@
  * The parts of Kubernetes workloads the planner reads. Shapes follow the core/v1 and apps/v1 API;
  * every field is optional because the API omits empty ones.
  */
+import type { RolloutObservation } from './rollout-status';
+
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 
 export interface ObjectRef {
@@ -43,4 +45,6 @@ export interface Workload {
   readonly podTemplateAnnotations: Readonly<Record<string, string>>;
   readonly podSpec: PodSpec;
   readonly paused?: boolean;
+  /** Its rollout status, when read from a list (the adapter fills it in). */
+  readonly rollout?: RolloutObservation;
 }

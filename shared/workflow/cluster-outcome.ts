@@ -2,92 +2,84 @@
  * One cluster's outcome for the ledger, from whatever the cluster's steps got to: ExternalSecrets
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
-import { mapWithLimit } from '../concurrency';
-import { describeError } from '../errors';
-import type { ClusterPort } from '../kubernetes/cluster-port';
 import type { ClusterOutcome } from '../ledger/ledger-port';
-import { ANNOTATIONS } from '../propagation/consumer-annotations';
-import { restartMarker } from '../propagation/plan-restarts';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {
+  type CappedRefs,
+  capped,
   caughtErrorSchema,
   clusterPlanSchema,
+  LIST_CAP,
+  type Ref,
+  type RestartProgress,
   refText,
-  secretRefSchema,
+  restartProgressSchema,
   syncProgressSchema,
-  type WorkloadRef,
 } from './workflow-state';
 
 const finishClusterInputSchema = z.object({
   /** The whole iteration state (fields appear as the steps before ran). */
   state: z.object({
     cluster: z.string().check(z.minLength(1)),
-    secret: secretRefSchema,
-    versionId: z.string().check(z.minLength(32), z.maxLength(64)),
     plan: z.optional(clusterPlanSchema),
     sync: z.optional(syncProgressSchema),
-    /** Present when the restarts Map finished: one entry per restarted workload. */
-    restarts: z.optional(z.array(z.unknown())),
+    /** The restart phase's progress, once it has begun (`{ done: false }` before its first call). */
+    restarts: z.optional(z.union([restartProgressSchema, z.object({ done: z.boolean() })])),
     error: z.optional(caughtErrorSchema),
   }),
 });
 
 /**
- * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted, and every
- * failure (sync, refusal, rollout, or the error that stopped the cluster's steps). When the
- * restarts stopped part-way, the workloads that were restarted are read back from the cluster by
- * their secret@version marker (one list per namespace), so the ledger names every one touched.
+ * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted and verified,
+ * those picking the value up on their next pod, and every failure (sync, refusal, rollout, a stopped
+ * wave with the consumers it left unrestarted, or the error that stopped the cluster's steps). Each
+ * list holds at most {@link LIST_CAP} names; `counts` has the full numbers. Reads nothing: the
+ * restart step's progress already counts what the cluster's markers say.
  */
-export async function finishClusterStep(
-  raw: unknown,
-  deps: { readonly clusterFor: (clusterName: string) => Promise<ClusterPort> },
-): Promise<ClusterOutcome> {
+export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
   const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
-  const failed = [
-    ...(input.sync?.failed ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
-    ...(input.sync?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
-    ...(input.plan?.refused ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+  const progress =
+    input.restarts && 'invocations' in input.restarts ? (input.restarts as RestartProgress) : undefined;
+  const line = (f: { ref: Ref; reason: string }) => `${refText(f.ref)}: ${f.reason}`;
+  const failures: CappedRefs[] = [
+    capped(input.sync?.failed ?? []),
     // Its consumers keep the old value: not a success, and never a reason to retire that value.
-    ...(input.plan?.notRefreshing ?? []).map((f) => `${refText(f.ref)}: ${f.reason}`),
+    capped(input.plan?.notRefreshing ?? []),
+    progress?.refused ?? capped([]),
+    progress?.failed ?? capped([]),
   ];
-  if (input.error) failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
-  const planned = input.sync?.restarts ?? [];
-  const restarted =
-    input.restarts !== undefined && !input.error
-      ? planned
-      : await markedForVersion(planned, input, deps).catch((error: unknown) => {
-          failed.push(
-            `could not read back which workloads restarted: ${describeError(error).message ?? 'unknown error'}`,
-          );
-          return [];
-        });
+  const failed = failures.flatMap((f) => f.items.map(line));
+  let failedCount = failures.reduce((n, f) => n + f.count, 0);
+  if (progress?.stopped) {
+    failed.push(`${progress.stopped}; ${progress.notRestarted.count} consumer(s) not restarted`);
+    failedCount += 1;
+  }
+  if (progress && !progress.done) {
+    failed.push(`restarts stopped with ${progress.inFlight} in flight and ${progress.pending} pending`);
+    failedCount += 1;
+  }
+  if (input.error) {
+    failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
+    failedCount += 1;
+  }
+  const synced = input.sync?.synced ?? [];
   return {
     cluster: input.cluster,
-    outcome: failed.length === 0 ? 'succeeded' : 'failed',
-    synced: (input.sync?.synced ?? []).map(refText),
-    restarted: restarted.map(refText),
-    failed,
+    outcome: failedCount === 0 ? 'succeeded' : 'failed',
+    synced: synced.slice(0, LIST_CAP).map(refText),
+    restarted: (progress?.restarted.items ?? []).map((r) => refText(r.ref)),
+    failed: failed.slice(0, LIST_CAP * 2),
+    nextPod: (progress?.nextPod.items ?? []).map(line),
+    notRestarted: (progress?.notRestarted.items ?? []).map((r) => refText(r.ref)),
+    counts: {
+      synced: synced.length,
+      restarted: progress?.restarted.count ?? 0,
+      failed: failedCount,
+      nextPod: progress?.nextPod.count ?? 0,
+      notRestarted: progress?.notRestarted.count ?? 0,
+    },
   };
-}
-
-async function markedForVersion(
-  planned: readonly WorkloadRef[],
-  input: { cluster: string; secret: { name: string }; versionId: string },
-  deps: { readonly clusterFor: (clusterName: string) => Promise<ClusterPort> },
-): Promise<WorkloadRef[]> {
-  if (planned.length === 0) return [];
-  const cluster = await deps.clusterFor(input.cluster);
-  const marker = restartMarker(input.secret.name, input.versionId);
-  const namespaces = [...new Set(planned.map((w) => w.namespace))];
-  const lists = await mapWithLimit(namespaces, 8, (namespace) => cluster.listWorkloads(namespace));
-  const marked = new Set(
-    lists
-      .flat()
-      .filter((w) => w.podTemplateAnnotations[ANNOTATIONS.restartedFor] === marker)
-      .map((w) => `${w.kind}/${w.namespace}/${w.name}`),
-  );
-  return planned.filter((w) => marked.has(`${w.kind}/${w.namespace}/${w.name}`));
 }
 
 /** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */

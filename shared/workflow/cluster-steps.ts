@@ -5,13 +5,14 @@
  */
 
 import { mapWithLimit } from '../concurrency';
+import { PlanTooLargeError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import { consumerState, workloadKey } from '../propagation/consumer-state';
 import { notRefreshingReason } from '../propagation/find-external-secrets';
-import { planRestarts } from '../propagation/plan-restarts';
+import { moveId } from '../propagation/markers';
 import { planPropagation } from '../propagation/propagation-plan';
-import type { Workload } from '../propagation/workload-types';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {
@@ -22,7 +23,6 @@ import {
   esKey,
   type SyncProgress,
   syncProgressSchema,
-  type WorkloadRef,
 } from './workflow-state';
 
 export interface ClusterStepDeps {
@@ -31,34 +31,46 @@ export interface ClusterStepDeps {
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
   /**
-   * How long one check-rollout invocation keeps looking before it hands the wait back to the state
-   * machine. Most rollouts finish within it, so a workload usually costs one poll of the workflow's
-   * history (Step Functions allows 25,000 events per execution). 0 looks once.
+   * How long one advance-restarts invocation keeps restarting and watching before it hands the wait
+   * back to the state machine (a few state transitions per call, whatever the number of workloads:
+   * Step Functions allows 25,000 history events per execution). 0 looks once.
    */
   readonly rolloutPollBudgetMs?: number;
+  /** The longest pause between two looks at the rollouts in flight (the pause adapts up to it). */
   readonly rolloutPollIntervalMs?: number;
+  /** The largest plan (JSON bytes) a cluster's state may carry. @default MAX_PLAN_BYTES */
+  readonly maxPlanBytes?: number;
   readonly now: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const API_CONCURRENCY = 32;
 
-/** Plan: what a rotation of the secret touches in one cluster. Read-only. */
+/** A cluster's plan travels in the workflow's state (256 KiB per state): refuse one that would not fit. */
+export const MAX_PLAN_BYTES = 96 * 1024;
+
+/**
+ * Plan: what a rotation of the secret touches in one cluster. Read-only. The plan names the
+ * ExternalSecrets to resync and counts their consumers; the consumers themselves are listed again
+ * by the restart step, so the plan's size does not grow with the workloads.
+ */
 export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
-  const input = parseStepInput(z.omit(clusterIterationSchema, { maxConcurrency: true }), raw, 'plan');
+  const input = parseStepInput(z.omit(clusterIterationSchema, { budget: true }), raw, 'plan');
   const cluster = await deps.clusterFor(input.cluster);
   const plan = await planPropagation(cluster, input.secret, input.versionId, {
     requireOptIn: deps.requireOptIn,
   });
   const plannedAt = deps.now();
-  const consumers = [...plan.resync, ...plan.notRefreshing].flatMap((t) => t.consumers);
-  const restarts = planRestarts(
-    consumers,
-    { secretName: input.secret.name, versionId: input.versionId },
-    { concurrency: 1, now: plannedAt },
+  const move = {
+    secretName: input.secret.name,
+    moveId: moveId({ versionId: input.versionId, seq: input.moveSeq }),
+    rolloutTimeoutMs: deps.rolloutTimeoutMs,
+    now: plannedAt,
+  };
+  const consumers = new Map(
+    plan.resync.flatMap((t) => t.consumers).map((c) => [workloadKey(c.workload), c.workload] as const),
   );
-  const restartable = new Set(restarts.waves.flat().map((r) => workloadKey(r.workload)));
-  return {
+  const result: ClusterPlan = {
     plannedAt: plannedAt.toISOString(),
     resync: plan.resync.map(
       (t): EsTarget => ({
@@ -67,11 +79,8 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
         owner: t.affected.externalSecret.ownerClusterExternalSecret,
         prior: t.affected.externalSecret.syncStatus ?? {},
         targetSecret: t.affected.targetSecret,
-        consumers: t.consumers
-          .map((c) => c.workload)
-          .filter((w) => restartable.has(workloadKey(w)))
-          .map(toWorkloadRef),
-        reasons: [...t.affected.reasons],
+        consumers: t.consumers.length,
+        reasons: t.affected.reasons.slice(0, 20).map((r) => r.slice(0, 1024)),
       }),
     ),
     notRefreshing: plan.notRefreshing.map((t) => ({
@@ -82,9 +91,18 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
       },
       reason: notRefreshingReason(t.affected),
     })),
-    alreadyRestarted: restarts.alreadyRestarted.map(toWorkloadRef),
-    refused: restarts.refused.map((r) => ({ ref: toWorkloadRef(r.workload), reason: r.why })),
+    consumers: consumers.size,
+    alreadyVerified: [...consumers.values()].filter((w) => consumerState(w, move).state === 'verified')
+      .length,
   };
+  const bytes = Buffer.byteLength(JSON.stringify(result));
+  const limit = deps.maxPlanBytes ?? MAX_PLAN_BYTES;
+  if (bytes > limit) {
+    throw new PlanTooLargeError(
+      `The plan for cluster ${input.cluster} names ${result.resync.length + result.notRefreshing.length} ExternalSecrets (${Math.ceil(bytes / 1024)} KiB), over the ${Math.floor(limit / 1024)} KiB a workflow state may carry; nothing was changed`,
+    );
+  }
+  return result;
 }
 
 const resyncInputSchema = z.object({
@@ -122,10 +140,8 @@ export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<S
     pending: input.plan.resync.map(esKey),
     synced: [],
     failed: [],
-    restarts: [],
-    refused: [],
   };
-  return input.plan.resync.length === 0 ? finishSync(progress, input.plan.resync) : progress;
+  return input.plan.resync.length === 0 ? { ...progress, done: true } : progress;
 }
 
 const checkSyncInputSchema = z.object({
@@ -171,39 +187,5 @@ export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promis
     }
     next.pending = [];
   }
-  return next.pending.length === 0 ? finishSync(next, input.plan.resync) : next;
-}
-
-/**
- * Once every ExternalSecret is confirmed or failed: the consumers of confirmed ones, except a
- * workload that also uses the Secret of an unconfirmed one (it would start with a stale copy).
- */
-export function finishSync(progress: SyncProgress, targets: readonly EsTarget[]): SyncProgress {
-  const confirmed = new Set(progress.synced.map(esKey));
-  const stale = new Map<string, string>();
-  for (const target of targets.filter((t) => !confirmed.has(esKey(t)))) {
-    for (const consumer of target.consumers) stale.set(workloadKey(consumer), target.targetSecret);
-  }
-  const restarts = new Map<string, WorkloadRef>();
-  const refused = new Map<string, SyncProgress['refused'][number]>();
-  for (const consumer of targets.filter((t) => confirmed.has(esKey(t))).flatMap((t) => t.consumers)) {
-    const key = workloadKey(consumer);
-    const staleSecret = stale.get(key);
-    if (staleSecret === undefined) restarts.set(key, consumer);
-    else {
-      refused.set(key, {
-        ref: consumer,
-        reason: `also uses Secret ${staleSecret}, whose ExternalSecret did not confirm a sync`,
-      });
-    }
-  }
-  return { ...progress, done: true, restarts: [...restarts.values()], refused: [...refused.values()] };
-}
-
-function workloadKey(w: { kind: string; namespace: string; name: string }): string {
-  return `${w.kind}/${w.namespace}/${w.name}`;
-}
-
-function toWorkloadRef(w: Workload): WorkloadRef {
-  return { kind: w.kind, namespace: w.namespace, name: w.name };
+  return next.pending.length === 0 ? { ...next, done: true } : next;
 }

@@ -10,21 +10,35 @@ import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
-import { type Claim, caughtErrorSchema, claimSchema, workflowInputSchema } from './workflow-state';
+import {
+  type Claim,
+  caughtErrorSchema,
+  claimSchema,
+  type RestartBudget,
+  workflowInputSchema,
+} from './workflow-state';
 
 /**
- * Workloads restarting at once per cluster for this propagation: the configured concurrency, or for
- * an emergency the emergency concurrency (never below the ordinary one). Always a number: an
- * emergency raises the bound but never lifts it (an unbounded restart storm is its own outage).
- * @example restartConcurrencyFor({ emergency: true }, { restartConcurrency: 5, emergencyRestartConcurrency: 20 }) // 20
+ * The restart budget for this propagation, per cluster: the configured one, or for an emergency the
+ * emergency in-flight count (never below the ordinary one), every affected workload eligible at once
+ * up to that count, and no canary. An emergency raises the bound but never lifts it: an unbounded
+ * restart storm is its own outage.
+ * @example restartBudgetFor({ emergency: true }, config) // { inFlight: 100, percent: 100, canary: 0 }
  */
-export function restartConcurrencyFor(
+export function restartBudgetFor(
   input: { readonly emergency: boolean },
-  config: Pick<LedgerStepDeps, 'restartConcurrency' | 'emergencyRestartConcurrency'>,
-): number {
+  config: Pick<
+    LedgerStepDeps,
+    'restartConcurrency' | 'emergencyRestartConcurrency' | 'restartPercent' | 'canaryWorkloads'
+  >,
+): RestartBudget {
   return input.emergency
-    ? Math.max(config.restartConcurrency, config.emergencyRestartConcurrency)
-    : config.restartConcurrency;
+    ? {
+        inFlight: Math.max(config.restartConcurrency, config.emergencyRestartConcurrency),
+        percent: 100,
+        canary: 0,
+      }
+    : { inFlight: config.restartConcurrency, percent: config.restartPercent, canary: config.canaryWorkloads };
 }
 
 export interface LedgerStepDeps {
@@ -32,12 +46,14 @@ export interface LedgerStepDeps {
   readonly clusters: readonly string[];
   readonly restartConcurrency: number;
   readonly emergencyRestartConcurrency: number;
+  readonly restartPercent: number;
+  readonly canaryWorkloads: number;
   readonly secrets: {
     describeSecret(secretId: string): Promise<SecretDescription>;
     /** Removes AWSPREVIOUS from a version (retiring it); a no-op when the label is elsewhere. */
     removeStage(secretId: string, stage: string, versionId: string): Promise<void>;
   };
-  readonly ledger: Pick<LedgerPort, 'claimPropagation' | 'finishPropagation'>;
+  readonly ledger: Pick<LedgerPort, 'registerMove' | 'claimPropagation' | 'finishPropagation'>;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;
   readonly logger: RotationLogger;
@@ -51,8 +67,10 @@ const claimInputSchema = z.object({
 });
 
 /**
- * Claim: refuse unmanaged secrets and versions that are no longer AWSCURRENT, then take the
- * ledger's conditional claim on (secret, version). `claimed: false` ends the execution quietly.
+ * Claim: refuse unmanaged secrets and versions that are no longer AWSCURRENT, register the
+ * AWSCURRENT move (a replay of the same move gets the same number; a version made current again
+ * gets a new one), then take the ledger's conditional claim on (secret, version, move).
+ * `claimed: false` ends the execution quietly.
  */
 export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Claim> {
   const { input, executionId } = parseStepInput(claimInputSchema, raw, 'claim');
@@ -68,11 +86,20 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
   }
   deps.logger.appendKeys({ secretName: secret.name, versionId: input.versionId, executionId });
   const startedAt = deps.now().toISOString();
+  const move = await deps.ledger.registerMove(secret.name, {
+    versionId: input.versionId,
+    fromVersionId: holding('AWSPREVIOUS'),
+    at: startedAt,
+    trigger: input.trigger,
+    actor: input.actor,
+  });
   const result = await deps.ledger.claimPropagation(
     {
       secretName: secret.name,
       secretArn: secret.arn,
       versionId: input.versionId,
+      moveSeq: move.seq,
+      fromVersionId: move.fromVersionId,
       trigger: input.trigger,
       actor: input.actor,
       reason: input.reason,
@@ -85,6 +112,7 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     deps.logger.info('propagation already claimed', {
       heldBy: result.existing.executionId,
       status: result.existing.status,
+      moveSeq: move.seq,
     });
     deps.metrics.addMetric('DuplicatePropagationsSkipped', 'Count', 1);
   }
@@ -94,8 +122,9 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     secret: { name: secret.name, arn: secret.arn, tags: { ...secret.tags } },
     versionId: input.versionId,
     previousVersionId: holding('AWSPREVIOUS'),
+    moveSeq: move.seq,
     clusters: [...(input.clusters ?? deps.clusters)],
-    maxConcurrency: restartConcurrencyFor(input, deps),
+    budget: restartBudgetFor(input, deps),
     startedAt,
     trigger: input.trigger,
     actor: input.actor,
@@ -111,6 +140,9 @@ const clusterOutcomeSchema = z.object({
   synced: z.array(z.string()),
   restarted: z.array(z.string()),
   failed: z.array(z.string()),
+  nextPod: z.optional(z.array(z.string())),
+  notRestarted: z.optional(z.array(z.string())),
+  counts: z.optional(z.record(z.string(), z.number())),
 });
 
 const recordInputSchema = z.object({ claim: claimSchema, clusters: z.array(clusterOutcomeSchema) });
@@ -126,7 +158,7 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
   const outcome = clusters.every((c) => c.outcome === 'succeeded') ? 'succeeded' : 'failed';
   const finishedAt = deps.now();
   const durationMs = finishedAt.getTime() - Date.parse(claim.startedAt);
-  await deps.ledger.finishPropagation(claim.secret.name, claim.versionId, claim.executionId, {
+  await deps.ledger.finishPropagation(claim.secret.name, propagationKeyOf(claim), claim.executionId, {
     status: outcome,
     finishedAt: finishedAt.toISOString(),
     durationMs,
@@ -136,17 +168,13 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
   deps.metrics.addMetric(
     'RestartedWorkloads',
     'Count',
-    clusters.reduce((n, c) => n + c.restarted.length, 0),
+    clusters.reduce((n, c) => n + (c.counts?.restarted ?? c.restarted.length), 0),
   );
   deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
   deps.logger.info('propagation recorded', { outcome, durationMs, clusters });
   return {
     outcome,
-    alert: alertFor(
-      claim,
-      outcome,
-      clusters.flatMap((c) => c.failed.map((f) => `${c.cluster}: ${f}`)),
-    ),
+    alert: alertFor(claim, outcome, clusters),
   };
 }
 
@@ -176,7 +204,7 @@ export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Pro
   if (claim?.claimed) {
     const finishedAt = deps.now();
     await deps.ledger
-      .finishPropagation(claim.secret.name, claim.versionId, claim.executionId, {
+      .finishPropagation(claim.secret.name, propagationKeyOf(claim), claim.executionId, {
         status: 'failed',
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - Date.parse(claim.startedAt),
@@ -217,18 +245,38 @@ export async function retirePreviousStep(raw: unknown, deps: LedgerStepDeps): Pr
   return { retired: claim.previousVersionId };
 }
 
-function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', failures: readonly string[]) {
+/** SNS takes 256 KiB per message; ours stay far below it (every list in the outcome is capped). */
+export const MAX_ALERT_FAILURES = 50;
+
+function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', clusters: readonly ClusterOutcome[]) {
+  const failures = clusters.flatMap((c) => c.failed.map((f) => `${c.cluster}: ${f}`));
+  const notRestarted = clusters.flatMap((c) => (c.notRestarted ?? []).map((w) => `${c.cluster}: ${w}`));
+  const total = clusters.reduce((n, c) => n + (c.counts?.failed ?? c.failed.length), 0);
   return {
     subject: alertSubject(`Propagation ${outcome}: ${claim.secret.name}`),
     message: JSON.stringify({
       secret: claim.secret.name,
       versionId: claim.versionId,
+      move: { seq: claim.moveSeq, from: claim.previousVersionId },
       trigger: claim.trigger,
       actor: claim.actor,
       execution: claim.executionId,
-      failures,
+      failures: failures.slice(0, MAX_ALERT_FAILURES),
+      ...(total > Math.min(failures.length, MAX_ALERT_FAILURES)
+        ? { failuresLeftOut: total - Math.min(failures.length, MAX_ALERT_FAILURES) }
+        : {}),
+      ...(notRestarted.length > 0
+        ? {
+            notRestarted: notRestarted.slice(0, MAX_ALERT_FAILURES),
+            notRestartedCount: clusters.reduce((n, c) => n + (c.counts?.notRestarted ?? 0), 0),
+          }
+        : {}),
     }),
   };
+}
+
+function propagationKeyOf(claim: Claim) {
+  return { versionId: claim.versionId, moveSeq: claim.moveSeq };
 }
 
 /**

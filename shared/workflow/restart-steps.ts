@@ -1,64 +1,228 @@
 /**
- * The workflow's per-workload steps: restart (kubectl's restart patch plus our marker) and watch
- * the rollout. One Restarts Map iteration runs them for one workload.
+ * The workflow's restart phase for one cluster: one step, `advance-restarts`, that the state machine
+ * calls in a loop (with a short Wait between calls) until it says done. Each call lists the
+ * consumers once, reads where each stands from its own markers (consumer-state.ts), restarts in
+ * waves bounded by the cluster's restart budget (a canary first), watches the restarted ones with
+ * LISTs of only the namespaces and kinds still in flight at an adaptive interval, and returns within
+ * its time budget. A consumer is done when its marker names the move and its rollout is complete. The workflow's state holds
+ * counts and capped name lists only, so its size and history do not grow with the workloads.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { RolloutFailedError } from '../errors';
-import { ANNOTATIONS } from '../propagation/consumer-annotations';
-import { KUBECTL_RESTARTED_AT, restartMarker } from '../propagation/plan-restarts';
-import { rolloutState } from '../propagation/rollout-status';
+import { mapWithLimit } from '../concurrency';
+import { KubernetesCallError } from '../errors';
+import type { ClusterPort } from '../kubernetes/cluster-port';
+import {
+  type ConsumerState,
+  type MoveContext,
+  type NamespaceSecrets,
+  namespaceConsumers,
+  workloadKey,
+} from '../propagation/consumer-state';
+import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
+import type { Workload, WorkloadKind } from '../propagation/workload-types';
 import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
-import { type RestartItem, restartItemSchema } from './workflow-state';
+import {
+  capped,
+  clusterIterationSchema,
+  clusterPlanSchema,
+  esKey,
+  type Ref,
+  type RestartBudget,
+  type RestartProgress,
+  restartProgressSchema,
+  syncProgressSchema,
+} from './workflow-state';
 
-/**
- * Restart one workload the way `kubectl rollout restart` does, plus our secret@version marker. The
- * restartedAt value is the plan's time, so a retried patch writes the same pod template and starts
- * no second rollout.
- */
-export async function restartStep(raw: unknown, deps: ClusterStepDeps): Promise<{ deadline: string }> {
-  const input = parseStepInput(restartItemSchema, raw, 'restart');
-  const cluster = await deps.clusterFor(input.cluster);
-  await cluster.patchWorkload(input.workload, restartPatch(input));
-  return { deadline: new Date(deps.now().getTime() + deps.rolloutTimeoutMs).toISOString() };
+const API_CONCURRENCY = 32;
+/** Step invocations per cluster before the restarts are given up as stuck (bounds the history). */
+export const MAX_ADVANCE_INVOCATIONS = 200;
+const MIN_POLL_MS = 1000;
+
+const advanceInputSchema = z.extend(clusterIterationSchema, {
+  plan: clusterPlanSchema,
+  sync: syncProgressSchema,
+  /** The previous call's progress; `{ done: false }` before the first. */
+  restarts: z.union([restartProgressSchema, z.object({ done: z.literal(false) })]),
+});
+
+/** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
+export function waveSize(budget: RestartBudget, affected: number): number {
+  return Math.max(1, Math.min(budget.inFlight, Math.ceil((budget.percent / 100) * affected)));
 }
 
-export function restartPatch(item: RestartItem) {
-  const annotations = {
-    [KUBECTL_RESTARTED_AT]: item.restartedAt,
-    [ANNOTATIONS.restartedFor]: restartMarker(item.secretName, item.versionId),
+interface Tracked {
+  workload: Workload;
+  state: ConsumerState;
+}
+
+export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): Promise<RestartProgress> {
+  const input = parseStepInput(advanceInputSchema, raw, 'advance-restarts');
+  const previous = 'invocations' in input.restarts ? input.restarts : undefined;
+  if (previous?.done) return previous;
+  const invocations = (previous?.invocations ?? 0) + 1;
+  const cluster = await deps.clusterFor(input.cluster);
+  const secrets = namespaceSecrets(input.plan.resync, new Set(input.sync.synced.map(esKey)));
+  const move = (): MoveContext => ({
+    secretName: input.secret.name,
+    moveId: moveId({ versionId: input.versionId, seq: input.moveSeq }),
+    rolloutTimeoutMs: deps.rolloutTimeoutMs,
+    now: deps.now(),
+  });
+  const options = { requireOptIn: deps.requireOptIn };
+  const tracked = new Map<string, Tracked>();
+  const read = async (namespaces: readonly string[], kinds?: readonly WorkloadKind[]) => {
+    const lists = await mapWithLimit(namespaces, API_CONCURRENCY, (ns) => cluster.listWorkloads(ns, kinds));
+    const context = move();
+    namespaces.forEach((ns, index) => {
+      const found = namespaceConsumers(
+        lists[index] ?? [],
+        secrets.get(ns) as NamespaceSecrets,
+        context,
+        options,
+      );
+      for (const { workload, state } of found) {
+        tracked.set(workloadKey(workload), { workload, state });
+      }
+    });
   };
+  await read([...secrets.keys()]);
+  const size = waveSize(input.budget, tracked.size);
+  const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
+  const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
+  let interval = MIN_POLL_MS;
+  let stopped: string | undefined;
+
+  for (let pass = 0; ; pass++) {
+    const all = [...tracked.values()];
+    const failed = all.filter((t) => t.state.state === 'failed');
+    if (failed.length > 0) {
+      const verified = all.filter((t) => t.state.state === 'verified').length;
+      stopped =
+        verified < input.budget.canary
+          ? `the canary ${refText(failed[0]?.workload)} did not roll out: restarts stopped`
+          : `${failed.length} rollout(s) failed: restarts stopped`;
+      break;
+    }
+    const inFlight = all.filter((t) => t.state.state === 'in-flight');
+    const pending = all.filter((t) => t.state.state === 'pending');
+    if (inFlight.length === 0 && pending.length === 0) break;
+    const verified = all.filter((t) => t.state.state === 'verified').length;
+    const room =
+      verified < input.budget.canary
+        ? Math.min(input.budget.canary - verified, size) - inFlight.length
+        : size - inFlight.length;
+    // Past the time budget, start nothing new: the next call (after the state machine's Wait) will.
+    const wave = pass === 0 || Date.now() < lookUntil ? pending.slice(0, Math.max(0, room)) : [];
+    if (wave.length > 0) {
+      const restartedAt = deps.now().toISOString();
+      const marker = move().moveId;
+      await mapWithLimit(wave, API_CONCURRENCY, async (t) => {
+        const patched = await patchOrGone(
+          cluster,
+          t.workload,
+          restartPatch(input.secret.name, marker, restartedAt),
+        );
+        if (!patched) {
+          tracked.delete(workloadKey(t.workload));
+          return;
+        }
+        t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
+      });
+      interval = MIN_POLL_MS;
+    }
+    if (Date.now() + interval > lookUntil) break;
+    await (deps.sleep ?? ((ms: number) => delay(ms)))(interval);
+    const watching = [...tracked.values()].filter((t) => t.state.state === 'in-flight');
+    await read(
+      [...new Set(watching.map((t) => t.workload.namespace))],
+      [...new Set(watching.map((t) => t.workload.kind))],
+    );
+    const settled = watching.filter((t) => {
+      const now = tracked.get(workloadKey(t.workload))?.state;
+      return now?.state !== 'in-flight';
+    }).length;
+    // Nothing settled: look less often (rollouts take a while); something did: keep the pace.
+    interval = settled > 0 ? MIN_POLL_MS : Math.min(maxInterval, Math.round(interval * 1.5));
+  }
+
+  const all = [...tracked.values()];
+  const refs = (state: ConsumerState['state']) =>
+    all
+      .filter((t) => t.state.state === state)
+      .map((t) => ({ ref: toRef(t.workload), reason: reasonOf(t.state) }));
+  const pending = refs('pending');
+  const inFlight = refs('in-flight');
+  if (!stopped && pending.length + inFlight.length > 0 && invocations >= MAX_ADVANCE_INVOCATIONS) {
+    stopped = `restarts not done after ${invocations} step invocations: given up`;
+  }
+  // Verified for this move means restarted for it (by this execution or an earlier attempt).
+  const restarted = refs('verified');
+  return {
+    done: stopped !== undefined || pending.length + inFlight.length === 0,
+    ...(stopped ? { stopped } : {}),
+    invocations,
+    verified: restarted.length,
+    inFlight: inFlight.length,
+    pending: pending.length,
+    restarted: capped(restarted),
+    failed: capped(refs('failed')),
+    refused: capped(refs('refused')),
+    nextPod: capped(refs('next-pod')),
+    notRestarted: stopped ? capped(pending) : capped([]),
+  };
+}
+
+/** kubectl's restart patch (restartedAt on the pod template) plus our per-secret restarted marker. */
+export function restartPatch(secretName: string, marker: string, restartedAt: string) {
+  const annotations = { [KUBECTL_RESTARTED_AT]: restartedAt, [restartedMarkerKey(secretName)]: marker };
   return { spec: { template: { metadata: { annotations } } } };
 }
 
-const checkRolloutInputSchema = z.extend(restartItemSchema, { restart: z.object({ deadline: z.string() }) });
-
-/**
- * Watches a restarted workload by kubectl's rollout-status rules for up to the poll budget:
- * `done`, `progressing` (the state machine waits and asks again), or a RolloutFailedError (failed,
- * or not done by the deadline), which stops the restarts not yet begun.
- */
-export async function checkRolloutStep(
-  raw: unknown,
-  deps: ClusterStepDeps,
-): Promise<{ state: 'done' | 'progressing'; message: string }> {
-  const input = parseStepInput(checkRolloutInputSchema, raw, 'check-rollout');
-  const cluster = await deps.clusterFor(input.cluster);
-  const ref = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
-  const sleep = deps.sleep ?? ((ms: number) => delay(ms));
-  const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
-  for (;;) {
-    const state = rolloutState(await cluster.getRollout(input.workload));
-    if (state.state === 'failed') throw new RolloutFailedError(`${ref}: ${state.message}`);
-    if (state.state === 'done') return { state: state.state, message: state.message };
-    if (deps.now().getTime() > Date.parse(input.restart.deadline)) {
-      throw new RolloutFailedError(
-        `${ref}: rollout not complete by ${input.restart.deadline} (${state.message})`,
-      );
-    }
-    const interval = deps.rolloutPollIntervalMs ?? 5000;
-    if (Date.now() + interval > lookUntil) return { state: state.state, message: state.message };
-    await sleep(interval);
+/** Per namespace: the Secrets of confirmed ExternalSecrets and of unconfirmed ones. */
+function namespaceSecrets(
+  targets: readonly { namespace: string; name: string; targetSecret: string }[],
+  confirmed: ReadonlySet<string>,
+): Map<string, NamespaceSecrets> {
+  const result = new Map<string, { confirmed: Set<string>; stale: Set<string> }>();
+  for (const target of targets) {
+    const entry = result.get(target.namespace) ?? { confirmed: new Set<string>(), stale: new Set<string>() };
+    (confirmed.has(esKey(target)) ? entry.confirmed : entry.stale).add(target.targetSecret);
+    result.set(target.namespace, entry);
   }
+  for (const [ns, entry] of result) if (entry.confirmed.size === 0) result.delete(ns);
+  return result;
+}
+
+/** A merge patch; false when the workload is gone (deleted since the plan: skipped, not a failure). */
+async function patchOrGone(cluster: ClusterPort, workload: Workload, patch: object): Promise<boolean> {
+  try {
+    await cluster.patchWorkload(workload, patch);
+    return true;
+  } catch (error) {
+    if (error instanceof KubernetesCallError && error.httpStatus === 404) return false;
+    throw error;
+  }
+}
+
+function reasonOf(state: ConsumerState): string {
+  switch (state.state) {
+    case 'failed':
+    case 'refused':
+    case 'next-pod':
+      return state.reason;
+    case 'in-flight':
+      return state.rollout.message;
+    default:
+      return state.state;
+  }
+}
+
+function toRef(w: Workload): Ref {
+  return { kind: w.kind, namespace: w.namespace, name: w.name };
+}
+
+function refText(w: Workload | undefined): string {
+  return w ? workloadKey(w) : 'workload';
 }

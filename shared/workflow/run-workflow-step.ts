@@ -17,7 +17,7 @@ import {
   retirePreviousStep,
 } from './ledger-steps';
 import { parseStepInput } from './parse-step-input';
-import { checkRolloutStep, restartStep } from './restart-steps';
+import { advanceRestartsStep } from './restart-steps';
 
 export type WorkflowStepDeps = ClusterStepDeps & LedgerStepDeps & { readonly logger: RotationLogger };
 
@@ -26,8 +26,7 @@ const STEPS = {
   plan: planStep,
   resync: resyncStep,
   'check-sync': checkSyncStep,
-  restart: restartStep,
-  'check-rollout': checkRolloutStep,
+  'advance-restarts': advanceRestartsStep,
   'finish-cluster': finishClusterStep,
   record: recordStep,
   'record-failure': recordFailureStep,

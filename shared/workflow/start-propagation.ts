@@ -1,7 +1,7 @@
 /**
  * The workflow's front door: an EventBridge rule target (and the sweep's reconciler) that turns
  * "a managed secret has a new AWSCURRENT version" into exactly one Step Functions execution, named
- * for the secret and version. What the rotation's ledger record says (emergency, actor, reason,
+ * for the secret, version and AWSCURRENT move. What the rotation's ledger record says (emergency, actor, reason,
  * retire the previous version) travels with it.
  */
 import type { SecretDescription } from '../aws/secrets-port';
@@ -33,7 +33,7 @@ export interface ExecutionStarter {
 export interface StartPropagationDeps {
   readonly managedPrefixes: readonly string[];
   readonly secrets: { describeSecret(secretId: string): Promise<SecretDescription> };
-  readonly ledger: Pick<LedgerPort, 'findRotation'>;
+  readonly ledger: Pick<LedgerPort, 'findRotation' | 'summaries'>;
   readonly starter: ExecutionStarter;
   readonly logger: RotationLogger;
   readonly metrics: RotationMetrics;
@@ -65,7 +65,15 @@ export async function startPropagation(
   if (event.versionId && event.versionId !== current) {
     throw new RotationStateError(`Version ${event.versionId} of "${secret.name}" is no longer AWSCURRENT`);
   }
-  const rotation = await deps.ledger.findRotation(secret.name, current);
+  const [rotation, summary] = await Promise.all([
+    deps.ledger.findRotation(secret.name, current),
+    deps.ledger.summaries([secret.name]).then((found) => found.get(secret.name)),
+  ]);
+  // The move this event carries: the ledger's current one if it names this version (a replay or a
+  // second delivery), else the next. It names the execution, so a version made AWSCURRENT again
+  // (a rollback) gets a new execution; the claim step registers the move and decides.
+  const known = summary?.currentMove;
+  const moveSeq = known?.versionId === current ? known.seq : (known?.seq ?? 0) + 1;
   const input: WorkflowInput = {
     secretId: secret.arn,
     versionId: current,
@@ -75,6 +83,7 @@ export async function startPropagation(
     emergency: rotation?.emergency ?? false,
     retirePrevious: rotation?.retirePrevious ?? false,
     clusters: event.clusters,
+    moveSeq,
   };
   // A reconcile attempt gets its own name (one per hour) and a manual one its own (one per
   // minute), so a version whose propagation failed can be carried again; the ledger's claim still
@@ -86,11 +95,12 @@ export async function startPropagation(
       : event.trigger === 'manual'
         ? `m${stamp.slice(0, 12)}`
         : undefined;
-  const name = executionName(secret.name, secret.arn, current, suffix);
+  const name = executionName(secret.name, secret.arn, current, moveSeq, suffix);
   const started = await deps.starter.start(name, input);
   deps.logger.info(started.alreadyStarted ? 'propagation already started' : 'propagation started', {
     secretName: secret.name,
     versionId: current,
+    moveSeq,
     executionName: name,
     trigger: input.trigger,
   });

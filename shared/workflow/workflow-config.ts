@@ -7,8 +7,12 @@ const workflowEnvSchema = z.object({
     commaList,
     z.array(z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/))).check(z.minLength(1)),
   ),
-  ROTATOR_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 40), 5),
-  ROTATOR_EMERGENCY_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 40), 20),
+  ROTATOR_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 500), 25),
+  ROTATOR_EMERGENCY_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 500), 100),
+  /** The largest plan a cluster's state may carry (Step Functions allows 256 KiB per state). */
+  ROTATOR_MAX_PLAN_BYTES: z._default(wholeNumberVariable(1024, 196_608), 98_304),
+  ROTATOR_RESTART_PERCENT: z._default(wholeNumberVariable(1, 100), 25),
+  ROTATOR_CANARY_WORKLOADS: z._default(wholeNumberVariable(0, 10), 1),
   ROTATOR_REQUIRE_OPT_IN: z.pipe(
     z._default(z.enum(['true', 'false']), 'false'),
     z.transform((v: 'true' | 'false') => v === 'true'),
@@ -16,9 +20,10 @@ const workflowEnvSchema = z.object({
   ROTATOR_SYNC_TIMEOUT_SECONDS: z._default(wholeNumberVariable(5, 3600), 300),
   ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z._default(wholeNumberVariable(10, 86_400), 900),
   ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
-  /** Within the step function's 2-minute timeout, with room to spare. */
+  /** How long one advance-restarts call works; within the step function's 2-minute timeout. */
   ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z._default(wholeNumberVariable(0, 90), 60),
-  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z._default(wholeNumberVariable(1, 30), 2),
+  /** The longest pause between two looks at the rollouts in flight (it starts at 1 s). */
+  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z._default(wholeNumberVariable(1, 30), 5),
   /** A claim whose holder has not finished after this long is taken over: longer than the
    * workflow's 6-hour execution timeout, so a live execution is never overtaken. */
   ROTATOR_CLAIM_LEASE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(60)), 22_200),
@@ -30,6 +35,11 @@ export interface WorkflowConfig {
   readonly restartConcurrency: number;
   /** Workloads restarting at once per cluster for an emergency rotation: higher, never unbounded. */
   readonly emergencyRestartConcurrency: number;
+  /** At most this percentage of a cluster's affected workloads in flight (ordinary rotations). */
+  readonly restartPercent: number;
+  /** Workloads restarted and verified alone, first, in each cluster (0: no canary). */
+  readonly canaryWorkloads: number;
+  readonly maxPlanBytes: number;
   readonly requireOptIn: boolean;
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
@@ -47,6 +57,9 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
     clusters: c.ROTATOR_CLUSTERS,
     restartConcurrency: c.ROTATOR_RESTART_CONCURRENCY,
     emergencyRestartConcurrency: c.ROTATOR_EMERGENCY_RESTART_CONCURRENCY,
+    restartPercent: c.ROTATOR_RESTART_PERCENT,
+    canaryWorkloads: c.ROTATOR_CANARY_WORKLOADS,
+    maxPlanBytes: c.ROTATOR_MAX_PLAN_BYTES,
     requireOptIn: c.ROTATOR_REQUIRE_OPT_IN,
     syncTimeoutMs: c.ROTATOR_SYNC_TIMEOUT_SECONDS * 1000,
     rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,

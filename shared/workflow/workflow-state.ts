@@ -34,6 +34,18 @@ export const secretRefSchema = z.object({
   tags: z.record(z.string(), z.string()),
 });
 
+/**
+ * How fast one cluster's restarts go: at most `inFlight` workloads rolling out at once, the first
+ * `canary` of them restarted and verified alone before any other.
+ */
+export const restartBudgetSchema = z.object({
+  inFlight: z.number().check(z.int(), z.minimum(1), z.maximum(500)),
+  /** At most this percentage of the cluster's affected workloads in flight (like maxUnavailable). */
+  percent: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+  canary: z.number().check(z.int(), z.minimum(0), z.maximum(10)),
+});
+export type RestartBudget = z.infer<typeof restartBudgetSchema>;
+
 /** The execution's input, as the starter writes it. */
 export const workflowInputSchema = z.object({
   secretId: z.string().check(z.minLength(1), z.maxLength(2048)),
@@ -45,6 +57,8 @@ export const workflowInputSchema = z.object({
   retirePrevious: z._default(z.boolean(), false),
   /** A subset of the configured clusters; all of them when absent. */
   clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  /** The AWSCURRENT move the starter expects to carry (it names the execution); the claim decides. */
+  moveSeq: z.optional(z.number().check(z.int(), z.positive())),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 
@@ -56,9 +70,10 @@ export const claimSchema = z.object({
   versionId: z.string().check(z.minLength(32), z.maxLength(64)),
   /** The version that held AWSCURRENT before this one (AWSPREVIOUS), if any. */
   previousVersionId: z.optional(z.string()),
+  /** The AWSCURRENT move (per secret, 1, 2, …): a version made current again is a new move. */
+  moveSeq: z.number().check(z.int(), z.positive()),
   clusters: z.array(z.string()),
-  /** Restarts in flight at once; 0 means no limit (emergency rotations). */
-  maxConcurrency: z.number().check(z.int(), z.minimum(0)),
+  budget: restartBudgetSchema,
   startedAt: z.string(),
   trigger: z.enum(TRIGGERS),
   actor: z.string(),
@@ -77,21 +92,35 @@ export const esTargetSchema = z.object({
   /** The sync status before the resync, to tell a fresh sync from an old one. */
   prior: syncStatusSchema,
   targetSecret: name,
-  /** Consumers to restart once this ExternalSecret's sync is confirmed. */
-  consumers: z.array(workloadRefSchema),
-  reasons: z.array(z.string()),
+  /** How many workloads consume its Secret (when planned; they are listed again when restarted). */
+  consumers: z.number().check(z.int(), z.nonnegative()),
+  reasons: z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(20)),
 });
 export type EsTarget = z.infer<typeof esTargetSchema>;
 
 const refWithReason = z.object({ ref: objectRefSchema, reason: z.string() });
 
+/** A list cut to {@link LIST_CAP} items, with the full count. */
+export const cappedRefsSchema = z.object({
+  count: z.number().check(z.int(), z.nonnegative()),
+  items: z.array(refWithReason),
+});
+export type CappedRefs = z.infer<typeof cappedRefsSchema>;
+
+/** Names kept in state, the ledger and alerts per list; the rest are counted. */
+export const LIST_CAP = 25;
+
+export function capped(items: readonly { ref: Ref; reason: string }[]): CappedRefs {
+  return { count: items.length, items: items.slice(0, LIST_CAP) };
+}
+
 export const clusterPlanSchema = z.object({
-  /** Also the restartedAt value of every restart, so a retried restart patch changes nothing. */
   plannedAt: z.string(),
   resync: z.array(esTargetSchema),
   notRefreshing: z.array(refWithReason),
-  alreadyRestarted: z.array(workloadRefSchema),
-  refused: z.array(refWithReason),
+  /** Consumers of the affected Secrets, and how many were already verified for this move. */
+  consumers: z.number().check(z.int(), z.nonnegative()),
+  alreadyVerified: z.number().check(z.int(), z.nonnegative()),
 });
 export type ClusterPlan = z.infer<typeof clusterPlanSchema>;
 
@@ -103,9 +132,6 @@ export const syncProgressSchema = z.object({
   pending: z.array(z.string()),
   synced: z.array(objectRefSchema),
   failed: z.array(refWithReason),
-  /** Set once done: the workloads to restart (consumers of confirmed ExternalSecrets only). */
-  restarts: z.array(workloadRefSchema),
-  refused: z.array(refWithReason),
 });
 export type SyncProgress = z.infer<typeof syncProgressSchema>;
 
@@ -114,17 +140,33 @@ export const clusterIterationSchema = z.object({
   cluster: z.string().check(z.minLength(1)),
   secret: secretRefSchema,
   versionId: z.string().check(z.minLength(32), z.maxLength(64)),
-  maxConcurrency: z.number().check(z.int(), z.minimum(0)),
+  moveSeq: z.number().check(z.int(), z.positive()),
+  budget: restartBudgetSchema,
 });
 
-export const restartItemSchema = z.object({
-  cluster: z.string().check(z.minLength(1)),
-  workload: workloadRefSchema,
-  secretName: z.string().check(z.minLength(1)),
-  versionId: z.string().check(z.minLength(32), z.maxLength(64)),
-  restartedAt: z.string(),
+/**
+ * Where one cluster's restarts stand, as the advance step leaves them: counts read from the cluster
+ * (its markers), capped name lists, and whether the restarts are over. Bounded whatever the number
+ * of workloads: the workloads themselves are listed again by each step, never carried here.
+ */
+export const restartProgressSchema = z.object({
+  done: z.boolean(),
+  /** Why the restarts stopped early (a failed canary or rollout); nothing more is restarted. */
+  stopped: z.optional(z.string().check(z.maxLength(2048))),
+  invocations: z.number().check(z.int(), z.nonnegative()),
+  /** The cluster's consumers: verified for this move (by this run or an earlier one), in flight, pending. */
+  verified: z.number().check(z.int(), z.nonnegative()),
+  inFlight: z.number().check(z.int(), z.nonnegative()),
+  pending: z.number().check(z.int(), z.nonnegative()),
+  /** Restarted by this execution and verified. */
+  restarted: cappedRefsSchema,
+  failed: cappedRefsSchema,
+  refused: cappedRefsSchema,
+  nextPod: cappedRefsSchema,
+  /** When stopped: the consumers not restarted, for the ledger and the alert. */
+  notRestarted: cappedRefsSchema,
 });
-export type RestartItem = z.infer<typeof restartItemSchema>;
+export type RestartProgress = z.infer<typeof restartProgressSchema>;
 
 /** A Step Functions Catch result (ResultPath `$.error`). */
 export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });

@@ -1,7 +1,7 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSecret } from '../../scripts/local/rotation-fixture';
-import { ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
+import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { workflowHarness } from '../support/workflow-harness';
 
 /**
@@ -35,19 +35,19 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
       'Plan',
       'Resync',
       'CheckSync',
-      'Restart',
-      'CheckRollout',
+      'StartRestarts',
+      'AdvanceRestarts',
       'FinishCluster',
       'Record',
       'Propagated',
     ]) {
       expect(execution.states).toContain(state);
     }
-    const marker = `${secretId}@${versionId}`;
+    const key = restartedMarkerKey(secretId);
     for (const name of ['api', 'worker']) {
-      expect((await podTemplate(namespace, name)).annotations[ANNOTATIONS.restartedFor]).toBe(marker);
+      expect((await podTemplate(namespace, name)).annotations[key]).toBe(`${versionId}#1`);
     }
-    expect((await podTemplate(namespace, 'bystander')).annotations[ANNOTATIONS.restartedFor]).toBeUndefined();
+    expect((await podTemplate(namespace, 'bystander')).annotations[key]).toBeUndefined();
     expect(await fx.secretValue(namespace, 'db-secret', 'password')).toBe(VALUES.at(-1));
     const [entry] = await ledger.history(secretId);
     expect(entry).toMatchObject({
@@ -72,7 +72,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
     for (const replay of replays) {
       expect(replay.status).toBe('SUCCEEDED');
       expect(replay.states).toContain('AlreadyClaimed');
-      expect(replay.states).not.toContain('Restart');
+      expect(replay.states).not.toContain('AdvanceRestarts');
     }
     expect((await podTemplate(namespace, 'api')).generation).toBe(before.generation);
     const propagations = (await ledger.history(secretId)).filter((e) => e.kind === 'propagation');
@@ -91,7 +91,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
     const after = await Promise.all(['api', 'worker'].map((n) => podTemplate(namespace, n)));
     after.forEach((template, i) => {
       expect(template.generation).toBe((before[i]?.generation ?? 0) + 1);
-      expect(template.annotations[ANNOTATIONS.restartedFor]).toBe(`${secretId}@${next}`);
+      expect(template.annotations[restartedMarkerKey(secretId)]).toBe(`${next}#2`);
     });
   });
 
@@ -112,8 +112,12 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.states).toContain('RetirePrevious');
-    // The deployment's default emergency concurrency: raised from restartConcurrency 1, never unlimited (0).
-    expect((execution.output as { claim: { maxConcurrency: number } }).claim.maxConcurrency).toBe(20);
+    // The deployment's default emergency budget: raised from restartConcurrency 1, never unlimited.
+    expect((execution.output as { claim: { budget: object } }).claim.budget).toEqual({
+      inFlight: 100,
+      percent: 100,
+      canary: 0,
+    });
     const after = await fx.aws.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
     expect(after.VersionIdsToStages?.[holder as string] ?? []).not.toContain('AWSPREVIOUS');
     expect(after.VersionIdsToStages?.[next]).toContain('AWSCURRENT');
@@ -122,7 +126,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
 });
 
 describe('the workflow’s failure paths', () => {
-  it('a failed rollout stops the restarts not begun, records the failure and alerts', async () => {
+  it('a failed canary stops the restarts not begun, names them, records the failure and alerts', async () => {
     const secretId = `${PREFIX}payments`;
     await createSecret(fx.aws, secretId, value());
     const namespace = await consumers(secretId, ['a-fails', 'b-later'], ['a-fails']);
@@ -133,15 +137,21 @@ describe('the workflow’s failure paths', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error?.name).toBe('PropagationFailed');
     expect(execution.states).toContain('Alert');
-    expect((await podTemplate(namespace, 'b-later')).annotations[ANNOTATIONS.restartedFor]).toBeUndefined();
+    expect(
+      (await podTemplate(namespace, 'b-later')).annotations[restartedMarkerKey(secretId)],
+    ).toBeUndefined();
     const [entry] = await ledger.history(secretId);
     expect(entry).toMatchObject({ kind: 'propagation', status: 'failed', versionId });
-    const failed = entry?.kind === 'propagation' ? entry.clusters?.[0]?.failed.join(' ') : '';
-    expect(failed).toContain('RolloutFailedError');
-    const restarted = entry?.kind === 'propagation' ? entry.clusters?.[0]?.restarted : undefined;
-    expect(restarted).toEqual([`Deployment/${namespace}/a-fails`]);
+    const cluster = entry?.kind === 'propagation' ? entry.clusters?.[0] : undefined;
+    expect(cluster?.failed.join(' ')).toContain(
+      `the canary Deployment/${namespace}/a-fails did not roll out`,
+    );
+    expect(cluster?.restarted).toEqual([]);
+    expect(cluster?.notRestarted).toEqual([`Deployment/${namespace}/b-later`]);
     const alerts = await alertsReceived();
-    expect(alerts.some((a) => a.Subject === `Propagation failed: ${secretId}`)).toBe(true);
+    const alert = alerts.find((a) => a.Subject === `Propagation failed: ${secretId}`);
+    expect(alert).toBeDefined();
+    expect(alert?.Message).toContain(`Deployment/${namespace}/b-later`);
   });
 
   it('refuses a secret outside the managed prefixes: nothing recorded, an alert sent', async () => {

@@ -71,7 +71,6 @@ describe('ExternalSecrets ESO will not refresh', () => {
     const execution = await wf.run(slug, secretId, versionId);
 
     const { synced, restarted, failed } = await expectFailedAndAlerted(execution, secretId, versionId);
-    expect(execution.states).not.toContain('Restart');
     expect(synced).toEqual([]);
     expect(restarted).toEqual([]);
     const reason = failed.find((f) => f.includes(`ExternalSecret/${namespace}/db`));
@@ -96,7 +95,6 @@ describe('a dataFrom find ESO refuses', () => {
     const execution = await wf.run('refused-find', secretId, versionId);
 
     const { restarted, failed } = await expectFailedAndAlerted(execution, secretId, versionId);
-    expect(execution.states).not.toContain('Restart');
     expect(restarted).toEqual([]);
     const reason = failed.find((f) => f.includes(`ExternalSecret/${namespace}/db`));
     expect(reason).toMatch(/dataFrom\[0\]\.find is refused by ESO/);
@@ -121,7 +119,6 @@ describe('a sync ESO fails', () => {
 
     const { synced, restarted, failed } = await expectFailedAndAlerted(execution, secretId, versionId);
     expect(execution.states).toContain('CheckSync');
-    expect(execution.states).not.toContain('Restart');
     expect(synced).toEqual([]);
     expect(restarted).toEqual([]);
     expect(failed.join('\n')).toContain(`ExternalSecret/${namespace}/db`);

@@ -113,7 +113,7 @@ async function propagated(name: string, versionId: string, status: 'succeeded' |
     startedAt: new Date().toISOString(),
   };
   await ledger.claimPropagation(claim, { leaseMs: 60_000, now: new Date() });
-  await ledger.finishPropagation(name, versionId, claim.executionId, {
+  await ledger.finishPropagation(name, { versionId, moveSeq: 1 }, claim.executionId, {
     status,
     finishedAt: new Date(Date.now() + 4200).toISOString(),
     durationMs: 4200,

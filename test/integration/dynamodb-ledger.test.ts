@@ -226,7 +226,7 @@ describe('DynamoDbLedger propagation claims', () => {
       claimed: false,
       existing: { ...claim(secret, 'exec-a'), status: 'in-progress' },
     });
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toMatchObject({ executionId: 'exec-a' });
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toMatchObject({ executionId: 'exec-a' });
     expect((await ledger.summaries([secret])).get(secret)?.lastPropagation?.executionId).toBe('exec-a');
   });
 
@@ -237,7 +237,7 @@ describe('DynamoDbLedger propagation claims', () => {
     const again = await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
 
     expect(again).toEqual({ claimed: true });
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toMatchObject({
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toMatchObject({
       executionId: 'exec-a',
       status: 'in-progress',
     });
@@ -246,7 +246,7 @@ describe('DynamoDbLedger propagation claims', () => {
   it('lets another execution take over a failed propagation, clearing the old outcome', async () => {
     const secret = uniqueSecret();
     await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
-    await ledger.finishPropagation(secret, 'v-1', 'exec-a', {
+    await ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-a', {
       status: 'failed',
       finishedAt: '2026-05-01T12:00:05.000Z',
       error: 'RolloutTimeoutError: deployment/api did not become ready',
@@ -255,7 +255,7 @@ describe('DynamoDbLedger propagation claims', () => {
     const retry = await ledger.claimPropagation(claim(secret, 'exec-b', '2026-05-01T12:01:00.000Z'), LEASE);
 
     expect(retry).toEqual({ claimed: true });
-    const stored = await storedItem(secret, 'PROPAGATION#v-1');
+    const stored = await storedItem(secret, 'PROPAGATION#v-1#1');
     expect(stored).toMatchObject({ executionId: 'exec-b', status: 'in-progress' });
     expect(stored).not.toHaveProperty('error');
     expect(stored).not.toHaveProperty('finishedAt');
@@ -264,7 +264,9 @@ describe('DynamoDbLedger propagation claims', () => {
   it('refuses a succeeded propagation to every other execution', async () => {
     const secret = uniqueSecret();
     await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
-    await ledger.finishPropagation(secret, 'v-1', 'exec-a', { status: 'succeeded' });
+    await ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-a', {
+      status: 'succeeded',
+    });
 
     const later = await ledger.claimPropagation(claim(secret, 'exec-b'), { ...LEASE, leaseMs: 0 });
 
@@ -283,7 +285,7 @@ describe('DynamoDbLedger propagation claims', () => {
     const result = await ledger.claimPropagation(claim(secret, 'exec-b'), LEASE);
 
     expect(result.claimed).toBe(takenOver);
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toMatchObject({
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toMatchObject({
       executionId: takenOver ? 'exec-b' : 'exec-dead',
     });
   });
@@ -301,7 +303,7 @@ describe('DynamoDbLedger propagation claims', () => {
       },
     ];
 
-    await ledger.finishPropagation(secret, 'v-1', 'exec-a', {
+    await ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-a', {
       status: 'succeeded',
       finishedAt: '2026-05-01T12:00:09.000Z',
       durationMs: 9000,
@@ -322,26 +324,31 @@ describe('DynamoDbLedger propagation claims', () => {
   it('refuses an outcome from an execution that does not hold the claim, and changes nothing', async () => {
     const secret = uniqueSecret();
     await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
-    const before = await storedItem(secret, 'PROPAGATION#v-1');
+    const before = await storedItem(secret, 'PROPAGATION#v-1#1');
 
-    const stale = ledger.finishPropagation(secret, 'v-1', 'exec-stale', { status: 'failed', error: 'late' });
+    const stale = ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-stale', {
+      status: 'failed',
+      error: 'late',
+    });
 
     await expect(stale).rejects.toThrow(PropagationHeldByOtherError);
     await expect(stale).rejects.toMatchObject({
       code: 'PROPAGATION_HELD_BY_OTHER',
       holderExecutionId: 'exec-a',
     });
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toEqual(before);
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toEqual(before);
     expect((await ledger.summaries([secret])).get(secret)?.lastPropagation?.status).toBe('in-progress');
   });
 
   it('refuses an outcome for a version nobody claimed, and writes no item', async () => {
     const secret = uniqueSecret();
 
-    const orphan = ledger.finishPropagation(secret, 'v-1', 'exec-a', { status: 'succeeded' });
+    const orphan = ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-a', {
+      status: 'succeeded',
+    });
 
     await expect(orphan).rejects.toThrow(PropagationNotClaimedError);
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toBeUndefined();
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toBeUndefined();
   });
 
   it('gives exactly one claim to the same trigger replayed by three executions', async () => {
@@ -352,7 +359,7 @@ describe('DynamoDbLedger propagation claims', () => {
     }
 
     expect(results.map((result) => result.claimed)).toEqual([true, false, false]);
-    expect(await storedItem(secret, 'PROPAGATION#v-1')).toMatchObject({ executionId: 'exec-1' });
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toMatchObject({ executionId: 'exec-1' });
   });
 
   it.each([2, 10])('gives exactly one claim to %i executions claiming at once', async (count) => {
@@ -365,10 +372,56 @@ describe('DynamoDbLedger propagation claims', () => {
 
     const winners = executions.filter((_, index) => results[index]?.claimed);
     expect(winners).toHaveLength(1);
-    const stored = await storedItem(secret, 'PROPAGATION#v-1');
+    const stored = await storedItem(secret, 'PROPAGATION#v-1#1');
     expect(stored).toMatchObject({ executionId: winners[0], status: 'in-progress' });
     for (const result of results) {
       if (!result.claimed) expect(result.existing.executionId).toBe(winners[0]);
     }
+  });
+});
+
+describe('DynamoDbLedger AWSCURRENT moves', () => {
+  const move = (versionId: string, fromVersionId?: string) => ({
+    versionId,
+    fromVersionId,
+    at: LEASE.now.toISOString(),
+    trigger: 'event' as const,
+    actor: 'eventbridge',
+  });
+
+  it('numbers each move; a version made current again (a rollback) is a new move, a replay is not', async () => {
+    const secret = uniqueSecret();
+    expect((await ledger.registerMove(secret, move('v-1'))).seq).toBe(1);
+    expect((await ledger.registerMove(secret, move('v-1'))).seq).toBe(1);
+    expect((await ledger.registerMove(secret, move('v-2', 'v-1'))).seq).toBe(2);
+    const rollback = await ledger.registerMove(secret, move('v-1', 'v-2'));
+    expect(rollback).toEqual({ ...move('v-1', 'v-2'), seq: 3 });
+    expect((await ledger.summaries([secret])).get(secret)?.currentMove).toEqual(rollback);
+  });
+
+  it('gives every one of 5 concurrent registrations of one move the same number', async () => {
+    const secret = uniqueSecret();
+    await ledger.registerMove(secret, move('v-1'));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => ledger.registerMove(secret, move('v-2', 'v-1'))),
+    );
+    expect(new Set(results.map((r) => r.seq))).toEqual(new Set([2]));
+  });
+
+  it('claims each move of a version separately: the rollback’s claim is a new item beside the first', async () => {
+    const secret = uniqueSecret();
+    await ledger.claimPropagation({ ...claim(secret, 'exec-1'), moveSeq: 1 }, LEASE);
+    await ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-1', {
+      status: 'succeeded',
+    });
+
+    const again = await ledger.claimPropagation({ ...claim(secret, 'exec-3'), moveSeq: 3 }, LEASE);
+
+    expect(again).toEqual({ claimed: true });
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toMatchObject({ status: 'succeeded' });
+    expect(await storedItem(secret, 'PROPAGATION#v-1#3')).toMatchObject({
+      executionId: 'exec-3',
+      moveSeq: 3,
+    });
   });
 });

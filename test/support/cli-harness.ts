@@ -55,6 +55,9 @@ export class FakeLedger implements LedgerPort {
   async finishPropagation(): Promise<void> {
     throw new Error('not used by the CLI');
   }
+  async registerMove(): Promise<never> {
+    throw new Error('not used by the CLI');
+  }
   async history(secretName: string, options: { limit?: number } = {}): Promise<LedgerEntry[]> {
     this.calls.push('history');
     const mine = this.entries

@@ -35,7 +35,7 @@ export interface WorkflowHarnessOptions {
   readonly requireOptIn?: boolean;
   /** Environment of the step bundle, over the synthesized one and the local defaults below. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Wait state durations in milliseconds. @default 500 ms for WaitForSync and WaitForRollout */
+  /** Wait state durations in milliseconds. @default 500 ms for WaitForSync and WaitForRollouts */
   readonly waitOverrides?: Readonly<Record<string, number>>;
 }
 
@@ -150,7 +150,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
         expect(arn).toBe(stepArn);
         return bundle.invoke(payload);
       },
-      waitOverrides: { WaitForSync: 500, WaitForRollout: 500, ...options.waitOverrides },
+      waitOverrides: { WaitForSync: 500, WaitForRollouts: 500, ...options.waitOverrides },
     });
   }
 

@@ -19,6 +19,7 @@ import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
+import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { Claim, SyncProgress } from '../../shared/workflow/workflow-state';
 import { type HttpsApiServer, startHttpsApiServer, statusBody } from '../support/https-api-server';
 import { esbuildOptionsOf } from '../support/lambda-esbuild-options';
@@ -260,18 +261,17 @@ describe.each(variants)('a refused call through %s, in the ledger and the alert'
     deadline: '2026-11-23T10:05:00.000Z',
     done: true,
     pending: [],
-    synced: [],
+    synced: [{ kind: 'ExternalSecret', namespace: 'forbidden', name: 'db' }],
     failed: [],
-    restarts: [{ kind: 'Deployment', namespace: 'forbidden', name: 'api' }],
-    refused: [],
   };
   const claim: Claim = {
     claimed: true,
     executionId: 'e',
     secret,
     versionId: VERSION,
+    moveSeq: 1,
     clusters: ['local'],
-    maxConcurrency: 1,
+    budget: { inFlight: 1, percent: 100, canary: 1 },
     startedAt: '2026-11-23T10:00:00.000Z',
     trigger: 'scheduled',
     actor: 'test',
@@ -289,24 +289,42 @@ describe.each(variants)('a refused call through %s, in the ledger and the alert'
       now: () => new Date('2026-11-23T10:10:00.000Z'),
     } as unknown as LedgerStepDeps;
 
-    // The restarts stopped part-way, so finish-cluster reads the namespace back: the API server refuses.
-    const outcome = await finishClusterStep(
+    // The restart step lists the namespace's workloads: the API server refuses. The error goes the
+    // way Step Functions carries it (Error + a JSON Cause) to the outcome, the ledger and the alert.
+    const plan = {
+      plannedAt: '2026-11-23T10:00:00.000Z',
+      resync: [
+        { namespace: 'forbidden', name: 'db', prior: {}, targetSecret: 'db', consumers: 1, reasons: [] },
+      ],
+      notRefreshing: [],
+      consumers: 1,
+      alreadyVerified: 0,
+    };
+    const deps = {
+      clusterFor,
+      requireOptIn: false,
+      syncTimeoutMs: 1000,
+      rolloutTimeoutMs: 1000,
+      now: () => new Date('2026-11-23T10:10:00.000Z'),
+    };
+    const thrown = (await advanceRestartsStep(
       {
-        state: {
-          cluster: 'local',
-          secret,
-          versionId: VERSION,
-          sync,
-          error: { Error: 'RolloutFailedError', Cause: '{"errorMessage":"Deployment/forbidden/api: stuck"}' },
-        },
+        cluster: 'local',
+        secret,
+        versionId: VERSION,
+        moveSeq: 1,
+        budget: claim.budget,
+        plan,
+        sync,
+        restarts: { done: false },
       },
-      { clusterFor },
-    );
+      deps,
+    ).catch((e: unknown) => e)) as Error;
+    const error = { Error: thrown.name, Cause: JSON.stringify({ errorMessage: thrown.message }) };
+    const outcome = await finishClusterStep({ state: { cluster: 'local', plan, sync, error } });
     const { alert } = await recordStep({ claim, clusters: [outcome] }, ledgerDeps);
 
-    expect(outcome.failed).toContain(
-      'could not read back which workloads restarted: Kubernetes API call failed: HTTP 403 Forbidden',
-    );
+    expect(outcome.failed).toContain('KubernetesCallError: Kubernetes API call failed: HTTP 403 Forbidden');
     for (const written of [outcome, records, alert]) {
       expect(JSON.stringify(written)).not.toContain(MARKER);
       expect(JSON.stringify(written)).not.toContain('x-denied-value');

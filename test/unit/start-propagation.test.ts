@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { InvalidEventError, RotationStateError, SecretNotManagedError } from '../../shared/errors';
-import type { RotationRecord } from '../../shared/ledger/ledger-port';
+import type { MoveRecord, RotationRecord } from '../../shared/ledger/ledger-port';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 
@@ -16,13 +16,20 @@ const secret: SecretDescription = {
   tags: {},
 };
 
-function harness(rotation?: RotationRecord, alreadyStarted = false) {
+function harness(rotation?: RotationRecord, alreadyStarted = false, currentMove?: MoveRecord) {
   const started: { name: string; input: WorkflowInput }[] = [];
   const describeSecret = vi.fn(async () => secret);
   const deps = {
     managedPrefixes: ['prod/app-team/'],
     secrets: { describeSecret },
-    ledger: { findRotation: vi.fn(async () => rotation) },
+    ledger: {
+      findRotation: vi.fn(async () => rotation),
+      summaries: vi.fn(async () =>
+        currentMove
+          ? new Map([['prod/app-team/db', { secretName: 'prod/app-team/db', currentMove }]])
+          : new Map(),
+      ),
+    },
     starter: {
       start: async (name: string, input: WorkflowInput) => {
         started.push({ name, input });
@@ -43,7 +50,7 @@ describe('startPropagation', () => {
     const result = await startPropagation({ secretId: 'prod/app-team/db' }, deps);
 
     expect(started).toHaveLength(1);
-    expect(started[0]?.name).toMatch(new RegExp(`^prod-app-team-db-[0-9a-f]{8}-${CURRENT}$`));
+    expect(started[0]?.name).toMatch(new RegExp(`^prod-app-team-db-[0-9a-f]{8}-${CURRENT}-m1$`));
     expect(started[0]?.input).toEqual({
       secretId: ARN,
       versionId: CURRENT,
@@ -51,8 +58,27 @@ describe('startPropagation', () => {
       actor: 'eventbridge',
       emergency: false,
       retirePrevious: false,
+      moveSeq: 1,
     });
     expect(result.alreadyStarted).toBe(false);
+  });
+
+  it('names the execution for the AWSCURRENT move: a replay keeps it, a version made current again gets the next', async () => {
+    const move = (versionId: string, seq: number): MoveRecord => ({
+      seq,
+      versionId,
+      at: '2026-11-23T10:00:00.000Z',
+      trigger: 'event',
+      actor: 'eventbridge',
+    });
+    const replay = harness(undefined, false, move(CURRENT, 4));
+    await startPropagation({ secretId: ARN }, replay.deps);
+    expect(replay.started[0]?.name.endsWith(`${CURRENT}-m4`)).toBe(true);
+    expect(replay.started[0]?.input.moveSeq).toBe(4);
+
+    const rollback = harness(undefined, false, move(OLD, 4));
+    await startPropagation({ secretId: ARN }, rollback.deps);
+    expect(rollback.started[0]?.name.endsWith(`${CURRENT}-m5`)).toBe(true);
   });
 
   it('carries what the rotation’s ledger record says: emergency, actor, reason, retire', async () => {
@@ -86,7 +112,7 @@ describe('startPropagation', () => {
 
     await startPropagation({ secretId: ARN, versionId: CURRENT, trigger: 'reconcile' }, deps);
 
-    expect(started[0]?.name.endsWith(`${CURRENT}-r2026112310`)).toBe(true);
+    expect(started[0]?.name.endsWith(`${CURRENT}-m1-r2026112310`)).toBe(true);
     expect(started[0]?.input).toMatchObject({ trigger: 'reconcile', actor: 'sweep' });
   });
 
@@ -95,7 +121,7 @@ describe('startPropagation', () => {
 
     await startPropagation({ secretId: ARN, versionId: CURRENT, trigger: 'manual' }, deps);
 
-    expect(started[0]?.name.endsWith(`${CURRENT}-m202611231030`)).toBe(true);
+    expect(started[0]?.name.endsWith(`${CURRENT}-m1-m202611231030`)).toBe(true);
   });
 
   it('reports a duplicate start without failing', async () => {

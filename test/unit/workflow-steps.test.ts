@@ -9,21 +9,19 @@ import {
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
-import { type ClusterStepDeps, checkSyncStep, finishSync } from '../../shared/workflow/cluster-steps';
+import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
 import { alertSubject, type LedgerStepDeps, retirePreviousStep } from '../../shared/workflow/ledger-steps';
-import { checkRolloutStep, restartPatch } from '../../shared/workflow/restart-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
-import type { EsTarget, SyncProgress } from '../../shared/workflow/workflow-state';
+import type { EsTarget, RestartProgress, SyncProgress } from '../../shared/workflow/workflow-state';
 
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
-const deployment = (name: string) => ({ kind: 'Deployment' as const, namespace: 'shop', name });
-const target = (name: string, consumers: string[]): EsTarget => ({
+const target = (name: string, consumers: number): EsTarget => ({
   namespace: 'shop',
   name,
   prior: {},
   targetSecret: `${name}-secret`,
-  consumers: consumers.map(deployment),
+  consumers,
   reasons: [],
 });
 const progress = (over: Partial<SyncProgress> = {}): SyncProgress => ({
@@ -33,10 +31,27 @@ const progress = (over: Partial<SyncProgress> = {}): SyncProgress => ({
   pending: [],
   synced: [],
   failed: [],
-  restarts: [],
-  refused: [],
   ...over,
 });
+
+/** An advance-restarts step input for one synced ExternalSecret in namespace shop. */
+function advanceItem() {
+  return {
+    action: 'advance-restarts',
+    cluster: 'c',
+    secret: {
+      name: 'prod/db',
+      arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
+      tags: {},
+    },
+    versionId: VERSION,
+    moveSeq: 1,
+    budget: { inFlight: 5, percent: 100, canary: 1 },
+    plan: { plannedAt: 'x', resync: [target('a', 1)], notRefreshing: [], consumers: 1, alreadyVerified: 0 },
+    sync: progress({ done: true, synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }] }),
+    restarts: { done: false },
+  };
+}
 
 function clusterDeps(cluster: Partial<ClusterPort>, now = '2026-11-23T10:01:00.000Z'): ClusterStepDeps {
   return {
@@ -52,62 +67,49 @@ describe('executionName', () => {
   const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/app-team/db-AbCdEf';
 
   it('is a valid Step Functions name that ends in the version and names the secret', () => {
-    const name = executionName('prod/app-team/db', arn, VERSION);
+    const name = executionName('prod/app-team/db', arn, VERSION, 1);
     expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
     expect(name.startsWith('prod-app-team-db-')).toBe(true);
-    expect(name.endsWith(VERSION)).toBe(true);
+    expect(name.endsWith(`${VERSION}-m1`)).toBe(true);
+  });
+
+  it('differs for the same version made current again (a new move)', () => {
+    expect(executionName('prod/app-team/db', arn, VERSION, 3)).not.toBe(
+      executionName('prod/app-team/db', arn, VERSION, 1),
+    );
+  });
+
+  it('hashes a client-token version id that holds characters execution names refuse', () => {
+    const name = executionName('prod/app-team/db', arn, 'token with spaces/and:colons#0123456789', 1);
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(name).not.toBe(
+      executionName('prod/app-team/db', arn, 'token with spaces/and:colons#0123456780', 1),
+    );
   });
 
   it('is the same for the same secret and version, different for another secret of the same slug', () => {
-    expect(executionName('prod/app-team/db', arn, VERSION)).toBe(
-      executionName('prod/app-team/db', arn, VERSION),
+    expect(executionName('prod/app-team/db', arn, VERSION, 1)).toBe(
+      executionName('prod/app-team/db', arn, VERSION, 1),
     );
-    expect(executionName('prod/app-team/db', `${arn}x`, VERSION)).not.toBe(
-      executionName('prod/app-team/db', arn, VERSION),
+    expect(executionName('prod/app-team/db', `${arn}x`, VERSION, 1)).not.toBe(
+      executionName('prod/app-team/db', arn, VERSION, 1),
     );
   });
 
   it('stays within 80 characters for a long name, keeping the version and suffix whole', () => {
-    const name = executionName(`prod/${'x'.repeat(300)}`, arn, VERSION, 'r2026112310');
+    const name = executionName(`prod/${'x'.repeat(300)}`, arn, VERSION, 12, 'r2026112310');
     expect(name.length).toBeLessThanOrEqual(80);
-    expect(name.endsWith(`${VERSION}-r2026112310`)).toBe(true);
-  });
-});
-
-describe('finishSync', () => {
-  it('restarts the consumers of confirmed ExternalSecrets only', () => {
-    const done = finishSync(
-      progress({ synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }] }),
-      [target('a', ['api']), target('b', ['worker'])],
-    );
-    expect(done.done).toBe(true);
-    expect(done.restarts).toEqual([deployment('api')]);
-  });
-
-  it('refuses a workload that also uses the Secret of an unconfirmed ExternalSecret', () => {
-    const done = finishSync(
-      progress({ synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }] }),
-      [target('a', ['api', 'both']), target('b', ['both'])],
-    );
-    expect(done.restarts).toEqual([deployment('api')]);
-    expect(done.refused).toEqual([{ ref: deployment('both'), reason: expect.stringContaining('b-secret') }]);
-  });
-
-  it('restarts a workload once even when two confirmed ExternalSecrets feed it', () => {
-    const synced = ['a', 'b'].map((name) => ({ kind: 'ExternalSecret', namespace: 'shop', name }));
-    expect(finishSync(progress({ synced }), [target('a', ['api']), target('b', ['api'])]).restarts).toEqual([
-      deployment('api'),
-    ]);
+    expect(name.endsWith(`${VERSION}-m12-r2026112310`)).toBe(true);
   });
 });
 
 describe('checkSyncStep', () => {
   const plan = {
     plannedAt: '2026-11-23T10:00:00.000Z',
-    resync: [target('a', ['api'])],
+    resync: [target('a', 1)],
     notRefreshing: [],
-    alreadyRestarted: [],
-    refused: [],
+    consumers: 1,
+    alreadyVerified: 0,
   };
 
   it('keeps waiting before the deadline', async () => {
@@ -130,7 +132,7 @@ describe('checkSyncStep', () => {
         reason: 'ESO did not confirm a sync within 300 s',
       },
     ]);
-    expect(next.restarts).toEqual([]);
+    expect(next.synced).toEqual([]);
   });
 
   it('confirms a fresh sync and schedules its consumers', async () => {
@@ -143,225 +145,124 @@ describe('checkSyncStep', () => {
       { cluster: 'c', plan, sync: progress({ pending: ['shop/a'] }) },
       clusterDeps({ getExternalSecretSync: async () => synced }),
     );
-    expect(next).toMatchObject({ done: true, restarts: [deployment('api')] });
-  });
-});
-
-describe('restart and rollout steps', () => {
-  const item = {
-    cluster: 'c',
-    workload: deployment('api'),
-    secretName: 'prod/db',
-    versionId: VERSION,
-    restartedAt: '2026-11-23T10:00:00.000Z',
-  };
-
-  it('writes the same patch on a retry, so a repeated restart starts no second rollout', () => {
-    expect(JSON.stringify(restartPatch(item))).toBe(JSON.stringify(restartPatch({ ...item })));
-    expect(restartPatch(item).spec.template.metadata.annotations).toMatchObject({
-      'kubectl.kubernetes.io/restartedAt': item.restartedAt,
+    expect(next).toMatchObject({
+      done: true,
+      synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
     });
-  });
-
-  const observation = (status: object) => ({
-    kind: 'Deployment' as const,
-    generation: 2,
-    spec: { replicas: 1 },
-    status,
-  });
-
-  it('raises RolloutFailedError for a failed rollout', async () => {
-    const failed = observation({
-      observedGeneration: 2,
-      conditions: [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }],
-    });
-    await expect(
-      checkRolloutStep(
-        { ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } },
-        clusterDeps({ getRollout: async () => failed }),
-      ),
-    ).rejects.toBeInstanceOf(RolloutFailedError);
-  });
-
-  it('raises RolloutFailedError for a rollout still progressing past its deadline', async () => {
-    const progressing = observation({ observedGeneration: 2, replicas: 2, updatedReplicas: 1 });
-    const deps = clusterDeps({ getRollout: async () => progressing }, '2026-11-23T11:00:01.000Z');
-    await expect(
-      checkRolloutStep({ ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } }, deps),
-    ).rejects.toThrow(/not complete by/);
-    const early = clusterDeps({ getRollout: async () => progressing }, '2026-11-23T10:59:00.000Z');
-    await expect(
-      checkRolloutStep({ ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } }, early),
-    ).resolves.toMatchObject({
-      state: 'progressing',
-    });
-  });
-
-  it('keeps watching within its poll budget, so a quick rollout costs the workflow one poll', async () => {
-    const progressing = observation({ observedGeneration: 2, replicas: 2, updatedReplicas: 1 });
-    const done = observation({
-      observedGeneration: 2,
-      replicas: 1,
-      updatedReplicas: 1,
-      availableReplicas: 1,
-    });
-    const answers = [progressing, progressing, done];
-    const getRollout = vi.fn(async () => answers.shift() ?? done);
-    const sleep = vi.fn(async () => {});
-    const deps = {
-      ...clusterDeps({ getRollout }, '2026-11-23T10:59:00.000Z'),
-      rolloutPollBudgetMs: 60_000,
-      rolloutPollIntervalMs: 5000,
-      sleep,
-    };
-
-    const result = await checkRolloutStep(
-      { ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } },
-      deps,
-    );
-
-    expect(result.state).toBe('done');
-    expect(getRollout).toHaveBeenCalledTimes(3);
-    expect(sleep).toHaveBeenCalledTimes(2);
-  });
-
-  it('hands the wait back to the state machine when its budget runs out', async () => {
-    const progressing = observation({ observedGeneration: 2, replicas: 2, updatedReplicas: 1 });
-    const getRollout = vi.fn(async () => progressing);
-    const deps = {
-      ...clusterDeps({ getRollout }, '2026-11-23T10:59:00.000Z'),
-      rolloutPollBudgetMs: 0,
-      sleep: vi.fn(async () => {}),
-    };
-
-    const result = await checkRolloutStep(
-      { ...item, restart: { deadline: '2026-11-23T11:00:00.000Z' } },
-      deps,
-    );
-
-    expect(result.state).toBe('progressing');
-    expect(getRollout).toHaveBeenCalledTimes(1);
   });
 });
 
 describe('finishClusterStep', () => {
-  const secret = {
-    name: 'prod/db',
-    arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
-    tags: {},
-  };
-  const workload = (name: string, marker?: string): Workload => ({
-    kind: 'Deployment',
-    namespace: 'shop',
-    name,
-    annotations: {},
-    podTemplateAnnotations: marker ? { 'secret-rotator.io/restarted-for': marker } : {},
-    podSpec: {},
+  const none = { count: 0, items: [] };
+  const restarts = (over: Partial<RestartProgress> = {}): RestartProgress => ({
+    done: true,
+    invocations: 1,
+    verified: 0,
+    inFlight: 0,
+    pending: 0,
+    restarted: none,
+    failed: none,
+    refused: none,
+    nextPod: none,
+    notRestarted: none,
+    ...over,
   });
+  const ref = (name: string) => ({ ref: { kind: 'Deployment', namespace: 'shop', name }, reason: 'x' });
 
-  it('when a rollout failed, names the workloads that did restart (read back by their marker)', async () => {
-    const listWorkloads = vi.fn(async () => [
-      workload('api', `prod/db@${VERSION}`),
-      workload('worker'),
-      workload('other', `prod/db@${VERSION}`),
-    ]);
-    const outcome = await finishClusterStep(
-      {
-        state: {
-          cluster: 'c',
-          secret,
-          versionId: VERSION,
-          sync: progress({ done: true, restarts: [deployment('api'), deployment('worker')] }),
-          error: {
-            Error: 'RolloutFailedError',
-            Cause: JSON.stringify({ errorMessage: 'Deployment/shop/api: ProgressDeadlineExceeded' }),
-          },
-        },
+  it('when the waves stopped, names the failed rollout and the consumers left unrestarted, with counts', async () => {
+    const outcome = await finishClusterStep({
+      state: {
+        cluster: 'c',
+        sync: progress({ done: true }),
+        restarts: restarts({
+          stopped: '1 rollout(s) failed: restarts stopped',
+          verified: 1,
+          restarted: { count: 1, items: [ref('api')] },
+          failed: { count: 1, items: [{ ...ref('worker'), reason: 'ProgressDeadlineExceeded' }] },
+          notRestarted: { count: 40, items: [ref('w1'), ref('w2')] },
+        }),
       },
-      clusterDeps({ listWorkloads }),
-    );
-    expect(outcome).toEqual({
+    });
+    expect(outcome).toMatchObject({
       cluster: 'c',
       outcome: 'failed',
-      synced: [],
       restarted: ['Deployment/shop/api'],
-      failed: ['RolloutFailedError: Deployment/shop/api: ProgressDeadlineExceeded'],
+      notRestarted: ['Deployment/shop/w1', 'Deployment/shop/w2'],
+      counts: { restarted: 1, notRestarted: 40, failed: 2 },
     });
-    expect(listWorkloads).toHaveBeenCalledTimes(1);
+    expect(outcome.failed).toEqual([
+      'Deployment/shop/worker: ProgressDeadlineExceeded',
+      '1 rollout(s) failed: restarts stopped; 40 consumer(s) not restarted',
+    ]);
   });
 
   it('is failed when an ExternalSecret will not refresh: its consumers keep the old value', async () => {
-    const outcome = await finishClusterStep(
-      {
-        state: {
-          cluster: 'c',
-          secret,
-          versionId: VERSION,
-          plan: {
-            plannedAt: 'x',
-            resync: [],
-            notRefreshing: [
-              {
-                ref: { kind: 'ExternalSecret', namespace: 'shop', name: 'legacy' },
-                reason: 'ESO will not refresh it (created-once); its consumers are not restarted',
-              },
-            ],
-            alreadyRestarted: [],
-            refused: [],
-          },
-          sync: progress({ done: true }),
-          restarts: [],
+    const outcome = await finishClusterStep({
+      state: {
+        cluster: 'c',
+        plan: {
+          plannedAt: 'x',
+          resync: [],
+          notRefreshing: [
+            {
+              ref: { kind: 'ExternalSecret', namespace: 'shop', name: 'legacy' },
+              reason: 'ESO will not refresh it (created-once); its consumers are not restarted',
+            },
+          ],
+          consumers: 0,
+          alreadyVerified: 0,
         },
+        sync: progress({ done: true }),
+        restarts: restarts(),
       },
-      clusterDeps({}),
-    );
+    });
     expect(outcome.outcome).toBe('failed');
     expect(outcome.failed).toEqual([
       'ExternalSecret/shop/legacy: ESO will not refresh it (created-once); its consumers are not restarted',
     ]);
   });
 
-  it('is succeeded when every restart finished, without reading the cluster', async () => {
-    const listWorkloads = vi.fn(async (): Promise<Workload[]> => []);
-    const outcome = await finishClusterStep(
-      {
-        state: {
-          cluster: 'c',
-          secret,
-          versionId: VERSION,
-          sync: progress({
-            done: true,
-            synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
-            restarts: [deployment('api')],
-          }),
-          restarts: [{}],
-        },
+  it('is succeeded when every consumer is verified; next-pod consumers are reported, not failures', async () => {
+    const outcome = await finishClusterStep({
+      state: {
+        cluster: 'c',
+        sync: progress({ done: true, synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }] }),
+        restarts: restarts({
+          verified: 1,
+          restarted: { count: 1, items: [ref('api')] },
+          nextPod: { count: 1, items: [{ ...ref('cache'), reason: 'update strategy OnDelete' }] },
+        }),
       },
-      clusterDeps({ listWorkloads }),
-    );
+    });
     expect(outcome).toMatchObject({
       outcome: 'succeeded',
       restarted: ['Deployment/shop/api'],
       synced: ['ExternalSecret/shop/a'],
+      nextPod: ['Deployment/shop/cache: update strategy OnDelete'],
     });
-    expect(listWorkloads).not.toHaveBeenCalled();
+  });
+
+  it('keeps every list capped however many workloads failed', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ref: { kind: 'ExternalSecret', namespace: 'shop', name: `es-${i}` },
+      reason: 'ESO did not confirm a sync within 300 s',
+    }));
+    const outcome = await finishClusterStep({
+      state: { cluster: 'c', sync: progress({ done: true, failed: many }) },
+    });
+    expect(outcome.failed.length).toBeLessThanOrEqual(50);
+    expect(outcome.counts?.failed).toBe(5000);
+    expect(Buffer.byteLength(JSON.stringify(outcome))).toBeLessThan(8 * 1024);
   });
 });
 
 describe('runWorkflowStep with Kubernetes errors', () => {
   const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() };
-  const item = {
-    action: 'restart',
-    cluster: 'c',
-    workload: deployment('api'),
-    secretName: 'prod/db',
-    versionId: VERSION,
-    restartedAt: '2026-11-23T10:00:00.000Z',
-  };
+  const item = advanceItem();
   const failingWith = (error: unknown) =>
     ({
       ...clusterDeps({
-        patchWorkload: async () => {
+        listWorkloads: async () => {
           throw error;
         },
       }),
@@ -375,7 +276,7 @@ describe('runWorkflowStep with Kubernetes errors', () => {
 
     expect(thrown).toBe(refusal);
     expect(logger.error).toHaveBeenCalledWith('workflow step failed', {
-      action: 'restart',
+      action: 'advance-restarts',
       error: {
         name: 'KubernetesCallError',
         code: 'KUBERNETES_CALL_FAILED',
@@ -411,20 +312,11 @@ describe('runWorkflowStep', () => {
   ])('an AWS error %i %s is retried: %s', async (status, name, retried) => {
     const error = new AwsCallError('DescribeCluster', name, status, `${name}`);
     const failing = deps({
-      getRollout: async () => {
+      listWorkloads: async () => {
         throw error;
       },
     });
-    const item = {
-      action: 'check-rollout',
-      cluster: 'c',
-      workload: deployment('api'),
-      secretName: 'prod/db',
-      versionId: VERSION,
-      restartedAt: 'x',
-      restart: { deadline: 'y' },
-    };
-    const thrown = await runWorkflowStep(item, failing).catch((e: unknown) => e);
+    const thrown = await runWorkflowStep(advanceItem(), failing).catch((e: unknown) => e);
     expect(thrown instanceof TransientError).toBe(retried);
     if (!retried) expect(thrown).toBe(error);
   });
@@ -451,7 +343,8 @@ describe('retirePreviousStep', () => {
     versionId: VERSION,
     previousVersionId: '11111111-2222-4333-8444-555555555555',
     clusters: ['c'],
-    maxConcurrency: 5,
+    moveSeq: 1,
+    budget: { inFlight: 5, percent: 25, canary: 1 },
     startedAt: '2026-11-23T10:00:00.000Z',
     trigger: 'emergency' as const,
     actor: 'me',

@@ -29,7 +29,9 @@ describe('parseDeploymentConfig', () => {
     ['an unknown key', { clusterNames: ['prod'], waves: 3 }],
     ['a concurrency of 0', { clusterNames: ['prod'], restartConcurrency: 0 }],
     ['an emergency concurrency of 0 (no limit)', { clusterNames: ['prod'], emergencyRestartConcurrency: 0 }],
-    ['an emergency concurrency over 40', { clusterNames: ['prod'], emergencyRestartConcurrency: 41 }],
+    ['an emergency concurrency over 500', { clusterNames: ['prod'], emergencyRestartConcurrency: 501 }],
+    ['a restart percentage over 100', { clusterNames: ['prod'], restartPercent: 101 }],
+    ['more than 10 canary workloads', { clusterNames: ['prod'], canaryWorkloads: 11 }],
   ])('refuses a propagation section with %s', (_name, propagation) => {
     expect(() => parseDeploymentConfig({ ...MINIMAL, propagation })).toThrow(/orchestrator\.propagation/);
   });

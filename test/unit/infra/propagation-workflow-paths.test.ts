@@ -30,8 +30,9 @@ const claim = {
   secret,
   versionId: VERSION,
   previousVersionId: 'a'.repeat(36),
+  moveSeq: 1,
   clusters: ['c1', 'c2'],
-  maxConcurrency: 5,
+  budget: { inFlight: 5, percent: 25, canary: 1 },
   startedAt: '2026-11-23T10:00:00.000Z',
   trigger: 'emergency',
   actor: 'me',
@@ -42,8 +43,6 @@ const empty = {
   pending: [],
   synced: [],
   failed: [],
-  restarts: [],
-  refused: [],
   annotatedAt: 'x',
   deadline: 'y',
 };
@@ -59,9 +58,11 @@ function fakeSteps(overrides: Record<string, (payload: Record<string, unknown>) 
       case 'claim':
         return claim;
       case 'plan':
-        return { plannedAt: 'x', resync: [], notRefreshing: [], alreadyRestarted: [], refused: [] };
+        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
       case 'resync':
         return empty;
+      case 'advance-restarts':
+        return { done: true, invocations: 1 };
       case 'finish-cluster':
         return {
           cluster: (p.state as { cluster: string }).cluster,

@@ -1,0 +1,108 @@
+/**
+ * Where one consumer stands in the propagation of one AWSCURRENT move, read from the workload
+ * itself (its markers and rollout status), never from the workflow's state: what the cluster says
+ * is the truth, so a retried or reconciled propagation picks up exactly where the last one stopped.
+ */
+import { findConsumers } from './find-consumers';
+import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from './markers';
+import { type RolloutState, rolloutState } from './rollout-status';
+import type { Workload } from './workload-types';
+
+export type ConsumerState =
+  /** Restarted for this move and its rollout is complete (re-read on every look). */
+  | { readonly state: 'verified' }
+  /** Restarted for this move; the rollout is still progressing. */
+  | { readonly state: 'in-flight'; readonly rollout: RolloutState }
+  /** Restarted for this move, rollout failed or not done by the deadline. */
+  | { readonly state: 'failed'; readonly reason: string }
+  /** To be restarted. */
+  | { readonly state: 'pending' }
+  /** Picks the value up on its next pod (OnDelete): never restarted, never verified, never a failure. */
+  | { readonly state: 'next-pod'; readonly reason: string }
+  /** Will not be restarted, and that is a failure of this propagation (paused, stale copy). */
+  | { readonly state: 'refused'; readonly reason: string };
+
+export interface MoveContext {
+  readonly secretName: string;
+  /** `<version>#<seq>`, see markers.ts. */
+  readonly moveId: string;
+  readonly rolloutTimeoutMs: number;
+  readonly now: Date;
+}
+
+/** The state of one consumer for `move`; `staleSecret` is a Secret it also uses that did not resync. */
+export function consumerState(workload: Workload, move: MoveContext, staleSecret?: string): ConsumerState {
+  if (workload.podTemplateAnnotations[restartedMarkerKey(move.secretName)] === move.moveId) {
+    const rollout = workload.rollout ? rolloutState(workload.rollout) : undefined;
+    if (!rollout) return { state: 'in-flight', rollout: { state: 'progressing', message: 'no status yet' } };
+    if (rollout.state === 'done') return { state: 'verified' };
+    if (rollout.state === 'failed') return { state: 'failed', reason: rollout.message };
+    const restartedAt = Date.parse(workload.podTemplateAnnotations[KUBECTL_RESTARTED_AT] ?? '');
+    if (
+      rollout.state === 'progressing' &&
+      Number.isFinite(restartedAt) &&
+      move.now.getTime() > restartedAt + move.rolloutTimeoutMs
+    ) {
+      const seconds = Math.round(move.rolloutTimeoutMs / 1000);
+      return { state: 'failed', reason: `rollout not done within ${seconds} s (${rollout.message})` };
+    }
+    return { state: 'in-flight', rollout };
+  }
+  const nextPod = nextPodReason(workload);
+  if (nextPod) return { state: 'next-pod', reason: nextPod };
+  if (workload.paused) {
+    return { state: 'refused', reason: 'the Deployment is paused; resume it to let the restart roll out' };
+  }
+  if (staleSecret) {
+    return {
+      state: 'refused',
+      reason: `also uses Secret ${staleSecret}, whose ExternalSecret did not confirm a sync`,
+    };
+  }
+  return { state: 'pending' };
+}
+
+/** StatefulSets and DaemonSets with the OnDelete strategy replace pods only when they are deleted. */
+function nextPodReason(workload: Workload): string | undefined {
+  const strategy = workload.rollout?.spec.updateStrategy?.type;
+  if (workload.kind !== 'Deployment' && strategy !== undefined && strategy !== 'RollingUpdate') {
+    return `update strategy ${strategy}: picks the new value up on its next pod`;
+  }
+  return undefined;
+}
+
+/** The Kubernetes Secrets one namespace's consumers are judged by. */
+export interface NamespaceSecrets {
+  /** Secrets whose ExternalSecret confirmed the resync: their consumers are restarted. */
+  readonly confirmed: ReadonlySet<string>;
+  /** Secrets whose ExternalSecret did not: a consumer of one of these is refused (stale copy). */
+  readonly stale: ReadonlySet<string>;
+}
+
+/**
+ * The consumers in one namespace of the confirmed Secrets, each with its state for the move.
+ * Workloads opted out (ignore, or not opted in under requireOptIn) are not consumers.
+ */
+export function namespaceConsumers(
+  workloads: readonly Workload[],
+  secrets: NamespaceSecrets,
+  move: MoveContext,
+  options: { readonly requireOptIn: boolean },
+): { readonly workload: Workload; readonly state: ConsumerState }[] {
+  if (secrets.confirmed.size === 0) return [];
+  const { consumers } = findConsumers(secrets.confirmed, workloads, options);
+  const staleUse = new Map<string, string>();
+  if (secrets.stale.size > 0) {
+    for (const match of findConsumers(secrets.stale, workloads, options).consumers) {
+      staleUse.set(workloadKey(match.workload), match.reasons[0]?.secret ?? '');
+    }
+  }
+  return consumers.map(({ workload }) => ({
+    workload,
+    state: consumerState(workload, move, staleUse.get(workloadKey(workload))),
+  }));
+}
+
+export function workloadKey(w: { kind: string; namespace: string; name: string }): string {
+  return `${w.kind}/${w.namespace}/${w.name}`;
+}

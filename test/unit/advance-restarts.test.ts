@@ -1,0 +1,304 @@
+import { describe, expect, it } from 'vitest';
+import { KubernetesCallError } from '../../shared/errors';
+import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import { restartedMarkerKey } from '../../shared/propagation/markers';
+import type { RolloutObservation } from '../../shared/propagation/rollout-status';
+import type { Workload, WorkloadKind } from '../../shared/propagation/workload-types';
+import type { ClusterStepDeps } from '../../shared/workflow/cluster-steps';
+import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
+import type { RestartBudget, RestartProgress } from '../../shared/workflow/workflow-state';
+
+/**
+ * The restart step against an in-memory cluster whose Deployments finish a rollout two lists after
+ * their pod template changes (or fail, for the names in `failing`). The real-cluster behaviour is in
+ * test/cluster/propagation-waves.test.ts; this covers the wave logic exhaustively and fast.
+ */
+const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
+const SECRET = 'prod/app/db';
+const MOVE = `${VERSION}#1`;
+
+interface FakeWorkload {
+  kind: WorkloadKind;
+  name: string;
+  annotations: Record<string, string>;
+  template: Record<string, string>;
+  generation: number;
+  observedAfter: number;
+  secret: string;
+  strategy?: string;
+}
+
+class FakeCluster implements Partial<ClusterPort> {
+  readonly workloads = new Map<string, FakeWorkload>();
+  readonly patches: { name: string; patch: object }[] = [];
+  /** The list count at each workload's restart. */
+  readonly restartedAtList = new Map<string, number>();
+  maxInFlight = 0;
+  failing = new Set<string>();
+  lists = 0;
+
+  add(name: string, secret = 'db-secret', kind: WorkloadKind = 'Deployment', strategy?: string): void {
+    this.workloads.set(name, {
+      kind,
+      name,
+      annotations: {},
+      template: {},
+      generation: 1,
+      observedAfter: 0,
+      secret,
+      strategy,
+    });
+  }
+
+  async listWorkloads(namespace: string): Promise<Workload[]> {
+    this.lists += 1;
+    const inFlight = [...this.workloads.values()].filter((w) => this.lists < w.observedAfter).length;
+    this.maxInFlight = Math.max(this.maxInFlight, inFlight);
+    return [...this.workloads.values()].map((w) => ({
+      kind: w.kind,
+      namespace,
+      name: w.name,
+      annotations: { ...w.annotations },
+      podTemplateAnnotations: { ...w.template },
+      podSpec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: w.secret } }] }] },
+      rollout: this.rollout(w),
+    }));
+  }
+
+  async patchWorkload(ref: { name: string }, patch: object): Promise<void> {
+    const w = this.workloads.get(ref.name);
+    if (!w) throw new KubernetesCallError(404, 'NotFound');
+    this.patches.push({ name: ref.name, patch });
+    const p = patch as {
+      metadata?: { annotations?: Record<string, string> };
+      spec?: { template: { metadata: { annotations: Record<string, string> } } };
+    };
+    Object.assign(w.annotations, p.metadata?.annotations ?? {});
+    if (p.spec) {
+      Object.assign(w.template, p.spec.template.metadata.annotations);
+      w.generation += 1;
+      w.observedAfter = this.lists + 2;
+      this.restartedAtList.set(w.name, this.lists);
+    }
+  }
+
+  private rollout(w: FakeWorkload): RolloutObservation {
+    const observed = this.lists >= w.observedAfter;
+    const failed = this.failing.has(w.name) && w.generation > 1;
+    return {
+      kind: w.kind,
+      generation: w.generation,
+      spec: { replicas: 1, ...(w.strategy ? { updateStrategy: { type: w.strategy } } : {}) },
+      status: {
+        observedGeneration: observed ? w.generation : w.generation - 1,
+        replicas: 1,
+        updatedReplicas: observed ? 1 : 0,
+        availableReplicas: 1,
+        readyReplicas: 1,
+        conditions: failed && observed ? [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] : [],
+      },
+    };
+  }
+}
+
+function input(budget: RestartBudget, restarts: RestartProgress | { done: false } = { done: false }) {
+  return {
+    cluster: 'c',
+    secret: { name: SECRET, arn: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/app/db-AbCdEf', tags: {} },
+    versionId: VERSION,
+    moveSeq: 1,
+    budget,
+    plan: {
+      plannedAt: 'x',
+      resync: [
+        { namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', consumers: 0, reasons: [] },
+      ],
+      notRefreshing: [],
+      consumers: 0,
+      alreadyVerified: 0,
+    },
+    sync: {
+      annotatedAt: 'x',
+      deadline: 'y',
+      done: true,
+      pending: [],
+      synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'db' }],
+      failed: [],
+    },
+    restarts,
+  };
+}
+
+function deps(cluster: FakeCluster, budgetMs = 60_000): ClusterStepDeps {
+  return {
+    clusterFor: async () => cluster as unknown as ClusterPort,
+    requireOptIn: false,
+    syncTimeoutMs: 300_000,
+    rolloutTimeoutMs: 600_000,
+    rolloutPollBudgetMs: budgetMs,
+    rolloutPollIntervalMs: 1000,
+    now: () => new Date('2026-11-30T10:00:00.000Z'),
+    sleep: async () => undefined,
+  };
+}
+
+/** Calls the step the way the state machine does, until it says done. */
+async function runToDone(cluster: FakeCluster, budget: RestartBudget, budgetMs = 60_000) {
+  let progress: RestartProgress | { done: false } = { done: false };
+  for (let call = 0; call < 100 && !progress.done; call++) {
+    progress = await advanceRestartsStep(input(budget, progress), deps(cluster, budgetMs));
+  }
+  return progress as RestartProgress;
+}
+
+const restartsOf = (cluster: FakeCluster) =>
+  cluster.patches.filter((p) => 'spec' in p.patch).map((p) => p.name);
+
+describe('advance-restarts', () => {
+  it('restarts the canary alone and waits for its rollout, then the rest in waves within the budget', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 20; i++) cluster.add(`app-${i}`);
+
+    const progress = await runToDone(cluster, { inFlight: 4, percent: 100, canary: 1 });
+
+    expect(progress).toMatchObject({
+      done: true,
+      verified: 20,
+      pending: 0,
+      inFlight: 0,
+      failed: { count: 0 },
+    });
+    expect(progress.restarted.count).toBe(20);
+    expect(restartsOf(cluster)).toHaveLength(20);
+    expect(cluster.maxInFlight).toBeLessThanOrEqual(4);
+    // The canary's rollout completed (two lists after its restart) before any other restart.
+    expect(cluster.patches[0]?.name).toBe('app-0');
+    const canaryAt = cluster.restartedAtList.get('app-0') ?? Number.NaN;
+    expect(cluster.restartedAtList.get('app-1')).toBeGreaterThanOrEqual(canaryAt + 2);
+    for (const w of cluster.workloads.values()) {
+      expect(w.template[restartedMarkerKey(SECRET)]).toBe(MOVE);
+      expect(w.annotations).toEqual({});
+    }
+  });
+
+  it('cuts the wave to the budget’s percentage of the affected workloads', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 40; i++) cluster.add(`app-${i}`);
+    await runToDone(cluster, { inFlight: 100, percent: 10, canary: 0 });
+    expect(cluster.maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  it('stops everything when the canary fails: nothing else restarted, the rest named as not restarted', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 5; i++) cluster.add(`app-${i}`);
+    cluster.failing.add('app-0');
+
+    const progress = await runToDone(cluster, { inFlight: 5, percent: 100, canary: 1 });
+
+    expect(restartsOf(cluster)).toEqual(['app-0']);
+    expect(progress.stopped).toMatch(/canary Deployment\/shop\/app-0 did not roll out/);
+    expect(progress.notRestarted.count).toBe(4);
+    expect(progress.failed.items[0]?.reason).toMatch(/progress deadline/);
+  });
+
+  it('after a failed rollout is fixed, a retry of the same move restarts only those never restarted', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 6; i++) cluster.add(`app-${i}`);
+    cluster.failing.add('app-2');
+    const first = await runToDone(cluster, { inFlight: 2, percent: 100, canary: 1 });
+    expect(first.stopped).toBeDefined();
+    const restartedFirst = restartsOf(cluster);
+
+    cluster.failing.clear(); // the cause is fixed; app-2's rollout now completes
+    const second = await runToDone(cluster, { inFlight: 2, percent: 100, canary: 1 });
+
+    expect(second).toMatchObject({ done: true, verified: 6, failed: { count: 0 } });
+    const restartedSecond = restartsOf(cluster).slice(restartedFirst.length);
+    expect(restartedSecond.sort()).toEqual(
+      ['app-0', 'app-1', 'app-2', 'app-3', 'app-4', 'app-5'].filter((n) => !restartedFirst.includes(n)),
+    );
+  });
+
+  it('restarts nothing again for a move already verified (a replay), and reports it done', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 3; i++) cluster.add(`app-${i}`);
+    await runToDone(cluster, { inFlight: 3, percent: 100, canary: 1 });
+    const before = cluster.patches.length;
+
+    const replay = await runToDone(cluster, { inFlight: 3, percent: 100, canary: 1 });
+
+    expect(cluster.patches.length).toBe(before);
+    expect(replay).toMatchObject({ done: true, verified: 3 });
+  });
+
+  it('keeps one marker per secret: another secret’s markers on the same workload are left alone', async () => {
+    const cluster = new FakeCluster();
+    cluster.add('both');
+    const other = cluster.workloads.get('both') as FakeWorkload;
+    other.template[restartedMarkerKey('prod/app/cache')] = 'v-cache#1';
+
+    const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 0 });
+
+    expect(progress.verified).toBe(1);
+    expect(other.template[restartedMarkerKey('prod/app/cache')]).toBe('v-cache#1');
+    expect(other.template[restartedMarkerKey(SECRET)]).toBe(MOVE);
+    expect(restartedMarkerKey('prod/app/cache')).not.toBe(restartedMarkerKey(SECRET));
+  });
+
+  it('reports OnDelete StatefulSets as next-pod: never restarted, never verified, never a failure', async () => {
+    const cluster = new FakeCluster();
+    cluster.add('api');
+    cluster.add('db', 'db-secret', 'StatefulSet', 'OnDelete');
+
+    const progress = await runToDone(cluster, { inFlight: 2, percent: 100, canary: 1 });
+
+    expect(restartsOf(cluster)).toEqual(['api']);
+    expect(progress).toMatchObject({ done: true, verified: 1, nextPod: { count: 1 }, failed: { count: 0 } });
+    expect(progress.stopped).toBeUndefined();
+  });
+
+  it('hands the wait back to the state machine when its time budget is spent, and resumes from the cluster', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 4; i++) cluster.add(`app-${i}`);
+
+    const first = await advanceRestartsStep(
+      input({ inFlight: 4, percent: 100, canary: 0 }),
+      deps(cluster, 0),
+    );
+
+    expect(first).toMatchObject({ done: false, invocations: 1, inFlight: 4 });
+    const finished = await runToDone(cluster, { inFlight: 4, percent: 100, canary: 0 });
+    expect(finished).toMatchObject({ done: true, verified: 4 });
+    expect(restartsOf(cluster)).toHaveLength(4);
+  });
+
+  it('skips a workload deleted between the list and its restart, without failing', async () => {
+    const cluster = new FakeCluster();
+    cluster.add('gone');
+    cluster.add('kept');
+    const list = cluster.listWorkloads.bind(cluster);
+    cluster.listWorkloads = async (ns: string) => {
+      const found = await list(ns);
+      cluster.workloads.delete('gone');
+      return found;
+    };
+
+    const progress = await runToDone(cluster, { inFlight: 2, percent: 100, canary: 0 });
+
+    expect(progress).toMatchObject({ done: true, verified: 1, failed: { count: 0 } });
+  });
+
+  it('keeps its state bounded: 3,000 consumers leave a few KiB of progress', async () => {
+    const cluster = new FakeCluster();
+    for (let i = 0; i < 3000; i++) cluster.add(`app-${i}`);
+    cluster.failing.add('app-2000');
+
+    const progress = await runToDone(cluster, { inFlight: 500, percent: 100, canary: 0 });
+
+    expect(progress.stopped).toBeDefined();
+    expect(progress.notRestarted.count + progress.verified + progress.failed.count + progress.inFlight).toBe(
+      3000,
+    );
+    expect(Buffer.byteLength(JSON.stringify(progress))).toBeLessThan(16 * 1024);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { consumerState } from '../../shared/propagation/consumer-state';
+import { KUBECTL_RESTARTED_AT, markerSlug, restartedMarkerKey } from '../../shared/propagation/markers';
+import type { RolloutObservation } from '../../shared/propagation/rollout-status';
+import type { Workload } from '../../shared/propagation/workload-types';
+
+const SECRET = 'prod/app-team/db';
+const MOVE = {
+  secretName: SECRET,
+  moveId: 'v-2#3',
+  rolloutTimeoutMs: 600_000,
+  now: new Date('2026-11-30T10:10:00Z'),
+};
+
+const rolledOut: RolloutObservation = {
+  kind: 'Deployment',
+  generation: 2,
+  spec: { replicas: 1 },
+  status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+};
+const progressing: RolloutObservation = { ...rolledOut, status: { ...rolledOut.status, updatedReplicas: 0 } };
+const deadlineExceeded: RolloutObservation = {
+  ...rolledOut,
+  status: { ...rolledOut.status, conditions: [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] },
+};
+
+function workload(over: Partial<Workload> = {}): Workload {
+  return {
+    kind: 'Deployment',
+    namespace: 'shop',
+    name: 'api',
+    annotations: {},
+    podTemplateAnnotations: {},
+    podSpec: {},
+    rollout: rolledOut,
+    ...over,
+  };
+}
+const restartedAt = (iso: string, moveId = MOVE.moveId) => ({
+  [restartedMarkerKey(SECRET)]: moveId,
+  [KUBECTL_RESTARTED_AT]: iso,
+});
+
+describe('consumerState', () => {
+  it.each([
+    ['no marker: to be restarted', workload(), 'pending'],
+    [
+      'another move’s marker: to be restarted',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:00:00Z', 'v-2#1') }),
+      'pending',
+    ],
+    [
+      'the move’s marker, rollout complete: verified',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:05:00Z') }),
+      'verified',
+    ],
+    [
+      'the move’s marker, still rolling out: in flight',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:05:00Z'), rollout: progressing }),
+      'in-flight',
+    ],
+    [
+      'the move’s marker, rolling out past the deadline: failed',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T09:00:00Z'), rollout: progressing }),
+      'failed',
+    ],
+    [
+      'the move’s marker, progress deadline exceeded: failed (never counted done)',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:05:00Z'), rollout: deadlineExceeded }),
+      'failed',
+    ],
+    ['a paused Deployment: refused', workload({ paused: true }), 'refused'],
+    [
+      'an OnDelete StatefulSet: picks the value up on its next pod',
+      workload({
+        kind: 'StatefulSet',
+        rollout: { ...rolledOut, kind: 'StatefulSet', spec: { updateStrategy: { type: 'OnDelete' } } },
+      }),
+      'next-pod',
+    ],
+  ])('%s', (_name, w, expected) => {
+    expect(consumerState(w, MOVE).state).toBe(expected);
+  });
+
+  it('refuses a workload that also reads a Secret whose ExternalSecret did not resync', () => {
+    expect(consumerState(workload(), MOVE, 'legacy-secret')).toEqual({
+      state: 'refused',
+      reason: 'also uses Secret legacy-secret, whose ExternalSecret did not confirm a sync',
+    });
+  });
+});
+
+describe('restartedMarkerKey', () => {
+  it('is a valid annotation key for any secret name, readable and distinct per secret', () => {
+    const names = [
+      SECRET,
+      `prod/${'very-long-name/'.repeat(20)}db`,
+      'Prod/App_Team/DB!',
+      '///',
+      'prod-app-team-db',
+    ];
+    const keys = names.map(restartedMarkerKey);
+    for (const key of keys) {
+      const [prefix, name] = key.split('/');
+      expect(prefix).toBe('restarted.secret-rotator.io');
+      expect(name).toMatch(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/);
+    }
+    expect(new Set(keys).size).toBe(names.length);
+    expect(markerSlug(SECRET)).toMatch(/^prod-app-team-db-[0-9a-f]{8}$/);
+  });
+});
