@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsSecretStore } from '../../scripts/local/eso-manifests';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import { clusterFixture } from '../support/cluster-fixture';
@@ -95,6 +95,24 @@ beforeAll(async () => {
     data: [{ secretKey: 'db', remoteRef: { key: SECRETS.appDb.name } }],
     dataFrom: [{ find: { path: `${R}/none/` } }],
   });
+});
+
+// Several of these ExternalSecrets could select any secret of the account (a refused find fails
+// every sync whatever it names): left behind, they would fail the plan of every later test's secret.
+afterAll(async () => {
+  await custom.deleteCollectionNamespacedCustomObject({
+    group: 'external-secrets.io',
+    version: 'v1',
+    namespace,
+    plural: 'externalsecrets',
+  });
+  const left = (await custom.listNamespacedCustomObject({
+    group: 'external-secrets.io',
+    version: 'v1',
+    namespace,
+    plural: 'externalsecrets',
+  })) as { items: unknown[] };
+  expect(left.items).toEqual([]);
 });
 
 describe('dataFrom[].find: the planner against the real ESO', () => {
