@@ -52,11 +52,6 @@ export const jsonText = z.pipe(
   }),
 );
 
-const rotationEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_DEFAULT_PASSWORD_POLICY: z.optional(z.pipe(jsonText, passwordPolicyInputSchema)),
-});
-
 /**
  * Parses a function's environment with `schema` once, at cold start, failing with a
  * {@link ConfigError} that names every bad variable.
@@ -73,6 +68,39 @@ export function parseEnvironment<T extends z.ZodMiniType>(
   return parsed.data;
 }
 
+/**
+ * A function's environment as infra writes it: every value a string, none undefined. CDK tokens
+ * (a table name, an ARN resolved at deploy time) pass through as their string form.
+ */
+export type FunctionEnvironment = Record<string, string>;
+
+/**
+ * `settings` without the fields set to undefined, so that spreading it over a function's defaults
+ * keeps a default wherever a caller passed an optional prop through unset.
+ */
+export function definedOnly<T extends object>(settings: T): T {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as T;
+}
+
+const MS_PER = { seconds: 1000, minutes: 60_000 } as const;
+
+/**
+ * `ms` as a whole number of `unit`, the way a `…_SECONDS` or `…_MINUTES` variable holds it; a
+ * fraction is refused when infra writes the variable, not at the function's cold start.
+ * @example wholeUnitsOf(300_000, 'seconds', 'ROTATOR_SYNC_TIMEOUT_SECONDS') // '300'
+ */
+export function wholeUnitsOf(ms: number, unit: keyof typeof MS_PER, variable: string): string {
+  const units = ms / MS_PER[unit];
+  if (!Number.isInteger(units)) throw new ConfigError(`${variable} takes whole ${unit}, not ${ms} ms`);
+  return String(units);
+}
+
+/** The rotation function's environment: the variables it parses at cold start. */
+export const rotationEnvSchema = z.object({
+  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
+  ROTATOR_DEFAULT_PASSWORD_POLICY: z.optional(z.pipe(jsonText, passwordPolicyInputSchema)),
+});
+
 export interface RotationConfig {
   readonly managedPrefixes: readonly string[];
   /** Deployment-wide policy; a secret's `rotator:*` tags override it field by field. */
@@ -88,5 +116,24 @@ export function loadRotationConfig(env: Readonly<Record<string, string | undefin
   return {
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     defaultPasswordPolicy: c.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
+  };
+}
+
+/** What infra sets for the rotation function; a policy left out means the built-in one. */
+export interface RotationSettings {
+  readonly managedPrefixes: readonly string[];
+  readonly defaultPasswordPolicy?: PasswordPolicyInput;
+}
+
+/**
+ * The rotation function's environment for `settings`, the inverse of {@link loadRotationConfig}.
+ * @example new NodejsFunction(this, 'RotateSecret', { environment: rotationEnvironment({ managedPrefixes: ['prod/'] }) })
+ */
+export function rotationEnvironment(settings: RotationSettings): FunctionEnvironment {
+  return {
+    ROTATOR_MANAGED_PREFIXES: settings.managedPrefixes.join(','),
+    ...(settings.defaultPasswordPolicy && {
+      ROTATOR_DEFAULT_PASSWORD_POLICY: JSON.stringify(settings.defaultPasswordPolicy),
+    }),
   };
 }

@@ -8,6 +8,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { starterEnvironment } from '../../shared/workflow/starter-config';
+import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflow/workflow-config';
 import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
@@ -46,10 +48,17 @@ export interface ClusterPropagationProps {
   readonly canaryWorkloads?: number;
   /** Restart only workloads that opt in by annotation. @default false */
   readonly requireOptIn?: boolean;
-  /** How long ESO may take to confirm a resync. @default Duration.minutes(5) */
+  /** How long ESO may take to confirm a resync (whole seconds, 5 s–1 h). @default Duration.minutes(5) */
   readonly syncTimeout?: Duration;
-  /** How long one restarted workload may take to roll out. @default Duration.minutes(15) */
+  /** How long one restarted workload may take to roll out (whole seconds, 10 s–24 h). @default Duration.minutes(15) */
   readonly rolloutTimeout?: Duration;
+  /**
+   * The largest plan one cluster's state may carry, in bytes (1,024–196,608; Step Functions allows
+   * 256 KiB per state); a bigger plan is refused, with an alert, before anything restarts. @default 98,304
+   */
+  readonly maxPlanBytes?: number;
+  /** The longest pause between two looks at the rollouts in flight (whole seconds, 1–30 s). @default Duration.seconds(5) */
+  readonly rolloutPollInterval?: Duration;
   /** For private cluster endpoints: the VPC the step function runs in. @default no VPC (public endpoints) */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's private subnets */
@@ -137,19 +146,7 @@ export class ClusterPropagation extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
-      environment: {
-        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-        ROTATOR_CLUSTERS: props.clusterNames.join(','),
-        ROTATOR_RESTART_CONCURRENCY: String(props.restartConcurrency ?? 25),
-        ROTATOR_EMERGENCY_RESTART_CONCURRENCY: String(props.emergencyRestartConcurrency ?? 100),
-        ROTATOR_RESTART_PERCENT: String(props.restartPercent ?? 25),
-        ROTATOR_CANARY_WORKLOADS: String(props.canaryWorkloads ?? 1),
-        ROTATOR_REQUIRE_OPT_IN: String(props.requireOptIn ?? false),
-        ROTATOR_SYNC_TIMEOUT_SECONDS: String((props.syncTimeout ?? Duration.minutes(5)).toSeconds()),
-        ROTATOR_ROLLOUT_TIMEOUT_SECONDS: String((props.rolloutTimeout ?? Duration.minutes(15)).toSeconds()),
-        ROTATOR_LEDGER_TABLE: props.ledger.tableName,
-        ...OBSERVABILITY_ENVIRONMENT,
-      },
+      environment: { ...workflowEnvironment(workflowSettings(props)), ...OBSERVABILITY_ENVIRONMENT },
     });
     this.workflow = new PropagationWorkflow(this, 'Workflow', {
       stepFunction: this.stepFunction,
@@ -203,9 +200,11 @@ export class ClusterPropagation extends Construct {
       logGroup: starter.logGroup,
       description: 'Starts one propagation workflow execution per secret version',
       environment: {
-        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-        ROTATOR_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
-        ROTATOR_LEDGER_TABLE: props.ledger.tableName,
+        ...starterEnvironment({
+          managedPrefixes: props.managedPrefixes,
+          stateMachineArn: this.stateMachineArn,
+          ledgerTableName: props.ledger.tableName,
+        }),
         ...OBSERVABILITY_ENVIRONMENT,
       },
     });
@@ -220,6 +219,11 @@ export class ClusterPropagation extends Construct {
         }),
     );
     this.acknowledgeWildcards(props);
+  }
+
+  /** The workflow a propagation is an execution of (the sweep's reconciler starts them too). */
+  get stateMachineArn(): string {
+    return this.workflow.stateMachine.stateMachineArn;
   }
 
   /**
@@ -252,6 +256,24 @@ export class ClusterPropagation extends Construct {
       });
     }
   }
+}
+
+/** The step function's settings from the props; what they leave out keeps the function's default. */
+function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
+  return {
+    managedPrefixes: props.managedPrefixes,
+    clusters: props.clusterNames,
+    ledgerTableName: props.ledger.tableName,
+    restartConcurrency: props.restartConcurrency,
+    emergencyRestartConcurrency: props.emergencyRestartConcurrency,
+    restartPercent: props.restartPercent,
+    canaryWorkloads: props.canaryWorkloads,
+    requireOptIn: props.requireOptIn,
+    maxPlanBytes: props.maxPlanBytes,
+    syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
+    rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),
+    rolloutPollIntervalMs: props.rolloutPollInterval?.toMilliseconds(),
+  };
 }
 
 function vpcAccessStatement(): iam.PolicyStatement {

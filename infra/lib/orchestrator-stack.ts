@@ -47,7 +47,6 @@ export class OrchestratorStack extends Stack {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
       ledger: this.ledger,
-      ledgerTableName: this.ledger.tableName,
       emergencyPrincipals: [...config.emergencyPrincipals],
       logRetention,
     });
@@ -66,7 +65,6 @@ export class OrchestratorStack extends Stack {
           logRetention,
         })
       : undefined;
-    const starter = this.propagation;
     this.sweep = new RotationSweep(this, 'Sweep', {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
@@ -75,15 +73,7 @@ export class OrchestratorStack extends Stack {
       stackScheduledSecrets: config.rotationSchedules.map((schedule) => schedule.secretName),
       // Always: the sweep records the rotations it starts. With propagation, it reconciles too.
       ledger: this.ledger,
-      ledgerTableName: this.ledger.tableName,
-      ...(starter && {
-        propagationStarter: {
-          grantStartPropagation: (grantee) => starter.grantStartPropagation(grantee),
-          environment: {
-            ROTATOR_PROPAGATION_STATE_MACHINE_ARN: starter.workflow.stateMachine.stateMachineArn,
-          },
-        },
-      }),
+      propagationStarter: this.propagation,
     });
     this.events = this.propagation
       ? new RotationEvents(this, 'Events', {

@@ -39,11 +39,12 @@ export const LEDGER_ACTIONS = {
  * Grants are per use, each only the actions its ledger methods make, on this table (and its
  * history index for Query); no Scan, DeleteItem or table administration.
  *
+ * The constructs that use it take the ledger itself (e.g. `RotationRequests`' `ledger`) and both
+ * grant what they need and give their function `tableName`, so the two cannot disagree.
+ *
  * @example
  * const ledger = new RotationLedger(this, 'Ledger');
- * ledger.grantPropagationWrites(propagationFunction);
- * ledger.grantRead(propagationFunction);
- * propagationFunction.addEnvironment('ROTATOR_LEDGER_TABLE', ledger.tableName);
+ * new RotationRequests(this, 'Requests', { managedPrefixes, rotationFunction, ledger });
  */
 export class RotationLedger extends Construct {
   readonly table: dynamodb.Table;

@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { requestEnvironment } from '../../shared/requests/request-config';
 import {
   ROTATION_REQUEST_DETAIL_TYPE,
   ROTATION_REQUEST_SOURCE,
@@ -28,16 +29,17 @@ export interface RotationRequestsProps {
   readonly managedPrefixes: readonly string[];
   /** The rotation function the managed secrets use; RotateSecret needs permission to invoke it. */
   readonly rotationFunction: lambda.IFunction;
-  /** The rotation ledger: every request is recorded there before RotateSecret. */
-  readonly ledger: { grantRecordRotation(grantee: iam.IGrantable): void };
-  /** The ledger's table name, given to the function as ROTATOR_LEDGER_TABLE. */
-  readonly ledgerTableName: string;
+  /**
+   * The rotation ledger (e.g. a `RotationLedger`): every request is recorded there before
+   * RotateSecret. The function is granted that and given the table's name from this one object.
+   */
+  readonly ledger: { readonly tableName: string; grantRecordRotation(grantee: iam.IGrantable): void };
   /**
    * IAM principals (role or user ARNs) allowed to call the function URL, the emergency entry for
    * automation. @default [] — no function URL at all
    */
   readonly emergencyPrincipals?: readonly string[];
-  /** An unfinished rotation younger than this is refused (409), older is repaired. @default 60 */
+  /** An unfinished rotation younger than this is refused (409), older is repaired; in minutes (5–10,080). @default 60 */
   readonly stuckAfterMinutes?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
@@ -101,9 +103,11 @@ export class RotationRequests extends Construct {
       logGroup,
       description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',
       environment: {
-        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-        ROTATOR_STUCK_AFTER_MINUTES: String(props.stuckAfterMinutes ?? 60),
-        ROTATOR_LEDGER_TABLE: props.ledgerTableName,
+        ...requestEnvironment({
+          managedPrefixes: props.managedPrefixes,
+          ledgerTableName: props.ledger.tableName,
+          stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
+        }),
         ...OBSERVABILITY_ENVIRONMENT,
       },
       // A request that fails after Lambda's retries (EventBridge invokes asynchronously) is kept.

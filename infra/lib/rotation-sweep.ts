@@ -11,6 +11,7 @@ import {
   type RotationRuleInput,
   rotationRuleSchema,
 } from '../../shared/sweep/schedule-rules';
+import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import { allowOnManagedSecrets } from './rotation-function-policy';
@@ -23,30 +24,33 @@ export interface RotationSweepProps {
   readonly schedule?: string;
   /** Rotations started per run at most. @default 50 */
   readonly maxRotationsPerRun?: number;
+  /** How late past its schedule a rotation may be before the sweep starts it, in hours (0–720). @default 24 */
+  readonly graceHours?: number;
+  /** An unfinished rotation older than this is stuck (reported, and repaired if `repairStuck`), in minutes (5–10,080). @default 60 */
+  readonly stuckAfterMinutes?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
   /** Remove a stuck rotation's AWSPENDING label (then rotate it if overdue). @default true */
   readonly repairStuck?: boolean;
   /**
-   * The rotation ledger (e.g. a `RotationLedger`), given with `ledgerTableName`. The sweep records
-   * every rotation it starts there first (`grantRecordRotation`); given `propagationStarter` too,
-   * it also reads it to reconcile (`grantRead`): a current version that never reached the clusters
-   * gets a propagation. @default none: rotations are not recorded, no reconcile
+   * The rotation ledger (e.g. a `RotationLedger`): its table name goes to the function with the
+   * grants. The sweep records every rotation it starts there first (`grantRecordRotation`); given
+   * `propagationStarter` too, it also reads it to reconcile (`grantRead`): a current version that
+   * never reached the clusters gets a propagation. @default none: rotations are not recorded, no reconcile
    */
   readonly ledger?: {
+    readonly tableName: string;
     grantRecordRotation(grantee: iam.IGrantable): void;
     grantRead(grantee: iam.IGrantable): void;
   };
-  /** The ledger's table name (ROTATOR_LEDGER_TABLE). @default none */
-  readonly ledgerTableName?: string;
   /**
-   * How the sweep starts a propagation: a grant hook (e.g. states:StartExecution on the workflow)
-   * and the environment its starter reads (e.g. the workflow's ARN). Needs `ledger`.
+   * How the sweep starts a propagation (e.g. a `ClusterPropagation`): a grant hook (e.g.
+   * states:StartExecution on the workflow) and the workflow it starts. Needs `ledger`.
    * @default none: no reconcile
    */
   readonly propagationStarter?: {
     grantStartPropagation(grantee: iam.IGrantable): void;
-    readonly environment?: Readonly<Record<string, string>>;
+    readonly stateMachineArn: string;
   };
   /** Propagations started per run at most by reconciling. @default 20 */
   readonly maxPropagationsPerRun?: number;
@@ -118,8 +122,15 @@ export class RotationSweep extends Construct {
         'secretsmanager:ListSecrets supports no resource-level permissions; the function filters by the managed prefixes and re-checks every result.',
     });
 
-    const ledger = ledgerSettings(this, props);
-    const schedules = scheduleSettings(this, props);
+    const environment = sweepEnvironment({
+      managedPrefixes: props.managedPrefixes,
+      graceMs: optionalMs(props.graceHours, 3_600_000),
+      stuckAfterMs: optionalMs(props.stuckAfterMinutes, 60_000),
+      maxRotationsPerRun: props.maxRotationsPerRun,
+      repairStuck: props.repairStuck,
+      ledger: bindLedger(this, props),
+      schedules: scheduleSettings(this, props),
+    });
     this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
       entry: `${REPO_ROOT}functions/sweep/handler.ts`,
       ...LAMBDA_DEFAULTS,
@@ -128,14 +139,7 @@ export class RotationSweep extends Construct {
       role: this.role,
       logGroup,
       description: 'Scheduled sweep: secret ages, overdue and stuck rotations, reconcile with the ledger',
-      environment: {
-        ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-        ROTATOR_MAX_ROTATIONS_PER_RUN: String(props.maxRotationsPerRun ?? 50),
-        ROTATOR_REPAIR_STUCK: String(props.repairStuck ?? true),
-        ...ledger,
-        ...schedules,
-        ...OBSERVABILITY_ENVIRONMENT,
-      },
+      environment: { ...environment, ...OBSERVABILITY_ENVIRONMENT },
     });
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
@@ -162,11 +166,11 @@ export class RotationSweep extends Construct {
 }
 
 /**
- * Environment for enforcing rotation schedules: the rotation function every schedule uses, the
- * rules (validated here as at the sweep's cold start), the secrets the stack schedules itself and
- * the per-run cap. RotateSecret and lambda:InvokeFunction on the function are granted already.
+ * Schedule settings: the rotation function every schedule uses, the rules (validated here as at the
+ * sweep's cold start), the secrets the stack schedules itself and the per-run cap. RotateSecret and
+ * lambda:InvokeFunction on the function are granted already.
  */
-function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
+function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): SweepSettings['schedules'] {
   const rules = z.array(rotationRuleSchema).check(
     z.superRefine((value, ctx) => {
       checkRotationRules(value, props.managedPrefixes, ctx, []);
@@ -180,40 +184,41 @@ function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Reco
     throw new Error(`RotationSweep ${sweep.node.path}: ${problems.join('; ')}`);
   }
   return {
-    ROTATOR_ROTATION_FUNCTION_ARN: props.rotationFunction.functionArn,
-    ROTATOR_MAX_SCHEDULES_PER_RUN: String(props.maxSchedulesPerRun ?? 50),
-    ...(parsed.data.length > 0 && { ROTATOR_ROTATION_RULES: JSON.stringify(parsed.data) }),
-    ...(props.stackScheduledSecrets?.length && {
-      ROTATOR_STACK_SCHEDULED_SECRETS: props.stackScheduledSecrets.join(','),
-    }),
+    rotationFunctionArn: props.rotationFunction.functionArn,
+    rules: parsed.data,
+    stackScheduledSecrets: props.stackScheduledSecrets,
+    maxPerRun: props.maxSchedulesPerRun,
   };
 }
 
 /**
- * Grants and environment for the ledger: ledger and table name go together; with them the sweep
- * records its rotations, and with a propagation starter as well it reconciles. A partial set (or a
- * starter without a ledger) is a mistake, refused at synth.
+ * Grants the sweep what it does with the ledger and returns the ledger settings of its environment,
+ * from the same object, so grant and table name cannot disagree: recording with a ledger, and
+ * reconciling with a propagation starter as well. A starter without a ledger is refused at synth.
  */
-function ledgerSettings(sweep: RotationSweep, props: RotationSweepProps): Record<string, string> {
-  const { ledger, ledgerTableName, propagationStarter } = props;
-  if ((ledger === undefined) !== (ledgerTableName === undefined)) {
-    throw new Error(`RotationSweep ${sweep.node.path}: ledger and ledgerTableName go together`);
-  }
-  if (!ledger || !ledgerTableName) {
+function bindLedger(sweep: RotationSweep, props: RotationSweepProps): SweepSettings['ledger'] {
+  const { ledger, propagationStarter } = props;
+  if (!ledger) {
     if (propagationStarter) {
       throw new Error(
-        `RotationSweep ${sweep.node.path}: propagationStarter needs ledger and ledgerTableName (reconcile reads the ledger)`,
+        `RotationSweep ${sweep.node.path}: propagationStarter needs ledger (reconcile reads the ledger)`,
       );
     }
-    return {};
+    return undefined;
   }
   ledger.grantRecordRotation(sweep.role);
-  if (!propagationStarter) return { ROTATOR_LEDGER_TABLE: ledgerTableName };
+  if (!propagationStarter) return { tableName: ledger.tableName };
   ledger.grantRead(sweep.role);
   propagationStarter.grantStartPropagation(sweep.role);
   return {
-    ROTATOR_LEDGER_TABLE: ledgerTableName,
-    ROTATOR_MAX_PROPAGATIONS_PER_RUN: String(props.maxPropagationsPerRun ?? 20),
-    ...propagationStarter.environment,
+    tableName: ledger.tableName,
+    reconcile: {
+      stateMachineArn: propagationStarter.stateMachineArn,
+      maxPropagationsPerRun: props.maxPropagationsPerRun,
+    },
   };
+}
+
+function optionalMs(amount: number | undefined, msPerUnit: number): number | undefined {
+  return amount === undefined ? undefined : amount * msPerUnit;
 }

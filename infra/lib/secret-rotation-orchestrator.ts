@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { rotationEnvironment } from '../../shared/config';
 import { functionIdentity } from './function-identity';
 import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
 import {
@@ -69,7 +70,13 @@ export class SecretRotationOrchestrator extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
-      environment: functionEnvironment(props),
+      environment: {
+        ...rotationEnvironment({
+          managedPrefixes: props.managedPrefixes,
+          defaultPasswordPolicy: props.defaultPasswordPolicy,
+        }),
+        ...OBSERVABILITY_ENVIRONMENT,
+      },
     });
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
@@ -128,15 +135,4 @@ export class SecretRotationOrchestrator extends Construct {
       }.`,
     });
   }
-}
-
-function functionEnvironment(props: SecretRotationOrchestratorProps): Record<string, string> {
-  const environment: Record<string, string> = {
-    ROTATOR_MANAGED_PREFIXES: props.managedPrefixes.join(','),
-    ...OBSERVABILITY_ENVIRONMENT,
-  };
-  if (props.defaultPasswordPolicy) {
-    environment.ROTATOR_DEFAULT_PASSWORD_POLICY = JSON.stringify(props.defaultPasswordPolicy);
-  }
-  return environment;
 }

@@ -1,7 +1,8 @@
-import { managedPrefixesVariable, parseEnvironment } from '../config';
+import { type FunctionEnvironment, managedPrefixesVariable, parseEnvironment } from '../config';
 import * as z from '../schema';
 
-const starterEnvSchema = z.object({
+/** The starter function's environment: the variables it parses at cold start. */
+export const starterEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
   ROTATOR_STATE_MACHINE_ARN: z.string().check(z.startsWith('arn:')),
   ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
@@ -20,5 +21,14 @@ export function loadStarterConfig(env: Readonly<Record<string, string | undefine
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     stateMachineArn: c.ROTATOR_STATE_MACHINE_ARN,
     ledgerTableName: c.ROTATOR_LEDGER_TABLE,
+  };
+}
+
+/** The starter function's environment for `config` (it has no defaults); the inverse of {@link loadStarterConfig}. */
+export function starterEnvironment(config: StarterConfig): FunctionEnvironment {
+  return {
+    ROTATOR_MANAGED_PREFIXES: config.managedPrefixes.join(','),
+    ROTATOR_STATE_MACHINE_ARN: config.stateMachineArn,
+    ROTATOR_LEDGER_TABLE: config.ledgerTableName,
   };
 }

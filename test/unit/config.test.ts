@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadRotationConfig } from '../../shared/config';
+import { loadRotationConfig, rotationEnvironment } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
 
 describe('loadRotationConfig', () => {
@@ -39,5 +39,21 @@ describe('loadRotationConfig', () => {
   ])('fails fast on %s', (_name, env, message) => {
     expect(() => loadRotationConfig(env)).toThrow(ConfigError);
     expect(() => loadRotationConfig(env)).toThrow(message);
+  });
+});
+
+describe('rotationEnvironment', () => {
+  it('writes what loadRotationConfig reads back, policy included', () => {
+    const config = {
+      managedPrefixes: ['prod/app-team/', 'staging/app-team/'],
+      defaultPasswordPolicy: { length: 40, fields: ['password'] },
+    };
+    expect(loadRotationConfig(rotationEnvironment(config))).toEqual(config);
+  });
+
+  it('leaves the policy out when none is given, which the function reads as the built-in one', () => {
+    const written = rotationEnvironment({ managedPrefixes: ['prod/'] });
+    expect(written).toEqual({ ROTATOR_MANAGED_PREFIXES: 'prod/' });
+    expect(loadRotationConfig(written).defaultPasswordPolicy).toEqual({});
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/errors';
-import { loadSweepConfig } from '../../shared/sweep/sweep-config';
+import { loadSweepConfig, SWEEP_DEFAULTS, sweepEnvironment } from '../../shared/sweep/sweep-config';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-secret';
 
@@ -131,5 +131,77 @@ describe('loadSweepConfig', () => {
   ])('fails fast on %s', (_name, env, message) => {
     expect(() => loadSweepConfig(env)).toThrow(ConfigError);
     expect(() => loadSweepConfig(env)).toThrow(message);
+  });
+});
+
+describe('sweepEnvironment', () => {
+  const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:propagation';
+
+  it('writes what loadSweepConfig reads back: every setting of every feature round-trips', () => {
+    const written = sweepEnvironment({
+      managedPrefixes: ['prod/app/'],
+      graceMs: 1_800_000,
+      stuckAfterMs: 600_000,
+      maxRotationsPerRun: 5,
+      repairStuck: false,
+      ledger: {
+        tableName: 'rotation-ledger',
+        reconcile: {
+          stateMachineArn: STATE_MACHINE,
+          maxPropagationsPerRun: 3,
+          propagationLeaseMs: 3_600_000,
+        },
+      },
+      schedules: {
+        rotationFunctionArn: FN,
+        rules: [{ prefix: 'prod/app/', automaticallyAfterDays: 30 }],
+        stackScheduledSecrets: ['prod/app/db-password'],
+        maxPerRun: 4,
+      },
+    });
+    expect(loadSweepConfig(written)).toEqual({
+      managedPrefixes: ['prod/app/'],
+      graceMs: 1_800_000,
+      stuckAfterMs: 600_000,
+      maxRotationsPerRun: 5,
+      repairStuck: false,
+      ledgerTableName: 'rotation-ledger',
+      stateMachineArn: STATE_MACHINE,
+      maxPropagationsPerRun: 3,
+      propagationLeaseMs: 3_600_000,
+      schedules: {
+        rotationFunctionArn: FN,
+        rules: [{ prefix: 'prod/app/', schedule: { kind: 'days', days: 30 } }],
+        stackScheduled: new Set(['prod/app/db-password']),
+        maxPerRun: 4,
+      },
+    });
+  });
+
+  it('writes the defaults of what it deploys, the ones the function reads without them, and nothing of what it does not', () => {
+    const written = sweepEnvironment({ managedPrefixes: ['p/'], ledger: { tableName: 'rotation-ledger' } });
+    const { maxSchedulesPerRun: _, ...defaults } = SWEEP_DEFAULTS;
+    expect(loadSweepConfig(written)).toEqual({
+      managedPrefixes: ['p/'],
+      ledgerTableName: 'rotation-ledger',
+      ...defaults,
+    });
+    expect(
+      loadSweepConfig({ ROTATOR_MANAGED_PREFIXES: 'p/', ROTATOR_LEDGER_TABLE: 'rotation-ledger' }),
+    ).toEqual(loadSweepConfig(written));
+    expect(Object.keys(written).sort()).toEqual([
+      'ROTATOR_LEDGER_TABLE',
+      'ROTATOR_MANAGED_PREFIXES',
+      'ROTATOR_MAX_ROTATIONS_PER_RUN',
+      'ROTATOR_REPAIR_STUCK',
+      'ROTATOR_STUCK_AFTER_MINUTES',
+      'ROTATOR_SWEEP_GRACE_HOURS',
+    ]);
+  });
+
+  it('writes a fractional grace in hours, which the function accepts', () => {
+    expect(loadSweepConfig(sweepEnvironment({ managedPrefixes: ['p/'], graceMs: 5_400_000 })).graceMs).toBe(
+      5_400_000,
+    );
   });
 });

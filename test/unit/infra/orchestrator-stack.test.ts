@@ -7,6 +7,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { parseDeploymentConfig } from '../../../infra/lib/deployment-config';
 import { OrchestratorStack, orchestratorPropsFrom } from '../../../infra/lib/orchestrator-stack';
+import { loadRotationConfig } from '../../../shared/config';
+import { loadRequestConfig } from '../../../shared/requests/request-config';
+import { loadSweepConfig } from '../../../shared/sweep/sweep-config';
+import { loadStarterConfig } from '../../../shared/workflow/starter-config';
+import { loadWorkflowConfig, WORKFLOW_DEFAULTS } from '../../../shared/workflow/workflow-config';
 
 const CDK_JSON = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8'));
 
@@ -88,6 +93,58 @@ describe('OrchestratorStack built from cdk.json', () => {
           },
         }),
       },
+    });
+  });
+
+  it("gives every function an environment its own cold-start parser accepts, with the stack's settings", () => {
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }
+    >;
+    // What CloudFormation resolves at deploy time, by the type of the resource referenced.
+    const deployed = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const ref = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      const type = resources[ref.Ref ?? ref['Fn::GetAtt']?.[0] ?? '']?.Type;
+      if (type === 'AWS::DynamoDB::Table') return 'rotation-ledger';
+      if (type === 'AWS::StepFunctions::StateMachine') return 'arn:aws:states:us-east-1:1:stateMachine:p';
+      if (type === 'AWS::Lambda::Function') return 'arn:aws:lambda:us-east-1:1:function:f';
+      throw new Error(`unexpected ${JSON.stringify(value)}`);
+    };
+    const environmentOf = (logicalIdStart: string) => {
+      const [fn] = Object.entries(resources).filter(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(logicalIdStart),
+      );
+      const variables = fn?.[1].Properties.Environment?.Variables ?? {};
+      return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, deployed(value)]));
+    };
+    const { managedPrefixes, propagation } = CDK_JSON.context.orchestrator;
+
+    expect(loadRotationConfig(environmentOf('OrchestratorRotateSecret'))).toEqual({
+      managedPrefixes,
+      defaultPasswordPolicy: { length: 32 },
+    });
+    expect(loadRequestConfig(environmentOf('RequestsRotationRequest'))).toMatchObject({
+      managedPrefixes,
+      ledgerTableName: 'rotation-ledger',
+    });
+    expect(loadSweepConfig(environmentOf('Sweep'))).toMatchObject({
+      managedPrefixes,
+      ledgerTableName: 'rotation-ledger',
+      stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:p',
+      schedules: { rotationFunctionArn: 'arn:aws:lambda:us-east-1:1:function:f' },
+    });
+    expect(loadStarterConfig(environmentOf('PropagationPropagateSecret'))).toEqual({
+      managedPrefixes,
+      stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:p',
+      ledgerTableName: 'rotation-ledger',
+    });
+    expect(loadWorkflowConfig(environmentOf('PropagationPropagationStep'))).toEqual({
+      ...WORKFLOW_DEFAULTS,
+      managedPrefixes,
+      clusters: propagation.clusterNames,
+      restartConcurrency: propagation.restartConcurrency,
+      ledgerTableName: 'rotation-ledger',
     });
   });
 

@@ -23,6 +23,7 @@ const LEDGER_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/rotation-ledge
 
 /** Stands in for RotationLedger: grants PutItem/UpdateItem on its table (what recording a rotation needs). */
 const ledger = {
+  tableName: 'rotation-ledger',
   grantRecordRotation: (grantee: iam.IGrantable) =>
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -39,7 +40,6 @@ function synth(props: Partial<RotationRequestsProps> = {}) {
     managedPrefixes: ['prod/app-team/'],
     rotationFunction: lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN),
     ledger,
-    ledgerTableName: 'rotation-ledger',
     emergencyPrincipals: [RESPONDER, SCANNER],
     ...props,
   });

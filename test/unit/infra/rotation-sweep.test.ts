@@ -119,15 +119,13 @@ describe('RotationSweep with the ledger', () => {
     return {
       granted,
       ledger: {
+        tableName: 'rotation-ledger',
         grantRecordRotation: () => void granted.push('ledger.grantRecordRotation'),
         grantRead: () => void granted.push('ledger.grantRead'),
       },
-      ledgerTableName: 'rotation-ledger',
       propagationStarter: {
         grantStartPropagation: () => void granted.push('starter.grantStartPropagation'),
-        environment: {
-          ROTATOR_PROPAGATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:p',
-        },
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:p',
       },
     };
   }
@@ -148,8 +146,7 @@ describe('RotationSweep with the ledger', () => {
         Variables: Match.objectLike({
           ROTATOR_LEDGER_TABLE: 'rotation-ledger',
           ROTATOR_MAX_PROPAGATIONS_PER_RUN: '7',
-          ROTATOR_PROPAGATION_STATE_MACHINE_ARN:
-            props.propagationStarter.environment.ROTATOR_PROPAGATION_STATE_MACHINE_ARN,
+          ROTATOR_PROPAGATION_STATE_MACHINE_ARN: props.propagationStarter.stateMachineArn,
           ROTATOR_REPAIR_STUCK: 'true',
         }),
       },
@@ -157,8 +154,8 @@ describe('RotationSweep with the ledger', () => {
   });
 
   it('with a ledger alone: grants only the record and configures the function to record, not to reconcile', () => {
-    const { granted, ledger, ledgerTableName } = hooks();
-    const variables = variablesOf(synthWith({ ledger, ledgerTableName })());
+    const { granted, ledger } = hooks();
+    const variables = variablesOf(synthWith({ ledger })());
     expect(granted).toEqual(['ledger.grantRecordRotation']);
     expect(variables).toMatchObject({ ROTATOR_LEDGER_TABLE: 'rotation-ledger' });
     expect(variables).not.toHaveProperty('ROTATOR_PROPAGATION_STATE_MACHINE_ARN');
@@ -174,12 +171,6 @@ describe('RotationSweep with the ledger', () => {
       'a starter without a ledger',
       { propagationStarter: hooks().propagationStarter },
       /propagationStarter needs ledger/,
-    ],
-    ['a ledger without its table name', { ledger: hooks().ledger }, /ledger and ledgerTableName go together/],
-    [
-      'a table name without a ledger',
-      { ledgerTableName: 'rotation-ledger' },
-      /ledger and ledgerTableName go together/,
     ],
   ])('refuses %s', (_name, props, message) => {
     expect(synthWith(props)).toThrow(message);
@@ -248,7 +239,6 @@ describe('RotationSweep recording in a RotationLedger', () => {
     managedPrefixes: ['prod/app-team/'],
     rotationFunction: lambda.Function.fromFunctionArn(stack, 'Rotate', ROTATION_FN),
     ledger,
-    ledgerTableName: ledger.tableName,
   });
   const template = Template.fromStack(stack);
   const TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/rotation-ledger`;

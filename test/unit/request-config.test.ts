@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../shared/errors';
+import {
+  loadRequestConfig,
+  REQUEST_DEFAULTS,
+  requestEnvironment,
+} from '../../shared/requests/request-config';
+
+const REQUIRED = { managedPrefixes: ['prod/a/'], ledgerTableName: 'rotation-ledger' };
+
+describe('requestEnvironment', () => {
+  it('writes what loadRequestConfig reads back', () => {
+    const config = { ...REQUIRED, stuckAfterMs: 7_200_000 };
+    expect(loadRequestConfig(requestEnvironment(config))).toEqual(config);
+  });
+
+  it('writes the default stuck threshold (an hour), the one the function reads without it', () => {
+    const written = requestEnvironment(REQUIRED);
+    expect(written.ROTATOR_STUCK_AFTER_MINUTES).toBe('60');
+    expect(loadRequestConfig(written)).toEqual({ ...REQUIRED, ...REQUEST_DEFAULTS });
+    expect(
+      loadRequestConfig({ ROTATOR_MANAGED_PREFIXES: 'prod/a/', ROTATOR_LEDGER_TABLE: 'rotation-ledger' }),
+    ).toEqual(loadRequestConfig(written));
+  });
+
+  it('refuses a threshold that is not whole minutes when writing', () => {
+    expect(() => requestEnvironment({ ...REQUIRED, stuckAfterMs: 90_000 })).toThrow(ConfigError);
+  });
+
+  it('fails fast at cold start without the ledger table', () => {
+    expect(() => loadRequestConfig({ ROTATOR_MANAGED_PREFIXES: 'p/' })).toThrow(
+      /ROTATOR_LEDGER_TABLE is required/,
+    );
+  });
+});

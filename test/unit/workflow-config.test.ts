@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../shared/errors';
+import {
+  loadWorkflowConfig,
+  WORKFLOW_DEFAULTS,
+  type WorkflowConfig,
+  workflowEnvironment,
+} from '../../shared/workflow/workflow-config';
+
+const REQUIRED = {
+  managedPrefixes: ['prod/a/', 'prod/b/'],
+  clusters: ['eu-1', 'eu-2'],
+  ledgerTableName: 'ledger',
+};
+
+describe('workflowEnvironment', () => {
+  it('writes what loadWorkflowConfig reads back: every setting round-trips', () => {
+    const config: WorkflowConfig = {
+      ...REQUIRED,
+      restartConcurrency: 7,
+      emergencyRestartConcurrency: 70,
+      restartPercent: 40,
+      canaryWorkloads: 0,
+      maxPlanBytes: 2048,
+      requireOptIn: true,
+      syncTimeoutMs: 45_000,
+      rolloutTimeoutMs: 1_200_000,
+      leaseMs: 30_000_000,
+      rolloutPollBudgetMs: 30_000,
+      rolloutPollIntervalMs: 2_000,
+    };
+    expect(loadWorkflowConfig(workflowEnvironment(config))).toEqual(config);
+  });
+
+  it('writes every default it is not given, and those are the defaults the function reads without them', () => {
+    const written = workflowEnvironment({ ...REQUIRED, restartConcurrency: undefined });
+    expect(loadWorkflowConfig(written)).toEqual({ ...WORKFLOW_DEFAULTS, ...REQUIRED });
+    expect(
+      loadWorkflowConfig({
+        ROTATOR_MANAGED_PREFIXES: 'prod/a/,prod/b/',
+        ROTATOR_CLUSTERS: 'eu-1,eu-2',
+        ROTATOR_LEDGER_TABLE: 'ledger',
+      }),
+    ).toEqual(loadWorkflowConfig(written));
+    expect(written).toMatchObject({
+      ROTATOR_RESTART_CONCURRENCY: '25',
+      ROTATOR_EMERGENCY_RESTART_CONCURRENCY: '100',
+      ROTATOR_RESTART_PERCENT: '25',
+      ROTATOR_CANARY_WORKLOADS: '1',
+      ROTATOR_MAX_PLAN_BYTES: '98304',
+      ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: '60',
+      ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '5',
+    });
+  });
+
+  it('refuses a duration that is not whole seconds when writing, not at the cold start', () => {
+    expect(() => workflowEnvironment({ ...REQUIRED, syncTimeoutMs: 1500 })).toThrow(ConfigError);
+    expect(() => workflowEnvironment({ ...REQUIRED, syncTimeoutMs: 1500 })).toThrow(
+      /ROTATOR_SYNC_TIMEOUT_SECONDS takes whole seconds/,
+    );
+  });
+});
