@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The operator CLI's launcher: checks the Node version, registers tsx so the TypeScript sources
-// run as they are (no build step), and hands the arguments to shared/cli/main.ts.
+// run as they are (no build step), and hands the arguments to cli/main.ts.
 
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
@@ -13,5 +13,5 @@ if (major < 24) {
 
 const { register } = await import('tsx/esm/api');
 register();
-const { runCli } = await import('../shared/cli/main.ts');
+const { runCli } = await import('../cli/main.ts');
 process.exitCode = await runCli(process.argv.slice(2), { io: process, env: process.env });

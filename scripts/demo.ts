@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
-import type { EmergencyRuntime } from '../shared/cli/emergency-runtime';
-import { runCli } from '../shared/cli/main';
+import type { AfterRequested } from '../cli/after-requested';
+import { runCli } from '../cli/main';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { localAwsEnvironment } from './local/local-aws';
 import { buildClusterBinaries, type LocalCluster, startCluster } from './local/local-cluster';
@@ -175,7 +175,7 @@ try {
   const cliArgs = ['--endpoint-url', moto.endpoint];
   const emergencyCode = await runCli(
     [...cliArgs, 'emergency', SECRET, '--reason', 'password pasted in a public channel', '--retire-previous'],
-    { io: process, env: cliEnv, emergencyRuntime: localRuntime(local, arn) },
+    { io: process, env: cliEnv, afterRequested: playRotationLocally(local, arn) },
   );
   say(`      (exit ${emergencyCode}, ${seconds(mark)})`);
   say('');
@@ -249,24 +249,22 @@ function rotationSucceeded(arn: string) {
 }
 
 /** What AWS does after the CLI's RotateSecret, played locally: the four steps, then the event. */
-function localRuntime(local: LocalOrchestrator, arn: string): EmergencyRuntime {
-  return {
-    async afterRotationRequested(rotation, onProgress) {
-      if (rotation.repairedPendingVersionId) {
-        onProgress({
-          stage: 'rotation',
-          message: `repaired: removed AWSPENDING from ${short(rotation.repairedPendingVersionId)}`,
-        });
-      }
-      await local.runRotationSteps(arn, rotation.versionId, (step, outcome) =>
-        onProgress({ stage: 'rotation', message: `${step} ${outcome}` }),
-      );
+function playRotationLocally(local: LocalOrchestrator, arn: string): AfterRequested {
+  return async (rotation, onProgress) => {
+    if (rotation.repairedPendingVersionId) {
       onProgress({
-        stage: 'propagation',
-        message: 'RotationSucceeded → starter → workflow (emergency: emergencyRestartConcurrency)',
+        stage: 'rotation',
+        message: `repaired: removed AWSPENDING from ${short(rotation.repairedPendingVersionId)}`,
       });
-      const { execution } = await local.deliver('EventsRotationSucceeded', rotationSucceeded(arn));
-      onProgress({ stage: 'propagation', message: `workflow ${execution?.status ?? 'not started'}` });
-    },
+    }
+    await local.runRotationSteps(arn, rotation.versionId, (step, outcome) =>
+      onProgress({ stage: 'rotation', message: `${step} ${outcome}` }),
+    );
+    onProgress({
+      stage: 'propagation',
+      message: 'RotationSucceeded → starter → workflow (emergency: emergencyRestartConcurrency)',
+    });
+    const { execution } = await local.deliver('EventsRotationSucceeded', rotationSucceeded(arn));
+    onProgress({ stage: 'propagation', message: `workflow ${execution?.status ?? 'not started'}` });
   };
 }

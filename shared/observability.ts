@@ -6,8 +6,11 @@ export const METRICS_NAMESPACE = 'SecretRotationOrchestrator';
 
 /** The logger calls the domain makes. Structured JSON; callers never pass a secret value. */
 export type RotationLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'appendKeys'>;
-/** The metrics calls the domain makes (EMF through Powertools). */
-export type RotationMetrics = Pick<Metrics, 'addDimension' | 'addMetric'>;
+/** The metrics calls the domain makes (EMF through Powertools); it never uses what they return. */
+export interface RotationMetrics {
+  addDimension(name: string, value: string): void;
+  addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): void;
+}
 
 /** Created once per Lambda container, at module scope of a handler. */
 export function createLogger(): Logger {

@@ -1,8 +1,8 @@
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { describe, expect, inject, it } from 'vitest';
+import { clusterSources } from '../../cli/cluster-sources';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
-import { clusterSources } from '../../shared/cli/cluster-sources';
 import { AwsCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { eksClusterPorts } from '../../shared/kubernetes/eks-cluster-ports';

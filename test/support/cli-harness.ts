@@ -1,6 +1,6 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CliIo, CliServices } from '../../shared/cli/cli-context';
+import type { CliIo, CliServices } from '../../cli/cli-context';
 import type {
   ClaimResult,
   LedgerEntry,

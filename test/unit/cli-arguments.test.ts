@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CliDeps, runCli } from '../../shared/cli/main';
+import { type CliDeps, runCli } from '../../cli/main';
 import { captureIo, FakeLedger, fakeSecretsManager, fakeServices } from '../support/cli-harness';
 
 const PREFIX = 'p/app/';

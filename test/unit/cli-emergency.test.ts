@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createCliContext } from '../../shared/cli/cli-context';
-import { runEmergency } from '../../shared/cli/emergency-command';
-import type { EmergencyRuntime } from '../../shared/cli/emergency-runtime';
+import type { AfterRequested } from '../../cli/after-requested';
+import { createCliContext } from '../../cli/cli-context';
+import { runEmergency } from '../../cli/emergency-command';
 import type { PropagationRecord } from '../../shared/ledger/ledger-port';
 import type { RotationRequestResult } from '../../shared/requests/request-rotation';
 import { captureIo, FakeLedger, fakeSecretsManager, fakeServices } from '../support/cli-harness';
@@ -14,7 +14,7 @@ const STUCK = '99999999-9999-9999-9999-999999999999';
 
 /**
  * One emergency run over fakes. Secrets Manager reports the new version as AWSPENDING until the
- * runtime hook "finishes" the rotation; the hook also records the propagation outcome.
+ * afterRequested hook "finishes" the rotation; the hook also records the propagation outcome.
  */
 async function emergency(options: {
   hook?: (state: { stages: Record<string, string[]>; ledger: FakeLedger }) => void;
@@ -37,12 +37,10 @@ async function emergency(options: {
   });
   const requests: unknown[] = [];
   const hookCalls: string[] = [];
-  const runtime: EmergencyRuntime = {
-    async afterRotationRequested(rotation, onProgress) {
-      hookCalls.push(`${rotation.versionId} by ${rotation.actor}`);
-      onProgress({ stage: 'rotation', message: 'driving the rotation locally' });
-      options.hook?.({ stages, ledger });
-    },
+  const afterRequested: AfterRequested = async (rotation, onProgress) => {
+    hookCalls.push(`${rotation.versionId} by ${rotation.actor}`);
+    onProgress({ stage: 'rotation', message: 'driving the rotation locally' });
+    options.hook?.({ stages, ledger });
   };
   const code = await runEmergency(
     ctx,
@@ -53,7 +51,7 @@ async function emergency(options: {
         requests.push(input);
         return { secretName: NAME, secretArn: ARN, versionId: NEW, repairedPendingVersionId: STUCK };
       },
-      runtime,
+      afterRequested,
       pollMs: 5,
     },
   );
@@ -91,7 +89,7 @@ const finish =
   };
 
 describe('rotator emergency', () => {
-  it('requests an emergency rotation as the STS caller, runs the runtime hook, and reports success (exit 0)', async () => {
+  it('requests an emergency rotation as the STS caller, runs the afterRequested hook, and reports success (exit 0)', async () => {
     const r = await emergency({ hook: finish('succeeded') });
     expect(r.code).toBe(0);
     expect(r.requests).toEqual([

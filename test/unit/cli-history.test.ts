@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyRows, renderHistoryTable } from '../../shared/cli/history-command';
+import { historyRows, renderHistoryTable } from '../../cli/history-command';
 import type { LedgerEntry } from '../../shared/ledger/ledger-port';
 
 const V1 = '11111111-aaaa-bbbb-cccc-000000000001';

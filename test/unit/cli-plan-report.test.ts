@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readOnly } from '../../shared/cli/cluster-sources';
-import { describePlan, renderPlan } from '../../shared/cli/plan-report';
+import { readOnly } from '../../cli/cluster-sources';
+import { describePlan, renderPlan } from '../../cli/plan-report';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { AwsSecretStore, ExternalSecret } from '../../shared/propagation/eso-types';
 import { planPropagation } from '../../shared/propagation/propagation-plan';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressLine } from '../../shared/cli/progress-line';
+import { createProgressLine } from '../../cli/progress-line';
 
 const ESC = '\u001b';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsAttention, renderStatusTable, statusJson, statusRows } from '../../shared/cli/status-rows';
+import { needsAttention, renderStatusTable, statusJson, statusRows } from '../../cli/status-rows';
 import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../../shared/ledger/ledger-port';
 import { planSweep } from '../../shared/sweep/plan-sweep';
 import type { SecretSummary } from '../../shared/sweep/secret-summary';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable } from '../../shared/cli/table';
+import { renderTable } from '../../cli/table';
 
 const COLUMNS = [
   { header: 'NAME', shrinkable: true },

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatDuration,
-  formatTime,
-  parseDuration,
-  shortActor,
-  shortVersion,
-} from '../../shared/cli/time-format';
+import { formatDuration, formatTime, parseDuration, shortActor, shortVersion } from '../../cli/time-format';
 
 describe('how the CLI shows times and callers', () => {
   it.each([

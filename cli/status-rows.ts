@@ -1,5 +1,5 @@
-import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../ledger/ledger-port';
-import type { SweepDecision } from '../sweep/plan-sweep';
+import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../shared/ledger/ledger-port';
+import type { SweepDecision } from '../shared/sweep/plan-sweep';
 import { type Column, renderTable } from './table';
 import { formatTime, NONE, shortActor, shortVersion } from './time-format';
 

@@ -1,8 +1,8 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError } from '../errors';
-import type { LedgerPort } from '../ledger/ledger-port';
-import { loadSweepConfig } from '../sweep/sweep-config';
+import { ConfigError } from '../shared/errors';
+import type { LedgerPort } from '../shared/ledger/ledger-port';
+import { loadSweepConfig } from '../shared/sweep/sweep-config';
 
 /** The options every command accepts (commander's parsed program options). */
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { AwsCallError, OrchestratorError, sanitizeUpstreamMessage } from '../errors';
+import { AwsCallError, OrchestratorError, sanitizeUpstreamMessage } from '../shared/errors';
 
 /**
  * The CLI's exit codes. `status` also uses ATTENTION when a secret is overdue or stuck, so it can

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LedgerEntry, PropagationRecord } from '../ledger/ledger-port';
-import type { EmergencyProgress } from './emergency-runtime';
+import type { LedgerEntry, PropagationRecord } from '../shared/ledger/ledger-port';
+import type { EmergencyProgress } from './after-requested';
 import { formatTime, shortVersion } from './time-format';
 
 export interface PollOptions {

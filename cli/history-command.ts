@@ -1,5 +1,5 @@
-import type { LedgerEntry } from '../ledger/ledger-port';
-import { assertManaged } from '../managed-prefixes';
+import type { LedgerEntry } from '../shared/ledger/ledger-port';
+import { assertManaged } from '../shared/managed-prefixes';
 import { type CliContext, requireLedger, tableWidth, writeLine } from './cli-context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { type Column, renderTable } from './table';

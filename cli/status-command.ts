@@ -1,7 +1,7 @@
-import { listManagedSecrets } from '../aws/list-managed-secrets';
-import { SweepAdapter } from '../aws/sweep-adapter';
-import { checkPendingRotations } from '../sweep/check-pending';
-import { planSweep } from '../sweep/plan-sweep';
+import { listManagedSecrets } from '../shared/aws/list-managed-secrets';
+import { SweepAdapter } from '../shared/aws/sweep-adapter';
+import { checkPendingRotations } from '../shared/sweep/check-pending';
+import { planSweep } from '../shared/sweep/plan-sweep';
 import { type CliContext, tableWidth, writeLine } from './cli-context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { needsAttention, renderStatusTable, statusJson, statusRows } from './status-rows';

@@ -5,8 +5,8 @@
  */
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { AfterRequested } from './after-requested';
 import { type CliIo, type CliServices, createCliContext, type GlobalOptions, writeLine } from './cli-context';
-import type { EmergencyRuntime } from './emergency-runtime';
 import { describeFailure, EXIT, exitCodeFor } from './exit-codes';
 import { parseDuration } from './time-format';
 
@@ -18,8 +18,8 @@ export interface CliDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** @default AWS SDK clients from the global options, and the DynamoDB ledger */
   readonly services?: (options: GlobalOptions) => CliServices;
-  /** @default AWS mode: the deployed orchestrator rotates and propagates */
-  readonly emergencyRuntime?: EmergencyRuntime;
+  /** `rotator emergency`'s hook after its request is accepted; only the local demo sets one. */
+  readonly afterRequested?: AfterRequested;
   readonly pollMs?: number;
   readonly now?: () => Date;
 }
@@ -156,7 +156,6 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
     .action(async (secret: string, opts: { reason: string; retirePrevious: boolean; timeout: number }) => {
       const { runEmergency } = await import('./emergency-command');
       const { bindRequestRotation } = await import('./request-rotation-binding');
-      const { awsEmergencyRuntime } = await import('./emergency-runtime');
       const ctx = await context();
       setExit(
         await runEmergency(
@@ -165,7 +164,7 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
           { reason: opts.reason, retirePrevious: opts.retirePrevious, timeoutMs: opts.timeout },
           {
             requestRotation: bindRequestRotation(ctx),
-            runtime: deps.emergencyRuntime ?? awsEmergencyRuntime,
+            afterRequested: deps.afterRequested,
             pollMs: deps.pollMs,
           },
         ),
@@ -177,7 +176,7 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
 async function defaultServices(): Promise<(options: GlobalOptions) => CliServices> {
   const [{ createAwsServices }, { DynamoDbLedger }] = await Promise.all([
     import('./aws-services'),
-    import('../ledger/dynamodb-ledger'),
+    import('../shared/ledger/dynamodb-ledger'),
   ]);
   return (options) => createAwsServices(options, (client, table) => new DynamoDbLedger(client, table));
 }

@@ -1,12 +1,12 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { RotationRequestAdapter } from '../aws/rotation-request-adapter';
-import { METRICS_NAMESPACE, type RotationLogger } from '../observability';
-import { type RotationRequestResult, requestRotation } from '../requests/request-rotation';
+import { RotationRequestAdapter } from '../shared/aws/rotation-request-adapter';
+import type { RotationLogger, RotationMetrics } from '../shared/observability';
+import { type RotationRequestResult, requestRotation } from '../shared/requests/request-rotation';
 import { type CliContext, requireLedger } from './cli-context';
 
-// The CLI reports to the operator itself: Lambda-style JSON logs would only be noise, and the
-// metrics are collected but never flushed (EMF means something only in CloudWatch Logs).
+// The CLI reports to the operator itself: Lambda-style JSON logs would only be noise, and metrics
+// mean something only as EMF in CloudWatch Logs, which a terminal is not, so neither is recorded.
 const quietLogger: RotationLogger = { info() {}, warn() {}, error() {}, appendKeys() {} };
+const noMetrics: RotationMetrics = { addDimension() {}, addMetric() {} };
 
 /** requestRotation (shared/requests) over this run's Secrets Manager client, ledger and prefixes. */
 export function bindRequestRotation(ctx: CliContext): (input: unknown) => Promise<RotationRequestResult> {
@@ -15,7 +15,7 @@ export function bindRequestRotation(ctx: CliContext): (input: unknown) => Promis
     ledger: requireLedger(ctx),
     config: { managedPrefixes: ctx.prefixes, stuckAfterMs: ctx.stuckAfterMs },
     logger: quietLogger,
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE }),
+    metrics: noMetrics,
     now: ctx.now,
   };
   return (input) => requestRotation(input, deps);

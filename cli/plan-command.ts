@@ -1,7 +1,7 @@
-import { SecretsManagerAdapter } from '../aws/secrets-manager-adapter';
-import { RotationStateError, sanitizeUpstreamMessage } from '../errors';
-import { assertManaged } from '../managed-prefixes';
-import { planPropagation } from '../propagation/propagation-plan';
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
+import { RotationStateError, sanitizeUpstreamMessage } from '../shared/errors';
+import { assertManaged } from '../shared/managed-prefixes';
+import { planPropagation } from '../shared/propagation/propagation-plan';
 import { type CliContext, writeLine } from './cli-context';
 import { type ClusterSourceOptions, clusterSources } from './cluster-sources';
 import { EXIT, type ExitCode } from './exit-codes';

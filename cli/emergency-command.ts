@@ -1,9 +1,9 @@
-import { SecretsManagerAdapter } from '../aws/secrets-manager-adapter';
-import type { PropagationRecord } from '../ledger/ledger-port';
-import { assertManaged } from '../managed-prefixes';
-import type { RotationRequestResult } from '../requests/request-rotation';
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
+import type { PropagationRecord } from '../shared/ledger/ledger-port';
+import { assertManaged } from '../shared/managed-prefixes';
+import type { RotationRequestResult } from '../shared/requests/request-rotation';
+import type { AfterRequested, RequestedRotation } from './after-requested';
 import { type CliContext, requireLedger, writeLine } from './cli-context';
-import type { EmergencyRuntime, RequestedRotation } from './emergency-runtime';
 import {
   type PropagationWait,
   type RotationWait,
@@ -23,7 +23,8 @@ export interface EmergencyOptions {
 export interface EmergencyDeps {
   /** requestRotation from shared/requests, bound to its port, ledger and config. */
   readonly requestRotation: (input: unknown) => Promise<RotationRequestResult>;
-  readonly runtime: EmergencyRuntime;
+  /** Run once the request is accepted, before the waits; only the local demo sets one. */
+  readonly afterRequested?: AfterRequested;
   /** @default 2000 */
   readonly pollMs?: number;
 }
@@ -70,7 +71,7 @@ export async function runEmergency(
     pollMs: deps.pollMs ?? 2000,
     onProgress: (p: { stage: string; message: string }) => progress.update(`${p.stage}: ${p.message}`),
   };
-  await deps.runtime.afterRotationRequested(rotation, poll.onProgress, signal);
+  await deps.afterRequested?.(rotation, poll.onProgress, signal);
   const secrets = new SecretsManagerAdapter(ctx.services.secretsManager);
   const rotated = await waitForRotation(
     async () => (await secrets.describeSecret(rotation.secretArn)).versionIdsToStages,

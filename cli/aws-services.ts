@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { toAwsCallError } from '../errors';
-import type { LedgerPort } from '../ledger/ledger-port';
+import { toAwsCallError } from '../shared/errors';
+import type { LedgerPort } from '../shared/ledger/ledger-port';
 import type { CliServices, GlobalOptions } from './cli-context';
 
 /** Builds the ledger over a DynamoDB client (the DynamoDB adapter in production). */

@@ -1,8 +1,8 @@
-import { consumerState } from '../propagation/consumer-state';
-import type { ConsumerReason } from '../propagation/find-consumers';
-import type { RefreshBehaviour } from '../propagation/find-external-secrets';
-import type { ExternalSecretTarget, PropagationPlan } from '../propagation/propagation-plan';
-import type { Workload } from '../propagation/workload-types';
+import { consumerState } from '../shared/propagation/consumer-state';
+import type { ConsumerReason } from '../shared/propagation/find-consumers';
+import type { RefreshBehaviour } from '../shared/propagation/find-external-secrets';
+import type { ExternalSecretTarget, PropagationPlan } from '../shared/propagation/propagation-plan';
+import type { Workload } from '../shared/propagation/workload-types';
 
 export interface PlannedWorkload {
   readonly kind: string;
