@@ -3,11 +3,14 @@
  * (aws-local-stepfunctions), every Task state invoking the bundled propagation-step function warm in
  * its own Node 24 process, against moto (EKS, STS, DynamoDB ledger) and the local cluster with ESO.
  * One managed secret, one ExternalSecret and N Deployments consuming it, plus bystanders; rotate
- * (PutSecretValue), run one execution with restart concurrency C and 1 s Wait states, then again
- * as an emergency (at the emergency restart concurrency, 20 by default). Prints wall time, time per phase, Lambda invocations per
- * action, Kubernetes API requests of the orchestrator's identity by verb (counted by kube-apiserver
- * through FlowSchemas created here), and state transitions. Figures only; nothing is asserted.
- * Run: npm run bench:workflow -- --workloads 50 --concurrency 10
+ * (PutSecretValue), run one execution with restart concurrency C (rollouts in flight, the
+ * deployment's percentage and canary as configured) and 1 s Wait states, then again as an emergency
+ * (the emergency budget, 100 in flight by default, no canary). Prints wall time, time per phase, the
+ * engine's own time (plan + resync + the restart step's work, excluding waits on ESO and rollouts),
+ * Lambda invocations per action, Kubernetes API requests of the orchestrator's identity by verb
+ * (counted by kube-apiserver through FlowSchemas created here), state transitions and history
+ * events. Figures only; nothing is asserted.
+ * Run: npm run bench:workflow -- --workloads 500 --concurrency 25 [--replicas 0]
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -31,11 +34,12 @@ import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
 
-const { workloads, concurrency } = new Command('bench:workflow')
+const { workloads, concurrency, replicas } = new Command('bench:workflow')
   .option('--workloads <n>', 'Deployments consuming the rotated secret', (v) => Number.parseInt(v, 10), 50)
-  .option('--concurrency <n>', 'restart concurrency (Map MaxConcurrency)', (v) => Number.parseInt(v, 10), 10)
+  .option('--concurrency <n>', 'restart concurrency (rollouts in flight)', (v) => Number.parseInt(v, 10), 25)
+  .option('--replicas <n>', 'replicas of each consuming Deployment', (v) => Number.parseInt(v, 10), 1)
   .parse()
-  .opts<{ workloads: number; concurrency: number }>();
+  .opts<{ workloads: number; concurrency: number; replicas: number }>();
 const PREFIX = 'bench/';
 const SECRET = `${PREFIX}app/db`;
 const OTHERS = 5; // other ExternalSecrets, each with BYSTANDERS / OTHERS Deployments (0 replicas)
@@ -154,7 +158,7 @@ try {
     },
   });
   const all = [
-    ...Array.from({ length: workloads }, (_, i) => deployment(`app-${i}`, 'db-secret', 1)),
+    ...Array.from({ length: workloads }, (_, i) => deployment(`app-${i}`, 'db-secret', replicas)),
     ...Array.from({ length: BYSTANDERS }, (_, i) =>
       deployment(`bystander-${i}`, `other-${i % OTHERS}-secret`, 0),
     ),
@@ -176,7 +180,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   log(
-    `set-up: ${1 + OTHERS} ExternalSecrets, ${workloads} consumers + ${BYSTANDERS} bystanders, synced and rolled out (${sec(performance.now() - t).trim()})`,
+    `set-up: ${1 + OTHERS} ExternalSecrets, ${workloads} consumers (${replicas} replica(s) each) + ${BYSTANDERS} bystanders, synced and rolled out (${sec(performance.now() - t).trim()})`,
   );
 
   // The orchestrator: the synthesized stack, its step bundle, its state machine definition.
@@ -220,6 +224,7 @@ try {
   ];
   for (const run of runs) {
     const invocations = new Map<string, { count: number; ms: number }>();
+    let restartWork = { restartMs: 0, watchMs: 0 };
     const entered: { name: string; type: string; at: number }[] = [];
     const workflow = new LocalWorkflow(definition, {
       awsEndpoint: moto.endpoint,
@@ -229,7 +234,12 @@ try {
         const action = String((payload as { action?: unknown }).action);
         const began = performance.now();
         try {
-          return await stepHost.invoke(payload);
+          const result = await stepHost.invoke(payload);
+          if (action === 'advance-restarts') {
+            const r = result as { restartMs?: number; watchMs?: number };
+            restartWork = { restartMs: r.restartMs ?? 0, watchMs: r.watchMs ?? 0 };
+          }
+          return result;
         } finally {
           const seen = invocations.get(action) ?? { count: 0, ms: 0 };
           invocations.set(action, { count: seen.count + 1, ms: seen.ms + performance.now() - began });
@@ -266,6 +276,7 @@ try {
       cpuMs: (cpu.user + cpu.system) / 1000,
       entered,
       invocations,
+      restartWork,
       requests: Object.fromEntries(
         Object.entries(requestsAfter).map(([verb, n]) => [verb, n - (requestsBefore[verb] ?? 0)]),
       ),
@@ -289,6 +300,8 @@ interface RunFigures {
   cpuMs: number;
   entered: { name: string; type: string; at: number }[];
   invocations: Map<string, { count: number; ms: number }>;
+  /** The restart step's own work across its calls: first list + restart waves, and looks at rollouts. */
+  restartWork: { restartMs: number; watchMs: number };
   requests: Record<string, number>;
 }
 
@@ -298,27 +311,28 @@ function report(label: string, f: RunFigures) {
   const phases: [string, number, number][] = [
     ['claim', f.began, first('Clusters')],
     ['plan', first('Plan'), first('Resync')],
-    ['resync + confirm (sync polls)', first('Resync'), first('Restarts')],
-    ['restarts (restart + rollout polls)', first('Restarts'), first('FinishCluster')],
+    ['resync + confirm (sync polls)', first('Resync'), first('StartRestarts')],
+    ['restarts (waves + rollout watch)', first('StartRestarts'), first('FinishCluster')],
     ['finish cluster + record', first('FinishCluster'), f.ended],
   ];
   const byName = new Map<string, number>();
   for (const e of f.entered) byName.set(e.name, (byName.get(e.name) ?? 0) + 1);
-  const restartStates = ['Restart', 'WaitForRollout', 'CheckRollout', 'RolledOut?', 'Restarted'];
-  const perWorkload = restartStates.reduce((n, s) => n + (byName.get(s) ?? 0), 0) / workloads;
-  const fixed = f.entered.length - perWorkload * workloads;
   // Standard workflow history events per state: Task 5 (entered, scheduled, started, succeeded,
   // exited), Map 4 + 2 per iteration, every other type 2; plus ExecutionStarted/Succeeded.
-  const events = (list: RunFigures['entered']) =>
-    list.reduce((n, e) => n + (e.type === 'Task' ? 5 : e.type === 'Map' ? 4 : 2), 0);
-  const iterations = (byName.get('Plan') ?? 0) + (byName.get('Restart') ?? 0);
-  const history = 2 + 2 * iterations + events(f.entered);
-  const historyPerWorkload = events(f.entered.filter((e) => restartStates.includes(e.name))) / workloads + 2;
-  const historyFixed = history - historyPerWorkload * workloads;
-  const polls = (byName.get('CheckRollout') ?? 0) / workloads;
+  const iterations = byName.get('Plan') ?? 0;
+  const history =
+    2 +
+    2 * iterations +
+    f.entered.reduce((n, e) => n + (e.type === 'Task' ? 5 : e.type === 'Map' ? 4 : 2), 0);
+  const ms = (action: string) => f.invocations.get(action)?.ms ?? 0;
+  const engineMs = ms('plan') + ms('resync') + f.restartWork.restartMs;
   log(`\n${label}: ${workloads} workloads, ${f.status}`);
   log(`  total wall time                        ${sec(f.ended - f.began)}`);
   for (const [name, from, to] of phases) log(`    ${name.padEnd(35)}${sec(to - from)}`);
+  log(
+    `  engine time (plan + resync + restart)  ${sec(engineMs)} = plan ${sec(ms('plan')).trim()} + resync ${sec(ms('resync')).trim()} + restart (list + patch waves) ${sec(f.restartWork.restartMs).trim()}`,
+  );
+  log(`  rollout watch (LISTs of what is in flight) ${sec(f.restartWork.watchMs).trim()}`);
   log(`  bench process CPU (interpreter)        ${sec(f.cpuMs)}`);
   const actions = [...f.invocations].map(
     ([a, { count, ms }]) => `${a} ${count} (mean ${(ms / count).toFixed(0)} ms)`,
@@ -328,16 +342,10 @@ function report(label: string, f: RunFigures) {
   );
   log(`  Kubernetes API requests (orchestrator) ${JSON.stringify(f.requests)}`);
   log(
-    `  state transitions (states entered)     ${f.entered.length} = ${fixed.toFixed(0)} fixed + ${perWorkload.toFixed(2)} per workload`,
+    `  state transitions (states entered)     ${f.entered.length} (${(f.entered.length / workloads).toFixed(3)} per workload)`,
   );
   log(`    per state                            ${JSON.stringify(Object.fromEntries(byName))}`);
   log(
-    `  ≈ history events                       ${history} = ${historyFixed.toFixed(0)} fixed + ${historyPerWorkload.toFixed(1)} per workload (${polls.toFixed(2)} rollout polls each); 25,000 reached at ≈ ${Math.floor((25_000 - historyFixed) / historyPerWorkload)} workloads`,
+    `  ≈ history events                       ${history} (${(history / workloads).toFixed(3)} per workload)`,
   );
-  for (const n of [500, 1000, 5000]) {
-    const transitions = fixed + perWorkload * n;
-    log(
-      `    extrapolated to ${String(n).padStart(4)} workloads       ${transitions.toFixed(0)} transitions ($${((transitions * 0.025) / 1000).toFixed(3)} at $0.025/1,000), ≈ ${Math.round(historyFixed + historyPerWorkload * n)} history events`,
-    );
-  }
 }

@@ -62,6 +62,16 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
   const previous = 'invocations' in input.restarts ? input.restarts : undefined;
   if (previous?.done) return previous;
   const invocations = (previous?.invocations ?? 0) + 1;
+  let restartMs = previous?.restartMs ?? 0;
+  let watchMs = previous?.watchMs ?? 0;
+  const timed = async <T>(work: () => Promise<T>, add: (ms: number) => void): Promise<T> => {
+    const from = performance.now();
+    try {
+      return await work();
+    } finally {
+      add(performance.now() - from);
+    }
+  };
   const cluster = await deps.clusterFor(input.cluster);
   const secrets = namespaceSecrets(input.plan.resync, new Set(input.sync.synced.map(esKey)));
   const move = (): MoveContext => ({
@@ -87,7 +97,10 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       }
     });
   };
-  await read([...secrets.keys()]);
+  await timed(
+    () => read([...secrets.keys()]),
+    (ms) => (restartMs += ms),
+  );
   const size = waveSize(input.budget, tracked.size);
   const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
   const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
@@ -118,26 +131,34 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
     if (wave.length > 0) {
       const restartedAt = deps.now().toISOString();
       const marker = move().moveId;
-      await mapWithLimit(wave, API_CONCURRENCY, async (t) => {
-        const patched = await patchOrGone(
-          cluster,
-          t.workload,
-          restartPatch(input.secret.name, marker, restartedAt),
-        );
-        if (!patched) {
-          tracked.delete(workloadKey(t.workload));
-          return;
-        }
-        t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
-      });
+      await timed(
+        () =>
+          mapWithLimit(wave, API_CONCURRENCY, async (t) => {
+            const patched = await patchOrGone(
+              cluster,
+              t.workload,
+              restartPatch(input.secret.name, marker, restartedAt),
+            );
+            if (!patched) {
+              tracked.delete(workloadKey(t.workload));
+              return;
+            }
+            t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
+          }),
+        (ms) => (restartMs += ms),
+      );
       interval = MIN_POLL_MS;
     }
     if (Date.now() + interval > lookUntil) break;
     await (deps.sleep ?? ((ms: number) => delay(ms)))(interval);
     const watching = [...tracked.values()].filter((t) => t.state.state === 'in-flight');
-    await read(
-      [...new Set(watching.map((t) => t.workload.namespace))],
-      [...new Set(watching.map((t) => t.workload.kind))],
+    await timed(
+      () =>
+        read(
+          [...new Set(watching.map((t) => t.workload.namespace))],
+          [...new Set(watching.map((t) => t.workload.kind))],
+        ),
+      (ms) => (watchMs += ms),
     );
     const settled = watching.filter((t) => {
       const now = tracked.get(workloadKey(t.workload))?.state;
@@ -163,6 +184,8 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
     done: stopped !== undefined || pending.length + inFlight.length === 0,
     ...(stopped ? { stopped } : {}),
     invocations,
+    restartMs: Math.round(restartMs),
+    watchMs: Math.round(watchMs),
     verified: restarted.length,
     inFlight: inFlight.length,
     pending: pending.length,

@@ -154,6 +154,10 @@ export const restartProgressSchema = z.object({
   /** Why the restarts stopped early (a failed canary or rollout); nothing more is restarted. */
   stopped: z.optional(z.string().check(z.maxLength(2048))),
   invocations: z.number().check(z.int(), z.nonnegative()),
+  /** Time the calls spent on their first list and on restart waves (all calls so far). */
+  restartMs: z.optional(z.number().check(z.nonnegative())),
+  /** Time the calls spent looking at rollouts in flight, pauses excluded (all calls so far). */
+  watchMs: z.optional(z.number().check(z.nonnegative())),
   /** The cluster's consumers: verified for this move (by this run or an earlier one), in flight, pending. */
   verified: z.number().check(z.int(), z.nonnegative()),
   inFlight: z.number().check(z.int(), z.nonnegative()),
