@@ -1,3 +1,4 @@
+import { validate as isArn, parse as parseArn } from '@aws-sdk/util-arn-parser';
 /** How the CLI shows times, durations, versions and callers: short, UTC, never ambiguous. */
 
 export const NONE = '-';
@@ -28,7 +29,9 @@ export function shortVersion(versionId: string | undefined): string {
 /** An IAM/STS ARN without its `arn:aws:iam::<account>:` head (`assumed-role/Ops/alice`). */
 export function shortActor(actor: string | undefined): string {
   if (!actor) return NONE;
-  return /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:(.+)$/.exec(actor)?.[1] ?? actor;
+  if (!isArn(actor)) return actor;
+  const { service, region, resource } = parseArn(actor);
+  return (service === 'iam' || service === 'sts') && region === '' && resource ? resource : actor;
 }
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;

@@ -1,16 +1,5 @@
 import { SecretNotManagedError } from './errors';
-
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
-
-/**
- * The secret name a SecretId refers to. A full ARN yields the name with Secrets Manager's random
- * six-character suffix (`prod/app/db-AbCdEf`), which keeps prefix matching identical to IAM's
- * `secret:<prefix>*` resource pattern.
- */
-export function secretNameOf(secretId: string): string {
-  const match = SECRET_ARN.exec(secretId);
-  return match?.[1] ?? secretId;
-}
+import { secretNameOf } from './secret-id';
 
 /** True when the secret's name starts with one of the managed prefixes. */
 export function isManaged(secretId: string, prefixes: readonly string[]): boolean {

@@ -1,5 +1,5 @@
 import {
-  ListSecretsCommand,
+  paginateListSecrets,
   type SecretListEntry,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -19,26 +19,20 @@ export async function listManagedSecrets(
   client: SecretsManagerClient,
   prefixes: readonly string[],
 ): Promise<SecretSummary[]> {
+  const pages = paginateListSecrets(
+    { client, pageSize: PAGE_SIZE },
+    { Filters: [{ Key: 'name', Values: [...prefixes] }], IncludePlannedDeletion: false },
+  );
   const secrets: SecretSummary[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client
-      .send(
-        new ListSecretsCommand({
-          Filters: [{ Key: 'name', Values: [...prefixes] }],
-          MaxResults: PAGE_SIZE,
-          NextToken: nextToken,
-          IncludePlannedDeletion: false,
-        }),
-      )
-      .catch((error: unknown) => {
-        throw toAwsCallError('ListSecrets', prefixes.join(','), error);
-      });
-    for (const entry of page.SecretList ?? []) {
-      if (entry.Name && isManaged(entry.Name, prefixes)) secrets.push(toSummary(entry));
+  try {
+    for await (const page of pages) {
+      for (const entry of page.SecretList ?? []) {
+        if (entry.Name && isManaged(entry.Name, prefixes)) secrets.push(toSummary(entry));
+      }
     }
-    nextToken = page.NextToken;
-  } while (nextToken);
+  } catch (error) {
+    throw toAwsCallError('ListSecrets', prefixes.join(','), error);
+  }
   return secrets;
 }
 

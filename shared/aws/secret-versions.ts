@@ -1,5 +1,5 @@
 import {
-  ListSecretVersionIdsCommand,
+  paginateListSecretVersionIds,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -14,17 +14,17 @@ export async function versionCreatedAt(
   secretId: string,
   versionId: string,
 ): Promise<Date | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await client
-      .send(new ListSecretVersionIdsCommand({ SecretId: secretId, NextToken: nextToken, MaxResults: 100 }))
-      .catch((error: unknown) => {
-        throw toAwsCallError('ListSecretVersionIds', secretId, error);
-      });
-    const version = page.Versions?.find((v) => v.VersionId === versionId);
-    if (version) return version.CreatedDate;
-    nextToken = page.NextToken;
-  } while (nextToken);
+  try {
+    for await (const page of paginateListSecretVersionIds(
+      { client, pageSize: 100 },
+      { SecretId: secretId },
+    )) {
+      const version = page.Versions?.find((v) => v.VersionId === versionId);
+      if (version) return version.CreatedDate;
+    }
+  } catch (error) {
+    throw toAwsCallError('ListSecretVersionIds', secretId, error);
+  }
   return undefined;
 }
 

@@ -5,9 +5,10 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   AwsCallError,
   PropagationHeldByOtherError,
@@ -33,7 +34,6 @@ import {
   SUMMARY_SK,
   secretKey,
   timeMs,
-  unmarshalMap,
 } from './ledger-items';
 import type {
   ClaimResult,
@@ -119,7 +119,7 @@ export class DynamoDbLedger implements LedgerPort {
     for (let attempt = 1; attempt <= MOVE_ATTEMPTS; attempt++) {
       const summary = await this.getItem(secretName, SUMMARY_SK);
       const stored = summary?.currentMove?.M
-        ? parseMove(unmarshalMap(summary.currentMove.M), `current move of "${secretName}"`)
+        ? parseMove(unmarshall(summary.currentMove.M), `current move of "${secretName}"`)
         : undefined;
       if (stored && stored.versionId === move.versionId) return stored;
       const next = parseMove({ ...move, seq: (stored?.seq ?? 0) + 1 }, `move of "${secretName}"`);
@@ -250,31 +250,30 @@ export class DynamoDbLedger implements LedgerPort {
     await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
   }
 
-  /** A Query on the history index, newest first, paged until `limit` entries (default 50). */
+  /** A Query on the history index, newest first, paged (paginateQuery) until `limit` entries (default 50). */
   async history(secretName: string, options: { readonly limit?: number } = {}): Promise<LedgerEntry[]> {
     const limit = Math.floor(options.limit ?? DEFAULT_HISTORY_LIMIT);
     if (limit < 1) return [];
-    const entries: LedgerEntry[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await this.call('Query', secretName, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: LEDGER_TABLE.historyIndex,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey },
-            ExpressionAttributeValues: { ':pk': { S: secretKey(secretName) } },
-            ScanIndexForward: false,
-            Limit: limit - entries.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      entries.push(...(out.Items ?? []).map(parseLedgerEntry));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && entries.length < limit);
-    return entries;
+    const pages = paginateQuery(
+      { client: this.client, pageSize: limit },
+      {
+        TableName: this.tableName,
+        IndexName: LEDGER_TABLE.historyIndex,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: secretKey(secretName) } },
+        ScanIndexForward: false,
+      },
+    );
+    const items = await this.call('Query', secretName, async () => {
+      const read: Item[] = [];
+      for await (const page of pages) {
+        read.push(...(page.Items ?? []));
+        if (read.length >= limit) break;
+      }
+      return read;
+    });
+    return items.slice(0, limit).map(parseLedgerEntry);
   }
 
   /** BatchGetItem of the SUMMARY items, 100 keys a call, sequentially. */

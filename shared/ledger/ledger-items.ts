@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LedgerItemInvalidError } from '../errors';
 import * as z from '../schema';
 import type {
@@ -164,15 +165,15 @@ export function claimItem(claim: PropagationClaim): Item {
 }
 
 export function parseRotation(item: Item): RotationRecord {
-  return parse(rotationSchema, unmarshalMap(item), describeKey(item));
+  return parse(rotationSchema, unmarshall(item), describeKey(item));
 }
 
 export function parsePropagation(item: Item): PropagationRecord {
-  return parse(propagationSchema, unmarshalMap(item), describeKey(item));
+  return parse(propagationSchema, unmarshall(item), describeKey(item));
 }
 
 export function parseSummary(item: Item): SecretLedgerSummary {
-  return parse(summarySchema, unmarshalMap(item), describeKey(item));
+  return parse(summarySchema, unmarshall(item), describeKey(item));
 }
 
 export function parseLedgerEntry(item: Item): LedgerEntry {
@@ -202,33 +203,16 @@ function describeKey(item: Item): string {
   return `item ${item.pk?.S ?? '?'} ${item.sk?.S ?? '?'}`;
 }
 
-/** Marshals plain data (strings, finite numbers, booleans, arrays, objects); undefined fields are left out. */
+// util-dynamodb's marshall with the ledger's one option: undefined fields are left out (optional
+// record fields are absent, never NULL). Reads go through unmarshall and then the zod schemas above.
+const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
+
+/** One plain value (string, number, boolean, null, list, map) as a DynamoDB attribute. */
 export function marshal(value: unknown): AttributeValue {
-  if (typeof value === 'string') return { S: value };
-  if (typeof value === 'number' && Number.isFinite(value)) return { N: String(value) };
-  if (typeof value === 'boolean') return { BOOL: value };
-  if (value === null) return { NULL: true };
-  if (Array.isArray(value)) return { L: value.map(marshal) };
-  if (typeof value === 'object') return { M: marshalMap(value) };
-  throw new LedgerItemInvalidError(`Ledger values must be plain data, not ${typeof value}`);
+  return convertToAttr(value, MARSHALL_OPTIONS);
 }
 
+/** A plain object as a DynamoDB item; undefined fields are left out. */
 export function marshalMap(value: object): Item {
-  const entries = Object.entries(value).filter(([, field]) => field !== undefined);
-  return Object.fromEntries(entries.map(([key, field]) => [key, marshal(field)]));
-}
-
-/** The inverse of {@link marshal} for the types it writes; anything else becomes undefined for zod to refuse. */
-export function unmarshal(attribute: AttributeValue): unknown {
-  if (attribute.S !== undefined) return attribute.S;
-  if (attribute.N !== undefined) return Number(attribute.N);
-  if (attribute.BOOL !== undefined) return attribute.BOOL;
-  if (attribute.NULL !== undefined) return null;
-  if (attribute.L !== undefined) return attribute.L.map(unmarshal);
-  if (attribute.M !== undefined) return unmarshalMap(attribute.M);
-  return undefined;
-}
-
-export function unmarshalMap(item: Item): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).map(([key, field]) => [key, unmarshal(field)]));
+  return marshall(value, MARSHALL_OPTIONS);
 }

@@ -8,6 +8,7 @@ import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
+import { secretDisplayName } from '../secret-id';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
 import {
@@ -221,7 +222,7 @@ export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Pro
   return {
     outcome: 'failed',
     alert: {
-      subject: alertSubject(`Propagation failed: ${secretName(secretId)}`),
+      subject: alertSubject(`Propagation failed: ${secretDisplayName(secretId)}`),
       message: JSON.stringify({
         secret: secretId,
         versionId: claim?.versionId,
@@ -286,10 +287,4 @@ function propagationKeyOf(claim: Claim) {
 export function alertSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= 99 ? ascii : `${ascii.slice(0, 96)}...`;
-}
-
-/** The secret's name from an ARN (prefix and the six-character suffix dropped), or the id as given. */
-function secretName(secretId: string): string {
-  const match = /^arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(.+)-[A-Za-z0-9]{6}$/.exec(secretId);
-  return match?.[1] ?? secretId;
 }

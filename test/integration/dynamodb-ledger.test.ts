@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
@@ -16,7 +17,6 @@ import {
   PropagationNotClaimedError,
 } from '../../shared/errors';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
-import { unmarshalMap } from '../../shared/ledger/ledger-items';
 import type { PropagationClaim, RotationRecord } from '../../shared/ledger/ledger-port';
 
 const TABLE = `ledger-${randomUUID()}`;
@@ -70,7 +70,7 @@ async function storedItem(secretName: string, sk: string) {
       ConsistentRead: true,
     }),
   );
-  return out.Item && unmarshalMap(out.Item);
+  return out.Item && unmarshall(out.Item);
 }
 
 describe('DynamoDbLedger rotations and history', () => {

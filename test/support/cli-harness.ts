@@ -1,5 +1,5 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CliIo, CliServices } from '../../cli/cli-context';
 import type {
   ClaimResult,
@@ -27,14 +27,15 @@ export function captureIo(options: { tty?: boolean; columns?: number } = {}) {
  */
 export function fakeSecretsManager(respond: (name: string, input: Record<string, unknown>) => unknown) {
   const calls: string[] = [];
-  const client = {
+  // A SecretsManagerClient by prototype, because the SDK's paginators check `instanceof`.
+  const client = Object.assign(Object.create(SecretsManagerClient.prototype) as SecretsManagerClient, {
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       const name = command.constructor.name.replace(/Command$/, '');
       calls.push(name);
       return respond(name, command.input);
     },
-  };
-  return { client: client as unknown as SecretsManagerClient, calls };
+  });
+  return { client, calls };
 }
 
 /** An in-memory ledger: entries per secret (newest first on read), summaries derived from them. */

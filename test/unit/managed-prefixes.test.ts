@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SecretNotManagedError } from '../../shared/errors';
-import { assertManaged, isManaged, secretNameOf } from '../../shared/managed-prefixes';
+import { assertManaged, isManaged } from '../../shared/managed-prefixes';
 
 const PREFIXES = ['prod/app-team/', 'staging/app-team/'];
-
-describe('secretNameOf', () => {
-  it.each([
-    ['prod/app-team/db', 'prod/app-team/db'],
-    [
-      'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app-team/db-AbCdEf',
-      'prod/app-team/db-AbCdEf',
-    ],
-    ['arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:prod/x-AbCdEf', 'prod/x-AbCdEf'],
-    ['arn:aws:s3:::bucket/prod/app-team/db', 'arn:aws:s3:::bucket/prod/app-team/db'],
-  ])('reads %s as %s', (secretId, name) => {
-    expect(secretNameOf(secretId)).toBe(name);
-  });
-});
 
 describe('isManaged', () => {
   it.each([
