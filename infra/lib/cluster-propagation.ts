@@ -4,20 +4,21 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { starterEnvironment } from '../../shared/workflow/starter-config';
 import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflow/workflow-config';
 import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
-import { functionIdentity } from './function-identity';
-import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { OrchestratorFunction } from './orchestrator-function';
 import { PropagationWorkflow } from './propagation-workflow';
 import { allowOnManagedSecrets, managedSecretArnPattern } from './rotation-function-policy';
 
 /** The propagation step function's timeout, and each workflow Task's. */
 const STEP_TIMEOUT = Duration.minutes(2);
+
+const DESCRIBE_REASON =
+  'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
@@ -77,8 +78,8 @@ export interface ClusterPropagationProps {
  */
 export class ClusterPropagation extends Construct {
   /** The starter: the target for "a new AWSCURRENT version" events. */
-  readonly propagationFunction: nodejs.NodejsFunction;
-  readonly stepFunction: nodejs.NodejsFunction;
+  readonly propagationFunction: OrchestratorFunction;
+  readonly stepFunction: OrchestratorFunction;
   readonly workflow: PropagationWorkflow;
   /** The step function's role, the one mapped into the clusters. */
   readonly role: iam.Role;
@@ -90,64 +91,10 @@ export class ClusterPropagation extends Construct {
     super(scope, id);
     if (props.clusterNames.length === 0)
       throw new Error(`ClusterPropagation ${this.node.path}: name at least one cluster`);
-    const stack = Stack.of(this);
-    const secretArns = props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix));
-    this.secretArns = secretArns;
+    this.secretArns = props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix));
 
-    const step = functionIdentity(
-      this,
-      { logGroup: 'Logs', role: 'Role' },
-      {
-        description: 'Propagation steps of the secret rotation orchestrator (no secret values)',
-        logRetention: props.logRetention,
-      },
-    );
-    this.role = step.role;
-    const describeReason =
-      'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.';
-    allowOnManagedSecrets(this, this.role, {
-      sid: 'DescribeManagedSecrets',
-      actions: ['secretsmanager:DescribeSecret'],
-      prefixes: props.managedPrefixes,
-      reason: describeReason,
-    });
-    // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
-    allowOnManagedSecrets(this, this.role, {
-      sid: 'RetirePreviousVersions',
-      actions: ['secretsmanager:UpdateSecretVersionStage'],
-      prefixes: props.managedPrefixes,
-      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
-      reason:
-        'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeConfiguredClusters',
-        actions: ['eks:DescribeCluster'],
-        resources: props.clusterNames.map((name) =>
-          stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
-        ),
-      }),
-    );
-    if (props.vpc) this.role.addToPolicy(vpcAccessStatement());
-    props.ledger.grantPropagationWrites(this.role);
-
-    this.stepFunction = new nodejs.NodejsFunction(this, 'PropagationStep', {
-      entry: `${REPO_ROOT}functions/propagation-step/handler.ts`,
-      ...LAMBDA_DEFAULTS,
-      bundling: KUBERNETES_CLIENT_BUNDLING,
-      memorySize: 512,
-      // Each step is short; the restart step watches rollouts for up to a minute before handing
-      // the wait back to the state machine.
-      timeout: STEP_TIMEOUT,
-      role: this.role,
-      logGroup: step.logGroup,
-      description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
-      vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
-      environment: { ...workflowEnvironment(workflowSettings(props)), ...OBSERVABILITY_ENVIRONMENT },
-    });
+    this.stepFunction = this.stepsFunction(props);
+    this.role = this.stepFunction.role;
     this.workflow = new PropagationWorkflow(this, 'Workflow', {
       stepFunction: this.stepFunction,
       stepTimeout: STEP_TIMEOUT,
@@ -155,59 +102,9 @@ export class ClusterPropagation extends Construct {
       logRetention: props.logRetention,
     });
     props.alertTopic.grantPublish(this.workflow.stateMachine);
-    // The workflow alerts from its own Catch path; this catches what that path cannot (a timed-out
-    // or aborted execution, or a failure of the alert itself).
-    new cloudwatch.Alarm(this, 'WorkflowExecutionsFailed', {
-      alarmDescription:
-        'Secret rotation orchestrator: propagation workflow executions failed, timed out or aborted',
-      metric: new cloudwatch.MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: {
-          failed: this.workflow.stateMachine.metricFailed({ period: Duration.minutes(5) }),
-          timedOut: this.workflow.stateMachine.metricTimedOut({ period: Duration.minutes(5) }),
-          aborted: this.workflow.stateMachine.metricAborted({ period: Duration.minutes(5) }),
-        },
-        period: Duration.minutes(5),
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new cloudwatchActions.SnsAction(props.alertTopic));
-
-    const starter = functionIdentity(
-      this,
-      { logGroup: 'StarterLogs', role: 'StarterRole' },
-      {
-        description: 'Starts the propagation workflow for a new AWSCURRENT version (describe only)',
-        logRetention: props.logRetention,
-      },
-    );
-    this.starterRole = starter.role;
-    allowOnManagedSecrets(this, this.starterRole, {
-      sid: 'DescribeManagedSecrets',
-      actions: ['secretsmanager:DescribeSecret'],
-      prefixes: props.managedPrefixes,
-      reason: describeReason,
-    });
-    this.workflow.stateMachine.grantStartExecution(this.starterRole);
-    props.ledger.grantRead(this.starterRole);
-    this.propagationFunction = new nodejs.NodejsFunction(this, 'PropagateSecret', {
-      entry: `${REPO_ROOT}functions/propagate-secret/handler.ts`,
-      ...LAMBDA_DEFAULTS,
-      timeout: Duration.seconds(30),
-      role: this.starterRole,
-      logGroup: starter.logGroup,
-      description: 'Starts one propagation workflow execution per secret version',
-      environment: {
-        ...starterEnvironment({
-          managedPrefixes: props.managedPrefixes,
-          stateMachineArn: this.stateMachineArn,
-          ledgerTableName: props.ledger.tableName,
-        }),
-        ...OBSERVABILITY_ENVIRONMENT,
-      },
-    });
+    this.alarmOnFailedExecutions(props.alertTopic);
+    this.propagationFunction = this.starterFunction(props);
+    this.starterRole = this.propagationFunction.role;
 
     this.accessEntries = props.clusterNames.map(
       (clusterName) =>
@@ -219,6 +116,111 @@ export class ClusterPropagation extends Construct {
         }),
     );
     this.acknowledgeWildcards(props);
+  }
+
+  /**
+   * The function that runs the workflow's steps: it may describe managed secrets (never read
+   * values), retire their AWSPREVIOUS, describe the configured clusters and write the ledger.
+   */
+  private stepsFunction(props: ClusterPropagationProps): OrchestratorFunction {
+    const fn = new OrchestratorFunction(this, 'PropagationStep', {
+      folder: 'propagation-step',
+      identity: {
+        logGroup: 'Logs',
+        role: 'Role',
+        description: 'Propagation steps of the secret rotation orchestrator (no secret values)',
+      },
+      logRetention: props.logRetention,
+      bundling: KUBERNETES_CLIENT_BUNDLING,
+      memorySize: 512,
+      // Each step is short; the restart step watches rollouts for up to a minute before handing
+      // the wait back to the state machine.
+      timeout: STEP_TIMEOUT,
+      description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
+      environment: workflowEnvironment(workflowSettings(props)),
+    });
+    allowOnManagedSecrets(this, fn.role, {
+      sid: 'DescribeManagedSecrets',
+      actions: ['secretsmanager:DescribeSecret'],
+      prefixes: props.managedPrefixes,
+      reason: DESCRIBE_REASON,
+    });
+    // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
+    allowOnManagedSecrets(this, fn.role, {
+      sid: 'RetirePreviousVersions',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      prefixes: props.managedPrefixes,
+      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
+      reason:
+        'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeConfiguredClusters',
+        actions: ['eks:DescribeCluster'],
+        resources: props.clusterNames.map((name) =>
+          Stack.of(this).formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+        ),
+      }),
+    );
+    if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
+    props.ledger.grantPropagationWrites(fn.role);
+    return fn;
+  }
+
+  /** The workflow alerts from its own Catch path; this catches what that path cannot (a timed-out
+   * or aborted execution, or a failure of the alert itself). */
+  private alarmOnFailedExecutions(alertTopic: sns.ITopic): void {
+    const fiveMinutes = { period: Duration.minutes(5) };
+    new cloudwatch.Alarm(this, 'WorkflowExecutionsFailed', {
+      alarmDescription:
+        'Secret rotation orchestrator: propagation workflow executions failed, timed out or aborted',
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: this.workflow.stateMachine.metricFailed(fiveMinutes),
+          timedOut: this.workflow.stateMachine.metricTimedOut(fiveMinutes),
+          aborted: this.workflow.stateMachine.metricAborted(fiveMinutes),
+        },
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new cloudwatchActions.SnsAction(alertTopic));
+  }
+
+  /** The starter the EventBridge rules target: describe managed secrets, read the ledger, start executions. */
+  private starterFunction(props: ClusterPropagationProps): OrchestratorFunction {
+    const fn = new OrchestratorFunction(this, 'PropagateSecret', {
+      folder: 'propagate-secret',
+      identity: {
+        logGroup: 'StarterLogs',
+        role: 'StarterRole',
+        description: 'Starts the propagation workflow for a new AWSCURRENT version (describe only)',
+      },
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(30),
+      description: 'Starts one propagation workflow execution per secret version',
+      environment: starterEnvironment({
+        managedPrefixes: props.managedPrefixes,
+        stateMachineArn: this.stateMachineArn,
+        ledgerTableName: props.ledger.tableName,
+      }),
+    });
+    allowOnManagedSecrets(this, fn.role, {
+      sid: 'DescribeManagedSecrets',
+      actions: ['secretsmanager:DescribeSecret'],
+      prefixes: props.managedPrefixes,
+      reason: DESCRIBE_REASON,
+    });
+    this.workflow.stateMachine.grantStartExecution(fn.role);
+    props.ledger.grantRead(fn.role);
+    return fn;
   }
 
   /** The workflow a propagation is an execution of (the sweep's reconciler starts them too). */

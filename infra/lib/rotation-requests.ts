@@ -4,7 +4,6 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,8 +12,7 @@ import {
   ROTATION_REQUEST_DETAIL_TYPE,
   ROTATION_REQUEST_SOURCE,
 } from '../../shared/requests/rotation-request-event';
-import { functionIdentity } from './function-identity';
-import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { OrchestratorFunction } from './orchestrator-function';
 import { allowOnManagedSecrets } from './rotation-function-policy';
 
 /** The Secrets Manager actions a rotation request makes on a managed secret, and no others. */
@@ -61,7 +59,7 @@ export interface RotationRequestsProps {
  * or write any value.
  */
 export class RotationRequests extends Construct {
-  readonly requestFunction: nodejs.NodejsFunction;
+  readonly requestFunction: OrchestratorFunction;
   readonly role: iam.Role;
   readonly rule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
@@ -70,16 +68,26 @@ export class RotationRequests extends Construct {
 
   constructor(scope: Construct, id: string, props: RotationRequestsProps) {
     super(scope, id);
-    const { logGroup, role } = functionIdentity(
-      this,
-      { logGroup: 'Logs', role: 'Role' },
-      {
+    this.requestFunction = new OrchestratorFunction(this, 'RotationRequest', {
+      folder: 'rotation-request',
+      identity: {
+        logGroup: 'Logs',
+        role: 'Role',
         description:
           'Rotation-request function of the secret rotation orchestrator (rotate; no secret values)',
-        logRetention: props.logRetention,
       },
-    );
-    this.role = role;
+      logRetention: props.logRetention,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
+      description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',
+      environment: requestEnvironment({
+        managedPrefixes: props.managedPrefixes,
+        ledgerTableName: props.ledger.tableName,
+        stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
+      }),
+    });
+    this.role = this.requestFunction.role;
     this.grantSecretActions(props);
     props.ledger.grantRecordRotation(this.role);
 
@@ -92,25 +100,8 @@ export class RotationRequests extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the rule’s target and of failed requests.',
     });
-
-    this.requestFunction = new nodejs.NodejsFunction(this, 'RotationRequest', {
-      entry: `${REPO_ROOT}functions/rotation-request/handler.ts`,
-      ...LAMBDA_DEFAULTS,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
-      role: this.role,
-      logGroup,
-      description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',
-      environment: {
-        ...requestEnvironment({
-          managedPrefixes: props.managedPrefixes,
-          ledgerTableName: props.ledger.tableName,
-          stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
-        }),
-        ...OBSERVABILITY_ENVIRONMENT,
-      },
-      // A request that fails after Lambda's retries (EventBridge invokes asynchronously) is kept.
+    // A request that fails after Lambda's retries (EventBridge invokes asynchronously) is kept.
+    this.requestFunction.configureAsyncInvoke({
       retryAttempts: 2,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });

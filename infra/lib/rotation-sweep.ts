@@ -1,7 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
@@ -12,8 +11,7 @@ import {
   rotationRuleSchema,
 } from '../../shared/sweep/schedule-rules';
 import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
-import { functionIdentity } from './function-identity';
-import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { OrchestratorFunction } from './orchestrator-function';
 import { allowOnManagedSecrets } from './rotation-function-policy';
 
 export interface RotationSweepProps {
@@ -75,21 +73,40 @@ export interface RotationSweepProps {
  * requires) and, with a ledger, write rotation records to it; it cannot read any value.
  */
 export class RotationSweep extends Construct {
-  readonly sweepFunction: nodejs.NodejsFunction;
+  readonly sweepFunction: OrchestratorFunction;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: RotationSweepProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const { logGroup, role } = functionIdentity(
-      this,
-      { logGroup: 'Logs', role: 'Role' },
-      {
+    this.sweepFunction = new OrchestratorFunction(this, 'Sweep', {
+      folder: 'sweep',
+      identity: {
+        logGroup: 'Logs',
+        role: 'Role',
         description: 'Sweep function of the secret rotation orchestrator (list, rotate; no secret values)',
-        logRetention: props.logRetention,
       },
-    );
-    this.role = role;
+      logRetention: props.logRetention,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      description: 'Scheduled sweep: secret ages, overdue and stuck rotations, reconcile with the ledger',
+      environment: sweepEnvironment({
+        managedPrefixes: props.managedPrefixes,
+        graceMs: optionalMs(props.graceHours, 3_600_000),
+        stuckAfterMs: optionalMs(props.stuckAfterMinutes, 60_000),
+        maxRotationsPerRun: props.maxRotationsPerRun,
+        repairStuck: props.repairStuck,
+        ledger: ledgerSettings(this, props),
+        schedules: scheduleSettings(this, props),
+      }),
+    });
+    this.role = this.sweepFunction.role;
+    this.grantSweepActions(props);
+    grantLedger(this.role, props);
+    this.scheduleSweep(props.schedule ?? 'rate(1 hour)');
+  }
+
+  /** List (no resource-level scoping), rotate and re-stage managed secrets, invoke the rotation function. */
+  private grantSweepActions(props: RotationSweepProps): void {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ListSecrets',
@@ -121,30 +138,13 @@ export class RotationSweep extends Construct {
       reason:
         'secretsmanager:ListSecrets supports no resource-level permissions; the function filters by the managed prefixes and re-checks every result.',
     });
+  }
 
-    const environment = sweepEnvironment({
-      managedPrefixes: props.managedPrefixes,
-      graceMs: optionalMs(props.graceHours, 3_600_000),
-      stuckAfterMs: optionalMs(props.stuckAfterMinutes, 60_000),
-      maxRotationsPerRun: props.maxRotationsPerRun,
-      repairStuck: props.repairStuck,
-      ledger: bindLedger(this, props),
-      schedules: scheduleSettings(this, props),
-    });
-    this.sweepFunction = new nodejs.NodejsFunction(this, 'Sweep', {
-      entry: `${REPO_ROOT}functions/sweep/handler.ts`,
-      ...LAMBDA_DEFAULTS,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      role: this.role,
-      logGroup,
-      description: 'Scheduled sweep: secret ages, overdue and stuck rotations, reconcile with the ledger',
-      environment: { ...environment, ...OBSERVABILITY_ENVIRONMENT },
-    });
-
+  /** EventBridge Scheduler runs the sweep through a role of its own, retrying twice. */
+  private scheduleSweep(expression: string): void {
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     });
     schedulerRole.addToPolicy(
@@ -154,7 +154,7 @@ export class RotationSweep extends Construct {
       }),
     );
     new scheduler.CfnSchedule(this, 'Schedule', {
-      scheduleExpression: props.schedule ?? 'rate(1 hour)',
+      scheduleExpression: expression,
       flexibleTimeWindow: { mode: 'OFF' },
       target: {
         arn: this.sweepFunction.functionArn,
@@ -192,11 +192,11 @@ function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Swee
 }
 
 /**
- * Grants the sweep what it does with the ledger and returns the ledger settings of its environment,
- * from the same object, so grant and table name cannot disagree: recording with a ledger, and
- * reconciling with a propagation starter as well. A starter without a ledger is refused at synth.
+ * The ledger settings of the sweep's environment: the table of the ledger it records in and, with a
+ * propagation starter as well, the workflow it reconciles with. A starter without a ledger is
+ * refused at synth.
  */
-function bindLedger(sweep: RotationSweep, props: RotationSweepProps): SweepSettings['ledger'] {
+function ledgerSettings(sweep: RotationSweep, props: RotationSweepProps): SweepSettings['ledger'] {
   const { ledger, propagationStarter } = props;
   if (!ledger) {
     if (propagationStarter) {
@@ -206,10 +206,7 @@ function bindLedger(sweep: RotationSweep, props: RotationSweepProps): SweepSetti
     }
     return undefined;
   }
-  ledger.grantRecordRotation(sweep.role);
   if (!propagationStarter) return { tableName: ledger.tableName };
-  ledger.grantRead(sweep.role);
-  propagationStarter.grantStartPropagation(sweep.role);
   return {
     tableName: ledger.tableName,
     reconcile: {
@@ -217,6 +214,19 @@ function bindLedger(sweep: RotationSweep, props: RotationSweepProps): SweepSetti
       maxPropagationsPerRun: props.maxPropagationsPerRun,
     },
   };
+}
+
+/**
+ * Grants what {@link ledgerSettings} configures, from the same props, so grants and table name
+ * cannot disagree: recording with a ledger; reading it and starting propagations with a starter too.
+ */
+function grantLedger(role: iam.IGrantable, props: RotationSweepProps): void {
+  const { ledger, propagationStarter } = props;
+  if (!ledger) return;
+  ledger.grantRecordRotation(role);
+  if (!propagationStarter) return;
+  ledger.grantRead(role);
+  propagationStarter.grantStartPropagation(role);
 }
 
 function optionalMs(amount: number | undefined, msPerUnit: number): number | undefined {

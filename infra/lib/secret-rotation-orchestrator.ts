@@ -1,14 +1,11 @@
-import { join } from 'node:path';
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { rotationEnvironment } from '../../shared/config';
-import { functionIdentity } from './function-identity';
-import { LAMBDA_DEFAULTS, OBSERVABILITY_ENVIRONMENT, REPO_ROOT } from './lambda-defaults';
+import { OrchestratorFunction } from './orchestrator-function';
 import {
   ORCHESTRATOR_DEFAULTS,
   orchestratorPropsProblems,
@@ -18,8 +15,6 @@ import {
 import { nagSecretArnPattern, rotationFunctionStatements } from './rotation-function-policy';
 
 export type { RotationScheduleProps, SecretRotationOrchestratorProps } from './orchestrator-props';
-
-const ROTATE_SECRET_ENTRY = join(REPO_ROOT, 'functions/rotate-secret/handler.ts');
 
 /**
  * The orchestrator's AWS side: the rotation function, its log group, its least-privilege role, the
@@ -32,7 +27,7 @@ const ROTATE_SECRET_ENTRY = join(REPO_ROOT, 'functions/rotate-secret/handler.ts'
  * });
  */
 export class SecretRotationOrchestrator extends Construct {
-  readonly rotationFunction: nodejs.NodejsFunction;
+  readonly rotationFunction: OrchestratorFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly rotationSchedules: readonly secretsmanager.CfnRotationSchedule[];
@@ -45,39 +40,31 @@ export class SecretRotationOrchestrator extends Construct {
     }
     const tracing = props.tracing ?? ORCHESTRATOR_DEFAULTS.tracing;
 
-    const identity = functionIdentity(
-      this,
-      { logGroup: 'RotateSecretLogs', role: 'RotateSecretRole' },
-      {
+    this.rotationFunction = new OrchestratorFunction(this, 'RotateSecret', {
+      folder: 'rotate-secret',
+      identity: {
+        logGroup: 'RotateSecretLogs',
+        role: 'RotateSecretRole',
         description: 'Rotation function of the secret rotation orchestrator (managed prefixes only)',
-        logRetention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
       },
-    );
-    this.logGroup = identity.logGroup;
-    this.role = identity.role;
+      logRetention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
+      architecture: props.architecture ?? ORCHESTRATOR_DEFAULTS.architecture,
+      memorySize: props.memorySize ?? ORCHESTRATOR_DEFAULTS.memorySize,
+      timeout: props.timeout ?? ORCHESTRATOR_DEFAULTS.timeout,
+      tracing,
+      description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
+      environment: rotationEnvironment({
+        managedPrefixes: props.managedPrefixes,
+        defaultPasswordPolicy: props.defaultPasswordPolicy,
+      }),
+    });
+    this.logGroup = this.rotationFunction.functionLogGroup;
+    this.role = this.rotationFunction.role;
     for (const statement of rotationFunctionStatements(this, props.managedPrefixes, props.kmsKeyArns ?? [])) {
       this.role.addToPolicy(statement);
     }
     this.acknowledgeWildcards(props.managedPrefixes, tracing);
 
-    this.rotationFunction = new nodejs.NodejsFunction(this, 'RotateSecret', {
-      entry: ROTATE_SECRET_ENTRY,
-      ...LAMBDA_DEFAULTS,
-      architecture: props.architecture ?? ORCHESTRATOR_DEFAULTS.architecture,
-      memorySize: props.memorySize ?? ORCHESTRATOR_DEFAULTS.memorySize,
-      timeout: props.timeout ?? ORCHESTRATOR_DEFAULTS.timeout,
-      tracing,
-      role: this.role,
-      logGroup: this.logGroup,
-      description: 'Secrets Manager rotation function (createSecret, setSecret, testSecret, finishSecret)',
-      environment: {
-        ...rotationEnvironment({
-          managedPrefixes: props.managedPrefixes,
-          defaultPasswordPolicy: props.defaultPasswordPolicy,
-        }),
-        ...OBSERVABILITY_ENVIRONMENT,
-      },
-    });
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
