@@ -58,8 +58,11 @@ export interface ClusterPropagationProps {
    * 256 KiB per state); a bigger plan is refused, with an alert, before anything restarts. @default 98,304
    */
   readonly maxPlanBytes?: number;
-  /** The longest pause between two looks at the rollouts in flight (whole seconds, 1–30 s). @default Duration.seconds(5) */
-  readonly rolloutPollInterval?: Duration;
+  /**
+   * Within one call of the restart step, the longest pause between two looks at the rollouts in
+   * flight (whole seconds, 1–30 s; not `PropagationWorkflow`'s pause between calls). @default Duration.seconds(5)
+   */
+  readonly rolloutWatchInterval?: Duration;
   /** For private cluster endpoints: the VPC the step function runs in. @default no VPC (public endpoints) */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's private subnets */
@@ -274,7 +277,7 @@ function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
     maxPlanBytes: props.maxPlanBytes,
     syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
     rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),
-    rolloutPollIntervalMs: props.rolloutPollInterval?.toMilliseconds(),
+    rolloutPollIntervalMs: props.rolloutWatchInterval?.toMilliseconds(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -74,6 +74,38 @@ describe('ClusterPropagation', () => {
         }),
       },
     });
+  });
+
+  it('writes every setting the step reads, the ones not given as the function’s own defaults', () => {
+    const variables = (props: Partial<ClusterPropagationProps>) => {
+      const { template: t } = synth(props);
+      const step = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('PropagationPropagationStep'),
+      );
+      return step?.[1].Properties.Environment.Variables;
+    };
+    expect(variables({})).toMatchObject({
+      ROTATOR_MAX_PLAN_BYTES: '98304',
+      ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: '60',
+      ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '5',
+      ROTATOR_CLAIM_LEASE_SECONDS: '22200',
+    });
+    expect(
+      variables({
+        maxPlanBytes: 4096,
+        rolloutWatchInterval: Duration.seconds(2),
+        syncTimeout: Duration.minutes(1),
+        requireOptIn: true,
+      }),
+    ).toMatchObject({
+      ROTATOR_MAX_PLAN_BYTES: '4096',
+      ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: '2',
+      ROTATOR_SYNC_TIMEOUT_SECONDS: '60',
+      ROTATOR_REQUIRE_OPT_IN: 'true',
+    });
+    expect(() => synth({ syncTimeout: Duration.millis(1500) })).toThrow(
+      /ROTATOR_SYNC_TIMEOUT_SECONDS takes whole seconds/,
+    );
   });
 
   it('deploys the starter, which knows the workflow and the ledger', () => {

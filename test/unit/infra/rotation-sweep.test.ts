@@ -162,6 +162,19 @@ describe('RotationSweep with the ledger', () => {
     expect(variables).not.toHaveProperty('ROTATOR_MAX_PROPAGATIONS_PER_RUN');
   });
 
+  it('writes the grace and stuck thresholds, given or by default, and the reconcile lease with reconciling', () => {
+    expect(variablesOf(synthWith({})())).toMatchObject({
+      ROTATOR_SWEEP_GRACE_HOURS: '24',
+      ROTATOR_STUCK_AFTER_MINUTES: '60',
+    });
+    const { granted: _, ...props } = hooks();
+    expect(variablesOf(synthWith({ ...props, graceHours: 2, stuckAfterMinutes: 30 })())).toMatchObject({
+      ROTATOR_SWEEP_GRACE_HOURS: '2',
+      ROTATOR_STUCK_AFTER_MINUTES: '30',
+      ROTATOR_PROPAGATION_LEASE_MINUTES: '370',
+    });
+  });
+
   it('neither records nor reconciles by default', () => {
     expect(variablesOf(synthWith({})())).not.toHaveProperty('ROTATOR_LEDGER_TABLE');
   });
