@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,18 +7,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { starterEnvironment } from '../../shared/workflow/starter-config';
-import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflow/workflow-config';
-import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
-import { OrchestratorFunction } from './orchestrator-function';
+import type { OrchestratorFunction } from './orchestrator-function';
+import { propagationStarterFunction } from './propagation-starter';
+import { propagationStepsFunction } from './propagation-steps';
 import { PropagationWorkflow } from './propagation-workflow';
-import { allowOnManagedSecrets, managedSecretArnPattern } from './rotation-function-policy';
+import { managedSecretArnPattern } from './rotation-function-policy';
 
 /** The propagation step function's timeout, and each workflow Task's. */
 const STEP_TIMEOUT = Duration.minutes(2);
-
-const DESCRIBE_REASON =
-  'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.';
 
 /** The Kubernetes group the RBAC manifest (infra/kubernetes/rbac.yaml) binds. */
 export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
@@ -96,7 +92,7 @@ export class ClusterPropagation extends Construct {
       throw new Error(`ClusterPropagation ${this.node.path}: name at least one cluster`);
     this.secretArns = props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix));
 
-    this.stepFunction = this.stepsFunction(props);
+    this.stepFunction = propagationStepsFunction(this, props, STEP_TIMEOUT);
     this.role = this.stepFunction.role;
     this.workflow = new PropagationWorkflow(this, 'Workflow', {
       stepFunction: this.stepFunction,
@@ -106,7 +102,7 @@ export class ClusterPropagation extends Construct {
     });
     props.alertTopic.grantPublish(this.workflow.stateMachine);
     this.alarmOnFailedExecutions(props.alertTopic);
-    this.propagationFunction = this.starterFunction(props);
+    this.propagationFunction = propagationStarterFunction(this, props, this.workflow.stateMachine);
     this.starterRole = this.propagationFunction.role;
 
     this.accessEntries = props.clusterNames.map(
@@ -119,59 +115,6 @@ export class ClusterPropagation extends Construct {
         }),
     );
     this.acknowledgeWildcards(props);
-  }
-
-  /**
-   * The function that runs the workflow's steps: it may describe managed secrets (never read
-   * values), retire their AWSPREVIOUS, describe the configured clusters and write the ledger.
-   */
-  private stepsFunction(props: ClusterPropagationProps): OrchestratorFunction {
-    const fn = new OrchestratorFunction(this, 'PropagationStep', {
-      folder: 'propagation-step',
-      identity: {
-        logGroup: 'Logs',
-        role: 'Role',
-        description: 'Propagation steps of the secret rotation orchestrator (no secret values)',
-      },
-      logRetention: props.logRetention,
-      bundling: KUBERNETES_CLIENT_BUNDLING,
-      memorySize: 512,
-      // Each step is short; the restart step watches rollouts for up to a minute before handing
-      // the wait back to the state machine.
-      timeout: STEP_TIMEOUT,
-      description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
-      vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
-      environment: workflowEnvironment(workflowSettings(props)),
-    });
-    allowOnManagedSecrets(this, fn.role, {
-      sid: 'DescribeManagedSecrets',
-      actions: ['secretsmanager:DescribeSecret'],
-      prefixes: props.managedPrefixes,
-      reason: DESCRIBE_REASON,
-    });
-    // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
-    allowOnManagedSecrets(this, fn.role, {
-      sid: 'RetirePreviousVersions',
-      actions: ['secretsmanager:UpdateSecretVersionStage'],
-      prefixes: props.managedPrefixes,
-      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
-      reason:
-        'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
-    });
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeConfiguredClusters',
-        actions: ['eks:DescribeCluster'],
-        resources: props.clusterNames.map((name) =>
-          Stack.of(this).formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
-        ),
-      }),
-    );
-    if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
-    props.ledger.grantPropagationWrites(fn.role);
-    return fn;
   }
 
   /** The workflow alerts from its own Catch path; this catches what that path cannot (a timed-out
@@ -195,35 +138,6 @@ export class ClusterPropagation extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new cloudwatchActions.SnsAction(alertTopic));
-  }
-
-  /** The starter the EventBridge rules target: describe managed secrets, read the ledger, start executions. */
-  private starterFunction(props: ClusterPropagationProps): OrchestratorFunction {
-    const fn = new OrchestratorFunction(this, 'PropagateSecret', {
-      folder: 'propagate-secret',
-      identity: {
-        logGroup: 'StarterLogs',
-        role: 'StarterRole',
-        description: 'Starts the propagation workflow for a new AWSCURRENT version (describe only)',
-      },
-      logRetention: props.logRetention,
-      timeout: Duration.seconds(30),
-      description: 'Starts one propagation workflow execution per secret version',
-      environment: starterEnvironment({
-        managedPrefixes: props.managedPrefixes,
-        stateMachineArn: this.stateMachineArn,
-        ledgerTableName: props.ledger.tableName,
-      }),
-    });
-    allowOnManagedSecrets(this, fn.role, {
-      sid: 'DescribeManagedSecrets',
-      actions: ['secretsmanager:DescribeSecret'],
-      prefixes: props.managedPrefixes,
-      reason: DESCRIBE_REASON,
-    });
-    this.workflow.stateMachine.grantStartExecution(fn.role);
-    props.ledger.grantRead(fn.role);
-    return fn;
   }
 
   /** The workflow a propagation is an execution of (the sweep's reconciler starts them too). */
@@ -261,36 +175,4 @@ export class ClusterPropagation extends Construct {
       });
     }
   }
-}
-
-/** The step function's settings from the props; what they leave out keeps the function's default. */
-function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
-  return {
-    managedPrefixes: props.managedPrefixes,
-    clusters: props.clusterNames,
-    ledgerTableName: props.ledger.tableName,
-    restartConcurrency: props.restartConcurrency,
-    emergencyRestartConcurrency: props.emergencyRestartConcurrency,
-    restartPercent: props.restartPercent,
-    canaryWorkloads: props.canaryWorkloads,
-    requireOptIn: props.requireOptIn,
-    maxPlanBytes: props.maxPlanBytes,
-    syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
-    rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),
-    rolloutPollIntervalMs: props.rolloutWatchInterval?.toMilliseconds(),
-  };
-}
-
-function vpcAccessStatement(): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'RunInVpc',
-    actions: [
-      'ec2:CreateNetworkInterface',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:DeleteNetworkInterface',
-      'ec2:AssignPrivateIpAddresses',
-      'ec2:UnassignPrivateIpAddresses',
-    ],
-    resources: ['*'],
-  });
 }

@@ -1,0 +1,102 @@
+import { type Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflow/workflow-config';
+import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
+import type { ClusterPropagationProps } from './cluster-propagation';
+import { OrchestratorFunction } from './orchestrator-function';
+import { allowOnManagedSecrets } from './rotation-function-policy';
+
+/** Why DescribeSecret is granted on `secret:<prefix>*` (the steps and the starter). */
+export const DESCRIBE_REASON =
+  'DescribeSecret on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all. No action that reads values is granted.';
+
+/**
+ * The function that runs the workflow's steps, in `scope` (a ClusterPropagation, so its ids are
+ * the construct's own): it may describe managed secrets (never read values), retire their
+ * AWSPREVIOUS, describe the configured clusters and write the ledger.
+ */
+export function propagationStepsFunction(
+  scope: Construct,
+  props: ClusterPropagationProps,
+  timeout: Duration,
+): OrchestratorFunction {
+  const fn = new OrchestratorFunction(scope, 'PropagationStep', {
+    folder: 'propagation-step',
+    identity: {
+      logGroup: 'Logs',
+      role: 'Role',
+      description: 'Propagation steps of the secret rotation orchestrator (no secret values)',
+    },
+    logRetention: props.logRetention,
+    bundling: KUBERNETES_CLIENT_BUNDLING,
+    memorySize: 512,
+    // Each step is short; the restart step watches rollouts for up to a minute before handing
+    // the wait back to the state machine.
+    timeout,
+    description: 'Runs one step of the propagation workflow: claim, plan, resync, restart, verify, record',
+    vpc: props.vpc,
+    vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+    securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
+    environment: workflowEnvironment(workflowSettings(props)),
+  });
+  allowOnManagedSecrets(scope, fn.role, {
+    sid: 'DescribeManagedSecrets',
+    actions: ['secretsmanager:DescribeSecret'],
+    prefixes: props.managedPrefixes,
+    reason: DESCRIBE_REASON,
+  });
+  // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
+  allowOnManagedSecrets(scope, fn.role, {
+    sid: 'RetirePreviousVersions',
+    actions: ['secretsmanager:UpdateSecretVersionStage'],
+    prefixes: props.managedPrefixes,
+    conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
+    reason:
+      'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+  });
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DescribeConfiguredClusters',
+      actions: ['eks:DescribeCluster'],
+      resources: props.clusterNames.map((name) =>
+        Stack.of(scope).formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+      ),
+    }),
+  );
+  if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
+  props.ledger.grantPropagationWrites(fn.role);
+  return fn;
+}
+
+/** The step function's settings from the props; what they leave out keeps the function's default. */
+function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
+  return {
+    managedPrefixes: props.managedPrefixes,
+    clusters: props.clusterNames,
+    ledgerTableName: props.ledger.tableName,
+    restartConcurrency: props.restartConcurrency,
+    emergencyRestartConcurrency: props.emergencyRestartConcurrency,
+    restartPercent: props.restartPercent,
+    canaryWorkloads: props.canaryWorkloads,
+    requireOptIn: props.requireOptIn,
+    maxPlanBytes: props.maxPlanBytes,
+    syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
+    rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),
+    rolloutPollIntervalMs: props.rolloutWatchInterval?.toMilliseconds(),
+  };
+}
+
+function vpcAccessStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'RunInVpc',
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
+}
