@@ -2,6 +2,8 @@ import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import { RotationStateError, sanitizeUpstreamMessage } from '../shared/errors';
 import { assertManaged } from '../shared/managed-prefixes';
 import { planPropagation } from '../shared/propagation/propagation-plan';
+import { describeManagedSecret } from '../shared/secrets/describe-managed';
+import { versionWith } from '../shared/secrets/versions';
 import { type CliContext, writeLine } from './cli-context';
 import { type ClusterSourceOptions, clusterSources } from './cluster-sources';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -24,9 +26,9 @@ export async function runPlan(
 ): Promise<ExitCode> {
   assertManaged(secretId, ctx.prefixes);
   const clusters = clusterSources(options, ctx.services.eks);
-  const secret = await new SecretsManagerAdapter(ctx.services.secretsManager).describeSecret(secretId);
-  assertManaged(secret.name, ctx.prefixes);
-  const current = Object.entries(secret.versionIdsToStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+  const secrets = new SecretsManagerAdapter(ctx.services.secretsManager);
+  const secret = await describeManagedSecret(secrets, secretId, ctx.prefixes);
+  const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
 
   const reports: ClusterPlanReport[] = [];

@@ -1,4 +1,5 @@
 import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../shared/ledger/ledger-port';
+import { versionWith } from '../shared/secrets/versions';
 import type { SweepDecision } from '../shared/sweep/plan-sweep';
 import { type Column, renderTable } from './table';
 import { formatTime, NONE, shortActor, shortVersion } from './time-format';
@@ -41,9 +42,7 @@ export function statusRows(input: StatusRowInput): StatusRow[] {
     .map((decision): StatusRow => {
       const { secret } = decision;
       const summary = input.ledger?.get(secret.name);
-      const currentVersionId = Object.entries(secret.versionIdsToStages).find(([, s]) =>
-        s.includes('AWSCURRENT'),
-      )?.[0];
+      const currentVersionId = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
       const pendingVersionId =
         decision.action.kind === 'check-pending' ? decision.action.pendingVersionId : undefined;
       const flags: StatusFlag[] = [];

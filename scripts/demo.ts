@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import type { AfterRequested } from '../cli/after-requested';
 import { runCli } from '../cli/main';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
+import { versionWith } from '../shared/secrets/versions';
 import { localAwsEnvironment } from './local/local-aws';
 import { buildClusterBinaries, type LocalCluster, startCluster } from './local/local-cluster';
 import { readLocalEks } from './local/local-eks';
@@ -186,8 +187,7 @@ try {
   await runCli([...cliArgs, 'history', SECRET], { io: process, env: cliEnv });
 
   const current = await local.clients.secretsManager.send(new DescribeSecretCommand({ SecretId: SECRET }));
-  const currentVersion =
-    Object.entries(current.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? '';
+  const currentVersion = versionWith(current.VersionIdsToStages ?? {}, 'AWSCURRENT') ?? '';
   const expected = JSON.parse(
     (await readVersion(local.clients, arn, currentVersion, 'AWSCURRENT')) ?? '{}',
   ).password;

@@ -1,5 +1,5 @@
 import { SecretNotManagedError } from './errors';
-import { secretNameOf } from './secret-id';
+import { secretNameOf } from './secrets/secret-id';
 
 /** True when the secret's name starts with one of the managed prefixes. */
 export function isManaged(secretId: string, prefixes: readonly string[]): boolean {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import { rolloutState } from '../../shared/propagation/rollout-status';
-import type { ObjectRef } from '../../shared/propagation/workload-types';
 import { awsSecretStore, localAwsCredentialsSecret } from './eso-manifests';
 
 const SECRET = 'orders-db';

@@ -1,6 +1,7 @@
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSyncStatus } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
-import type { ObjectRef, Workload, WorkloadKind } from '../propagation/workload-types';
+import type { Workload, WorkloadKind } from '../propagation/workload-types';
+import type { ObjectRef } from './object-ref';
 
 export type { ExternalSecretSyncStatus };
 

@@ -2,11 +2,12 @@ import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kube
 import { KubernetesCallError } from '../errors';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
-import type { ObjectRef, PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
+import type { PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
 import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
 import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
 import { kubeConfigTransport } from './kubeconfig-transport';
 import type { KubernetesTransport } from './kubernetes-transport';
+import type { ObjectRef } from './object-ref';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';

@@ -2,16 +2,16 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LedgerItemInvalidError } from '../errors';
 import * as z from '../schema';
-import type {
-  LedgerEntry,
-  MoveRecord,
-  PropagationClaim,
-  PropagationKey,
-  PropagationRecord,
-  PropagationStatus,
-  RotationRecord,
-  SecretLedgerSummary,
-  Trigger,
+import {
+  type LedgerEntry,
+  type MoveRecord,
+  type PropagationClaim,
+  type PropagationKey,
+  type PropagationRecord,
+  type PropagationStatus,
+  type RotationRecord,
+  type SecretLedgerSummary,
+  TRIGGERS,
 } from './ledger-port';
 
 /**
@@ -46,14 +46,6 @@ export const propagationKey = (key: PropagationKey) => `PROPAGATION#${key.versio
 
 export type Item = Record<string, AttributeValue>;
 
-const TRIGGERS = {
-  scheduled: 'scheduled',
-  event: 'event',
-  emergency: 'emergency',
-  request: 'request',
-  reconcile: 'reconcile',
-  manual: 'manual',
-} as const satisfies { [K in Trigger]: K };
 const STATUSES = {
   'in-progress': 'in-progress',
   succeeded: 'succeeded',

@@ -4,8 +4,9 @@
  * duplicate and concurrent triggers for one secret version give one propagation.
  */
 
-/** What asked for the work. */
-export type Trigger = 'scheduled' | 'event' | 'emergency' | 'request' | 'reconcile' | 'manual';
+/** What asked for the work; the zod enums that parse a trigger derive from this list. */
+export const TRIGGERS = ['scheduled', 'event', 'emergency', 'request', 'reconcile', 'manual'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
 /** A rotation that the orchestrator started or observed (RotateSecret's new version). */
 export interface RotationRecord {

@@ -6,12 +6,6 @@ import type { RolloutObservation } from './rollout-status';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 
-export interface ObjectRef {
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-}
-
 interface SecretKeySelector {
   readonly name?: string;
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { SecretDescription } from '../aws/secrets-port';
 import { describeError, RotationInProgressError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
-import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
+import { describeManagedSecret } from '../secrets/describe-managed';
 import { planRotationRequest, unfinishedPendingVersion } from './plan-rotation-request';
 import { type PendingStagePort, repairStuckRotation } from './repair-stuck-rotation';
 import { parseRotationRequest } from './rotation-request';
@@ -62,9 +62,7 @@ export async function requestRotation(
       actor: request.actor,
       trigger: request.trigger,
     });
-    assertManaged(request.secretId, deps.config.managedPrefixes);
-    const secret = await deps.port.describeSecret(request.secretId);
-    assertManaged(secret.name, deps.config.managedPrefixes);
+    const secret = await describeManagedSecret(deps.port, request.secretId, deps.config.managedPrefixes);
     const plan = planRotationRequest({
       versionIdsToStages: secret.versionIdsToStages,
       versionId,

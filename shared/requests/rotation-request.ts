@@ -1,15 +1,6 @@
 import { InvalidEventError } from '../errors';
-import type { Trigger } from '../ledger/ledger-port';
+import { TRIGGERS } from '../ledger/ledger-port';
 import * as z from '../schema';
-
-const TRIGGERS = [
-  'scheduled',
-  'event',
-  'emergency',
-  'request',
-  'reconcile',
-  'manual',
-] as const satisfies readonly Trigger[];
 
 /** A version id we choose ourselves: RotateSecret's ClientRequestToken takes 32 to 64 characters. */
 export const versionIdSchema = z

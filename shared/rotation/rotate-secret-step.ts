@@ -1,8 +1,8 @@
 import type { SecretsPort } from '../aws/secrets-port';
 import type { RotationConfig } from '../config';
 import { describeError } from '../errors';
-import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
+import { describeManagedSecret } from '../secrets/describe-managed';
 import { parseRotationEvent } from './rotation-event';
 import { ROTATION_STEP_HANDLERS, type StepOutcome } from './rotation-steps';
 import { decideStep } from './step-guard';
@@ -35,10 +35,7 @@ export async function rotateSecretStep(rawEvent: unknown, deps: RotationDeps): P
     const event = parseRotationEvent(rawEvent);
     step = event.Step;
     deps.logger.appendKeys({ secretId: event.SecretId, versionId: event.ClientRequestToken, step });
-    assertManaged(event.SecretId, deps.config.managedPrefixes);
-
-    const secret = await deps.secrets.describeSecret(event.SecretId);
-    assertManaged(secret.name, deps.config.managedPrefixes);
+    const secret = await describeManagedSecret(deps.secrets, event.SecretId, deps.config.managedPrefixes);
     const decision = decideStep(secret, event.ClientRequestToken);
     const outcome =
       decision.kind === 'already-current'

@@ -1,8 +1,8 @@
 import type { SecretDescription, SecretsPort } from '../aws/secrets-port';
 import { RotationTestFailedError } from '../errors';
+import { versionWith } from '../secrets/versions';
 import type { RotationEvent, RotationStep } from './rotation-event';
 import { assertWithinSizeLimit } from './secret-size';
-import { currentVersionOf } from './step-guard';
 import type { RotationStrategy } from './strategy';
 
 export interface StepInput {
@@ -71,7 +71,7 @@ async function testSecret({ event, secret, secrets, strategy }: StepInput): Prom
 
 /** finishSecret: move AWSCURRENT to the pending version (AWSPREVIOUS follows automatically). */
 async function finishSecret({ event, secret, secrets }: StepInput): Promise<StepOutcome> {
-  const current = currentVersionOf(secret);
+  const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (current === event.ClientRequestToken) return 'already-current';
   await secrets.moveCurrentStage({
     secretId: secret.arn,

@@ -22,8 +22,3 @@ export function decideStep(secret: SecretDescription, token: string): StepDecisi
   }
   return { kind: 'run' };
 }
-
-/** The version that holds AWSCURRENT, if any. */
-export function currentVersionOf(secret: SecretDescription): string | undefined {
-  return Object.entries(secret.versionIdsToStages).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
-}

@@ -1,4 +1,5 @@
 import type { SecretLedgerSummary } from '../ledger/ledger-port';
+import { versionWith } from '../secrets/versions';
 import type { SecretSummary } from './secret-summary';
 
 export type ReconcileReason =
@@ -23,7 +24,7 @@ export function decideReconcile(
   summary: SecretLedgerSummary | undefined,
   options: { readonly now: Date; readonly leaseMs: number },
 ): ReconcileDecision {
-  const versionId = currentVersion(secret.versionIdsToStages);
+  const versionId = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (!versionId) return { action: 'none', reason: 'no-current-version' };
   const last = summary?.lastPropagation;
   if (!last) return { action: 'start', versionId, reason: 'never-propagated' };
@@ -35,11 +36,4 @@ export function decideReconcile(
   if (last.status === 'failed') return { action: 'start', versionId, reason: 'last-propagation-failed' };
   if (inProgress) return { action: 'start', versionId, reason: 'propagation-lease-expired' };
   return { action: 'none', reason: 'propagated' };
-}
-
-/** The version holding AWSCURRENT. */
-export function currentVersion(
-  versionIdsToStages: Readonly<Record<string, readonly string[]>>,
-): string | undefined {
-  return Object.entries(versionIdsToStages).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
 }

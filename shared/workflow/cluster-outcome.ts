@@ -2,6 +2,7 @@
  * One cluster's outcome for the ledger, from whatever the cluster's steps got to: ExternalSecrets
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
+import { type ObjectRef, refKey } from '../kubernetes/object-ref';
 import type { ClusterOutcome } from '../ledger/ledger-port';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
@@ -11,9 +12,7 @@ import {
   caughtErrorSchema,
   clusterPlanSchema,
   LIST_CAP,
-  type Ref,
   type RestartProgress,
-  refText,
   restartProgressSchema,
   syncProgressSchema,
 } from './workflow-state';
@@ -41,7 +40,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
   const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
   const progress =
     input.restarts && 'invocations' in input.restarts ? (input.restarts as RestartProgress) : undefined;
-  const line = (f: { ref: Ref; reason: string }) => `${refText(f.ref)}: ${f.reason}`;
+  const line = (f: { ref: ObjectRef; reason: string }) => `${refKey(f.ref)}: ${f.reason}`;
   const failures: CappedRefs[] = [
     capped(input.sync?.failed ?? []),
     // Its consumers keep the old value: not a success, and never a reason to retire that value.
@@ -67,11 +66,11 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
   return {
     cluster: input.cluster,
     outcome: failedCount === 0 ? 'succeeded' : 'failed',
-    synced: synced.slice(0, LIST_CAP).map(refText),
-    restarted: (progress?.restarted.items ?? []).map((r) => refText(r.ref)),
+    synced: synced.slice(0, LIST_CAP).map(refKey),
+    restarted: (progress?.restarted.items ?? []).map((r) => refKey(r.ref)),
     failed: failed.slice(0, LIST_CAP * 2),
     nextPod: (progress?.nextPod.items ?? []).map(line),
-    notRestarted: (progress?.notRestarted.items ?? []).map((r) => refText(r.ref)),
+    notRestarted: (progress?.notRestarted.items ?? []).map((r) => refKey(r.ref)),
     counts: {
       synced: synced.length,
       restarted: progress?.restarted.count ?? 0,

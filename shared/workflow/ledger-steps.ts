@@ -8,7 +8,9 @@ import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
-import { secretDisplayName } from '../secret-id';
+import { describeManagedSecret } from '../secrets/describe-managed';
+import { secretDisplayName } from '../secrets/secret-id';
+import { versionWith } from '../secrets/versions';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
 import {
@@ -78,18 +80,15 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
   assertManaged(input.secretId, deps.managedPrefixes);
   const unknown = (input.clusters ?? []).filter((c) => !deps.clusters.includes(c));
   if (unknown.length > 0) throw new RotationStateError(`Unknown cluster(s) ${unknown.join(', ')}`);
-  const secret = await deps.secrets.describeSecret(input.secretId);
-  assertManaged(secret.name, deps.managedPrefixes);
-  const holding = (stage: string) =>
-    Object.entries(secret.versionIdsToStages).find(([, stages]) => stages.includes(stage))?.[0];
-  if (holding('AWSCURRENT') !== input.versionId) {
+  const secret = await describeManagedSecret(deps.secrets, input.secretId, deps.managedPrefixes);
+  if (versionWith(secret.versionIdsToStages, 'AWSCURRENT') !== input.versionId) {
     throw new RotationStateError(`Version ${input.versionId} of "${secret.name}" is not AWSCURRENT`);
   }
   deps.logger.appendKeys({ secretName: secret.name, versionId: input.versionId, executionId });
   const startedAt = deps.now().toISOString();
   const move = await deps.ledger.registerMove(secret.name, {
     versionId: input.versionId,
-    fromVersionId: holding('AWSPREVIOUS'),
+    fromVersionId: versionWith(secret.versionIdsToStages, 'AWSPREVIOUS'),
     at: startedAt,
     trigger: input.trigger,
     actor: input.actor,
@@ -122,7 +121,7 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     executionId,
     secret: { name: secret.name, arn: secret.arn, tags: { ...secret.tags } },
     versionId: input.versionId,
-    previousVersionId: holding('AWSPREVIOUS'),
+    previousVersionId: versionWith(secret.versionIdsToStages, 'AWSPREVIOUS'),
     moveSeq: move.seq,
     clusters: [...(input.clusters ?? deps.clusters)],
     budget: restartBudgetFor(input, deps),

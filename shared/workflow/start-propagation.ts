@@ -7,9 +7,10 @@
 import type { SecretDescription } from '../aws/secrets-port';
 import { InvalidEventError, RotationStateError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
-import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
+import { describeManagedSecret } from '../secrets/describe-managed';
+import { versionWith } from '../secrets/versions';
 import { executionName } from './execution-name';
 import type { WorkflowInput } from './workflow-state';
 
@@ -57,10 +58,8 @@ export async function startPropagation(
     throw new InvalidEventError(`Malformed propagation event (${fields.join('; ')})`);
   }
   const event = parsed.data;
-  assertManaged(event.secretId, deps.managedPrefixes);
-  const secret = await deps.secrets.describeSecret(event.secretId);
-  assertManaged(secret.name, deps.managedPrefixes);
-  const current = Object.entries(secret.versionIdsToStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
+  const secret = await describeManagedSecret(deps.secrets, event.secretId, deps.managedPrefixes);
+  const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
   if (event.versionId && event.versionId !== current) {
     throw new RotationStateError(`Version ${event.versionId} of "${secret.name}" is no longer AWSCURRENT`);

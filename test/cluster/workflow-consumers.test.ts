@@ -4,9 +4,10 @@
  * ExternalSecrets of one secret: asserted on the ledger, the pod templates and the rollouts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type ObjectRef, refKey } from '../../shared/kubernetes/object-ref';
 import { ANNOTATIONS, RELOADER_ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
-import type { ObjectRef, PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
+import type { PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 
 const wf = workflowHarness({ restartConcurrency: 2 });
@@ -27,7 +28,6 @@ const CONSUMERS: [WorkloadKind, string, PodSpec][] = [
     { volumes: [{ name: 'all', projected: { sources: [{ secret: { name: SECRET } }] } }] },
   ],
 ];
-const refText = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
 /** Generation and restartedAt of each workload, to compare before and after a propagation. */
 async function templates(refs: readonly ObjectRef[]) {
@@ -78,8 +78,10 @@ describe('every kind of consumer', () => {
     expect(await fx.secretValue(namespace, SECRET, 'password')).toBe(wf.values.at(-1));
     const { entry, synced, restarted } = await wf.propagation(secretId);
     expect(entry).toMatchObject({ status: 'succeeded', versionId });
-    expect(synced).toEqual([refText('ExternalSecret', namespace, 'db')]);
-    expect([...restarted].sort()).toEqual(consumers.map((r) => refText(r.kind, namespace, r.name)).sort());
+    expect(synced).toEqual([refKey({ kind: 'ExternalSecret', namespace, name: 'db' })]);
+    expect([...restarted].sort()).toEqual(
+      consumers.map((r) => refKey({ kind: r.kind, namespace, name: r.name })).sort(),
+    );
     const after = await templates([...consumers, bystander]);
     consumers.forEach((ref, i) => {
       expect(after[i]?.generation, ref.name).toBe((before[i]?.generation ?? 0) + 1);
@@ -131,8 +133,8 @@ describe('annotations that steer restarts', () => {
     expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
     const { restarted } = await wf.propagation(secretId);
     expect([...restarted].sort()).toEqual([
-      refText('Deployment', namespace, 'ours'),
-      refText('Deployment', namespace, 'reloaders'),
+      refKey({ kind: 'Deployment', namespace, name: 'ours' }),
+      refKey({ kind: 'Deployment', namespace, name: 'reloaders' }),
     ]);
     const [ignored, ours, reloaders] = await templates(refs);
     expect(ignored).toEqual(before[0]);
@@ -173,8 +175,8 @@ describe('a deployment that requires opt-in (propagation.requireOptIn)', () => {
     expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
     const { restarted } = await optIn.propagation(secretId);
     expect([...restarted].sort()).toEqual([
-      refText('Deployment', namespace, 'ours'),
-      refText('Deployment', namespace, 'reloader-auto'),
+      refKey({ kind: 'Deployment', namespace, name: 'ours' }),
+      refKey({ kind: 'Deployment', namespace, name: 'reloader-auto' }),
     ]);
     const [silent, ours, auto] = await templates(refs);
     expect(silent).toEqual(before[0]);
@@ -212,12 +214,12 @@ describe('several ExternalSecrets of one secret', () => {
     expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
     const { synced, restarted } = await wf.propagation(secretId);
     expect([...synced].sort()).toEqual([
-      refText('ExternalSecret', namespace, 'copy'),
-      refText('ExternalSecret', namespace, 'db'),
+      refKey({ kind: 'ExternalSecret', namespace, name: 'copy' }),
+      refKey({ kind: 'ExternalSecret', namespace, name: 'db' }),
     ]);
     expect([...restarted].sort()).toEqual([
-      refText('Deployment', namespace, 'both'),
-      refText('Deployment', namespace, 'copy-only'),
+      refKey({ kind: 'Deployment', namespace, name: 'both' }),
+      refKey({ kind: 'Deployment', namespace, name: 'copy-only' }),
     ]);
     const after = await templates(refs);
     after.forEach((t, i) => {

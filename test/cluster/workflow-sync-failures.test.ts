@@ -6,7 +6,7 @@
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { ObjectRef } from '../../shared/propagation/workload-types';
+import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 
 const wf = workflowHarness({ restartConcurrency: 1 });

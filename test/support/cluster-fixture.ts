@@ -13,9 +13,10 @@ import { inject } from 'vitest';
 import { awsSecretStore, localAwsCredentialsSecret } from '../../scripts/local/eso-manifests';
 import { localClients } from '../../scripts/local/local-aws';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import type { RotatedSecret } from '../../shared/propagation/eso-types';
 import { rolloutState } from '../../shared/propagation/rollout-status';
-import type { ObjectRef, PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
+import type { PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
 
 export function kubeConfigFrom(path: string): KubeConfig {
   const config = new KubeConfig();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secretDisplayName, secretNameOf } from '../../shared/secret-id';
+import { secretDisplayName, secretNameOf } from '../../shared/secrets/secret-id';
 
 describe('secretNameOf', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { RotationStateError } from '../../shared/errors';
-import { currentVersionOf, decideStep } from '../../shared/rotation/step-guard';
+import { decideStep } from '../../shared/rotation/step-guard';
 
 function secret(stages: Record<string, string[]>, rotationEnabled = true): SecretDescription {
   return { arn: 'arn:x', name: 'prod/app/db', rotationEnabled, versionIdsToStages: stages, tags: {} };
@@ -26,15 +26,5 @@ describe('decideStep', () => {
   ])('refuses when %s', (_name, description, token, message) => {
     expect(() => decideStep(description, token)).toThrow(RotationStateError);
     expect(() => decideStep(description, token)).toThrow(message);
-  });
-});
-
-describe('currentVersionOf', () => {
-  it('finds the AWSCURRENT version', () => {
-    expect(currentVersionOf(secret({ a: ['AWSPREVIOUS'], b: ['AWSCURRENT'], c: ['AWSPENDING'] }))).toBe('b');
-  });
-
-  it('is undefined when no version is current', () => {
-    expect(currentVersionOf(secret({ a: ['AWSPENDING'] }))).toBeUndefined();
   });
 });
