@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { KubernetesCallError } from '../../shared/errors';
-import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import type { RolloutObservation } from '../../shared/propagation/rollout-status';
 import type { Workload, WorkloadKind } from '../../shared/propagation/workload-types';
 import type { ClusterStepDeps } from '../../shared/workflow/cluster-steps';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { RestartBudget, RestartProgress } from '../../shared/workflow/workflow-state';
+import { fakeCluster } from '../support/fake-cluster';
 
 /**
  * The restart step against an in-memory cluster whose Deployments finish a rollout two lists after
@@ -28,7 +28,8 @@ interface FakeWorkload {
   strategy?: string;
 }
 
-class FakeCluster implements Partial<ClusterPort> {
+/** The cluster's workloads and their rollouts, behind the ClusterPort fake the step gets. */
+class SimulatedCluster {
   readonly workloads = new Map<string, FakeWorkload>();
   readonly patches: { name: string; patch: object }[] = [];
   /** The list count at each workload's restart. */
@@ -129,9 +130,13 @@ function input(budget: RestartBudget, restarts: RestartProgress | { done: false 
   };
 }
 
-function deps(cluster: FakeCluster, budgetMs = 60_000): ClusterStepDeps {
+function deps(cluster: SimulatedCluster, budgetMs = 60_000): ClusterStepDeps {
   return {
-    clusterFor: async () => cluster as unknown as ClusterPort,
+    clusterFor: async () =>
+      fakeCluster({
+        listWorkloads: (namespace) => cluster.listWorkloads(namespace),
+        patchWorkload: (ref, patch) => cluster.patchWorkload(ref, patch),
+      }),
     requireOptIn: false,
     syncTimeoutMs: 300_000,
     rolloutTimeoutMs: 600_000,
@@ -143,7 +148,7 @@ function deps(cluster: FakeCluster, budgetMs = 60_000): ClusterStepDeps {
 }
 
 /** Calls the step the way the state machine does, until it says done. */
-async function runToDone(cluster: FakeCluster, budget: RestartBudget, budgetMs = 60_000) {
+async function runToDone(cluster: SimulatedCluster, budget: RestartBudget, budgetMs = 60_000) {
   let progress: RestartProgress | { done: false } = { done: false };
   for (let call = 0; call < 100 && !progress.done; call++) {
     progress = await advanceRestartsStep(input(budget, progress), deps(cluster, budgetMs));
@@ -151,12 +156,12 @@ async function runToDone(cluster: FakeCluster, budget: RestartBudget, budgetMs =
   return progress as RestartProgress;
 }
 
-const restartsOf = (cluster: FakeCluster) =>
+const restartsOf = (cluster: SimulatedCluster) =>
   cluster.patches.filter((p) => 'spec' in p.patch).map((p) => p.name);
 
 describe('advance-restarts', () => {
   it('restarts the canary alone and waits for its rollout, then the rest in waves within the budget', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 20; i++) cluster.add(`app-${i}`);
 
     const progress = await runToDone(cluster, { inFlight: 4, percent: 100, canary: 1 });
@@ -182,14 +187,14 @@ describe('advance-restarts', () => {
   });
 
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 40; i++) cluster.add(`app-${i}`);
     await runToDone(cluster, { inFlight: 100, percent: 10, canary: 0 });
     expect(cluster.maxInFlight).toBeLessThanOrEqual(4);
   });
 
   it('stops everything when the canary fails: nothing else restarted, the rest named as not restarted', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 5; i++) cluster.add(`app-${i}`);
     cluster.failing.add('app-0');
 
@@ -202,7 +207,7 @@ describe('advance-restarts', () => {
   });
 
   it('after a failed rollout is fixed, a retry of the same move restarts only those never restarted', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 6; i++) cluster.add(`app-${i}`);
     cluster.failing.add('app-2');
     const first = await runToDone(cluster, { inFlight: 2, percent: 100, canary: 1 });
@@ -220,7 +225,7 @@ describe('advance-restarts', () => {
   });
 
   it('restarts nothing again for a move already verified (a replay), and reports it done', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 3; i++) cluster.add(`app-${i}`);
     await runToDone(cluster, { inFlight: 3, percent: 100, canary: 1 });
     const before = cluster.patches.length;
@@ -232,7 +237,7 @@ describe('advance-restarts', () => {
   });
 
   it('keeps one marker per secret: another secret’s markers on the same workload are left alone', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     cluster.add('both');
     const other = cluster.workloads.get('both') as FakeWorkload;
     other.template[restartedMarkerKey('prod/app/cache')] = 'v-cache#1';
@@ -246,7 +251,7 @@ describe('advance-restarts', () => {
   });
 
   it('reports OnDelete StatefulSets as next-pod: never restarted, never verified, never a failure', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     cluster.add('api');
     cluster.add('db', 'db-secret', 'StatefulSet', 'OnDelete');
 
@@ -258,7 +263,7 @@ describe('advance-restarts', () => {
   });
 
   it('hands the wait back to the state machine when its time budget is spent, and resumes from the cluster', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 4; i++) cluster.add(`app-${i}`);
 
     const first = await advanceRestartsStep(
@@ -273,7 +278,7 @@ describe('advance-restarts', () => {
   });
 
   it('skips a workload deleted between the list and its restart, without failing', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     cluster.add('gone');
     cluster.add('kept');
     const list = cluster.listWorkloads.bind(cluster);
@@ -289,7 +294,7 @@ describe('advance-restarts', () => {
   });
 
   it('keeps its state bounded: 3,000 consumers leave a few KiB of progress', async () => {
-    const cluster = new FakeCluster();
+    const cluster = new SimulatedCluster();
     for (let i = 0; i < 3000; i++) cluster.add(`app-${i}`);
     cluster.failing.add('app-2000');
 

@@ -5,6 +5,7 @@ import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import type { AwsSecretStore, ExternalSecret } from '../../shared/propagation/eso-types';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import type { PodSpec, Workload, WorkloadKind } from '../../shared/propagation/workload-types';
+import { fakeCluster } from '../support/fake-cluster';
 
 const SECRET = {
   name: 'p/app/db',
@@ -48,22 +49,13 @@ const envFrom = (secret: string): PodSpec => ({
   containers: [{ name: 'app', envFrom: [{ secretRef: { name: secret } }] }],
 });
 
-/** A cluster answering lists from memory; any write fails the test. */
+/** A cluster answering lists from memory; any other call (a write) fails the test. */
 function cluster(externalSecrets: ExternalSecret[], workloads: Workload[]): ClusterPort {
-  const fail = async () => {
-    throw new Error('the plan wrote to the cluster');
-  };
-  return {
+  return fakeCluster({
     listExternalSecrets: async () => externalSecrets,
     listSecretStores: async () => [STORE],
     listWorkloads: async (ns) => workloads.filter((w) => w.namespace === ns),
-    annotateExternalSecret: fail,
-    annotateClusterExternalSecret: fail,
-    getExternalSecretSync: fail,
-    patchWorkload: fail,
-    getRollout: fail,
-    listRollouts: fail,
-  };
+  });
 }
 
 async function report(externalSecrets: ExternalSecret[], workloads: Workload[]) {

@@ -3,17 +3,16 @@ import {
   AwsCallError,
   InvalidEventError,
   KubernetesCallError,
-  RolloutFailedError,
   TransientError,
 } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
-import type { Workload } from '../../shared/propagation/workload-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
 import { alertSubject, type LedgerStepDeps, retirePreviousStep } from '../../shared/workflow/ledger-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
 import type { EsTarget, RestartProgress, SyncProgress } from '../../shared/workflow/workflow-state';
+import { fakeCluster } from '../support/fake-cluster';
 
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
 const target = (name: string, consumers: number): EsTarget => ({
@@ -55,7 +54,7 @@ function advanceItem() {
 
 function clusterDeps(cluster: Partial<ClusterPort>, now = '2026-11-23T10:01:00.000Z'): ClusterStepDeps {
   return {
-    clusterFor: async () => cluster as ClusterPort,
+    clusterFor: async () => fakeCluster(cluster),
     requireOptIn: false,
     syncTimeoutMs: 300_000,
     rolloutTimeoutMs: 600_000,
