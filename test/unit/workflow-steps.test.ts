@@ -1,10 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  AwsCallError,
-  InvalidEventError,
-  KubernetesCallError,
-  TransientError,
-} from '../../shared/errors';
+import { AwsCallError, InvalidEventError, KubernetesCallError, TransientError } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
