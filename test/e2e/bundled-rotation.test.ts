@@ -155,7 +155,7 @@ describe('the bundled propagation functions from the cloud assembly', () => {
         { action: 'restart', cluster: 'local' },
         // moto knows no EKS cluster "local": the step loads the EKS and Kubernetes clients lazily and
         // fails on DescribeCluster with a typed error, not on a missing module.
-        { action: 'plan', cluster: 'local', secret, versionId: 'b'.repeat(36) },
+        { action: 'plan', cluster: 'local', secret, versionId: 'b'.repeat(36), moveSeq: 1 },
       ],
       propagationStep,
     );

@@ -90,7 +90,8 @@ beforeAll(async () => {
   }));
   await installRules(ours, `rules-${run}`, rules);
   await installRules(another, `rules-${run}`, rules);
-});
+  // Synthesis with cdk-nag takes 10–16 s when the machine is busy.
+}, 60_000);
 
 /** Sends one event on the bus (this stack's account by default) and returns how many rules delivered it. */
 const deliveriesOf = (entry: Record<string, unknown>, bus: MotoBus = ours) => deliveries(bus, entry);
