@@ -20,13 +20,16 @@ declare module 'vitest' {
 }
 
 const RBAC = fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url));
+const ADMISSION_POLICY = fileURLToPath(
+  new URL('../../infra/kubernetes/admission-policy.yaml', import.meta.url),
+);
 let moto: MotoServer | undefined;
 let cluster: LocalCluster | undefined;
 
 /**
  * One moto and one real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)
  * with the real ESO controller reading from moto, for the whole cluster test run. The project's
- * RBAC manifest is applied, so tests can act as the orchestrator's identity.
+ * RBAC manifest and admission policy are applied, so tests can act as the orchestrator's identity.
  */
 export async function setup(project: TestProject): Promise<void> {
   moto = await startMoto();
@@ -34,7 +37,9 @@ export async function setup(project: TestProject): Promise<void> {
     awsEndpoint: moto.endpoint,
     onLog: (line) => process.stderr.write(`${line}\n`),
   });
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
+  // The admission policy too, so every test's engine writes pass through it as they would in EKS.
+  const manifests = ['-f', RBAC, '-f', ADMISSION_POLICY];
+  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', ...manifests], {
     stdio: 'ignore',
   });
   project.provide('motoEndpoint', moto.endpoint);
