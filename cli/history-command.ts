@@ -10,6 +10,8 @@ export interface HistoryRow {
   readonly at: string;
   readonly kind: LedgerEntry['kind'];
   readonly versionId: string;
+  /** For a propagation: which AWSCURRENT move of the secret it carried, and from which version. */
+  readonly move: { readonly seq: number; readonly fromVersionId: string | null } | null;
   readonly trigger: string;
   readonly actor: string;
   readonly reason: string | null;
@@ -33,6 +35,7 @@ export function historyRows(entries: readonly LedgerEntry[]): HistoryRow[] {
     if (entry.kind === 'rotation') {
       return {
         ...common,
+        move: null,
         at: entry.requestedAt,
         outcome: entry.repairedPendingVersionId
           ? `requested (repaired ${shortVersion(entry.repairedPendingVersionId)})`
@@ -45,11 +48,14 @@ export function historyRows(entries: readonly LedgerEntry[]): HistoryRow[] {
     }
     return {
       ...common,
+      move: { seq: entry.moveSeq ?? 1, fromVersionId: entry.fromVersionId ?? null },
       at: entry.startedAt,
       outcome: entry.status,
       durationMs: entry.durationMs ?? null,
       clusters: entry.clusters?.length ?? null,
-      restarted: entry.clusters?.reduce((sum, c) => sum + c.restarted.length, 0) ?? null,
+      // The lists are capped; the counts are whole.
+      restarted:
+        entry.clusters?.reduce((sum, c) => sum + (c.counts?.restarted ?? c.restarted.length), 0) ?? null,
       error: entry.error ?? null,
     };
   });
@@ -75,7 +81,9 @@ export function renderHistoryTable(rows: readonly HistoryRow[], width?: number):
     rows.map((row) => [
       formatTime(row.at),
       row.kind,
-      shortVersion(row.versionId),
+      row.move && row.move.seq > 1
+        ? `${shortVersion(row.versionId)} #${row.move.seq}`
+        : shortVersion(row.versionId),
       row.trigger,
       shortActor(row.actor),
       row.reason ?? NONE,

@@ -76,6 +76,35 @@ describe('history rows', () => {
     });
   });
 
+  it('names the AWSCURRENT move of a propagation, counts restarts beyond the capped lists, and marks a move back in the table', () => {
+    const rollback: LedgerEntry = {
+      kind: 'propagation',
+      ...base,
+      moveSeq: 3,
+      fromVersionId: V0,
+      trigger: 'event',
+      executionId: 'exec-3',
+      startedAt: '2026-11-21T10:00:00.000Z',
+      status: 'succeeded',
+      clusters: [
+        {
+          cluster: 'a',
+          outcome: 'succeeded',
+          synced: [],
+          restarted: ['Deployment/api'],
+          failed: [],
+          counts: { restarted: 480 },
+        },
+      ],
+    };
+    const [row] = historyRows([rollback]);
+    expect(row).toMatchObject({ move: { seq: 3, fromVersionId: V0 }, restarted: 480 });
+    expect(historyRows(ENTRIES)[0]?.move).toEqual({ seq: 1, fromVersionId: null });
+    expect(renderHistoryTable(historyRows([rollback])).split('\n')[1]).toMatch(
+      /propagation\s+11111111 #3\s+event/,
+    );
+  });
+
   it('says which stuck rotation an emergency repaired', () => {
     expect(historyRows(ENTRIES)[1]?.outcome).toBe('requested (repaired 00000000)');
   });
