@@ -1,3 +1,5 @@
+import { unfinishedPendingVersion } from '../secrets/versions';
+
 /** What to do with a rotation request, given the secret's versions. */
 export type RotationRequestPlan =
   /** The requested version already exists: a retried request. Nothing to do again. */
@@ -31,15 +33,6 @@ export function planRotationRequest(facts: RotationRequestFacts): RotationReques
   return facts.emergency || isStuck(facts.pendingAgeMs, facts.stuckAfterMs)
     ? { kind: 'repair-then-rotate', pendingVersionId }
     : { kind: 'refuse', pendingVersionId };
-}
-
-/** The version holding AWSPENDING without AWSCURRENT (a rotation that started and did not finish), if any. */
-export function unfinishedPendingVersion(
-  versionIdsToStages: Readonly<Record<string, readonly string[]>>,
-): string | undefined {
-  return Object.entries(versionIdsToStages).find(
-    ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
-  )?.[0];
 }
 
 /** An unfinished rotation older than the threshold, or of unknown age, is stuck. */

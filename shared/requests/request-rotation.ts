@@ -4,7 +4,8 @@ import { describeError, RotationInProgressError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
-import { planRotationRequest, unfinishedPendingVersion } from './plan-rotation-request';
+import { unfinishedPendingVersion } from '../secrets/versions';
+import { planRotationRequest } from './plan-rotation-request';
 import { type PendingStagePort, repairStuckRotation } from './repair-stuck-rotation';
 import { parseRotationRequest } from './rotation-request';
 

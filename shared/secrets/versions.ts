@@ -9,3 +9,10 @@ export type VersionStages = Readonly<Record<string, readonly string[]>>;
 export function versionWith(versionIdsToStages: VersionStages, stage: string): string | undefined {
   return Object.entries(versionIdsToStages).find(([, stages]) => stages.includes(stage))?.[0];
 }
+
+/** The version holding AWSPENDING without AWSCURRENT (a rotation that started and did not finish), if any. */
+export function unfinishedPendingVersion(versionIdsToStages: VersionStages): string | undefined {
+  return Object.entries(versionIdsToStages).find(
+    ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
+  )?.[0];
+}

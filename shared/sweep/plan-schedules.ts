@@ -1,4 +1,4 @@
-import { unfinishedPendingVersion } from '../requests/plan-rotation-request';
+import { unfinishedPendingVersion } from '../secrets/versions';
 import { type RotationSchedule, SCHEDULE_TAG, type ScheduleRule, scheduleFromTags } from './schedule-rules';
 import type { SecretSummary } from './secret-summary';
 

@@ -1,4 +1,4 @@
-import { unfinishedPendingVersion } from '../requests/plan-rotation-request';
+import { unfinishedPendingVersion } from '../secrets/versions';
 import type { SecretSummary } from './secret-summary';
 
 const DAY_MS = 86_400_000;

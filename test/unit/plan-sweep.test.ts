@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { unfinishedPendingVersion } from '../../shared/requests/plan-rotation-request';
 import { overdueReason, planSweep } from '../../shared/sweep/plan-sweep';
 import type { SecretSummary } from '../../shared/sweep/secret-summary';
 
@@ -83,24 +82,5 @@ describe('overdueReason', () => {
     const [decision] = planSweep([secret(extra)], { now: NOW });
     expect(decision?.action).toEqual({ kind: 'rotate', reason });
     expect(decision && overdueReason(decision)).toBe(reason);
-  });
-});
-
-describe('unfinishedPendingVersion', () => {
-  it('ignores AWSPENDING left on the current version, as a finished rotation leaves it', () => {
-    expect(
-      unfinishedPendingVersion(
-        secret({ versionIdsToStages: { v2: ['AWSCURRENT', 'AWSPENDING'], v1: ['AWSPREVIOUS'] } })
-          .versionIdsToStages,
-      ),
-    ).toBeUndefined();
-  });
-
-  it('finds AWSPENDING on a version that is not current', () => {
-    expect(
-      unfinishedPendingVersion(
-        secret({ versionIdsToStages: { v1: ['AWSCURRENT'], v3: ['AWSPENDING'] } }).versionIdsToStages,
-      ),
-    ).toBe('v3');
   });
 });
