@@ -177,6 +177,7 @@ describe('the bundled propagation step function against the local cluster, the E
       cluster: CLUSTER,
       secret,
       versionId: 'a'.repeat(36),
+      moveSeq: 1,
     })) as {
       resync: { namespace: string; name: string }[];
     };
