@@ -81,7 +81,8 @@ const claimSchema = z.object({
   startedAt: timestamp,
 }) satisfies z.ZodMiniType<PropagationClaim>;
 
-const clusterOutcomeSchema = z.object({
+/** One cluster's outcome, as the workflow's record step receives it and the ledger stores it. */
+export const clusterOutcomeSchema = z.object({
   cluster: name,
   outcome: z.enum(['succeeded', 'failed']),
   synced: z.array(z.string()),

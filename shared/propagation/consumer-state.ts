@@ -3,6 +3,8 @@
  * itself (its markers and rollout status), never from the workflow's state: what the cluster says
  * is the truth, so a retried or reconciled propagation picks up exactly where the last one stopped.
  */
+
+import { refKey } from '../kubernetes/object-ref';
 import { findConsumers } from './find-consumers';
 import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from './markers';
 import { type RolloutState, rolloutState } from './rollout-status';
@@ -94,15 +96,11 @@ export function namespaceConsumers(
   const staleUse = new Map<string, string>();
   if (secrets.stale.size > 0) {
     for (const match of findConsumers(secrets.stale, workloads, options).consumers) {
-      staleUse.set(workloadKey(match.workload), match.reasons[0]?.secret ?? '');
+      staleUse.set(refKey(match.workload), match.reasons[0]?.secret ?? '');
     }
   }
   return consumers.map(({ workload }) => ({
     workload,
-    state: consumerState(workload, move, staleUse.get(workloadKey(workload))),
+    state: consumerState(workload, move, staleUse.get(refKey(workload))),
   }));
-}
-
-export function workloadKey(w: { kind: string; namespace: string; name: string }): string {
-  return `${w.kind}/${w.namespace}/${w.name}`;
 }

@@ -7,9 +7,10 @@
 import { mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
+import { refKey } from '../kubernetes/object-ref';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
-import { consumerState, workloadKey } from '../propagation/consumer-state';
+import { consumerState } from '../propagation/consumer-state';
 import { notRefreshingReason } from '../propagation/find-external-secrets';
 import { moveId } from '../propagation/markers';
 import { planPropagation } from '../propagation/propagation-plan';
@@ -68,7 +69,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
     now: plannedAt,
   };
   const consumers = new Map(
-    plan.resync.flatMap((t) => t.consumers).map((c) => [workloadKey(c.workload), c.workload] as const),
+    plan.resync.flatMap((t) => t.consumers).map((c) => [refKey(c.workload), c.workload] as const),
   );
   const result: ClusterPlan = {
     plannedAt: plannedAt.toISOString(),

@@ -4,6 +4,7 @@
  */
 import type { SecretDescription } from '../aws/secrets-port';
 import { asRetryable, describeError, RotationStateError, TransientError } from '../errors';
+import { clusterOutcomeSchema } from '../ledger/ledger-items';
 import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
@@ -133,17 +134,6 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     heldBy: result.claimed ? undefined : result.existing.executionId,
   };
 }
-
-const clusterOutcomeSchema = z.object({
-  cluster: z.string(),
-  outcome: z.enum(['succeeded', 'failed']),
-  synced: z.array(z.string()),
-  restarted: z.array(z.string()),
-  failed: z.array(z.string()),
-  nextPod: z.optional(z.array(z.string())),
-  notRestarted: z.optional(z.array(z.string())),
-  counts: z.optional(z.record(z.string(), z.number())),
-});
 
 const recordInputSchema = z.object({ claim: claimSchema, clusters: z.array(clusterOutcomeSchema) });
 

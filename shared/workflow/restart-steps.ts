@@ -11,12 +11,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import type { ClusterPort } from '../kubernetes/cluster-port';
+import { refKey } from '../kubernetes/object-ref';
 import {
   type ConsumerState,
   type MoveContext,
   type NamespaceSecrets,
   namespaceConsumers,
-  workloadKey,
 } from '../propagation/consumer-state';
 import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
 import type { Workload, WorkloadKind } from '../propagation/workload-types';
@@ -93,7 +93,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
         options,
       );
       for (const { workload, state } of found) {
-        tracked.set(workloadKey(workload), { workload, state });
+        tracked.set(refKey(workload), { workload, state });
       }
     });
   };
@@ -114,7 +114,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       const verified = all.filter((t) => t.state.state === 'verified').length;
       stopped =
         verified < input.budget.canary
-          ? `the canary ${refText(failed[0]?.workload)} did not roll out: restarts stopped`
+          ? `the canary ${failed[0] ? refKey(failed[0].workload) : 'workload'} did not roll out: restarts stopped`
           : `${failed.length} rollout(s) failed: restarts stopped`;
       break;
     }
@@ -140,7 +140,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
               restartPatch(input.secret.name, marker, restartedAt),
             );
             if (!patched) {
-              tracked.delete(workloadKey(t.workload));
+              tracked.delete(refKey(t.workload));
               return;
             }
             t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
@@ -161,7 +161,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       (ms) => (watchMs += ms),
     );
     const settled = watching.filter((t) => {
-      const now = tracked.get(workloadKey(t.workload))?.state;
+      const now = tracked.get(refKey(t.workload))?.state;
       return now?.state !== 'in-flight';
     }).length;
     // Nothing settled: look less often (rollouts take a while); something did: keep the pace.
@@ -244,8 +244,4 @@ function reasonOf(state: ConsumerState): string {
 
 function toRef(w: Workload): Ref {
   return { kind: w.kind, namespace: w.namespace, name: w.name };
-}
-
-function refText(w: Workload | undefined): string {
-  return w ? workloadKey(w) : 'workload';
 }

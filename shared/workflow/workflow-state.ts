@@ -4,9 +4,9 @@
  * InvalidEventError (no retry), never a half-done step. Objects stay compact (names, refs, sync
  * status) to keep the state far below Step Functions' 256 KiB payload limit.
  */
-import * as z from '../schema';
 
-export const TRIGGERS = ['scheduled', 'event', 'emergency', 'request', 'reconcile', 'manual'] as const;
+import { TRIGGERS } from '../ledger/ledger-port';
+import * as z from '../schema';
 
 const name = z.string().check(z.minLength(1), z.maxLength(253));
 
@@ -177,8 +177,4 @@ export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional
 
 export function esKey(ref: { namespace: string; name: string }): string {
   return `${ref.namespace}/${ref.name}`;
-}
-
-export function refText(ref: { kind: string; namespace: string; name: string }): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
