@@ -27,6 +27,8 @@ import { deploySampleApp, SAMPLE_WORKLOADS } from './local/sample-app';
 const PREFIX = 'demo/app-team/';
 const SECRET = `${PREFIX}orders-db`;
 const RBAC = fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url));
+/** What that identity may change (a ValidatingAdmissionPolicy), applied with it as in a real cluster. */
+const ADMISSION_POLICY = fileURLToPath(new URL('../infra/kubernetes/admission-policy.yaml', import.meta.url));
 
 const program = new Command('demo')
   .description(
@@ -127,9 +129,13 @@ try {
       if (verbose || /ready in/.test(line)) say(`      ${line}`);
     },
   });
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    cluster.kubectl,
+    ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC, '-f', ADMISSION_POLICY],
+    {
+      stdio: 'ignore',
+    },
+  );
   const eks = readLocalEks(cluster.stateDir);
   if (eks.name !== eksName) throw new Error(`the cluster came up as EKS "${eks.name}", not "${eksName}"`);
   await local.attachCluster(cluster);

@@ -11,6 +11,10 @@ import { definitionFromTemplate, type LocalExecution, LocalWorkflow } from '../l
 import { LOCAL_AWS } from '../local/moto-server';
 
 const RBAC = fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url));
+/** What that identity may change (a ValidatingAdmissionPolicy), applied with it as in a real cluster. */
+const ADMISSION_POLICY = fileURLToPath(
+  new URL('../../infra/kubernetes/admission-policy.yaml', import.meta.url),
+);
 
 export interface OrchestratorArm {
   /** Runs one execution of the deployed workflow for a new version, as the starter would. */
@@ -35,9 +39,13 @@ export async function prepareOrchestrator(options: {
   readonly waitMs?: number;
 }): Promise<OrchestratorArm> {
   const { awsEndpoint, cluster } = options;
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    cluster.kubectl,
+    ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC, '-f', ADMISSION_POLICY],
+    {
+      stdio: 'ignore',
+    },
+  );
   const eks = readLocalEks(cluster.stateDir);
   await localEksCluster(awsEndpoint, eks);
   const table = 'bench-reloader-ledger';
