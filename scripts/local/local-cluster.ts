@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,12 @@ export interface StartClusterOptions {
   /** Local AWS endpoint (moto) that ESO reads Secrets Manager from. */
   readonly awsEndpoint: string;
   readonly stateDir?: string;
+  /**
+   * The EKS name its token webhook accepts tokens for (up.sh's ROTATOR_EKS_CLUSTER_NAME). Give each
+   * cluster started beside another its own, and register it in moto with `localEksCluster`.
+   * @default "local"
+   */
+  readonly eksClusterName?: string;
   /** Receives the scripts' progress lines. */
   readonly onLog?: (line: string) => void;
 }
@@ -76,6 +82,7 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
       ...process.env,
       AWS_SECRETSMANAGER_ENDPOINT: options.awsEndpoint,
       AWS_STS_ENDPOINT: options.awsEndpoint,
+      ...(options.eksClusterName ? { ROTATOR_EKS_CLUSTER_NAME: options.eksClusterName } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -131,4 +138,19 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
       unregister();
     },
   };
+}
+
+/** The orchestrator's RBAC manifest and admission policy, as a cluster in EKS would have them applied. */
+export const ORCHESTRATOR_MANIFESTS = [
+  fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url)),
+  fileURLToPath(new URL('../../infra/kubernetes/admission-policy.yaml', import.meta.url)),
+] as const;
+
+/** `kubectl apply` of manifest files as the cluster's admin. */
+export function applyManifests(cluster: LocalCluster, files: readonly string[]): void {
+  execFileSync(
+    cluster.kubectl,
+    ['--kubeconfig', cluster.kubeconfig, 'apply', ...files.flatMap((f) => ['-f', f])],
+    { stdio: 'ignore' },
+  );
 }

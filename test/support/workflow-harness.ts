@@ -7,11 +7,18 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { BundleHost } from '../../scripts/local/bundle-host';
+import { awsSecretStore, localAwsCredentialsSecret } from '../../scripts/local/eso-manifests';
 import { localAwsEnvironment } from '../../scripts/local/local-aws';
-import { localEksCluster } from '../../scripts/local/local-eks';
+import {
+  applyManifests,
+  type LocalCluster,
+  ORCHESTRATOR_MANIFESTS,
+  startCluster,
+} from '../../scripts/local/local-cluster';
+import { type LocalEks, localEksCluster, readLocalEks } from '../../scripts/local/local-eks';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
 import { synthLocalStack } from '../../scripts/local/local-stack';
 import {
@@ -21,9 +28,11 @@ import {
 } from '../../scripts/local/local-workflow';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { createSecret } from '../../scripts/local/rotation-fixture';
+import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { rolloutState } from '../../shared/propagation/rollout-status';
 import type { WorkloadKind } from '../../shared/propagation/workload-types';
-import { clusterFixture } from './cluster-fixture';
+import { clusterFixture, kubeConfigFrom } from './cluster-fixture';
 import { findLeakedValues } from './output-capture';
 
 export interface WorkflowHarnessOptions {
@@ -37,6 +46,12 @@ export interface WorkflowHarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Wait state durations in milliseconds. @default 500 ms for WaitForSync and WaitForRollouts */
   readonly waitOverrides?: Readonly<Record<string, number>>;
+  /**
+   * Clusters the deployment lists after the global one, each from {@link localClusterBeside}
+   * (called before `workflowHarness`, so its cluster is up when the harness starts).
+   * @default none
+   */
+  readonly extraClusters?: readonly ClusterBeside[];
 }
 
 /** kubectl's restart annotation on a pod template, which every restart writes. */
@@ -101,6 +116,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       server: inject('clusterServer'),
       caFile: inject('clusterCaFile'),
     });
+    for (const extra of options.extraClusters ?? []) await localEksCluster(motoEndpoint, extra.eks());
     await createLedgerTable(fx.aws.dynamodb, table);
     const topicArn = await alertTopic();
     debug('aws');
@@ -108,7 +124,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     const local = synthLocalStack({
       managedPrefixes: [prefix],
       propagation: {
-        clusterNames: [clusterName],
+        clusterNames: [clusterName, ...(options.extraClusters ?? []).map((c) => c.name)],
         restartConcurrency,
         ...(emergencyRestartConcurrency === undefined ? {} : { emergencyRestartConcurrency }),
         ...(requireOptIn === undefined ? {} : { requireOptIn }),
@@ -248,3 +264,135 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
 }
 
 export type WorkflowHarness = ReturnType<typeof workflowHarness>;
+
+/**
+ * A second local cluster for one test file, beside the global one: its own control plane, kwok
+ * nodes, ESO (reading the same moto) and EKS token webhook for EKS name `name`, mapping the same
+ * identity as the global one; the RBAC manifest and admission policy applied. Registers its own
+ * beforeAll (start, about 20–40 s) and afterAll (stop). Pass it to `workflowHarness` in
+ * `extraClusters` (call this first). Its helpers act as the cluster's admin, like `clusterFixture`.
+ * @example const b = localClusterBeside('local-b'); const wf = workflowHarness({ extraClusters: [b] });
+ */
+export function localClusterBeside(name: string) {
+  let cluster: LocalCluster | undefined;
+  let eks: LocalEks | undefined;
+  const started = () => {
+    if (!cluster) throw new Error(`localClusterBeside(${name}): used before its beforeAll`);
+    return cluster;
+  };
+  const admin = () => kubeConfigFrom(started().kubeconfig);
+
+  beforeAll(async () => {
+    cluster = await startCluster({ awsEndpoint: inject('motoEndpoint'), eksClusterName: name });
+    applyManifests(cluster, ORCHESTRATOR_MANIFESTS);
+    eks = readLocalEks(cluster.stateDir);
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} in ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  return {
+    name,
+    /** The cluster as EKS presents it (after beforeAll). */
+    eks: (): LocalEks => {
+      if (!eks) throw new Error(`localClusterBeside(${name}): used before its beforeAll`);
+      return eks;
+    },
+    cluster: started,
+    /**
+     * As the harness's `consumers`, in this cluster: a namespace with a SecretStore, ExternalSecret
+     * `db` for `secretId` synced, and Deployments reading `db-secret` rolled out (those in `failing`
+     * fail their rollout after a restart). Returns the namespace.
+     */
+    async consumers(secretId: string, names: readonly string[], failing: readonly string[] = []) {
+      const objects = KubernetesObjectApi.makeApiClient(admin());
+      const create = (o: object) => objects.create(o as never);
+      const namespace = `wf-${randomUUID().slice(0, 6)}`;
+      await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await create(localAwsCredentialsSecret(namespace));
+      await create(awsSecretStore(namespace));
+      await create({
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: 'db', namespace },
+        spec: {
+          refreshInterval: '1h',
+          secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+          target: { name: 'db-secret' },
+          data: [{ secretKey: 'password', remoteRef: { key: secretId, property: 'password' } }],
+        },
+      });
+      const custom = admin().makeApiClient(CustomObjectsApi);
+      await eventually(`ExternalSecret ${namespace}/db to sync`, async () => {
+        const es = (await custom.getNamespacedCustomObject({
+          group: 'external-secrets.io',
+          version: 'v1',
+          namespace,
+          plural: 'externalsecrets',
+          name: 'db',
+        })) as { status?: { conditions?: { type: string; status: string }[] } };
+        return es.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') || undefined;
+      });
+      for (const workload of names) {
+        const fails = failing.includes(workload);
+        const labels = { app: workload, ...(fails ? { 'rotator.test/fail-on-restart': 'true' } : {}) };
+        await create({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: workload, namespace },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: workload } },
+            ...(fails ? { progressDeadlineSeconds: 5 } : {}),
+            template: {
+              metadata: { labels },
+              spec: {
+                containers: [
+                  { name: 'app', image: 'app:1', envFrom: [{ secretRef: { name: 'db-secret' } }] },
+                ],
+              },
+            },
+          },
+        });
+      }
+      const adapter = new KubernetesAdapter(kubeConfigFrom(started().rotatorKubeconfig));
+      for (const workload of names) {
+        await eventually(`Deployment ${namespace}/${workload} to roll out`, async () =>
+          rolloutState(await adapter.getRollout({ kind: 'Deployment', namespace, name: workload })).state ===
+          'done'
+            ? true
+            : undefined,
+        );
+      }
+      return namespace;
+    },
+    /** The generation and pod template annotations of a Deployment in this cluster. */
+    async podTemplate(namespace: string, workload: string) {
+      const w = await admin()
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ namespace, name: workload });
+      return {
+        generation: w.metadata?.generation,
+        annotations: w.spec?.template.metadata?.annotations ?? {},
+      };
+    },
+    /** A key of a Kubernetes Secret in this cluster, decoded. */
+    async secretValue(namespace: string, secret: string, key: string): Promise<string | undefined> {
+      const read = await admin().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: secret });
+      const data = read.data?.[key];
+      return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
+    },
+  };
+}
+
+export type ClusterBeside = ReturnType<typeof localClusterBeside>;
