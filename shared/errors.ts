@@ -65,6 +65,25 @@ export class RotationInProgressError extends OrchestratorError {
   }
 }
 
+/**
+ * An emergency rotation of this secret was requested less than the emergency cooldown ago (or the
+ * ledger holds too many recent entries to tell); nothing was changed. `nextAllowedAt` is the
+ * earliest time the next emergency rotation of this secret is accepted.
+ */
+export class EmergencyCooldownError extends OrchestratorError {
+  readonly code = 'EMERGENCY_COOLDOWN';
+  constructor(
+    readonly secretName: string,
+    readonly nextAllowedAt: Date,
+    /** The emergency rotation that started the cooldown; absent when the history was too busy to read through. */
+    readonly lastVersionId?: string,
+  ) {
+    super(
+      `Secret "${secretName}" ${lastVersionId ? `had an emergency rotation (version ${lastVersionId}) requested` : 'has too many ledger entries'} within the emergency cooldown; nothing was changed. The next emergency rotation is allowed from ${nextAllowedAt.toISOString()}`,
+    );
+  }
+}
+
 /** An AWS API call failed. The message is trimmed and never includes request parameters. */
 export class AwsCallError extends OrchestratorError {
   readonly code = 'AWS_CALL_FAILED';

@@ -29,9 +29,14 @@ export interface RotationRequestsProps {
   readonly rotationFunction: lambda.IFunction;
   /**
    * The rotation ledger (e.g. a `RotationLedger`): every request is recorded there before
-   * RotateSecret. The function is granted that and given the table's name from this one object.
+   * RotateSecret, and an emergency reads the secret's history for its cooldown. The function is
+   * granted both and given the table's name from this one object.
    */
-  readonly ledger: { readonly tableName: string; grantRecordRotation(grantee: iam.IGrantable): void };
+  readonly ledger: {
+    readonly tableName: string;
+    grantRecordRotation(grantee: iam.IGrantable): void;
+    grantRead(grantee: iam.IGrantable): void;
+  };
   /**
    * IAM principals (role or user ARNs) allowed to call the function URL, the emergency entry for
    * automation. @default [] — no function URL at all
@@ -39,6 +44,13 @@ export interface RotationRequestsProps {
   readonly emergencyPrincipals?: readonly string[];
   /** An unfinished rotation younger than this is refused (409), older is repaired; in minutes (5–10,080). @default 60 */
   readonly stuckAfterMinutes?: number;
+  /**
+   * Per-secret emergency cooldown: an emergency request less than this long after the secret's last
+   * emergency request is refused (429 at the URL; the event fails to the dead-letter queue) and
+   * changes nothing. Whole minutes, at most a day; `Duration.minutes(0)` disables it.
+   * @default Duration.minutes(15)
+   */
+  readonly emergencyCooldown?: Duration;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -85,11 +97,13 @@ export class RotationRequests extends Construct {
         managedPrefixes: props.managedPrefixes,
         ledgerTableName: props.ledger.tableName,
         stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
+        emergencyCooldownMs: props.emergencyCooldown?.toMilliseconds(),
       }),
     });
     this.role = this.requestFunction.role;
     this.grantSecretActions(props);
     props.ledger.grantRecordRotation(this.role);
+    props.ledger.grantRead(this.role); // history, for the emergency cooldown
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

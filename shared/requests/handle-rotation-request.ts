@@ -1,13 +1,19 @@
 import type { LambdaFunctionURLResult } from 'aws-lambda';
-import { describeError, InvalidEventError, RotationInProgressError, SecretNotManagedError } from '../errors';
+import {
+  describeError,
+  EmergencyCooldownError,
+  InvalidEventError,
+  RotationInProgressError,
+  SecretNotManagedError,
+} from '../errors';
 import { type RotationRequestDeps, type RotationRequestResult, requestRotation } from './request-rotation';
 import { classifyEvent, type FunctionUrlEvent, requestFromFunctionUrl } from './rotation-request-event';
 
 /**
  * The rotation-request function's one entry: a custom EventBridge event (the result is returned,
  * a failure is thrown so Lambda's asynchronous retries and the failure destination see it) or an
- * IAM-authorized function URL request (answered with an HTTP status: 202, 400, 403, 405, 409, 500,
- * and the error's safe message). Anything else is an {@link InvalidEventError}.
+ * IAM-authorized function URL request (answered with an HTTP status: 202, 400, 403, 405, 409, 429
+ * with `Retry-After` inside the emergency cooldown, 500, and the error's safe message). Anything else is an {@link InvalidEventError}.
  */
 export async function handleRotationRequest(
   event: unknown,
@@ -44,7 +50,7 @@ async function answerFunctionUrl(
     request = requestFromFunctionUrl(event, actor);
   } catch (error) {
     deps.logger.warn('function URL request refused', { error: describeError(error) });
-    return failure(error);
+    return failure(error, deps.now?.() ?? new Date());
   }
   try {
     const result = await requestRotation(request, deps);
@@ -56,7 +62,7 @@ async function answerFunctionUrl(
         : {}),
     });
   } catch (error) {
-    return failure(error); // requestRotation logged it
+    return failure(error, deps.now?.() ?? new Date()); // requestRotation logged it
   }
 }
 
@@ -65,13 +71,24 @@ export function statusOf(error: unknown): number {
   if (error instanceof InvalidEventError) return 400;
   if (error instanceof SecretNotManagedError) return 403;
   if (error instanceof RotationInProgressError) return 409;
+  if (error instanceof EmergencyCooldownError) return 429;
   return 500;
 }
 
-/** The error's name and safe message (sanitized, never a value: see describeError). */
-function failure(error: unknown): LambdaFunctionURLResult {
+/**
+ * The error's name and safe message (sanitized, never a value: see describeError); inside the
+ * emergency cooldown also when to come back (`nextAllowedAt`, and `Retry-After` in whole seconds).
+ */
+function failure(error: unknown, now: Date): LambdaFunctionURLResult {
   const { name, message } = describeError(error);
-  return respond(statusOf(error), { error: name, message: message ?? 'Unexpected error' });
+  const body = { error: name, message: message ?? 'Unexpected error' };
+  if (!(error instanceof EmergencyCooldownError)) return respond(statusOf(error), body);
+  const seconds = Math.max(1, Math.ceil((error.nextAllowedAt.getTime() - now.getTime()) / 1000));
+  return respond(
+    429,
+    { ...body, nextAllowedAt: error.nextAllowedAt.toISOString() },
+    { 'Retry-After': String(seconds) },
+  );
 }
 
 function respond(

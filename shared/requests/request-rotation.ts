@@ -5,6 +5,7 @@ import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import { unfinishedPendingVersion } from '../secrets/versions';
+import { assertEmergencyAllowed } from './emergency-cooldown';
 import { planRotationRequest } from './plan-rotation-request';
 import { type PendingStagePort, repairStuckRotation } from './repair-stuck-rotation';
 import { parseRotationRequest } from './rotation-request';
@@ -22,11 +23,17 @@ export interface RotationRequestConfig {
   readonly managedPrefixes: readonly string[];
   /** An AWSPENDING version older than this, off the current version, is a stuck rotation. */
   readonly stuckAfterMs: number;
+  /**
+   * An emergency request less than this long after the secret's last emergency request is refused
+   * with {@link EmergencyCooldownError}; 0 disables. The request function always sets it (15
+   * minutes unless configured, see request-config.ts). @default 0 (no cooldown)
+   */
+  readonly emergencyCooldownMs?: number;
 }
 
 export interface RotationRequestDeps {
   readonly port: RotationRequestPort;
-  readonly ledger: Pick<LedgerPort, 'recordRotation'>;
+  readonly ledger: Pick<LedgerPort, 'recordRotation' | 'history'>;
   readonly config: RotationRequestConfig;
   readonly logger: RotationLogger;
   readonly metrics: RotationMetrics;
@@ -44,9 +51,11 @@ export interface RotationRequestResult {
 /**
  * Rotates one managed secret now. Refuses malformed input and unmanaged secrets before any call,
  * repairs a stuck (or, for an emergency, any) unfinished rotation and refuses a fresh one with
- * {@link RotationInProgressError}, records the rotation in the ledger, and only then calls
- * RotateSecret with the new version's id as `ClientRequestToken`, so a retried request (same
- * `versionId`) neither rotates twice nor leaves a rotation the ledger does not know.
+ * {@link RotationInProgressError}, refuses an emergency inside the secret's emergency cooldown
+ * with {@link EmergencyCooldownError} (read from the ledger's history; nothing changed), records
+ * the rotation in the ledger, and only then calls RotateSecret with the new version's id as
+ * `ClientRequestToken`, so a retried request (same `versionId`) neither rotates twice nor leaves a
+ * rotation the ledger does not know.
  * Logs names, versions and the actor once, at this boundary; never a value.
  * @example await requestRotation({ secretId: 'prod/app/db', reason: 'leaked', actor: 'arn:…', trigger: 'emergency', emergency: true, retirePrevious: true }, deps)
  */
@@ -81,6 +90,14 @@ export async function requestRotation(
       return result;
     }
     if (plan.kind === 'refuse') throw new RotationInProgressError(secret.name, plan.pendingVersionId);
+    if (request.emergency) {
+      await assertEmergencyAllowed(deps.ledger, {
+        secretName: secret.name,
+        versionId,
+        now: deps.now?.() ?? new Date(),
+        cooldownMs: deps.config.emergencyCooldownMs ?? 0,
+      });
+    }
     deps.metrics.addDimension('Trigger', request.trigger);
     const repaired =
       plan.kind === 'repair-then-rotate'

@@ -4,6 +4,7 @@ import { localClients } from '../../scripts/local/local-aws';
 import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
 import { RotationRequestAdapter } from '../../shared/aws/rotation-request-adapter';
 import { InvalidEventError, RotationInProgressError, SecretNotManagedError } from '../../shared/errors';
+import type { LedgerEntry, LedgerPort } from '../../shared/ledger/ledger-port';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { requestRotation } from '../../shared/requests/request-rotation';
 import { InMemoryLedger } from '../support/in-memory-ledger';
@@ -20,16 +21,30 @@ const PREFIX = `request-${randomUUID().slice(0, 6)}/`;
 const HOUR = 3_600_000;
 let placeholder: string;
 
+/**
+ * The in-memory ledger plus the one read an emergency makes (its cooldown; the real ledger's
+ * history against moto is in emergency-cooldown.test.ts): the rotations recorded, newest first.
+ */
+class RequestLedger extends InMemoryLedger implements Pick<LedgerPort, 'history'> {
+  async history(secretName: string): Promise<LedgerEntry[]> {
+    this.calls.push('ledger.history');
+    return this.rotations
+      .filter((r) => r.secretName === secretName)
+      .reverse()
+      .map((r) => ({ kind: 'rotation', ...r }));
+  }
+}
+
 /** The domain over the real adapter; SDK calls and ledger writes land in one ordered `calls` list. */
 function setUp(options: { now?: Date } = {}) {
   const own = localClients(inject('motoEndpoint'));
   keepConfiguredRotationFunction(own, placeholder);
   const recorder = countOperations(own);
-  const ledger = new InMemoryLedger(recorder.calls);
+  const ledger = new RequestLedger(recorder.calls);
   const deps = {
     port: new RotationRequestAdapter(own.secretsManager),
     ledger,
-    config: { managedPrefixes: [PREFIX], stuckAfterMs: HOUR },
+    config: { managedPrefixes: [PREFIX], stuckAfterMs: HOUR, emergencyCooldownMs: HOUR / 4 },
     logger: createLogger(),
     metrics: createMetrics(),
     now: () => options.now ?? new Date(),
@@ -133,11 +148,18 @@ describe('requestRotation against Secrets Manager (moto over HTTP)', () => {
       'value-request-04',
       placeholder,
     );
-    const { deps } = setUp();
+    const { calls, deps } = setUp();
 
     const result = await requestRotation(request(arn, { emergency: true, trigger: 'emergency' }), deps);
 
     expect(result.repairedPendingVersionId).toBe(pendingVersionId);
+    expect(calls).toEqual([
+      'DescribeSecret',
+      'ledger.history',
+      'UpdateSecretVersionStage',
+      'ledger.recordRotation',
+      'RotateSecret',
+    ]);
     expect((await stagesOf(clients, arn)).pending).toEqual([result.versionId]);
   });
 

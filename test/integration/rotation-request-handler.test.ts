@@ -16,16 +16,29 @@ const endpoint = inject('motoEndpoint');
 const clients = localClients(endpoint);
 const PREFIX = `request-handler-${randomUUID().slice(0, 6)}/`;
 const RESPONDER = 'arn:aws:iam::111122223333:role/incident-responder';
-const VALUES = ['request-handler-value-0001', 'request-handler-value-0002', 'request-handler-value-0003'];
+const VALUES = [
+  'request-handler-value-0001',
+  'request-handler-value-0002',
+  'request-handler-value-0003',
+  'request-handler-value-0004',
+];
 const ledger = new InMemoryLedger();
 let output: OutputCapture;
 let placeholder: string;
 
-/** The ledger is not the subject here: the handler's DynamoDB ledger is replaced by the in-memory one. */
+/**
+ * The ledger is not the subject here: the handler's DynamoDB ledger is replaced by the in-memory
+ * one, whose rotations (newest first) are the history an emergency's cooldown reads.
+ */
 vi.doMock('../../shared/ledger/dynamodb-ledger', () => ({
   DynamoDbLedger: class {
     recordRotation = (record: Parameters<InMemoryLedger['recordRotation']>[0]) =>
       ledger.recordRotation(record);
+    history = async (secretName: string) =>
+      ledger.rotations
+        .filter((r) => r.secretName === secretName)
+        .reverse()
+        .map((r) => ({ kind: 'rotation', ...r }));
   },
 }));
 
@@ -170,6 +183,39 @@ describe('rotation-request handler (middy + Powertools)', () => {
 
     expect(response).toMatchObject({ statusCode: 202 });
     expect(bodyOf(response).repairedPendingVersionId).toBe(pendingVersionId);
+  });
+
+  it('answers a second emergency for the same secret inside the cooldown with 429, when to retry, and changes nothing', async () => {
+    const { arn } = await idleRotatingSecret(
+      clients,
+      `${PREFIX}url-cooldown`,
+      VALUES[3] as string,
+      placeholder,
+    );
+    const handler = await importHandler(handlerEnv()); // the default cooldown: 15 minutes
+    const first = await handler(functionUrlEvent({ secretId: arn, reason: 'leak' }), localLambdaContext('r'));
+    const before = { rotations: ledger.rotations.length, stages: (await stagesOf(clients, arn)).stages };
+
+    const second = await handler(
+      functionUrlEvent({ secretId: arn, reason: 'again' }),
+      localLambdaContext('r'),
+    );
+
+    expect(first).toMatchObject({ statusCode: 202 });
+    expect(second).toMatchObject({
+      statusCode: 429,
+      headers: { 'Retry-After': expect.stringMatching(/^\d+$/) },
+    });
+    const retryAfter = Number((second as { headers: Record<string, string> }).headers['Retry-After']);
+    expect(retryAfter).toBeGreaterThan(14 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(bodyOf(second)).toEqual({
+      error: 'EmergencyCooldownError',
+      message: expect.stringContaining(`version ${bodyOf(first).versionId}`),
+      nextAllowedAt: expect.any(String),
+    });
+    expect(ledger.rotations).toHaveLength(before.rotations);
+    expect((await stagesOf(clients, arn)).stages).toEqual(before.stages);
   });
 
   it.each([

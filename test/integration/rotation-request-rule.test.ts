@@ -28,7 +28,7 @@ function synthesizedPattern() {
       'Rotate',
       `arn:aws:lambda:us-east-1:${ACCOUNT}:function:r`,
     ),
-    ledger: { tableName: 'rotation-ledger', grantRecordRotation: () => {} },
+    ledger: { tableName: 'rotation-ledger', grantRecordRotation: () => {}, grantRead: () => {} },
   });
   const [rule] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule'));
   return resolveIntrinsics(rule?.Properties.EventPattern, { 'AWS::Partition': 'aws' });

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -20,8 +20,12 @@ const SCANNER = `arn:aws:iam::${ACCOUNT}:role/leak-scanner`;
 const OTHER = `arn:aws:iam::${ACCOUNT}:role/developer`;
 const REQUEST_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rotation-request`;
 const LEDGER_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/rotation-ledger`;
+const HISTORY_INDEX = `${LEDGER_TABLE}/index/history`;
 
-/** Stands in for RotationLedger: grants PutItem/UpdateItem on its table (what recording a rotation needs). */
+/**
+ * Stands in for RotationLedger: PutItem/UpdateItem on its table (recording a rotation), and its
+ * read grant (GetItem/BatchGetItem on the table, Query on the history index).
+ */
 const ledger = {
   tableName: 'rotation-ledger',
   grantRecordRotation: (grantee: iam.IGrantable) =>
@@ -31,6 +35,17 @@ const ledger = {
         resources: [LEDGER_TABLE],
       }),
     ),
+  grantRead: (grantee: iam.IGrantable) => {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        resources: [LEDGER_TABLE],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [HISTORY_INDEX] }),
+    );
+  },
 };
 
 function synth(props: Partial<RotationRequestsProps> = {}) {
@@ -50,18 +65,32 @@ describe('RotationRequests', () => {
   const { app, stack, requests, template } = synth();
   const [fnId = ''] = Object.keys(template.findResources('AWS::Lambda::Function'));
 
-  it('runs the request function with the prefixes, the stuck threshold and the ledger table', () => {
+  it('runs the request function with the prefixes, the stuck threshold, the emergency cooldown and the ledger table', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Environment: {
         Variables: Match.objectLike({
           ROTATOR_MANAGED_PREFIXES: 'prod/app-team/',
           ROTATOR_STUCK_AFTER_MINUTES: '60',
+          ROTATOR_EMERGENCY_COOLDOWN_MINUTES: '15',
           ROTATOR_LEDGER_TABLE: 'rotation-ledger',
         }),
       },
     });
     expect(JSON.stringify(template.toJSON())).not.toContain('AWS_ENDPOINT_URL');
+  });
+
+  it.each([
+    [Duration.hours(1), '60'],
+    [Duration.minutes(0), '0'],
+  ])('writes the emergencyCooldown prop (%s) to the function', (cooldown, minutes) => {
+    synth({ emergencyCooldown: cooldown }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ROTATOR_EMERGENCY_COOLDOWN_MINUTES: minutes }) },
+    });
+  });
+
+  it('refuses an emergency cooldown that is not whole minutes at synth', () => {
+    expect(() => synth({ emergencyCooldown: Duration.seconds(90) })).toThrow(/whole minutes/);
   });
 
   it('reserves a small concurrency for the request function, so a flood of requests is bounded (review H1)', () => {
@@ -216,6 +245,9 @@ describe('RotationRequests', () => {
     ['lambda:InvokeFunction', ROTATION_FN, 'Allowed'],
     ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`, 'ImplicitlyDenied'],
     ['dynamodb:PutItem', LEDGER_TABLE, 'Allowed'],
+    ['dynamodb:Query', HISTORY_INDEX, 'Allowed'],
+    ['dynamodb:Query', LEDGER_TABLE, 'ImplicitlyDenied'],
+    ['dynamodb:Scan', LEDGER_TABLE, 'ImplicitlyDenied'],
     ['sqs:SendMessage', DLQ, 'Allowed'],
   ])('the request role: %s on %s → %s', async (action, resource, expected) => {
     const result = await runSimulation(
