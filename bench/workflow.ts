@@ -9,8 +9,11 @@
  * engine's own time (plan + resync + the restart step's work, excluding waits on ESO and rollouts),
  * Lambda invocations per action, Kubernetes API requests of the orchestrator's identity by verb
  * (counted by kube-apiserver through FlowSchemas created here), state transitions and history
- * events. Figures only; nothing is asserted.
- * Run: npm run bench:workflow -- --workloads 500 --concurrency 25 [--replicas 0]
+ * events. With --clusters N, N local clusters (each its own control plane, ESO and EKS name) get the
+ * same set-up and the deployment lists them all: one execution carries each rotation to every
+ * cluster (the workflow's Map), and the figures are printed per cluster and in total.
+ * Figures only; nothing is asserted.
+ * Run: npm run bench:workflow -- --workloads 500 --concurrency 25 [--replicas 0] [--clusters 2]
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -34,12 +37,13 @@ import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
 
-const { workloads, concurrency, replicas } = new Command('bench:workflow')
+const { workloads, concurrency, replicas, clusters } = new Command('bench:workflow')
   .option('--workloads <n>', 'Deployments consuming the rotated secret', (v) => Number.parseInt(v, 10), 50)
   .option('--concurrency <n>', 'restart concurrency (rollouts in flight)', (v) => Number.parseInt(v, 10), 25)
   .option('--replicas <n>', 'replicas of each consuming Deployment', (v) => Number.parseInt(v, 10), 1)
+  .option('--clusters <n>', 'local clusters, each with the same set-up', (v) => Number.parseInt(v, 10), 1)
   .parse()
-  .opts<{ workloads: number; concurrency: number; replicas: number }>();
+  .opts<{ workloads: number; concurrency: number; replicas: number; clusters: number }>();
 const PREFIX = 'bench/';
 const SECRET = `${PREFIX}app/db`;
 const OTHERS = 5; // other ExternalSecrets, each with BYSTANDERS / OTHERS Deployments (0 replicas)
@@ -95,39 +99,16 @@ function apiRequests(cluster: LocalCluster): Record<string, number> {
   return counts;
 }
 
-const moto = await startMoto();
-const cluster = await startCluster({
-  awsEndpoint: moto.endpoint,
-  onLog: (l) => /ready in/.test(l) && log(l),
-});
-let host: BundleHost | undefined;
-let hostTail = '';
-try {
-  const kubectl = (...args: string[]) =>
-    execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { stdio: 'ignore' });
-  kubectl('apply', '-f', RBAC);
+/** One cluster's set-up: RBAC, the counting FlowSchemas, the ExternalSecrets, N consumers, bystanders (0 replicas); waits until all are synced and rolled out. */
+async function setUpCluster(cluster: LocalCluster, others: readonly string[]): Promise<void> {
+  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
+    stdio: 'ignore',
+  });
   const admin = new KubeConfig();
   admin.loadFromFile(cluster.kubeconfig);
   const objects = KubernetesObjectApi.makeApiClient(admin);
   const create = (o: object) => objects.create(o as never);
   for (const schema of flowSchemas()) await create(schema);
-
-  // AWS side: the EKS cluster, the ledger, the alert topic, the secrets.
-  const aws = localClients(moto.endpoint);
-  const eks = readLocalEks(cluster.stateDir);
-  await localEksCluster(moto.endpoint, eks);
-  const table = 'bench-ledger';
-  await createLedgerTable(aws.dynamodb, table);
-  const sns = localClient(SNSClient, moto.endpoint);
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'bench-alerts' }))).TopicArn ?? '';
-  const others = Array.from({ length: OTHERS }, (_, i) => `${PREFIX}app/other-${i}`);
-  await createSecrets(
-    aws.secretsManager,
-    [SECRET, ...others].map((Name) => ({ Name, SecretString: '{"password":"v1"}' })),
-  );
-
-  // Cluster side: the ExternalSecrets, N consumers (1 replica), bystanders (0 replicas).
-  let t = performance.now();
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
   await create(localAwsCredentialsSecret(NAMESPACE));
   await create(awsSecretStore(NAMESPACE));
@@ -179,15 +160,49 @@ try {
     if (ready.length === 1 + OTHERS && rollouts.every((r) => rolloutState(r).state === 'done')) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+const moto = await startMoto();
+const started: LocalCluster[] = [];
+let host: BundleHost | undefined;
+let hostTail = '';
+try {
+  // The first cluster keeps up.sh's default EKS name ("local"); the others are "local-2", "local-3"…
+  for (let i = 0; i < clusters; i++) {
+    started.push(
+      await startCluster({
+        awsEndpoint: moto.endpoint,
+        ...(i === 0 ? {} : { eksClusterName: `local-${i + 1}` }),
+        onLog: (l) => /ready in/.test(l) && log(l),
+      }),
+    );
+  }
+  const targets = started.map((cluster) => ({ cluster, eks: readLocalEks(cluster.stateDir) }));
+
+  // AWS side: the EKS clusters, the ledger, the alert topic, the secrets.
+  const aws = localClients(moto.endpoint);
+  for (const { eks } of targets) await localEksCluster(moto.endpoint, eks);
+  const table = 'bench-ledger';
+  await createLedgerTable(aws.dynamodb, table);
+  const sns = localClient(SNSClient, moto.endpoint);
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'bench-alerts' }))).TopicArn ?? '';
+  const others = Array.from({ length: OTHERS }, (_, i) => `${PREFIX}app/other-${i}`);
+  await createSecrets(
+    aws.secretsManager,
+    [SECRET, ...others].map((Name) => ({ Name, SecretString: '{"password":"v1"}' })),
+  );
+
+  let t = performance.now();
+  for (const { cluster } of targets) await setUpCluster(cluster, others);
   log(
-    `set-up: ${1 + OTHERS} ExternalSecrets, ${workloads} consumers (${replicas} replica(s) each) + ${BYSTANDERS} bystanders, synced and rolled out (${sec(performance.now() - t).trim()})`,
+    `set-up${clusters > 1 ? ` in each of ${clusters} clusters` : ''}: ${1 + OTHERS} ExternalSecrets, ${workloads} consumers (${replicas} replica(s) each) + ${BYSTANDERS} bystanders, synced and rolled out (${sec(performance.now() - t).trim()})`,
   );
 
   // The orchestrator: the synthesized stack, its step bundle, its state machine definition.
   t = performance.now();
   const local = synthLocalStack({
     managedPrefixes: [PREFIX],
-    propagation: { clusterNames: [eks.name], restartConcurrency: concurrency },
+    propagation: { clusterNames: targets.map((c) => c.eks.name), restartConcurrency: concurrency },
   });
   const step = local.bundles.step;
   if (!step) throw new Error('no propagation-step bundle');
@@ -223,26 +238,39 @@ try {
     { label: 'emergency (emergency restart concurrency)', emergency: true },
   ];
   for (const run of runs) {
-    const invocations = new Map<string, { count: number; ms: number }>();
-    let restartWork = { restartMs: 0, watchMs: 0 };
+    // Per cluster (the `cluster` of each step's payload; Claim and Record carry none: "-").
+    const perCluster = new Map<string, ClusterFigures>();
+    const figuresOf = (cluster: string) => {
+      let f = perCluster.get(cluster);
+      if (!f) {
+        f = { invocations: new Map(), restartWork: { restartMs: 0, watchMs: 0 }, first: Infinity, last: 0 };
+        perCluster.set(cluster, f);
+      }
+      return f;
+    };
     const entered: { name: string; type: string; at: number }[] = [];
     const workflow = new LocalWorkflow(definition, {
       awsEndpoint: moto.endpoint,
       waitOverrides: { WaitForSync: 1000, WaitForRollouts: 1000 },
       onState: (name, type) => entered.push({ name, type, at: performance.now() }),
       invokeLambda: async (_arn, payload) => {
-        const action = String((payload as { action?: unknown }).action);
+        const { action: rawAction, cluster } = payload as { action?: unknown; cluster?: unknown };
+        const action = String(rawAction);
+        const f = figuresOf(typeof cluster === 'string' ? cluster : '-');
         const began = performance.now();
+        f.first = Math.min(f.first, began);
         try {
           const result = await stepHost.invoke(payload);
           if (action === 'advance-restarts') {
             const r = result as { restartMs?: number; watchMs?: number };
-            restartWork = { restartMs: r.restartMs ?? 0, watchMs: r.watchMs ?? 0 };
+            f.restartWork = { restartMs: r.restartMs ?? 0, watchMs: r.watchMs ?? 0 };
           }
           return result;
         } finally {
-          const seen = invocations.get(action) ?? { count: 0, ms: 0 };
-          invocations.set(action, { count: seen.count + 1, ms: seen.ms + performance.now() - began });
+          const now = performance.now();
+          f.last = Math.max(f.last, now);
+          const seen = f.invocations.get(action) ?? { count: 0, ms: 0 };
+          f.invocations.set(action, { count: seen.count + 1, ms: seen.ms + now - began });
         }
       },
     });
@@ -253,7 +281,7 @@ try {
       }),
     );
     const load = loadavg()[0]?.toFixed(2);
-    const requestsBefore = apiRequests(cluster);
+    const requestsBefore = targets.map(({ cluster }) => apiRequests(cluster));
     const cpuBefore = process.cpuUsage();
     const began = performance.now();
     const execution = await workflow.run(run.emergency ? 'emergency' : 'normal', {
@@ -265,7 +293,18 @@ try {
     });
     const ended = performance.now();
     const cpu = process.cpuUsage(cpuBefore);
-    const requestsAfter = apiRequests(cluster);
+    const requests = targets.map(({ cluster }, i) => {
+      const after = apiRequests(cluster);
+      const before = requestsBefore[i] ?? {};
+      return Object.fromEntries(Object.entries(after).map(([verb, n]) => [verb, n - (before[verb] ?? 0)]));
+    });
+    const invocations = new Map<string, { count: number; ms: number }>();
+    for (const f of perCluster.values()) {
+      for (const [action, v] of f.invocations) {
+        const seen = invocations.get(action) ?? { count: 0, ms: 0 };
+        invocations.set(action, { count: seen.count + v.count, ms: seen.ms + v.ms });
+      }
+    }
     report(`${run.label} (${availableParallelism()} cores, 1-min load ${load} at start)`, {
       status:
         execution.status === 'SUCCEEDED'
@@ -276,11 +315,21 @@ try {
       cpuMs: (cpu.user + cpu.system) / 1000,
       entered,
       invocations,
-      restartWork,
-      requests: Object.fromEntries(
-        Object.entries(requestsAfter).map(([verb, n]) => [verb, n - (requestsBefore[verb] ?? 0)]),
+      restartWork: [...perCluster.values()].reduce(
+        (sum, f) => ({
+          restartMs: sum.restartMs + f.restartWork.restartMs,
+          watchMs: sum.watchMs + f.restartWork.watchMs,
+        }),
+        { restartMs: 0, watchMs: 0 },
       ),
+      requests: sumCounts(requests),
     });
+    if (clusters > 1) {
+      targets.forEach(({ eks }, i) => {
+        const f = perCluster.get(eks.name);
+        if (f) reportCluster(eks.name, f, requests[i] ?? {});
+      });
+    }
     if (execution.status !== 'SUCCEEDED') log(`  step host output (tail):\n${hostTail}`);
   }
 } catch (error) {
@@ -289,8 +338,36 @@ try {
   throw error;
 } finally {
   await host?.stop();
-  await cluster.stop();
+  for (const cluster of started) await cluster.stop();
   await moto.stop();
+}
+
+/** One cluster's share of a run: its steps' invocations, its restart step's work, first and last call. */
+interface ClusterFigures {
+  invocations: Map<string, { count: number; ms: number }>;
+  restartWork: { restartMs: number; watchMs: number };
+  first: number;
+  last: number;
+}
+
+function sumCounts(all: readonly Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const counts of all) for (const [k, n] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + n;
+  return sum;
+}
+
+/** One cluster's figures: its iteration's wall time (first Plan call to FinishCluster's end), engine time, calls, API requests. */
+function reportCluster(name: string, f: ClusterFigures, requests: Record<string, number>) {
+  const ms = (action: string) => f.invocations.get(action)?.ms ?? 0;
+  const engineMs = ms('plan') + ms('resync') + f.restartWork.restartMs;
+  const calls = [...f.invocations].map(([a, { count }]) => `${a} ${count}`).join(', ');
+  log(`  cluster ${name}: ${workloads} workloads`);
+  log(`    iteration wall time (plan → finish)  ${sec(f.last - f.first)}`);
+  log(
+    `    engine time                          ${sec(engineMs)} = plan ${sec(ms('plan')).trim()} + resync ${sec(ms('resync')).trim()} + restart ${sec(f.restartWork.restartMs).trim()}; rollout watch ${sec(f.restartWork.watchMs).trim()}`,
+  );
+  log(`    Lambda invocations                   ${calls}`);
+  log(`    Kubernetes API requests              ${JSON.stringify(requests)}`);
 }
 
 interface RunFigures {
@@ -300,7 +377,7 @@ interface RunFigures {
   cpuMs: number;
   entered: { name: string; type: string; at: number }[];
   invocations: Map<string, { count: number; ms: number }>;
-  /** The restart step's own work across its calls: first list + restart waves, and looks at rollouts. */
+  /** The restart step's own work across its calls (summed over clusters): first list + restart waves, and looks at rollouts. */
   restartWork: { restartMs: number; watchMs: number };
   requests: Record<string, number>;
 }
@@ -308,12 +385,14 @@ interface RunFigures {
 /** Prints one run's figures: phases from the first entry of each boundary state, counts, transitions. */
 function report(label: string, f: RunFigures) {
   const first = (name: string) => f.entered.find((e) => e.name === name)?.at ?? f.ended;
+  // With several clusters, the restarts phase runs until the last cluster finishes.
+  const last = (name: string) => f.entered.findLast((e) => e.name === name)?.at ?? f.ended;
   const phases: [string, number, number][] = [
     ['claim', f.began, first('Clusters')],
     ['plan', first('Plan'), first('Resync')],
     ['resync + confirm (sync polls)', first('Resync'), first('StartRestarts')],
-    ['restarts (waves + rollout watch)', first('StartRestarts'), first('FinishCluster')],
-    ['finish cluster + record', first('FinishCluster'), f.ended],
+    ['restarts (waves + rollout watch)', first('StartRestarts'), last('FinishCluster')],
+    ['finish cluster + record', last('FinishCluster'), f.ended],
   ];
   const byName = new Map<string, number>();
   for (const e of f.entered) byName.set(e.name, (byName.get(e.name) ?? 0) + 1);
@@ -326,7 +405,10 @@ function report(label: string, f: RunFigures) {
     f.entered.reduce((n, e) => n + (e.type === 'Task' ? 5 : e.type === 'Map' ? 4 : 2), 0);
   const ms = (action: string) => f.invocations.get(action)?.ms ?? 0;
   const engineMs = ms('plan') + ms('resync') + f.restartWork.restartMs;
-  log(`\n${label}: ${workloads} workloads, ${f.status}`);
+  const total = workloads * clusters;
+  log(
+    `\n${label}: ${clusters > 1 ? `${clusters} clusters × ${workloads} = ${total}` : workloads} workloads, ${f.status}`,
+  );
   log(`  total wall time                        ${sec(f.ended - f.began)}`);
   for (const [name, from, to] of phases) log(`    ${name.padEnd(35)}${sec(to - from)}`);
   log(
@@ -342,10 +424,8 @@ function report(label: string, f: RunFigures) {
   );
   log(`  Kubernetes API requests (orchestrator) ${JSON.stringify(f.requests)}`);
   log(
-    `  state transitions (states entered)     ${f.entered.length} (${(f.entered.length / workloads).toFixed(3)} per workload)`,
+    `  state transitions (states entered)     ${f.entered.length} (${(f.entered.length / total).toFixed(3)} per workload)`,
   );
   log(`    per state                            ${JSON.stringify(Object.fromEntries(byName))}`);
-  log(
-    `  ≈ history events                       ${history} (${(history / workloads).toFixed(3)} per workload)`,
-  );
+  log(`  ≈ history events                       ${history} (${(history / total).toFixed(3)} per workload)`);
 }
