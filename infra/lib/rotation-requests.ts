@@ -14,6 +14,7 @@ import {
 } from '../../shared/requests/rotation-request-event';
 import { OrchestratorFunction } from './orchestrator-function';
 import { allowOnManagedSecrets } from './rotation-function-policy';
+import { RotationRequestBus } from './rotation-request-bus';
 
 /** The Secrets Manager actions a rotation request makes on a managed secret, and no others. */
 export const ROTATION_REQUEST_ACTIONS = [
@@ -39,9 +40,18 @@ export interface RotationRequestsProps {
   };
   /**
    * IAM principals (role or user ARNs) allowed to call the function URL, the emergency entry for
-   * automation. @default [] — no function URL at all
+   * automation. They may also put requests on the request bus. @default [] — no function URL at all
    */
   readonly emergencyPrincipals?: readonly string[];
+  /**
+   * IAM principals (role or user ARNs, exactly as `aws:PrincipalArn` reads them) that may put the
+   * `Secret Rotation Requested` event on this stack's request bus, besides the emergency principals.
+   * Every other principal, in this account or another, is denied by the bus policy.
+   * @default [] — only the emergency principals; with none either, nobody
+   */
+  readonly requestPrincipals?: readonly string[];
+  /** Name of the request bus. @default a unique name generated from the construct path */
+  readonly eventBusName?: string;
   /** An unfinished rotation younger than this is refused (409), older is repaired; in minutes (5–10,080). @default 60 */
   readonly stuckAfterMinutes?: number;
   /**
@@ -64,7 +74,9 @@ export interface RotationRequestsProps {
 /**
  * Rotation on request: one function that rotates a named managed secret now, reached by
  *  - the custom EventBridge event `Secret Rotation Requested` from `secret-rotation-orchestrator`
- *    on the default bus (rule filtered to the managed prefixes; retries, then a dead-letter queue);
+ *    on this construct's own event bus, which only the request and emergency principals may put
+ *    events on (rule filtered to this account, region and the managed prefixes; retries, then a
+ *    dead-letter queue);
  *  - an `AWS_IAM` function URL that only `emergencyPrincipals` may call (none: no URL).
  * Its role may describe, rotate, re-stage and list versions of managed secrets only, invoke the
  * rotation function (RotateSecret requires it) and record rotations in the ledger; it cannot read
@@ -73,6 +85,8 @@ export interface RotationRequestsProps {
 export class RotationRequests extends Construct {
   readonly requestFunction: OrchestratorFunction;
   readonly role: iam.Role;
+  /** The bus the request rule listens on; send requests here (`EventBusName`), not to the default bus. */
+  readonly eventBus: events.EventBus;
   readonly rule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
   /** The emergency entry; undefined when no principal is allowed to call it. */
@@ -120,8 +134,13 @@ export class RotationRequests extends Construct {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
 
+    this.eventBus = new RotationRequestBus(this, 'Bus', {
+      principals: [...(props.requestPrincipals ?? []), ...(props.emergencyPrincipals ?? [])],
+      eventBusName: props.eventBusName,
+    }).bus;
     this.rule = new events.Rule(this, 'Requested', {
       description: 'A rotation of a managed secret was requested',
+      eventBus: this.eventBus,
       eventPattern: rotationRequestedPattern(this, props.managedPrefixes),
     });
     this.rule.addTarget(
@@ -164,9 +183,10 @@ export class RotationRequests extends Construct {
 }
 
 /**
- * The custom event's pattern: put in this stack's account (an event forwarded from another account's
- * bus keeps that account), and `detail.secretId` must start with a managed prefix, given as a name
- * or as this account's and region's secret ARN. The function checks the prefixes again.
+ * The custom event's pattern: put in this stack's account and region (an event forwarded from
+ * another account's or region's bus keeps its origin), and `detail.secretId` must start with a
+ * managed prefix, given as a name or as this account's and region's secret ARN. The function
+ * checks the prefixes again.
  */
 export function rotationRequestedPattern(scope: Construct, prefixes: readonly string[]): events.EventPattern {
   const stack = Stack.of(scope);
@@ -174,6 +194,7 @@ export function rotationRequestedPattern(scope: Construct, prefixes: readonly st
     `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}`;
   return {
     account: [stack.account],
+    region: [stack.region],
     source: [ROTATION_REQUEST_SOURCE],
     detailType: [ROTATION_REQUEST_DETAIL_TYPE],
     detail: {

@@ -9,7 +9,7 @@ export const ROTATION_REQUEST_SOURCE = 'secret-rotation-orchestrator';
 export const ROTATION_REQUEST_DETAIL_TYPE = 'Secret Rotation Requested';
 
 /**
- * The custom event, as automation puts it on the default bus (a leaked-credential finding, say):
+ * The custom event, as automation puts it on the request bus (a leaked-credential finding, say):
  * `{ source: "secret-rotation-orchestrator", "detail-type": "Secret Rotation Requested",
  *    detail: { secretId, reason, requestedBy?, emergency?, retirePrevious? } }`.
  */

@@ -1,8 +1,10 @@
 /**
- * EventBridge rules evaluated by moto's EventBridge over HTTP: a default bus in a chosen account,
- * the synthesized rules installed on it delivering to one SQS queue, and a count of deliveries.
+ * EventBridge rules evaluated by moto's EventBridge over HTTP: the buses of a chosen account and
+ * region (the default bus, or a custom one a rule names), the synthesized rules installed on them
+ * delivering to one SQS queue, and a count of deliveries.
  */
 import {
+  CreateEventBusCommand,
   EventBridgeClient,
   PutEventsCommand,
   PutRuleCommand,
@@ -16,7 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 
-/** A default bus holding installed rules, and the queue they all deliver to. */
+/** An account's buses in one region holding installed rules, and the queue they all deliver to. */
 export interface MotoBus {
   readonly eventbridge: EventBridgeClient;
   readonly sqs: SQSClient;
@@ -24,11 +26,12 @@ export interface MotoBus {
 }
 
 /**
- * Clients acting as `account` in moto (its `x-moto-account-id` header). moto stamps a put event with
- * the account of the bus it is put on, so an event from another account is one put on that account's bus.
+ * Clients acting as `account` in `region` moto (its `x-moto-account-id` header). moto stamps a put
+ * event with the account and region of the bus it is put on, so an event from another account (or
+ * region) is one put on that account's (or region's) bus.
  */
-export function motoBus(endpoint: string, account: string): MotoBus {
-  const config = { endpoint, region: LOCAL_AWS.region, credentials: LOCAL_AWS.credentials };
+export function motoBus(endpoint: string, account: string, region: string = LOCAL_AWS.region): MotoBus {
+  const config = { endpoint, region, credentials: LOCAL_AWS.credentials };
   const eventbridge = new EventBridgeClient(config);
   const sqs = new SQSClient(config);
   const actAs = (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
@@ -40,11 +43,18 @@ export function motoBus(endpoint: string, account: string): MotoBus {
   return { eventbridge, sqs, queueUrl: '' };
 }
 
-/** Puts rules (name → event pattern) on the bus, each delivering to one new queue named `queueName`. */
+/** A rule to install: its name, event pattern and bus (a custom bus is created first). @default the default bus */
+export interface InstalledRule {
+  readonly name: string;
+  readonly pattern: unknown;
+  readonly eventBusName?: string;
+}
+
+/** Puts rules on their buses, each delivering to one new queue named `queueName`. */
 export async function installRules(
   bus: MotoBus,
   queueName: string,
-  rules: readonly { readonly name: string; readonly pattern: unknown }[],
+  rules: readonly InstalledRule[],
 ): Promise<void> {
   bus.queueUrl = (await bus.sqs.send(new CreateQueueCommand({ QueueName: queueName }))).QueueUrl ?? '';
   const queueArn = (
@@ -52,17 +62,26 @@ export async function installRules(
       new GetQueueAttributesCommand({ QueueUrl: bus.queueUrl, AttributeNames: ['QueueArn'] }),
     )
   ).Attributes?.QueueArn;
-  for (const rule of rules) {
+  const created = new Set<string>();
+  for (const { name, pattern, eventBusName } of rules) {
+    if (eventBusName && !created.has(eventBusName)) {
+      await bus.eventbridge.send(new CreateEventBusCommand({ Name: eventBusName }));
+      created.add(eventBusName);
+    }
     await bus.eventbridge.send(
-      new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern) }),
+      new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern), EventBusName: eventBusName }),
     );
     await bus.eventbridge.send(
-      new PutTargetsCommand({ Rule: rule.name, Targets: [{ Id: 'queue', Arn: queueArn }] }),
+      new PutTargetsCommand({
+        Rule: name,
+        EventBusName: eventBusName,
+        Targets: [{ Id: 'queue', Arn: queueArn }],
+      }),
     );
   }
 }
 
-/** Sends one event on the bus and returns how many deliveries reached its queue. */
+/** Sends one event (on the bus its `EventBusName` names, else the default bus) and returns how many deliveries reached the queue. */
 export async function deliveries(bus: MotoBus, entry: Record<string, unknown>): Promise<number> {
   await bus.eventbridge.send(new PutEventsCommand({ Entries: [entry] }));
   let count = 0;

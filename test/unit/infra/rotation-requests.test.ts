@@ -116,10 +116,13 @@ describe('RotationRequests', () => {
     expect(none.requests.functionUrl).toBeUndefined();
   });
 
-  it('routes the custom event put in this account for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
+  it('routes the custom event put on its own bus in this account and region for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
+    const [busId] = Object.keys(template.findResources('AWS::Events::EventBus'));
     template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: busId },
       EventPattern: {
         account: [ACCOUNT],
+        region: ['us-east-1'],
         source: ['secret-rotation-orchestrator'],
         'detail-type': ['Secret Rotation Requested'],
         detail: {
@@ -153,6 +156,20 @@ describe('RotationRequests', () => {
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('lets the request and emergency principals, and nobody else, put events on its bus', () => {
+    const SENDER = `arn:aws:iam::${ACCOUNT}:role/ticket-bot`;
+    const bus = synth({ requestPrincipals: [SENDER] }).template.findResources('AWS::Events::EventBus');
+    const [policy] = Object.values(bus).map((r) => r.Properties.Policy);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Principal: { AWS: [SENDER, RESPONDER, SCANNER] } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [SENDER, RESPONDER, SCANNER] } },
+      }),
+    ]);
   });
 
   it('names exactly the emergency principals, and nobody else, in the URL permissions', () => {
