@@ -12,6 +12,8 @@ export const ROTATION_REQUEST_DETAIL_TYPE = 'Secret Rotation Requested';
  * The custom event, as automation puts it on the request bus (a leaked-credential finding, say):
  * `{ source: "secret-rotation-orchestrator", "detail-type": "Secret Rotation Requested",
  *    detail: { secretId, reason, requestedBy?, emergency?, retirePrevious? } }`.
+ * `emergency` and `retirePrevious` may only be absent or `false`: a payload anyone allowed on the
+ * bus (or allowed to invoke the function) can write never asks for either.
  */
 const rotationRequestedEventSchema = z.object({
   id: versionIdSchema,
@@ -64,21 +66,28 @@ export function classifyEvent(event: unknown): IncomingRequest {
 
 /**
  * The rotation request a custom EventBridge event carries: trigger `request`, actor
- * `eventbridge:<requestedBy or the sending account>`, and the event's id as the new version's id,
- * so a redelivered event rotates once.
+ * `eventbridge:<requestedBy or the sending account>` (as the sender wrote it: a claim, not an
+ * identity), and the event's id as the new version's id, so a redelivered event rotates once.
+ * Never an emergency and never retires the previous version: an event asking for either is
+ * refused ({@link InvalidEventError}), so the request is seen to fail rather than run as less.
  */
 export function requestFromEventBridge(event: unknown): Record<string, unknown> {
   const parsed = rotationRequestedEventSchema.safeParse(event);
   if (!parsed.success)
     throw new InvalidEventError(`Malformed rotation request event (${issuesOf(parsed.error)})`);
   const { id, account, detail } = parsed.data;
+  if (detail.emergency || detail.retirePrevious) {
+    throw new InvalidEventError(
+      'emergency and retirePrevious are honoured only at the IAM-authenticated emergency URL (or `rotator emergency`); the custom event asks for an ordinary rotation',
+    );
+  }
   return {
     secretId: detail.secretId,
     reason: detail.reason,
     actor: `eventbridge:${detail.requestedBy ?? account}`,
     trigger: 'request',
-    emergency: detail.emergency ?? false,
-    retirePrevious: detail.retirePrevious ?? false,
+    emergency: false,
+    retirePrevious: false,
     versionId: id,
   };
 }

@@ -288,11 +288,21 @@ describe('rotation-request handler (middy + Powertools)', () => {
   it.each([
     ['an event of another shape', { Step: 'createSecret' }],
     ['the custom event without a reason', requestedEvent({ secretId: `${PREFIX}event` })],
-  ])('throws an InvalidEventError for %s', async (_name, event) => {
+    [
+      'the custom event asking for an emergency',
+      requestedEvent({ secretId: `${PREFIX}event`, reason: 'r', emergency: true }),
+    ],
+    [
+      'the custom event asking to retire the previous version',
+      requestedEvent({ secretId: `${PREFIX}event`, reason: 'r', retirePrevious: true }),
+    ],
+  ])('throws an InvalidEventError for %s, and records nothing', async (_name, event) => {
+    const before = ledger.rotations.length;
     const handler = await importHandler(handlerEnv());
     await expect(handler(event, localLambdaContext('rotation-request'))).rejects.toMatchObject({
       name: 'InvalidEventError',
     });
+    expect(ledger.rotations).toHaveLength(before);
   });
 
   it('never printed a secret value, and logged with the Lambda context', () => {

@@ -74,9 +74,9 @@ describe('the rotation-request rule, evaluated by EventBridge (moto)', () => {
       requested(`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/app-team/db-a1b2c3`),
     ],
     [
-      'an emergency for a nested managed secret',
+      'a nested managed secret',
       requested('prod/app-team/a/b', {
-        Detail: JSON.stringify({ secretId: 'prod/app-team/a/b', reason: 'r', emergency: true }),
+        Detail: JSON.stringify({ secretId: 'prod/app-team/a/b', reason: 'r' }),
       }),
     ],
   ])('delivers the request for %s exactly once', async (_name, entry) => {

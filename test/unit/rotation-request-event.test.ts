@@ -53,14 +53,27 @@ describe('classifyEvent', () => {
     );
   });
 
-  it('names the sending account as the actor when requestedBy is absent, and carries the options', () => {
+  it('names the sending account as the actor when requestedBy is absent, and accepts the options set to false', () => {
     const classified = classifyEvent(
-      event({ secretId: 'prod/app/db', reason: 'r', emergency: true, retirePrevious: true }),
+      event({ secretId: 'prod/app/db', reason: 'r', emergency: false, retirePrevious: false }),
     );
     expect(classified).toMatchObject({
-      request: { actor: 'eventbridge:123456789012', emergency: true, retirePrevious: true },
+      request: { actor: 'eventbridge:123456789012', emergency: false, retirePrevious: false },
     });
   });
+
+  it.each([
+    ['emergency', { emergency: true }],
+    ['retirePrevious', { retirePrevious: true }],
+    ['both', { emergency: true, retirePrevious: true }],
+  ])(
+    'refuses the custom event asking for %s: only the IAM-authenticated URL may (review H1)',
+    (_name, options) => {
+      expect(() => classifyEvent(event({ secretId: 'prod/app/db', reason: 'r', ...options }))).toThrow(
+        /honoured only at the IAM-authenticated emergency URL/,
+      );
+    },
+  );
 
   it('recognizes a function URL request (payload 2.0 with requestContext.http)', () => {
     expect(classifyEvent(urlEvent('{}'))).toMatchObject({ kind: 'function-url' });
