@@ -25,6 +25,13 @@ const rotationScheduleSchema = z
     ),
   );
 
+/** An IAM role or user ARN. */
+const iamPrincipalArn = z
+  .string()
+  .check(
+    z.regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, 'must be an IAM role or user ARN'),
+  );
+
 /** The deployment configuration kept in cdk.json under the context key `orchestrator`. */
 const deploymentConfigSchema = z
   .strictObject({
@@ -59,19 +66,14 @@ const deploymentConfigSchema = z
      * IAM principals (role or user ARNs) allowed to call the emergency rotation URL; none means no
      * URL. Automation without a URL can still send the "Secret Rotation Requested" event.
      */
-    emergencyPrincipals: z._default(
-      z.array(
-        z
-          .string()
-          .check(
-            z.regex(
-              /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
-              'must be an IAM role or user ARN',
-            ),
-          ),
-      ),
-      [],
-    ),
+    emergencyPrincipals: z._default(z.array(iamPrincipalArn), []),
+    /**
+     * IAM principals (role or user ARNs) allowed to put "Secret Rotation Requested" events on the
+     * stack's request bus (the emergency principals are allowed too); none means only those.
+     */
+    requestPrincipals: z._default(z.array(iamPrincipalArn), []),
+    /** Minutes between two emergency rotations of one secret (0: no cooldown), at most a day. */
+    emergencyCooldownMinutes: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1440)), 15),
     /** EKS clusters to carry rotated versions to; absent means rotation only. */
     propagation: z.optional(
       z.strictObject({

@@ -48,6 +48,8 @@ export class OrchestratorStack extends Stack {
       rotationFunction: this.orchestrator.rotationFunction,
       ledger: this.ledger,
       emergencyPrincipals: [...config.emergencyPrincipals],
+      requestPrincipals: [...config.requestPrincipals],
+      emergencyCooldown: Duration.minutes(config.emergencyCooldownMinutes),
       logRetention,
     });
     const propagation = config.propagation;

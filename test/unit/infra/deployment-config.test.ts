@@ -18,6 +18,8 @@ describe('parseDeploymentConfig', () => {
       defaultPasswordPolicy: { length: 32 },
       kmsKeyArns: [],
       emergencyPrincipals: [],
+      requestPrincipals: [],
+      emergencyCooldownMinutes: 15,
       logRetentionDays: 90,
       propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
     });
@@ -43,8 +45,22 @@ describe('parseDeploymentConfig', () => {
       rotationRules: [],
       kmsKeyArns: [],
       emergencyPrincipals: [],
+      requestPrincipals: [],
+      emergencyCooldownMinutes: 15,
       logRetentionDays: 90,
     });
+  });
+
+  it.each([
+    [
+      'a request principal that is not an IAM role or user ARN',
+      { requestPrincipals: ['*'] },
+      /requestPrincipals/,
+    ],
+    ['a negative emergency cooldown', { emergencyCooldownMinutes: -1 }, /emergencyCooldownMinutes/],
+    ['an emergency cooldown over a day', { emergencyCooldownMinutes: 1441 }, /emergencyCooldownMinutes/],
+  ])('refuses %s', (_name, extra, field) => {
+    expect(() => parseDeploymentConfig({ ...MINIMAL, ...extra })).toThrow(field);
   });
 
   it('reads JSON text, as `cdk synth -c orchestrator=…` passes it', () => {

@@ -223,3 +223,23 @@ describe('OrchestratorStack built from cdk.json', () => {
     expect(String(failure)).not.toContain('RotateSecretRole');
   });
 });
+
+describe('the stack’s request settings from cdk.json', () => {
+  it('admits the configured request principals on the request bus and sets the emergency cooldown', () => {
+    const requester = 'arn:aws:iam::123456789012:role/security-scanner';
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = parseDeploymentConfig({
+      managedPrefixes: ['prod/app-team/'],
+      requestPrincipals: [requester],
+      emergencyCooldownMinutes: 30,
+    });
+    const template = Template.fromStack(new OrchestratorStack(app, 'Stack', { config }));
+
+    const [bus] = Object.values(template.findResources('AWS::Events::EventBus'));
+    expect(JSON.stringify(bus)).toContain(requester);
+    const requestFunction = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('ROTATOR_EMERGENCY_COOLDOWN_MINUTES'),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } } | undefined;
+    expect(requestFunction?.Properties.Environment.Variables.ROTATOR_EMERGENCY_COOLDOWN_MINUTES).toBe('30');
+  });
+});
