@@ -164,7 +164,7 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
 
 const moto = await startMoto();
 const started: LocalCluster[] = [];
-let host: BundleHost | undefined;
+const hosts: BundleHost[] = [];
 let hostTail = '';
 try {
   // The first cluster keeps up.sh's default EKS name ("local"); the others are "local-2", "local-3"…
@@ -209,30 +209,44 @@ try {
   const stepEnvironment = Object.fromEntries(
     Object.entries(step.environment).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
-  host = new BundleHost(
-    step.directory,
-    'propagation-step',
-    {
-      PATH: process.env.PATH ?? '',
-      ...stepEnvironment,
-      ...localAwsEnvironment(moto.endpoint),
-      ROTATOR_LEDGER_TABLE: table,
-    },
-    (chunk) => {
-      hostTail = (hostTail + chunk).slice(-4000);
-    },
-  );
-  const node = await host.nodeVersion();
+  // A host runs one invocation at a time, as one Lambda execution environment does; Lambda gives
+  // concurrent invocations (the Map's clusters) environments of their own, so each cluster gets its
+  // own host (Claim and Record use the first), or one cluster's calls would queue behind another's.
+  for (let i = 0; i < clusters; i++) {
+    hosts.push(
+      new BundleHost(
+        step.directory,
+        'propagation-step',
+        {
+          PATH: process.env.PATH ?? '',
+          ...stepEnvironment,
+          ...localAwsEnvironment(moto.endpoint),
+          ROTATOR_LEDGER_TABLE: table,
+        },
+        (chunk) => {
+          hostTail = (hostTail + chunk).slice(-4000);
+        },
+      ),
+    );
+  }
+  const nodes = await Promise.all(hosts.map((h) => h.nodeVersion()));
+  const node = [...new Set(nodes)].join(', ');
   const { definition } = definitionFromTemplate(local.template, ({ logicalId }) =>
     local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
       ? topicArn
       : `arn:aws:lambda:${LOCAL_AWS.region}:123456789012:function:${logicalId}`,
   );
   log(
-    `orchestrator: synthesized and bundled, step host on Node ${node} (${sec(performance.now() - t).trim()})`,
+    `orchestrator: synthesized and bundled, ${hosts.length} step host(s) on Node ${node} (${sec(performance.now() - t).trim()})`,
   );
 
-  const stepHost = host;
+  const hostFor = (cluster: unknown) =>
+    hosts[
+      Math.max(
+        0,
+        targets.findIndex((c) => c.eks.name === cluster),
+      )
+    ] as BundleHost;
   const runs = [
     { label: `restart concurrency ${concurrency}`, emergency: false },
     { label: 'emergency (emergency restart concurrency)', emergency: true },
@@ -260,7 +274,7 @@ try {
         const began = performance.now();
         f.first = Math.min(f.first, began);
         try {
-          const result = await stepHost.invoke(payload);
+          const result = await hostFor(cluster).invoke(payload);
           if (action === 'advance-restarts') {
             const r = result as { restartMs?: number; watchMs?: number };
             f.restartWork = { restartMs: r.restartMs ?? 0, watchMs: r.watchMs ?? 0 };
@@ -337,7 +351,7 @@ try {
   if (traceback) log(traceback);
   throw error;
 } finally {
-  await host?.stop();
+  for (const host of hosts) await host.stop();
   for (const cluster of started) await cluster.stop();
   await moto.stop();
 }
