@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { localClusterBeside, workflowHarness } from '../support/workflow-harness';
@@ -98,6 +100,34 @@ describe('a rotation propagated to two clusters', () => {
     const alert = (await wf.alertsReceived()).find((m) => m.Subject === `Propagation failed: ${secretId}`);
     expect(alert?.Message).toContain(`${b.name}: the canary Deployment/${namespaceB}/a-fails`);
     expect(alert?.Message).toContain(`${b.name}: Deployment/${namespaceB}/b-later`);
+    expect(alert?.Message).not.toContain(`${a}: `);
+  });
+
+  it('a cluster that is down fails alone: the other converges; ledger and alert name the one down', async () => {
+    const secretId = await wf.secret('ledger');
+    const namespaceA = await wf.consumers(secretId, ['api']);
+    await b.consumers(secretId, ['api']);
+    const versionId = await wf.rotate(secretId);
+    await wf.alertsReceived();
+    // Cluster B's API server goes away (its other components stay): the last test of this file.
+    const pid = Number(readFileSync(join(b.cluster().stateDir, 'pids', 'kube-apiserver.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+
+    const execution = await wf.run('b-down', secretId, versionId);
+
+    expect(execution.status).toBe('FAILED');
+    expect((await wf.podTemplate(namespaceA, 'api')).annotations[restartedMarkerKey(secretId)]).toBe(
+      `${versionId}#1`,
+    );
+    const { entry } = await wf.propagation(secretId);
+    expect(entry).toMatchObject({ status: 'failed', executionId: 'b-down' });
+    const byCluster = Object.fromEntries((entry.clusters ?? []).map((c) => [c.cluster, c]));
+    expect(byCluster[a]).toMatchObject({ outcome: 'succeeded', restarted: [`Deployment/${namespaceA}/api`] });
+    expect(byCluster[b.name]).toMatchObject({ outcome: 'failed', synced: [], restarted: [] });
+    // Retried as transient, then the cluster's outcome: the error that stopped it.
+    expect(byCluster[b.name]?.failed.join(' ')).toMatch(/TransientError: .*ECONNREFUSED/);
+    const alert = (await wf.alertsReceived()).find((m) => m.Subject === `Propagation failed: ${secretId}`);
+    expect(alert?.Message).toContain(`${b.name}: TransientError`);
     expect(alert?.Message).not.toContain(`${a}: `);
   });
 
