@@ -23,7 +23,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { BundleHost } from '../scripts/local/bundle-host';
-import { awsSecretStore, localAwsCredentialsSecret } from '../scripts/local/eso-manifests';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../scripts/local/eso-manifests';
 import { localAwsEnvironment, localClient, localClients } from '../scripts/local/local-aws';
 import { type LocalCluster, startCluster } from '../scripts/local/local-cluster';
 import { localEksCluster, readLocalEks } from '../scripts/local/local-eks';
@@ -112,17 +112,7 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
   await create(localAwsCredentialsSecret(NAMESPACE));
   await create(awsSecretStore(NAMESPACE));
-  const externalSecret = (name: string, key: string) => ({
-    apiVersion: 'external-secrets.io/v1',
-    kind: 'ExternalSecret',
-    metadata: { name, namespace: NAMESPACE },
-    spec: {
-      refreshInterval: '1h',
-      secretStoreRef: { name: 'aws' },
-      target: { name: `${name}-secret` },
-      data: [{ secretKey: 'password', remoteRef: { key, property: 'password' } }],
-    },
-  });
+  const externalSecret = (name: string, key: string) => awsExternalSecret(NAMESPACE, name, key);
   await create(externalSecret('db', SECRET));
   for (const [i, key] of others.entries()) await create(externalSecret(`other-${i}`, key));
   const deployment = (name: string, secret: string, replicas: number) => ({

@@ -60,3 +60,28 @@ export function awsClusterSecretStore(
     },
   };
 }
+
+/**
+ * An ExternalSecret that copies the `password` property of Secrets Manager secret `key` through
+ * SecretStore `aws` into Kubernetes Secret `<name>-secret` (or `spec.target`), refreshing hourly;
+ * `spec` overrides any of those fields.
+ */
+export function awsExternalSecret(
+  namespace: string,
+  name: string,
+  key: string,
+  spec: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ExternalSecret',
+    metadata: { name, namespace },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+      target: { name: `${name}-secret` },
+      data: [{ secretKey: 'password', remoteRef: { key, property: 'password' } }],
+      ...spec,
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import { rolloutState } from '../../shared/propagation/rollout-status';
-import { awsSecretStore, localAwsCredentialsSecret } from './eso-manifests';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from './eso-manifests';
 
 const SECRET = 'orders-db';
 const env = { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET, key: 'password' } } };
@@ -52,17 +52,7 @@ export async function deploySampleApp(admin: KubeConfig, engine: KubernetesAdapt
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   await create(localAwsCredentialsSecret(namespace));
   await create(awsSecretStore(namespace));
-  await create({
-    apiVersion: 'external-secrets.io/v1',
-    kind: 'ExternalSecret',
-    metadata: { name: SECRET, namespace },
-    spec: {
-      refreshInterval: '1h',
-      secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-      target: { name: SECRET },
-      data: [{ secretKey: 'password', remoteRef: { key: remoteKey, property: 'password' } }],
-    },
-  });
+  await create(awsExternalSecret(namespace, SECRET, remoteKey, { target: { name: SECRET } }));
   for (const workload of SAMPLE_WORKLOADS) {
     await create({
       apiVersion: 'apps/v1',

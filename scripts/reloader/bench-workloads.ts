@@ -1,4 +1,4 @@
-import { awsSecretStore, localAwsCredentialsSecret } from '../local/eso-manifests';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../local/eso-manifests';
 
 /** The shape of bench/reloader.ts's workloads. */
 export interface WorkloadShape {
@@ -75,17 +75,7 @@ export function consumerRefs(shape: WorkloadShape): { namespace: string; name: s
 }
 
 function externalSecret(namespace: string, name: string, key: string, refreshInterval: string) {
-  return {
-    apiVersion: 'external-secrets.io/v1',
-    kind: 'ExternalSecret',
-    metadata: { name, namespace },
-    spec: {
-      refreshInterval,
-      secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-      target: { name: `${name}-secret` },
-      data: [{ secretKey: 'password', remoteRef: { key, property: 'password' } }],
-    },
-  };
+  return awsExternalSecret(namespace, name, key, { refreshInterval });
 }
 
 function deployment(namespace: string, name: string, secret: string, role: string, replicas: number) {

@@ -1,4 +1,3 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { workflowHarness } from '../support/workflow-harness';
 
@@ -9,17 +8,6 @@ import { workflowHarness } from '../support/workflow-harness';
  */
 const wf = workflowHarness({ restartConcurrency: 5, env: { ROTATOR_MAX_PLAN_BYTES: '1024' } });
 const { fx } = wf;
-
-async function forceSync(namespace: string, name: string): Promise<string | undefined> {
-  const es = (await fx.admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-    group: 'external-secrets.io',
-    version: 'v1',
-    namespace,
-    plural: 'externalsecrets',
-    name,
-  })) as { metadata: { annotations?: Record<string, string> } };
-  return es.metadata.annotations?.['external-secrets.io/force-sync'];
-}
 
 describe('an oversized plan', () => {
   it('is refused with an alert; nothing is annotated or restarted and the claim is released', async () => {
@@ -44,7 +32,7 @@ describe('an oversized plan', () => {
     const alerts = await wf.alertsReceived();
     const alert = alerts.find((a) => a.Subject === `Propagation failed: ${secretId}`);
     expect(alert?.Message).toContain('PlanTooLargeError');
-    for (const name of names) expect(await forceSync(namespace, name)).toBeUndefined();
+    for (const name of names) expect(await wf.forceSync(namespace, name)).toBeUndefined();
     expect(await wf.podTemplate(namespace, 'consumer')).toEqual(before);
     // Released: another execution of the same move may claim it (and is refused the same way).
     const again = await wf.run('oversized-again', secretId, versionId);

@@ -4,7 +4,6 @@
  * ESO will not refresh, a `find` ESO refuses, a sync ESO fails, and a workload that also reads the
  * Secret of an ExternalSecret whose sync failed.
  */
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
@@ -21,18 +20,6 @@ async function templates(namespace: string, names: readonly string[]) {
       return { generation: t.generation, restartedAt: t.annotations[RESTARTED_AT] };
     }),
   );
-}
-
-/** ESO's force-sync annotation on an ExternalSecret: how the workflow asks for a resync. */
-async function forceSync(namespace: string, name: string): Promise<string | undefined> {
-  const es = (await fx.admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-    group: 'external-secrets.io',
-    version: 'v1',
-    namespace,
-    plural: 'externalsecrets',
-    name,
-  })) as { metadata: { annotations?: Record<string, string> } };
-  return es.metadata.annotations?.['external-secrets.io/force-sync'];
 }
 
 /** The execution failed, the ledger says so with every reason given, and an alert names the secret. */
@@ -76,7 +63,7 @@ describe('ExternalSecrets ESO will not refresh', () => {
     const reason = failed.find((f) => f.includes(`ExternalSecret/${namespace}/db`));
     expect(reason).toMatch(why);
     expect(reason).toMatch(/not restarted/);
-    expect(await forceSync(namespace, 'db')).toBeUndefined();
+    expect(await wf.forceSync(namespace, 'db')).toBeUndefined();
     expect(await templates(namespace, ['consumer'])).toEqual(before);
   });
 });
@@ -98,7 +85,7 @@ describe('a dataFrom find ESO refuses', () => {
     expect(restarted).toEqual([]);
     const reason = failed.find((f) => f.includes(`ExternalSecret/${namespace}/db`));
     expect(reason).toMatch(/dataFrom\[0\]\.find is refused by ESO/);
-    expect(await forceSync(namespace, 'db')).toBeUndefined();
+    expect(await wf.forceSync(namespace, 'db')).toBeUndefined();
     expect(await templates(namespace, ['consumer'])).toEqual(before);
   });
 });
@@ -122,7 +109,7 @@ describe('a sync ESO fails', () => {
     expect(synced).toEqual([]);
     expect(restarted).toEqual([]);
     expect(failed.join('\n')).toContain(`ExternalSecret/${namespace}/db`);
-    expect(await forceSync(namespace, 'db')).toMatch(new RegExp(`^${versionId}@`));
+    expect(await wf.forceSync(namespace, 'db')).toMatch(new RegExp(`^${versionId}@`));
     expect(await templates(namespace, ['consumer'])).toEqual(before);
     expect(await fx.secretValue(namespace, 'db-secret', 'password')).toBe(original);
   });

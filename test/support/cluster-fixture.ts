@@ -10,7 +10,11 @@ import {
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { awsSecretStore, localAwsCredentialsSecret } from '../../scripts/local/eso-manifests';
+import {
+  awsExternalSecret,
+  awsSecretStore,
+  localAwsCredentialsSecret,
+} from '../../scripts/local/eso-manifests';
 import { localClients } from '../../scripts/local/local-aws';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import type { ObjectRef } from '../../shared/kubernetes/object-ref';
@@ -53,18 +57,7 @@ export function clusterFixture() {
     key: string,
     spec: Record<string, unknown> = {},
   ) {
-    await create({
-      apiVersion: 'external-secrets.io/v1',
-      kind: 'ExternalSecret',
-      metadata: { name, namespace },
-      spec: {
-        refreshInterval: '1h',
-        secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-        target: { name: `${name}-secret` },
-        data: [{ secretKey: 'password', remoteRef: { key, property: 'password' } }],
-        ...spec,
-      },
-    });
+    await create(awsExternalSecret(namespace, name, key, spec));
   }
 
   async function workload(

@@ -10,7 +10,11 @@ import {
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { BundleHost } from '../../scripts/local/bundle-host';
-import { awsSecretStore, localAwsCredentialsSecret } from '../../scripts/local/eso-manifests';
+import {
+  awsExternalSecret,
+  awsSecretStore,
+  localAwsCredentialsSecret,
+} from '../../scripts/local/eso-manifests';
 import { localAwsEnvironment } from '../../scripts/local/local-aws';
 import {
   applyManifests,
@@ -213,6 +217,17 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       if (!workflow) throw new Error('workflowHarness: run() before start');
       return workflow.run(name, { secretId, versionId, trigger: 'event', actor: 'test', ...extra });
     },
+    /** ESO's force-sync annotation on an ExternalSecret: how the workflow asks for a resync. */
+    async forceSync(namespace: string, name: string): Promise<string | undefined> {
+      const es = (await fx.admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+        group: 'external-secrets.io',
+        version: 'v1',
+        namespace,
+        plural: 'externalsecrets',
+        name,
+      })) as { metadata: { annotations?: Record<string, string> } };
+      return es.metadata.annotations?.['external-secrets.io/force-sync'];
+    },
     /** The generation and pod template annotations of a Deployment, StatefulSet or DaemonSet. */
     async podTemplate(namespace: string, name: string, kind: WorkloadKind = 'Deployment') {
       const apps = fx.admin.makeApiClient(AppsV1Api);
@@ -321,17 +336,7 @@ export function localClusterBeside(name: string) {
       await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
       await create(localAwsCredentialsSecret(namespace));
       await create(awsSecretStore(namespace));
-      await create({
-        apiVersion: 'external-secrets.io/v1',
-        kind: 'ExternalSecret',
-        metadata: { name: 'db', namespace },
-        spec: {
-          refreshInterval: '1h',
-          secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-          target: { name: 'db-secret' },
-          data: [{ secretKey: 'password', remoteRef: { key: secretId, property: 'password' } }],
-        },
-      });
+      await create(awsExternalSecret(namespace, 'db', secretId));
       const custom = admin().makeApiClient(CustomObjectsApi);
       await eventually(`ExternalSecret ${namespace}/db to sync`, async () => {
         const es = (await custom.getNamespacedCustomObject({
