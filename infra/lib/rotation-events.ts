@@ -25,7 +25,7 @@ interface RuleSpec {
  * EventBridge rules that start a propagation when a managed secret gets a new AWSCURRENT version:
  * Secrets Manager's `Secret Label Updated` (AWSCURRENT), CloudTrail's RotationSucceeded, and the
  * PutSecretValue / UpdateSecret API calls that make a new version AWSCURRENT (matching both the `arn`
- * and the older `aRN` field). Each pattern is filtered to this stack's account and the managed
+ * and the older `aRN` field). Each pattern is filtered to this stack's account and region and the managed
  * prefixes; every target has retries and a dead-letter queue, which also receives the events the
  * function failed on after Lambda's own retries.
  */
@@ -47,8 +47,9 @@ export class RotationEvents extends Construct {
     this.rules = ruleSpecs(this, props.managedPrefixes).map((spec) => {
       const rule = new events.Rule(this, spec.id, {
         description: spec.description,
-        // Events forwarded from another account's bus keep that account: never ours to propagate.
-        eventPattern: { ...spec.pattern, account: [Stack.of(this).account] },
+        // Events forwarded from another account's or region's bus keep their origin: never ours to
+        // propagate (this stack's clusters read this region's secrets).
+        eventPattern: { ...spec.pattern, account: [Stack.of(this).account], region: [Stack.of(this).region] },
       });
       rule.addTarget(
         new targets.LambdaFunction(props.propagationFunction, {

@@ -15,6 +15,7 @@ const VERSION = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-a1b2c3`;
 const ours = motoBus(inject('motoEndpoint'), ACCOUNT);
 const another = motoBus(inject('motoEndpoint'), OTHER_ACCOUNT);
+const elsewhere = motoBus(inject('motoEndpoint'), ACCOUNT, 'eu-west-1');
 
 /** The synthesized rules' event patterns and input templates, with intrinsics resolved. */
 function synthesizedRules() {
@@ -90,6 +91,7 @@ beforeAll(async () => {
   }));
   await installRules(ours, `rules-${run}`, rules);
   await installRules(another, `rules-${run}`, rules);
+  await installRules(elsewhere, `rules-${run}`, rules);
   // Synthesis with cdk-nag takes 10–16 s when the machine is busy.
 }, 60_000);
 
@@ -146,6 +148,11 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
     ],
   ])('ignore %s put in another account', async (_name, entry) => {
     expect(await deliveriesOf(entry, another)).toBe(0);
+  });
+
+  it('ignore an AWSCURRENT move of a managed secret put in another region of this account', async () => {
+    expect(await deliveriesOf(documented.rotationSucceeded('prod/app-team/db'), elsewhere)).toBe(0);
+    expect(await deliveriesOf(documented.rotationSucceeded('prod/app-team/db'))).toBe(1);
   });
 
   it.each([
