@@ -33,6 +33,7 @@ import { synthLocalStack } from '../scripts/local/local-stack';
 import { definitionFromTemplate, LocalWorkflow } from '../scripts/local/local-workflow';
 import { motoTraceback } from '../scripts/local/moto-call-error';
 import { LOCAL_AWS, startMoto } from '../scripts/local/moto-server';
+import { envFromDeployment } from '../scripts/local/workload-manifests';
 import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
@@ -115,19 +116,8 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
   const externalSecret = (name: string, key: string) => awsExternalSecret(NAMESPACE, name, key);
   await create(externalSecret('db', SECRET));
   for (const [i, key] of others.entries()) await create(externalSecret(`other-${i}`, key));
-  const deployment = (name: string, secret: string, replicas: number) => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: NAMESPACE },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'app:1', envFrom: [{ secretRef: { name: secret } }] }] },
-      },
-    },
-  });
+  const deployment = (name: string, secret: string, replicas: number) =>
+    envFromDeployment(NAMESPACE, name, secret, { replicas });
   const all = [
     ...Array.from({ length: workloads }, (_, i) => deployment(`app-${i}`, 'db-secret', replicas)),
     ...Array.from({ length: BYSTANDERS }, (_, i) =>

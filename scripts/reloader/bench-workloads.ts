@@ -1,4 +1,5 @@
 import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../local/eso-manifests';
+import { envFromDeployment } from '../local/workload-manifests';
 
 /** The shape of bench/reloader.ts's workloads. */
 export interface WorkloadShape {
@@ -79,17 +80,5 @@ function externalSecret(namespace: string, name: string, key: string, refreshInt
 }
 
 function deployment(namespace: string, name: string, secret: string, role: string, replicas: number) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { [ROLE_LABEL]: role } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'app:1', envFrom: [{ secretRef: { name: secret } }] }] },
-      },
-    },
-  };
+  return envFromDeployment(namespace, name, secret, { replicas, labels: { [ROLE_LABEL]: role } });
 }
