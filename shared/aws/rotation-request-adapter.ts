@@ -1,9 +1,9 @@
 import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { toAwsCallError } from '../errors';
 import type { RotationRequestPort } from '../requests/request-rotation';
+import type { SecretDescription } from '../secrets/secrets-port';
 import { removePendingStage, versionCreatedAt } from './secret-versions';
 import { SecretsManagerAdapter } from './secrets-manager-adapter';
-import type { SecretDescription } from './secrets-port';
 
 /** {@link RotationRequestPort} over the AWS SDK v3 client, which the caller constructs and owns. */
 export class RotationRequestAdapter implements RotationRequestPort {

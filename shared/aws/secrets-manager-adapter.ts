@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SecretShapeError, toAwsCallError } from '../errors';
 import type { PasswordPolicy } from '../rotation/password-policy';
-import type { SecretDescription, SecretsPort, VersionSelector } from './secrets-port';
+import type { SecretDescription, SecretsPort, VersionSelector } from '../secrets/secrets-port';
 
 /** {@link SecretsPort} over the AWS SDK v3 client, which the caller constructs and owns. */
 export class SecretsManagerAdapter implements SecretsPort {

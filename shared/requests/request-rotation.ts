@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { SecretDescription } from '../aws/secrets-port';
 import { describeError, RotationInProgressError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
+import type { SecretDescription } from '../secrets/secrets-port';
 import { unfinishedPendingVersion } from '../secrets/versions';
 import { assertEmergencyAllowed } from './emergency-cooldown';
 import { planRotationRequest } from './plan-rotation-request';

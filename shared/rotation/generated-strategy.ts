@@ -1,5 +1,5 @@
-import type { SecretDescription } from '../aws/secrets-port';
 import { SecretShapeError } from '../errors';
+import type { SecretDescription } from '../secrets/secrets-port';
 import { type PasswordPolicy, type PasswordPolicyInput, resolvePasswordPolicy } from './password-policy';
 import type { RotationStrategy } from './strategy';
 

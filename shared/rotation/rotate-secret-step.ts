@@ -1,16 +1,16 @@
-import type { SecretsPort } from '../aws/secrets-port';
 import type { RotationConfig } from '../config';
 import { describeError } from '../errors';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
+import type { SecretsPort } from '../secrets/secrets-port';
 import { parseRotationEvent } from './rotation-event';
-import { ROTATION_STEP_HANDLERS, type StepOutcome } from './rotation-steps';
+import { ROTATION_STEP_HANDLERS, type RotationStepSecrets, type StepOutcome } from './rotation-steps';
 import { decideStep } from './step-guard';
 import { type StrategyRegistry, selectStrategy } from './strategy-registry';
 
 export interface RotationDeps {
   readonly config: RotationConfig;
-  readonly secrets: SecretsPort;
+  readonly secrets: Pick<SecretsPort, 'describeSecret'> & RotationStepSecrets;
   readonly strategies: StrategyRegistry;
   readonly logger: RotationLogger;
   readonly metrics: RotationMetrics;

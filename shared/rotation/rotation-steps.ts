@@ -1,14 +1,20 @@
-import type { SecretDescription, SecretsPort } from '../aws/secrets-port';
 import { RotationTestFailedError } from '../errors';
+import type { SecretDescription, SecretsPort } from '../secrets/secrets-port';
 import { versionWith } from '../secrets/versions';
 import type { RotationEvent, RotationStep } from './rotation-event';
 import { assertWithinSizeLimit } from './secret-size';
 import type { RotationStrategy } from './strategy';
 
+/** The Secrets Manager calls the four rotation steps make. */
+export type RotationStepSecrets = Pick<
+  SecretsPort,
+  'getSecretString' | 'findSecretString' | 'putPendingValue' | 'moveCurrentStage'
+>;
+
 export interface StepInput {
   readonly event: RotationEvent;
   readonly secret: SecretDescription;
-  readonly secrets: SecretsPort;
+  readonly secrets: RotationStepSecrets;
   readonly strategy: RotationStrategy;
 }
 

@@ -1,5 +1,5 @@
-import type { SecretDescription } from '../aws/secrets-port';
 import { RotationStateError } from '../errors';
+import type { SecretDescription } from '../secrets/secrets-port';
 
 export type StepDecision = { readonly kind: 'run' } | { readonly kind: 'already-current' };
 

@@ -1,5 +1,5 @@
-import type { SecretDescription } from '../aws/secrets-port';
 import { RotationPolicyError } from '../errors';
+import type { SecretDescription } from '../secrets/secrets-port';
 import { POLICY_TAGS } from './password-policy';
 import type { RotationStrategy } from './strategy';
 

@@ -1,4 +1,4 @@
-import type { SecretDescription } from '../aws/secrets-port';
+import type { SecretDescription } from '../secrets/secrets-port';
 
 /**
  * One way of rotating a secret. `generated` makes new random values; a database strategy would

@@ -1,5 +1,5 @@
-import type { SecretDescription, SecretsPort } from '../aws/secrets-port';
 import { assertManaged } from '../managed-prefixes';
+import type { SecretDescription, SecretsPort } from './secrets-port';
 
 /**
  * DescribeSecret of a managed secret: the id is checked against the managed prefixes before the

@@ -2,7 +2,7 @@
  * The workflow's first and last steps: claim the propagation of one secret version in the ledger
  * (exactly once across duplicate and concurrent executions), and record how it ended.
  */
-import type { SecretDescription } from '../aws/secrets-port';
+
 import { asRetryable, describeError, RotationStateError, TransientError } from '../errors';
 import { clusterOutcomeSchema } from '../ledger/ledger-items';
 import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
@@ -11,6 +11,7 @@ import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import { secretDisplayName } from '../secrets/secret-id';
+import type { SecretDescription } from '../secrets/secrets-port';
 import { versionWith } from '../secrets/versions';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';

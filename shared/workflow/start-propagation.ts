@@ -4,12 +4,13 @@
  * for the secret, version and AWSCURRENT move. What the rotation's ledger record says (emergency, actor, reason,
  * retire the previous version) travels with it.
  */
-import type { SecretDescription } from '../aws/secrets-port';
+
 import { InvalidEventError, RotationStateError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
+import type { SecretsPort } from '../secrets/secrets-port';
 import { versionWith } from '../secrets/versions';
 import { executionName } from './execution-name';
 import type { WorkflowInput } from './workflow-state';
@@ -33,7 +34,7 @@ export interface ExecutionStarter {
 
 export interface StartPropagationDeps {
   readonly managedPrefixes: readonly string[];
-  readonly secrets: { describeSecret(secretId: string): Promise<SecretDescription> };
+  readonly secrets: Pick<SecretsPort, 'describeSecret'>;
   readonly ledger: Pick<LedgerPort, 'findRotation' | 'summaries'>;
   readonly starter: ExecutionStarter;
   readonly logger: RotationLogger;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { SecretShapeError } from '../../shared/errors';
 import { generatedStrategy } from '../../shared/rotation/generated-strategy';
 import type { PasswordPolicy } from '../../shared/rotation/password-policy';
+import type { SecretDescription } from '../../shared/secrets/secrets-port';
 
 function secret(tags: Record<string, string> = {}): SecretDescription {
   return { arn: 'arn:x', name: 'prod/app/db', rotationEnabled: true, versionIdsToStages: {}, tags };

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { InvalidEventError, RotationStateError, SecretNotManagedError } from '../../shared/errors';
 import type { MoveRecord, RotationRecord } from '../../shared/ledger/ledger-port';
+import type { SecretDescription } from '../../shared/secrets/secrets-port';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 

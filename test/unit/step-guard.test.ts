@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { RotationStateError } from '../../shared/errors';
 import { decideStep } from '../../shared/rotation/step-guard';
+import type { SecretDescription } from '../../shared/secrets/secrets-port';
 
 function secret(stages: Record<string, string[]>, rotationEnabled = true): SecretDescription {
   return { arn: 'arn:x', name: 'prod/app/db', rotationEnabled, versionIdsToStages: stages, tags: {} };

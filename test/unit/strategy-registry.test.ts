@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SecretDescription } from '../../shared/aws/secrets-port';
 import { RotationPolicyError } from '../../shared/errors';
 import { assertWithinSizeLimit, MAX_SECRET_STRING_BYTES } from '../../shared/rotation/secret-size';
 import type { RotationStrategy } from '../../shared/rotation/strategy';
 import { selectStrategy } from '../../shared/rotation/strategy-registry';
+import type { SecretDescription } from '../../shared/secrets/secrets-port';
 
 const noop = async () => {};
 const strategy = (name: string): RotationStrategy => ({
