@@ -3,6 +3,7 @@ import { managedPrefixSchema } from '../../shared/config';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
 import * as z from '../../shared/schema';
 import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
+import { prefixOverlapProblems, prefixShapeProblem } from './managed-prefix-rules';
 
 /** The retention periods CloudWatch Logs accepts, in days (RetentionDays.INFINITE is 9999). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((value) => typeof value === 'number');
@@ -35,7 +36,24 @@ const iamPrincipalArn = z
 /** The deployment configuration kept in cdk.json under the context key `orchestrator`. */
 const deploymentConfigSchema = z
   .strictObject({
-    managedPrefixes: z.array(managedPrefixSchema).check(z.minLength(1, 'must name at least one prefix')),
+    managedPrefixes: z
+      .array(
+        managedPrefixSchema.check(
+          z.superRefine((prefix, ctx) => {
+            if (!managedPrefixSchema.safeParse(prefix).success) return; // reported above
+            const problem = prefixShapeProblem(prefix);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: prefix });
+          }),
+        ),
+      )
+      .check(
+        z.minLength(1, 'must name at least one prefix'),
+        z.superRefine((prefixes, ctx) => {
+          for (const { index, message } of prefixOverlapProblems(prefixes)) {
+            ctx.addIssue({ code: 'custom', message, input: prefixes, path: [index] });
+          }
+        }),
+      ),
     rotationSchedules: z._default(z.array(rotationScheduleSchema), []),
     /**
      * Schedules by prefix, set by the sweep on every secret under the prefix (the longest prefix

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { managedPrefixSchema } from '../../shared/config';
 import { isManaged } from '../../shared/managed-prefixes';
 import { type PasswordPolicyInput, passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
+import { prefixOverlapProblems, prefixShapeProblem } from './managed-prefix-rules';
 
 /** A Secrets Manager rotation schedule for a secret that already exists outside this stack. */
 export interface RotationScheduleProps {
@@ -32,8 +33,8 @@ export interface RotationScheduleProps {
 export interface SecretRotationOrchestratorProps {
   /**
    * Secret-name prefixes this deployment manages, e.g. `['prod/app-team/']`. Matched literally, as
-   * IAM matches `secret:<prefix>*`: end them with `/` so `prod/app` does not also cover `prod/apple`.
-   * Required, at least one, no wildcards.
+   * IAM matches `secret:<prefix>*`, so each must end with `/` (`prod/app` would also cover
+   * `prod/apple`). Required, at least one, no wildcards, none within another.
    */
   readonly managedPrefixes: readonly string[];
   /** Rotation schedules for existing secrets under the managed prefixes. @default none */
@@ -97,14 +98,18 @@ export function orchestratorPropsProblems(
 
 function prefixProblems(prefixes: readonly string[]): string[] {
   if (prefixes.length === 0) return ['managedPrefixes must name at least one prefix'];
-  return prefixes.flatMap((prefix) => {
+  const each = prefixes.flatMap((prefix) => {
     if (Token.isUnresolved(prefix)) return ['managedPrefixes must be literal strings, not tokens'];
     if (/[*?]/.test(prefix)) {
       return [`managed prefix "${prefix}" must not contain a wildcard (* or ?): IAM would widen it`];
     }
     const checked = managedPrefixSchema.safeParse(prefix);
-    return checked.success ? [] : [`managed prefix "${prefix}" ${checked.error.issues[0]?.message}`];
+    if (!checked.success) return [`managed prefix "${prefix}" ${checked.error.issues[0]?.message}`];
+    const shape = prefixShapeProblem(prefix);
+    return shape === undefined ? [] : [`managed prefix "${prefix}" ${shape}`];
   });
+  const literal = prefixes.filter((prefix) => !Token.isUnresolved(prefix));
+  return [...each, ...prefixOverlapProblems(literal).map((problem) => problem.message)];
 }
 
 function scheduleProblems(

@@ -80,6 +80,21 @@ describe('parseDeploymentConfig', () => {
       'orchestrator.managedPrefixes.0: may contain only',
     ],
     [
+      'a prefix without a trailing slash',
+      { managedPrefixes: ['prod/app-team/', 'prod/payments'] },
+      'orchestrator.managedPrefixes.1: must end with "/"',
+    ],
+    [
+      'overlapping prefixes',
+      { managedPrefixes: ['prod/', 'staging/app-team/', 'prod/payments/'] },
+      'orchestrator.managedPrefixes.2: managed prefixes "prod/payments/" and "prod/" overlap',
+    ],
+    [
+      'a prefix given twice',
+      { managedPrefixes: ['prod/app-team/', 'prod/app-team/'] },
+      'orchestrator.managedPrefixes.1: managed prefix "prod/app-team/" is given more than once',
+    ],
+    [
       'a misspelt key',
       { ...MINIMAL, managedPrefix: ['x/'] },
       'orchestrator: Unrecognized key: "managedPrefix"',

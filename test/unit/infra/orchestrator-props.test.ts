@@ -17,6 +17,7 @@ const DAILY = { secretName: 'prod/app-team/db', automaticallyAfter: Duration.day
 describe('orchestratorPropsProblems', () => {
   it.each<[string, SecretRotationOrchestratorProps]>([
     ['prefixes only', { managedPrefixes: PREFIXES }],
+    ['siblings that share leading characters', { managedPrefixes: ['prod/app/', 'prod/apple/'] }],
     [
       'every option',
       {
@@ -45,6 +46,27 @@ describe('orchestratorPropsProblems', () => {
     ['an empty prefix', { managedPrefixes: [''] }, /managed prefix ""/],
     ['a prefix with a comma', { managedPrefixes: ['prod/a,b/'] }, /"prod\/a,b\/" may contain only/],
     ['a prefix given as a token', { managedPrefixes: [Token.asString({ Ref: 'P' })] }, /literal strings/],
+    [
+      'a prefix without a trailing slash (secret:prod/payments* covers prod/payments-old/)',
+      { managedPrefixes: ['prod/payments'] },
+      /^managed prefix "prod\/payments" must end with "\/": IAM matches secret:prod\/payments\* literally/,
+    ],
+    ['a one-character prefix', { managedPrefixes: ['p'] }, /managed prefix "p" must end with "\/"/],
+    [
+      'a prefix within another',
+      { managedPrefixes: ['prod/', 'prod/app-team/'] },
+      /^managed prefixes "prod\/app-team\/" and "prod\/" overlap/,
+    ],
+    [
+      'a prefix containing a later one',
+      { managedPrefixes: ['staging/app-team/x/', 'staging/app-team/'] },
+      /"staging\/app-team\/x\/" and "staging\/app-team\/" overlap/,
+    ],
+    [
+      'a prefix given twice',
+      { managedPrefixes: ['prod/app-team/', 'prod/app-team/'] },
+      /^managed prefix "prod\/app-team\/" is given more than once$/,
+    ],
     [
       'a schedule outside the prefixes',
       withSchedule({ ...DAILY, secretName: 'prod/other-team/db' }),

@@ -236,6 +236,17 @@ describe('SecretRotationOrchestrator', () => {
   it.each<[string, Partial<SecretRotationOrchestratorProps>, RegExp]>([
     ['no managed prefix', { managedPrefixes: [] }, /managedPrefixes must name at least one prefix/],
     ['a wildcard prefix', { managedPrefixes: ['prod/*'] }, /"prod\/\*" must not contain a wildcard/],
+    // The review's synth with ["prod/payments", "p"] produced secret:prod/payments* and secret:p*.
+    [
+      'a prefix without a trailing slash',
+      { managedPrefixes: ['prod/payments'] },
+      /managed prefix "prod\/payments" must end with "\/"/,
+    ],
+    [
+      'a prefix within another',
+      { managedPrefixes: ['prod/app-team/', 'prod/app-team/payments/'] },
+      /"prod\/app-team\/payments\/" and "prod\/app-team\/" overlap/,
+    ],
     [
       'a schedule outside the prefixes',
       { rotationSchedules: [{ secretName: 'prod/other-team/db', automaticallyAfter: Duration.days(1) }] },
