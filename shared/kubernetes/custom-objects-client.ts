@@ -1,7 +1,10 @@
 import { KubernetesCallError, kubernetesCallError } from '../errors';
 import type { KubernetesTransport } from './kubernetes-transport';
 
-/** A kind of object under /apis: a custom resource, or a built-in one such as apps/v1 deployments. */
+/**
+ * A kind of object: a custom resource, a built-in one such as apps/v1 deployments, or a core one
+ * (group '', served under /api, such as v1 pods).
+ */
 export interface ResourceType {
   readonly group: string;
   readonly version: string;
@@ -19,6 +22,8 @@ export interface ListPage {
   readonly namespace?: string;
   readonly limit?: number;
   readonly continue?: string;
+  /** e.g. `status.phase!=Succeeded` (only the fields the API server indexes for the kind). */
+  readonly fieldSelector?: string;
 }
 
 const USER_AGENT = 'secret-rotation-orchestrator';
@@ -41,6 +46,7 @@ export class CustomObjectsClient {
     const query: Record<string, string | undefined> = {
       limit: page.limit === undefined ? undefined : String(page.limit),
       continue: page.continue || undefined,
+      fieldSelector: page.fieldSelector,
     };
     return this.send('GET', resourcePath(type, page.namespace), query) as Promise<RawList<T>>;
   }
@@ -94,9 +100,9 @@ export class CustomObjectsClient {
 }
 
 function resourcePath(type: ResourceType, namespace?: string, name?: string): string {
-  const segments = [type.group, type.version];
+  const segments = type.group === '' ? [type.version] : [type.group, type.version];
   if (namespace !== undefined) segments.push('namespaces', namespace);
   segments.push(type.plural);
   if (name !== undefined) segments.push(name);
-  return `/apis/${segments.map(encodeURIComponent).join('/')}`;
+  return `/${type.group === '' ? 'api' : 'apis'}/${segments.map(encodeURIComponent).join('/')}`;
 }

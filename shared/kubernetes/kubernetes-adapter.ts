@@ -2,7 +2,14 @@ import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kube
 import { KubernetesCallError } from '../errors';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
 import type { RolloutObservation } from '../propagation/rollout-status';
-import type { PodSpec, Workload, WorkloadKind } from '../propagation/workload-types';
+import {
+  isRolloutKind,
+  type PodSpec,
+  type RolloutKind,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadKind,
+} from '../propagation/workload-types';
 import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
 import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
 import { kubeConfigTransport } from './kubeconfig-transport';
@@ -21,7 +28,7 @@ interface RawObject {
     name?: string;
     generation?: number;
     annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string }[];
+    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
   };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
@@ -60,12 +67,29 @@ export class KubernetesAdapter implements ClusterPort {
 
   async listWorkloads(
     namespace: string,
-    kinds: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'],
+    kinds: readonly WorkloadKind[] = WORKLOAD_KINDS,
   ): Promise<Workload[]> {
-    const lists = await Promise.all(kinds.map((kind) => this.listApps(namespace, kind)));
-    return lists.flatMap((items, index) =>
-      items.map((item) => toWorkload(kinds[index] as WorkloadKind, item)),
-    );
+    const lists = await Promise.all(kinds.map((kind) => this.listKind(namespace, kind)));
+    return lists.flat();
+  }
+
+  private async listKind(namespace: string, kind: WorkloadKind): Promise<Workload[]> {
+    if (isRolloutKind(kind)) {
+      return (await this.listApps(namespace, kind)).map((item) => toWorkload(kind, item));
+    }
+    if (kind === 'CronJob') {
+      const items = await this.listPages<RawObject>(BATCH_CRONJOBS, namespace);
+      return items.map(cronJobWorkload);
+    }
+    if (kind === 'Job') {
+      // A CronJob's Jobs are the CronJob's business (reported once, as the CronJob); a finished
+      // Job holds no value any more.
+      const items = await this.listPages<RawObject>(BATCH_JOBS, namespace);
+      return items.filter((item) => !controlled(item) && !finishedJob(item)).map(jobWorkload);
+    }
+    // Pods with a controller are the controller's; finished ones hold no value any more.
+    const items = await this.listPages<RawObject>(CORE_PODS, namespace, LIVE_PODS);
+    return items.filter((item) => !controlled(item)).map(podWorkload);
   }
 
   async annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void> {
@@ -85,7 +109,7 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   async patchWorkload(workload: ObjectRef, patch: object): Promise<void> {
-    const type = appsResource(workload.kind as WorkloadKind);
+    const type = appsResource(rolloutKind(workload.kind));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.custom.mergePatch(type, workload.name, workload.namespace, patch, FIELD_MANAGER);
@@ -102,7 +126,7 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   async getRollout(workload: ObjectRef): Promise<RolloutObservation> {
-    const kind = workload.kind as WorkloadKind;
+    const kind = rolloutKind(workload.kind);
     const object = (await this.custom.get(
       appsResource(kind),
       workload.name,
@@ -111,7 +135,7 @@ export class KubernetesAdapter implements ClusterPort {
     return toRollout(kind, object);
   }
 
-  async listRollouts(namespace: string, kind: WorkloadKind): Promise<Map<string, RolloutObservation>> {
+  async listRollouts(namespace: string, kind: RolloutKind): Promise<Map<string, RolloutObservation>> {
     const items = await this.listApps(namespace, kind);
     return new Map(items.map((item) => [item.metadata?.name ?? '', toRollout(kind, item)]));
   }
@@ -121,7 +145,7 @@ export class KubernetesAdapter implements ClusterPort {
    * client runs every object through its ObjectSerializer, which cost seconds of CPU per
    * propagation at 5,000 workloads (bench/propagation.ts).
    */
-  private listApps(namespace: string, kind: WorkloadKind): Promise<AppsObject[]> {
+  private listApps(namespace: string, kind: RolloutKind): Promise<AppsObject[]> {
     return this.listPages<AppsObject>(appsResource(kind), namespace);
   }
 
@@ -142,9 +166,14 @@ export class KubernetesAdapter implements ClusterPort {
     return this.listPages<RawObject>(esoResource(version, plural));
   }
 
-  private listPages<T>(type: ResourceType, namespace?: string): Promise<T[]> {
+  private listPages<T>(type: ResourceType, namespace?: string, fieldSelector?: string): Promise<T[]> {
     return listAll(async (cont) => {
-      const page = await this.custom.list<T>(type, { namespace, limit: this.pageSize, continue: cont });
+      const page = await this.custom.list<T>(type, {
+        namespace,
+        limit: this.pageSize,
+        continue: cont,
+        fieldSelector,
+      });
       return { items: page.items, metadata: { _continue: page.metadata?.continue } };
     });
   }
@@ -194,13 +223,69 @@ function esoResource(version: string, plural: string): ResourceType {
   return { group: ESO_GROUP, version, plural };
 }
 
-function appsResource(kind: WorkloadKind): ResourceType {
+const BATCH_CRONJOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'cronjobs' };
+const BATCH_JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs' };
+const CORE_PODS: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+const LIVE_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
+/** Only rollout kinds are ever patched or watched; anything else reaching here is a bug. */
+function rolloutKind(kind: string): RolloutKind {
+  if (!isRolloutKind(kind)) throw new TypeError(`${kind} has no rollout to restart or watch`);
+  return kind;
+}
+
+function controlled(item: RawObject): boolean {
+  return item.metadata?.ownerReferences?.some((ref) => ref.controller === true) ?? false;
+}
+
+function finishedJob(item: RawObject): boolean {
+  const conditions = (item.status?.conditions ?? []) as { type?: string; status?: string }[];
+  return conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+}
+
+/** A workload that has no rollout: its pod spec and annotations, from wherever its kind keeps them. */
+function templateWorkload(
+  kind: WorkloadKind,
+  item: RawObject,
+  template: { metadata?: { annotations?: Record<string, string> }; spec?: unknown } | undefined,
+): Workload {
+  return {
+    kind,
+    namespace: item.metadata?.namespace ?? '',
+    name: item.metadata?.name ?? '',
+    annotations: item.metadata?.annotations ?? {},
+    podTemplateAnnotations: template?.metadata?.annotations ?? {},
+    podSpec: (template?.spec ?? {}) as PodSpec,
+  };
+}
+
+type PodTemplate = { metadata?: { annotations?: Record<string, string> }; spec?: unknown };
+
+function cronJobWorkload(item: RawObject): Workload {
+  const spec = item.spec as
+    | { suspend?: boolean; jobTemplate?: { spec?: { template?: PodTemplate } } }
+    | undefined;
+  return {
+    ...templateWorkload('CronJob', item, spec?.jobTemplate?.spec?.template),
+    suspended: spec?.suspend === true,
+  };
+}
+
+function jobWorkload(item: RawObject): Workload {
+  return templateWorkload('Job', item, (item.spec as { template?: PodTemplate } | undefined)?.template);
+}
+
+function podWorkload(item: RawObject): Workload {
+  return templateWorkload('Pod', item, { metadata: item.metadata, spec: item.spec });
+}
+
+function appsResource(kind: RolloutKind): ResourceType {
   const plural =
     kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
   return { group: 'apps', version: 'v1', plural };
 }
 
-function toRollout(kind: WorkloadKind, object: AppsObject): RolloutObservation {
+function toRollout(kind: RolloutKind, object: AppsObject): RolloutObservation {
   return {
     kind,
     generation: object.metadata?.generation ?? 0,
@@ -209,7 +294,7 @@ function toRollout(kind: WorkloadKind, object: AppsObject): RolloutObservation {
   };
 }
 
-function toWorkload(kind: WorkloadKind, object: AppsObject): Workload {
+function toWorkload(kind: RolloutKind, object: AppsObject): Workload {
   const template = object.spec?.template;
   return {
     kind,

@@ -8,7 +8,7 @@ import { refKey } from '../kubernetes/object-ref';
 import { findConsumers } from './find-consumers';
 import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from './markers';
 import { type RolloutState, rolloutState } from './rollout-status';
-import type { Workload } from './workload-types';
+import { isRolloutKind, type Workload } from './workload-types';
 
 export type ConsumerState =
   /** Restarted for this move and its rollout is complete (re-read on every look). */
@@ -34,6 +34,8 @@ export interface MoveContext {
 
 /** The state of one consumer for `move`; `staleSecret` is a Secret it also uses that did not resync. */
 export function consumerState(workload: Workload, move: MoveContext, staleSecret?: string): ConsumerState {
+  // Checked first: a bare Pod copied from a restarted template may carry a marker it never earned.
+  if (!isRolloutKind(workload.kind)) return { state: 'next-pod', reason: nextPodReason(workload) ?? '' };
   if (workload.podTemplateAnnotations[restartedMarkerKey(move.secretName)] === move.moveId) {
     const rollout = workload.rollout ? rolloutState(workload.rollout) : undefined;
     if (!rollout) return { state: 'in-flight', rollout: { state: 'progressing', message: 'no status yet' } };
@@ -64,8 +66,23 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
   return { state: 'pending' };
 }
 
-/** StatefulSets and DaemonSets with the OnDelete strategy replace pods only when they are deleted. */
+/**
+ * Consumers that have no rollout to restart: CronJobs, Jobs and bare Pods, and StatefulSets and
+ * DaemonSets with the OnDelete strategy, which replace pods only when they are deleted.
+ */
 function nextPodReason(workload: Workload): string | undefined {
+  switch (workload.kind) {
+    case 'CronJob':
+      return workload.suspended
+        ? 'a suspended CronJob: its next run, once resumed, starts with the new value'
+        : 'a CronJob: its next run starts with the new value';
+    case 'Job':
+      return 'a Job: pods it starts from now on get the new value; running ones keep the old one until they finish';
+    case 'Pod':
+      return 'a bare Pod (no controller): keeps the old value until it is deleted and created again';
+    default:
+      break;
+  }
   const strategy = workload.rollout?.spec.updateStrategy?.type;
   if (workload.kind !== 'Deployment' && strategy !== undefined && strategy !== 'RollingUpdate') {
     return `update strategy ${strategy}: picks the new value up on its next pod`;

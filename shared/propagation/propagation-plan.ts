@@ -25,7 +25,8 @@ export interface PlanOptions {
 
 /**
  * What a rotation of `secret` touches in one cluster, and why: two cluster-wide lists for
- * ExternalSecrets and stores, then three workload lists per namespace that has an affected one.
+ * ExternalSecrets and stores, then one list per workload kind (six) in each namespace that has an
+ * affected one.
  */
 export async function planPropagation(
   cluster: ClusterPort,

@@ -1,8 +1,8 @@
-import type { WorkloadKind } from './workload-types';
+import type { RolloutKind } from './workload-types';
 
 /** The status fields kubectl's rollout status reads. */
 export interface RolloutObservation {
-  readonly kind: WorkloadKind;
+  readonly kind: RolloutKind;
   readonly generation: number;
   readonly spec: {
     readonly replicas?: number;

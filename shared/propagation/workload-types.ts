@@ -4,7 +4,21 @@
  */
 import type { RolloutObservation } from './rollout-status';
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+/** Kinds that roll out a new pod template: restarted and verified by kubectl's rules. */
+export type RolloutKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/**
+ * Every kind of consumer. CronJobs, Jobs and bare Pods (no controlling owner) are reported as
+ * picking the value up on their next pod: never restarted, never counted as verified rollouts.
+ */
+export type WorkloadKind = RolloutKind | 'CronJob' | 'Job' | 'Pod';
+
+export const ROLLOUT_KINDS: readonly RolloutKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [...ROLLOUT_KINDS, 'CronJob', 'Job', 'Pod'];
+
+export function isRolloutKind(kind: string): kind is RolloutKind {
+  return (ROLLOUT_KINDS as readonly string[]).includes(kind);
+}
 
 interface SecretKeySelector {
   readonly name?: string;
@@ -39,6 +53,8 @@ export interface Workload {
   readonly podTemplateAnnotations: Readonly<Record<string, string>>;
   readonly podSpec: PodSpec;
   readonly paused?: boolean;
-  /** Its rollout status, when read from a list (the adapter fills it in). */
+  /** CronJobs only: `spec.suspend`. */
+  readonly suspended?: boolean;
+  /** Its rollout status, when read from a list (the adapter fills it in; rollout kinds only). */
   readonly rollout?: RolloutObservation;
 }

@@ -1,4 +1,4 @@
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterFixture, kubeConfigFrom } from '../support/cluster-fixture';
 
@@ -7,6 +7,7 @@ const rotator = kubeConfigFrom(inject('rotatorKubeconfig'));
 const core = rotator.makeApiClient(CoreV1Api);
 const apps = rotator.makeApiClient(AppsV1Api);
 const custom = rotator.makeApiClient(CustomObjectsApi);
+const batch = rotator.makeApiClient(BatchV1Api);
 let namespace: string;
 
 beforeAll(async () => {
@@ -46,7 +47,11 @@ describe('the orchestrator identity (infra/kubernetes/rbac.yaml) in the real api
     ],
     ['delete an ExternalSecret', () => custom.deleteNamespacedCustomObject({ ...es, namespace, name: 'x' })],
     ['create an ExternalSecret', () => custom.createNamespacedCustomObject({ ...es, namespace, body: {} })],
-    ['list Pods', () => core.listNamespacedPod({ namespace })],
+    ['read a Pod', () => core.readNamespacedPod({ namespace, name: 'x' })],
+    ['delete Pods', () => core.deleteCollectionNamespacedPod({ namespace })],
+    ['read a Pod’s log', () => core.readNamespacedPodLog({ namespace, name: 'x' })],
+    ['patch a CronJob', () => batch.patchNamespacedCronJob({ namespace, name: 'x', ...merge })],
+    ['delete Jobs', () => batch.deleteCollectionNamespacedJob({ namespace })],
   ])('is forbidden to %s (403)', async (_name, call) => {
     expect(await statusOf(call)).toBe(403);
   });
@@ -56,6 +61,10 @@ describe('the orchestrator identity (infra/kubernetes/rbac.yaml) in the real api
     ['list SecretStores', () => custom.listClusterCustomObject({ ...es, plural: 'secretstores' })],
     ['list Deployments', () => apps.listNamespacedDeployment({ namespace })],
     ['read a Deployment', () => apps.readNamespacedDeployment({ namespace, name: 'app' })],
+    // Consumers without a rollout (reported as next-pod): list only.
+    ['list Pods', () => core.listNamespacedPod({ namespace })],
+    ['list CronJobs', () => batch.listNamespacedCronJob({ namespace })],
+    ['list Jobs', () => batch.listNamespacedJob({ namespace })],
   ])('is allowed to %s', async (_name, call) => {
     expect(await statusOf(call)).toBe(200);
   });

@@ -3,11 +3,12 @@
  * the Secret and the three workload kinds, the annotations that steer it, and several
  * ExternalSecrets of one secret: asserted on the ledger, the pod templates and the rollouts.
  */
+import { BatchV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ObjectRef, refKey } from '../../shared/kubernetes/object-ref';
 import { ANNOTATIONS, RELOADER_ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
-import type { PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
+import type { PodSpec, RolloutKind } from '../../shared/propagation/workload-types';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 
 const wf = workflowHarness({ restartConcurrency: 2 });
@@ -17,7 +18,7 @@ const env = { name: 'P', valueFrom: { secretKeyRef: { name: SECRET, key: 'passwo
 const envFrom = (name: string) => ({ secretRef: { name } });
 
 /** Every supported way to consume the Secret, across the three workload kinds. */
-const CONSUMERS: [WorkloadKind, string, PodSpec][] = [
+const CONSUMERS: [RolloutKind, string, PodSpec][] = [
   ['Deployment', 'env-user', { containers: [{ name: 'app', env: [env] }] }],
   ['Deployment', 'init-env-user', { initContainers: [{ name: 'init', env: [env] }] }],
   ['StatefulSet', 'envfrom-user', { containers: [{ name: 'app', envFrom: [envFrom(SECRET)] }] }],
@@ -33,7 +34,7 @@ const CONSUMERS: [WorkloadKind, string, PodSpec][] = [
 async function templates(refs: readonly ObjectRef[]) {
   return Promise.all(
     refs.map(async (ref) => {
-      const t = await wf.podTemplate(ref.namespace, ref.name, ref.kind as WorkloadKind);
+      const t = await wf.podTemplate(ref.namespace, ref.name, ref.kind as RolloutKind);
       return { generation: t.generation ?? 0, restartedAt: t.annotations[RESTARTED_AT] };
     }),
   );
@@ -90,6 +91,76 @@ describe('every kind of consumer', () => {
     });
     expect(after.at(-1)).toEqual(before.at(-1));
     await fx.rolledOut(consumers);
+  });
+});
+
+describe('consumers that have no rollout to restart', () => {
+  it('reports an OnDelete StatefulSet, a CronJob, a Job and a bare Pod as next-pod, restarts only the Deployment', async () => {
+    const secretId = await wf.secret('next-pod');
+    const namespace = await fx.namespaceWithStore('wf-nextpod');
+    await fx.externalSecret(namespace, 'db', secretId);
+    await fx.externalSecretReady(namespace, 'db');
+    const reads: PodSpec = { containers: [{ name: 'app', envFrom: [envFrom(SECRET)] }] };
+    const podSpec = { containers: [{ name: 'app', image: 'app:1', envFrom: [envFrom(SECRET)] }] };
+    await fx.workload('StatefulSet', namespace, 'on-delete', reads, {
+      spec: { updateStrategy: { type: 'OnDelete' } },
+    });
+    await fx.workload('Deployment', namespace, 'api', reads);
+    // A schedule that never fires during the test; its Jobs would be the CronJob's, not reported.
+    await fx.create({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly', namespace },
+      spec: {
+        schedule: '0 0 1 1 *',
+        jobTemplate: { spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } } },
+      },
+    });
+    // kwok completes a Job's pods at once: a suspended Job stays unfinished (its pods start later,
+    // with the new value), and a finished one holds no value and is not reported.
+    const job = (name: string, suspend: boolean) =>
+      fx.create({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, namespace },
+        spec: { suspend, template: { spec: { ...podSpec, restartPolicy: 'Never' } } },
+      });
+    await job('migrate', true);
+    await job('finished', false);
+    const batch = fx.admin.makeApiClient(BatchV1Api);
+    await fx.eventually('Job finished to complete', async () => {
+      const status = (await batch.readNamespacedJob({ namespace, name: 'finished' })).status;
+      return status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') || undefined;
+    });
+    await fx.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug', namespace }, spec: podSpec });
+    const rollouts: ObjectRef[] = [
+      { kind: 'StatefulSet', namespace, name: 'on-delete' },
+      { kind: 'Deployment', namespace, name: 'api' },
+    ];
+    // kubectl's rollout status has no verdict for OnDelete; only the Deployment is waited for.
+    await fx.rolledOut(rollouts.slice(1));
+    const [onDeleteBefore] = await templates(rollouts);
+    const versionId = await wf.rotate(secretId);
+
+    const execution = await wf.run('next-pod', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    const { entry, restarted, failed } = await wf.propagation(secretId);
+    expect(entry).toMatchObject({ status: 'succeeded', versionId });
+    expect([...restarted]).toEqual([refKey({ kind: 'Deployment', namespace, name: 'api' })]);
+    expect(failed).toEqual([]);
+    const nextPod = (entry.clusters?.[0]?.nextPod ?? []).map((line) => line.split(': ')[0]).sort();
+    expect(nextPod).toEqual(
+      [
+        refKey({ kind: 'CronJob', namespace, name: 'nightly' }),
+        refKey({ kind: 'Job', namespace, name: 'migrate' }),
+        refKey({ kind: 'Pod', namespace, name: 'debug' }),
+        refKey({ kind: 'StatefulSet', namespace, name: 'on-delete' }),
+      ].sort(),
+    );
+    expect(entry.clusters?.[0]?.counts).toMatchObject({ restarted: 1, nextPod: 4, failed: 0 });
+    const [onDeleteAfter] = await templates(rollouts);
+    expect(onDeleteAfter).toEqual(onDeleteBefore);
   });
 });
 

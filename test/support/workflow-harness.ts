@@ -35,7 +35,7 @@ import { createSecret } from '../../scripts/local/rotation-fixture';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { rolloutState } from '../../shared/propagation/rollout-status';
-import type { WorkloadKind } from '../../shared/propagation/workload-types';
+import type { RolloutKind } from '../../shared/propagation/workload-types';
 import { clusterFixture, kubeConfigFrom } from './cluster-fixture';
 import { findLeakedValues } from './output-capture';
 
@@ -229,7 +229,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       return es.metadata.annotations?.['external-secrets.io/force-sync'];
     },
     /** The generation and pod template annotations of a Deployment, StatefulSet or DaemonSet. */
-    async podTemplate(namespace: string, name: string, kind: WorkloadKind = 'Deployment') {
+    async podTemplate(namespace: string, name: string, kind: RolloutKind = 'Deployment') {
       const apps = fx.admin.makeApiClient(AppsV1Api);
       const read = {
         Deployment: () => apps.readNamespacedDeployment({ namespace, name }),

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { KubernetesCallError } from '../../shared/errors';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import type { RolloutObservation } from '../../shared/propagation/rollout-status';
-import type { Workload, WorkloadKind } from '../../shared/propagation/workload-types';
+import {
+  isRolloutKind,
+  type RolloutKind,
+  type Workload,
+  type WorkloadKind,
+} from '../../shared/propagation/workload-types';
 import type { ClusterStepDeps } from '../../shared/workflow/cluster-steps';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { RestartBudget, RestartProgress } from '../../shared/workflow/workflow-state';
@@ -62,7 +67,7 @@ class SimulatedCluster {
       annotations: { ...w.annotations },
       podTemplateAnnotations: { ...w.template },
       podSpec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: w.secret } }] }] },
-      rollout: this.rollout(w),
+      ...(isRolloutKind(w.kind) ? { rollout: this.rollout(w, w.kind) } : {}),
     }));
   }
 
@@ -83,11 +88,11 @@ class SimulatedCluster {
     }
   }
 
-  private rollout(w: FakeWorkload): RolloutObservation {
+  private rollout(w: FakeWorkload, kind: RolloutKind): RolloutObservation {
     const observed = this.lists >= w.observedAfter;
     const failed = this.failing.has(w.name) && w.generation > 1;
     return {
-      kind: w.kind,
+      kind,
       generation: w.generation,
       spec: { replicas: 1, ...(w.strategy ? { updateStrategy: { type: w.strategy } } : {}) },
       status: {
@@ -259,6 +264,23 @@ describe('advance-restarts', () => {
 
     expect(restartsOf(cluster)).toEqual(['api']);
     expect(progress).toMatchObject({ done: true, verified: 1, nextPod: { count: 1 }, failed: { count: 0 } });
+    expect(progress.stopped).toBeUndefined();
+  });
+
+  it('reports CronJobs, Jobs and bare Pods as next-pod: the canary is a rollout, nothing else patched', async () => {
+    const cluster = new SimulatedCluster();
+    // Listed before the Deployment, so a kind treated as restartable would become the canary.
+    cluster.add('nightly', 'db-secret', 'CronJob');
+    cluster.add('migrate', 'db-secret', 'Job');
+    cluster.add('debug', 'db-secret', 'Pod');
+    cluster.add('api');
+
+    const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 });
+
+    expect(restartsOf(cluster)).toEqual(['api']);
+    expect(progress).toMatchObject({ done: true, verified: 1, nextPod: { count: 3 }, failed: { count: 0 } });
+    expect(progress.nextPod.items.map((item) => item.ref.kind).sort()).toEqual(['CronJob', 'Job', 'Pod']);
+    expect(progress.restarted.items.map((item) => item.ref.name)).toEqual(['api']);
     expect(progress.stopped).toBeUndefined();
   });
 

@@ -43,6 +43,34 @@ const deployment = (name: string) => ({
   status: { observedGeneration: 2 },
 });
 
+const owner = (kind: string) => [{ kind, name: 'x', controller: true }];
+const template = { spec: { containers: [{ name: 'app' }] } };
+/** Consumers without a rollout: only the CronJob, the running bare Job and the bare Pod count. */
+const OTHER_KINDS: Record<string, object[]> = {
+  '/apis/batch/v1/namespaces/apps/cronjobs': [
+    { metadata: { namespace: 'apps', name: 'nightly' }, spec: { jobTemplate: { spec: { template } } } },
+  ],
+  '/apis/batch/v1/namespaces/apps/jobs': [
+    {
+      metadata: { namespace: 'apps', name: 'nightly-1', ownerReferences: owner('CronJob') },
+      spec: { template },
+    },
+    {
+      metadata: { namespace: 'apps', name: 'done' },
+      spec: { template },
+      status: { conditions: [{ type: 'Complete', status: 'True' }] },
+    },
+    { metadata: { namespace: 'apps', name: 'migrate' }, spec: { template } },
+  ],
+  '/api/v1/namespaces/apps/pods': [
+    {
+      metadata: { namespace: 'apps', name: 'a-1', ownerReferences: owner('ReplicaSet') },
+      spec: template.spec,
+    },
+    { metadata: { namespace: 'apps', name: 'debug' }, spec: template.spec },
+  ],
+};
+
 /** Two pages of Deployments, no ESO v1 (so v1beta1), a 409 when asked, refusals that echo MARKER. */
 function answer(method: string, url: URL): readonly [number, string, Record<string, string>?] {
   const path = url.pathname;
@@ -65,6 +93,7 @@ function answer(method: string, url: URL): readonly [number, string, Record<stri
   const named = /^\/apis\/apps\/v1\/namespaces\/apps\/deployments\/(\w+)$/.exec(path);
   if (named) return [200, JSON.stringify(deployment(named[1] ?? ''))];
   if (path.startsWith('/apis/apps/v1/namespaces/apps/')) return [200, JSON.stringify({ items: [] })];
+  if (path in OTHER_KINDS) return [200, JSON.stringify({ items: OTHER_KINDS[path], metadata: {} })];
   if (path.startsWith('/apis/external-secrets.io/v1/')) return [404, statusBody(404, 'NotFound')];
   if (path === '/apis/external-secrets.io/v1beta1/secretstores' || path.includes('/namespaces/forbidden/')) {
     const message = `admission webhook denied: env[0].value "${MARKER}"`;
@@ -154,6 +183,15 @@ describe.each(variants)('KubernetesAdapter over HTTPS through %s', (_, load) => 
       '/apis/apps/v1/namespaces/apps/deployments?limit=2&continue=page-2',
     ]);
     expect(new Set(api.seen.map((r) => r.authorization))).toEqual(new Set([`Bearer ${TOKEN}`]));
+    expect(workloads.filter((w) => !w.rollout).map((w) => `${w.kind}/${w.name}`)).toEqual([
+      'CronJob/nightly',
+      'Job/migrate',
+      'Pod/debug',
+    ]);
+    const pods = api.seen.find((r) => r.url.includes('/pods'))?.url ?? '';
+    expect(new URL(pods, 'https://x').searchParams.get('fieldSelector')).toBe(
+      'status.phase!=Succeeded,status.phase!=Failed',
+    );
   });
 
   it('merge-patches a workload under its field manager, retrying a 409 conflict', async () => {

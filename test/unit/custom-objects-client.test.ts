@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { CustomObjectsClient } from '../../shared/kubernetes/custom-objects-client';
+import type { KubernetesTransport } from '../../shared/kubernetes/kubernetes-transport';
+
+function recording(): { transport: KubernetesTransport; paths: string[] } {
+  const paths: string[] = [];
+  const transport = {
+    send: async (request: { path: string }) => {
+      paths.push(request.path);
+      return { status: 200, text: '{"items":[]}' };
+    },
+  } as unknown as KubernetesTransport;
+  return { transport, paths };
+}
+
+describe('CustomObjectsClient paths', () => {
+  it('puts named groups under /apis and the core group under /api', async () => {
+    const { transport, paths } = recording();
+    const client = new CustomObjectsClient(transport);
+    await client.list({ group: 'apps', version: 'v1', plural: 'deployments' }, { namespace: 'team-a' });
+    await client.list({ group: '', version: 'v1', plural: 'pods' }, { namespace: 'team-a' });
+    await client.get({ group: 'batch', version: 'v1', plural: 'cronjobs' }, 'nightly', 'team-a');
+    expect(paths).toEqual([
+      '/apis/apps/v1/namespaces/team-a/deployments',
+      '/api/v1/namespaces/team-a/pods',
+      '/apis/batch/v1/namespaces/team-a/cronjobs/nightly',
+    ]);
+  });
+
+  it('sends a field selector, a limit and a continue token when given', async () => {
+    const { transport, paths } = recording();
+    await new CustomObjectsClient(transport).list(
+      { group: '', version: 'v1', plural: 'pods' },
+      { namespace: 'ns', limit: 500, continue: 'abc', fieldSelector: 'status.phase!=Succeeded' },
+    );
+    const url = new URL(paths[0] ?? '', 'https://cluster');
+    expect(url.pathname).toBe('/api/v1/namespaces/ns/pods');
+    expect(url.searchParams.get('fieldSelector')).toBe('status.phase!=Succeeded');
+    expect(url.searchParams.get('limit')).toBe('500');
+    expect(url.searchParams.get('continue')).toBe('abc');
+  });
+});
