@@ -5,7 +5,7 @@ import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflo
 import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
 import type { ClusterPropagationProps } from './cluster-propagation';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets } from './rotation-function-policy';
+import { allowOnManagedSecrets, onlyStage } from './rotation-function-policy';
 
 /** Why DescribeSecret is granted on `secret:<prefix>*` (the steps and the starter). */
 export const DESCRIBE_REASON =
@@ -51,7 +51,7 @@ export function propagationStepsFunction(
     sid: 'RetirePreviousVersions',
     actions: ['secretsmanager:UpdateSecretVersionStage'],
     prefixes: props.managedPrefixes,
-    conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } },
+    conditions: onlyStage('AWSPREVIOUS'),
     reason:
       'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
   });

@@ -10,6 +10,16 @@ export const ROTATION_SECRET_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
 ] as const;
 
+/**
+ * The one staging label a role may move with UpdateSecretVersionStage (`secretsmanager:VersionStage`,
+ * the request's required VersionStage parameter): the rotation function moves AWSCURRENT (finishSecret;
+ * Secrets Manager then moves AWSPREVIOUS itself), the sweep and the request function only remove a
+ * stuck AWSPENDING, the propagation step only retires AWSPREVIOUS.
+ */
+export function onlyStage(stage: 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS'): Record<string, unknown> {
+  return { StringEquals: { 'secretsmanager:VersionStage': stage } };
+}
+
 /** ARN pattern of the secrets under one managed prefix, exactly as IAM matches `secret:<prefix>*`. */
 export function managedSecretArnPattern(scope: Construct, prefix: string): string {
   const stack = Stack.of(scope);
@@ -67,11 +77,21 @@ export function rotationFunctionStatements(
   managedPrefixes: readonly string[],
   kmsKeyArns: readonly string[],
 ): iam.PolicyStatement[] {
+  const resources = managedPrefixes.map((prefix) => managedSecretArnPattern(scope, prefix));
   const statements = [
     new iam.PolicyStatement({
       sid: 'RotateManagedSecrets',
-      actions: [...ROTATION_SECRET_ACTIONS],
-      resources: managedPrefixes.map((prefix) => managedSecretArnPattern(scope, prefix)),
+      actions: ROTATION_SECRET_ACTIONS.filter(
+        (action) => action !== 'secretsmanager:UpdateSecretVersionStage',
+      ),
+      resources,
+    }),
+    // finishSecret moves AWSCURRENT to the new version; it never removes AWSPENDING or moves AWSPREVIOUS.
+    new iam.PolicyStatement({
+      sid: 'MakeRotatedVersionsCurrent',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      resources,
+      conditions: onlyStage('AWSCURRENT'),
     }),
     new iam.PolicyStatement({
       sid: 'GeneratePasswords',

@@ -13,14 +13,16 @@ import {
   ROTATION_REQUEST_SOURCE,
 } from '../../shared/requests/rotation-request-event';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets } from './rotation-function-policy';
+import { allowOnManagedSecrets, onlyStage } from './rotation-function-policy';
 import { RotationRequestBus } from './rotation-request-bus';
 
-/** The Secrets Manager actions a rotation request makes on a managed secret, and no others. */
+/**
+ * The Secrets Manager actions a rotation request makes on a managed secret, and no others (besides
+ * UpdateSecretVersionStage, granted for AWSPENDING only).
+ */
 export const ROTATION_REQUEST_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:RotateSecret',
-  'secretsmanager:UpdateSecretVersionStage',
   'secretsmanager:ListSecretVersionIds',
 ] as const;
 
@@ -78,7 +80,7 @@ export interface RotationRequestsProps {
  *    events on (rule filtered to this account, region and the managed prefixes; retries, then a
  *    dead-letter queue);
  *  - an `AWS_IAM` function URL that only `emergencyPrincipals` may call (none: no URL).
- * Its role may describe, rotate, re-stage and list versions of managed secrets only, invoke the
+ * Its role may describe, rotate, remove AWSPENDING from and list versions of managed secrets only, invoke the
  * rotation function (RotateSecret requires it) and record rotations in the ledger; it cannot read
  * or write any value.
  */
@@ -159,7 +161,17 @@ export class RotationRequests extends Construct {
       actions: ROTATION_REQUEST_ACTIONS,
       prefixes: props.managedPrefixes,
       reason:
-        'Describe, rotate, re-stage and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+        'Describe, rotate and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    // Repairing a stuck rotation only removes its AWSPENDING label: never AWSCURRENT (which would
+    // roll a secret back to an older, possibly leaked version) nor AWSPREVIOUS.
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RemoveStuckPendingLabels',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      prefixes: props.managedPrefixes,
+      conditions: onlyStage('AWSPENDING'),
+      reason:
+        'UpdateSecretVersionStage, only for AWSPENDING (a condition), on the secrets under a managed prefix: repairing a stuck rotation. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({

@@ -12,7 +12,7 @@ import {
 } from '../../shared/sweep/schedule-rules';
 import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets } from './rotation-function-policy';
+import { allowOnManagedSecrets, onlyStage } from './rotation-function-policy';
 
 export interface RotationSweepProps {
   readonly managedPrefixes: readonly string[];
@@ -105,7 +105,7 @@ export class RotationSweep extends Construct {
     this.scheduleSweep(props.schedule ?? 'rate(1 hour)');
   }
 
-  /** List (no resource-level scoping), rotate and re-stage managed secrets, invoke the rotation function. */
+  /** List (no resource-level scoping), rotate managed secrets and remove their AWSPENDING, invoke the rotation function. */
   private grantSweepActions(props: RotationSweepProps): void {
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -114,17 +114,22 @@ export class RotationSweep extends Construct {
         resources: ['*'],
       }),
     );
-    // UpdateSecretVersionStage only removes a stuck rotation's AWSPENDING label (repair).
     allowOnManagedSecrets(this, this.role, {
       sid: 'RotateManagedSecrets',
-      actions: [
-        'secretsmanager:RotateSecret',
-        'secretsmanager:ListSecretVersionIds',
-        'secretsmanager:UpdateSecretVersionStage',
-      ],
+      actions: ['secretsmanager:RotateSecret', 'secretsmanager:ListSecretVersionIds'],
       prefixes: props.managedPrefixes,
       reason:
-        'RotateSecret, ListSecretVersionIds and UpdateSecretVersionStage on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+        'RotateSecret and ListSecretVersionIds on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    // Repair only removes a stuck rotation's AWSPENDING label; AWSCURRENT and AWSPREVIOUS stay out
+    // of reach, so this role cannot move AWSCURRENT back to an older, possibly leaked version.
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RemoveStuckPendingLabels',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      prefixes: props.managedPrefixes,
+      conditions: onlyStage('AWSPENDING'),
+      reason:
+        'UpdateSecretVersionStage, only for AWSPENDING (a condition), on the secrets under a managed prefix: repairing a stuck rotation. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({

@@ -50,6 +50,14 @@ interface Request {
   readonly resourcePolicy?: object;
 }
 
+/**
+ * What every call the function makes carries: finishSecret's UpdateSecretVersionStage names
+ * AWSCURRENT. A case's own context replaces these values.
+ */
+const CALL_CONTEXT: Record<string, Record<string, string>> = {
+  'secretsmanager:UpdateSecretVersionStage': { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+};
+
 async function decide({ action, resource, context = {}, resourcePolicy }: Request) {
   const result = await runSimulation(
     {
@@ -61,7 +69,9 @@ async function decide({ action, resource, context = {}, resourcePolicy }: Reques
         principal: ROLE,
         action,
         resource: { resource, accountId: resource.split(':')[4] || ACCOUNT },
-        contextVariables: context,
+        contextVariables: Object.fromEntries(
+          Object.entries({ ...CALL_CONTEXT[action], ...context }).filter(([, value]) => value !== ''),
+        ),
       },
     },
     { simulationMode: 'Strict' },
@@ -124,6 +134,19 @@ describe('the rotation function role, evaluated by an IAM policy simulator', () 
     ]),
   )('does not allow %s', async (_name, request) => {
     expect(await decide(request)).toBe('ImplicitlyDenied');
+  });
+
+  // finishSecret moves AWSCURRENT; Secrets Manager moves AWSPREVIOUS itself, and the function never
+  // removes AWSPENDING (review M5: the stage each role may move).
+  it.each<[string, Record<string, string>]>([
+    ['removing AWSPENDING', { 'secretsmanager:VersionStage': 'AWSPENDING' }],
+    ['moving AWSPREVIOUS', { 'secretsmanager:VersionStage': 'AWSPREVIOUS' }],
+    ['moving a label of its own', { 'secretsmanager:VersionStage': 'MINE' }],
+    ['with no stage named', { 'secretsmanager:VersionStage': '' }],
+  ])('does not allow UpdateSecretVersionStage %s on a managed secret', async (_name, context) => {
+    expect(
+      await decide({ action: 'secretsmanager:UpdateSecretVersionStage', resource: MANAGED_SECRET, context }),
+    ).toBe('ImplicitlyDenied');
   });
 
   it.each([

@@ -244,17 +244,49 @@ describe('RotationRequests', () => {
     [`${queue}.Arn`]: DLQ,
   });
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
-  const ALLOWED = [
-    'secretsmanager:DescribeSecret',
-    'secretsmanager:RotateSecret',
-    'secretsmanager:UpdateSecretVersionStage',
-    'secretsmanager:ListSecretVersionIds',
+  const PENDING = { 'secretsmanager:VersionStage': 'AWSPENDING' };
+  const ALLOWED: [string, Record<string, string>][] = [
+    ['secretsmanager:DescribeSecret', {}],
+    ['secretsmanager:RotateSecret', {}],
+    ['secretsmanager:UpdateSecretVersionStage', PENDING],
+    ['secretsmanager:ListSecretVersionIds', {}],
   ];
+  const UPDATE_STAGE = 'secretsmanager:UpdateSecretVersionStage';
 
-  it.each([
-    ...ALLOWED.map((action) => [action, secret('prod/app-team/db'), 'Allowed']),
-    ...ALLOWED.map((action) => [action, secret('prod/other-team/db'), 'ImplicitlyDenied']),
-    ...ALLOWED.map((action) => [action, secret('prod/app-teamX/db'), 'ImplicitlyDenied']),
+  it.each<[string, string, string, Record<string, string>?]>([
+    ...ALLOWED.map(([action, context]): [string, string, string, Record<string, string>] => [
+      action,
+      secret('prod/app-team/db'),
+      'Allowed',
+      context,
+    ]),
+    ...ALLOWED.map(([action, context]): [string, string, string, Record<string, string>] => [
+      action,
+      secret('prod/other-team/db'),
+      'ImplicitlyDenied',
+      context,
+    ]),
+    ...ALLOWED.map(([action, context]): [string, string, string, Record<string, string>] => [
+      action,
+      secret('prod/app-teamX/db'),
+      'ImplicitlyDenied',
+      context,
+    ]),
+    // Repair removes AWSPENDING only: moving AWSCURRENT back to an older (possibly leaked) version,
+    // or AWSPREVIOUS, is refused (review M5).
+    [
+      UPDATE_STAGE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+    ],
+    [
+      UPDATE_STAGE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { 'secretsmanager:VersionStage': 'AWSPREVIOUS' },
+    ],
+    [UPDATE_STAGE, secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
@@ -266,7 +298,7 @@ describe('RotationRequests', () => {
     ['dynamodb:Query', LEDGER_TABLE, 'ImplicitlyDenied'],
     ['dynamodb:Scan', LEDGER_TABLE, 'ImplicitlyDenied'],
     ['sqs:SendMessage', DLQ, 'Allowed'],
-  ])('the request role: %s on %s → %s', async (action, resource, expected) => {
+  ])('the request role: %s on %s → %s (%j)', async (action, resource, expected, context = {}) => {
     const result = await runSimulation(
       {
         identityPolicies,
@@ -274,9 +306,9 @@ describe('RotationRequests', () => {
         resourceControlPolicies: [],
         request: {
           principal: `arn:aws:iam::${ACCOUNT}:role/requests`,
-          action: action as string,
-          resource: { resource: resource as string, accountId: ACCOUNT },
-          contextVariables: {},
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: context,
         },
       },
       {},

@@ -69,12 +69,39 @@ describe('RotationSweep', () => {
   });
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 
-  it.each([
+  const stage = (name: string) => ({ 'secretsmanager:VersionStage': name });
+  it.each<[string, string, string, Record<string, string>?]>([
     ['secretsmanager:ListSecrets', '*', 'Allowed'],
     ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed'],
     ['secretsmanager:ListSecretVersionIds', secret('prod/app-team/db'), 'Allowed'],
-    ['secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'Allowed'],
-    ['secretsmanager:UpdateSecretVersionStage', secret('prod/other/db'), 'ImplicitlyDenied'],
+    // Repair removes AWSPENDING; moving AWSCURRENT back to an older (leaked) version, or
+    // AWSPREVIOUS, is refused (review M5).
+    ['secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'Allowed', stage('AWSPENDING')],
+    [
+      'secretsmanager:UpdateSecretVersionStage',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      stage('AWSCURRENT'),
+    ],
+    [
+      'secretsmanager:UpdateSecretVersionStage',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      stage('AWSPREVIOUS'),
+    ],
+    [
+      'secretsmanager:UpdateSecretVersionStage',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      stage('MINE'),
+    ],
+    ['secretsmanager:UpdateSecretVersionStage', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [
+      'secretsmanager:UpdateSecretVersionStage',
+      secret('prod/other/db'),
+      'ImplicitlyDenied',
+      stage('AWSPENDING'),
+    ],
     ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
@@ -85,7 +112,7 @@ describe('RotationSweep', () => {
     ['secretsmanager:TagResource', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['lambda:InvokeFunction', ROTATION_FN, 'Allowed'],
     ['lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`, 'ImplicitlyDenied'],
-  ])('the sweep role: %s on %s → %s', async (action, resource, expected) => {
+  ])('the sweep role: %s on %s → %s (%j)', async (action, resource, expected, context = {}) => {
     const result = await runSimulation(
       {
         identityPolicies,
@@ -95,7 +122,7 @@ describe('RotationSweep', () => {
           principal: `arn:aws:iam::${ACCOUNT}:role/sweep`,
           action,
           resource: { resource, accountId: ACCOUNT },
-          contextVariables: {},
+          contextVariables: context,
         },
       },
       {},

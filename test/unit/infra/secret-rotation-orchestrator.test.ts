@@ -128,9 +128,15 @@ describe('SecretRotationOrchestrator', () => {
               'secretsmanager:DescribeSecret',
               'secretsmanager:GetSecretValue',
               'secretsmanager:PutSecretValue',
-              'secretsmanager:UpdateSecretVersionStage',
             ],
             Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
+          },
+          {
+            Sid: 'MakeRotatedVersionsCurrent',
+            Effect: 'Allow',
+            Action: 'secretsmanager:UpdateSecretVersionStage',
+            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
+            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
           },
           {
             Sid: 'GeneratePasswords',
