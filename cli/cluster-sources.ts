@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../shared/errors';
-import type { ClusterPort } from '../shared/kubernetes/cluster-port';
 import { eksClusterPorts } from '../shared/kubernetes/eks-cluster-ports';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
+import type { ClusterPort } from '../shared/propagation/cluster-port';
 
 /** A cluster to plan against: its label (kubeconfig context or EKS name) and a read-only port. */
 export interface LabelledCluster {

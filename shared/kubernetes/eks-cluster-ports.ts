@@ -1,7 +1,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { memoizeSuccess } from '../memoize-success';
+import type { ClusterPort } from '../propagation/cluster-port';
 import { bearerTokenTransport } from './bearer-token-transport';
-import type { ClusterPort } from './cluster-port';
 import { describeEksCluster } from './eks-endpoint';
 import { EksTokenCache } from './eks-token';
 import { KubernetesAdapter } from './kubernetes-adapter';

@@ -1,6 +1,8 @@
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { KubernetesCallError } from '../errors';
+import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
+import type { ObjectRef } from '../propagation/object-ref';
 import type { RolloutObservation } from '../propagation/rollout-status';
 import {
   isRolloutKind,
@@ -10,11 +12,9 @@ import {
   type Workload,
   type WorkloadKind,
 } from '../propagation/workload-types';
-import type { ClusterPort, ExternalSecretSyncStatus } from './cluster-port';
 import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
 import { kubeConfigTransport } from './kubeconfig-transport';
 import type { KubernetesTransport } from './kubernetes-transport';
-import type { ObjectRef } from './object-ref';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';

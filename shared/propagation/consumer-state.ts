@@ -4,9 +4,9 @@
  * is the truth, so a retried or reconciled propagation picks up exactly where the last one stopped.
  */
 
-import { refKey } from '../kubernetes/object-ref';
 import { findConsumers } from './find-consumers';
 import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from './markers';
+import { refKey } from './object-ref';
 import { type RolloutState, rolloutState } from './rollout-status';
 import { isRolloutKind, type Workload } from './workload-types';
 

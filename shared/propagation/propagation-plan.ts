@@ -1,4 +1,4 @@
-import type { ClusterPort } from '../kubernetes/cluster-port';
+import type { ClusterPort } from './cluster-port';
 import type { RotatedSecret } from './eso-types';
 import { type ConsumerMatch, type ConsumerSkip, findConsumers } from './find-consumers';
 import { type AffectedExternalSecret, findAffectedExternalSecrets } from './find-external-secrets';

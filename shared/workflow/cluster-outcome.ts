@@ -2,8 +2,9 @@
  * One cluster's outcome for the ledger, from whatever the cluster's steps got to: ExternalSecrets
  * synced, workloads restarted, and every failure (sync, refusal, rollout, or a caught error).
  */
-import { type ObjectRef, refKey } from '../kubernetes/object-ref';
+
 import type { ClusterOutcome } from '../ledger/ledger-port';
+import { type ObjectRef, refKey } from '../propagation/object-ref';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {

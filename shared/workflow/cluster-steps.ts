@@ -6,13 +6,13 @@
 
 import { mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
-import type { ClusterPort } from '../kubernetes/cluster-port';
-import { refKey } from '../kubernetes/object-ref';
+import type { ClusterPort } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { consumerState } from '../propagation/consumer-state';
 import { notRefreshingReason } from '../propagation/find-external-secrets';
 import { moveId } from '../propagation/markers';
+import { refKey } from '../propagation/object-ref';
 import { planPropagation } from '../propagation/propagation-plan';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';

@@ -10,8 +10,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
-import type { ClusterPort } from '../kubernetes/cluster-port';
-import { refKey } from '../kubernetes/object-ref';
+import type { ClusterPort } from '../propagation/cluster-port';
 import {
   type ConsumerState,
   type MoveContext,
@@ -19,6 +18,7 @@ import {
   namespaceConsumers,
 } from '../propagation/consumer-state';
 import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
+import { refKey } from '../propagation/object-ref';
 import type { Workload, WorkloadKind } from '../propagation/workload-types';
 import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsClusterSecretStore } from '../../scripts/local/eso-manifests';
-import type { ObjectRef } from '../../shared/kubernetes/object-ref';
+import type { ObjectRef } from '../../shared/propagation/object-ref';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 
 const wf = workflowHarness({ restartConcurrency: 2 });

@@ -5,8 +5,8 @@
  */
 import { BatchV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ObjectRef, refKey } from '../../shared/kubernetes/object-ref';
 import { ANNOTATIONS, RELOADER_ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
+import { type ObjectRef, refKey } from '../../shared/propagation/object-ref';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import type { PodSpec, RolloutKind } from '../../shared/propagation/workload-types';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';

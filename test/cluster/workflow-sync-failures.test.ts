@@ -5,7 +5,7 @@
  * Secret of an ExternalSecret whose sync failed.
  */
 import { describe, expect, it } from 'vitest';
-import type { ObjectRef } from '../../shared/kubernetes/object-ref';
+import type { ObjectRef } from '../../shared/propagation/object-ref';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 
 const wf = workflowHarness({ restartConcurrency: 1 });

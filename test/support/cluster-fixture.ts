@@ -17,8 +17,8 @@ import {
 } from '../../scripts/local/eso-manifests';
 import { localClients } from '../../scripts/local/local-aws';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
-import type { ObjectRef } from '../../shared/kubernetes/object-ref';
 import type { RotatedSecret } from '../../shared/propagation/eso-types';
+import type { ObjectRef } from '../../shared/propagation/object-ref';
 import { rolloutState } from '../../shared/propagation/rollout-status';
 import type { PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
 

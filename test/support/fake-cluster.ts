@@ -1,4 +1,4 @@
-import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import type { ClusterPort } from '../../shared/propagation/cluster-port';
 
 /** A {@link ClusterPort} for unit tests, with the name of every call it received, in order. */
 export type FakeCluster = ClusterPort & { readonly calls: (keyof ClusterPort)[] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readOnly } from '../../cli/cluster-sources';
 import { describePlan, renderPlan } from '../../cli/plan-report';
-import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret } from '../../shared/propagation/eso-types';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import type { PodSpec, Workload, WorkloadKind } from '../../shared/propagation/workload-types';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refKey } from '../../shared/kubernetes/object-ref';
+import { refKey } from '../../shared/propagation/object-ref';
 
 describe('refKey', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AwsCallError, InvalidEventError, KubernetesCallError, TransientError } from '../../shared/errors';
-import type { ClusterPort } from '../../shared/kubernetes/cluster-port';
+import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';

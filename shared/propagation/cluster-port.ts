@@ -1,7 +1,7 @@
-import type { AwsSecretStore, ExternalSecret, ExternalSecretSyncStatus } from '../propagation/eso-types';
-import type { RolloutObservation } from '../propagation/rollout-status';
-import type { Workload, WorkloadKind } from '../propagation/workload-types';
+import type { AwsSecretStore, ExternalSecret, ExternalSecretSyncStatus } from './eso-types';
 import type { ObjectRef } from './object-ref';
+import type { RolloutObservation } from './rollout-status';
+import type { Workload, WorkloadKind } from './workload-types';
 
 export type { ExternalSecretSyncStatus };
 
