@@ -172,7 +172,7 @@ export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promis
   const annotatedAt = new Date(input.sync.annotatedAt);
   pending.forEach((target, index) => {
     const ref = { kind: 'ExternalSecret', namespace: target.namespace, name: target.name };
-    const verdict = confirmSync(target.prior, statuses[index] ?? {}, annotatedAt);
+    const verdict = confirmSync(target.prior, statuses[index] ?? {});
     if (verdict.verdict === 'synced') next.synced.push(ref);
     else if (verdict.verdict === 'failed') next.failed.push({ ref, reason: verdict.reason });
     else next.pending.push(esKey(target));
