@@ -20,6 +20,21 @@ export function onlyStage(stage: 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS'): R
   return { StringEquals: { 'secretsmanager:VersionStage': stage } };
 }
 
+/**
+ * RotateSecret that starts a rotation with the configuration the secret already has, only when that
+ * configuration names `functionArn` (this project's rotation function): the request names no
+ * function (`secretsmanager:RotationLambdaARN` absent), changes no rotation rules
+ * (`secretsmanager:ModifyRotationRules` false whenever the request carries it), and the secret's
+ * stored function (`secretsmanager:resource/AllowRotationLambdaArn`) is `functionArn`.
+ */
+export function rotateWithOwnFunction(functionArn: string): Record<string, unknown> {
+  return {
+    Null: { 'secretsmanager:RotationLambdaARN': 'true' },
+    ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': functionArn },
+    BoolIfExists: { 'secretsmanager:ModifyRotationRules': 'false' },
+  };
+}
+
 /** ARN pattern of the secrets under one managed prefix, exactly as IAM matches `secret:<prefix>*`. */
 export function managedSecretArnPattern(scope: Construct, prefix: string): string {
   const stack = Stack.of(scope);

@@ -13,16 +13,16 @@ import {
   ROTATION_REQUEST_SOURCE,
 } from '../../shared/requests/rotation-request-event';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets, onlyStage } from './rotation-function-policy';
+import { allowOnManagedSecrets, onlyStage, rotateWithOwnFunction } from './rotation-function-policy';
 import { RotationRequestBus } from './rotation-request-bus';
 
 /**
- * The Secrets Manager actions a rotation request makes on a managed secret, and no others (besides
- * UpdateSecretVersionStage, granted for AWSPENDING only).
+ * The Secrets Manager actions a rotation request makes on a managed secret unconditionally; it
+ * also calls RotateSecret (only with the secret's stored function, this project's) and
+ * UpdateSecretVersionStage (only for AWSPENDING).
  */
 export const ROTATION_REQUEST_ACTIONS = [
   'secretsmanager:DescribeSecret',
-  'secretsmanager:RotateSecret',
   'secretsmanager:ListSecretVersionIds',
 ] as const;
 
@@ -161,7 +161,17 @@ export class RotationRequests extends Construct {
       actions: ROTATION_REQUEST_ACTIONS,
       prefixes: props.managedPrefixes,
       reason:
-        'Describe, rotate and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+        'Describe and list versions of the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    // A request rotates with the secret's stored configuration, and only a secret this project's
+    // function rotates: it can neither set another function nor change the schedule.
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RotateWithThisFunction',
+      actions: ['secretsmanager:RotateSecret'],
+      prefixes: props.managedPrefixes,
+      conditions: rotateWithOwnFunction(props.rotationFunction.functionArn),
+      reason:
+        'RotateSecret on the secrets under a managed prefix whose rotation function is this project’s (conditions); secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
     // Repairing a stuck rotation only removes its AWSPENDING label: never AWSCURRENT (which would
     // roll a secret back to an older, possibly leaked version) nor AWSPREVIOUS.

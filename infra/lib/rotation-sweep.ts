@@ -12,7 +12,7 @@ import {
 } from '../../shared/sweep/schedule-rules';
 import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets, onlyStage } from './rotation-function-policy';
+import { allowOnManagedSecrets, onlyStage, rotateWithOwnFunction } from './rotation-function-policy';
 
 export interface RotationSweepProps {
   readonly managedPrefixes: readonly string[];
@@ -114,12 +114,32 @@ export class RotationSweep extends Construct {
         resources: ['*'],
       }),
     );
+    const rotationFunctionArn = props.rotationFunction.functionArn;
     allowOnManagedSecrets(this, this.role, {
-      sid: 'RotateManagedSecrets',
-      actions: ['secretsmanager:RotateSecret', 'secretsmanager:ListSecretVersionIds'],
+      sid: 'ListVersionsOfManagedSecrets',
+      actions: ['secretsmanager:ListSecretVersionIds'],
       prefixes: props.managedPrefixes,
       reason:
-        'RotateSecret and ListSecretVersionIds on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+        'ListSecretVersionIds on the secrets under a managed prefix; secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    // Starting an overdue rotation: only of a secret that this project's function already rotates,
+    // with its stored rules.
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'RotateWithThisFunction',
+      actions: ['secretsmanager:RotateSecret'],
+      prefixes: props.managedPrefixes,
+      conditions: rotateWithOwnFunction(rotationFunctionArn),
+      reason:
+        'RotateSecret on the secrets under a managed prefix whose rotation function is this project’s (conditions); secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
+    });
+    // Setting a schedule: the function a secret gets is always this project's, never another one.
+    allowOnManagedSecrets(this, this.role, {
+      sid: 'ScheduleWithThisFunction',
+      actions: ['secretsmanager:RotateSecret'],
+      prefixes: props.managedPrefixes,
+      conditions: { ArnEquals: { 'secretsmanager:RotationLambdaARN': rotationFunctionArn } },
+      reason:
+        'RotateSecret naming this project’s rotation function (a condition) on the secrets under a managed prefix: setting schedules. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
     // Repair only removes a stuck rotation's AWSPENDING label; AWSCURRENT and AWSPREVIOUS stay out
     // of reach, so this role cannot move AWSCURRENT back to an older, possibly leaked version.

@@ -245,9 +245,13 @@ describe('RotationRequests', () => {
   });
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
   const PENDING = { 'secretsmanager:VersionStage': 'AWSPENDING' };
+  const OTHER_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rds-single-user`;
+  /** The rotation function the secret is configured with (a resource key). */
+  const STORED_OWN = { 'secretsmanager:resource/AllowRotationLambdaArn': ROTATION_FN };
+  const ROTATE = 'secretsmanager:RotateSecret';
   const ALLOWED: [string, Record<string, string>][] = [
     ['secretsmanager:DescribeSecret', {}],
-    ['secretsmanager:RotateSecret', {}],
+    [ROTATE, STORED_OWN],
     ['secretsmanager:UpdateSecretVersionStage', PENDING],
     ['secretsmanager:ListSecretVersionIds', {}],
   ];
@@ -287,6 +291,39 @@ describe('RotationRequests', () => {
       { 'secretsmanager:VersionStage': 'AWSPREVIOUS' },
     ],
     [UPDATE_STAGE, secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    // RotateSecret only with the stored configuration of a secret this project's function rotates:
+    // never another function's secret, never setting a function or changing the rules (review M5).
+    [
+      ROTATE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { 'secretsmanager:resource/AllowRotationLambdaArn': OTHER_FN },
+    ],
+    [ROTATE, secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [
+      ROTATE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { ...STORED_OWN, 'secretsmanager:RotationLambdaARN': ROTATION_FN },
+    ],
+    [
+      ROTATE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { ...STORED_OWN, 'secretsmanager:RotationLambdaARN': OTHER_FN },
+    ],
+    [
+      ROTATE,
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { ...STORED_OWN, 'secretsmanager:ModifyRotationRules': 'true' },
+    ],
+    [
+      ROTATE,
+      secret('prod/app-team/db'),
+      'Allowed',
+      { ...STORED_OWN, 'secretsmanager:ModifyRotationRules': 'false' },
+    ],
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],

@@ -70,9 +70,45 @@ describe('RotationSweep', () => {
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 
   const stage = (name: string) => ({ 'secretsmanager:VersionStage': name });
+  const OTHER_FN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rds-single-user`;
+  /** The rotation function the secret is configured with (a resource key). */
+  const storedFunction = (arn: string) => ({ 'secretsmanager:resource/AllowRotationLambdaArn': arn });
+  /** The rotation function the request sets (RotationLambdaARN), as configuring a schedule does. */
+  const naming = (arn: string) => ({ 'secretsmanager:RotationLambdaARN': arn });
   it.each<[string, string, string, Record<string, string>?]>([
     ['secretsmanager:ListSecrets', '*', 'Allowed'],
-    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed'],
+    // Starting an overdue rotation (RotateSecret with the stored configuration): only of a secret
+    // this project's function rotates, and without changing its rules (review M5).
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed', storedFunction(ROTATION_FN)],
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'ImplicitlyDenied', storedFunction(OTHER_FN)],
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
+    [
+      'secretsmanager:RotateSecret',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { ...storedFunction(ROTATION_FN), 'secretsmanager:ModifyRotationRules': 'true' },
+    ],
+    // Setting a schedule (RotateSecret naming a function): only ever this project's function.
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'Allowed', naming(ROTATION_FN)],
+    [
+      'secretsmanager:RotateSecret',
+      secret('prod/app-team/db'),
+      'Allowed',
+      { ...naming(ROTATION_FN), ...storedFunction(OTHER_FN), 'secretsmanager:ModifyRotationRules': 'true' },
+    ],
+    ['secretsmanager:RotateSecret', secret('prod/app-team/db'), 'ImplicitlyDenied', naming(OTHER_FN)],
+    [
+      'secretsmanager:RotateSecret',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      { ...naming(OTHER_FN), ...storedFunction(ROTATION_FN) },
+    ],
+    [
+      'secretsmanager:RotateSecret',
+      secret('prod/app-team/db'),
+      'ImplicitlyDenied',
+      naming(`${ROTATION_FN}:live`),
+    ],
     ['secretsmanager:ListSecretVersionIds', secret('prod/app-team/db'), 'Allowed'],
     // Repair removes AWSPENDING; moving AWSCURRENT back to an older (leaked) version, or
     // AWSPREVIOUS, is refused (review M5).
@@ -102,7 +138,8 @@ describe('RotationSweep', () => {
       'ImplicitlyDenied',
       stage('AWSPENDING'),
     ],
-    ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied'],
+    ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied', storedFunction(ROTATION_FN)],
+    ['secretsmanager:RotateSecret', secret('prod/other/db'), 'ImplicitlyDenied', naming(ROTATION_FN)],
     ['secretsmanager:GetSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:PutSecretValue', secret('prod/app-team/db'), 'ImplicitlyDenied'],
     ['secretsmanager:DeleteSecret', secret('prod/app-team/db'), 'ImplicitlyDenied'],
