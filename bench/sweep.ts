@@ -9,7 +9,7 @@ import { localClients } from '../scripts/local/local-aws';
 import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../scripts/local/local-secrets';
 import { motoTraceback } from '../scripts/local/moto-call-error';
 import { startMoto } from '../scripts/local/moto-server';
-import { listManagedSecrets } from '../shared/aws/list-managed-secrets';
+import { listManagedSecrets } from '../shared/aws/secrets-manager-adapter';
 import { planSweep } from '../shared/sweep/plan-sweep';
 
 const MANAGED = Number(process.env.BENCH_SECRETS ?? 10_000);

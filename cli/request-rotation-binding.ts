@@ -1,4 +1,4 @@
-import { RotationRequestAdapter } from '../shared/aws/rotation-request-adapter';
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import type { RotationLogger, RotationMetrics } from '../shared/observability';
 import { type RotationRequestResult, requestRotation } from '../shared/requests/request-rotation';
 import { type CliContext, requireLedger } from './cli-context';
@@ -11,7 +11,7 @@ const noMetrics: RotationMetrics = { addDimension() {}, addMetric() {} };
 /** requestRotation (shared/requests) over this run's Secrets Manager client, ledger and prefixes. */
 export function bindRequestRotation(ctx: CliContext): (input: unknown) => Promise<RotationRequestResult> {
   const deps = {
-    port: new RotationRequestAdapter(ctx.services.secretsManager),
+    port: new SecretsManagerAdapter(ctx.services.secretsManager),
     ledger: requireLedger(ctx),
     config: { managedPrefixes: ctx.prefixes, stuckAfterMs: ctx.stuckAfterMs },
     logger: quietLogger,

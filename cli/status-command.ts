@@ -1,5 +1,4 @@
-import { listManagedSecrets } from '../shared/aws/list-managed-secrets';
-import { SweepAdapter } from '../shared/aws/sweep-adapter';
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import { checkPendingRotations } from '../shared/sweep/check-pending';
 import { planSweep } from '../shared/sweep/plan-sweep';
 import { type CliContext, tableWidth, writeLine } from './cli-context';
@@ -13,9 +12,10 @@ import { needsAttention, renderStatusTable, statusJson, statusRows } from './sta
  * is overdue or stuck.
  */
 export async function runStatus(ctx: CliContext): Promise<ExitCode> {
-  const { secretsManager, ledger } = ctx.services;
+  const { ledger } = ctx.services;
+  const secretsManager = new SecretsManagerAdapter(ctx.services.secretsManager);
   const now = ctx.now();
-  const secrets = await listManagedSecrets(secretsManager, ctx.prefixes);
+  const secrets = await secretsManager.listManagedSecrets(ctx.prefixes);
   const decisions = planSweep(secrets, { now, graceMs: ctx.graceMs });
   const summaries = ledger ? await ledger.summaries(secrets.map((s) => s.name)) : undefined;
   if (!ledger) {
@@ -24,7 +24,7 @@ export async function runStatus(ctx: CliContext): Promise<ExitCode> {
       'note: no ledger table (--ledger-table or ROTATOR_LEDGER_TABLE): rotation and propagation columns are empty',
     );
   }
-  const pending = await checkPendingRotations(decisions, new SweepAdapter(secretsManager, ctx.prefixes), {
+  const pending = await checkPendingRotations(decisions, secretsManager, {
     now,
     stuckAfterMs: ctx.stuckAfterMs,
     repair: false,

@@ -9,7 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
-import { RotationRequestAdapter } from '../../shared/aws/rotation-request-adapter';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { handleRotationRequest } from '../../shared/requests/handle-rotation-request';
@@ -20,7 +20,7 @@ const metrics = createMetrics();
 const config = loadRequestConfig(process.env);
 const deps = {
   config,
-  port: new RotationRequestAdapter(new SecretsManagerClient({})),
+  port: new SecretsManagerAdapter(new SecretsManagerClient({})),
   ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
   logger,
   metrics,

@@ -16,7 +16,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
-import { SweepAdapter } from '../../shared/aws/sweep-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runSweep } from '../../shared/sweep/run-sweep';
@@ -26,8 +25,7 @@ import { workflowPropagationStarter } from '../../shared/workflow/start-propagat
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadSweepConfig(process.env);
-const secretsManager = new SecretsManagerClient({});
-const port = new SweepAdapter(secretsManager, config.managedPrefixes);
+const port = new SecretsManagerAdapter(new SecretsManagerClient({}));
 const ledger = config.ledgerTableName
   ? new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName)
   : undefined;
@@ -36,7 +34,7 @@ function reconcileDeps() {
   if (!ledger || !config.stateMachineArn) return undefined;
   const starter = workflowPropagationStarter({
     managedPrefixes: config.managedPrefixes,
-    secrets: new SecretsManagerAdapter(secretsManager),
+    secrets: port,
     ledger,
     starter: new StepFunctionsStarter(new SFNClient({}), config.stateMachineArn),
     logger,

@@ -1,8 +1,7 @@
-/** The one call a repair makes. */
-export interface PendingStagePort {
-  /** UpdateSecretVersionStage: AWSPENDING removed from `versionId`, moved nowhere. */
-  removePendingStage(secretId: string, versionId: string): Promise<void>;
-}
+import type { SecretsPort } from '../secrets/secrets-port';
+
+/** The one call a repair makes: UpdateSecretVersionStage, AWSPENDING removed and moved nowhere. */
+export type PendingStagePort = Pick<SecretsPort, 'removeStage'>;
 
 /**
  * Repairs a stuck rotation the way AWS's troubleshooting guide recommends: removes the AWSPENDING
@@ -14,6 +13,6 @@ export async function repairStuckRotation(
   secretId: string,
   pendingVersionId: string,
 ): Promise<{ readonly repairedPendingVersionId: string }> {
-  await port.removePendingStage(secretId, pendingVersionId);
+  await port.removeStage(secretId, 'AWSPENDING', pendingVersionId);
   return { repairedPendingVersionId: pendingVersionId };
 }

@@ -3,21 +3,18 @@ import { describeError, RotationInProgressError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
-import type { SecretDescription } from '../secrets/secrets-port';
+import type { SecretDescription, SecretsPort } from '../secrets/secrets-port';
 import { unfinishedPendingVersion } from '../secrets/versions';
 import { assertEmergencyAllowed } from './emergency-cooldown';
 import { planRotationRequest } from './plan-rotation-request';
-import { type PendingStagePort, repairStuckRotation } from './repair-stuck-rotation';
+import { repairStuckRotation } from './repair-stuck-rotation';
 import { parseRotationRequest } from './rotation-request';
 
 /** The Secrets Manager calls a rotation request makes, and no others. */
-export interface RotationRequestPort extends PendingStagePort {
-  describeSecret(secretId: string): Promise<SecretDescription>;
-  /** RotateSecret with the secret's configured function, `ClientRequestToken` = versionId, immediately. */
-  rotateSecret(request: { readonly secretId: string; readonly versionId: string }): Promise<void>;
-  /** When a version was created (ListSecretVersionIds); `undefined` when it is not listed. */
-  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined>;
-}
+export type RotationRequestPort = Pick<
+  SecretsPort,
+  'describeSecret' | 'rotateSecret' | 'versionCreatedAt' | 'removeStage'
+>;
 
 export interface RotationRequestConfig {
   readonly managedPrefixes: readonly string[];

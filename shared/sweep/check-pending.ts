@@ -1,12 +1,11 @@
 import { describeError } from '../errors';
 import { isStuck } from '../requests/plan-rotation-request';
 import { type PendingStagePort, repairStuckRotation } from '../requests/repair-stuck-rotation';
+import type { SecretsPort } from '../secrets/secrets-port';
 import type { SweepDecision } from './plan-sweep';
 
 /** The calls judging and repairing unfinished rotations makes. */
-export interface PendingCheckPort extends PendingStagePort {
-  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined>;
-}
+export type PendingCheckPort = Pick<SecretsPort, 'versionCreatedAt'> & PendingStagePort;
 
 export interface PendingCheckReport {
   readonly stuck: { secret: string; pendingVersionId: string; ageMinutes: number }[];

@@ -1,16 +1,10 @@
 import { mapWithLimit } from '../concurrency';
 import { describeError } from '../errors';
+import type { SecretsPort } from '../secrets/secrets-port';
 import type { ScheduleDecision } from './plan-schedules';
-import type { RotationSchedule } from './schedule-rules';
 
 /** The one call configuring a schedule makes: RotateSecret with the rules, without rotating. */
-export interface ScheduleConfigurePort {
-  configureRotation(request: {
-    readonly secretId: string;
-    readonly rotationLambdaArn: string;
-    readonly schedule: RotationSchedule;
-  }): Promise<void>;
-}
+export type ScheduleConfigurePort = Pick<SecretsPort, 'configureRotation'>;
 
 export interface ScheduleReport {
   readonly schedulesConfigured: { secret: string; source: string; reason: string }[];

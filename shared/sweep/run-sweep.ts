@@ -1,6 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger } from '../observability';
+import type { SecretsPort } from '../secrets/secrets-port';
 import { checkPendingRotations, type PendingCheckPort, type PendingCheckReport } from './check-pending';
 import { configureSchedules, type ScheduleConfigurePort, type ScheduleReport } from './configure-schedules';
 import { planSchedules, type ScheduleOptions } from './plan-schedules';
@@ -14,11 +15,14 @@ import {
 } from './start-sweep-rotations';
 
 /** The Secrets Manager calls the sweep makes, and no others. */
-export interface SweepPort extends PendingCheckPort, RotationStartPort, ScheduleConfigurePort {
-  listManagedSecrets(): Promise<SecretSummary[]>;
-}
+export type SweepPort = Pick<SecretsPort, 'listManagedSecrets'> &
+  PendingCheckPort &
+  RotationStartPort &
+  ScheduleConfigurePort;
 
 export interface SweepConfig {
+  /** The secrets swept: every one under these prefixes. */
+  readonly managedPrefixes: readonly string[];
   /** How late past its schedule a rotation may be before the sweep starts it. */
   readonly graceMs: number;
   /** An AWSPENDING version older than this, off the current version, is a stuck rotation. */
@@ -74,7 +78,7 @@ export async function runSweep(deps: {
   readonly reconcile?: ReconcileDeps;
 }): Promise<SweepReport> {
   const { port, config, now } = deps;
-  const secrets = await port.listManagedSecrets();
+  const secrets = await port.listManagedSecrets(config.managedPrefixes);
   const decisions = planSweep(secrets, { now, graceMs: config.graceMs });
   publishAges(decisions, deps.metrics);
   const pending = await checkPendingRotations(decisions, port, {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
 import { describeError } from '../errors';
 import type { LedgerPort, RotationRecord } from '../ledger/ledger-port';
-import type { RotationRequestPort } from '../requests/request-rotation';
+import type { SecretsPort } from '../secrets/secrets-port';
 import { overdueReason, type SweepDecision } from './plan-sweep';
 
 /**
@@ -12,7 +12,7 @@ import { overdueReason, type SweepDecision } from './plan-sweep';
 export const SWEEP_ACTOR = 'scheduler';
 
 /** The one call starting a rotation makes: RotateSecret, `ClientRequestToken` = versionId, now. */
-export type RotationStartPort = Pick<RotationRequestPort, 'rotateSecret'>;
+export type RotationStartPort = Pick<SecretsPort, 'rotateSecret'>;
 
 export interface SweepRotationDeps {
   readonly port: RotationStartPort;

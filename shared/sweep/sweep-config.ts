@@ -93,7 +93,6 @@ export const sweepEnvSchema = z
   );
 
 export type LoadedSweepConfig = SweepConfig & {
-  readonly managedPrefixes: readonly string[];
   readonly ledgerTableName: string | undefined;
   readonly stateMachineArn: string | undefined;
 };

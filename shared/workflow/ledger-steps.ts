@@ -11,7 +11,7 @@ import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import { secretDisplayName } from '../secrets/secret-id';
-import type { SecretDescription } from '../secrets/secrets-port';
+import type { SecretsPort } from '../secrets/secrets-port';
 import { versionWith } from '../secrets/versions';
 import { causeText } from './cluster-outcome';
 import { parseStepInput } from './parse-step-input';
@@ -53,11 +53,8 @@ export interface LedgerStepDeps {
   readonly emergencyRestartConcurrency: number;
   readonly restartPercent: number;
   readonly canaryWorkloads: number;
-  readonly secrets: {
-    describeSecret(secretId: string): Promise<SecretDescription>;
-    /** Removes AWSPREVIOUS from a version (retiring it); a no-op when the label is elsewhere. */
-    removeStage(secretId: string, stage: string, versionId: string): Promise<void>;
-  };
+  /** removeStage retires AWSPREVIOUS from a version; a no-op when the label is elsewhere. */
+  readonly secrets: Pick<SecretsPort, 'describeSecret' | 'removeStage'>;
   readonly ledger: Pick<LedgerPort, 'registerMove' | 'claimPropagation' | 'finishPropagation'>;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
 import { ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
-import { RotationRequestAdapter } from '../../shared/aws/rotation-request-adapter';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { EmergencyCooldownError } from '../../shared/errors';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { createLogger, createMetrics } from '../../shared/observability';
@@ -47,7 +47,7 @@ function setUp(now: Date, cooldownMs = COOLDOWN) {
   );
   const ledger = new DynamoDbLedger(own.dynamodb, TABLE);
   const deps = {
-    port: new RotationRequestAdapter(own.secretsManager),
+    port: new SecretsManagerAdapter(own.secretsManager),
     ledger,
     config: { managedPrefixes: [PREFIX], stuckAfterMs: 60 * MINUTE, emergencyCooldownMs: cooldownMs },
     logger: createLogger(),

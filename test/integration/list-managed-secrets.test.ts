@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
 import { createSecrets } from '../../scripts/local/local-secrets';
-import { listManagedSecrets } from '../../shared/aws/list-managed-secrets';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { countOperations } from '../support/rotation-harness';
 
 const clients = localClients(inject('motoEndpoint'));
+const secretsManager = new SecretsManagerAdapter(clients.secretsManager);
 const run = randomUUID().slice(0, 8);
 const MANAGED = [`sweep-${run}/team-a/`, `sweep-${run}/team-b/`];
 
@@ -22,10 +23,10 @@ beforeAll(async () => {
   );
 });
 
-describe('listManagedSecrets against Secrets Manager (moto over HTTP)', () => {
+describe('SecretsManagerAdapter.listManagedSecrets against Secrets Manager (moto over HTTP)', () => {
   it('returns every secret under the managed prefixes and nothing else, 100 a page', async () => {
     const recorder = countOperations(clients);
-    const secrets = await listManagedSecrets(clients.secretsManager, MANAGED);
+    const secrets = await secretsManager.listManagedSecrets(MANAGED);
     clients.secretsManager.middlewareStack.remove('countOperations');
 
     expect(secrets).toHaveLength(225);
@@ -35,7 +36,7 @@ describe('listManagedSecrets against Secrets Manager (moto over HTTP)', () => {
   });
 
   it('carries what the sweep needs without another call', async () => {
-    const [first] = await listManagedSecrets(clients.secretsManager, [`${MANAGED[0]}secret-7`]);
+    const [first] = await secretsManager.listManagedSecrets([`${MANAGED[0]}secret-7`]);
     expect(first).toMatchObject({
       name: `${MANAGED[0]}secret-7`,
       rotationEnabled: false,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
 import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
-import { RotationRequestAdapter } from '../../shared/aws/rotation-request-adapter';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { InvalidEventError, RotationInProgressError, SecretNotManagedError } from '../../shared/errors';
 import type { LedgerEntry, LedgerPort } from '../../shared/ledger/ledger-port';
 import { createLogger, createMetrics } from '../../shared/observability';
@@ -42,7 +42,7 @@ function setUp(options: { now?: Date } = {}) {
   const recorder = countOperations(own);
   const ledger = new RequestLedger(recorder.calls);
   const deps = {
-    port: new RotationRequestAdapter(own.secretsManager),
+    port: new SecretsManagerAdapter(own.secretsManager),
     ledger,
     config: { managedPrefixes: [PREFIX], stuckAfterMs: HOUR, emergencyCooldownMs: HOUR / 4 },
     logger: createLogger(),

@@ -8,7 +8,7 @@ import {
   ensurePlaceholderRotationFunction,
   startRotation,
 } from '../../scripts/local/rotation-fixture';
-import { SweepAdapter } from '../../shared/aws/sweep-adapter';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { LedgerPort, PropagationStatus, SecretLedgerSummary } from '../../shared/ledger/ledger-port';
 import { createLogger, createMetrics } from '../../shared/observability';
@@ -60,13 +60,19 @@ async function rotatingSecret(name: string) {
   return arn;
 }
 
+/** The sweep's Secrets Manager over one client, and the prefixes it sweeps. */
+function scoped(client: LocalClients['secretsManager'], managedPrefixes: readonly string[]) {
+  return { port: new SecretsManagerAdapter(client), managedPrefixes };
+}
+
 function sweep(
-  port: SweepAdapter,
+  { port, managedPrefixes }: ReturnType<typeof scoped>,
   now: Date,
-  config = CONFIG,
+  sweepConfig = CONFIG,
   reconcile?: ReconcileDeps,
   ledger?: Pick<LedgerPort, 'recordRotation'>,
 ) {
+  const config = { ...sweepConfig, managedPrefixes };
   return runSweep({ port, config, logger: createLogger(), metrics: createMetrics(), now, ledger, reconcile });
 }
 
@@ -131,7 +137,7 @@ beforeAll(async () => {
 
 describe('runSweep against Secrets Manager (moto over HTTP)', () => {
   it('leaves everything alone when nothing is due, and sees the unfinished rotation as in progress', async () => {
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [PREFIX]), new Date());
+    const report = await sweep(scoped(clients.secretsManager, [PREFIX]), new Date());
     expect(report.listed).toBe(4);
     expect(report.rotationsStarted).toEqual([]);
     expect(report.inProgress).toEqual([`${PREFIX}unfinished`]);
@@ -139,7 +145,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
   });
 
   it('starts rotations for overdue secrets and reports a rotation pending far too long as stuck', async () => {
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [PREFIX]), in40Days());
+    const report = await sweep(scoped(clients.secretsManager, [PREFIX]), in40Days());
 
     expect(report.rotationFailures).toEqual([]);
     expect(report.overdue).toBe(3);
@@ -158,7 +164,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
   it('defers rotations past the per-run cap', async () => {
     const prefix = `${PREFIX}capped/`;
     for (const name of ['one', 'two', 'three']) await rotatingSecret(`capped/${name}`);
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), in40Days(), {
+    const report = await sweep(scoped(clients.secretsManager, [prefix]), in40Days(), {
       ...CONFIG,
       maxRotationsPerRun: 1,
     });
@@ -180,7 +186,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const pending = await startRotation(clients, arn, placeholder);
 
     // Act
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), now(), {
+    const report = await sweep(scoped(clients.secretsManager, [prefix]), now(), {
       ...CONFIG,
       repairStuck: true,
     });
@@ -200,7 +206,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const arn = await createSecret(clients, `${prefix}stuck`, 'value-000005');
     const pending = await startRotation(clients, arn, placeholder);
 
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), in40Days());
+    const report = await sweep(scoped(clients.secretsManager, [prefix]), in40Days());
 
     expect(report.stuck.map((s) => s.pendingVersionId)).toEqual([pending]);
     expect(report.repaired).toEqual([]);
@@ -222,7 +228,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const starter = fakeStarter();
 
     // Act
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [prefix]), new Date(), CONFIG, {
+    const report = await sweep(scoped(clients.secretsManager, [prefix]), new Date(), CONFIG, {
       ledger,
       starter,
     });
@@ -241,7 +247,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
   });
 
   it('does not reconcile when no ledger is configured', async () => {
-    const report = await sweep(new SweepAdapter(clients.secretsManager, [`${PREFIX}reconcile/`]), new Date());
+    const report = await sweep(scoped(clients.secretsManager, [`${PREFIX}reconcile/`]), new Date());
     expect(report.reconciled).toBe(false);
     expect(report.propagationsStarted).toEqual([]);
   });
@@ -254,13 +260,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const ledger = new DynamoDbLedger(own.dynamodb, LEDGER_TABLE);
 
     // Act
-    const report = await sweep(
-      new SweepAdapter(own.secretsManager, [prefix]),
-      in40Days(),
-      CONFIG,
-      undefined,
-      ledger,
-    );
+    const report = await sweep(scoped(own.secretsManager, [prefix]), in40Days(), CONFIG, undefined, ledger);
 
     // Assess
     expect(report.rotationFailures).toEqual([]);
@@ -293,13 +293,7 @@ describe('runSweep against Secrets Manager (moto over HTTP)', () => {
     const ledger = new DynamoDbLedger(own.dynamodb, `${LEDGER_TABLE}-missing`);
 
     // Act
-    const report = await sweep(
-      new SweepAdapter(own.secretsManager, [prefix]),
-      in40Days(),
-      CONFIG,
-      undefined,
-      ledger,
-    );
+    const report = await sweep(scoped(own.secretsManager, [prefix]), in40Days(), CONFIG, undefined, ledger);
 
     // Assess
     expect(own.calls).not.toContain('RotateSecret');

@@ -5,7 +5,7 @@ import { DescribeSecretCommand, type RotateSecretCommandInput } from '@aws-sdk/c
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalClients, localClients } from '../../scripts/local/local-aws';
 import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
-import { SweepAdapter } from '../../shared/aws/sweep-adapter';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runSweep, type SweepConfig } from '../../shared/sweep/run-sweep';
 import { scheduleRuleOf } from '../../shared/sweep/schedule-rules';
@@ -43,6 +43,7 @@ function sweep(
   { stackScheduled = [] as string[], functionArn = placeholder } = {},
 ) {
   const config: SweepConfig = {
+    managedPrefixes: [prefix],
     graceMs: 86_400_000,
     stuckAfterMs: 3_600_000,
     maxRotationsPerRun: 10,
@@ -58,7 +59,7 @@ function sweep(
     },
   };
   return runSweep({
-    port: new SweepAdapter(own.secretsManager, [prefix]),
+    port: new SecretsManagerAdapter(own.secretsManager),
     config,
     logger: createLogger(),
     metrics: createMetrics(),
