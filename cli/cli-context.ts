@@ -3,6 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../shared/errors';
 import type { LedgerPort } from '../shared/ledger/ledger-port';
 import { loadSweepConfig } from '../shared/sweep/sweep-config';
+import { withoutControls } from './terminal-text';
 
 /** The options every command accepts (commander's parsed program options). */
 export interface GlobalOptions {
@@ -85,9 +86,12 @@ export function requireLedger(ctx: CliContext): LedgerPort {
   return ctx.services.ledger;
 }
 
-/** Writes one line (or several) to a stream. */
+/**
+ * Writes one line (or several) to a stream, without control characters: reasons, actors and
+ * names come from events and clusters, and an ESC or BEL in them must not drive the terminal.
+ */
 export function writeLine(stream: OutputStream, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${withoutControls(text)}\n`);
 }
 
 /** The terminal's width on a TTY; unlimited when piped, so nothing is cut in logs. */

@@ -1,3 +1,5 @@
+import { withoutControls } from './terminal-text';
+
 /** One column of a plain-text table. */
 export interface Column {
   readonly header: string;
@@ -47,7 +49,7 @@ function fitWidths(columns: readonly Column[], widths: number[], width: number):
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return withoutControls(text).replace(/\s+/g, ' ').trim();
 }
 
 function cut(text: string, width: number): string {

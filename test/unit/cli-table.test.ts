@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { writeLine } from '../../cli/cli-context';
 import { renderTable } from '../../cli/table';
 
 const COLUMNS = [
@@ -37,5 +38,21 @@ describe('renderTable', () => {
       'REASON',
       'leaked in a log',
     ]);
+  });
+});
+
+describe('terminal control characters', () => {
+  const hostile = 'refused\u001b[2J\u0007 by \u009b31mmallory\u007f\tnow';
+
+  it('never reach a table cell (ESC, BEL, CSI, DEL stripped; widths count what is shown)', () => {
+    const out = renderTable([{ header: 'REASON' }], [[hostile]]);
+    for (const control of ['\u001b', '\u0007', '\u009b', '\u007f']) expect(out).not.toContain(control);
+    expect(out).toContain('refused[2J by 31mmallory now');
+  });
+
+  it('never reach a written line; newlines and tabs stay', () => {
+    let written = '';
+    writeLine({ write: (s: string) => (written += s) } as never, `${hostile}\nnext`);
+    expect(written).toBe('refused[2J by 31mmallory\tnow\nnext\n');
   });
 });
