@@ -48,6 +48,18 @@ export function generatedStrategy(deps: {
   };
 }
 
+type Reviver = (this: unknown, key: string, value: unknown) => unknown;
+
+/**
+ * Numbers keep their exact source text (JSON.parse source text access and JSON.rawJSON, Node 22+),
+ * so re-serializing the object does not round `12345678901234567890` to `12345678901234567000` or
+ * turn `1.10` into `1.1` in fields the rotation never touches (review L4).
+ */
+function keepNumbersExact(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
+}
+
 function parseObject(
   secret: SecretDescription,
   value: string,
@@ -55,7 +67,7 @@ function parseObject(
 ): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    parsed = JSON.parse(value, keepNumbersExact as Reviver);
   } catch {
     throw new SecretShapeError(
       `Secret "${secret.name}" is not JSON, but its policy names fields (${fields.join(', ')})`,

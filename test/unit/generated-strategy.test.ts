@@ -55,6 +55,17 @@ describe('generatedStrategy.createValue', () => {
     });
   });
 
+  it('keeps every number of the fields it does not touch exactly as written (big integers, trailing zeros)', async () => {
+    const strategy = generatedStrategy({ passwords: sequence().passwords, deploymentPolicy: {} });
+    const current = '{"accountId":12345678901234567890,"ratio":1.10,"limits":[1e400,-0.0],"password":"old"}';
+
+    const value = await strategy.createValue({ secret: secret({ 'rotator:fields': 'password' }), current });
+
+    expect(value).toBe(
+      '{"accountId":12345678901234567890,"ratio":1.10,"limits":[1e400,-0.0],"password":"generated-1"}',
+    );
+  });
+
   it('adds a named field the current value lacks', async () => {
     const strategy = generatedStrategy({
       passwords: sequence().passwords,
