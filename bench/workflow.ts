@@ -12,11 +12,19 @@
  * events. With --clusters N, N local clusters (each its own control plane, ESO and EKS name) get the
  * same set-up and the deployment lists them all: one execution carries each rotation to every
  * cluster (the workflow's Map), and the figures are printed per cluster and in total.
+ * With --external-secrets E --namespaces N the rotated secret is read by E ExternalSecrets spread
+ * round robin over N namespaces (each has at least one), the consumers spread over them likewise,
+ * and --bystanders B Deployments at 0 replicas read other ExternalSecrets' Secrets: issue 8's shape
+ * is --workloads 500 --external-secrets 100 --namespaces 50 --bystanders 500 (1,000 in total) or
+ * 4500 (5,000). --rounds R repeats both executions on the same set-up. --cpu-prof DIR makes each
+ * step host write a V8 CPU profile of its life to DIR (bench/profile-summary.ts reads it).
  * Figures only; nothing is asserted.
  * Run: npm run bench:workflow -- --workloads 500 --concurrency 25 [--replicas 0] [--clusters 2]
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -38,18 +46,37 @@ import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
 
-const { workloads, concurrency, replicas, clusters } = new Command('bench:workflow')
-  .option('--workloads <n>', 'Deployments consuming the rotated secret', (v) => Number.parseInt(v, 10), 50)
-  .option('--concurrency <n>', 'restart concurrency (rollouts in flight)', (v) => Number.parseInt(v, 10), 25)
-  .option('--replicas <n>', 'replicas of each consuming Deployment', (v) => Number.parseInt(v, 10), 1)
-  .option('--clusters <n>', 'local clusters, each with the same set-up', (v) => Number.parseInt(v, 10), 1)
+const int = (v: string) => Number.parseInt(v, 10);
+const options = new Command('bench:workflow')
+  .option('--workloads <n>', 'Deployments consuming the rotated secret', int, 50)
+  .option('--concurrency <n>', 'restart concurrency (rollouts in flight)', int, 25)
+  .option('--replicas <n>', 'replicas of each consuming Deployment', int, 1)
+  .option('--clusters <n>', 'local clusters, each with the same set-up', int, 1)
+  .option('--external-secrets <n>', 'ExternalSecrets reading the rotated secret, over the namespaces', int, 1)
+  .option('--namespaces <n>', 'namespaces the ExternalSecrets, consumers and bystanders spread over', int, 1)
+  .option('--bystanders <n>', 'Deployments (0 replicas) reading other ExternalSecrets', int, 50)
+  .option('--rounds <n>', 'rounds of the two executions (normal, emergency) on one set-up', int, 1)
+  .option('--cpu-prof <dir>', "write each step host's V8 CPU profile to this directory")
   .parse()
-  .opts<{ workloads: number; concurrency: number; replicas: number; clusters: number }>();
+  .opts<{
+    workloads: number;
+    concurrency: number;
+    replicas: number;
+    clusters: number;
+    externalSecrets: number;
+    namespaces: number;
+    bystanders: number;
+    rounds: number;
+    cpuProf?: string;
+  }>();
+const { workloads, concurrency, replicas, clusters, bystanders, rounds } = options;
+if (options.externalSecrets < options.namespaces) {
+  throw new Error('--external-secrets must be at least --namespaces (one in each namespace)');
+}
 const PREFIX = 'bench/';
 const SECRET = `${PREFIX}app/db`;
-const OTHERS = 5; // other ExternalSecrets, each with BYSTANDERS / OTHERS Deployments (0 replicas)
-const BYSTANDERS = 50;
-const NAMESPACE = 'wf-bench';
+const OTHERS = 5; // other AWS secrets, read by the bystanders' ExternalSecrets
+const layout = benchLayout(options.namespaces, options.externalSecrets, OTHERS);
 const GROUP = 'secret-rotation-orchestrator';
 const RBAC = fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url));
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -100,6 +127,47 @@ function apiRequests(cluster: LocalCluster): Record<string, number> {
   return counts;
 }
 
+/**
+ * Where everything goes. One namespace and one ExternalSecret (the defaults): namespace wf-bench,
+ * ExternalSecret `db`, 5 other ExternalSecrets that the bystanders share round robin. Otherwise
+ * namespaces wf-bench-0…N-1, ExternalSecrets `db-i` of the rotated secret in namespace i mod N,
+ * ceil(5 / N) other ExternalSecrets per namespace; consumer j (and bystander j) in namespace
+ * j mod N, reading that namespace's ExternalSecrets' Secrets in turn.
+ */
+function benchLayout(namespaceCount: number, rotatedCount: number, otherSecrets: number) {
+  const namespaces =
+    namespaceCount === 1 ? ['wf-bench'] : Array.from({ length: namespaceCount }, (_, n) => `wf-bench-${n}`);
+  const rotated = namespaces.map(() => [] as string[]);
+  for (let i = 0; i < rotatedCount; i++) {
+    rotated[i % namespaceCount]?.push(rotatedCount === 1 ? 'db' : `db-${i}`);
+  }
+  const othersPerNamespace = Math.ceil(otherSecrets / namespaceCount);
+  const others = namespaces.map((_, n) =>
+    Array.from({ length: othersPerNamespace }, (_, o) => ({
+      name: `other-${o}`,
+      key: (n * othersPerNamespace + o) % otherSecrets,
+    })),
+  );
+  const pick = <T>(list: readonly T[], j: number) => list[Math.floor(j / namespaceCount) % list.length] as T;
+  return {
+    namespaces,
+    rotated,
+    others,
+    externalSecrets: rotatedCount + namespaceCount * othersPerNamespace,
+    /** Namespace and name of consumer `j`, and the Secret it reads. */
+    consumer: (j: number) => ({
+      namespace: namespaces[j % namespaceCount] as string,
+      name: `app-${j}`,
+      secret: `${pick(rotated[j % namespaceCount] as string[], j)}-secret`,
+    }),
+    bystander: (j: number) => ({
+      namespace: namespaces[j % namespaceCount] as string,
+      name: `bystander-${j}`,
+      secret: `${pick(others[j % namespaceCount] ?? [], j).name}-secret`,
+    }),
+  };
+}
+
 /** One cluster's set-up: RBAC, the counting FlowSchemas, the ExternalSecrets, N consumers, bystanders (0 replicas); waits until all are synced and rolled out. */
 async function setUpCluster(cluster: LocalCluster, others: readonly string[]): Promise<void> {
   execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
@@ -110,19 +178,20 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
   const objects = KubernetesObjectApi.makeApiClient(admin);
   const create = (o: object) => objects.create(o as never);
   for (const schema of flowSchemas()) await create(schema);
-  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  await create(localAwsCredentialsSecret(NAMESPACE));
-  await create(awsSecretStore(NAMESPACE));
-  const externalSecret = (name: string, key: string) => awsExternalSecret(NAMESPACE, name, key);
-  await create(externalSecret('db', SECRET));
-  for (const [i, key] of others.entries()) await create(externalSecret(`other-${i}`, key));
-  const deployment = (name: string, secret: string, replicas: number) =>
-    envFromDeployment(NAMESPACE, name, secret, { replicas });
+  await mapWithLimit([...layout.namespaces.entries()], 16, async ([n, namespace]) => {
+    await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await create(localAwsCredentialsSecret(namespace));
+    await create(awsSecretStore(namespace));
+    for (const name of layout.rotated[n] ?? []) await create(awsExternalSecret(namespace, name, SECRET));
+    for (const other of layout.others[n] ?? []) {
+      await create(awsExternalSecret(namespace, other.name, others[other.key] as string));
+    }
+  });
+  const deployment = (w: { namespace: string; name: string; secret: string }, replicas: number) =>
+    envFromDeployment(w.namespace, w.name, w.secret, { replicas });
   const all = [
-    ...Array.from({ length: workloads }, (_, i) => deployment(`app-${i}`, 'db-secret', replicas)),
-    ...Array.from({ length: BYSTANDERS }, (_, i) =>
-      deployment(`bystander-${i}`, `other-${i % OTHERS}-secret`, 0),
-    ),
+    ...Array.from({ length: workloads }, (_, j) => deployment(layout.consumer(j), replicas)),
+    ...Array.from({ length: bystanders }, (_, j) => deployment(layout.bystander(j), 0)),
   ];
   await mapWithLimit(all, 16, create);
   const engine = new KubernetesAdapter(
@@ -136,8 +205,12 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
     const ready = (await engine.listExternalSecrets()).filter(
       (es) => es.syncStatus?.ready?.status === 'True',
     );
-    const rollouts = [...(await engine.listRollouts(NAMESPACE, 'Deployment')).values()];
-    if (ready.length === 1 + OTHERS && rollouts.every((r) => rolloutState(r).state === 'done')) break;
+    const rollouts = (
+      await mapWithLimit(layout.namespaces, 8, (ns) => engine.listRollouts(ns, 'Deployment'))
+    ).flatMap((m) => [...m.values()]);
+    if (ready.length === layout.externalSecrets && rollouts.every((r) => rolloutState(r).state === 'done')) {
+      break;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -175,7 +248,7 @@ try {
   let t = performance.now();
   for (const { cluster } of targets) await setUpCluster(cluster, others);
   log(
-    `set-up${clusters > 1 ? ` in each of ${clusters} clusters` : ''}: ${1 + OTHERS} ExternalSecrets, ${workloads} consumers (${replicas} replica(s) each) + ${BYSTANDERS} bystanders, synced and rolled out (${sec(performance.now() - t).trim()})`,
+    `set-up${clusters > 1 ? ` in each of ${clusters} clusters` : ''}: ${layout.namespaces.length} namespace(s), ${options.externalSecrets} ExternalSecret(s) of the rotated secret + ${layout.externalSecrets - options.externalSecrets} others, ${workloads} consumers (${replicas} replica(s) each) + ${bystanders} bystanders (${workloads + bystanders} workloads), synced and rolled out (${sec(performance.now() - t).trim()}, 1-min load ${loadavg()[0]?.toFixed(2)})`,
   );
 
   // The orchestrator: the synthesized stack, its step bundle, its state machine definition.
@@ -186,6 +259,14 @@ try {
   });
   const step = local.bundles.step;
   if (!step) throw new Error('no propagation-step bundle');
+  if (options.cpuProf) {
+    // The bundle's directory is temporary: keep its source map beside the profiles, for profile-summary.ts.
+    mkdirSync(options.cpuProf, { recursive: true });
+    copyFileSync(
+      join(step.directory, 'index.mjs.map'),
+      join(options.cpuProf, `${basename(step.directory)}.index.mjs.map`),
+    );
+  }
   const stepEnvironment = Object.fromEntries(
     Object.entries(step.environment).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
@@ -202,6 +283,7 @@ try {
           ...stepEnvironment,
           ...localAwsEnvironment(moto.endpoint),
           ROTATOR_LEDGER_TABLE: table,
+          ...(options.cpuProf ? { NODE_OPTIONS: profilingNodeOptions(stepEnvironment.NODE_OPTIONS) } : {}),
         },
         (chunk) => {
           hostTail = (hostTail + chunk).slice(-4000);
@@ -227,11 +309,12 @@ try {
         targets.findIndex((c) => c.eks.name === cluster),
       )
     ] as BundleHost;
-  const runs = [
-    { label: `restart concurrency ${concurrency}`, emergency: false },
-    { label: 'emergency (emergency restart concurrency)', emergency: true },
-  ];
-  for (const run of runs) {
+  const runs = Array.from({ length: rounds }, (_, r) => [
+    { round: r + 1, label: `restart concurrency ${concurrency}`, emergency: false },
+    { round: r + 1, label: 'emergency (emergency restart concurrency)', emergency: true },
+  ]).flat();
+  const rows: SummaryRow[] = [];
+  for (const [index, run] of runs.entries()) {
     // Per cluster (the `cluster` of each step's payload; Claim and Record carry none: "-").
     const perCluster = new Map<string, ClusterFigures>();
     const figuresOf = (cluster: string) => {
@@ -271,7 +354,7 @@ try {
     const { VersionId } = await aws.secretsManager.send(
       new PutSecretValueCommand({
         SecretId: SECRET,
-        SecretString: `{"password":"${run.emergency ? 'v3' : 'v2'}"}`,
+        SecretString: `{"password":"v${index + 2}"}`,
       }),
     );
     const load = loadavg()[0]?.toFixed(2);
@@ -286,6 +369,7 @@ try {
       emergency: run.emergency,
     });
     const ended = performance.now();
+    const loadAtEnd = loadavg()[0]?.toFixed(2);
     const cpu = process.cpuUsage(cpuBefore);
     const requests = targets.map(({ cluster }, i) => {
       const after = apiRequests(cluster);
@@ -299,24 +383,34 @@ try {
         invocations.set(action, { count: seen.count + v.count, ms: seen.ms + v.ms });
       }
     }
-    report(`${run.label} (${availableParallelism()} cores, 1-min load ${load} at start)`, {
-      status:
-        execution.status === 'SUCCEEDED'
-          ? execution.status
-          : `${execution.status} ${JSON.stringify(execution.error)}`,
-      began,
-      ended,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      entered,
-      invocations,
-      restartWork: [...perCluster.values()].reduce(
-        (sum, f) => ({
-          restartMs: sum.restartMs + f.restartWork.restartMs,
-          watchMs: sum.watchMs + f.restartWork.watchMs,
-        }),
-        { restartMs: 0, watchMs: 0 },
-      ),
-      requests: sumCounts(requests),
+    const label = `${rounds > 1 ? `round ${run.round}, ` : ''}${run.label}`;
+    const row = report(
+      `${label} (${availableParallelism()} cores, 1-min load ${load} at start, ${loadAtEnd} at end)`,
+      {
+        status:
+          execution.status === 'SUCCEEDED'
+            ? execution.status
+            : `${execution.status} ${JSON.stringify(execution.error)}`,
+        began,
+        ended,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        entered,
+        invocations,
+        restartWork: [...perCluster.values()].reduce(
+          (sum, f) => ({
+            restartMs: sum.restartMs + f.restartWork.restartMs,
+            watchMs: sum.watchMs + f.restartWork.watchMs,
+          }),
+          { restartMs: 0, watchMs: 0 },
+        ),
+        requests: sumCounts(requests),
+      },
+    );
+    rows.push({
+      ...row,
+      round: run.round,
+      run: run.emergency ? 'emergency' : `C = ${concurrency}`,
+      load: `${load} → ${loadAtEnd}`,
     });
     if (clusters > 1) {
       targets.forEach(({ eks }, i) => {
@@ -326,12 +420,14 @@ try {
     }
     if (execution.status !== 'SUCCEEDED') log(`  step host output (tail):\n${hostTail}`);
   }
+  summaryTable(rows);
 } catch (error) {
   const traceback = await motoTraceback(error, moto);
   if (traceback) log(traceback);
   throw error;
 } finally {
   for (const host of hosts) await host.stop();
+  if (options.cpuProf) log(`step host CPU profile(s) in ${resolve(options.cpuProf)}`);
   for (const cluster of started) await cluster.stop();
   await moto.stop();
 }
@@ -376,8 +472,58 @@ interface RunFigures {
   requests: Record<string, number>;
 }
 
+/** One run's figures as a row of the closing table. */
+interface SummaryRow {
+  round: number;
+  run: string;
+  load: string;
+  status: string;
+  wallMs: number;
+  planMs: number;
+  resyncMs: number;
+  restartMs: number;
+  watchMs: number;
+  invocations: number;
+  transitions: number;
+  history: number;
+  requests: Record<string, number>;
+}
+
+/** The runs side by side, as a Markdown table (1-minute load at each run's start → end). */
+function summaryTable(rows: readonly SummaryRow[]) {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  log(
+    `\nsummary: ${workloads} consumers + ${bystanders} bystanders, ${options.externalSecrets} ExternalSecret(s) of the rotated secret in ${layout.namespaces.length} namespace(s)${clusters > 1 ? `, × ${clusters} clusters` : ''}; ${availableParallelism()} cores`,
+  );
+  log(
+    '| round | run | 1-min load | wall | engine = plan + resync + restart | rollout watch | Lambda invocations | transitions | history events | API requests |',
+  );
+  log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const engine = r.planMs + r.resyncMs + r.restartMs;
+    const api = Object.entries(r.requests)
+      .filter(([, n]) => n > 0)
+      .map(([verb, n]) => `${verb} ${n}`)
+      .join(', ');
+    log(
+      `| ${r.round} | ${r.run}${r.status === 'SUCCEEDED' ? '' : ` (${r.status.split(' ')[0]})`} | ${r.load} | ${s(r.wallMs)} | ${s(engine)} = ${s(r.planMs)} + ${s(r.resyncMs)} + ${s(r.restartMs)} | ${s(r.watchMs)} | ${r.invocations} | ${r.transitions} | ${r.history} | ${api} |`,
+    );
+  }
+}
+
+/**
+ * The step's NODE_OPTIONS plus a CPU profile written when the host exits; BundleHost stops it with
+ * SIGTERM, which bench/exit-on-sigterm.mjs turns into an ordinary exit so the profile is written.
+ */
+function profilingNodeOptions(synthesized: string | undefined): string {
+  const dir = resolve(options.cpuProf as string);
+  mkdirSync(dir, { recursive: true });
+  const hook = fileURLToPath(new URL('./exit-on-sigterm.mjs', import.meta.url));
+  return [synthesized ?? '', '--cpu-prof', `--cpu-prof-dir=${dir}`, `--import=${hook}`].join(' ').trim();
+}
+
 /** Prints one run's figures: phases from the first entry of each boundary state, counts, transitions. */
-function report(label: string, f: RunFigures) {
+function report(label: string, f: RunFigures): Omit<SummaryRow, 'round' | 'run' | 'load'> {
   const first = (name: string) => f.entered.find((e) => e.name === name)?.at ?? f.ended;
   // With several clusters, the restarts phase runs until the last cluster finishes.
   const last = (name: string) => f.entered.findLast((e) => e.name === name)?.at ?? f.ended;
@@ -422,4 +568,16 @@ function report(label: string, f: RunFigures) {
   );
   log(`    per state                            ${JSON.stringify(Object.fromEntries(byName))}`);
   log(`  ≈ history events                       ${history} (${(history / total).toFixed(3)} per workload)`);
+  return {
+    status: f.status,
+    wallMs: f.ended - f.began,
+    planMs: ms('plan'),
+    resyncMs: ms('resync'),
+    restartMs: f.restartWork.restartMs,
+    watchMs: f.restartWork.watchMs,
+    invocations: [...f.invocations.values()].reduce((n, v) => n + v.count, 0),
+    transitions: f.entered.length,
+    history,
+    requests: f.requests,
+  };
 }
