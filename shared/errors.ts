@@ -44,9 +44,20 @@ export class RotationPolicyError extends OrchestratorError {
   readonly code = 'ROTATION_POLICY_INVALID';
 }
 
-/** The pending version failed the strategy's test; AWSCURRENT was not moved. */
+/**
+ * The pending version failed the strategy's test; AWSCURRENT was not moved. The strategy's error
+ * is kept only as its class name and a sanitized message, never as a cause: a database driver's
+ * error can carry a DSN with the very password under test.
+ */
 export class RotationTestFailedError extends OrchestratorError {
   readonly code = 'ROTATION_TEST_FAILED';
+  /** The class name of the strategy's error, e.g. `Error` or a driver's `DatabaseError`. */
+  readonly strategyErrorName: string;
+  constructor(secretName: string, strategyError: unknown) {
+    const { name, message } = describeError(strategyError);
+    super(`Pending version of "${secretName}" failed its test: ${name} (${message})`);
+    this.strategyErrorName = name;
+  }
 }
 
 /**
@@ -117,13 +128,42 @@ export function toAwsCallError(operation: string, secretId: string, error: unkno
   );
 }
 
+/** `scheme://user:password@` in a URL or DSN: everything from `//` to the last `@` of the word goes. */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)\S*@/gi;
+/** `password=…`, `pwd: …`, `"token":"…"` and the like, as drivers and config dumps write them. */
+const SECRET_ASSIGNMENT =
+  /\b(password|passwd|pwd|token|api[_-]?key|secret[_-]?key|client[_-]?secret)("?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;,&"']+)/gi;
+
+/**
+ * Upstream error text made safe to log: credentials in URLs/DSNs and `password=`-style pairs are
+ * replaced by `***`, whitespace is folded to one line and the result cut to 200 characters.
+ * @example sanitizeUpstreamMessage('connect postgres://app:hunter2@db/app failed') // 'connect postgres://***@db/app failed'
+ */
 export function sanitizeUpstreamMessage(message: string): string {
-  const oneLine = message.replace(/\s+/g, ' ').trim();
+  const oneLine = message
+    .replace(URL_CREDENTIALS, '$1***@')
+    .replace(SECRET_ASSIGNMENT, '$1$2***')
+    .replace(/\s+/g, ' ')
+    .trim();
   return oneLine.length > MAX_UPSTREAM_MESSAGE ? `${oneLine.slice(0, MAX_UPSTREAM_MESSAGE)}…` : oneLine;
 }
 
-/** Fields of an error that are safe to put in a structured log line. */
-export function describeError(error: unknown): Record<string, unknown> {
+/** What a log line or an answer may say about an error; an AwsCallError adds its call. */
+export interface ErrorDescription {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly operation?: string;
+  readonly awsErrorName?: string;
+  readonly httpStatus?: number | undefined;
+}
+
+/**
+ * Fields of an error that are safe to put in a structured log line or a response: our errors'
+ * own messages (which never hold values), any other error's message sanitized, never a stack or
+ * a cause.
+ */
+export function describeError(error: unknown): ErrorDescription {
   if (error instanceof AwsCallError) {
     return {
       name: error.name,
@@ -140,7 +180,12 @@ export function describeError(error: unknown): Record<string, unknown> {
   if (error instanceof Error) {
     return { name: error.name, code: 'UNEXPECTED', message: sanitizeUpstreamMessage(error.message) };
   }
-  return { name: 'UnknownError', code: 'UNEXPECTED' };
+  return { name: 'UnknownError', code: 'UNEXPECTED', message: 'unknown error' };
+}
+
+/** The message of {@link describeError}: safe to report or return. */
+export function safeMessage(error: unknown): string {
+  return describeError(error).message;
 }
 
 /** A ledger item read back (or a record about to be written) does not have the ledger's shape. */

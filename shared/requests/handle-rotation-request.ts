@@ -81,7 +81,7 @@ export function statusOf(error: unknown): number {
  */
 function failure(error: unknown, now: Date): LambdaFunctionURLResult {
   const { name, message } = describeError(error);
-  const body = { error: name, message: message ?? 'Unexpected error' };
+  const body = { error: name, message };
   if (!(error instanceof EmergencyCooldownError)) return respond(statusOf(error), body);
   const seconds = Math.max(1, Math.ceil((error.nextAllowedAt.getTime() - now.getTime()) / 1000));
   return respond(

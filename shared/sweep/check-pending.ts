@@ -1,4 +1,4 @@
-import { describeError } from '../errors';
+import { safeMessage } from '../errors';
 import { isStuck } from '../requests/plan-rotation-request';
 import { type PendingStagePort, repairStuckRotation } from '../requests/repair-stuck-rotation';
 import type { SecretsPort } from '../secrets/secrets-port';
@@ -40,7 +40,7 @@ export async function checkPendingRotations(
       await repairStuckRotation(port, secret.arn, action.pendingVersionId);
       report.repaired.push({ secret: secret.name, pendingVersionId: action.pendingVersionId });
     } catch (error) {
-      report.repairFailures.push({ secret: secret.name, error: describeError(error).message as string });
+      report.repairFailures.push({ secret: secret.name, error: safeMessage(error) });
     }
   }
   return report;

@@ -1,5 +1,5 @@
 import { mapWithLimit } from '../concurrency';
-import { describeError } from '../errors';
+import { safeMessage } from '../errors';
 import type { SecretsPort } from '../secrets/secrets-port';
 import type { ScheduleDecision } from './plan-schedules';
 
@@ -43,7 +43,7 @@ export async function configureSchedules(
     } catch (error) {
       report.scheduleFailures.push({
         secret: secret.name,
-        error: String(describeError(error).message ?? 'unknown error'),
+        error: safeMessage(error),
       });
     }
   });

@@ -1,5 +1,5 @@
 import { mapWithLimit } from '../concurrency';
-import { describeError } from '../errors';
+import { safeMessage } from '../errors';
 import type { LedgerPort, SecretLedgerSummary } from '../ledger/ledger-port';
 import { decideReconcile, type ReconcileReason } from './plan-reconcile';
 import type { SecretSummary } from './secret-summary';
@@ -52,7 +52,7 @@ export async function reconcilePropagations(
       await deps.starter.start({ secretId: secret.name, versionId, trigger: 'reconcile' });
       report.propagationsStarted.push({ secret: secret.name, versionId, reason });
     } catch (error) {
-      report.propagationFailures.push({ secret: secret.name, error: describeError(error).message as string });
+      report.propagationFailures.push({ secret: secret.name, error: safeMessage(error) });
     }
   });
   return report;

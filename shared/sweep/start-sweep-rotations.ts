@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mapWithLimit } from '../concurrency';
-import { describeError } from '../errors';
+import { safeMessage } from '../errors';
 import type { LedgerPort, RotationRecord } from '../ledger/ledger-port';
 import type { SecretsPort } from '../secrets/secrets-port';
 import { overdueReason, type SweepDecision } from './plan-sweep';
@@ -57,7 +57,7 @@ export async function startSweepRotations(
     } catch (error) {
       report.rotationFailures.push({
         secret,
-        error: `not started: the ledger record failed: ${messageOf(error)}`,
+        error: `not started: the ledger record failed: ${safeMessage(error)}`,
       });
       return;
     }
@@ -65,7 +65,7 @@ export async function startSweepRotations(
       await deps.port.rotateSecret({ secretId: decision.secret.arn, versionId });
       report.rotationsStarted.push({ secret, versionId });
     } catch (error) {
-      report.rotationFailures.push({ secret, error: messageOf(error) });
+      report.rotationFailures.push({ secret, error: safeMessage(error) });
     }
   });
   return report;
@@ -87,8 +87,4 @@ function sweepRotationRecord(
     requestedAt: deps.now.toISOString(),
     ...(repairedPendingVersionId && { repairedPendingVersionId }),
   };
-}
-
-function messageOf(error: unknown): string {
-  return String(describeError(error).message ?? 'unknown error');
 }

@@ -7,7 +7,9 @@ import {
   InvalidEventError,
   KubernetesCallError,
   kubernetesCallError,
+  RotationTestFailedError,
   SecretNotManagedError,
+  safeMessage,
   sanitizeUpstreamMessage,
   TransientError,
   toAwsCallError,
@@ -47,6 +49,43 @@ describe('sanitizeUpstreamMessage', () => {
     expect(text.startsWith('a b x')).toBe(true);
     expect(text.length).toBeLessThanOrEqual(201);
   });
+
+  it.each([
+    ['a URL DSN', 'connect to postgres://app:hunter2-pw@db:5432/app failed', 'postgres://***@db:5432/app'],
+    ['a password holding @ and /', 'mysql://root:p@ss/w0rd-x@db/app', 'mysql://***@db/app'],
+    ['a libpq keyword DSN', 'host=db user=app password=hunter2-pw dbname=app', 'password=*** dbname=app'],
+    ['a quoted JSON field', '{"username":"app","password":"hunter2-pw"}', '"password":***}'],
+    ['a token pair', 'refused token: hunter2-pw;', 'token: ***;'],
+  ])('replaces the credentials in %s', (_, message, kept) => {
+    const text = sanitizeUpstreamMessage(message);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('w0rd');
+    expect(text).toContain(kept);
+  });
+
+  it('keeps the ARNs and names an AWS message carries', () => {
+    const message =
+      'User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-AbCdEf';
+    expect(sanitizeUpstreamMessage(message)).toBe(message);
+  });
+});
+
+describe('RotationTestFailedError', () => {
+  it('keeps the strategy error’s class name and sanitized message, and no cause', () => {
+    class DatabaseError extends Error {
+      override name = 'DatabaseError';
+    }
+    const driver = new DatabaseError('password authentication failed for postgres://app:hunter2-pw@db/app');
+
+    const error = new RotationTestFailedError('prod/app/db', driver);
+
+    expect(error.message).toBe(
+      'Pending version of "prod/app/db" failed its test: DatabaseError (password authentication failed for postgres://***@db/app)',
+    );
+    expect(error.strategyErrorName).toBe('DatabaseError');
+    expect(error.cause).toBeUndefined();
+    expect(inspect(error, { depth: 5 })).not.toContain('hunter2');
+  });
 });
 
 describe('describeError', () => {
@@ -65,6 +104,29 @@ describe('describeError', () => {
   it('marks foreign errors as unexpected and omits stacks', () => {
     const described = describeError(new TypeError('x is undefined'));
     expect(described).toEqual({ name: 'TypeError', code: 'UNEXPECTED', message: 'x is undefined' });
+  });
+
+  it('always has a message, also for a thrown non-Error', () => {
+    expect(describeError('boom')).toEqual({
+      name: 'UnknownError',
+      code: 'UNEXPECTED',
+      message: 'unknown error',
+    });
+  });
+
+  it('sanitizes a foreign error’s message', () => {
+    const described = describeError(new Error('dial postgres://app:hunter2-pw@db/app: refused'));
+    expect(described.message).toBe('dial postgres://***@db/app: refused');
+  });
+});
+
+describe('safeMessage', () => {
+  it.each([
+    ['one of ours, as written', new InvalidEventError('bad field'), 'bad field'],
+    ['a foreign error, sanitized', new Error('a\n b password=hunter2-pw'), 'a b password=***'],
+    ['anything else', 42, 'unknown error'],
+  ])('gives %s', (_, error, message) => {
+    expect(safeMessage(error)).toBe(message);
   });
 });
 
