@@ -157,6 +157,7 @@ try {
     'EventsRotationSucceeded',
     rotationSucceeded(arn),
   );
+  if (first.ignored !== undefined) throw new Error(`the rotation's event started nothing: ${first.ignored}`);
   say(`      execution ${first.executionName} (trigger ${first.input.trigger})`);
   if (execution) {
     for (const state of execution.states) if (!states.includes(state)) states.push(state);

@@ -155,6 +155,7 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
       const started = (await starter.invoke(input)) as StartPropagationResult;
       // moto keeps every execution RUNNING, so it answers a repeated name as AWS answers a running
       // one (idempotently); AWS refuses a finished one, which is what a second run here would be.
+      if (started.ignored !== undefined) return { started };
       if (started.alreadyStarted || workflow.hasRun(started.executionName))
         return { started: { ...started, alreadyStarted: true } };
       return { started, execution: await workflow.run(started.executionName, started.input) };

@@ -1,9 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { toAwsCallError } from '../errors';
 import type { ExecutionStarter } from '../workflow/start-propagation';
 import type { WorkflowInput } from '../workflow/workflow-state';
 
-/** {@link ExecutionStarter} over Step Functions' StartExecution. */
+/**
+ * {@link ExecutionStarter} over Step Functions' StartExecution. StartExecution with the name and
+ * input of a RUNNING execution succeeds and returns that execution, so each start attempt adds its
+ * own `startId` to the input: a second delivery of the same move then differs in input and gets
+ * ExecutionAlreadyExists, reported as already started, not counted as a new start (review L5).
+ * The SDK's own retries of one attempt resend the same input and stay idempotent.
+ */
 export class StepFunctionsStarter implements ExecutionStarter {
   constructor(
     private readonly client: SFNClient,
@@ -16,7 +23,7 @@ export class StepFunctionsStarter implements ExecutionStarter {
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name,
-          input: JSON.stringify(input),
+          input: JSON.stringify({ ...input, startId: randomUUID() }),
         }),
       );
       return { executionArn: out.executionArn, alreadyStarted: false };

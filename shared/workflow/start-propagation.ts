@@ -42,12 +42,16 @@ export interface StartPropagationDeps {
   readonly now: () => Date;
 }
 
-export interface StartPropagationResult {
-  readonly executionName: string;
-  readonly executionArn?: string;
-  readonly alreadyStarted: boolean;
-  readonly input: WorkflowInput;
-}
+export type StartPropagationResult =
+  | {
+      readonly ignored?: undefined;
+      readonly executionName: string;
+      readonly executionArn?: string;
+      readonly alreadyStarted: boolean;
+      readonly input: WorkflowInput;
+    }
+  /** A benign event that starts nothing (a version no longer AWSCURRENT): not an error, no retry. */
+  | { readonly ignored: string; readonly alreadyStarted: false };
 
 export async function startPropagation(
   raw: unknown,
@@ -63,7 +67,16 @@ export async function startPropagation(
   const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
   if (event.versionId && event.versionId !== current) {
-    throw new RotationStateError(`Version ${event.versionId} of "${secret.name}" is no longer AWSCURRENT`);
+    // A late or out-of-order event: the version it names moved on, and the move that replaced it
+    // has its own event. Throwing made Lambda retry it twice and land it in the dead-letter queue
+    // with an alarm, for a benign case (review L5).
+    deps.logger.info('propagation event ignored: version no longer AWSCURRENT', {
+      secretName: secret.name,
+      versionId: event.versionId,
+      currentVersionId: current,
+    });
+    deps.metrics.addMetric('StalePropagationEventsIgnored', 'Count', 1);
+    return { ignored: `version ${event.versionId} is no longer AWSCURRENT`, alreadyStarted: false };
   }
   const [rotation, summary] = await Promise.all([
     deps.ledger.findRotation(secret.name, current),

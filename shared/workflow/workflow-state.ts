@@ -59,6 +59,8 @@ export const workflowInputSchema = z.object({
   clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** The AWSCURRENT move the starter expects to carry (it names the execution); the claim decides. */
   moveSeq: z.optional(z.number().check(z.int(), z.positive())),
+  /** One per start attempt (the starter adds it), so a duplicate start is refused, not merged. */
+  startId: z.optional(z.string().check(z.maxLength(64))),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 

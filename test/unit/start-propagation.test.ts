@@ -139,11 +139,24 @@ describe('startPropagation', () => {
     expect(started).toEqual([]);
   });
 
-  it('refuses a version that is no longer AWSCURRENT', async () => {
+  it('ignores a late event for a version no longer AWSCURRENT: nothing started, no error to retry', async () => {
     const { deps, started } = harness();
-    await expect(startPropagation({ secretId: ARN, versionId: OLD }, deps)).rejects.toBeInstanceOf(
-      RotationStateError,
-    );
+
+    const result = await startPropagation({ secretId: ARN, versionId: OLD }, deps);
+
+    expect(result).toEqual({ ignored: `version ${OLD} is no longer AWSCURRENT`, alreadyStarted: false });
+    expect(started).toEqual([]);
+    expect(deps.metrics.addMetric).toHaveBeenCalledWith('StalePropagationEventsIgnored', 'Count', 1);
+    expect(deps.metrics.addMetric).not.toHaveBeenCalledWith('PropagationsStarted', 'Count', 1);
+  });
+
+  it('still refuses a secret that has no AWSCURRENT version at all', async () => {
+    const { deps, started } = harness();
+    deps.secrets.describeSecret.mockResolvedValueOnce({
+      ...secret,
+      versionIdsToStages: { [OLD]: ['AWSPREVIOUS'] },
+    });
+    await expect(startPropagation({ secretId: ARN }, deps)).rejects.toBeInstanceOf(RotationStateError);
     expect(started).toEqual([]);
   });
 });
