@@ -285,7 +285,17 @@ const THROTTLING = new Set([
   'InternalServiceError',
   'InternalFailure',
 ]);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  // undici's own timeouts (kubernetes-transport.ts sets them): a black-holed or stalled API server.
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 /**
  * Wraps an error that is worth retrying in a {@link TransientError} (message kept, already safe);

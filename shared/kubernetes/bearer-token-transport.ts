@@ -1,6 +1,11 @@
 import { Agent } from 'undici';
 import type { ClusterEndpoint } from './eks-endpoint';
-import { apiServer, type KubernetesTransport, sendThrough } from './kubernetes-transport';
+import {
+  API_CONNECT_TIMEOUT_MS,
+  apiServer,
+  type KubernetesTransport,
+  sendThrough,
+} from './kubernetes-transport';
 
 /**
  * The transport to an EKS cluster, with no KubeConfig (whose module pulls in all of
@@ -23,6 +28,7 @@ export function bearerTokenTransport(
       // As client-node and client-go: TCP keep-alive probes before a load balancer's idle timeout.
       keepAlive: true,
       keepAliveInitialDelay: 30_000,
+      timeout: API_CONNECT_TIMEOUT_MS,
     },
   });
   return {

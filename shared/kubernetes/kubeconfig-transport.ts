@@ -1,6 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
-import { apiServer, type KubernetesTransport, sendThrough } from './kubernetes-transport';
+import {
+  API_CONNECT_TIMEOUT_MS,
+  apiServer,
+  type KubernetesTransport,
+  sendThrough,
+} from './kubernetes-transport';
 
 type AuthenticatedRequest = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 
@@ -37,7 +42,7 @@ export function kubeConfigTransport(kubeConfig: KubeConfig): KubernetesTransport
       await kubeConfig.applySecurityAuthentication(authenticated as AuthenticatedRequest);
       if (created && pool && created !== pool) void created.close();
       // No dispatcher when the kubeconfig sets no TLS options (the system CAs apply).
-      pool ??= created ?? new Agent();
+      pool ??= created ?? new Agent({ connect: { timeout: API_CONNECT_TIMEOUT_MS } });
       return sendThrough(pool, server, { ...request, headers });
     },
   };

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 /** One request to an API server: a path under the server (query included), headers and a body. */
 export interface ApiRequest {
   readonly method: 'GET' | 'PATCH';
-  /** Starts with `/apis/`; the server's own path prefix, if any, is the transport's to add. */
+  /** Starts with `/apis/` or `/api/`; the server's own path prefix, if any, is the transport's to add. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
@@ -35,6 +35,16 @@ export function apiServer(server: string): ApiServer {
   return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
 }
 
+/**
+ * How long one API request may take: the response's headers within 15 s of sending, and no more
+ * than 15 s between two chunks of its body (undici's defaults are 300 s each). A black-holed API
+ * server then fails a call in seconds, as a retryable network error, instead of holding the
+ * step until Lambda's own timeout (review M1).
+ */
+export const API_REQUEST_TIMEOUTS = { headersTimeout: 15_000, bodyTimeout: 15_000 } as const;
+/** Time to establish a TCP + TLS connection to the API server. */
+export const API_CONNECT_TIMEOUT_MS = 5_000;
+
 /** Sends one request through an undici dispatcher and reads the whole body. */
 export async function sendThrough(
   dispatcher: Dispatcher,
@@ -47,6 +57,7 @@ export async function sendThrough(
     method: request.method,
     headers: request.headers,
     body: request.body,
+    ...API_REQUEST_TIMEOUTS,
   });
   return { status: statusCode, text: await body.text() };
 }
