@@ -12,8 +12,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
-import { describeError } from '../../shared/errors';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import { loadStarterConfig } from '../../shared/workflow/starter-config';
@@ -35,11 +35,5 @@ const deps = {
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
-  .handler(async (event: unknown) => {
-    try {
-      return await startPropagation(event, deps);
-    } catch (error) {
-      logger.error('propagation not started', { error: describeError(error) });
-      throw error;
-    }
-  });
+  .use(logFailureOnce(logger, 'propagation not started'))
+  .handler((event: unknown) => startPropagation(event, deps));

@@ -11,6 +11,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { memoizeSuccess } from '../../shared/memoize-success';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runWorkflowStep } from '../../shared/workflow/run-workflow-step';
@@ -40,4 +41,5 @@ const deps = {
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
+  .use(logFailureOnce(logger, 'workflow step failed'))
   .handler((event: unknown) => runWorkflowStep(event, deps));

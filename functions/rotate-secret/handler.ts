@@ -10,6 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { loadRotationConfig } from '../../shared/config';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { defaultStrategies } from '../../shared/rotation/default-strategies';
 import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
@@ -23,4 +24,5 @@ const deps = { config, secrets, strategies: defaultStrategies(secrets, config), 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
+  .use(logFailureOnce(logger, 'rotation step failed'))
   .handler((event: unknown) => rotateSecretStep(event, deps));

@@ -11,6 +11,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { handleRotationRequest } from '../../shared/requests/handle-rotation-request';
 import { loadRequestConfig } from '../../shared/requests/request-config';
@@ -29,4 +30,5 @@ const deps = {
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
+  .use(logFailureOnce(logger, 'rotation request refused or failed'))
   .handler((event: unknown) => handleRotationRequest(event, deps));

@@ -17,6 +17,7 @@ import middy from '@middy/core';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runSweep } from '../../shared/sweep/run-sweep';
 import { loadSweepConfig } from '../../shared/sweep/sweep-config';
@@ -48,4 +49,5 @@ const reconcile = reconcileDeps();
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
+  .use(logFailureOnce(logger, 'sweep failed'))
   .handler(() => runSweep({ port, config, logger, metrics, now: new Date(), ledger, reconcile }));

@@ -19,13 +19,7 @@ export async function handleRotationRequest(
   event: unknown,
   deps: RotationRequestDeps,
 ): Promise<RotationRequestResult | LambdaFunctionURLResult> {
-  let incoming: ReturnType<typeof classifyEvent>;
-  try {
-    incoming = classifyEvent(event);
-  } catch (error) {
-    deps.logger.error('unrecognized event', { error: describeError(error) });
-    throw error;
-  }
+  const incoming = classifyEvent(event);
   if (incoming.kind === 'eventbridge') return requestRotation(incoming.request, deps);
   return answerFunctionUrl(incoming.event, deps);
 }
@@ -62,7 +56,9 @@ async function answerFunctionUrl(
         : {}),
     });
   } catch (error) {
-    return failure(error, deps.now?.() ?? new Date()); // requestRotation logged it
+    // Answered, not thrown: the handler's logFailureOnce never sees it, so it is logged here.
+    deps.logger.error('rotation request refused or failed', { error: describeError(error) });
+    return failure(error, deps.now?.() ?? new Date());
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeError, RotationInProgressError } from '../errors';
+import { RotationInProgressError } from '../errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
@@ -53,76 +53,72 @@ export interface RotationRequestResult {
  * the rotation in the ledger, and only then calls RotateSecret with the new version's id as
  * `ClientRequestToken`, so a retried request (same `versionId`) neither rotates twice nor leaves a
  * rotation the ledger does not know.
- * Logs names, versions and the actor once, at this boundary; never a value.
+ * Appends the secret, version, actor and trigger to the log keys; a failure is thrown, not logged:
+ * the function's handler logs it once (logFailureOnce), the function URL path with its answer.
  * @example await requestRotation({ secretId: 'prod/app/db', reason: 'leaked', actor: 'arn:…', trigger: 'emergency', emergency: true, retirePrevious: true }, deps)
  */
 export async function requestRotation(
   rawInput: unknown,
   deps: RotationRequestDeps,
 ): Promise<RotationRequestResult> {
-  try {
-    const request = parseRotationRequest(rawInput);
-    const versionId = request.versionId ?? randomUUID();
-    deps.logger.appendKeys({
-      secretId: request.secretId,
-      versionId,
-      actor: request.actor,
-      trigger: request.trigger,
-    });
-    const secret = await describeManagedSecret(deps.port, request.secretId, deps.config.managedPrefixes);
-    const plan = planRotationRequest({
-      versionIdsToStages: secret.versionIdsToStages,
-      versionId,
-      emergency: request.emergency,
-      // The pending version's age matters only to a new, non-emergency request.
-      pendingAgeMs:
-        request.emergency || Object.hasOwn(secret.versionIdsToStages, versionId)
-          ? undefined
-          : await pendingAge(secret, deps),
-      stuckAfterMs: deps.config.stuckAfterMs,
-    });
-    const result = { secretName: secret.name, secretArn: secret.arn, versionId };
-    if (plan.kind === 'already-requested') {
-      deps.logger.info('rotation already requested; nothing done again', { secretName: secret.name });
-      return result;
-    }
-    if (plan.kind === 'refuse') throw new RotationInProgressError(secret.name, plan.pendingVersionId);
-    if (request.emergency) {
-      await assertEmergencyAllowed(deps.ledger, {
-        secretName: secret.name,
-        versionId,
-        now: deps.now?.() ?? new Date(),
-        cooldownMs: deps.config.emergencyCooldownMs ?? 0,
-      });
-    }
-    deps.metrics.addDimension('Trigger', request.trigger);
-    const repaired =
-      plan.kind === 'repair-then-rotate'
-        ? await repairStuckRotation(deps.port, secret.arn, plan.pendingVersionId)
-        : {};
-    if ('repairedPendingVersionId' in repaired) deps.metrics.addMetric('StuckRotationRepaired', 'Count', 1);
-    await deps.ledger.recordRotation({
-      ...result,
-      trigger: request.trigger,
-      actor: request.actor,
-      reason: request.reason,
-      requestedAt: (deps.now?.() ?? new Date()).toISOString(),
-      emergency: request.emergency,
-      retirePrevious: request.retirePrevious,
-      ...repaired,
-    });
-    await deps.port.rotateSecret({ secretId: secret.arn, versionId });
-    deps.metrics.addMetric('RotationRequested', 'Count', 1);
-    deps.logger.info('rotation requested', {
-      secretName: secret.name,
-      emergency: request.emergency,
-      ...repaired,
-    });
-    return { ...result, ...repaired };
-  } catch (error) {
-    deps.logger.error('rotation request refused or failed', { error: describeError(error) });
-    throw error;
+  const request = parseRotationRequest(rawInput);
+  const versionId = request.versionId ?? randomUUID();
+  deps.logger.appendKeys({
+    secretId: request.secretId,
+    versionId,
+    actor: request.actor,
+    trigger: request.trigger,
+  });
+  const secret = await describeManagedSecret(deps.port, request.secretId, deps.config.managedPrefixes);
+  const plan = planRotationRequest({
+    versionIdsToStages: secret.versionIdsToStages,
+    versionId,
+    emergency: request.emergency,
+    // The pending version's age matters only to a new, non-emergency request.
+    pendingAgeMs:
+      request.emergency || Object.hasOwn(secret.versionIdsToStages, versionId)
+        ? undefined
+        : await pendingAge(secret, deps),
+    stuckAfterMs: deps.config.stuckAfterMs,
+  });
+  const result = { secretName: secret.name, secretArn: secret.arn, versionId };
+  if (plan.kind === 'already-requested') {
+    deps.logger.info('rotation already requested; nothing done again', { secretName: secret.name });
+    return result;
   }
+  if (plan.kind === 'refuse') throw new RotationInProgressError(secret.name, plan.pendingVersionId);
+  if (request.emergency) {
+    await assertEmergencyAllowed(deps.ledger, {
+      secretName: secret.name,
+      versionId,
+      now: deps.now?.() ?? new Date(),
+      cooldownMs: deps.config.emergencyCooldownMs ?? 0,
+    });
+  }
+  deps.metrics.addDimension('Trigger', request.trigger);
+  const repaired =
+    plan.kind === 'repair-then-rotate'
+      ? await repairStuckRotation(deps.port, secret.arn, plan.pendingVersionId)
+      : {};
+  if ('repairedPendingVersionId' in repaired) deps.metrics.addMetric('StuckRotationRepaired', 'Count', 1);
+  await deps.ledger.recordRotation({
+    ...result,
+    trigger: request.trigger,
+    actor: request.actor,
+    reason: request.reason,
+    requestedAt: (deps.now?.() ?? new Date()).toISOString(),
+    emergency: request.emergency,
+    retirePrevious: request.retirePrevious,
+    ...repaired,
+  });
+  await deps.port.rotateSecret({ secretId: secret.arn, versionId });
+  deps.metrics.addMetric('RotationRequested', 'Count', 1);
+  deps.logger.info('rotation requested', {
+    secretName: secret.name,
+    emergency: request.emergency,
+    ...repaired,
+  });
+  return { ...result, ...repaired };
 }
 
 /** Age of the secret's unfinished rotation, if it has one; `undefined` when its version is not listed. */

@@ -1,5 +1,4 @@
 import type { RotationConfig } from '../config';
-import { describeError } from '../errors';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import type { SecretsPort } from '../secrets/secrets-port';
@@ -25,8 +24,9 @@ export interface StepResult {
 
 /**
  * Runs one step of Secrets Manager's rotation protocol for one secret version.
- * Refuses malformed events and unmanaged secrets before any AWS call; logs once, at this boundary,
- * with the secret name, version and step, never the value; emits duration and outcome metrics.
+ * Refuses malformed events and unmanaged secrets before any AWS call; appends the secret name,
+ * version and step to the log keys (never the value), so the handler's one failure line
+ * (logFailureOnce) carries them; emits duration and outcome metrics, failures included.
  */
 export async function rotateSecretStep(rawEvent: unknown, deps: RotationDeps): Promise<StepResult> {
   const started = performance.now();
@@ -51,7 +51,6 @@ export async function rotateSecretStep(rawEvent: unknown, deps: RotationDeps): P
     recordStep(deps.metrics, step, 'Success', started);
     return { step, secretArn: secret.arn, versionId: event.ClientRequestToken, outcome };
   } catch (error) {
-    deps.logger.error('rotation step failed', { error: describeError(error) });
     recordStep(deps.metrics, step, 'Failure', started);
     throw error;
   }

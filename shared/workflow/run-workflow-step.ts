@@ -4,7 +4,7 @@
  * machine's Retry and Catch rules match: TransientError is retried with backoff and jitter,
  * everything else is final and goes to the failure path.
  */
-import { asRetryable, describeError } from '../errors';
+import { asRetryable } from '../errors';
 import type { RotationLogger } from '../observability';
 import * as z from '../schema';
 import { finishClusterStep } from './cluster-outcome';
@@ -40,11 +40,11 @@ const actionSchema = z.object({ action: z.enum(WORKFLOW_ACTIONS as [WorkflowActi
 
 export async function runWorkflowStep(event: unknown, deps: WorkflowStepDeps): Promise<unknown> {
   const { action } = parseStepInput(actionSchema, event, 'dispatch');
+  deps.logger.appendKeys({ action });
   try {
     return await STEPS[action](event, deps);
   } catch (error) {
-    const final = asRetryable(error);
-    deps.logger.error('workflow step failed', { action, error: describeError(final) });
-    throw final;
+    // Throttling, 5xx and dropped connections leave as TransientError, which the state machine retries.
+    throw asRetryable(error);
   }
 }

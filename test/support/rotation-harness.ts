@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { inject } from 'vitest';
 import { type LocalClients, localClients } from '../../scripts/local/local-aws';
 import {
@@ -9,6 +11,7 @@ import {
 } from '../../scripts/local/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationConfig } from '../../shared/config';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { defaultStrategies } from '../../shared/rotation/default-strategies';
 import { type RotationDeps, rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
@@ -38,13 +41,18 @@ export function rotationHarness(configOverrides: Partial<RotationConfig> = {}) {
   const config: RotationConfig = { managedPrefixes: [prefix], defaultPasswordPolicy: {}, ...configOverrides };
   const secrets = new SecretsManagerAdapter(clients.secretsManager);
   const metrics = createMetrics();
+  const logger = createLogger();
   const deps: RotationDeps = {
     config,
     secrets,
     strategies: defaultStrategies(secrets, config),
-    logger: createLogger(),
+    logger,
     metrics,
   };
+  // The rotation function's failure logging, as functions/rotate-secret/handler.ts wires it.
+  const handler = middy()
+    .use(logFailureOnce(logger, 'rotation step failed'))
+    .handler((event: unknown) => rotateSecretStep(event, deps));
   const seenValues = new Set<string>();
   let placeholderArn: string | undefined;
 
@@ -69,7 +77,7 @@ export function rotationHarness(configOverrides: Partial<RotationConfig> = {}) {
       extra: Record<string, unknown> = {},
     ) {
       try {
-        return await rotateSecretStep({ Step, SecretId, ClientRequestToken, ...extra }, deps);
+        return await handler({ Step, SecretId, ClientRequestToken, ...extra }, {} as Context);
       } finally {
         metrics.publishStoredMetrics();
       }

@@ -1,9 +1,14 @@
 import { inspect } from 'node:util';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { RotationTestFailedError } from '../../shared/errors';
+import { logFailureOnce } from '../../shared/log-failure-once';
+import { createLogger } from '../../shared/observability';
 import { type RotationDeps, rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 import type { RotationStrategy } from '../../shared/rotation/strategy';
 import type { SecretDescription } from '../../shared/secrets/secrets-port';
+import { captureOutput, findLeakedValues } from '../support/output-capture';
 
 const TOKEN = '7f0c1b52-4a1e-4c6b-9d5e-2b8f3a9c1d00';
 const PASSWORD = 'pending-db-password-0001';
@@ -73,16 +78,32 @@ describe('rotateSecretStep testSecret, when the strategy’s error carries a DSN
     expect(secrets.moveCurrentStage).not.toHaveBeenCalled();
   });
 
-  it('logs the failure without the password', async () => {
-    const { rotation, logger } = deps();
+  it('is logged once by the handler’s logFailureOnce, without the password', async () => {
+    // Prepare: the rotation function's stack, with a real Powertools logger writing JSON lines.
+    const { rotation } = deps();
+    const logger = createLogger();
+    const handler = middy()
+      .use(logFailureOnce(logger, 'rotation step failed'))
+      .handler((event: unknown) => rotateSecretStep(event, { ...rotation, logger }));
+    const output = captureOutput();
 
-    await rotateSecretStep(
-      { Step: 'testSecret', SecretId: SECRET.name, ClientRequestToken: TOKEN },
-      rotation,
-    ).catch(() => undefined);
+    // Act
+    try {
+      await handler(
+        { Step: 'testSecret', SecretId: SECRET.name, ClientRequestToken: TOKEN },
+        {} as Context,
+      ).catch(() => undefined);
+    } finally {
+      output.stop();
+    }
 
-    const logged = JSON.stringify([logger.error.mock.calls, logger.warn.mock.calls, logger.info.mock.calls]);
-    expect(logged).toContain('DatabaseError');
-    expect(logged).not.toContain(PASSWORD);
+    // Assess
+    const failures = output
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('"rotation step failed"'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain('DatabaseError');
+    expect(findLeakedValues(output.text(), [PASSWORD])).toEqual([]);
   });
 });

@@ -1,5 +1,8 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { AwsCallError, InvalidEventError, KubernetesCallError, TransientError } from '../../shared/errors';
+import { logFailureOnce } from '../../shared/log-failure-once';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
@@ -263,14 +266,19 @@ describe('runWorkflowStep with Kubernetes errors', () => {
       logger,
     }) as unknown as WorkflowStepDeps;
 
-  it('passes a refusal through as it is, logging its status and reason', async () => {
+  it('passes a refusal through as it is; the handler logs its status and reason once, with the action', async () => {
     const refusal = new KubernetesCallError(422, 'Invalid');
+    // As functions/propagation-step/handler.ts wires it.
+    const handler = middy()
+      .use(logFailureOnce(logger, 'workflow step failed'))
+      .handler((event: unknown) => runWorkflowStep(event, failingWith(refusal)));
 
-    const thrown = await runWorkflowStep(item, failingWith(refusal)).catch((e: unknown) => e);
+    const thrown = await handler(item, {} as Context).catch((e: unknown) => e);
 
     expect(thrown).toBe(refusal);
+    expect(logger.appendKeys).toHaveBeenCalledWith({ action: 'advance-restarts' });
+    expect(logger.error).toHaveBeenCalledOnce();
     expect(logger.error).toHaveBeenCalledWith('workflow step failed', {
-      action: 'advance-restarts',
       error: {
         name: 'KubernetesCallError',
         code: 'KUBERNETES_CALL_FAILED',
