@@ -205,6 +205,18 @@ export class PropagationNotClaimedError extends OrchestratorError {
 }
 
 /** finishPropagation by an execution that does not hold the claim (its lease was taken over); nothing was written. */
+/** A propagation's outcome is already recorded (succeeded or failed); it is not rewritten. */
+export class PropagationAlreadyFinishedError extends OrchestratorError {
+  readonly code = 'PROPAGATION_ALREADY_FINISHED';
+  constructor(
+    readonly secretName: string,
+    readonly versionId: string,
+    readonly status: string,
+  ) {
+    super(`The propagation of "${secretName}" version ${versionId} is already recorded as ${status}`);
+  }
+}
+
 export class PropagationHeldByOtherError extends OrchestratorError {
   readonly code = 'PROPAGATION_HELD_BY_OTHER';
   constructor(

@@ -134,7 +134,12 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
     backoffRate: 2,
   });
   alert.next(failed);
-  const recordFailure = step('RecordFailure', 'record-failure', { state: whole }, '$.record').next(alert);
+  const recordFailure = step(
+    'RecordFailure',
+    'record-failure',
+    { state: whole, executionId: sfn.JsonPath.executionName },
+    '$.record',
+  ).next(alert);
   const catchAll = (state: sfn.TaskStateBase | sfn.Map) =>
     state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 

@@ -11,6 +11,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   AwsCallError,
+  PropagationAlreadyFinishedError,
   PropagationHeldByOtherError,
   PropagationNotClaimedError,
   TransientError,
@@ -210,6 +211,7 @@ export class DynamoDbLedger implements LedgerPort {
     key: PropagationKey,
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
+    options: { readonly onlyInProgress?: boolean } = {},
   ): Promise<void> {
     const outcome = parseOutcome(result, `outcome for "${secretName}"`);
     const fields = ['status', 'finishedAt', 'durationMs', 'clusters', 'error'] as const;
@@ -224,12 +226,15 @@ export class DynamoDbLedger implements LedgerPort {
           UpdateExpression:
             `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
             (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
-          ConditionExpression: '#executionId = :executionId',
+          ConditionExpression: options.onlyInProgress
+            ? '#executionId = :executionId AND #status = :inProgress'
+            : '#executionId = :executionId',
           ExpressionAttributeNames: Object.fromEntries(
             [...fields, 'executionId'].map((field) => [`#${field}`, field]),
           ),
           ExpressionAttributeValues: {
             ':executionId': { S: executionId },
+            ...(options.onlyInProgress ? { ':inProgress': { S: 'in-progress' } } : {}),
             ...Object.fromEntries(set.map((field) => [`:${field}`, marshal(outcome[field])])),
           },
           ReturnValues: 'ALL_NEW',
@@ -242,8 +247,11 @@ export class DynamoDbLedger implements LedgerPort {
         throw toAwsCallError('UpdateItem', secretName, error);
       }
       if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
-      const holder = parsePropagation(error.Item).executionId;
-      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, holder);
+      const held = parsePropagation(error.Item);
+      if (held.executionId === executionId) {
+        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
+      }
+      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
     }
     if (!updated) return;
     const record = parsePropagation(updated);

@@ -126,12 +126,18 @@ export interface LedgerPort {
     claim: PropagationClaim,
     options: { readonly leaseMs: number; readonly now: Date },
   ): Promise<ClaimResult>;
-  /** Records the outcome; only the claim's holder (same executionId) may finish it. */
+  /**
+   * Records the outcome; only the claim's holder (same executionId) may finish it. With
+   * `onlyInProgress`, an outcome already recorded is left alone
+   * ({@link PropagationAlreadyFinishedError}): a failure caught after Record wrote success must not
+   * turn that success into a failure.
+   */
   finishPropagation(
     secretName: string,
     key: PropagationKey,
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
+    options?: { readonly onlyInProgress?: boolean },
   ): Promise<void>;
   /** Newest first. */
   history(secretName: string, options?: { readonly limit?: number }): Promise<LedgerEntry[]>;

@@ -127,6 +127,29 @@ describe('the workflow definition’s paths', () => {
     expect(execution.states).not.toContain('RecordFailure');
   });
 
+  it('a Claim that keeps failing (a crash after its write) reaches RecordFailure with the execution name and the input', async () => {
+    const steps = fakeSteps({
+      claim: () => {
+        throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
+      },
+    });
+    const { run, alerts } = workflow(steps.invoke);
+
+    const execution = await run.run('claim-crashes', { ...input, moveSeq: 3 });
+
+    expect(execution.status).toBe('FAILED');
+    const recordFailure = steps.calls.find((c) => c.action === 'record-failure') as {
+      executionId: string;
+      state: { secretId: string; versionId: string; moveSeq: number; claim?: unknown };
+    };
+    // The name the Claim step was given as its executionId, so record-failure can release that claim.
+    const claimCall = steps.calls.find((c) => c.action === 'claim') as { executionId: string };
+    expect(recordFailure.executionId).toBe(claimCall.executionId);
+    expect(recordFailure.state).toMatchObject({ secretId: secret.arn, versionId: VERSION, moveSeq: 3 });
+    expect(recordFailure.state.claim).toBeUndefined();
+    expect(alerts).toHaveLength(1);
+  });
+
   it('a failed retirement alerts without rewriting the succeeded record', async () => {
     const steps = fakeSteps({
       'retire-previous': () => {

@@ -1,0 +1,126 @@
+/**
+ * The workflow's Catch path (record-failure) against the real ledger table (moto): a crash after
+ * the Claim's write releases that claim instead of blocking every start for the lease, a claim
+ * held by another execution is never touched, and a success already recorded is never rewritten
+ * as a failure (review M1).
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { localClients } from '../../scripts/local/local-aws';
+import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
+import type { PropagationClaim } from '../../shared/ledger/ledger-port';
+import { type LedgerStepDeps, recordFailureStep } from '../../shared/workflow/ledger-steps';
+
+const TABLE = `ledger-${randomUUID()}`;
+const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
+const NOW = new Date('2026-11-30T12:00:00.000Z');
+const LEASE = { leaseMs: 6 * 3600_000, now: NOW };
+const TIMED_OUT = { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 120.00 seconds' };
+let ledger: DynamoDbLedger;
+
+beforeAll(async () => {
+  const { dynamodb } = localClients(inject('motoEndpoint'));
+  await createLedgerTable(dynamodb, TABLE);
+  ledger = new DynamoDbLedger(dynamodb, TABLE);
+});
+
+const arnOf = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+const newSecret = () => `prod/app-team/rf-${randomUUID().slice(0, 8)}`;
+
+function claimOf(secretName: string, executionId: string): PropagationClaim {
+  return {
+    secretName,
+    secretArn: arnOf(secretName),
+    versionId: VERSION,
+    moveSeq: 1,
+    trigger: 'event',
+    actor: 'eventbridge',
+    executionId,
+    startedAt: NOW.toISOString(),
+  };
+}
+
+function deps() {
+  const metrics = { addMetric: vi.fn(), addDimension: vi.fn() };
+  const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() };
+  return { ledger, metrics, logger, now: () => NOW } as unknown as LedgerStepDeps & {
+    metrics: typeof metrics;
+  };
+}
+
+async function propagationOf(secretName: string) {
+  const entry = (await ledger.history(secretName)).find((e) => e.kind === 'propagation');
+  if (entry?.kind !== 'propagation') throw new Error('no propagation entry');
+  return entry;
+}
+
+describe('record-failure on the real ledger', () => {
+  it('releases a claim its own Claim step wrote before crashing, so the next execution can claim', async () => {
+    const secret = newSecret();
+    await ledger.claimPropagation(claimOf(secret, 'exec-crashed'), LEASE);
+    expect(await ledger.claimPropagation(claimOf(secret, 'exec-next'), LEASE)).toMatchObject({
+      claimed: false,
+    });
+
+    const result = await recordFailureStep(
+      {
+        state: { secretId: arnOf(secret), versionId: VERSION, moveSeq: 1, error: TIMED_OUT },
+        executionId: 'exec-crashed',
+      },
+      deps(),
+    );
+
+    expect(await propagationOf(secret)).toMatchObject({ status: 'failed', executionId: 'exec-crashed' });
+    expect((await propagationOf(secret)).error).toContain('Sandbox.Timedout');
+    expect(result.alert.subject).toContain('Propagation failed');
+    expect(await ledger.claimPropagation(claimOf(secret, 'exec-next'), LEASE)).toEqual({ claimed: true });
+  });
+
+  it('leaves a claim held by another execution alone, and still alerts', async () => {
+    const secret = newSecret();
+    await ledger.claimPropagation(claimOf(secret, 'exec-holder'), LEASE);
+
+    const result = await recordFailureStep(
+      {
+        state: { secretId: arnOf(secret), versionId: VERSION, moveSeq: 1, error: TIMED_OUT },
+        executionId: 'exec-other',
+      },
+      deps(),
+    );
+
+    expect(await propagationOf(secret)).toMatchObject({ status: 'in-progress', executionId: 'exec-holder' });
+    expect(result.outcome).toBe('failed');
+  });
+
+  it('never rewrites a success that Record wrote before it crashed', async () => {
+    const secret = newSecret();
+    await ledger.claimPropagation(claimOf(secret, 'exec-a'), LEASE);
+    await ledger.finishPropagation(secret, { versionId: VERSION, moveSeq: 1 }, 'exec-a', {
+      status: 'succeeded',
+      finishedAt: NOW.toISOString(),
+      durationMs: 1000,
+      clusters: [],
+    });
+    const d = deps();
+    const claim = {
+      claimed: true,
+      executionId: 'exec-a',
+      secret: { name: secret, arn: arnOf(secret), tags: {} },
+      versionId: VERSION,
+      moveSeq: 1,
+      clusters: ['c1'],
+      budget: { inFlight: 25, percent: 25, canary: 1 },
+      startedAt: NOW.toISOString(),
+      trigger: 'event',
+      actor: 'eventbridge',
+      retirePrevious: false,
+    };
+
+    const result = await recordFailureStep({ state: { claim, error: TIMED_OUT }, executionId: 'exec-a' }, d);
+
+    expect(await propagationOf(secret)).toMatchObject({ status: 'succeeded' });
+    expect(result.alert.subject).toContain('Propagated, then a step failed');
+    expect(d.metrics.addMetric).not.toHaveBeenCalledWith('PropagationFailed', 'Count', 1);
+  });
+});
