@@ -6,7 +6,7 @@
 
 import { mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
-import type { ClusterPort } from '../propagation/cluster-port';
+import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import { consumerState } from '../propagation/consumer-state';
@@ -151,6 +151,34 @@ const checkSyncInputSchema = z.object({
   sync: syncProgressSchema,
 });
 
+/**
+ * Above this many pending ExternalSecrets, one poll reads them with one cluster-wide LIST (what the
+ * plan read them with) instead of a GET each: at 100 pending, 0.05-0.08 s against 0.32-0.33 s for
+ * the GETs (bench:workflow --probe, load about 12), and one request instead of 100 per poll. At or
+ * below it, the GETs take one round trip and read nothing else.
+ */
+export const LIST_SYNC_ABOVE = API_CONCURRENCY;
+
+/**
+ * The sync status of each pending ExternalSecret, in order. One missing from the LIST (deleted since
+ * the plan) is read with its own GET, so it fails the step as it did before (404).
+ */
+async function syncStatuses(
+  cluster: ClusterPort,
+  pending: readonly EsTarget[],
+): Promise<ExternalSecretSyncStatus[]> {
+  const ref = (t: EsTarget) => ({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name });
+  if (pending.length <= LIST_SYNC_ABOVE) {
+    return mapWithLimit(pending, API_CONCURRENCY, (t) => cluster.getExternalSecretSync(ref(t)));
+  }
+  const listed = new Map((await cluster.listExternalSecrets()).map((es) => [esKey(es), es.syncStatus ?? {}]));
+  return mapWithLimit(
+    pending,
+    API_CONCURRENCY,
+    async (t) => listed.get(esKey(t)) ?? cluster.getExternalSecretSync(ref(t)),
+  );
+}
+
 /** One poll of the ExternalSecrets still pending; past the deadline, the rest have failed. */
 export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promise<SyncProgress> {
   const input = parseStepInput(checkSyncInputSchema, raw, 'check-sync');
@@ -160,9 +188,7 @@ export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promis
     const target = targets.get(key);
     return target ? [target] : [];
   });
-  const statuses = await mapWithLimit(pending, API_CONCURRENCY, (t) =>
-    cluster.getExternalSecretSync({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name }),
-  );
+  const statuses = await syncStatuses(cluster, pending);
   const next: SyncProgress = {
     ...input.sync,
     pending: [],
