@@ -45,6 +45,7 @@ import { envFromDeployment } from '../scripts/local/workload-manifests';
 import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
+import { WORKLOAD_KINDS } from '../shared/propagation/workload-types';
 
 const int = (v: string) => Number.parseInt(v, 10);
 const options = new Command('bench:workflow')
@@ -57,6 +58,7 @@ const options = new Command('bench:workflow')
   .option('--bystanders <n>', 'Deployments (0 replicas) reading other ExternalSecrets', int, 50)
   .option('--rounds <n>', 'rounds of the two executions (normal, emergency) on one set-up', int, 1)
   .option('--cpu-prof <dir>', "write each step host's V8 CPU profile to this directory")
+  .option('--probe', "after the runs, time the engine's cluster calls one by one from this process")
   .parse()
   .opts<{
     workloads: number;
@@ -68,6 +70,7 @@ const options = new Command('bench:workflow')
     bystanders: number;
     rounds: number;
     cpuProf?: string;
+    probe?: boolean;
   }>();
 const { workloads, concurrency, replicas, clusters, bystanders, rounds } = options;
 if (options.externalSecrets < options.namespaces) {
@@ -421,6 +424,7 @@ try {
     if (execution.status !== 'SUCCEEDED') log(`  step host output (tail):\n${hostTail}`);
   }
   summaryTable(rows);
+  if (options.probe) for (const { cluster } of targets) await probe(cluster);
 } catch (error) {
   const traceback = await motoTraceback(error, moto);
   if (traceback) log(traceback);
@@ -430,6 +434,71 @@ try {
   if (options.cpuProf) log(`step host CPU profile(s) in ${resolve(options.cpuProf)}`);
   for (const cluster of started) await cluster.stop();
   await moto.stop();
+}
+
+/**
+ * The engine's cluster calls timed one kind at a time, from this process with the orchestrator's
+ * identity (a kubeconfig, not the step's EKS token; same undici client): the workload LISTs of the
+ * affected namespaces (what Plan does, and the first advance-restarts call again), the restart
+ * PATCHes in waves of C and all at once (API concurrency 32, as the step), here on the Deployments'
+ * own metadata so nothing rolls out, and reading the ExternalSecrets' sync status with one GET each
+ * (check-sync) or one cluster-wide LIST.
+ */
+async function probe(cluster: LocalCluster) {
+  const k = new KubeConfig();
+  k.loadFromFile(cluster.rotatorKubeconfig);
+  const adapter = new KubernetesAdapter(k);
+  const timed = async <T>(what: string, work: () => Promise<T>, detail: (r: T) => string = () => '') => {
+    const load = loadavg()[0]?.toFixed(2);
+    const from = performance.now();
+    const cpu = process.cpuUsage();
+    const result = await work();
+    const used = process.cpuUsage(cpu);
+    log(
+      `    ${what.padEnd(62)}${sec(performance.now() - from)}  (CPU ${sec((used.user + used.system) / 1000).trim()}, load ${load}) ${detail(result)}`,
+    );
+    return result;
+  };
+  const affected = layout.namespaces.filter((_, n) => (layout.rotated[n] ?? []).length > 0);
+  log(`\nprobe (${availableParallelism()} cores): ${affected.length} affected namespace(s)`);
+  for (let i = 1; i <= 3; i++) {
+    await timed(
+      `list every workload kind (${WORKLOAD_KINDS.length}) in each, ${i}`,
+      () => mapWithLimit(affected, 32, (ns) => adapter.listWorkloads(ns)),
+      (lists) => `${lists.length * WORKLOAD_KINDS.length} LISTs, ${lists.flat().length} workloads`,
+    );
+  }
+  const consumers = Array.from({ length: workloads }, (_, j) => layout.consumer(j));
+  const patch = (round: string) => (w: { namespace: string; name: string }) =>
+    adapter.patchWorkload(
+      { kind: 'Deployment', namespace: w.namespace, name: w.name },
+      { metadata: { annotations: { 'bench.rotator/probe': round } } },
+    );
+  for (const round of ['1', '2']) {
+    await timed(`${workloads} PATCHes in waves of ${concurrency}, one wave at a time, ${round}`, async () => {
+      for (let i = 0; i < consumers.length; i += concurrency) {
+        await mapWithLimit(consumers.slice(i, i + concurrency), 32, patch(`waves-${round}`));
+      }
+    });
+    await timed(`${workloads} PATCHes, all at once (32 in flight), ${round}`, () =>
+      mapWithLimit(consumers, 32, patch(`once-${round}`)),
+    );
+  }
+  const rotated = layout.namespaces.flatMap((ns, n) =>
+    (layout.rotated[n] ?? []).map((name) => ({ ns, name })),
+  );
+  for (const round of ['1', '2']) {
+    await timed(`sync status of ${rotated.length} ExternalSecrets, one GET each, ${round}`, () =>
+      mapWithLimit(rotated, 32, ({ ns, name }) =>
+        adapter.getExternalSecretSync({ kind: 'ExternalSecret', namespace: ns, name }),
+      ),
+    );
+    await timed(
+      `sync status of ${rotated.length} ExternalSecrets, one cluster-wide LIST, ${round}`,
+      () => adapter.listExternalSecrets(),
+      (all) => `${all.length} listed`,
+    );
+  }
 }
 
 /** One cluster's share of a run: its steps' invocations, its restart step's work, first and last call. */
