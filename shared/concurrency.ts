@@ -15,3 +15,19 @@ export async function mapWithLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * The pause before retry `attempt` (1 = the first retry): "full jitter", a uniform draw from zero to
+ * `baseMs` · 2^(attempt − 1), capped at `capMs`, so callers that failed together do not retry in
+ * step (review L8; the same strategy as the AWS SDK's standard retries).
+ * @example await sleep(fullJitterDelay(attempt, 50, 2_000))
+ */
+export function fullJitterDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}

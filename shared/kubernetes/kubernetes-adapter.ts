@@ -1,4 +1,5 @@
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { fullJitterDelay } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
@@ -120,7 +121,7 @@ export class KubernetesAdapter implements ClusterPort {
           attempt >= CONFLICT_RETRIES
         )
           throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        await new Promise((resolve) => setTimeout(resolve, fullJitterDelay(attempt, 100, 1_600)));
       }
     }
   }

@@ -9,6 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { fullJitterDelay } from '../concurrency';
 import {
   AwsCallError,
   PropagationAlreadyFinishedError,
@@ -311,7 +312,7 @@ export class DynamoDbLedger implements LedgerPort {
           `BatchGetItem on "${this.tableName}" left ${pending.length} keys unprocessed after ${BATCH_GET_ATTEMPTS} attempts`,
         );
       }
-      if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
+      if (attempt > 1) await sleep(fullJitterDelay(attempt - 1, 50, 3_200));
       const request = { [this.tableName]: { Keys: pending } };
       const out = await this.call('BatchGetItem', this.tableName, () =>
         this.client.send(new BatchGetItemCommand({ RequestItems: request })),

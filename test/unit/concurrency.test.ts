@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { mapWithLimit } from '../../shared/concurrency';
+import { fullJitterDelay, mapWithLimit } from '../../shared/concurrency';
 
 describe('mapWithLimit', () => {
   it('keeps input order and never runs more than the limit at once', async () => {
@@ -25,5 +25,21 @@ describe('mapWithLimit', () => {
     await expect(
       mapWithLimit([1, 2], 2, async (n) => (n === 2 ? Promise.reject(new Error('x')) : n)),
     ).rejects.toThrow('x');
+  });
+});
+
+describe('fullJitterDelay', () => {
+  it('draws from zero up to the doubling ceiling, capped', () => {
+    const top = () => 0.999_999;
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => fullJitterDelay(attempt, 100, 1_600, top))).toEqual([
+      99, 199, 399, 799, 1_599, 1_599,
+    ]);
+    expect(fullJitterDelay(3, 100, 1_600, () => 0)).toBe(0);
+  });
+
+  it('spreads callers that failed together instead of retrying in step', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => fullJitterDelay(4, 100, 1_600)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const delay of delays) expect(delay).toBeLessThan(800);
   });
 });
