@@ -84,30 +84,50 @@ export function allowOnManagedSecrets(
 }
 
 /**
- * The rotation function's permissions: the four secret actions on managed prefixes only,
- * GetRandomPassword (which has no resource), and KMS only when called through Secrets Manager.
+ * The rotation function's secret permissions: the four secret actions on managed prefixes only, and
+ * only on secrets whose rotation function is `functionArn` (the function itself), as AWS's own
+ * rotation roles are scoped (`secretsmanager:resource/AllowRotationLambdaArn`). They name the
+ * function, so they cannot sit in the policy the function itself depends on.
  */
-export function rotationFunctionStatements(
+export function rotationSecretStatements(
   scope: Construct,
   managedPrefixes: readonly string[],
-  kmsKeyArns: readonly string[],
+  functionArn: string,
 ): iam.PolicyStatement[] {
   const resources = managedPrefixes.map((prefix) => managedSecretArnPattern(scope, prefix));
-  const statements = [
+  const rotatedByThisFunction = {
+    ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': functionArn },
+  };
+  return [
     new iam.PolicyStatement({
       sid: 'RotateManagedSecrets',
       actions: ROTATION_SECRET_ACTIONS.filter(
         (action) => action !== 'secretsmanager:UpdateSecretVersionStage',
       ),
       resources,
+      conditions: rotatedByThisFunction,
     }),
     // finishSecret moves AWSCURRENT to the new version; it never removes AWSPENDING or moves AWSPREVIOUS.
     new iam.PolicyStatement({
       sid: 'MakeRotatedVersionsCurrent',
       actions: ['secretsmanager:UpdateSecretVersionStage'],
       resources,
-      conditions: onlyStage('AWSCURRENT'),
+      conditions: { ...rotatedByThisFunction, ...onlyStage('AWSCURRENT') },
     }),
+  ];
+}
+
+/**
+ * The rotation function's other permissions: GetRandomPassword (which has no resource), and KMS
+ * only when called through Secrets Manager in this region for a secret under a managed prefix (the
+ * `SecretARN` encryption context Secrets Manager puts on every data key of a secret).
+ */
+export function rotationFunctionStatements(
+  scope: Construct,
+  managedPrefixes: readonly string[],
+  kmsKeyArns: readonly string[],
+): iam.PolicyStatement[] {
+  const statements = [
     new iam.PolicyStatement({
       sid: 'GeneratePasswords',
       actions: ['secretsmanager:GetRandomPassword'],
@@ -122,6 +142,11 @@ export function rotationFunctionStatements(
         resources: [...kmsKeyArns],
         conditions: {
           StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` },
+          StringLike: {
+            'kms:EncryptionContext:SecretARN': managedPrefixes.map((prefix) =>
+              managedSecretArnPattern(scope, prefix),
+            ),
+          },
         },
       }),
     );

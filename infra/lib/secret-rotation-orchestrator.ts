@@ -12,7 +12,11 @@ import {
   type RotationScheduleProps,
   type SecretRotationOrchestratorProps,
 } from './orchestrator-props';
-import { nagSecretArnPattern, rotationFunctionStatements } from './rotation-function-policy';
+import {
+  nagSecretArnPattern,
+  rotationFunctionStatements,
+  rotationSecretStatements,
+} from './rotation-function-policy';
 
 export type { RotationScheduleProps, SecretRotationOrchestratorProps } from './orchestrator-props';
 
@@ -29,6 +33,8 @@ export type { RotationScheduleProps, SecretRotationOrchestratorProps } from './o
 export class SecretRotationOrchestrator extends Construct {
   readonly rotationFunction: OrchestratorFunction;
   readonly role: iam.Role;
+  /** The role's secret permissions, only on secrets whose rotation function is this function. */
+  readonly secretPolicy: iam.Policy;
   readonly logGroup: logs.LogGroup;
   readonly rotationSchedules: readonly secretsmanager.CfnRotationSchedule[];
 
@@ -63,6 +69,12 @@ export class SecretRotationOrchestrator extends Construct {
     for (const statement of rotationFunctionStatements(this, props.managedPrefixes, props.kmsKeyArns ?? [])) {
       this.role.addToPolicy(statement);
     }
+    // A policy of its own: its statements name the function, and the function depends on the role's
+    // default policy, so there they would make a cycle. Schedules wait for it (below).
+    this.secretPolicy = new iam.Policy(this, 'RotateSecretPolicy', {
+      roles: [this.role],
+      statements: rotationSecretStatements(this, props.managedPrefixes, this.rotationFunction.functionArn),
+    });
     this.acknowledgeWildcards(props.managedPrefixes, tracing);
 
     this.rotationFunction.addPermission('InvokedBySecretsManager', {
@@ -74,7 +86,7 @@ export class SecretRotationOrchestrator extends Construct {
     this.rotationSchedules = (props.rotationSchedules ?? []).map((schedule) => {
       const cfn = this.scheduleRotation(schedule);
       // Secrets Manager invokes the function as the schedule is created.
-      cfn.node.addDependency(permission);
+      cfn.node.addDependency(permission, this.secretPolicy);
       return cfn;
     });
   }
@@ -103,15 +115,15 @@ export class SecretRotationOrchestrator extends Construct {
   }
 
   /**
-   * The cdk-nag findings this construct accepts on purpose (AwsSolutions-IAM5 on the role's policy),
-   * each acknowledged by its exact finding id and with its reason.
+   * The cdk-nag findings this construct accepts on purpose (AwsSolutions-IAM5 on the role's secret
+   * policy and default policy), each acknowledged by its exact finding id and with its reason.
    */
   private acknowledgeWildcards(prefixes: readonly string[], tracing: lambda.Tracing): void {
     for (const prefix of new Set(prefixes)) {
-      Validations.of(this.role).acknowledge({
+      Validations.of(this.secretPolicy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagSecretArnPattern(this, prefix)}]`,
         reason:
-          'Secret ARNs end in a random six-character suffix, so the secrets under a managed prefix can only be granted as secret:<prefix>*, the pattern AWS documents; prefixes are validated to hold no wildcard, and the function refuses other secrets before any call.',
+          'Secret ARNs end in a random six-character suffix, so the secrets under a managed prefix can only be granted as secret:<prefix>*, the pattern AWS documents; prefixes are validated to hold no wildcard, the statements apply only to secrets whose rotation function is this one, and the function refuses other secrets before any call.',
       });
     }
     const traced = tracing !== lambda.Tracing.DISABLED;

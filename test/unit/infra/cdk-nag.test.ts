@@ -5,7 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { rotationFunctionStatements } from '../../../infra/lib/rotation-function-policy';
+import {
+  rotationFunctionStatements,
+  rotationSecretStatements,
+} from '../../../infra/lib/rotation-function-policy';
 import {
   SecretRotationOrchestrator,
   type SecretRotationOrchestratorProps,
@@ -103,7 +106,14 @@ describe('cdk-nag AwsSolutions checks', () => {
       const role = new iam.Role(bare, 'Role', {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       });
-      for (const statement of rotationFunctionStatements(bare, BASE_PROPS.managedPrefixes, [KEY])) {
+      for (const statement of [
+        ...rotationFunctionStatements(bare, BASE_PROPS.managedPrefixes, [KEY]),
+        ...rotationSecretStatements(
+          bare,
+          BASE_PROPS.managedPrefixes,
+          'arn:aws:lambda:us-east-1:1:function:f',
+        ),
+      ]) {
         role.addToPolicy(statement);
       }
       const { stack } = orchestratorIn(env, context, { kmsKeyArns: [KEY] });
@@ -125,19 +135,21 @@ describe('cdk-nag AwsSolutions checks', () => {
     ]);
   });
 
-  it('acknowledge findings only on the role, each with its specific reason', () => {
+  it('acknowledge findings only on the role and its secret policy, each with its specific reason', () => {
     const { stack, orchestrator } = orchestratorIn(TEST_ENV, {}, { tracing: lambda.Tracing.ACTIVE });
 
     const found = acknowledgements(stack);
 
-    expect([...found.keys()]).toEqual([orchestrator.role.node.path]);
+    expect([...found.keys()].sort()).toEqual(
+      [orchestrator.role.node.path, orchestrator.secretPolicy.node.path].sort(),
+    );
     for (const [id, reason] of Object.entries(found.get(orchestrator.role.node.path) ?? {})) {
-      if (id.endsWith('[Resource::*]')) {
-        expect(reason).toMatch(/GetRandomPassword has no resource type/);
-        expect(reason).toMatch(/xray:PutTraceSegments/);
-      } else {
-        expect(reason).toMatch(/random six-character suffix.*secret:<prefix>\*/);
-      }
+      expect(id).toMatch(/\[Resource::\*\]$/);
+      expect(reason).toMatch(/GetRandomPassword has no resource type/);
+      expect(reason).toMatch(/xray:PutTraceSegments/);
+    }
+    for (const reason of Object.values(found.get(orchestrator.secretPolicy.node.path) ?? {})) {
+      expect(reason).toMatch(/random six-character suffix.*secret:<prefix>\*/);
     }
   });
 

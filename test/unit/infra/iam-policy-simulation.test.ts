@@ -1,4 +1,4 @@
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { rolePolicyDocuments } from '../../support/policy-documents';
 import { synthOrchestrator } from '../../support/synth-stack';
@@ -15,19 +15,27 @@ const OTHER_ACCOUNT = '999999999999';
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/ffffffff-12ab-34cd-56ef-1234567890ab`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/rotate-secret`;
+const FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rotate-secret`;
+const OTHER_FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rds-single-user`;
 const LOG_GROUP = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:rotate`;
 const secret = (name: string, account = ACCOUNT, region = 'us-east-1') =>
   `arn:aws:secretsmanager:${region}:${account}:secret:${name}-AbCdEf`;
 const MANAGED_SECRET = secret('prod/app-team/db-password');
-const VIA_SECRETS_MANAGER = { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' };
+/** A KMS call Secrets Manager makes for a managed secret: its SecretARN encryption context. */
+const VIA_SECRETS_MANAGER = {
+  'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+  'kms:EncryptionContext:SecretARN': MANAGED_SECRET,
+};
 
 // Prepare (once for the file): the role's policy from the synthesized template, intrinsics resolved
 // for partition 'aws' (Fn::Join with Ref AWS::Partition, and the log group's Arn attribute).
 const { template } = synthOrchestrator({ kmsKeyArns: [KEY] });
+const [rotationFunction = ''] = Object.keys(template.findResources('AWS::Lambda::Function'));
 const identityPolicies = rolePolicyDocuments(template, /RotateSecretRole/, {
   'AWS::Partition': 'aws',
   'AWS::AccountId': ACCOUNT,
   'OrchestratorRotateSecretLogs4B7CBED2.Arn': `${LOG_GROUP}:*`,
+  [`${rotationFunction}.Arn`]: FUNCTION,
 });
 
 /** KMS honours identity policies only when the key policy delegates to IAM, as the default key policy does. */
@@ -51,34 +59,56 @@ interface Request {
 }
 
 /**
- * What every call the function makes carries: finishSecret's UpdateSecretVersionStage names
- * AWSCURRENT. A case's own context replaces these values.
+ * What every call the function makes carries: the secret names this function as its rotation
+ * function (Secrets Manager invokes it for no other), and finishSecret's UpdateSecretVersionStage
+ * names AWSCURRENT. A case's own context replaces these values ('' leaves a key out).
  */
+const ROTATED_BY_THIS_FUNCTION = { 'secretsmanager:resource/AllowRotationLambdaArn': FUNCTION };
 const CALL_CONTEXT: Record<string, Record<string, string>> = {
-  'secretsmanager:UpdateSecretVersionStage': { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+  'secretsmanager:DescribeSecret': ROTATED_BY_THIS_FUNCTION,
+  'secretsmanager:GetSecretValue': ROTATED_BY_THIS_FUNCTION,
+  'secretsmanager:PutSecretValue': ROTATED_BY_THIS_FUNCTION,
+  'secretsmanager:UpdateSecretVersionStage': {
+    ...ROTATED_BY_THIS_FUNCTION,
+    'secretsmanager:VersionStage': 'AWSCURRENT',
+  },
 };
 
 async function decide({ action, resource, context = {}, resourcePolicy }: Request) {
-  const result = await runSimulation(
-    {
-      identityPolicies,
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: resourcePolicy ?? (action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined),
-      request: {
-        principal: ROLE,
-        action,
-        resource: { resource, accountId: resource.split(':')[4] || ACCOUNT },
-        contextVariables: Object.fromEntries(
-          Object.entries({ ...CALL_CONTEXT[action], ...context }).filter(([, value]) => value !== ''),
-        ),
-      },
+  const simulation = {
+    identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: resourcePolicy ?? (action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined),
+    request: {
+      principal: ROLE,
+      action,
+      resource: { resource, accountId: resource.split(':')[4] || ACCOUNT },
+      contextVariables: Object.fromEntries(
+        Object.entries({ ...CALL_CONTEXT[action], ...context }).filter(([, value]) => value !== ''),
+      ),
     },
-    { simulationMode: 'Strict' },
-  );
+  };
+  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
   // A malformed request (unknown action, wrong resource type or context key) must not pass as a denial.
   if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
-  return result.overallResult;
+  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
+  // The simulator's key filter recognizes a variable key only at a '/' (aws:PrincipalTag/x), so it
+  // drops kms:EncryptionContext:<key>, a key the Service Authorization Reference lists for
+  // kms:Decrypt and kms:GenerateDataKey. Once the request above is validated, evaluate exactly
+  // what was given; any other dropped key is a mistake in the test.
+  if (ignored.some((key) => !key.startsWith('kms:EncryptionContext:'))) {
+    throw new Error(`simulation ignored context keys: ${ignored.join(', ')}`);
+  }
+  if (ignored.length === 0) return result.overallResult;
+  // The unsafe engine loads the key policy without a name and then reads it; a validated-policy
+  // wrapper carries one.
+  const keyPolicy = simulation.resourcePolicy && {
+    __validated: true,
+    policyDocument: simulation.resourcePolicy,
+    metadata: { name: 'key policy' },
+  };
+  return runUnsafeSimulation({ ...simulation, resourcePolicy: keyPolicy }, {});
 }
 
 const SECRET_ACTIONS = [
@@ -89,8 +119,28 @@ const SECRET_ACTIONS = [
 ];
 
 describe('the rotation function role, evaluated by an IAM policy simulator', () => {
-  it('is one synthesized identity policy', () => {
-    expect(identityPolicies).toHaveLength(1);
+  it('is two synthesized identity policies (the secret statements name the function, so they have their own)', () => {
+    expect(identityPolicies).toHaveLength(2);
+  });
+
+  // GetSecretValue and the other secret actions only on secrets whose rotation function is this one
+  // (review M5): a managed secret rotated by another function, or by none, stays unreadable.
+  it.each(
+    SECRET_ACTIONS.flatMap((action): [string, string, Record<string, string>][] => [
+      [
+        action,
+        'rotated by another function',
+        { 'secretsmanager:resource/AllowRotationLambdaArn': OTHER_FUNCTION },
+      ],
+      [action, 'with no rotation function', { 'secretsmanager:resource/AllowRotationLambdaArn': '' }],
+      [
+        action,
+        'naming a version of this function',
+        { 'secretsmanager:resource/AllowRotationLambdaArn': `${FUNCTION}:1` },
+      ],
+    ]),
+  )('does not allow %s on a managed secret %s', async (action, _name, context) => {
+    expect(await decide({ action, resource: MANAGED_SECRET, context })).toBe('ImplicitlyDenied');
   });
 
   it.each<[string, Request]>([
@@ -172,10 +222,66 @@ describe('the rotation function role, evaluated by an IAM policy simulator', () 
       { action: 'kms:GenerateDataKey', resource: KEY, context: VIA_SECRETS_MANAGER },
     ],
     ['kms:Decrypt called directly', 'ImplicitlyDenied', { action: 'kms:Decrypt', resource: KEY }],
+    // Only a managed secret's data keys (review M5): Secrets Manager's SecretARN encryption context.
+    [
+      "kms:Decrypt through Secrets Manager for another team's secret",
+      'ImplicitlyDenied',
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: { ...VIA_SECRETS_MANAGER, 'kms:EncryptionContext:SecretARN': secret('prod/other-team/x') },
+      },
+    ],
+    [
+      'kms:GenerateDataKey through Secrets Manager for a secret past the prefix (prod/app-teamX/)',
+      'ImplicitlyDenied',
+      {
+        action: 'kms:GenerateDataKey',
+        resource: KEY,
+        context: { ...VIA_SECRETS_MANAGER, 'kms:EncryptionContext:SecretARN': secret('prod/app-teamX/db') },
+      },
+    ],
+    [
+      'kms:Decrypt through Secrets Manager for the prefix in another account',
+      'ImplicitlyDenied',
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: {
+          ...VIA_SECRETS_MANAGER,
+          'kms:EncryptionContext:SecretARN': secret('prod/app-team/db-password', OTHER_ACCOUNT),
+        },
+      },
+    ],
+    [
+      'kms:Decrypt through Secrets Manager without an encryption context',
+      'ImplicitlyDenied',
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+      },
+    ],
+    [
+      'kms:Decrypt through Secrets Manager for a nested secret of the other prefix',
+      'Allowed',
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: {
+          ...VIA_SECRETS_MANAGER,
+          'kms:EncryptionContext:SecretARN': secret('staging/app-team/a/b'),
+        },
+      },
+    ],
     [
       'kms:Decrypt through another service',
       'ImplicitlyDenied',
-      { action: 'kms:Decrypt', resource: KEY, context: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+      {
+        action: 'kms:Decrypt',
+        resource: KEY,
+        context: { ...VIA_SECRETS_MANAGER, 'kms:ViaService': 's3.us-east-1.amazonaws.com' },
+      },
     ],
     [
       'kms:Decrypt through Secrets Manager in another region',
@@ -183,7 +289,7 @@ describe('the rotation function role, evaluated by an IAM policy simulator', () 
       {
         action: 'kms:Decrypt',
         resource: KEY,
-        context: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+        context: { ...VIA_SECRETS_MANAGER, 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
       },
     ],
     [

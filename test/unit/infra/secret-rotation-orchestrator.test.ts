@@ -108,10 +108,11 @@ describe('SecretRotationOrchestrator', () => {
     });
   });
 
-  it('grants exactly its logs, the secret actions on the managed prefixes, GetRandomPassword and KMS via Secrets Manager', () => {
-    template.resourceCountIs('AWS::IAM::Policy', 1);
+  it('grants exactly its logs, GetRandomPassword and KMS via Secrets Manager for managed secrets, in its default policy', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 2);
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalId(orchestrator.role) }],
+      PolicyName: Match.stringLikeRegexp('DefaultPolicy'),
       PolicyDocument: {
         // A literal array: these statements and no others, in this order.
         Statement: [
@@ -120,23 +121,6 @@ describe('SecretRotationOrchestrator', () => {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [logicalId(orchestrator.logGroup), 'Arn'] },
-          },
-          {
-            Sid: 'RotateManagedSecrets',
-            Effect: 'Allow',
-            Action: [
-              'secretsmanager:DescribeSecret',
-              'secretsmanager:GetSecretValue',
-              'secretsmanager:PutSecretValue',
-            ],
-            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
-          },
-          {
-            Sid: 'MakeRotatedVersionsCurrent',
-            Effect: 'Allow',
-            Action: 'secretsmanager:UpdateSecretVersionStage',
-            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
-            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
           },
           {
             Sid: 'GeneratePasswords',
@@ -149,7 +133,55 @@ describe('SecretRotationOrchestrator', () => {
             Effect: 'Allow',
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
             Resource: KEY,
-            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+            // Only for a managed secret's data keys (Secrets Manager's SecretARN encryption context).
+            Condition: {
+              StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+              StringLike: {
+                'kms:EncryptionContext:SecretARN': [
+                  secretArnPattern('prod/app-team/'),
+                  secretArnPattern('staging/app-team/'),
+                ],
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('grants the secret actions on the managed prefixes only for secrets this function rotates, in a policy of their own', () => {
+    const rotatedByThisFunction = {
+      ArnEquals: {
+        'secretsmanager:resource/AllowRotationLambdaArn': {
+          'Fn::GetAtt': [logicalId(orchestrator.rotationFunction), 'Arn'],
+        },
+      },
+    };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(orchestrator.role) }],
+      PolicyName: Match.stringLikeRegexp('RotateSecretPolicy'),
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'RotateManagedSecrets',
+            Effect: 'Allow',
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+            ],
+            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
+            Condition: rotatedByThisFunction,
+          },
+          {
+            Sid: 'MakeRotatedVersionsCurrent',
+            Effect: 'Allow',
+            Action: 'secretsmanager:UpdateSecretVersionStage',
+            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
+            Condition: {
+              ...rotatedByThisFunction,
+              StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+            },
           },
         ],
       },
@@ -191,8 +223,13 @@ describe('SecretRotationOrchestrator', () => {
       RotationRules: { ScheduleExpression: 'rate(7 days)', AutomaticallyAfterDays: Match.absent() },
     });
     const permission = logicalId(orchestrator.rotationFunction.node.findChild('InvokedBySecretsManager'));
+    // And after the secret policy: Secrets Manager invokes the function as the schedule is created.
+    const secretPolicy = logicalId(orchestrator.secretPolicy);
     const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
-    expect(schedules.map((schedule) => schedule.DependsOn)).toEqual([[permission], [permission]]);
+    expect(schedules.map((schedule) => [...schedule.DependsOn].sort())).toEqual([
+      [permission, secretPolicy].sort(),
+      [permission, secretPolicy].sort(),
+    ]);
   });
 
   it("keeps a schedule's logical id when another schedule is removed", () => {
