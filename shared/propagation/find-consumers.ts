@@ -51,7 +51,9 @@ export interface FindConsumersOptions {
   /**
    * Annotations of the Kubernetes Secrets, by name, for Reloader's `ignore` and `match`: those ESO
    * writes from the ExternalSecret's target template ({@link targetSecretAnnotations}). A Secret
-   * missing here has none: it is never ignored, never matched.
+   * missing here has none: it is never ignored, never matched. Absent altogether, the Secrets'
+   * annotations are unknown: Reloader's Secret-side rules are not applied (nothing is ignored, and
+   * search mode restricts nothing, as if the workload did not ask for it).
    */
   readonly secretAnnotations?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
@@ -67,7 +69,8 @@ export interface FindConsumersOptions {
  *    named by the workload's `secret.reloader.stakater.com/reload`: chosen, referenced or not.
  * 4. Otherwise only a workload that references the Secret: chosen in search mode when the Secret
  *    is annotated `match`, or when `auto` or `secret…/auto` is true; skipped when either is set to
- *    anything else (`auto: "false"`), when in search mode without `match`, or, unset, under requireOptIn.
+ *    anything else (`auto: "false"`), when in search mode without `match` (Secret annotations
+ *    known), or, unset, under requireOptIn.
  * @example findConsumers(new Set(['db-creds']), workloadsInNamespace)
  */
 export function findConsumers(
@@ -175,7 +178,7 @@ function decide(
     [RELOADER_ANNOTATIONS.secretAuto, reloader.secretAuto],
   ].filter(([, value]) => value !== undefined && value !== '');
   if (set.length > 0) return { why: `annotated ${set.map(([key, value]) => `${key}=${value}`).join(', ')}` };
-  if (reloader.search === 'true') {
+  if (reloader.search === 'true' && options.secretAnnotations !== undefined) {
     return {
       why: `annotated ${RELOADER_ANNOTATIONS.search}=true and Secret ${secret} is not annotated ${RELOADER_ANNOTATIONS.match}=true`,
     };

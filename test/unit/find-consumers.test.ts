@@ -319,9 +319,24 @@ describe('findConsumers, Reloader’s annotations (as Reloader v1.4 ShouldReload
     });
 
     it('reads search from the pod template when the metadata has none of Reloader’s keys', () => {
-      const plan = findConsumers(new Set(['db']), [workload('Deployment', reads('db'), {}, search)]);
+      const plan = findConsumers(new Set(['db']), [workload('Deployment', reads('db'), {}, search)], {
+        secretAnnotations: new Map(),
+      });
       expect(plan.consumers).toEqual([]);
     });
+
+    it.each([
+      [false, ['deployment-a']],
+      [true, []],
+    ])(
+      'judges search mode as if absent when the Secrets’ annotations are unknown (requireOptIn %s)',
+      (requireOptIn, expected) => {
+        const plan = findConsumers(new Set(['db']), [workload('Deployment', reads('db'), search)], {
+          requireOptIn,
+        });
+        expect(chosen(plan)).toEqual(expected);
+      },
+    );
 
     it('never adds a workload that does not reference the Secret', () => {
       const plan = findConsumers(new Set(['db']), [workload('Deployment', reads('other'), search)], {
