@@ -296,6 +296,8 @@ const THROTTLING = new Set([
   'ServiceUnavailable',
   'InternalServiceError',
   'InternalFailure',
+  // The request timeout of shared/aws/client-options.ts, after the SDK's own attempts.
+  'TimeoutError',
 ]);
 const NETWORK = new Set([
   'ECONNRESET',

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
@@ -24,9 +25,9 @@ const config = loadStarterConfig(process.env);
 
 const deps = {
   managedPrefixes: config.managedPrefixes,
-  secrets: new SecretsManagerAdapter(new SecretsManagerClient({})),
-  ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
-  starter: new StepFunctionsStarter(new SFNClient({}), config.stateMachineArn),
+  secrets: new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS)),
+  ledger: new DynamoDbLedger(new DynamoDBClient(AWS_CLIENT_OPTIONS), config.ledgerTableName),
+  starter: new StepFunctionsStarter(new SFNClient(AWS_CLIENT_OPTIONS), config.stateMachineArn),
   logger,
   metrics,
   now: () => new Date(),

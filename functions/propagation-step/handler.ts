@@ -9,6 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { logFailureOnce } from '../../shared/log-failure-once';
@@ -25,13 +26,13 @@ const config = loadWorkflowConfig(process.env);
 // the other ledger steps never evaluate them on a cold start. A failed load is retried by the next.
 const clusterPorts = memoizeSuccess(async () => {
   const { EKSClient, eksClusterPorts } = await import('../../shared/kubernetes/eks-cluster-ports');
-  return eksClusterPorts(new EKSClient({}));
+  return eksClusterPorts(new EKSClient(AWS_CLIENT_OPTIONS));
 });
 
 const deps = {
   ...config,
-  secrets: new SecretsManagerAdapter(new SecretsManagerClient({})),
-  ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
+  secrets: new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS)),
+  ledger: new DynamoDbLedger(new DynamoDBClient(AWS_CLIENT_OPTIONS), config.ledgerTableName),
   clusterFor: async (name: string) => (await clusterPorts())(name),
   logger,
   metrics,

@@ -8,6 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { loadRotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';
@@ -18,7 +19,7 @@ import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadRotationConfig(process.env);
-const secrets = new SecretsManagerAdapter(new SecretsManagerClient({}));
+const secrets = new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS));
 const deps = { config, secrets, strategies: defaultStrategies(secrets, config), logger, metrics };
 
 export const handler = middy()

@@ -9,6 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { logFailureOnce } from '../../shared/log-failure-once';
@@ -21,8 +22,8 @@ const metrics = createMetrics();
 const config = loadRequestConfig(process.env);
 const deps = {
   config,
-  port: new SecretsManagerAdapter(new SecretsManagerClient({})),
-  ledger: new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName),
+  port: new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS)),
+  ledger: new DynamoDbLedger(new DynamoDBClient(AWS_CLIENT_OPTIONS), config.ledgerTableName),
   logger,
   metrics,
 };

@@ -14,6 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
@@ -26,9 +27,9 @@ import { workflowPropagationStarter } from '../../shared/workflow/start-propagat
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadSweepConfig(process.env);
-const port = new SecretsManagerAdapter(new SecretsManagerClient({}));
+const port = new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS));
 const ledger = config.ledgerTableName
-  ? new DynamoDbLedger(new DynamoDBClient({}), config.ledgerTableName)
+  ? new DynamoDbLedger(new DynamoDBClient(AWS_CLIENT_OPTIONS), config.ledgerTableName)
   : undefined;
 
 function reconcileDeps() {
@@ -37,7 +38,7 @@ function reconcileDeps() {
     managedPrefixes: config.managedPrefixes,
     secrets: port,
     ledger,
-    starter: new StepFunctionsStarter(new SFNClient({}), config.stateMachineArn),
+    starter: new StepFunctionsStarter(new SFNClient(AWS_CLIENT_OPTIONS), config.stateMachineArn),
     logger,
     metrics,
     now: () => new Date(),

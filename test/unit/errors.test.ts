@@ -152,6 +152,15 @@ describe('asRetryable', () => {
     { error: new KubernetesCallError(503, 'ServiceUnavailable'), retried: true },
     { error: new KubernetesCallError(429, 'TooManyRequests'), retried: true },
     { error: new KubernetesCallError(409, 'Conflict'), retried: false },
+    // The SDK's request timeout (shared/aws/client-options.ts) once its own attempts are spent.
+    {
+      error: toAwsCallError(
+        'DescribeSecret',
+        'prod/app/db',
+        Object.assign(new Error('timed out'), { name: 'TimeoutError' }),
+      ),
+      retried: true,
+    },
     // undici's request() throws the socket's error as it is; fetch wraps it in a TypeError's cause.
     { error: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), retried: true },
     { error: new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }), retried: true },
