@@ -205,6 +205,11 @@ export class PropagationNotClaimedError extends OrchestratorError {
 }
 
 /** finishPropagation by an execution that does not hold the claim (its lease was taken over); nothing was written. */
+/** A Kubernetes list whose continue token expired more often than the pager restarts it. */
+export class ListRestartError extends OrchestratorError {
+  readonly code = 'KUBERNETES_LIST_EXPIRED';
+}
+
 /** A propagation's outcome is already recorded (succeeded or failed); it is not rewritten. */
 export class PropagationAlreadyFinishedError extends OrchestratorError {
   readonly code = 'PROPAGATION_ALREADY_FINISHED';

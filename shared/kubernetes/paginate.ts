@@ -1,12 +1,7 @@
-import { KubernetesCallError, OrchestratorError } from '../errors';
+import { KubernetesCallError, ListRestartError } from '../errors';
 
 export const PAGE_SIZE = 500;
 const MAX_RESTARTS = 3;
-
-/** A list whose continue token expired more often than we restart. */
-export class ListRestartError extends OrchestratorError {
-  readonly code = 'KUBERNETES_LIST_EXPIRED';
-}
 
 interface Page<T> {
   readonly items: T[];

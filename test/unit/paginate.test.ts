@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KubernetesCallError } from '../../shared/errors';
-import { ListRestartError, listAll } from '../../shared/kubernetes/paginate';
+import { KubernetesCallError, ListRestartError } from '../../shared/errors';
+import { listAll } from '../../shared/kubernetes/paginate';
 
 const gone = () => new KubernetesCallError(410, 'Expired');
 
