@@ -5,7 +5,7 @@
  * each workflow step (inclusive, synchronous stacks only: a step's awaited continuations appear
  * under their own frames, so these are lower bounds). Idle time and garbage collection are listed
  * apart. Figures only.
- * Run: npx tsx bench/profile-summary.ts <dir or .cpuprofile>… [--top 25]
+ * Run: npx tsx bench/profile-summary.ts <dir or .cpuprofile>… [--top 25] [--sources 15]
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -36,8 +36,9 @@ const { args, opts } = (() => {
   const command = new Command('profile-summary')
     .argument('<paths...>', '.cpuprofile files or directories holding them')
     .option('--top <n>', 'functions to list', (v) => Number.parseInt(v, 10), 25)
+    .option('--sources <n>', 'sources to list', (v) => Number.parseInt(v, 10), 15)
     .parse();
-  return { args: command.args, opts: command.opts<{ top: number }>() };
+  return { args: command.args, opts: command.opts<{ top: number; sources: number }>() };
 })();
 const log = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (us: number) => `${(us / 1000).toFixed(0)} ms`.padStart(9);
@@ -96,7 +97,6 @@ const STEPS = ['planStep', 'resyncStep', 'checkSyncStep', 'advanceRestartsStep']
 for (const file of files) {
   profileDir = dirname(file);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
@@ -130,13 +130,13 @@ for (const file of files) {
   log('  under each step (inclusive, synchronous stacks only)');
   for (const step of STEPS) log(`    ${step.padEnd(22)}${ms(underStep.get(step) ?? 0)}`);
   log('  self time by source');
-  const busy = (m: Map<string, number>) => [...m].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]);
-  for (const [source, us] of busy(bySource).slice(0, 15)) {
+  const busy = (m: Map<string, number>) =>
+    [...m].filter(([k]) => k !== '(idle)' && !k.startsWith('(idle) ')).sort((a, b) => b[1] - a[1]);
+  for (const [source, us] of busy(bySource).slice(0, opts.sources)) {
     log(`    ${ms(us)} ${((100 * us) / (total - idle)).toFixed(1).padStart(5)} %  ${source}`);
   }
   log(`  top ${opts.top} functions by self time`);
   for (const [where, us] of busy(byFunction).slice(0, opts.top)) {
     log(`    ${ms(us)} ${((100 * us) / (total - idle)).toFixed(1).padStart(5)} %  ${where}`);
   }
-  void byId;
 }
