@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, idempotently, on a fresh machine:
 #   - npm packages from the lockfile (which bring Node 24 as the `node` devDependency);
-#   - a Python venv with moto in server mode, kept in a cache folder outside the clone.
-# Source it: it exports PATH (Node 24 first), ROTATOR_CACHE_DIR and MOTO_PYTHON.
+#   - a Python venv with moto in server mode, kept in a cache folder outside the clone;
+#   - PostgreSQL and MariaDB binaries for the database tests (scripts/databases/ensure.sh).
+# Source it: it exports PATH (Node 24 first), ROTATOR_CACHE_DIR, MOTO_PYTHON, ROTATOR_POSTGRES_BIN
+# and ROTATOR_MARIADBD.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -37,6 +39,7 @@ ensure_moto() {
 
 ensure_node_modules
 ensure_moto
+source "$repo_root/scripts/databases/ensure.sh"
 export PATH="$repo_root/node_modules/.bin:$PATH"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [[ "$node_major" != "24" ]]; then

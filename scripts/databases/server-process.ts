@@ -1,0 +1,115 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { registerCleanup } from '../local/process-cleanup';
+
+/** The user a database server runs as: this process's own, or `nobody` when this process is root. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * PostgreSQL refuses to run as root (and MariaDB wants `--user=root` spelled out), so as root the
+ * servers run as `nobody`, which every Debian system has; anyone else runs them as themselves.
+ */
+export function unprivilegedUser(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('nobody:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (uid === undefined || gid === undefined) throw new Error('no "nobody" user to run the database as');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Gives `dir` and everything in it to `runAs` (no-op when undefined). */
+export function handOver(dir: string, runAs: RunAs | undefined): void {
+  if (!runAs) return;
+  chownSync(dir, runAs.uid, runAs.gid);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) handOver(path, runAs);
+    else chownSync(path, runAs.uid, runAs.gid);
+  }
+}
+
+/** Runs a setup command (initdb, mariadb-install-db) to completion as `runAs`; its output only on failure. */
+export function runToCompletion(file: string, args: readonly string[], runAs: RunAs | undefined): void {
+  try {
+    execFileSync(file, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(runAs ?? {}),
+      env: { ...process.env, LC_ALL: 'C.UTF-8' },
+    });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`${file} failed:\n${String(stdout ?? '')}${String(stderr ?? '')}`.slice(0, 4000));
+  }
+}
+
+/** A long-running server child whose stderr tail is kept for failure messages, killed when this process exits. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export function spawnServer(file: string, args: readonly string[], runAs: RunAs | undefined): ServerProcess {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(runAs ?? {}) });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-16_384);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const unregister = registerCleanup(() => child.kill('SIGKILL'));
+  return {
+    child,
+    log: () => tail,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      unregister();
+    },
+  };
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:`port`, or the server exits. */
+export async function waitForPort(server: ServerProcess, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`server exited with code ${server.child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
+}
+
+/** A port nothing listens on right now (the server may still lose a race for it: callers retry). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
