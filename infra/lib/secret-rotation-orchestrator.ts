@@ -13,6 +13,7 @@ import {
   type SecretRotationOrchestratorProps,
 } from './orchestrator-props';
 import {
+  managedSecretArnPattern,
   nagSecretArnPattern,
   rotationFunctionStatements,
   rotationSecretStatements,
@@ -77,16 +78,23 @@ export class SecretRotationOrchestrator extends Construct {
     });
     this.acknowledgeWildcards(props.managedPrefixes, tracing);
 
-    this.rotationFunction.addPermission('InvokedBySecretsManager', {
-      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
-      sourceAccount: Stack.of(this).account,
+    // One permission per prefix, each for the secrets under it (Secrets Manager invokes with the
+    // secret as aws:SourceArn; Lambda matches SourceArn with ArnLike): another team's secret in this
+    // account cannot be pointed at this function.
+    const permissions = [...new Set(props.managedPrefixes)].map((prefix) => {
+      const id = `InvokedBySecretsManager[${prefix.replaceAll('/', '|')}]`;
+      this.rotationFunction.addPermission(id, {
+        principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+        sourceAccount: Stack.of(this).account,
+        sourceArn: managedSecretArnPattern(this, prefix),
+      });
+      return this.rotationFunction.node.findChild(id);
     });
-    const permission = this.rotationFunction.node.findChild('InvokedBySecretsManager');
 
     this.rotationSchedules = (props.rotationSchedules ?? []).map((schedule) => {
       const cfn = this.scheduleRotation(schedule);
       // Secrets Manager invokes the function as the schedule is created.
-      cfn.node.addDependency(permission, this.secretPolicy);
+      cfn.node.addDependency(...permissions, this.secretPolicy);
       return cfn;
     });
   }

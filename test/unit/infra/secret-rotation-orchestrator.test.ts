@@ -197,14 +197,17 @@ describe('SecretRotationOrchestrator', () => {
     expect(statements).not.toContain('kms:');
   });
 
-  it('lets only Secrets Manager, for this account, invoke the function', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', 1);
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [logicalId(orchestrator.rotationFunction), 'Arn'] },
-      Principal: 'secretsmanager.amazonaws.com',
-      SourceAccount: '123456789012',
-    });
+  it('lets only Secrets Manager, for this account and a secret under a managed prefix, invoke the function', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    for (const prefix of ['prod/app-team/', 'staging/app-team/']) {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [logicalId(orchestrator.rotationFunction), 'Arn'] },
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: '123456789012',
+        SourceArn: secretArnPattern(prefix),
+      });
+    }
   });
 
   it('creates one rotation schedule per configured secret, with its rules, after the invoke permission', () => {
@@ -222,14 +225,13 @@ describe('SecretRotationOrchestrator', () => {
       RotateImmediatelyOnUpdate: false,
       RotationRules: { ScheduleExpression: 'rate(7 days)', AutomaticallyAfterDays: Match.absent() },
     });
-    const permission = logicalId(orchestrator.rotationFunction.node.findChild('InvokedBySecretsManager'));
+    const permissions = ['prod|app-team|', 'staging|app-team|'].map((prefix) =>
+      logicalId(orchestrator.rotationFunction.node.findChild(`InvokedBySecretsManager[${prefix}]`)),
+    );
     // And after the secret policy: Secrets Manager invokes the function as the schedule is created.
-    const secretPolicy = logicalId(orchestrator.secretPolicy);
+    const after = [...permissions, logicalId(orchestrator.secretPolicy)].sort();
     const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
-    expect(schedules.map((schedule) => [...schedule.DependsOn].sort())).toEqual([
-      [permission, secretPolicy].sort(),
-      [permission, secretPolicy].sort(),
-    ]);
+    expect(schedules.map((schedule) => [...schedule.DependsOn].sort())).toEqual([after, after]);
   });
 
   it("keeps a schedule's logical id when another schedule is removed", () => {
