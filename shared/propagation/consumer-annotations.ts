@@ -85,3 +85,18 @@ export function targetSecretAnnotations(spec: unknown): Readonly<Record<string, 
     Object.entries(annotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
 }
+
+/**
+ * Of a Secret's annotations, the ones consumer selection reads (Reloader's `ignore` and `match`):
+ * all the workflow's state carries per ExternalSecret.
+ */
+export function secretSideAnnotations(
+  annotations: Readonly<Record<string, string>>,
+): Record<string, string> | undefined {
+  const kept = Object.fromEntries(
+    [RELOADER_ANNOTATIONS.ignore, RELOADER_ANNOTATIONS.match].flatMap((key) =>
+      annotations[key] === undefined ? [] : [[key, annotations[key].slice(0, 64)]],
+    ),
+  );
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}

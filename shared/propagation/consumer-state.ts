@@ -96,6 +96,8 @@ export interface NamespaceSecrets {
   readonly confirmed: ReadonlySet<string>;
   /** Secrets whose ExternalSecret did not: a consumer of one of these is refused (stale copy). */
   readonly stale: ReadonlySet<string>;
+  /** Each Secret's annotations as far as known (Reloader's `ignore`/`match`, from the ExternalSecret). */
+  readonly annotations: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /**
@@ -109,10 +111,11 @@ export function namespaceConsumers(
   options: { readonly requireOptIn: boolean },
 ): { readonly workload: Workload; readonly state: ConsumerState }[] {
   if (secrets.confirmed.size === 0) return [];
-  const { consumers } = findConsumers(secrets.confirmed, workloads, options);
+  const selection = { ...options, secretAnnotations: secrets.annotations };
+  const { consumers } = findConsumers(secrets.confirmed, workloads, selection);
   const staleUse = new Map<string, string>();
   if (secrets.stale.size > 0) {
-    for (const match of findConsumers(secrets.stale, workloads, options).consumers) {
+    for (const match of findConsumers(secrets.stale, workloads, selection).consumers) {
       staleUse.set(refKey(match.workload), match.reasons[0]?.secret ?? '');
     }
   }

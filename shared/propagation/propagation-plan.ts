@@ -1,4 +1,5 @@
 import type { ClusterPort } from './cluster-port';
+import { targetSecretAnnotations } from './consumer-annotations';
 import type { RotatedSecret } from './eso-types';
 import { type ConsumerMatch, type ConsumerSkip, findConsumers } from './find-consumers';
 import { type AffectedExternalSecret, findAffectedExternalSecrets } from './find-external-secrets';
@@ -49,6 +50,7 @@ export async function planPropagation(
       workloads.get(item.externalSecret.namespace) ?? [],
       {
         requireOptIn: options.requireOptIn ?? false,
+        secretAnnotations: new Map([[item.targetSecret, targetSecretAnnotations(item.externalSecret.spec)]]),
       },
     );
     return { affected: item, consumers: found.consumers, skipped: found.skipped };

@@ -70,13 +70,15 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
     synced: synced.slice(0, LIST_CAP).map(refKey),
     restarted: (progress?.restarted.items ?? []).map((r) => refKey(r.ref)),
     failed: failed.slice(0, LIST_CAP * 2),
-    nextPod: (progress?.nextPod.items ?? []).map(line),
+    nextPod: [...(progress?.nextPod.items ?? []), ...(progress?.laterPods?.items ?? [])]
+      .slice(0, LIST_CAP)
+      .map(line),
     notRestarted: (progress?.notRestarted.items ?? []).map((r) => refKey(r.ref)),
     counts: {
       synced: synced.length,
       restarted: progress?.restarted.count ?? 0,
       failed: failedCount,
-      nextPod: progress?.nextPod.count ?? 0,
+      nextPod: (progress?.nextPod.count ?? 0) + (progress?.laterPods?.count ?? 0),
       notRestarted: progress?.notRestarted.count ?? 0,
     },
   };

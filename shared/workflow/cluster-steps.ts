@@ -8,7 +8,11 @@ import { mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
-import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import {
+  ANNOTATIONS,
+  secretSideAnnotations,
+  targetSecretAnnotations,
+} from '../propagation/consumer-annotations';
 import { consumerState } from '../propagation/consumer-state';
 import { notRefreshingReason } from '../propagation/find-external-secrets';
 import { moveId } from '../propagation/markers';
@@ -80,6 +84,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
         owner: t.affected.externalSecret.ownerClusterExternalSecret,
         prior: t.affected.externalSecret.syncStatus ?? {},
         targetSecret: t.affected.targetSecret,
+        secretAnnotations: secretSideAnnotations(targetSecretAnnotations(t.affected.externalSecret.spec)),
         consumers: t.consumers.length,
         reasons: t.affected.reasons.slice(0, 20).map((r) => r.slice(0, 1024)),
       }),

@@ -19,7 +19,12 @@ import {
 } from '../propagation/consumer-state';
 import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
 import { refKey } from '../propagation/object-ref';
-import type { Workload, WorkloadKind } from '../propagation/workload-types';
+import {
+  isRolloutKind,
+  ROLLOUT_KINDS,
+  type Workload,
+  type WorkloadKind,
+} from '../propagation/workload-types';
 import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
@@ -82,12 +87,18 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
   });
   const options = { requireOptIn: deps.requireOptIn };
   const tracked = new Map<string, Tracked>();
-  const read = async (namespaces: readonly string[], kinds?: readonly WorkloadKind[]) => {
+  const read = async (
+    namespaces: readonly string[],
+    kinds?: readonly WorkloadKind[],
+    onlyTracked = false,
+  ) => {
     const lists = await mapWithLimit(namespaces, API_CONCURRENCY, (ns) => cluster.listWorkloads(ns, kinds));
     const context = move();
     namespaces.forEach((ns, index) => {
+      // A look at rollouts in flight judges only the workloads already tracked, not the whole list.
+      const listed = lists[index] ?? [];
       const found = namespaceConsumers(
-        lists[index] ?? [],
+        onlyTracked ? listed.filter((w) => tracked.has(refKey(w))) : listed,
         secrets.get(ns) as NamespaceSecrets,
         context,
         options,
@@ -97,11 +108,15 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       }
     });
   };
+  // Kinds without a rollout never change state within a move: only the first call lists them.
   await timed(
-    () => read([...secrets.keys()]),
+    () => read([...secrets.keys()], previous ? ROLLOUT_KINDS : undefined),
     (ms) => (restartMs += ms),
   );
-  const size = waveSize(input.budget, tracked.size);
+  const size = waveSize(
+    input.budget,
+    [...tracked.values()].filter((t) => isRolloutKind(t.workload.kind)).length,
+  );
   const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
   const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
   let interval = MIN_POLL_MS;
@@ -157,6 +172,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
         read(
           [...new Set(watching.map((t) => t.workload.namespace))],
           [...new Set(watching.map((t) => t.workload.kind))],
+          true,
         ),
       (ms) => (watchMs += ms),
     );
@@ -192,7 +208,10 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
     restarted: capped(restarted),
     failed: capped(refs('failed')),
     refused: capped(refs('refused')),
-    nextPod: capped(refs('next-pod')),
+    nextPod: capped(refs('next-pod').filter((r) => isRolloutKind(r.ref.kind))),
+    laterPods: previous
+      ? (previous.laterPods ?? capped([]))
+      : capped(refs('next-pod').filter((r) => !isRolloutKind(r.ref.kind))),
     notRestarted: stopped ? capped(pending) : capped([]),
   };
 }
@@ -205,13 +224,29 @@ export function restartPatch(secretName: string, marker: string, restartedAt: st
 
 /** Per namespace: the Secrets of confirmed ExternalSecrets and of unconfirmed ones. */
 function namespaceSecrets(
-  targets: readonly { namespace: string; name: string; targetSecret: string }[],
+  targets: readonly {
+    namespace: string;
+    name: string;
+    targetSecret: string;
+    secretAnnotations?: Record<string, string>;
+  }[],
   confirmed: ReadonlySet<string>,
 ): Map<string, NamespaceSecrets> {
-  const result = new Map<string, { confirmed: Set<string>; stale: Set<string> }>();
+  const result = new Map<
+    string,
+    { confirmed: Set<string>; stale: Set<string>; annotations: Map<string, Record<string, string>> }
+  >();
   for (const target of targets) {
-    const entry = result.get(target.namespace) ?? { confirmed: new Set<string>(), stale: new Set<string>() };
+    const entry = result.get(target.namespace) ?? {
+      confirmed: new Set<string>(),
+      stale: new Set<string>(),
+      annotations: new Map<string, Record<string, string>>(),
+    };
     (confirmed.has(esKey(target)) ? entry.confirmed : entry.stale).add(target.targetSecret);
+    // Two ExternalSecrets writing one Secret (a conflict ESO itself reports): the first one counts.
+    if (!entry.annotations.has(target.targetSecret)) {
+      entry.annotations.set(target.targetSecret, target.secretAnnotations ?? {});
+    }
     result.set(target.namespace, entry);
   }
   for (const [ns, entry] of result) if (entry.confirmed.size === 0) result.delete(ns);

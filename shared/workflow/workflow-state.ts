@@ -94,6 +94,8 @@ export const esTargetSchema = z.object({
   /** The sync status before the resync, to tell a fresh sync from an old one. */
   prior: syncStatusSchema,
   targetSecret: name,
+  /** Reloader's `ignore`/`match` on that Secret, from the ExternalSecret's target template. */
+  secretAnnotations: z.optional(z.record(z.string(), z.string().check(z.maxLength(64)))),
   /** How many workloads consume its Secret (when planned; they are listed again when restarted). */
   consumers: z.number().check(z.int(), z.nonnegative()),
   reasons: z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(20)),
@@ -169,6 +171,11 @@ export const restartProgressSchema = z.object({
   failed: cappedRefsSchema,
   refused: cappedRefsSchema,
   nextPod: cappedRefsSchema,
+  /**
+   * Consumers without a rollout (CronJobs, Jobs, bare Pods): read once, by the first call, and
+   * carried; later calls list only the kinds that roll out.
+   */
+  laterPods: z.optional(cappedRefsSchema),
   /** When stopped: the consumers not restarted, for the ledger and the alert. */
   notRestarted: cappedRefsSchema,
 });

@@ -76,6 +76,54 @@ describe('Reloader’s Secret-side annotations (ignore, match) under ESO', () =>
   });
 });
 
+describe('Reloader’s ignore and match on the Secret, in the deployed workflow', () => {
+  it('skips every workload for an ignored Secret and restarts a search-mode workload only for a matched one', async () => {
+    const secretId = await wf.secret('reloader-secret-side');
+    const setUp = async (
+      prefix: string,
+      secretAnnotations: Record<string, string>,
+      workload: Record<string, string>,
+    ) => {
+      const namespace = await fx.namespaceWithStore(prefix);
+      await fx.externalSecret(namespace, 'db', secretId, {
+        target: { name: SECRET, template: { metadata: { annotations: secretAnnotations } } },
+      });
+      await fx.externalSecretReady(namespace, 'db');
+      await fx.workload('Deployment', namespace, 'app', reads, { annotations: workload });
+      await fx.rolledOut([{ kind: 'Deployment', namespace, name: 'app' }]);
+      return namespace;
+    };
+    const ignored = await setUp(
+      'wf-rl-ignore',
+      { [RELOADER_ANNOTATIONS.ignore]: 'true' },
+      {
+        [RELOADER_ANNOTATIONS.auto]: 'true',
+      },
+    );
+    const matched = await setUp(
+      'wf-rl-match',
+      { [RELOADER_ANNOTATIONS.match]: 'true' },
+      {
+        [RELOADER_ANNOTATIONS.search]: 'true',
+      },
+    );
+    const unmatched = await setUp('wf-rl-nomatch', {}, { [RELOADER_ANNOTATIONS.search]: 'true' });
+    const before = await Promise.all([ignored, matched, unmatched].map((ns) => wf.podTemplate(ns, 'app')));
+    const versionId = await wf.rotate(secretId);
+
+    const execution = await wf.run('reloader-secret-side', secretId, versionId);
+
+    expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+    const { restarted, synced } = await wf.propagation(secretId);
+    expect(synced).toHaveLength(3);
+    expect(restarted).toEqual([`Deployment/${matched}/app`]);
+    const after = await Promise.all([ignored, matched, unmatched].map((ns) => wf.podTemplate(ns, 'app')));
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]?.generation).toBe((before[1]?.generation ?? 0) + 1);
+    expect(after[2]).toEqual(before[2]);
+  });
+});
+
 it('never lets a secret value reach the steps’ logs', () => {
   expect(wf.hostOutput().length).toBeGreaterThan(0);
   expect(wf.leakedValues()).toEqual([]);

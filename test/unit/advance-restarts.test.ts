@@ -56,19 +56,25 @@ class SimulatedCluster {
     });
   }
 
-  async listWorkloads(namespace: string): Promise<Workload[]> {
+  /** The kinds each list asked for (undefined: every kind). */
+  readonly kindsAsked: (readonly WorkloadKind[] | undefined)[] = [];
+
+  async listWorkloads(namespace: string, kinds?: readonly WorkloadKind[]): Promise<Workload[]> {
     this.lists += 1;
+    this.kindsAsked.push(kinds);
     const inFlight = [...this.workloads.values()].filter((w) => this.lists < w.observedAfter).length;
     this.maxInFlight = Math.max(this.maxInFlight, inFlight);
-    return [...this.workloads.values()].map((w) => ({
-      kind: w.kind,
-      namespace,
-      name: w.name,
-      annotations: { ...w.annotations },
-      podTemplateAnnotations: { ...w.template },
-      podSpec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: w.secret } }] }] },
-      ...(isRolloutKind(w.kind) ? { rollout: this.rollout(w, w.kind) } : {}),
-    }));
+    return [...this.workloads.values()]
+      .filter((w) => !kinds || kinds.includes(w.kind))
+      .map((w) => ({
+        kind: w.kind,
+        namespace,
+        name: w.name,
+        annotations: { ...w.annotations },
+        podTemplateAnnotations: { ...w.template },
+        podSpec: { containers: [{ name: 'app', envFrom: [{ secretRef: { name: w.secret } }] }] },
+        ...(isRolloutKind(w.kind) ? { rollout: this.rollout(w, w.kind) } : {}),
+      }));
   }
 
   async patchWorkload(ref: { name: string }, patch: object): Promise<void> {
@@ -139,7 +145,7 @@ function deps(cluster: SimulatedCluster, budgetMs = 60_000): ClusterStepDeps {
   return {
     clusterFor: async () =>
       fakeCluster({
-        listWorkloads: (namespace) => cluster.listWorkloads(namespace),
+        listWorkloads: (namespace, kinds) => cluster.listWorkloads(namespace, kinds),
         patchWorkload: (ref, patch) => cluster.patchWorkload(ref, patch),
       }),
     requireOptIn: false,
@@ -278,8 +284,19 @@ describe('advance-restarts', () => {
     const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 });
 
     expect(restartsOf(cluster)).toEqual(['api']);
-    expect(progress).toMatchObject({ done: true, verified: 1, nextPod: { count: 3 }, failed: { count: 0 } });
-    expect(progress.nextPod.items.map((item) => item.ref.kind).sort()).toEqual(['CronJob', 'Job', 'Pod']);
+    expect(progress).toMatchObject({
+      done: true,
+      verified: 1,
+      laterPods: { count: 3 },
+      failed: { count: 0 },
+    });
+    expect(progress.laterPods?.items.map((item) => item.ref.kind).sort()).toEqual(['CronJob', 'Job', 'Pod']);
+    // They never change within a move: listed by the first call only, then carried.
+    expect(cluster.kindsAsked[0]).toBeUndefined();
+    for (const kinds of cluster.kindsAsked.slice(1)) {
+      expect(kinds).toBeDefined();
+      expect(kinds?.some((k) => ['CronJob', 'Job', 'Pod'].includes(k))).toBe(false);
+    }
     expect(progress.restarted.items.map((item) => item.ref.name)).toEqual(['api']);
     expect(progress.stopped).toBeUndefined();
   });
