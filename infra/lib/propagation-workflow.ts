@@ -30,6 +30,8 @@ export const RETRYABLE_ERRORS = [
   // (conditional ledger writes by execution, markers in the cluster), so it runs again.
   'States.Timeout',
   'Sandbox.Timedout',
+  // The function crashed (out of memory, the runtime exited): idempotent steps run again (review M1).
+  'Lambda.Unknown',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

@@ -150,6 +150,23 @@ describe('the workflow definition’s paths', () => {
     expect(alerts).toHaveLength(1);
   });
 
+  it('retries a step whose Lambda crashed (Lambda.Unknown: out of memory, a runtime exit) instead of failing the cluster', async () => {
+    let crashes = 1;
+    const steps = fakeSteps({
+      plan: () => {
+        if (crashes-- > 0) throw Object.assign(new Error('Runtime exited'), { name: 'Lambda.Unknown' });
+        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
+      },
+    });
+    const { run } = workflow(steps.invoke);
+
+    const execution = await run.run('plan-crashes', input);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(steps.calls.filter((c) => c.action === 'plan').length).toBe(3);
+    expect(execution.states).not.toContain('RecordFailure');
+  });
+
   it('a failed retirement alerts without rewriting the succeeded record', async () => {
     const steps = fakeSteps({
       'retire-previous': () => {
