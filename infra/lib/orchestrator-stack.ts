@@ -1,4 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ClusterPropagation } from './cluster-propagation';
@@ -8,7 +9,7 @@ import { RotationAlerts } from './rotation-alerts';
 import { RotationEvents } from './rotation-events';
 import { RotationLedger } from './rotation-ledger';
 import { RotationRequests } from './rotation-requests';
-import { RotationSweep } from './rotation-sweep';
+import { RotationSweep, SWEEP_SCHEDULE_GROUP } from './rotation-sweep';
 import {
   SecretRotationOrchestrator,
   type SecretRotationOrchestratorProps,
@@ -98,6 +99,14 @@ export class OrchestratorStack extends Stack {
         RequestsDeadLetters: this.requests.deadLetterQueue,
         ...(this.events && { EventsDeadLetters: this.events.deadLetterQueue }),
       },
+      rules: {
+        RotationFailedAlert: { rule: this.alerts.node.findChild('RotationFailed') as events.IRule },
+        RotationRequested: { rule: this.requests.rule, eventBusName: this.requests.eventBus.eventBusName },
+        ...Object.fromEntries(
+          (this.events?.rules ?? []).map((rule) => [`Propagate${rule.node.id}`, { rule }] as const),
+        ),
+      },
+      scheduleGroups: { Sweep: SWEEP_SCHEDULE_GROUP },
     });
   }
 }

@@ -72,6 +72,9 @@ export interface RotationSweepProps {
  * and list versions of managed secrets only, invoke the rotation function (which RotateSecret
  * requires) and, with a ledger, write rotation records to it; it cannot read any value.
  */
+/** The schedule group of the sweep's schedule (EventBridge Scheduler's default group). */
+export const SWEEP_SCHEDULE_GROUP = 'default';
+
 export class RotationSweep extends Construct {
   readonly sweepFunction: OrchestratorFunction;
   readonly role: iam.Role;
@@ -178,6 +181,7 @@ export class RotationSweep extends Construct {
         resources: [this.sweepFunction.functionArn],
       }),
     );
+    // The group whose metrics the stack's FailureAlarms watch (schedules without one are in `default`).
     new scheduler.CfnSchedule(this, 'Schedule', {
       scheduleExpression: expression,
       flexibleTimeWindow: { mode: 'OFF' },

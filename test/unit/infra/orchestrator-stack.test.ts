@@ -199,6 +199,40 @@ describe('OrchestratorStack built from cdk.json', () => {
     ).toEqual([...queues].sort());
   });
 
+  it('alarms when any EventBridge rule cannot deliver, or its dead-letter queue, and when the sweep schedule drops an invocation', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties,
+    );
+    const ruleIds = Object.keys(template.findResources('AWS::Events::Rule'));
+    const alarmedRules = (metricName: string) =>
+      alarms
+        .filter(
+          (a) => a.Namespace === 'AWS/Events' && a.MetricName === metricName && a.AlarmActions?.length === 1,
+        )
+        .map((a) => a.Dimensions.find((d: { Name: string }) => d.Name === 'RuleName')?.Value?.Ref)
+        .sort();
+
+    expect(ruleIds.length).toBeGreaterThanOrEqual(6);
+    expect(alarmedRules('FailedInvocations')).toEqual([...ruleIds].sort());
+    expect(alarmedRules('InvocationsFailedToBeSentToDlq')).toEqual([...ruleIds].sort());
+    // The request rule is on its own bus: its metrics carry EventBusName as well.
+    const onCustomBus = alarms.filter(
+      (a) =>
+        a.MetricName === 'FailedInvocations' &&
+        a.Dimensions.some((d: { Name: string }) => d.Name === 'EventBusName'),
+    );
+    expect(onCustomBus).toHaveLength(1);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/Scheduler',
+        MetricName: 'InvocationDroppedCount',
+        Dimensions: [{ Name: 'ScheduleGroup', Value: 'default' }],
+        Statistic: 'Sum',
+        Threshold: 0,
+      }),
+    );
+  });
+
   it("passes the app's cdk-nag validation plugin on synth", () => {
     expect(() => app.synth({ force: true })).not.toThrow();
   });
