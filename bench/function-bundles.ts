@@ -75,6 +75,7 @@ for (const fn of functions) {
     rotate: 'rotate-secret',
     sweep: 'sweep',
     request: 'rotation-request',
+    emergency: 'emergency-request',
     starter: 'propagate-secret (starter)',
     step: 'propagation-step',
   }[fn.name];

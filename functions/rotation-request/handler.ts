@@ -1,7 +1,8 @@
 /**
  * Rotation requests: rotates one managed secret now, asked by a custom EventBridge event
- * ("Secret Rotation Requested") or by an IAM-authorized function URL call (an emergency). Wiring
- * only; the logic is in shared/requests/handle-rotation-request.ts.
+ * ("Secret Rotation Requested") on the request bus; never an emergency (the emergency URL has its
+ * own function, functions/emergency-request). Wiring only; the logic is in
+ * shared/requests/handle-rotation-request.ts.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -14,7 +15,7 @@ import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter'
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
-import { handleRotationRequest } from '../../shared/requests/handle-rotation-request';
+import { handleRequestedEvent } from '../../shared/requests/handle-rotation-request';
 import { loadRequestConfig } from '../../shared/requests/request-config';
 
 const logger = createLogger();
@@ -32,4 +33,4 @@ export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .use(logFailureOnce(logger, 'rotation request refused or failed'))
-  .handler((event: unknown) => handleRotationRequest(event, deps));
+  .handler((event: unknown) => handleRequestedEvent(event, deps));

@@ -89,6 +89,7 @@ export class OrchestratorStack extends Stack {
       functions: {
         RotateSecret: this.orchestrator.rotationFunction,
         RotationRequest: this.requests.requestFunction,
+        ...(this.requests.emergencyFunction && { EmergencyRequest: this.requests.emergencyFunction }),
         Sweep: this.sweep.sweepFunction,
         ...(this.propagation && {
           PropagateSecret: this.propagation.propagationFunction,

@@ -71,22 +71,27 @@ export interface RotationRequestsProps {
    * Reserving needs 100 unreserved executions left in the account's limit. @default 5
    */
   readonly reservedConcurrency?: number;
+  /** Reserved concurrency of the emergency (function URL) function. @default 2 */
+  readonly emergencyReservedConcurrency?: number;
 }
 
 /**
- * Rotation on request: one function that rotates a named managed secret now, reached by
- *  - the custom EventBridge event `Secret Rotation Requested` from `secret-rotation-orchestrator`
- *    on this construct's own event bus, which only the request and emergency principals may put
- *    events on (rule filtered to this account, region and the managed prefixes; retries, then a
- *    dead-letter queue);
- *  - an `AWS_IAM` function URL that only `emergencyPrincipals` may call (none: no URL).
- * Its role may describe, rotate, remove AWSPENDING from and list versions of managed secrets only, invoke the
- * rotation function (RotateSecret requires it) and record rotations in the ledger; it cannot read
- * or write any value.
+ * Rotation on request, by two functions that rotate a named managed secret now:
+ *  - the request function, reached only by the custom EventBridge event `Secret Rotation
+ *    Requested` from `secret-rotation-orchestrator` on this construct's own event bus, which only
+ *    the request and emergency principals may put events on (rule filtered to this account,
+ *    region and the managed prefixes; retries, then a dead-letter queue). Never an emergency;
+ *  - the emergency function, behind an `AWS_IAM` function URL that only `emergencyPrincipals` may
+ *    call (none: no URL and no function), the one entry that honours emergency and retire-previous.
+ * Each has its own role, which may describe, rotate, remove AWSPENDING from and list versions of
+ * managed secrets only, invoke the rotation function (RotateSecret requires it) and record
+ * rotations in the ledger; neither can read or write any value.
  */
 export class RotationRequests extends Construct {
   readonly requestFunction: OrchestratorFunction;
   readonly role: iam.Role;
+  /** The function behind the emergency URL; undefined when no principal is allowed to call it. */
+  readonly emergencyFunction: OrchestratorFunction | undefined;
   /** The bus the request rule listens on; send requests here (`EventBusName`), not to the default bus. */
   readonly eventBus: events.EventBus;
   readonly rule: events.Rule;
@@ -96,6 +101,12 @@ export class RotationRequests extends Construct {
 
   constructor(scope: Construct, id: string, props: RotationRequestsProps) {
     super(scope, id);
+    const environment = requestEnvironment({
+      managedPrefixes: props.managedPrefixes,
+      ledgerTableName: props.ledger.tableName,
+      stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
+      emergencyCooldownMs: props.emergencyCooldown?.toMilliseconds(),
+    });
     this.requestFunction = new OrchestratorFunction(this, 'RotationRequest', {
       folder: 'rotation-request',
       identity: {
@@ -108,18 +119,12 @@ export class RotationRequests extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
-      description: 'Rotates a managed secret on request (EventBridge event or IAM-authorized function URL)',
-      environment: requestEnvironment({
-        managedPrefixes: props.managedPrefixes,
-        ledgerTableName: props.ledger.tableName,
-        stuckAfterMs: props.stuckAfterMinutes === undefined ? undefined : props.stuckAfterMinutes * 60_000,
-        emergencyCooldownMs: props.emergencyCooldown?.toMilliseconds(),
-      }),
+      description:
+        'Rotates a managed secret on request (the request bus’s EventBridge event; never an emergency)',
+      environment,
     });
     this.role = this.requestFunction.role;
-    this.grantSecretActions(props);
-    props.ledger.grantRecordRotation(this.role);
-    props.ledger.grantRead(this.role); // history, for the emergency cooldown
+    this.grantRequestActions(this.role, props);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -152,11 +157,39 @@ export class RotationRequests extends Construct {
         maxEventAge: Duration.hours(2),
       }),
     );
-    this.functionUrl = this.emergencyUrl(props.emergencyPrincipals ?? []);
+    const emergencyPrincipals = props.emergencyPrincipals ?? [];
+    this.emergencyFunction =
+      emergencyPrincipals.length === 0
+        ? undefined
+        : new OrchestratorFunction(this, 'EmergencyRequest', {
+            folder: 'emergency-request',
+            identity: {
+              logGroup: 'EmergencyLogs',
+              role: 'EmergencyRole',
+              description:
+                'Emergency-request function of the secret rotation orchestrator (rotate now; no secret values)',
+            },
+            logRetention: props.logRetention,
+            memorySize: 256,
+            timeout: Duration.seconds(30),
+            reservedConcurrentExecutions: props.emergencyReservedConcurrency ?? 2,
+            description:
+              'Rotates a managed secret now for an IAM-authorized function URL caller (an emergency)',
+            environment,
+          });
+    if (this.emergencyFunction) this.grantRequestActions(this.emergencyFunction.role, props);
+    this.functionUrl = this.emergencyUrl(emergencyPrincipals);
   }
 
-  private grantSecretActions(props: RotationRequestsProps): void {
-    allowOnManagedSecrets(this, this.role, {
+  /** What each request function may do: its secret actions and the ledger (records, and history for the cooldown). */
+  private grantRequestActions(role: iam.Role, props: RotationRequestsProps): void {
+    this.grantSecretActions(role, props);
+    props.ledger.grantRecordRotation(role);
+    props.ledger.grantRead(role); // history, for the emergency cooldown
+  }
+
+  private grantSecretActions(role: iam.Role, props: RotationRequestsProps): void {
+    allowOnManagedSecrets(this, role, {
       sid: 'RequestRotationOfManagedSecrets',
       actions: ROTATION_REQUEST_ACTIONS,
       prefixes: props.managedPrefixes,
@@ -165,7 +198,7 @@ export class RotationRequests extends Construct {
     });
     // A request rotates with the secret's stored configuration, and only a secret this project's
     // function rotates: it can neither set another function nor change the schedule.
-    allowOnManagedSecrets(this, this.role, {
+    allowOnManagedSecrets(this, role, {
       sid: 'RotateWithThisFunction',
       actions: ['secretsmanager:RotateSecret'],
       prefixes: props.managedPrefixes,
@@ -175,7 +208,7 @@ export class RotationRequests extends Construct {
     });
     // Repairing a stuck rotation only removes its AWSPENDING label: never AWSCURRENT (which would
     // roll a secret back to an older, possibly leaked version) nor AWSPREVIOUS.
-    allowOnManagedSecrets(this, this.role, {
+    allowOnManagedSecrets(this, role, {
       sid: 'RemoveStuckPendingLabels',
       actions: ['secretsmanager:UpdateSecretVersionStage'],
       prefixes: props.managedPrefixes,
@@ -183,7 +216,7 @@ export class RotationRequests extends Construct {
       reason:
         'UpdateSecretVersionStage, only for AWSPENDING (a condition), on the secrets under a managed prefix: repairing a stuck rotation. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
-    this.role.addToPolicy(
+    role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'InvokeRotationFunction',
         actions: ['lambda:InvokeFunction'],
@@ -194,11 +227,12 @@ export class RotationRequests extends Construct {
 
   /** An AWS_IAM function URL whose resource policy names exactly the given principals. */
   private emergencyUrl(principals: readonly string[]): lambda.FunctionUrl | undefined {
-    if (principals.length === 0) return undefined;
-    const url = this.requestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    const fn = this.emergencyFunction;
+    if (!fn || principals.length === 0) return undefined;
+    const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     for (const principal of new Set(principals)) {
       // lambda:InvokeFunctionUrl (AuthType AWS_IAM) plus lambda:InvokeFunction only via the URL.
-      this.requestFunction.grantInvokeUrl(new iam.ArnPrincipal(principal));
+      fn.grantInvokeUrl(new iam.ArnPrincipal(principal));
     }
     return url;
   }

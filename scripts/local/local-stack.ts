@@ -11,7 +11,10 @@ export interface LocalStack {
   readonly stack: OrchestratorStack;
   readonly template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   /** Bundled functions by their construct: `rotate`, `sweep`, `request`, `starter`, `step`. */
-  readonly bundles: Record<'rotate' | 'sweep' | 'request' | 'starter' | 'step', BundledFunction | undefined>;
+  readonly bundles: Record<
+    'rotate' | 'sweep' | 'request' | 'emergency' | 'starter' | 'step',
+    BundledFunction | undefined
+  >;
 }
 
 /**
@@ -39,7 +42,8 @@ export function synthLocalStack(config: unknown, options: { readonly bundle?: bo
     bundles: {
       rotate: byPath('OrchestratorRotateSecret'),
       sweep: byPath('Sweep'),
-      request: byPath('Requests'),
+      request: byPath('RequestsRotationRequest'),
+      emergency: byPath('RequestsEmergencyRequest'),
       starter: byPath('PropagationPropagateSecret'),
       step: byPath('PropagationPropagationStep'),
     },

@@ -10,17 +10,41 @@ import { type RotationRequestDeps, type RotationRequestResult, requestRotation }
 import { classifyEvent, type FunctionUrlEvent, requestFromFunctionUrl } from './rotation-request-event';
 
 /**
- * The rotation-request function's one entry: a custom EventBridge event (the result is returned,
- * a failure is thrown so Lambda's asynchronous retries and the failure destination see it) or an
- * IAM-authorized function URL request (answered with an HTTP status: 202, 400, 403, 405, 409, 429
- * with `Retry-After` inside the emergency cooldown, 500, and the error's safe message). Anything else is an {@link InvalidEventError}.
+ * The request function's entry: the custom EventBridge event `Secret Rotation Requested` only (the
+ * result is returned, a failure is thrown so Lambda's asynchronous retries and the failure
+ * destination see it). A payload shaped like a function URL request is refused
+ * ({@link InvalidEventError}): the emergency URL has its own function, so nothing that reaches
+ * this one, however shaped, can ask for an emergency.
  */
-export async function handleRotationRequest(
+export async function handleRequestedEvent(
   event: unknown,
   deps: RotationRequestDeps,
-): Promise<RotationRequestResult | LambdaFunctionURLResult> {
+): Promise<RotationRequestResult> {
   const incoming = classifyEvent(event);
-  if (incoming.kind === 'eventbridge') return requestRotation(incoming.request, deps);
+  if (incoming.kind !== 'eventbridge') {
+    throw new InvalidEventError(
+      'A function URL request reached the request function; emergencies are served by the emergency URL function only',
+    );
+  }
+  return requestRotation(incoming.request, deps);
+}
+
+/**
+ * The emergency function's entry: an IAM-authorized function URL request only, answered with an
+ * HTTP status (202, 400, 403, 405, 409, 429 with `Retry-After` inside the emergency cooldown, 500,
+ * and the error's safe message). Anything else, an EventBridge event included, is an
+ * {@link InvalidEventError} (thrown).
+ */
+export async function handleFunctionUrl(
+  event: unknown,
+  deps: RotationRequestDeps,
+): Promise<LambdaFunctionURLResult> {
+  const incoming = classifyEvent(event);
+  if (incoming.kind !== 'function-url') {
+    throw new InvalidEventError(
+      'An EventBridge event reached the emergency URL function; it serves its URL only',
+    );
+  }
   return answerFunctionUrl(incoming.event, deps);
 }
 

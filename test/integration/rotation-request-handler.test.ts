@@ -42,10 +42,15 @@ vi.doMock('../../shared/ledger/dynamodb-ledger', () => ({
   },
 }));
 
-async function importHandler(env: Record<string, string | undefined>) {
+async function importHandler(
+  env: Record<string, string | undefined>,
+  fn: 'rotation-request' | 'emergency-request' = 'rotation-request',
+) {
   vi.resetModules();
   for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
-  return (await import('../../functions/rotation-request/handler')).handler;
+  return fn === 'rotation-request'
+    ? (await import('../../functions/rotation-request/handler')).handler
+    : (await import('../../functions/emergency-request/handler')).handler;
 }
 
 const handlerEnv = () => ({
@@ -139,7 +144,7 @@ describe('rotation-request handler (middy + Powertools)', () => {
   it('answers a function URL request with 202 and starts an emergency rotation as the IAM caller', async () => {
     // Prepare
     const { arn } = await idleRotatingSecret(clients, `${PREFIX}url`, VALUES[0] as string, placeholder);
-    const handler = await importHandler(handlerEnv());
+    const handler = await importHandler(handlerEnv(), 'emergency-request');
 
     // Act
     const response = await handler(
@@ -174,7 +179,7 @@ describe('rotation-request handler (middy + Powertools)', () => {
       VALUES[1] as string,
       placeholder,
     );
-    const handler = await importHandler(handlerEnv());
+    const handler = await importHandler(handlerEnv(), 'emergency-request');
 
     const response = await handler(
       functionUrlEvent({ secretId: arn, reason: 'leak' }),
@@ -192,7 +197,7 @@ describe('rotation-request handler (middy + Powertools)', () => {
       VALUES[3] as string,
       placeholder,
     );
-    const handler = await importHandler(handlerEnv()); // the default cooldown: 15 minutes
+    const handler = await importHandler(handlerEnv(), 'emergency-request'); // the default cooldown: 15 minutes
     const first = await handler(functionUrlEvent({ secretId: arn, reason: 'leak' }), localLambdaContext('r'));
     const before = { rotations: ledger.rotations.length, stages: (await stagesOf(clients, arn)).stages };
 
@@ -250,7 +255,7 @@ describe('rotation-request handler (middy + Powertools)', () => {
     'answers a function URL request with %s with the right status and a safe message',
     async (_n, event, status, error) => {
       const before = ledger.rotations.length;
-      const handler = await importHandler(handlerEnv());
+      const handler = await importHandler(handlerEnv(), 'emergency-request');
 
       const response = await handler(event, localLambdaContext('rotation-request'));
 
@@ -302,6 +307,31 @@ describe('rotation-request handler (middy + Powertools)', () => {
     await expect(handler(event, localLambdaContext('rotation-request'))).rejects.toMatchObject({
       name: 'InvalidEventError',
     });
+    expect(ledger.rotations).toHaveLength(before);
+  });
+
+  it('the request function refuses a payload shaped like a function URL request (a forged emergency by direct invoke), records nothing', async () => {
+    const { arn } = await idleRotatingSecret(clients, `${PREFIX}forged`, VALUES[3] as string, placeholder);
+    const before = ledger.rotations.length;
+    const stagesBefore = await stagesOf(clients, arn);
+    const handler = await importHandler(handlerEnv());
+
+    await expect(
+      handler(functionUrlEvent({ secretId: arn, reason: 'forged' }), localLambdaContext('rotation-request')),
+    ).rejects.toMatchObject({ name: 'InvalidEventError' });
+    expect(ledger.rotations).toHaveLength(before);
+    expect(await stagesOf(clients, arn)).toEqual(stagesBefore);
+  });
+
+  it('the emergency function refuses the custom EventBridge event, records nothing', async () => {
+    const before = ledger.rotations.length;
+    const handler = await importHandler(handlerEnv(), 'emergency-request');
+    await expect(
+      handler(
+        requestedEvent({ secretId: `${PREFIX}event`, reason: 'r' }),
+        localLambdaContext('emergency-request'),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidEventError' });
     expect(ledger.rotations).toHaveLength(before);
   });
 

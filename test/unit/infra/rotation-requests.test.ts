@@ -100,20 +100,51 @@ describe('RotationRequests', () => {
     });
   });
 
-  it('gives it an AWS_IAM function URL, never a public one', () => {
+  it('puts the AWS_IAM function URL, never a public one, on its own emergency function, not on the request function (review H1)', () => {
+    const emergencyId = stack.getLogicalId(
+      requests.emergencyFunction?.node.defaultChild as lambda.CfnFunction,
+    );
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
-      TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      TargetFunctionArn: { 'Fn::GetAtt': [emergencyId, 'Arn'] },
     });
+    expect(emergencyId).not.toBe(fnId);
     expect(requests.functionUrl).toBeDefined();
+    // Only EventBridge may invoke the request function; the URL principals only the emergency one.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map(
+      (p) => p.Properties,
+    );
+    const onRequest = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(fnId));
+    expect(onRequest.map((p) => p.Principal)).toEqual(['events.amazonaws.com']);
+    const onEmergency = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(emergencyId));
+    expect(onEmergency.map((p) => p.Principal).sort()).toEqual(
+      [RESPONDER, RESPONDER, SCANNER, SCANNER].sort(),
+    );
+    // Its own role, with the same secret statements as the request function's.
+    expect(requests.emergencyFunction?.role).not.toBe(requests.role);
+    const sids = (role: iam.Role) =>
+      JSON.stringify(Stack.of(role).resolve((role.node.tryFindChild('DefaultPolicy') as iam.Policy).document))
+        .match(/"Sid":"[A-Za-z]+"/g)
+        ?.sort();
+    expect(sids(requests.emergencyFunction?.role as iam.Role)).toEqual(sids(requests.role));
   });
 
-  it('creates no function URL when no emergency principal is named', () => {
+  it('reserves a smaller concurrency for the emergency function', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('IAM-authorized function URL'),
+      ReservedConcurrentExecutions: 2,
+    });
+  });
+
+  it('creates no function URL and no emergency function when no emergency principal is named', () => {
     const none = synth({ emergencyPrincipals: [] });
     none.template.resourceCountIs('AWS::Lambda::Url', 0);
+    none.template.resourceCountIs('AWS::Lambda::Function', 1);
     none.template.resourceCountIs('AWS::Lambda::Permission', 1); // EventBridge's only
     expect(none.requests.functionUrl).toBeUndefined();
+    expect(none.requests.emergencyFunction).toBeUndefined();
   });
 
   it('routes the custom event put on its own bus in this account and region for managed secrets (name or ARN) to the function, with retries and a DLQ', () => {
