@@ -48,14 +48,14 @@ export function generatedStrategy(deps: {
   };
 }
 
-type Reviver = (this: unknown, key: string, value: unknown) => unknown;
+export type Reviver = (this: unknown, key: string, value: unknown) => unknown;
 
 /**
  * Numbers keep their exact source text (JSON.parse source text access and JSON.rawJSON, Node 22+),
  * so re-serializing the object does not round `12345678901234567890` to `12345678901234567000` or
  * turn `1.10` into `1.1` in fields the rotation never touches (review L4).
  */
-function keepNumbersExact(_key: string, value: unknown, context?: { source?: string }): unknown {
+export function keepNumbersExact(_key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value !== 'number' || context?.source === undefined) return value;
   return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
 }

@@ -54,7 +54,11 @@ async function setSecret({ event, secret, secrets, strategy }: StepInput): Promi
     versionId: event.ClientRequestToken,
     versionStage: PENDING,
   });
-  await strategy.applyToTarget({ secret, pending });
+  const staged = {
+    current: () => secrets.getSecretString(secret.arn, { versionStage: 'AWSCURRENT' }),
+    previous: () => secrets.findSecretString(secret.arn, { versionStage: 'AWSPREVIOUS' }),
+  };
+  await strategy.applyToTarget({ secret, pending, staged });
   return 'target-updated';
 }
 

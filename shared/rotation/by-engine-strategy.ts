@@ -1,0 +1,45 @@
+import { RotationPolicyError } from '../errors';
+import type { SecretDescription } from '../secrets/secrets-port';
+import { engineFamily, parseJsonObject } from './database/database-secret';
+import type { RotationStrategy } from './strategy';
+
+/** The database strategies by engine family and by whether the secret names a master. */
+export type DatabaseStrategies = Readonly<
+  Record<
+    'postgres' | 'mysql',
+    { readonly singleUser: RotationStrategy; readonly alternatingUsers: RotationStrategy }
+  >
+>;
+
+/**
+ * Chooses a strategy from the value itself: a JSON object whose `engine` AWS names for PostgreSQL
+ * or MySQL/MariaDB gets that engine's alternating-users strategy when it has `masterarn`, its
+ * single-user strategy otherwise. Anything else gets `fallback`; without one, it is refused.
+ * Every step sees a value (createSecret AWSCURRENT, the others AWSPENDING, made from it), so all
+ * four choose alike.
+ */
+export function byEngineStrategy(
+  name: string,
+  strategies: DatabaseStrategies,
+  fallback?: RotationStrategy,
+): RotationStrategy {
+  const choose = (secret: SecretDescription, value: string): RotationStrategy => {
+    const document = parseJsonObject(value);
+    const family = engineFamily(document?.engine);
+    if (family !== undefined) {
+      return document?.masterarn === undefined
+        ? strategies[family].singleUser
+        : strategies[family].alternatingUsers;
+    }
+    if (fallback) return fallback;
+    throw new RotationPolicyError(
+      `Secret "${secret.name}" asks for a database rotation, but its value names no engine this deployment rotates (known: postgres, aurora-postgresql, mysql, mariadb, aurora-mysql)`,
+    );
+  };
+  return {
+    name,
+    createValue: (input) => choose(input.secret, input.current).createValue(input),
+    applyToTarget: (input) => choose(input.secret, input.pending).applyToTarget(input),
+    test: (input) => choose(input.secret, input.pending).test(input),
+  };
+}
