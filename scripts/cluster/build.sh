@@ -194,6 +194,8 @@ for c in "${components[@]}"; do
   [[ -n "${version[$c]:-}" ]] || { log "unknown component $c (core eso)"; exit 2; }
   is_built "$c" || todo+=("$c")
 done
+# The fault-injection tier's toxiproxy (test/faults), cached beside these binaries.
+[[ $# -gt 0 ]] || bash "$here/../faults/build.sh" >/dev/null
 if [[ ${#todo[@]} -eq 0 ]]; then exit 0; fi
 
 rm -rf "$state" && mkdir -p "$state" "$times" "$logs"
