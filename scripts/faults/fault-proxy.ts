@@ -1,0 +1,138 @@
+/**
+ * A small HTTP fault proxy in front of moto for status-code faults, which toxiproxy (TCP level)
+ * cannot produce. It keys on the AWS JSON protocol's `X-Amz-Target` header (for example
+ * `secretsmanager.PutSecretValue`, `DynamoDB_20120810.PutItem`) and answers the requests a rule
+ * picks as AWS would under throttling or an outage, without passing them on:
+ * - `throttle`: 400 `{"__type":"ThrottlingException"}` (the SDK's standard strategy retries it),
+ * - `500`: 500 `{"__type":"InternalServiceError"}` (Secrets Manager's 5xx),
+ * - `503`: 503 `{"__type":"ServiceUnavailable"}`.
+ * Everything else goes to moto unchanged. Decisions come from a seeded generator, so a run with the
+ * same seed and the same request order makes the same decisions. node:http only, no dependency.
+ * @example const proxy = await startFaultProxy(motoEndpoint, { seed: 7 }); proxy.setRules([{ target: /^secretsmanager\./, rate: 0.3, fault: 'throttle' }]);
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type AwsFault = 'throttle' | '500' | '503';
+
+export interface FaultRule {
+  /** The X-Amz-Target values the rule applies to. */
+  readonly target: RegExp;
+  /** The share of matching requests answered with the fault, 0 to 1. */
+  readonly rate: number;
+  readonly fault: AwsFault;
+}
+
+/** One request the proxy saw: its target and whether (and how) it was failed. */
+export interface ProxyLogEntry {
+  readonly target: string;
+  readonly fault?: AwsFault;
+}
+
+export interface FaultProxy {
+  readonly endpoint: string;
+  /** Replaces the rules (none: every request passes). */
+  setRules(rules: readonly FaultRule[]): void;
+  /** Every request seen so far, in order. */
+  readonly log: readonly ProxyLogEntry[];
+  /** Requests answered with a fault so far, by target. */
+  faultsByTarget(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+const ANSWERS: Record<AwsFault, { status: number; type: string; message: string }> = {
+  throttle: { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' },
+  '500': { status: 500, type: 'InternalServiceError', message: 'Internal service error (injected)' },
+  '503': { status: 503, type: 'ServiceUnavailable', message: 'Service unavailable (injected)' },
+};
+
+/** mulberry32: a small seeded generator, uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startFaultProxy(
+  upstream: string,
+  options: { readonly seed: number; readonly rules?: readonly FaultRule[] },
+): Promise<FaultProxy> {
+  const random = seededRandom(options.seed);
+  let rules: readonly FaultRule[] = options.rules ?? [];
+  const log: ProxyLogEntry[] = [];
+  const server = createServer(async (request, response) => {
+    try {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const body = await readBody(request);
+      // One draw per matching rule, in order, so decisions follow the request order and the seed;
+      // the first rule whose draw hits answers.
+      const rule = target ? rules.find((r) => r.target.test(target) && random() < r.rate) : undefined;
+      if (rule) {
+        log.push({ target, fault: rule.fault });
+        const answer = ANSWERS[rule.fault];
+        response
+          .writeHead(answer.status, {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-errortype': answer.type,
+            'x-amzn-requestid': `fault-${log.length}`,
+          })
+          .end(JSON.stringify({ __type: answer.type, message: answer.message }));
+        return;
+      }
+      log.push({ target });
+      const answer = await fetch(new URL(request.url ?? '/', upstream), {
+        method: request.method,
+        headers: forwardedHeaders(request),
+        body: body.length > 0 ? body : undefined,
+      });
+      const headers = Object.fromEntries(
+        [...answer.headers].filter(
+          ([name]) => !['content-length', 'transfer-encoding', 'content-encoding'].includes(name),
+        ),
+      );
+      response.writeHead(answer.status, headers).end(Buffer.from(await answer.arrayBuffer()));
+    } catch (error) {
+      if (!response.headersSent) response.writeHead(502);
+      response.end(String((error as Error).name));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    setRules(next) {
+      rules = next;
+    },
+    log,
+    faultsByTarget() {
+      const counts: Record<string, number> = {};
+      for (const entry of log) if (entry.fault) counts[entry.target] = (counts[entry.target] ?? 0) + 1;
+      return counts;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function forwardedHeaders(request: IncomingMessage): Record<string, string> {
+  const skipped = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'expect']);
+  return Object.fromEntries(
+    Object.entries(request.headers)
+      .filter(([name, value]) => !skipped.has(name) && typeof value === 'string')
+      .map(([name, value]) => [name, value as string]),
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * toxiproxy-server (built by scripts/faults/build.sh) for TCP-level faults: latency, resets, black
+ * holes. Started per test file on a free port and driven over its REST API with fetch.
+ * @example const tp = await startToxiproxy(); const p = await tp.proxy('api', '127.0.0.1:6443'); await p.addToxic({ type: 'latency', attributes: { latency: 1000, jitter: 500 } });
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUILD = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');
+
+export interface Toxic {
+  readonly name?: string;
+  readonly type: 'latency' | 'timeout' | 'reset_peer' | 'limit_data' | 'slicer' | 'bandwidth' | 'slow_close';
+  readonly stream?: 'upstream' | 'downstream';
+  readonly toxicity?: number;
+  readonly attributes: Record<string, number>;
+}
+
+export interface ToxiProxy {
+  /** host:port to connect to instead of the upstream. */
+  readonly listen: string;
+  addToxic(toxic: Toxic): Promise<void>;
+  removeToxic(name: string): Promise<void>;
+  /** Removes every toxic and enables the proxy. */
+  reset(): Promise<void>;
+  setEnabled(enabled: boolean): Promise<void>;
+}
+
+export interface Toxiproxy {
+  readonly api: string;
+  proxy(name: string, upstream: string): Promise<ToxiProxy>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The toxiproxy-server binary's path (built once, cached). */
+export function toxiproxyBinary(): string {
+  return execFileSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+export async function startToxiproxy(): Promise<Toxiproxy> {
+  const port = await freePort();
+  const api = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(toxiproxyBinary(), ['-host', '127.0.0.1', '-port', String(port)], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${api}/version`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (i > 100 || child.exitCode !== null) throw new Error('toxiproxy-server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(`toxiproxy ${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>);
+  };
+  return {
+    api,
+    async proxy(name, upstream) {
+      const created = await call('POST', '/proxies', { name, listen: '127.0.0.1:0', upstream });
+      const listen = String(created?.listen);
+      const toxics = new Set<string>();
+      const removeToxic = async (toxicName: string) => {
+        await call('DELETE', `/proxies/${name}/toxics/${toxicName}`);
+        toxics.delete(toxicName);
+      };
+      return {
+        listen,
+        async addToxic(toxic) {
+          const toxicName = toxic.name ?? `${toxic.type}-${toxic.stream ?? 'downstream'}`;
+          await call('POST', `/proxies/${name}/toxics`, {
+            stream: 'downstream',
+            toxicity: 1,
+            ...toxic,
+            name: toxicName,
+          });
+          toxics.add(toxicName);
+        },
+        removeToxic,
+        async reset() {
+          for (const toxicName of [...toxics]) await removeToxic(toxicName);
+          await call('POST', `/proxies/${name}`, { enabled: true });
+        },
+        async setEnabled(enabled) {
+          await call('POST', `/proxies/${name}`, { enabled });
+        },
+      };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * One row of the fault-injection matrix (review section 4) over the workflow harness: its secrets
+ * and consumers, the rotations it made, the executions it ran, the quiesce (reconcile until there
+ * is nothing to do, as the sweep does) and the oracle, checked after the fault is removed:
+ * 1. convergence: the ledger says succeeded for AWSCURRENT, every consumer's rollout is done with
+ *    the current marker, and the Kubernetes Secret's data equals AWSCURRENT;
+ * 2. zero lost rotations: every version made AWSCURRENT has a propagation record or an alert;
+ * 3. zero duplicate rollouts per workload and AWSCURRENT move (from the ReplicaSets' templates:
+ *    distinct restartedAt values per marker);
+ * 4. every failed execution alerted (SNS → SQS in moto), and no alert without a failure;
+ * 5. no secret value in the steps' captured output;
+ * 6. no claim in progress after quiesce.
+ * Each row's result goes to .test-results/faults/<row>.json; the project's global teardown prints
+ * the table (test/faults/global-setup.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { AppsV1Api } from '@kubernetes/client-node';
+import type { LocalExecution } from '../../scripts/local/local-workflow';
+import { restartedMarkerKey } from '../../shared/propagation/markers';
+import { rolloutState } from '../../shared/propagation/rollout-status';
+import { decideReconcile } from '../../shared/sweep/plan-reconcile';
+import { RESTARTED_AT, type WorkflowHarness } from './workflow-harness';
+
+export const FAULT_RESULTS_DIR = join(process.cwd(), '.test-results', 'faults');
+
+/** The matrix's seed: FAULT_SEED in the environment, else 1. */
+export const FAULT_SEED = Number(process.env.FAULT_SEED ?? 1);
+
+export interface RowResult {
+  readonly row: string;
+  readonly fault: string;
+  /** AWSCURRENT moves made during the row. */
+  readonly rotations: number;
+  readonly secrets: number;
+  /** Secrets that converged on their AWSCURRENT version. */
+  readonly converged: number;
+  readonly duplicates: number;
+  readonly lost: number;
+  /** Failed executions (including reconcile runs). */
+  readonly failures: number;
+  /** Alerts that reached the SQS queue through SNS. */
+  readonly alerts: number;
+  readonly leaks: number;
+  readonly staleClaims: number;
+  readonly executions: number;
+  readonly seconds: number;
+  readonly notes: string;
+  /** What did not hold, for the test's message. */
+  readonly problems: readonly string[];
+}
+
+export interface RowSecret {
+  readonly secretId: string;
+  readonly namespace: string;
+  readonly workloads: readonly string[];
+  /** Versions made AWSCURRENT by the row, oldest first. */
+  readonly versions: string[];
+}
+
+/** The row's fixture and bookkeeping; call `oracle()` at the end. */
+export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
+  const secrets: RowSecret[] = [];
+  const executions: LocalExecution[] = [];
+  const alerts: { Subject?: string; Message: string }[] = [];
+  const notes: string[] = [];
+  const started = Date.now();
+  let runs = 0;
+
+  async function drainAlerts() {
+    for (;;) {
+      const got = await wf.alertsReceived();
+      if (got.length === 0) return;
+      alerts.push(...got);
+    }
+  }
+
+  async function current(secretId: string) {
+    const out = await wf.fx.aws.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
+    return { versionId: out.VersionId as string, value: out.SecretString as string };
+  }
+
+  const api = {
+    row,
+    secrets: secrets as readonly RowSecret[],
+    executions: executions as readonly LocalExecution[],
+    note(text: string) {
+      notes.push(text);
+    },
+    /** A secret `${row}-${name}` with an ExternalSecret and Deployments reading its Secret. */
+    async secret(name: string, workloads: readonly string[] = ['api', 'worker'], failing: string[] = []) {
+      const secretId = await wf.secret(`${row.toLowerCase()}-${name}`);
+      const namespace = await wf.consumers(secretId, [...workloads], failing);
+      const s: RowSecret = { secretId, namespace, workloads, versions: [] };
+      secrets.push(s);
+      return s;
+    },
+    /** A new AWSCURRENT version (the harness's client, straight to moto unless `put` is given). */
+    async rotate(s: RowSecret, put: (secretId: string) => Promise<string> = wf.rotate) {
+      const versionId = await put(s.secretId);
+      s.versions.push(versionId);
+      return versionId;
+    },
+    /** One execution to its end, counted in the row. */
+    async run(s: RowSecret, versionId: string, extra: object = {}) {
+      const execution = await wf.run(`${row}-${++runs}`, s.secretId, versionId, extra);
+      executions.push(execution);
+      return execution;
+    },
+    /**
+     * As the sweep's reconcile: for each secret whose AWSCURRENT version has not reached the
+     * clusters (decideReconcile on the ledger's summary), one propagation; until none is needed,
+     * at most `passes` passes.
+     */
+    async quiesce(passes = 3, leaseMs = 15 * 60_000) {
+      for (let pass = 0; pass < passes; pass++) {
+        const summaries = await wf.ledger.summaries(secrets.map((s) => s.secretId));
+        let started = 0;
+        for (const s of secrets) {
+          const described = await wf.fx.aws.secretsManager.send(
+            new DescribeSecretCommand({ SecretId: s.secretId }),
+          );
+          const decision = decideReconcile(
+            { versionIdsToStages: described.VersionIdsToStages ?? {} },
+            summaries.get(s.secretId),
+            { now: new Date(), leaseMs },
+          );
+          if (decision.action !== 'start') continue;
+          started++;
+          await api.run(s, decision.versionId, { trigger: 'reconcile', actor: 'sweep' });
+        }
+        if (started === 0) return pass;
+      }
+      return passes;
+    },
+    async oracle(): Promise<RowResult> {
+      const problems: string[] = [];
+      const apps = wf.fx.admin.makeApiClient(AppsV1Api);
+      const rotator = wf.fx.asRotator();
+      let converged = 0;
+      let duplicates = 0;
+      let lost = 0;
+      let staleClaims = 0;
+      await sleep(1_000);
+      await drainAlerts();
+      const summaries = await wf.ledger.summaries(secrets.map((s) => s.secretId));
+      for (const s of secrets) {
+        const now = await current(s.secretId);
+        const history = await wf.ledger.history(s.secretId, { limit: 200 });
+        const propagations = history.flatMap((e) => (e.kind === 'propagation' ? [e] : []));
+        const problemsBefore = problems.length;
+        // 1. convergence
+        if (!propagations.some((p) => p.versionId === now.versionId && p.status === 'succeeded'))
+          problems.push(`${s.secretId}: no succeeded propagation of AWSCURRENT ${now.versionId}`);
+        const key = restartedMarkerKey(s.secretId);
+        for (const workload of s.workloads) {
+          const template = await wf.podTemplate(s.namespace, workload);
+          const marker = template.annotations[key];
+          if (!marker?.startsWith(`${now.versionId}#`))
+            problems.push(`${s.namespace}/${workload}: marker ${marker} is not AWSCURRENT's`);
+          const rollout = rolloutState(
+            await rotator.getRollout({ kind: 'Deployment', namespace: s.namespace, name: workload }),
+          );
+          if (rollout.state !== 'done') problems.push(`${s.namespace}/${workload}: rollout ${rollout.state}`);
+        }
+        const expected = (JSON.parse(now.value) as { password: string }).password;
+        let inCluster: string | undefined;
+        for (let i = 0; i < 20; i++) {
+          inCluster = await wf.fx.secretValue(s.namespace, 'db-secret', 'password');
+          if (inCluster === expected) break;
+          await sleep(500);
+        }
+        if (inCluster !== expected) problems.push(`${s.secretId}: the Kubernetes Secret is not AWSCURRENT`);
+        if (problems.length === problemsBefore) converged++;
+        // 3. duplicate rollouts: distinct restartedAt values per workload and marker (version#move)
+        const sets = await apps.listNamespacedReplicaSet({ namespace: s.namespace });
+        const seen = new Map<string, Set<string>>();
+        for (const rs of sets.items) {
+          const owner = rs.metadata?.ownerReferences?.[0]?.name;
+          const annotations = rs.spec?.template?.metadata?.annotations ?? {};
+          const marker = annotations[key];
+          if (!owner || !marker) continue;
+          const id = `${owner} ${marker}`;
+          const at = seen.get(id) ?? new Set<string>();
+          at.add(annotations[RESTARTED_AT] ?? '');
+          seen.set(id, at);
+        }
+        for (const [id, at] of seen) {
+          if (at.size > 1) {
+            duplicates += at.size - 1;
+            problems.push(`${s.namespace}: ${at.size} rollouts for ${id}`);
+          }
+        }
+        // 2. lost rotations: a version made AWSCURRENT with neither a propagation record nor an alert
+        const alerted = alerts.some((a) => `${a.Subject} ${a.Message}`.includes(s.secretId));
+        for (const versionId of s.versions) {
+          if (!propagations.some((p) => p.versionId === versionId) && !alerted) {
+            lost++;
+            problems.push(`${s.secretId}: version ${versionId} neither propagated nor alerted`);
+          }
+        }
+        // 6. stale claims
+        if (summaries.get(s.secretId)?.lastPropagation?.status === 'in-progress') {
+          staleClaims++;
+          problems.push(`${s.secretId}: a claim is still in progress after quiesce`);
+        }
+      }
+      // 4. alerts: every failed execution went through Alert, and the queue got one message each
+      const failed = executions.filter((e) => e.status === 'FAILED');
+      for (const e of failed) {
+        if (!e.states.includes('Alert'))
+          problems.push(`${e.name}: failed without an alert (${e.error?.name})`);
+      }
+      if (alerts.length < failed.length) problems.push(`${failed.length} failures, ${alerts.length} alerts`);
+      if (alerts.length > failed.length)
+        problems.push(`${alerts.length} alerts for ${failed.length} failures`);
+      // 5. leaks
+      const leaks = wf.leakedValues().length;
+      if (leaks > 0) problems.push(`${leaks} secret values in the steps' output`);
+      const result: RowResult = {
+        row,
+        fault,
+        rotations: secrets.reduce((n, s) => n + s.versions.length, 0),
+        secrets: secrets.length,
+        converged,
+        duplicates,
+        lost,
+        failures: failed.length,
+        alerts: alerts.length,
+        leaks,
+        staleClaims,
+        executions: executions.length,
+        seconds: Math.round((Date.now() - started) / 1000),
+        notes: notes.join('; '),
+        problems,
+      };
+      mkdirSync(FAULT_RESULTS_DIR, { recursive: true });
+      writeFileSync(join(FAULT_RESULTS_DIR, `${row}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      return result;
+    },
+  };
+  return api;
+}
+
+/** The results table (markdown) from rows' results. */
+export function resultsTable(results: readonly RowResult[]): string {
+  const lines = [
+    '| row | fault | rotations | converged | duplicates | lost | failures alerted | leaks | stale claims | executions | s | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of [...results].sort((a, b) => a.row.localeCompare(b.row))) {
+    lines.push(
+      `| ${r.row} | ${r.fault} | ${r.rotations} | ${r.converged}/${r.secrets} | ${r.duplicates} | ${r.lost} | ` +
+        `${Math.min(r.alerts, r.failures)}/${r.failures}${r.alerts > r.failures ? ` (+${r.alerts - r.failures} extra)` : ''} | ` +
+        `${r.leaks} | ${r.staleClaims} | ${r.executions} | ${r.seconds} | ${r.notes} |`,
+    );
+  }
+  return lines.join('\n');
+}
