@@ -145,6 +145,13 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
       let staleClaims = 0;
       await sleep(1_000);
       await drainAlerts();
+      // The queue is the harness's, shared by the rows of a file: only alerts naming this row's secrets count.
+      // Failure alerts only: a succeeded propagation may also notify (its subject says succeeded).
+      const mine = alerts.filter(
+        (a) =>
+          /fail/i.test(a.Subject ?? '') &&
+          secrets.some((s) => `${a.Subject} ${a.Message}`.includes(s.secretId)),
+      );
       const summaries = await wf.ledger.summaries(secrets.map((s) => s.secretId));
       for (const s of secrets) {
         const now = await current(s.secretId);
@@ -194,7 +201,7 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
           }
         }
         // 2. lost rotations: a version made AWSCURRENT with neither a propagation record nor an alert
-        const alerted = alerts.some((a) => `${a.Subject} ${a.Message}`.includes(s.secretId));
+        const alerted = mine.some((a) => `${a.Subject} ${a.Message}`.includes(s.secretId));
         for (const versionId of s.versions) {
           if (!propagations.some((p) => p.versionId === versionId) && !alerted) {
             lost++;
@@ -213,9 +220,16 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
         if (!e.states.includes('Alert'))
           problems.push(`${e.name}: failed without an alert (${e.error?.name})`);
       }
-      if (alerts.length < failed.length) problems.push(`${failed.length} failures, ${alerts.length} alerts`);
-      if (alerts.length > failed.length)
-        problems.push(`${alerts.length} alerts for ${failed.length} failures`);
+      if (mine.length !== failed.length) {
+        const subjects = mine.map((a) => a.Subject).join(' | ');
+        problems.push(`${mine.length} failure alerts for ${failed.length} failures: ${subjects}`);
+      }
+      if (failed.length > 0) {
+        const byError = new Map<string, number>();
+        for (const e of failed)
+          byError.set(e.error?.name ?? '?', (byError.get(e.error?.name ?? '?') ?? 0) + 1);
+        notes.push(`failed: ${[...byError].map(([name, n]) => `${n}× ${name}`).join(', ')}`);
+      }
       // 5. leaks
       const leaks = wf.leakedValues().length;
       if (leaks > 0) problems.push(`${leaks} secret values in the steps' output`);
@@ -228,7 +242,7 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
         duplicates,
         lost,
         failures: failed.length,
-        alerts: alerts.length,
+        alerts: mine.length,
         leaks,
         staleClaims,
         executions: executions.length,
