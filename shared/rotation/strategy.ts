@@ -12,9 +12,22 @@ export interface StagedValues {
 }
 
 /**
+ * What revoking the previous credential did; never a value.
+ * - `revoked`: the previous user's password was changed to a random value nobody knows;
+ * - `already-revoked`: the previous credential no longer logs in (a repeated call), nothing changed;
+ * - `nothing-to-revoke`: nothing changed, because the strategy keeps one user (`single-user`), no
+ *   version is AWSPREVIOUS or it holds no database user (`no-previous`), or AWSPREVIOUS names the
+ *   user AWSCURRENT uses (`same-user`), whose password must not change.
+ */
+export type RevokeOutcome =
+  | { readonly status: 'revoked' | 'already-revoked'; readonly username: string }
+  | { readonly status: 'nothing-to-revoke'; readonly reason: 'single-user' | 'no-previous' | 'same-user' };
+
+/**
  * One way of rotating a secret. `generated` makes new random values; the database strategies
- * (shared/rotation/database/) also change the password in the database (`applyToTarget`) and log
- * in with it (`test`).
+ * (shared/rotation/database/) also change the password in the database (`applyToTarget`), log
+ * in with it (`test`), and can make the previous credential useless once no consumer needs it
+ * (`revokePrevious`).
  */
 export interface RotationStrategy {
   readonly name: string;
@@ -31,4 +44,14 @@ export interface RotationStrategy {
   }): Promise<void>;
   /** Proves the pending value is usable before AWSCURRENT moves (testSecret). */
   test(input: { readonly secret: SecretDescription; readonly pending: string }): Promise<void>;
+  /**
+   * Makes the AWSPREVIOUS credential stop logging in, never touching the AWSCURRENT one; called only
+   * once every consumer uses AWSCURRENT. Repeating it is safe. Absent: the strategy has nothing
+   * outside Secrets Manager to revoke (`generated`).
+   */
+  revokePrevious?(input: {
+    readonly secret: SecretDescription;
+    readonly current: string;
+    readonly previous: string | undefined;
+  }): Promise<RevokeOutcome>;
 }

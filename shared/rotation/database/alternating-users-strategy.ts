@@ -1,8 +1,7 @@
-import { describeError, SecretShapeError } from '../../errors';
+import { SecretShapeError } from '../../errors';
 import type { SecretDescription } from '../../secrets/secrets-port';
 import type { RotationStrategy } from '../strategy';
 import {
-  type DatabaseStrategyDeps,
   loginOf,
   newPassword,
   parseFor,
@@ -11,19 +10,17 @@ import {
   withFields,
   withSession,
 } from './database-login';
-import { alternateUsername, type DatabaseSecret, originalUsername } from './database-secret';
-import { DatabaseLoginError, MasterSecretError } from './errors';
+import { alternateUsername, originalUsername } from './database-secret';
+import { type MasterSecretDeps, masterArnOf, openMasterSession } from './master-session';
+import { revokePreviousUser } from './revoke-previous-user';
 
-export interface AlternatingUsersDeps extends DatabaseStrategyDeps {
-  /** The AWSCURRENT value of another secret (the master secret named by `masterarn`). */
-  readonly readSecret: (secretId: string) => Promise<string>;
-}
+export type AlternatingUsersDeps = MasterSecretDeps;
 
 /**
  * Alternating users, as AWS's multi-user templates: each rotation switches between `<user>` and
  * `<user>_clone`, and the master secret named by `masterarn` sets the other user's password,
- * creating the clone with the original's privileges the first time. The user in AWSCURRENT keeps
- * working until the rotation after next.
+ * creating the clone with the original's privileges the first time. The user in AWSPREVIOUS keeps
+ * working until the next rotation, or until `revokePrevious` gives it a password nobody knows.
  */
 export function alternatingUsersStrategy(name: string, deps: AlternatingUsersDeps): RotationStrategy {
   return {
@@ -45,15 +42,7 @@ export function alternatingUsersStrategy(name: string, deps: AlternatingUsersDep
           `The AWSPENDING user of "${secret.name}" is not the alternate of its AWSCURRENT user`,
         );
       }
-      const master = await readMaster(deps, secret, masterArnOf(secret, current));
-      const session = await deps.engine
-        .connect(loginOf({ ...master, dbname: current.dbname ?? master.dbname }, deps.tlsByDefault))
-        .catch((error: unknown) => {
-          if (!(error instanceof DatabaseLoginError)) throw error;
-          throw new DatabaseLoginError(
-            `The master secret of "${secret.name}" cannot log in (${error.message})`,
-          );
-        });
+      const session = await openMasterSession(deps, secret, current);
       const original = originalUsername(target.username);
       await withSession(session, (open) =>
         target.username === original
@@ -62,36 +51,8 @@ export function alternatingUsersStrategy(name: string, deps: AlternatingUsersDep
       );
     },
     test: ({ secret, pending }) => testPending(deps, secret, pending),
+    revokePrevious: (input) => revokePreviousUser(deps, input),
   };
-}
-
-function masterArnOf(secret: SecretDescription, database: DatabaseSecret): string {
-  if (database.masterarn === undefined) {
-    throw new MasterSecretError(
-      `Secret "${secret.name}" names no masterarn, which alternating-users rotation needs; nothing was changed`,
-    );
-  }
-  return database.masterarn;
-}
-
-async function readMaster(
-  deps: AlternatingUsersDeps,
-  secret: SecretDescription,
-  masterArn: string,
-): Promise<DatabaseSecret> {
-  let value: string;
-  try {
-    value = await deps.readSecret(masterArn);
-  } catch (error) {
-    throw new MasterSecretError(
-      `The master secret of "${secret.name}" cannot be read (${describeError(error).message}); nothing was changed`,
-    );
-  }
-  try {
-    return parseFor(deps.engine, secret, value, 'master secret’s AWSCURRENT');
-  } catch (error) {
-    throw new MasterSecretError(`${describeError(error).message}; nothing was changed`);
-  }
 }
 
 function assertUsernameFits(deps: AlternatingUsersDeps, secret: SecretDescription, username: string): void {

@@ -39,3 +39,12 @@ export class DatabasePrivilegeError extends OrchestratorError {
 export class DatabaseStatementError extends OrchestratorError {
   readonly code = 'DATABASE_STATEMENT_FAILED';
 }
+
+/**
+ * Revoking the previous credential was refused because it could hit a user still in use: the
+ * AWSPREVIOUS user is not the alternate of the AWSCURRENT one, or lives on another server. Nothing
+ * was changed.
+ */
+export class RevokeRefusedError extends OrchestratorError {
+  readonly code = 'REVOKE_REFUSED';
+}

@@ -17,7 +17,8 @@ import { DatabaseLoginError } from './errors';
 /**
  * Single user, as AWS's single-user templates: the user changes its own password. setSecret logs in
  * with AWSPENDING first (already set: nothing to do), then AWSCURRENT, then AWSPREVIOUS, and sets
- * the pending password through the first that works. The old password stops working at once.
+ * the pending password through the first that works. The old password stops working at once, so
+ * revokePrevious has nothing left to do and calls no database.
  */
 export function singleUserStrategy(name: string, deps: DatabaseStrategyDeps): RotationStrategy {
   return {
@@ -41,6 +42,7 @@ export function singleUserStrategy(name: string, deps: DatabaseStrategyDeps): Ro
       );
     },
     test: ({ secret, pending }) => testPending(deps, secret, pending),
+    revokePrevious: async () => ({ status: 'nothing-to-revoke', reason: 'single-user' }),
   };
 }
 
