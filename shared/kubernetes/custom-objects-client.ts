@@ -1,5 +1,6 @@
 import { KubernetesCallError, kubernetesCallError } from '../errors';
 import type { KubernetesTransport } from './kubernetes-transport';
+import { type RetryingOptions, retryingTransport } from './retrying-transport';
 
 /**
  * A kind of object: a custom resource, a built-in one such as apps/v1 deployments, or a core one
@@ -35,12 +36,19 @@ const MERGE_PATCH = 'application/merge-patch+json';
  * {@link KubernetesTransport}. Not @kubernetes/client-node's generated API classes: they run every
  * object through the ObjectSerializer, whose ~900 model classes are most of the client.
  *
+ * Every call is retried a few times inside the step when the API server answers 429 or 503
+ * (honouring `Retry-After`) or the connection is cut mid-answer (retrying-transport.ts).
+ *
  * Errors are {@link KubernetesCallError}s with the HTTP status and the Status object's one-word
  * reason only: the response body and headers never leave this class (they can echo object fields).
  * @example await new CustomObjectsClient(transport).get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'web', 'default')
  */
 export class CustomObjectsClient {
-  constructor(private readonly transport: KubernetesTransport) {}
+  private readonly transport: KubernetesTransport;
+
+  constructor(transport: KubernetesTransport, retry: RetryingOptions = {}) {
+    this.transport = retryingTransport(transport, retry);
+  }
 
   list<T>(type: ResourceType, page: ListPage = {}): Promise<RawList<T>> {
     const query: Record<string, string | undefined> = {

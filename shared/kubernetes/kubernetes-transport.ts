@@ -9,10 +9,12 @@ export interface ApiRequest {
   readonly body?: string;
 }
 
-/** The API server's answer: the HTTP status and the body as text (no headers: nothing reads them). */
+/** The API server's answer: the HTTP status, the body as text, and the one header we read. */
 export interface ApiResponse {
   readonly status: number;
   readonly text: string;
+  /** The `Retry-After` header (seconds or an HTTP date), sent with 429 and some 503 answers. */
+  readonly retryAfter?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function sendThrough(
   server: ApiServer,
   request: ApiRequest,
 ): Promise<ApiResponse> {
-  const { statusCode, body } = await dispatcher.request({
+  const { statusCode, headers, body } = await dispatcher.request({
     origin: server.origin,
     path: `${server.prefix}${request.path}`,
     method: request.method,
@@ -59,5 +61,9 @@ export async function sendThrough(
     body: request.body,
     ...API_REQUEST_TIMEOUTS,
   });
-  return { status: statusCode, text: await body.text() };
+  const text = await body.text();
+  const retryAfter = headers['retry-after'];
+  return typeof retryAfter === 'string'
+    ? { status: statusCode, text, retryAfter }
+    : { status: statusCode, text };
 }
