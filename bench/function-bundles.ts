@@ -73,6 +73,7 @@ for (const fn of functions) {
   const median = samples[Math.floor(samples.length / 2)] ?? 0;
   const name = {
     rotate: 'rotate-secret',
+    rotateDatabase: 'rotate-database-secret',
     sweep: 'sweep',
     request: 'rotation-request',
     emergency: 'emergency-request',

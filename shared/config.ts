@@ -99,12 +99,19 @@ export function wholeUnitsOf(ms: number, unit: keyof typeof MS_PER, variable: st
 export const rotationEnvSchema = z.object({
   ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
   ROTATOR_DEFAULT_PASSWORD_POLICY: z.optional(z.pipe(jsonText, passwordPolicyInputSchema)),
+  /** The database rotation function only: TLS for database secrets that do not say. */
+  ROTATOR_DATABASE_TLS_BY_DEFAULT: z._default(
+    z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
+    'false',
+  ),
 });
 
 export interface RotationConfig {
   readonly managedPrefixes: readonly string[];
   /** Deployment-wide policy; a secret's `rotator:*` tags override it field by field. */
   readonly defaultPasswordPolicy: PasswordPolicyInput;
+  /** TLS to databases whose secret does not say (the database rotation function). Default: false. */
+  readonly databaseTlsByDefault?: boolean;
 }
 
 /**
@@ -116,6 +123,7 @@ export function loadRotationConfig(env: Readonly<Record<string, string | undefin
   return {
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     defaultPasswordPolicy: c.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
+    databaseTlsByDefault: c.ROTATOR_DATABASE_TLS_BY_DEFAULT === 'true',
   };
 }
 
@@ -123,6 +131,7 @@ export function loadRotationConfig(env: Readonly<Record<string, string | undefin
 export interface RotationSettings {
   readonly managedPrefixes: readonly string[];
   readonly defaultPasswordPolicy?: PasswordPolicyInput;
+  readonly databaseTlsByDefault?: boolean;
 }
 
 /**
@@ -134,6 +143,9 @@ export function rotationEnvironment(settings: RotationSettings): FunctionEnviron
     ROTATOR_MANAGED_PREFIXES: settings.managedPrefixes.join(','),
     ...(settings.defaultPasswordPolicy && {
       ROTATOR_DEFAULT_PASSWORD_POLICY: JSON.stringify(settings.defaultPasswordPolicy),
+    }),
+    ...(settings.databaseTlsByDefault !== undefined && {
+      ROTATOR_DATABASE_TLS_BY_DEFAULT: String(settings.databaseTlsByDefault),
     }),
   };
 }

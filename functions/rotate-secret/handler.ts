@@ -1,7 +1,8 @@
 /**
  * Rotation function that Secrets Manager invokes for each step of a rotation
- * (createSecret, setSecret, testSecret, finishSecret). Wiring only; the logic is in
- * shared/rotation/rotate-secret-step.ts.
+ * (createSecret, setSecret, testSecret, finishSecret) of a secret with generated values. Wiring
+ * only; the logic is in shared/rotation/rotate-secret-step.ts. Database credentials are rotated by
+ * functions/rotate-database-secret, which carries the drivers.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -13,14 +14,14 @@ import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter'
 import { loadRotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
-import { defaultStrategies } from '../../shared/rotation/default-strategies';
+import { generatedStrategies } from '../../shared/rotation/default-strategies';
 import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 
 const logger = createLogger();
 const metrics = createMetrics();
 const config = loadRotationConfig(process.env);
 const secrets = new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS));
-const deps = { config, secrets, strategies: defaultStrategies(secrets, config), logger, metrics };
+const deps = { config, secrets, strategies: generatedStrategies(secrets, config), logger, metrics };
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))

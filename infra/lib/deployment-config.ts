@@ -17,6 +17,8 @@ const rotationScheduleSchema = z
     ),
     windowHours: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(24))),
     rotateImmediately: z.optional(z.boolean()),
+    /** `database`: rotated by the database rotation function (needs `databaseRotation`). */
+    rotationFunction: z.optional(z.enum(['generated', 'database'])),
   })
   .check(
     z.refine(
@@ -32,6 +34,35 @@ const iamPrincipalArn = z
   .check(
     z.regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, 'must be an IAM role or user ARN'),
   );
+
+/** The database rotation function: the master secrets it may read, TLS, and the VPC it runs in. */
+const databaseRotationSchema = z.strictObject({
+  masterSecretArns: z._default(
+    z.array(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$/,
+            'must be a full secret ARN (with its six-character suffix)',
+          ),
+        ),
+    ),
+    [],
+  ),
+  tlsByDefault: z.optional(z.boolean()),
+  vpc: z.optional(
+    z.strictObject({
+      vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id')),
+      subnetIds: z
+        .array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id')))
+        .check(z.minLength(1)),
+      securityGroupIds: z
+        .array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id')))
+        .check(z.minLength(1)),
+    }),
+  ),
+});
 
 /** The deployment configuration kept in cdk.json under the context key `orchestrator`. */
 const deploymentConfigSchema = z
@@ -92,6 +123,8 @@ const deploymentConfigSchema = z
     requestPrincipals: z._default(z.array(iamPrincipalArn), []),
     /** Minutes between two emergency rotations of one secret (0: no cooldown), at most a day. */
     emergencyCooldownMinutes: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1440)), 15),
+    /** Deploys the database rotation function (PostgreSQL, MySQL, MariaDB credentials); absent: none. */
+    databaseRotation: z.optional(databaseRotationSchema),
     /** EKS clusters to carry rotated versions to; absent means rotation only. */
     propagation: z.optional(
       z.strictObject({
@@ -113,6 +146,18 @@ const deploymentConfigSchema = z
     z.superRefine((config, ctx) =>
       checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
     ),
+    z.superRefine((config, ctx) => {
+      config.rotationSchedules.forEach((schedule, index) => {
+        if (schedule.rotationFunction === 'database' && config.databaseRotation === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'asks for the database rotation function, which needs databaseRotation',
+            input: schedule,
+            path: ['rotationSchedules', index, 'rotationFunction'],
+          });
+        }
+      });
+    }),
   );
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;

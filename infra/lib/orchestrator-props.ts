@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { managedPrefixSchema } from '../../shared/config';
@@ -28,6 +29,42 @@ export interface RotationScheduleProps {
    * @default true (Secrets Manager's default)
    */
   readonly rotateImmediately?: boolean;
+  /**
+   * The function that rotates the secret: `generated` (RotateSecret: random values) or `database`
+   * (RotateDatabaseSecret: a PostgreSQL or MySQL credential in AWS's JSON shape, changed in the
+   * database too; needs `databaseRotation`).
+   * @default 'generated'
+   */
+  readonly rotationFunction?: 'generated' | 'database';
+}
+
+/**
+ * The database rotation function (RotateDatabaseSecret): the PostgreSQL and MySQL/MariaDB strategies
+ * with their drivers, in a function of its own so that only it may reach the databases and read
+ * their master secrets.
+ */
+export interface DatabaseRotationProps {
+  /**
+   * Full ARNs (with the six-character suffix) of the master secrets that alternating-users
+   * rotations log in with (the `masterarn` of each rotated secret). The function may read these and
+   * no other secret outside the managed prefixes. @default none (single-user rotation only)
+   */
+  readonly masterSecretArns?: readonly string[];
+  /**
+   * The VPC the function runs in, to reach databases that are not public. It then needs a route to
+   * Secrets Manager: an interface VPC endpoint (`ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER`)
+   * or NAT. @default no VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets in `vpc`. @default the VPC's private subnets (CDK's default for a function) */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Security groups of the function; the databases' groups must admit them. @default one new group, all outbound */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
+  /**
+   * TLS for secrets that do not say (no `ssl`/`sslmode` field), with the server's certificate
+   * verified against Node's trust store. @default false
+   */
+  readonly tlsByDefault?: boolean;
 }
 
 export interface SecretRotationOrchestratorProps {
@@ -60,6 +97,8 @@ export interface SecretRotationOrchestratorProps {
   readonly architecture?: lambda.Architecture;
   /** X-Ray tracing of the rotation function. @default lambda.Tracing.DISABLED */
   readonly tracing?: lambda.Tracing;
+  /** Deploys the database rotation function too. @default none (only generated values are rotated) */
+  readonly databaseRotation?: DatabaseRotationProps;
 }
 
 /** The defaults the TSDoc above documents, in one place. */
@@ -74,6 +113,8 @@ export const ORCHESTRATOR_DEFAULTS = {
 /** Characters Secrets Manager allows in secret names. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SCHEDULE_EXPRESSION = /^(rate|cron)\(.+\)$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /**
@@ -93,7 +134,28 @@ export function orchestratorPropsProblems(
     ...passwordPolicyProblems(props.defaultPasswordPolicy),
     ...(props.kmsKeyArns ?? []).flatMap((arn) => kmsKeyProblems(arn, stackRegion)),
     ...memoryProblems(props.memorySize),
+    ...databaseRotationProblems(props),
   ];
+}
+
+function databaseRotationProblems(props: SecretRotationOrchestratorProps): string[] {
+  const problems = (props.rotationSchedules ?? [])
+    .filter((schedule) => schedule.rotationFunction === 'database' && props.databaseRotation === undefined)
+    .map(
+      (schedule) =>
+        `rotation schedule for "${schedule.secretName}" asks for the database rotation function, which needs databaseRotation`,
+    );
+  for (const arn of props.databaseRotation?.masterSecretArns ?? []) {
+    if (Token.isUnresolved(arn) || SECRET_ARN.test(arn)) continue;
+    problems.push(
+      `databaseRotation.masterSecretArns: "${arn}" is not a full secret ARN (arn:…:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)`,
+    );
+  }
+  const { vpc, vpcSubnets, securityGroups } = props.databaseRotation ?? {};
+  if (vpc === undefined && (vpcSubnets !== undefined || securityGroups !== undefined)) {
+    problems.push('databaseRotation: vpcSubnets and securityGroups need vpc');
+  }
+  return problems;
 }
 
 function prefixProblems(prefixes: readonly string[]): string[] {

@@ -1,4 +1,5 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -11,6 +12,7 @@ import { RotationLedger } from './rotation-ledger';
 import { RotationRequests } from './rotation-requests';
 import { RotationSweep, SWEEP_SCHEDULE_GROUP } from './rotation-sweep';
 import {
+  type DatabaseRotationProps,
   SecretRotationOrchestrator,
   type SecretRotationOrchestratorProps,
 } from './secret-rotation-orchestrator';
@@ -41,12 +43,17 @@ export class OrchestratorStack extends Stack {
     const { config } = props;
     const managedPrefixes = [...config.managedPrefixes];
     const logRetention = config.logRetentionDays as logs.RetentionDays;
-    this.orchestrator = new SecretRotationOrchestrator(this, 'Orchestrator', orchestratorPropsFrom(config));
+    this.orchestrator = new SecretRotationOrchestrator(
+      this,
+      'Orchestrator',
+      orchestratorPropsFrom(config, this),
+    );
     this.ledger = new RotationLedger(this, 'Ledger');
     this.alerts = new RotationAlerts(this, 'Alerts', { managedPrefixes });
     this.requests = new RotationRequests(this, 'Requests', {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
+      databaseRotationFunction: this.orchestrator.databaseRotationFunction,
       ledger: this.ledger,
       emergencyPrincipals: [...config.emergencyPrincipals],
       requestPrincipals: [...config.requestPrincipals],
@@ -71,6 +78,7 @@ export class OrchestratorStack extends Stack {
     this.sweep = new RotationSweep(this, 'Sweep', {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,
+      databaseRotationFunction: this.orchestrator.databaseRotationFunction,
       logRetention,
       rotationRules: config.rotationRules,
       stackScheduledSecrets: config.rotationSchedules.map((schedule) => schedule.secretName),
@@ -88,6 +96,9 @@ export class OrchestratorStack extends Stack {
       topic: this.alerts.topic,
       functions: {
         RotateSecret: this.orchestrator.rotationFunction,
+        ...(this.orchestrator.databaseRotationFunction && {
+          RotateDatabaseSecret: this.orchestrator.databaseRotationFunction,
+        }),
         RotationRequest: this.requests.requestFunction,
         ...(this.requests.emergencyFunction && { EmergencyRequest: this.requests.emergencyFunction }),
         Sweep: this.sweep.sweepFunction,
@@ -116,8 +127,14 @@ export class OrchestratorStack extends Stack {
  * Maps the deployment configuration (plain JSON numbers) to the construct's props (Durations,
  * RetentionDays). Values the configuration leaves out stay undefined, so the construct's defaults apply.
  */
-export function orchestratorPropsFrom(config: DeploymentConfig): SecretRotationOrchestratorProps {
+export function orchestratorPropsFrom(
+  config: DeploymentConfig,
+  scope?: Construct,
+): SecretRotationOrchestratorProps {
   return {
+    ...(config.databaseRotation && {
+      databaseRotation: databaseRotationFrom(config.databaseRotation, scope),
+    }),
     managedPrefixes: [...config.managedPrefixes],
     defaultPasswordPolicy: config.defaultPasswordPolicy,
     kmsKeyArns: [...config.kmsKeyArns],
@@ -129,7 +146,32 @@ export function orchestratorPropsFrom(config: DeploymentConfig): SecretRotationO
       scheduleExpression: schedule.scheduleExpression,
       window: optional(schedule.windowHours, Duration.hours),
       rotateImmediately: schedule.rotateImmediately,
+      rotationFunction: schedule.rotationFunction,
     })),
+  };
+}
+
+/**
+ * The database rotation props from their configuration. The VPC, its subnets and security groups
+ * are imported by id (no lookup: synth needs no AWS credentials), so they need a scope.
+ */
+function databaseRotationFrom(
+  config: NonNullable<DeploymentConfig['databaseRotation']>,
+  scope: Construct | undefined,
+): DatabaseRotationProps {
+  const base = { masterSecretArns: [...config.masterSecretArns], tlsByDefault: config.tlsByDefault };
+  const vpc = config.vpc;
+  if (vpc === undefined) return base;
+  if (scope === undefined) throw new Error('databaseRotation.vpc needs a scope to import the VPC into');
+  return {
+    ...base,
+    vpc: ec2.Vpc.fromVpcAttributes(scope, 'DatabaseVpc', { vpcId: vpc.vpcId, availabilityZones: [] }),
+    vpcSubnets: {
+      subnets: vpc.subnetIds.map((id) => ec2.Subnet.fromSubnetId(scope, `DatabaseSubnet[${id}]`, id)),
+    },
+    securityGroups: vpc.securityGroupIds.map((id) =>
+      ec2.SecurityGroup.fromSecurityGroupId(scope, `DatabaseSecurityGroup[${id}]`, id),
+    ),
   };
 }
 

@@ -22,17 +22,34 @@ export function onlyStage(stage: 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS'): R
 
 /**
  * RotateSecret that starts a rotation with the configuration the secret already has, only when that
- * configuration names `functionArn` (this project's rotation function): the request names no
- * function (`secretsmanager:RotationLambdaARN` absent), changes no rotation rules
+ * configuration names one of `functionArns` (this project's rotation functions): the request names
+ * no function (`secretsmanager:RotationLambdaARN` absent), changes no rotation rules
  * (`secretsmanager:ModifyRotationRules` false whenever the request carries it), and the secret's
- * stored function (`secretsmanager:resource/AllowRotationLambdaArn`) is `functionArn`.
+ * stored function (`secretsmanager:resource/AllowRotationLambdaArn`) is one of `functionArns`.
  */
-export function rotateWithOwnFunction(functionArn: string): Record<string, unknown> {
+export function rotateWithOwnFunction(functionArns: string | readonly string[]): Record<string, unknown> {
   return {
     Null: { 'secretsmanager:RotationLambdaARN': 'true' },
-    ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': functionArn },
+    ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': oneOrMany(functionArns) },
     BoolIfExists: { 'secretsmanager:ModifyRotationRules': 'false' },
   };
+}
+
+/** The ARNs of this project's rotation functions a construct was given. */
+export function rotationFunctionArnsOf(props: {
+  readonly rotationFunction: { readonly functionArn: string };
+  readonly databaseRotationFunction?: { readonly functionArn: string } | undefined;
+}): string[] {
+  return [
+    props.rotationFunction.functionArn,
+    ...(props.databaseRotationFunction ? [props.databaseRotationFunction.functionArn] : []),
+  ];
+}
+
+/** One value as itself, several as a list (an IAM condition value may be either). */
+export function oneOrMany(values: string | readonly string[]): string | string[] {
+  if (typeof values === 'string') return values;
+  return values.length === 1 ? (values[0] as string) : [...values];
 }
 
 /** ARN pattern of the secrets under one managed prefix, exactly as IAM matches `secret:<prefix>*`. */
@@ -148,6 +165,65 @@ export function rotationFunctionStatements(
             ),
           },
         },
+      }),
+    );
+  }
+  return statements;
+}
+
+/** What Lambda does with a function's role to attach it to a VPC (AWSLambdaVPCAccessExecutionRole's EC2 part). */
+export const VPC_NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
+/**
+ * The database rotation function's permissions beyond the rotation function's: GetSecretValue on
+ * exactly the configured master secrets (and their KMS keys only through Secrets Manager, for those
+ * secrets), and the network interfaces Lambda manages when the function runs in a VPC.
+ */
+export function databaseRotationStatements(
+  scope: Construct,
+  masterSecretArns: readonly string[],
+  kmsKeyArns: readonly string[],
+  inVpc: boolean,
+): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  const masters = [...new Set(masterSecretArns)];
+  if (masters.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadMasterSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: masters,
+      }),
+    );
+    if (kmsKeyArns.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DecryptMasterSecretsThroughSecretsManager',
+          actions: ['kms:Decrypt'],
+          resources: [...kmsKeyArns],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com`,
+              'kms:EncryptionContext:SecretARN': masters,
+            },
+          },
+        }),
+      );
+    }
+  }
+  if (inVpc) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AttachToVpc',
+        actions: [...VPC_NETWORK_INTERFACE_ACTIONS],
+        resources: ['*'],
       }),
     );
   }

@@ -13,7 +13,12 @@ import {
   ROTATION_REQUEST_SOURCE,
 } from '../../shared/requests/rotation-request-event';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets, onlyStage, rotateWithOwnFunction } from './rotation-function-policy';
+import {
+  allowOnManagedSecrets,
+  onlyStage,
+  rotateWithOwnFunction,
+  rotationFunctionArnsOf,
+} from './rotation-function-policy';
 import { RotationRequestBus } from './rotation-request-bus';
 
 /**
@@ -30,6 +35,8 @@ export interface RotationRequestsProps {
   readonly managedPrefixes: readonly string[];
   /** The rotation function the managed secrets use; RotateSecret needs permission to invoke it. */
   readonly rotationFunction: lambda.IFunction;
+  /** The database rotation function, when deployed: the secrets it rotates are managed too. @default none */
+  readonly databaseRotationFunction?: lambda.IFunction;
   /**
    * The rotation ledger (e.g. a `RotationLedger`): every request is recorded there before
    * RotateSecret, and an emergency reads the secret's history for its cooldown. The function is
@@ -202,7 +209,7 @@ export class RotationRequests extends Construct {
       sid: 'RotateWithThisFunction',
       actions: ['secretsmanager:RotateSecret'],
       prefixes: props.managedPrefixes,
-      conditions: rotateWithOwnFunction(props.rotationFunction.functionArn),
+      conditions: rotateWithOwnFunction(rotationFunctionArnsOf(props)),
       reason:
         'RotateSecret on the secrets under a managed prefix whose rotation function is this project’s (conditions); secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
@@ -220,7 +227,7 @@ export class RotationRequests extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeRotationFunction',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.rotationFunction.functionArn],
+        resources: rotationFunctionArnsOf(props),
       }),
     );
   }

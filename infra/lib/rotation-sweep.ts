@@ -12,12 +12,20 @@ import {
 } from '../../shared/sweep/schedule-rules';
 import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
 import { OrchestratorFunction } from './orchestrator-function';
-import { allowOnManagedSecrets, onlyStage, rotateWithOwnFunction } from './rotation-function-policy';
+import {
+  allowOnManagedSecrets,
+  oneOrMany,
+  onlyStage,
+  rotateWithOwnFunction,
+  rotationFunctionArnsOf,
+} from './rotation-function-policy';
 
 export interface RotationSweepProps {
   readonly managedPrefixes: readonly string[];
   /** The rotation function the managed secrets use; RotateSecret needs permission to invoke it. */
   readonly rotationFunction: lambda.IFunction;
+  /** The database rotation function, when deployed: the secrets it rotates are managed too. @default none */
+  readonly databaseRotationFunction?: lambda.IFunction;
   /** EventBridge Scheduler expression. @default 'rate(1 hour)' */
   readonly schedule?: string;
   /** Rotations started per run at most. @default 50 */
@@ -117,7 +125,7 @@ export class RotationSweep extends Construct {
         resources: ['*'],
       }),
     );
-    const rotationFunctionArn = props.rotationFunction.functionArn;
+    const rotationFunctionArns = rotationFunctionArnsOf(props);
     allowOnManagedSecrets(this, this.role, {
       sid: 'ListVersionsOfManagedSecrets',
       actions: ['secretsmanager:ListSecretVersionIds'],
@@ -131,16 +139,16 @@ export class RotationSweep extends Construct {
       sid: 'RotateWithThisFunction',
       actions: ['secretsmanager:RotateSecret'],
       prefixes: props.managedPrefixes,
-      conditions: rotateWithOwnFunction(rotationFunctionArn),
+      conditions: rotateWithOwnFunction(rotationFunctionArns),
       reason:
         'RotateSecret on the secrets under a managed prefix whose rotation function is this project’s (conditions); secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
-    // Setting a schedule: the function a secret gets is always this project's, never another one.
+    // Setting a schedule: the function a secret gets is always one of this project's, never another one.
     allowOnManagedSecrets(this, this.role, {
       sid: 'ScheduleWithThisFunction',
       actions: ['secretsmanager:RotateSecret'],
       prefixes: props.managedPrefixes,
-      conditions: { ArnEquals: { 'secretsmanager:RotationLambdaARN': rotationFunctionArn } },
+      conditions: { ArnEquals: { 'secretsmanager:RotationLambdaARN': oneOrMany(rotationFunctionArns) } },
       reason:
         'RotateSecret naming this project’s rotation function (a condition) on the secrets under a managed prefix: setting schedules. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
     });
@@ -158,7 +166,7 @@ export class RotationSweep extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeRotationFunction',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.rotationFunction.functionArn],
+        resources: rotationFunctionArns,
       }),
     );
     Validations.of(this.role).acknowledge({
@@ -214,6 +222,7 @@ function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): Swee
   }
   return {
     rotationFunctionArn: props.rotationFunction.functionArn,
+    databaseRotationFunctionArn: props.databaseRotationFunction?.functionArn,
     rules: parsed.data,
     stackScheduledSecrets: props.stackScheduledSecrets,
     maxPerRun: props.maxSchedulesPerRun,

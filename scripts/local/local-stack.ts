@@ -10,9 +10,9 @@ export interface LocalStack {
   readonly app: App;
   readonly stack: OrchestratorStack;
   readonly template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  /** Bundled functions by their construct: `rotate`, `sweep`, `request`, `starter`, `step`. */
+  /** Bundled functions by their construct: `rotate`, `rotateDatabase`, `sweep`, `request`, `starter`, `step`. */
   readonly bundles: Record<
-    'rotate' | 'sweep' | 'request' | 'emergency' | 'starter' | 'step',
+    'rotate' | 'rotateDatabase' | 'sweep' | 'request' | 'emergency' | 'starter' | 'step',
     BundledFunction | undefined
   >;
 }
@@ -41,6 +41,7 @@ export function synthLocalStack(config: unknown, options: { readonly bundle?: bo
     template,
     bundles: {
       rotate: byPath('OrchestratorRotateSecret'),
+      rotateDatabase: byPath('OrchestratorRotateDatabaseSecret'),
       sweep: byPath('Sweep'),
       request: byPath('RequestsRotationRequest'),
       emergency: byPath('RequestsEmergencyRequest'),

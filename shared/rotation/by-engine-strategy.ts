@@ -14,15 +14,11 @@ export type DatabaseStrategies = Readonly<
 /**
  * Chooses a strategy from the value itself: a JSON object whose `engine` AWS names for PostgreSQL
  * or MySQL/MariaDB gets that engine's alternating-users strategy when it has `masterarn`, its
- * single-user strategy otherwise. Anything else gets `fallback`; without one, it is refused.
+ * single-user strategy otherwise. Anything else is refused before anything changes.
  * Every step sees a value (createSecret AWSCURRENT, the others AWSPENDING, made from it), so all
  * four choose alike.
  */
-export function byEngineStrategy(
-  name: string,
-  strategies: DatabaseStrategies,
-  fallback?: RotationStrategy,
-): RotationStrategy {
+export function byEngineStrategy(name: string, strategies: DatabaseStrategies): RotationStrategy {
   const choose = (secret: SecretDescription, value: string): RotationStrategy => {
     const document = parseJsonObject(value);
     const family = engineFamily(document?.engine);
@@ -31,15 +27,14 @@ export function byEngineStrategy(
         ? strategies[family].singleUser
         : strategies[family].alternatingUsers;
     }
-    if (fallback) return fallback;
     throw new RotationPolicyError(
-      `Secret "${secret.name}" asks for a database rotation, but its value names no engine this deployment rotates (known: postgres, aurora-postgresql, mysql, mariadb, aurora-mysql)`,
+      `Secret "${secret.name}" asks for a database rotation, but its value names no engine this deployment rotates (known: postgres, aurora-postgresql, mysql, mariadb, aurora-mysql); nothing was changed`,
     );
   };
   return {
     name,
-    createValue: (input) => choose(input.secret, input.current).createValue(input),
-    applyToTarget: (input) => choose(input.secret, input.pending).applyToTarget(input),
-    test: (input) => choose(input.secret, input.pending).test(input),
+    createValue: async (input) => choose(input.secret, input.current).createValue(input),
+    applyToTarget: async (input) => choose(input.secret, input.pending).applyToTarget(input),
+    test: async (input) => choose(input.secret, input.pending).test(input),
   };
 }

@@ -1,4 +1,5 @@
 import type { RotationConfig } from '../config';
+import { RotationPolicyError } from '../errors';
 import type { SecretsPort } from '../secrets/secrets-port';
 import { byEngineStrategy, type DatabaseStrategies } from './by-engine-strategy';
 import { alternatingUsersStrategy } from './database/alternating-users-strategy';
@@ -7,24 +8,40 @@ import { mysqlEngine } from './database/mysql-engine';
 import { postgresEngine } from './database/postgres-engine';
 import { singleUserStrategy } from './database/single-user-strategy';
 import { generatedStrategy } from './generated-strategy';
-import { AUTO_STRATEGY, type StrategyRegistry } from './strategy-registry';
+import type { RotationStrategy } from './strategy';
+import { AUTO_STRATEGY, DATABASE_STRATEGY_NAMES, type StrategyRegistry } from './strategy-registry';
+
+export { DATABASE_STRATEGY_NAMES } from './strategy-registry';
+
+type Passwords = Pick<SecretsPort, 'randomPassword'>;
 
 /**
- * The strategies a deployment offers, by the name a `rotator:strategy` tag gives:
- * - `generated`: random values (the whole string, or the `rotator:fields` of a JSON secret);
- * - `postgres-single-user`, `postgres-alternating-users`, `mysql-single-user`,
- *   `mysql-alternating-users`: database credentials in AWS's JSON shape (MySQL ones also for MariaDB);
- * - `database`: one of those four, by the value's `engine` and whether it has `masterarn`;
- * - `auto` (untagged secrets): like `database` when the value names a known engine, else `generated`.
- * The database drivers load only when a database strategy first connects.
+ * What the rotation function (functions/rotate-secret) offers: `generated`, random values (the
+ * whole string, or the `rotator:fields` of a JSON secret). It carries no database driver; a secret
+ * tagged with a database strategy is refused with the function that rotates it named.
  */
-export function defaultStrategies(
+export function generatedStrategies(secrets: Passwords, config: RotationConfig): StrategyRegistry {
+  const generated = generatedStrategy({
+    passwords: (policy) => secrets.randomPassword(policy),
+    deploymentPolicy: config.defaultPasswordPolicy,
+  });
+  return {
+    generated,
+    ...Object.fromEntries(DATABASE_STRATEGY_NAMES.map((name) => [name, rotatedElsewhere(name)])),
+  };
+}
+
+/**
+ * What the database rotation function (functions/rotate-database-secret) offers: the names of
+ * {@link DATABASE_STRATEGY_NAMES}, and `auto` (untagged secrets) as `database`. The drivers load
+ * only when a strategy first connects.
+ */
+export function databaseStrategies(
   secrets: Pick<SecretsPort, 'randomPassword' | 'getSecretString'>,
   config: RotationConfig,
   databases: EngineOptions = {},
 ): StrategyRegistry {
   const passwords = (policy: Parameters<SecretsPort['randomPassword']>[0]) => secrets.randomPassword(policy);
-  const generated = generatedStrategy({ passwords, deploymentPolicy: config.defaultPasswordPolicy });
   const strategiesFor = (engine: DatabaseEngine) => {
     const deps = {
       engine,
@@ -47,12 +64,26 @@ export function defaultStrategies(
     mysql: strategiesFor(mysqlEngine(databases)),
   };
   return {
-    generated,
     'postgres-single-user': database.postgres.singleUser,
     'postgres-alternating-users': database.postgres.alternatingUsers,
     'mysql-single-user': database.mysql.singleUser,
     'mysql-alternating-users': database.mysql.alternatingUsers,
     database: byEngineStrategy('database', database),
-    [AUTO_STRATEGY]: byEngineStrategy(AUTO_STRATEGY, database, generated),
+    [AUTO_STRATEGY]: byEngineStrategy(AUTO_STRATEGY, database),
+  };
+}
+
+/** A database strategy asked of the function without drivers: refused before anything changes. */
+function rotatedElsewhere(name: string): RotationStrategy {
+  const refuse = (secretName: string): never => {
+    throw new RotationPolicyError(
+      `Secret "${secretName}" asks for rotation strategy "${name}", which the database rotation function runs (RotateDatabaseSecret, deployed with the databaseRotation prop); point the secret's rotation at that function. Nothing was changed`,
+    );
+  };
+  return {
+    name,
+    createValue: async ({ secret }) => refuse(secret.name),
+    applyToTarget: async ({ secret }) => refuse(secret.name),
+    test: async ({ secret }) => refuse(secret.name),
   };
 }

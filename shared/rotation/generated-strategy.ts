@@ -1,4 +1,4 @@
-import { SecretShapeError } from '../errors';
+import { RotationPolicyError, SecretShapeError } from '../errors';
 import type { SecretDescription } from '../secrets/secrets-port';
 import { type PasswordPolicy, type PasswordPolicyInput, resolvePasswordPolicy } from './password-policy';
 import type { RotationStrategy } from './strategy';
@@ -16,6 +16,7 @@ export function generatedStrategy(deps: {
   return {
     name: 'generated',
     async createValue({ secret, current }) {
+      refuseDatabaseCredential(secret, current);
       const policy = resolvePasswordPolicy(deps.deploymentPolicy, secret.tags);
       if (policy.fields === undefined) return deps.passwords(policy);
       const document = parseObject(secret, current, policy.fields);
@@ -46,6 +47,30 @@ export function generatedStrategy(deps: {
       }
     },
   };
+}
+
+/** Fields that make a JSON secret a database credential in the shape AWS documents for them. */
+const CREDENTIAL_FIELDS = ['engine', 'host', 'username'] as const;
+
+/**
+ * A database credential given new random values here would change in Secrets Manager only: the
+ * database would still expect the old password and every consumer would be locked out at its
+ * next restart. Refused before anything is written (review M6).
+ */
+function refuseDatabaseCredential(secret: SecretDescription, current: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(current);
+  } catch {
+    return;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
+  const document = parsed as Record<string, unknown>;
+  if (CREDENTIAL_FIELDS.every((field) => typeof document[field] === 'string')) {
+    throw new RotationPolicyError(
+      `Secret "${secret.name}" holds a database credential (${CREDENTIAL_FIELDS.join(', ')}); the generated strategy would change it in Secrets Manager only, so the database rotation function (RotateDatabaseSecret) must rotate it. Nothing was changed`,
+    );
+  }
 }
 
 export type Reviver = (this: unknown, key: string, value: unknown) => unknown;

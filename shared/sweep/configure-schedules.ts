@@ -16,11 +16,12 @@ export interface ScheduleReport {
 /**
  * Configures each `configure` decision, at most `cap` (five at a time); reports the unreadable
  * tags. A failure on one secret is reported and does not stop the others.
- * @example await configureSchedules(decisions, { port, rotationFunctionArn, cap: 50 })
+ * Each schedule names the function its decision chose.
+ * @example await configureSchedules(decisions, { port, cap: 50 })
  */
 export async function configureSchedules(
   decisions: readonly ScheduleDecision[],
-  deps: { readonly port: ScheduleConfigurePort; readonly rotationFunctionArn: string; readonly cap: number },
+  deps: { readonly port: ScheduleConfigurePort; readonly cap: number },
 ): Promise<ScheduleReport> {
   const toConfigure = decisions.flatMap((d) =>
     d.action.kind === 'configure' ? [{ ...d, action: d.action }] : [],
@@ -36,7 +37,7 @@ export async function configureSchedules(
     try {
       await deps.port.configureRotation({
         secretId: secret.arn,
-        rotationLambdaArn: deps.rotationFunctionArn,
+        rotationLambdaArn: action.rotationFunctionArn,
         schedule: action.schedule,
       });
       report.schedulesConfigured.push({ secret: secret.name, source: action.source, reason: action.reason });

@@ -1,3 +1,4 @@
+import { asksForDatabaseRotation } from '../rotation/strategy-registry';
 import { unfinishedPendingVersion } from '../secrets/versions';
 import { type RotationSchedule, SCHEDULE_TAG, type ScheduleRule, scheduleFromTags } from './schedule-rules';
 import type { SecretSummary } from './secret-summary';
@@ -10,6 +11,8 @@ export type ScheduleAction =
   | {
       readonly kind: 'configure';
       readonly schedule: RotationSchedule;
+      /** The orchestrator's function the schedule names (see {@link rotationFunctionFor}). */
+      readonly rotationFunctionArn: string;
       /** `tag rotator:schedule` or `rule <prefix>`. */
       readonly source: string;
       /** What differs, in words: names and schedules only. */
@@ -26,8 +29,13 @@ export interface ScheduleDecision {
 export interface ScheduleOptions {
   /** Rules by prefix; the longest matching prefix wins. */
   readonly rules: readonly ScheduleRule[];
-  /** The orchestrator's rotation function, which every schedule the sweep sets uses. */
+  /** The orchestrator's rotation function, which the schedules the sweep sets use. */
   readonly rotationFunctionArn: string;
+  /**
+   * The database rotation function, when deployed: for secrets whose `rotator:strategy` tag names a
+   * database strategy, and for secrets it rotates already.
+   */
+  readonly databaseRotationFunctionArn?: string | undefined;
   /** Secrets whose schedule the stack sets (`rotationSchedules`): left to CloudFormation. */
   readonly stackScheduled: ReadonlySet<string>;
 }
@@ -53,13 +61,30 @@ function scheduleAction(secret: SecretSummary, options: ScheduleOptions): Schedu
   const rule = tagged ? undefined : ruleFor(secret.name, options.rules);
   const wanted = tagged?.schedule ?? rule?.schedule;
   if (!wanted) return { kind: 'none', reason: 'no-schedule' };
-  const difference = differenceFrom(secret, wanted, options.rotationFunctionArn);
+  const rotationFunctionArn = rotationFunctionFor(secret, options);
+  const difference = differenceFrom(secret, wanted, rotationFunctionArn);
   if (difference === undefined) return { kind: 'none', reason: 'matches' };
   if (unfinishedPendingVersion(secret.versionIdsToStages)) {
     return { kind: 'none', reason: 'rotation-in-progress' };
   }
   const source = rule ? `rule ${rule.prefix}` : `tag ${SCHEDULE_TAG}`;
-  return { kind: 'configure', schedule: wanted, source, reason: difference };
+  return { kind: 'configure', schedule: wanted, rotationFunctionArn, source, reason: difference };
+}
+
+/**
+ * Which of the orchestrator's functions rotates a secret: the database rotation function (when
+ * deployed) for a secret tagged with a database strategy or already rotated by it, else the
+ * rotation function. A database credential is never moved to the function without drivers.
+ */
+export function rotationFunctionFor(
+  secret: Pick<SecretSummary, 'tags' | 'rotationLambdaArn'>,
+  options: Pick<ScheduleOptions, 'rotationFunctionArn' | 'databaseRotationFunctionArn'>,
+): string {
+  const database = options.databaseRotationFunctionArn;
+  if (database === undefined) return options.rotationFunctionArn;
+  return asksForDatabaseRotation(secret.tags) || secret.rotationLambdaArn === database
+    ? database
+    : options.rotationFunctionArn;
 }
 
 /** The rule with the longest prefix the name starts with. */

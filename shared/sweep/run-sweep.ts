@@ -133,11 +133,7 @@ async function enforceSchedules(
   const { options } = deps;
   if (!options) return { schedulesConfigured: [], schedulesDeferred: [], scheduleFailures: [] };
   const decisions = planSchedules(secrets, options).filter((d) => !rotating.has(d.secret.name));
-  return configureSchedules(decisions, {
-    port: deps.port,
-    rotationFunctionArn: options.rotationFunctionArn,
-    cap: options.maxPerRun,
-  });
+  return configureSchedules(decisions, { port: deps.port, cap: options.maxPerRun });
 }
 
 function publishAges(decisions: readonly SweepDecision[], metrics: Pick<Metrics, 'singleMetric'>) {

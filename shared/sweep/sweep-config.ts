@@ -69,6 +69,10 @@ export const sweepEnvSchema = z
     ROTATOR_ROTATION_FUNCTION_ARN: z.optional(
       z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')),
     ),
+    /** The database rotation function, when deployed: schedules of database secrets use it. */
+    ROTATOR_DATABASE_ROTATION_FUNCTION_ARN: z.optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')),
+    ),
     ROTATOR_ROTATION_RULES: z._default(rotationRulesVariable, []),
     /** Secrets the stack schedules (`rotationSchedules`), comma-separated: left to CloudFormation. */
     ROTATOR_STACK_SCHEDULED_SECRETS: z._default(commaList, []),
@@ -113,6 +117,7 @@ export function loadSweepConfig(env: Readonly<Record<string, string | undefined>
     ...(c.ROTATOR_ROTATION_FUNCTION_ARN && {
       schedules: {
         rotationFunctionArn: c.ROTATOR_ROTATION_FUNCTION_ARN,
+        databaseRotationFunctionArn: c.ROTATOR_DATABASE_ROTATION_FUNCTION_ARN,
         rules: c.ROTATOR_ROTATION_RULES.map(scheduleRuleOf),
         stackScheduled: new Set(c.ROTATOR_STACK_SCHEDULED_SECRETS),
         maxPerRun: c.ROTATOR_MAX_SCHEDULES_PER_RUN,
@@ -141,6 +146,8 @@ export interface SweepSettings {
   /** Schedules the sweep sets with the rotation function. Absent: schedules left alone. */
   readonly schedules?: {
     readonly rotationFunctionArn: string;
+    /** The database rotation function, when deployed. */
+    readonly databaseRotationFunctionArn?: string;
     readonly rules?: readonly RotationRuleInput[];
     /** Secrets the stack schedules itself (`rotationSchedules`). */
     readonly stackScheduledSecrets?: readonly string[];
@@ -185,6 +192,9 @@ function schedulesEnvironment(schedules: NonNullable<SweepSettings['schedules']>
   const { rules = [], stackScheduledSecrets = [] } = schedules;
   return {
     ROTATOR_ROTATION_FUNCTION_ARN: schedules.rotationFunctionArn,
+    ...(schedules.databaseRotationFunctionArn && {
+      ROTATOR_DATABASE_ROTATION_FUNCTION_ARN: schedules.databaseRotationFunctionArn,
+    }),
     ROTATOR_MAX_SCHEDULES_PER_RUN: String(schedules.maxPerRun ?? SWEEP_DEFAULTS.maxSchedulesPerRun),
     ...(rules.length > 0 && { ROTATOR_ROTATION_RULES: JSON.stringify(rules) }),
     ...(stackScheduledSecrets.length > 0 && {

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { readVersion } from '../../scripts/local/rotation-fixture';
 import type { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
-import { defaultStrategies } from '../../shared/rotation/default-strategies';
+import { databaseStrategies } from '../../shared/rotation/default-strategies';
 import { findLeakedValues } from './output-capture';
 import { rotationHarness } from './rotation-harness';
 
@@ -30,7 +30,9 @@ export function databaseRotationHarness(caPem: string) {
   const harness = rotationHarness();
   // The harness's handler reads deps.strategies on every call.
   const secrets = harness.deps.secrets as SecretsManagerAdapter;
-  Object.assign(harness.deps, { strategies: defaultStrategies(secrets, harness.deps.config, { ca: caPem }) });
+  Object.assign(harness.deps, {
+    strategies: databaseStrategies(secrets, harness.deps.config, { ca: caPem }),
+  });
   return {
     ...harness,
     /**

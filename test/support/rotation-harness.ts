@@ -13,7 +13,7 @@ import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter'
 import type { RotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
-import { defaultStrategies } from '../../shared/rotation/default-strategies';
+import { generatedStrategies } from '../../shared/rotation/default-strategies';
 import { type RotationDeps, rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 import { ROTATION_STEPS } from '../../shared/rotation/rotation-event';
 
@@ -45,7 +45,7 @@ export function rotationHarness(configOverrides: Partial<RotationConfig> = {}) {
   const deps: RotationDeps = {
     config,
     secrets,
-    strategies: defaultStrategies(secrets, config),
+    strategies: generatedStrategies(secrets, config),
     logger,
     metrics,
   };

@@ -47,8 +47,16 @@ describe('rotationEnvironment', () => {
     const config = {
       managedPrefixes: ['prod/app-team/', 'staging/app-team/'],
       defaultPasswordPolicy: { length: 40, fields: ['password'] },
+      databaseTlsByDefault: true,
     };
     expect(loadRotationConfig(rotationEnvironment(config))).toEqual(config);
+  });
+
+  it('reads database TLS as off when not written, and refuses anything but true or false', () => {
+    expect(loadRotationConfig({ ROTATOR_MANAGED_PREFIXES: 'prod/' }).databaseTlsByDefault).toBe(false);
+    expect(() =>
+      loadRotationConfig({ ROTATOR_MANAGED_PREFIXES: 'prod/', ROTATOR_DATABASE_TLS_BY_DEFAULT: 'yes' }),
+    ).toThrow(/ROTATOR_DATABASE_TLS_BY_DEFAULT/);
   });
 
   it('leaves the policy out when none is given, which the function reads as the built-in one', () => {

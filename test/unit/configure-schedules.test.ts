@@ -7,6 +7,7 @@ const FN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-secret';
 const CONFIGURE: ScheduleAction = {
   kind: 'configure',
   schedule: { kind: 'days', days: 30 },
+  rotationFunctionArn: FN,
   source: 'rule prod/app/',
   reason: 'rotation off → every 30 days',
 };
@@ -43,7 +44,7 @@ describe('configureSchedules', () => {
 
     const report = await configureSchedules(
       [decision('prod/app/a'), decision('prod/app/b', { kind: 'none', reason: 'matches' })],
-      { port, rotationFunctionArn: FN, cap: 10 },
+      { port, cap: 10 },
     );
 
     expect(calls).toEqual([
@@ -58,11 +59,26 @@ describe('configureSchedules', () => {
     });
   });
 
+  it('names the function each decision chose', async () => {
+    const { calls, port } = fakePort();
+    const database = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-database-secret';
+
+    await configureSchedules(
+      [decision('prod/app/a'), decision('prod/app/db', { ...CONFIGURE, rotationFunctionArn: database })],
+      { port, cap: 10 },
+    );
+
+    expect(Object.fromEntries(calls.map((call) => [call.secretId, call.rotationLambdaArn]))).toEqual({
+      'arn:prod/app/a': FN,
+      'arn:prod/app/db': database,
+    });
+  });
+
   it('configures at most `cap` and defers the rest to the next run', async () => {
     const { calls, port } = fakePort();
     const decisions = ['a', 'b', 'c'].map((n) => decision(`prod/app/${n}`));
 
-    const report = await configureSchedules(decisions, { port, rotationFunctionArn: FN, cap: 2 });
+    const report = await configureSchedules(decisions, { port, cap: 2 });
 
     expect(calls).toHaveLength(2);
     expect(report.schedulesConfigured).toHaveLength(2);
@@ -73,7 +89,7 @@ describe('configureSchedules', () => {
     const { calls, port } = fakePort(['arn:prod/app/b']);
     const decisions = ['a', 'b', 'c'].map((n) => decision(`prod/app/${n}`));
 
-    const report = await configureSchedules(decisions, { port, rotationFunctionArn: FN, cap: 10 });
+    const report = await configureSchedules(decisions, { port, cap: 10 });
 
     expect(calls).toHaveLength(3);
     expect(report.schedulesConfigured.map((c) => c.secret).sort()).toEqual(['prod/app/a', 'prod/app/c']);
@@ -88,7 +104,6 @@ describe('configureSchedules', () => {
 
     const report = await configureSchedules([decision('prod/app/a', { kind: 'invalid-tag', error })], {
       port,
-      rotationFunctionArn: FN,
       cap: 10,
     });
 

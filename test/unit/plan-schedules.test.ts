@@ -36,6 +36,39 @@ const onDays = (days: number, extra: Partial<SecretSummary> = {}): Partial<Secre
   ...extra,
 });
 
+describe('planSchedules with the database rotation function deployed', () => {
+  const DB_FN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate-database-secret';
+  const withDatabase: ScheduleOptions = { ...OPTIONS, databaseRotationFunctionArn: DB_FN };
+  const functionOf = (summary: SecretSummary, options = withDatabase) => {
+    const [decision] = planSchedules([summary], options);
+    return decision?.action.kind === 'configure'
+      ? decision.action.rotationFunctionArn
+      : decision?.action.kind;
+  };
+
+  it('schedules a secret tagged with a database strategy with the database function', () => {
+    for (const strategy of ['database', 'postgres-alternating-users', 'mysql-single-user']) {
+      expect(functionOf(secret('prod/app/db', { tags: { 'rotator:strategy': strategy } }))).toBe(DB_FN);
+    }
+  });
+
+  it('keeps a secret the database function rotates on it, and moves one tagged for it there', () => {
+    expect(functionOf(secret('prod/app/db', onDays(30, { rotationLambdaArn: DB_FN })))).toBe('none');
+    expect(
+      functionOf(secret('prod/app/db', onDays(30, { rotationLambdaArn: DB_FN, rotationIntervalDays: 90 }))),
+    ).toBe(DB_FN);
+    expect(functionOf(secret('prod/app/db', onDays(30, { tags: { 'rotator:strategy': 'database' } })))).toBe(
+      DB_FN,
+    );
+  });
+
+  it('schedules other secrets with the rotation function, and every secret there without a database function', () => {
+    expect(functionOf(secret('prod/app/token'))).toBe(FN);
+    expect(functionOf(secret('prod/app/token', { tags: { 'rotator:strategy': 'generated' } }))).toBe(FN);
+    expect(functionOf(secret('prod/app/db', { tags: { 'rotator:strategy': 'database' } }), OPTIONS)).toBe(FN);
+  });
+});
+
 describe('planSchedules', () => {
   it.each<[string, string, Partial<SecretSummary>, string, string?]>([
     // Prepare: a name and what ListSecrets says; Assess: the action and the reason or source.

@@ -21,8 +21,43 @@ describe('parseDeploymentConfig', () => {
       requestPrincipals: [],
       emergencyCooldownMinutes: 15,
       logRetentionDays: 90,
+      databaseRotation: { masterSecretArns: [], tlsByDefault: true },
       propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
     });
+  });
+
+  it.each([
+    [
+      'a master secret named without its suffix',
+      { masterSecretArns: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db/master'] },
+      /full secret ARN/,
+    ],
+    [
+      'a VPC without security groups',
+      { vpc: { vpcId: 'vpc-0abc', subnetIds: ['subnet-0abc'], securityGroupIds: [] } },
+      /securityGroupIds/,
+    ],
+    [
+      'a subnet given by name',
+      { vpc: { vpcId: 'vpc-0abc', subnetIds: ['private-a'], securityGroupIds: ['sg-0abc'] } },
+      /subnet id/,
+    ],
+    ['an unknown key', { masterArns: [] }, /databaseRotation/],
+  ])('refuses a databaseRotation section with %s', (_name, databaseRotation, message) => {
+    expect(() => parseDeploymentConfig({ ...MINIMAL, databaseRotation })).toThrow(message);
+  });
+
+  it('refuses a schedule that asks for the database function when none is deployed', () => {
+    const rotationSchedules = [
+      { secretName: 'prod/app-team/db', automaticallyAfterDays: 30, rotationFunction: 'database' },
+    ];
+    expect(() => parseDeploymentConfig({ ...MINIMAL, rotationSchedules })).toThrow(
+      /rotationSchedules\.0\.rotationFunction: asks for the database rotation function/,
+    );
+    expect(
+      parseDeploymentConfig({ ...MINIMAL, rotationSchedules, databaseRotation: {} }).rotationSchedules[0]
+        ?.rotationFunction,
+    ).toBe('database');
   });
 
   it.each([

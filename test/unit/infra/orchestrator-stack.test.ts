@@ -123,6 +123,12 @@ describe('OrchestratorStack built from cdk.json', () => {
     expect(loadRotationConfig(environmentOf('OrchestratorRotateSecret'))).toEqual({
       managedPrefixes,
       defaultPasswordPolicy: { length: 32 },
+      databaseTlsByDefault: false,
+    });
+    expect(loadRotationConfig(environmentOf('OrchestratorRotateDatabaseSecret'))).toEqual({
+      managedPrefixes,
+      defaultPasswordPolicy: { length: 32 },
+      databaseTlsByDefault: true,
     });
     expect(loadRequestConfig(environmentOf('RequestsRotationRequest'))).toMatchObject({
       managedPrefixes,

@@ -1,0 +1,36 @@
+/**
+ * Rotation function for database credentials (PostgreSQL, MySQL, MariaDB) in the JSON shape AWS
+ * documents: the four steps of shared/rotation/rotate-secret-step.ts with the strategies of
+ * shared/rotation/database. A function of its own so that only it carries the drivers, may run in
+ * the databases' VPC and may read the master secrets; functions/rotate-secret rotates the rest.
+ */
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
+import { loadRotationConfig } from '../../shared/config';
+import { logFailureOnce } from '../../shared/log-failure-once';
+import { createLogger, createMetrics } from '../../shared/observability';
+import { databaseStrategies } from '../../shared/rotation/default-strategies';
+import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
+
+const logger = createLogger();
+const metrics = createMetrics();
+const config = loadRotationConfig(process.env);
+const secrets = new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS));
+const deps = {
+  config,
+  secrets,
+  strategies: databaseStrategies(secrets, config, { tlsByDefault: config.databaseTlsByDefault }),
+  logger,
+  metrics,
+};
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(logFailureOnce(logger, 'rotation step failed'))
+  .handler((event: unknown) => rotateSecretStep(event, deps));
