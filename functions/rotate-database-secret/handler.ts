@@ -3,6 +3,8 @@
  * documents: the four steps of shared/rotation/rotate-secret-step.ts with the strategies of
  * shared/rotation/database. A function of its own so that only it carries the drivers, may run in
  * the databases' VPC and may read the master secrets; functions/rotate-secret rotates the rest.
+ * The propagation workflow also invokes it to revoke the previous credential
+ * (shared/rotation/revoke-previous.ts) once every consumer runs the new one.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -15,6 +17,7 @@ import { loadRotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { databaseStrategies } from '../../shared/rotation/default-strategies';
+import { isRevokePreviousEvent, revokePreviousStep } from '../../shared/rotation/revoke-previous';
 import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 
 const logger = createLogger();
@@ -33,4 +36,8 @@ export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .use(logFailureOnce(logger, 'rotation step failed'))
-  .handler((event: unknown) => rotateSecretStep(event, deps));
+  .handler((event: unknown) =>
+    // The propagation workflow's revokePrevious (once every consumer runs AWSCURRENT); else a step
+    // from Secrets Manager.
+    isRevokePreviousEvent(event) ? revokePreviousStep(event, deps) : rotateSecretStep(event, deps),
+  );

@@ -4,6 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -35,6 +36,11 @@ export interface ClusterPropagationProps {
   readonly ledger: PropagationLedger;
   /** Failed propagations are published here. */
   readonly alertTopic: sns.ITopic;
+  /**
+   * The database rotation function: it revokes the previous credential of the secrets it rotates
+   * once every consumer runs the new one. @default none
+   */
+  readonly revokeFunction?: lambda.IFunction;
   /** Workloads rolling out at once per cluster (1–500). @default 25 */
   readonly restartConcurrency?: number;
   /** Rollouts in flight per cluster for an emergency rotation (1–500, never below restartConcurrency). @default 100 */
@@ -98,6 +104,7 @@ export class ClusterPropagation extends Construct {
       stepFunction: this.stepFunction,
       stepTimeout: STEP_TIMEOUT,
       alertTopic: props.alertTopic,
+      revokeFunction: props.revokeFunction,
       logRetention: props.logRetention,
     });
     props.alertTopic.grantPublish(this.workflow.stateMachine);

@@ -72,6 +72,7 @@ export class OrchestratorStack extends Stack {
           requireOptIn: propagation.requireOptIn,
           ledger: this.ledger,
           alertTopic: this.alerts.topic,
+          revokeFunction: this.orchestrator.databaseRotationFunction,
           logRetention,
         })
       : undefined;

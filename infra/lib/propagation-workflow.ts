@@ -11,6 +11,11 @@ export interface PropagationWorkflowProps {
   readonly stepFunction: lambda.IFunction;
   /** Failures are published here. */
   readonly alertTopic: sns.ITopic;
+  /**
+   * The database rotation function: once every consumer runs the new version of a secret it rotates,
+   * it revokes the previous credential (before the previous version is retired). @default none
+   */
+  readonly revokeFunction?: lambda.IFunction;
   /** Between polls of ESO's sync status. @default Duration.seconds(5) */
   readonly syncPollInterval?: Duration;
   /** Between two calls of the restart step (each watches rollouts for up to a minute itself). @default Duration.seconds(5) */
@@ -78,6 +83,13 @@ export class PropagationWorkflow extends Construct {
       reason:
         'lambda:InvokeFunction on the step function and its versions (CDK grants <arn>:* so a qualified invoke also works); no other function.',
     });
+    if (props.revokeFunction) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.revokeFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          'lambda:InvokeFunction on the database rotation function and its versions (CDK grants <arn>:*), for revokePrevious only.',
+      });
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -159,10 +171,25 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
   retireFailed.next(alert);
   retire.addCatch(retireFailed, { errors: ['States.ALL'], resultPath: '$.error' });
   retire.next(done);
-  const afterRecord = new sfn.Choice(scope, 'Outcome?')
-    .when(sfn.Condition.stringEquals('$.record.outcome', 'failed'), alert)
-    .when(sfn.Condition.booleanEquals('$.claim.retirePrevious', true), retire)
-    .otherwise(done);
+  const retireIfAsked = () =>
+    new sfn.Choice(scope, props.revokeFunction ? 'RetireAfterRevoke?' : 'Retire?')
+      .when(sfn.Condition.booleanEquals('$.claim.retirePrevious', true), retire)
+      .otherwise(done);
+  const afterRecord = new sfn.Choice(scope, 'Outcome?').when(
+    sfn.Condition.stringEquals('$.record.outcome', 'failed'),
+    alert,
+  );
+  if (props.revokeFunction) {
+    // Only after every consumer in every cluster runs the new version (outcome succeeded), and
+    // before AWSPREVIOUS is retired: the revoke reads the previous credential from it.
+    const revoke = revokePrevious(scope, props.revokeFunction, props, alert);
+    revoke.next(retireIfAsked());
+    afterRecord.when(
+      sfn.Condition.stringEquals('$.claim.rotatedBy', props.revokeFunction.functionArn),
+      revoke,
+    );
+  }
+  afterRecord.when(sfn.Condition.booleanEquals('$.claim.retirePrevious', true), retire).otherwise(done);
   const record = step('Record', 'record', { claim: obj('$.claim'), clusters: obj('$.clusters') }, '$.record');
   catchAll(record);
   record.next(afterRecord);
@@ -189,6 +216,50 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       .when(sfn.Condition.booleanEquals('$.claim.claimed', false), new sfn.Succeed(scope, 'AlreadyClaimed'))
       .otherwise(clusters),
   );
+}
+
+/**
+ * The database rotation function's revokePrevious for the claimed version (see
+ * shared/rotation/revoke-previous.ts): idempotent, so retried like a step. The propagation is
+ * recorded as succeeded already; a failed revoke alerts without rewriting it.
+ */
+function revokePrevious(
+  scope: Construct,
+  revokeFunction: lambda.IFunction,
+  props: PropagationWorkflowProps,
+  alert: sfn.IChainable,
+): tasks.LambdaInvoke {
+  const revoke = new tasks.LambdaInvoke(scope, 'RevokePrevious', {
+    lambdaFunction: revokeFunction,
+    payload: sfn.TaskInput.fromObject({
+      rotatorAction: 'revokePrevious',
+      secretId: sfn.JsonPath.stringAt('$.claim.secret.arn'),
+      versionId: sfn.JsonPath.stringAt('$.claim.versionId'),
+    }),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
+    resultPath: '$.revoked',
+  });
+  revoke.addRetry({
+    errors: [...RETRYABLE_ERRORS, 'DatabaseConnectionError'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.minutes(1),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  const revokeFailed = new sfn.Pass(scope, 'RevokeFailed', {
+    parameters: {
+      subject: 'Revoking the previous credential failed',
+      'message.$':
+        "States.Format('{} (new version {}): {}; the previous credential may still log in', $.claim.secret.name, $.claim.versionId, $.error.Error)",
+    },
+    resultPath: '$.record.alert',
+  });
+  revokeFailed.next(alert);
+  revoke.addCatch(revokeFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+  return revoke;
 }
 
 type StepFactory = (

@@ -40,6 +40,7 @@ export class SecretsManagerAdapter implements SecretsPort {
       rotationEnabled: out.RotationEnabled === true,
       versionIdsToStages: out.VersionIdsToStages ?? {},
       tags: tagsOf(out.Tags),
+      ...(out.RotationLambdaARN && { rotationLambdaArn: out.RotationLambdaARN }),
     };
   }
 

@@ -36,5 +36,15 @@ export function byEngineStrategy(name: string, strategies: DatabaseStrategies): 
     createValue: async (input) => choose(input.secret, input.current).createValue(input),
     applyToTarget: async (input) => choose(input.secret, input.pending).applyToTarget(input),
     test: async (input) => choose(input.secret, input.pending).test(input),
+    // Both engine strategies of a family have revokePrevious (single user: nothing to revoke).
+    revokePrevious: async (input) => {
+      const chosen = choose(input.secret, input.current);
+      if (chosen.revokePrevious === undefined) {
+        throw new RotationPolicyError(
+          `Strategy "${chosen.name}" of "${input.secret.name}" cannot revoke; nothing was changed`,
+        );
+      }
+      return chosen.revokePrevious(input);
+    },
   };
 }

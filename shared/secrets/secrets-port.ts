@@ -10,6 +10,8 @@ export interface SecretDescription {
   /** Version id → staging labels, as DescribeSecret returns them. */
   readonly versionIdsToStages: Readonly<Record<string, readonly string[]>>;
   readonly tags: Readonly<Record<string, string>>;
+  /** The function that rotates the secret (DescribeSecret's RotationLambdaARN), when one does. */
+  readonly rotationLambdaArn?: string;
 }
 
 export interface VersionSelector {

@@ -137,6 +137,7 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     actor: input.actor,
     reason: input.reason,
     retirePrevious: input.retirePrevious,
+    rotatedBy: secret.rotationLambdaArn ?? '',
     heldBy: result.claimed ? undefined : result.existing.executionId,
   };
 }

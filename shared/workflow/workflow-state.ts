@@ -81,6 +81,12 @@ export const claimSchema = z.object({
   actor: z.string(),
   reason: z.optional(z.string()),
   retirePrevious: z.boolean(),
+  /**
+   * The secret's rotation function when claimed ('' for none): the workflow asks the database
+   * rotation function to revoke the previous credential only for secrets it rotates. The claim
+   * step always writes it: a Choice on a missing path is a runtime error.
+   */
+  rotatedBy: z.optional(z.string()),
   /** The execution holding the claim when this one did not get it. */
   heldBy: z.optional(z.string()),
 });

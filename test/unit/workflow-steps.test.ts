@@ -7,7 +7,12 @@ import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
-import { alertSubject, type LedgerStepDeps, retirePreviousStep } from '../../shared/workflow/ledger-steps';
+import {
+  alertSubject,
+  claimStep,
+  type LedgerStepDeps,
+  retirePreviousStep,
+} from '../../shared/workflow/ledger-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
 import type { EsTarget, RestartProgress, SyncProgress } from '../../shared/workflow/workflow-state';
 import { fakeCluster } from '../support/fake-cluster';
@@ -388,5 +393,46 @@ describe('retirePreviousStep', () => {
     });
     await expect(retirePreviousStep({ claim }, d)).resolves.toEqual({});
     expect(removeStage).not.toHaveBeenCalled();
+  });
+});
+
+describe('claimStep', () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf';
+  const DATABASE_FUNCTION = 'arn:aws:lambda:eu-west-1:111122223333:function:rotate-database-secret';
+  const deps = (rotationLambdaArn: string | undefined) =>
+    ({
+      managedPrefixes: ['prod/'],
+      clusters: ['c'],
+      restartConcurrency: 5,
+      emergencyRestartConcurrency: 50,
+      restartPercent: 25,
+      canaryWorkloads: 1,
+      leaseMs: 60_000,
+      now: () => new Date('2026-12-01T10:00:00.000Z'),
+      secrets: {
+        describeSecret: async () => ({
+          arn: ARN,
+          name: 'prod/db',
+          rotationEnabled: true,
+          versionIdsToStages: { [VERSION]: ['AWSCURRENT'] },
+          tags: {},
+          ...(rotationLambdaArn && { rotationLambdaArn }),
+        }),
+      },
+      ledger: {
+        registerMove: async () => ({ seq: 1, fromVersionId: undefined }),
+        claimPropagation: async () => ({ claimed: true }),
+      },
+      logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
+      metrics: { addMetric: vi.fn() },
+    }) as unknown as LedgerStepDeps;
+  const input = { secretId: ARN, versionId: VERSION, trigger: 'event', actor: 'eventbridge' };
+
+  // The workflow's Choice compares it with the database rotation function: it must always be there.
+  it('names the secret’s rotation function in the claim, or an empty string when none rotates it', async () => {
+    const rotated = await claimStep({ input, executionId: 'e1' }, deps(DATABASE_FUNCTION));
+    const unrotated = await claimStep({ input, executionId: 'e2' }, deps(undefined));
+    expect(rotated.rotatedBy).toBe(DATABASE_FUNCTION);
+    expect(unrotated.rotatedBy).toBe('');
   });
 });
