@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsSecretStore } from '../../scripts/local/eso-manifests';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import { clusterFixture } from '../support/cluster-fixture';
@@ -106,14 +106,21 @@ afterAll(async () => {
     namespace,
     plural: 'externalsecrets',
   });
-  const left = (await custom.listNamespacedCustomObject({
-    group: 'external-secrets.io',
-    version: 'v1',
-    namespace,
-    plural: 'externalsecrets',
-  })) as { items: unknown[] };
-  expect(left.items).toEqual([]);
-});
+  // Each carries ESO's cleanup finalizer: deleted, it stays listed (with a deletionTimestamp) until
+  // ESO has removed the finalizer, which under load takes a moment.
+  await vi.waitFor(
+    async () => {
+      const left = (await custom.listNamespacedCustomObject({
+        group: 'external-secrets.io',
+        version: 'v1',
+        namespace,
+        plural: 'externalsecrets',
+      })) as { items: unknown[] };
+      expect(left.items).toEqual([]);
+    },
+    { timeout: 30_000, interval: 250 },
+  );
+}, 60_000);
 
 describe('dataFrom[].find: the planner against the real ESO', () => {
   it('agrees with ESO on every find form, and plans ESO’s failures as sync-fails', async () => {
