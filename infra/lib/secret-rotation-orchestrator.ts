@@ -1,11 +1,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IDependable } from 'constructs';
 import { Construct } from 'constructs';
 import { rotationEnvironment } from '../../shared/config';
+import { DATABASE_BUNDLING } from './lambda-defaults';
 import { OrchestratorFunction } from './orchestrator-function';
 import {
   ORCHESTRATOR_DEFAULTS,
@@ -77,6 +79,7 @@ export class SecretRotationOrchestrator extends Construct {
           description:
             'Secrets Manager rotation function for PostgreSQL and MySQL credentials (createSecret, setSecret, testSecret, finishSecret)',
           databaseTlsByDefault: databases.tlsByDefault ?? false,
+          bundling: DATABASE_BUNDLING,
           vpc: databases.vpc && {
             vpc: databases.vpc,
             vpcSubnets: databases.vpcSubnets,
@@ -126,6 +129,7 @@ export class SecretRotationOrchestrator extends Construct {
       readonly description: string;
       readonly databaseTlsByDefault?: boolean;
       readonly vpc?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+      readonly bundling?: nodejs.BundlingOptions;
     },
   ): { fn: OrchestratorFunction; secretPolicy: iam.Policy; permissions: IDependable[] } {
     const tracing = props.tracing ?? ORCHESTRATOR_DEFAULTS.tracing;
@@ -144,6 +148,7 @@ export class SecretRotationOrchestrator extends Construct {
         databaseTlsByDefault: spec.databaseTlsByDefault,
       }),
       ...spec.vpc,
+      ...(spec.bundling && { bundling: spec.bundling }),
     });
     for (const statement of rotationFunctionStatements(this, props.managedPrefixes, props.kmsKeyArns ?? [])) {
       fn.role.addToPolicy(statement);

@@ -24,6 +24,7 @@ export function esbuildOptionsOf(bundling: nodejs.BundlingOptions): BuildOptions
     banner: { js: bundling.banner ?? '' },
     alias: aliasesOf(bundling),
     define: { ...bundling.define },
+    external: [...(bundling.externalModules ?? [])],
     logLevel: 'silent',
   };
 }

@@ -1,5 +1,5 @@
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { builtinAliases, LAMBDA_BUNDLING, REPO_ROOT } from '../lambda-defaults';
+import { builtinAliases, dependencyAliases, LAMBDA_BUNDLING, REPO_ROOT } from '../lambda-defaults';
 
 /**
  * Packages replaced in the bundle of a function that talks to Kubernetes (esbuild's `alias`):
@@ -30,6 +30,7 @@ export const KUBERNETES_CLIENT_BUNDLING: nodejs.BundlingOptions = {
     ...LAMBDA_BUNDLING.esbuildArgs,
     '--alias': [
       ...builtinAliases(),
+      ...dependencyAliases(),
       ...Object.entries(KUBERNETES_CLIENT_ALIASES).map(([name, path]) => `${name}=${path}`),
     ],
   },
