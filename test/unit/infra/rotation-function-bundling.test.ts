@@ -55,6 +55,23 @@ describe('the rotation function bundle, built during synth', () => {
     expect(map.sourcesContent).toBeUndefined();
   });
 
+  // Lambda gives the role's credentials in the environment: the default chain's other links (and
+  // the STS/SSO clients they carry) stay out (DEPENDENCY_ALIASES in infra/lib/lambda-defaults.ts).
+  it('reads AWS credentials from the environment only', () => {
+    const map = JSON.parse(readFileSync(join(rotateSecret.directory, 'index.mjs.map'), 'utf8'));
+    const sources = map.sources as string[];
+
+    expect(sources.some((source) => source.includes('credential-provider-env-only.mjs'))).toBe(true);
+    expect(sources.some((source) => source.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
+    expect(
+      sources.filter((source) =>
+        /@aws-sdk\/(credential-provider-(node|ini|sso|web-identity|process|http)|nested-clients)\//.test(
+          source,
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it('is built by the local esbuild, with no Docker available', () => {
     expect(existsSync(join(rotateSecret.directory, 'index.mjs'))).toBe(true);
   });
