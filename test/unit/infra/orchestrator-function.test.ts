@@ -35,7 +35,6 @@ describe('OrchestratorFunction', () => {
           ROTATOR_MANAGED_PREFIXES: 'prod/',
           POWERTOOLS_SERVICE_NAME: 'secret-rotation-orchestrator',
           POWERTOOLS_METRICS_NAMESPACE: 'SecretRotationOrchestrator',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^Logs') } },
