@@ -9,6 +9,8 @@ export type ScheduleConfigurePort = Pick<SecretsPort, 'configureRotation'>;
 export interface ScheduleReport {
   readonly schedulesConfigured: { secret: string; source: string; reason: string }[];
   readonly schedulesDeferred: string[];
+  /** Secrets a rule or tag would schedule, left alone: another function rotates them, no opt-in. */
+  readonly schedulesLeftToOtherFunctions: string[];
   /** RotateSecret failures and unreadable `rotator:schedule` tags. */
   readonly scheduleFailures: { secret: string; error: string }[];
 }
@@ -29,6 +31,9 @@ export async function configureSchedules(
   const report: ScheduleReport = {
     schedulesConfigured: [],
     schedulesDeferred: toConfigure.slice(deps.cap).map((d) => d.secret.name),
+    schedulesLeftToOtherFunctions: decisions.flatMap((d) =>
+      d.action.kind === 'none' && d.action.reason === 'rotated-by-another-function' ? [d.secret.name] : [],
+    ),
     scheduleFailures: decisions.flatMap((d) =>
       d.action.kind === 'invalid-tag' ? [{ secret: d.secret.name, error: d.action.error }] : [],
     ),

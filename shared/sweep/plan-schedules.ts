@@ -6,7 +6,13 @@ import type { SecretSummary } from './secret-summary';
 export type ScheduleAction =
   | {
       readonly kind: 'none';
-      readonly reason: 'no-schedule' | 'stack-scheduled' | 'matches' | 'rotation-in-progress';
+      readonly reason:
+        | 'no-schedule'
+        | 'stack-scheduled'
+        | 'matches'
+        | 'rotation-in-progress'
+        /** Another function rotates it and the secret does not opt in ({@link TAKE_OVER_TAG}). */
+        | 'rotated-by-another-function';
     }
   | {
       readonly kind: 'configure';
@@ -20,6 +26,14 @@ export type ScheduleAction =
     }
   /** The secret's `rotator:schedule` tag cannot be read; the secret is left as it is. */
   | { readonly kind: 'invalid-tag'; readonly error: string };
+
+/**
+ * `rotator:take-over` = `true`: the sweep may point a secret that another function rotates (e.g.
+ * AWS's RDS rotation templates) at the orchestrator's function. Without it such a secret is left
+ * alone and reported (review M6): taking a database credential over without the right strategy
+ * would break it.
+ */
+export const TAKE_OVER_TAG = 'rotator:take-over';
 
 export interface ScheduleDecision {
   readonly secret: SecretSummary;
@@ -43,8 +57,9 @@ export interface ScheduleOptions {
 /**
  * Whether each managed secret's rotation schedule, as ListSecrets reports it, is the one wanted:
  * its `rotator:schedule` tag, else the rule with the longest matching prefix. `configure` when
- * rotation is off, the schedule or window differs, or another function rotates it; nothing when it
- * matches, nothing is wanted, the stack schedules it, or a rotation is under way (next run).
+ * rotation is off, the schedule or window differs, or another function rotates it and the secret
+ * opts in ({@link TAKE_OVER_TAG}); nothing when it matches, nothing is wanted, the stack schedules
+ * it, another function rotates it without the opt-in, or a rotation is under way (next run).
  * @example planSchedules(secrets, { rules, rotationFunctionArn, stackScheduled: new Set() })
  */
 export function planSchedules(
@@ -61,6 +76,9 @@ function scheduleAction(secret: SecretSummary, options: ScheduleOptions): Schedu
   const rule = tagged ? undefined : ruleFor(secret.name, options.rules);
   const wanted = tagged?.schedule ?? rule?.schedule;
   if (!wanted) return { kind: 'none', reason: 'no-schedule' };
+  if (rotatedByAnotherFunction(secret, options) && secret.tags[TAKE_OVER_TAG]?.trim() !== 'true') {
+    return { kind: 'none', reason: 'rotated-by-another-function' };
+  }
   const rotationFunctionArn = rotationFunctionFor(secret, options);
   const difference = differenceFrom(secret, wanted, rotationFunctionArn);
   if (difference === undefined) return { kind: 'none', reason: 'matches' };
@@ -69,6 +87,20 @@ function scheduleAction(secret: SecretSummary, options: ScheduleOptions): Schedu
   }
   const source = rule ? `rule ${rule.prefix}` : `tag ${SCHEDULE_TAG}`;
   return { kind: 'configure', schedule: wanted, rotationFunctionArn, source, reason: difference };
+}
+
+/** A rotation function is recorded on the secret, and it is none of the orchestrator's. */
+function rotatedByAnotherFunction(
+  secret: Pick<SecretSummary, 'rotationLambdaArn'>,
+  options: Pick<ScheduleOptions, 'rotationFunctionArn' | 'databaseRotationFunctionArn'>,
+): boolean {
+  const recorded = secret.rotationLambdaArn;
+  return (
+    recorded !== undefined &&
+    recorded !== '' &&
+    recorded !== options.rotationFunctionArn &&
+    recorded !== options.databaseRotationFunctionArn
+  );
 }
 
 /**

@@ -131,7 +131,14 @@ async function enforceSchedules(
   deps: { readonly port: ScheduleConfigurePort; readonly options: SweepConfig['schedules'] },
 ): Promise<ScheduleReport> {
   const { options } = deps;
-  if (!options) return { schedulesConfigured: [], schedulesDeferred: [], scheduleFailures: [] };
+  if (!options) {
+    return {
+      schedulesConfigured: [],
+      schedulesDeferred: [],
+      schedulesLeftToOtherFunctions: [],
+      scheduleFailures: [],
+    };
+  }
   const decisions = planSchedules(secrets, options).filter((d) => !rotating.has(d.secret.name));
   return configureSchedules(decisions, { port: deps.port, cap: options.maxPerRun });
 }
@@ -176,6 +183,7 @@ function summaryOf(report: SweepReport) {
     inProgress: report.inProgress,
     schedulesConfigured: report.schedulesConfigured,
     schedulesDeferred: report.schedulesDeferred.length,
+    schedulesLeftToOtherFunctions: report.schedulesLeftToOtherFunctions,
     scheduleFailures: report.scheduleFailures,
     propagationsStarted: report.propagationsStarted,
     propagationsDeferred: report.propagationsDeferred.length,

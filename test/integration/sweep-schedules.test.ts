@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
-import { DescribeSecretCommand, type RotateSecretCommandInput } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  type RotateSecretCommandInput,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalClients, localClients } from '../../scripts/local/local-aws';
 import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
@@ -166,14 +170,25 @@ describe('the sweep enforcing rotation schedules against Secrets Manager (moto o
     expect(own.calls).not.toContain('RotateSecret');
   });
 
-  it('takes a secret over from another rotation function', async () => {
+  it('takes a secret over from another rotation function only when the secret opts in (review M6)', async () => {
     // Prepare: a secret on the rule's 30 days, rotated by the placeholder; the orchestrator's is another.
     const prefix = `${PREFIX}takeover/`;
     const { arn } = await idleRotatingSecret(clients, `${prefix}team/db`, 'value-100009', placeholder);
     const orchestratorFunction = await secondRotationFunction();
-    const own = recordingClients();
+    const without = recordingClients();
 
-    // Act
+    // Act and assess: without the tag, left to its function and reported.
+    const untouched = await sweep(without, prefix, { functionArn: orchestratorFunction });
+    expect(untouched.schedulesConfigured).toEqual([]);
+    expect(untouched.schedulesLeftToOtherFunctions).toEqual([`${prefix}team/db`]);
+    expect(without.calls).not.toContain('RotateSecret');
+    expect(await rotationOf(arn)).toEqual({ enabled: true, lambda: placeholder, days: 30 });
+
+    // Act: with the opt-in tag.
+    await clients.secretsManager.send(
+      new TagResourceCommand({ SecretId: arn, Tags: [{ Key: 'rotator:take-over', Value: 'true' }] }),
+    );
+    const own = recordingClients();
     const report = await sweep(own, prefix, { functionArn: orchestratorFunction });
 
     // Assess

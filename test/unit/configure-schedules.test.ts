@@ -55,6 +55,7 @@ describe('configureSchedules', () => {
         { secret: 'prod/app/a', source: 'rule prod/app/', reason: 'rotation off → every 30 days' },
       ],
       schedulesDeferred: [],
+      schedulesLeftToOtherFunctions: [],
       scheduleFailures: [],
     });
   });
@@ -96,6 +97,21 @@ describe('configureSchedules', () => {
     expect(report.scheduleFailures).toEqual([
       { secret: 'prod/app/b', error: 'RotateSecret on "arn:prod/app/b" failed: AccessDeniedException' },
     ]);
+  });
+
+  it('reports the secrets left to another function, without calling anything for them', async () => {
+    const { calls, port } = fakePort();
+
+    const report = await configureSchedules(
+      [
+        decision('prod/app/rds', { kind: 'none', reason: 'rotated-by-another-function' }),
+        decision('prod/app/a'),
+      ],
+      { port, cap: 10 },
+    );
+
+    expect(calls.map((call) => call.secretId)).toEqual(['arn:prod/app/a']);
+    expect(report.schedulesLeftToOtherFunctions).toEqual(['prod/app/rds']);
   });
 
   it('reports unreadable tags as failures without calling anything', async () => {

@@ -88,10 +88,25 @@ describe('planSchedules', () => {
       'configure',
       'cron(0 1 * * ? *) → every 30 days',
     ],
+    // Review M6: never taken over without the secret's opt-in (e.g. from AWS's RDS template function).
     [
       'a secret rotated by another function',
       'prod/app/db',
       onDays(30, { rotationLambdaArn: `${FN}-old` }),
+      'none',
+      'rotated-by-another-function',
+    ],
+    [
+      'a secret rotated by another function, on another schedule',
+      'prod/app/db',
+      onDays(90, { rotationLambdaArn: `${FN}-old` }),
+      'none',
+      'rotated-by-another-function',
+    ],
+    [
+      'a secret rotated by another function that opts in to be taken over',
+      'prod/app/db',
+      onDays(30, { rotationLambdaArn: `${FN}-old`, tags: { 'rotator:take-over': 'true' } }),
       'configure',
       'rotated by another function',
     ],
