@@ -76,7 +76,7 @@ const { workloads, concurrency, replicas, clusters, bystanders, rounds } = optio
 if (options.externalSecrets < options.namespaces) {
   throw new Error('--external-secrets must be at least --namespaces (one in each namespace)');
 }
-const PREFIX = 'bench/';
+const PREFIX = 'bench/workflow/';
 const SECRET = `${PREFIX}app/db`;
 const OTHERS = 5; // other AWS secrets, read by the bystanders' ExternalSecrets
 const layout = benchLayout(options.namespaces, options.externalSecrets, OTHERS);

@@ -3,6 +3,8 @@
  * secrets under a prefix as `secret:<prefix>*`, a literal string match, so the prefix itself is the
  * boundary of everything the orchestrator may touch:
  * - it must end in `/`, or `prod/payments` would also grant `prod/payments-old/…`;
+ * - it must have at least two segments (`prod/app-team/`): `prod/` would hand the orchestrator every
+ *   secret of an environment, other teams' included (review M3);
  * - no prefix may lie within another (or repeat it): two deployments, rules or grants would then
  *   claim the same secrets, and the narrower one would silently widen to the broader one.
  */
@@ -11,6 +13,9 @@
 export function prefixShapeProblem(prefix: string): string | undefined {
   if (!prefix.endsWith('/')) {
     return `must end with "/": IAM matches secret:${prefix}* literally, so it would also cover "${prefix}-other/…"`;
+  }
+  if (prefix.split('/').filter((segment) => segment !== '').length < 2) {
+    return `must have at least two segments, e.g. "${prefix}app-team/": a one-segment prefix hands the orchestrator every secret under "${prefix}", other teams' included`;
   }
   return undefined;
 }

@@ -145,7 +145,7 @@ describe('access entries (EKS maps an assumed-role session through its role)', (
 
 describe('the bundled propagation step function against the local cluster, the EKS way', () => {
   const fx = clusterFixture();
-  const prefix = `eks-auth-${randomUUID().slice(0, 6)}/`;
+  const prefix = `eks-auth/${randomUUID().slice(0, 6)}/`;
   let host: BundleHost;
 
   beforeAll(async () => {

@@ -83,7 +83,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
   const fx = clusterFixture();
   const motoEndpoint = inject('motoEndpoint');
   const clusterName = inject('eksClusterName');
-  const prefix = `wf-${randomUUID().slice(0, 6)}/`;
+  const prefix = `wf/${randomUUID().slice(0, 6)}/`;
   const table = `ledger-${randomUUID().slice(0, 8)}`;
   const clientConfig = {
     endpoint: motoEndpoint,

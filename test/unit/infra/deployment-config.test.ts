@@ -130,6 +130,11 @@ describe('parseDeploymentConfig', () => {
       'orchestrator.managedPrefixes.1: managed prefix "prod/app-team/" is given more than once',
     ],
     [
+      'a one-segment prefix',
+      { managedPrefixes: ['prod/app-team/', 'staging/'] },
+      'orchestrator.managedPrefixes.1: must have at least two segments',
+    ],
+    [
       'a misspelt key',
       { ...MINIMAL, managedPrefix: ['x/'] },
       'orchestrator: Unrecognized key: "managedPrefix"',

@@ -54,9 +54,16 @@ describe('orchestratorPropsProblems', () => {
     ['a one-character prefix', { managedPrefixes: ['p'] }, /managed prefix "p" must end with "\/"/],
     [
       'a prefix within another',
-      { managedPrefixes: ['prod/', 'prod/app-team/'] },
-      /^managed prefixes "prod\/app-team\/" and "prod\/" overlap/,
+      { managedPrefixes: ['prod/app-team/', 'prod/app-team/payments/'] },
+      /^managed prefixes "prod\/app-team\/payments\/" and "prod\/app-team\/" overlap/,
     ],
+    // Review M3: one segment would hand over every secret of an environment.
+    [
+      'a one-segment prefix',
+      { managedPrefixes: ['prod/'] },
+      /^managed prefix "prod\/" must have at least two segments, e\.g\. "prod\/app-team\/"/,
+    ],
+    ['an empty first segment', { managedPrefixes: ['/app/'] }, /"\/app\/" must have at least two segments/],
     [
       'a prefix containing a later one',
       { managedPrefixes: ['staging/app-team/x/', 'staging/app-team/'] },
