@@ -71,7 +71,8 @@ export interface SecretRotationOrchestratorProps {
   /**
    * Secret-name prefixes this deployment manages, e.g. `['prod/app-team/']`. Matched literally, as
    * IAM matches `secret:<prefix>*`, so each must end with `/` (`prod/app` would also cover
-   * `prod/apple`). Required, at least one, no wildcards, none within another.
+   * `prod/apple`) and have at least two segments. Required, at least one, no wildcards, none
+   * within another.
    */
   readonly managedPrefixes: readonly string[];
   /** Rotation schedules for existing secrets under the managed prefixes. @default none */
