@@ -1,16 +1,25 @@
 /**
- * Fault rows A and B (review section 4): AWS status-code faults from the fault proxy
+ * Fault rows A, B and D (review section 4): AWS status-code faults from the fault proxy
  * (scripts/faults/fault-proxy.ts) between the step bundle and moto, keyed on X-Amz-Target, with
  * seeded decisions. The rotations' own PutSecretValue goes through the proxy too, with the SDK's
  * standard retry strategy; a rotation refused after its retries is requested again, as a caller
- * would. Each row ends with the fault removed, the reconcile run until nothing is left to do, and
- * the oracle (test/support/fault-matrix.ts).
+ * would. Row D puts the starter in the loop (start-propagation.ts with StepFunctionsStarter, its
+ * StartExecution through the proxy to moto; a start that gets through runs the local execution).
+ * Each row ends with the fault removed, the reconcile run until nothing is left to do, and the
+ * oracle (test/support/fault-matrix.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
+import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
+import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
+import type { RotationLogger } from '../../shared/observability';
+import { type ExecutionStarter, startPropagation } from '../../shared/workflow/start-propagation';
 import { FAULT_SEED, faultRow, type RowSecret } from '../support/fault-matrix';
 import { workflowHarness } from '../support/workflow-harness';
 
@@ -71,6 +80,46 @@ function expectOracle(result: Awaited<ReturnType<ReturnType<typeof faultRow>['or
 }
 
 describe('fault matrix, AWS status codes (fault proxy)', () => {
+  it('D: StartExecution outage (throttling and 503 at 100 %): the reconcile starts what was lost', async () => {
+    const row = faultRow(wf, 'D', 'StartExecution throttled/503 at 100 % (starter in the loop)');
+    const secrets: RowSecret[] = [];
+    for (const name of ['one', 'two', 'three', 'four', 'five']) secrets.push(await row.secret(name));
+    const starter = await proxiedStarter(row);
+    try {
+      // The outage: every StartExecution refused. Each rotation's event is delivered and dropped.
+      proxy?.setRules([
+        { target: /^AWSStepFunctions\.StartExecution$/, rate: 0.5, fault: 'throttle' },
+        { target: /^AWSStepFunctions\.StartExecution$/, rate: 1, fault: '503' },
+      ]);
+      let dropped = 0;
+      for (const s of secrets) {
+        const versionId = await row.rotate(s);
+        if (!(await starter.deliver({ secretId: s.secretId, versionId }))) dropped++;
+      }
+      expect(row.executions).toHaveLength(0);
+      // Over: the sweep's reconcile finds the versions the clusters have not seen and starts them.
+      proxy?.setRules([]);
+      const passes = await row.quiesce({
+        start: (s, versionId) => starter.deliver({ secretId: s.secretId, versionId, trigger: 'reconcile' }),
+      });
+      // And the next rotations start as usual.
+      for (const s of secrets) {
+        const versionId = await row.rotate(s);
+        expect(await starter.deliver({ secretId: s.secretId, versionId })).toBe(true);
+      }
+      await row.quiesce();
+      row.note(
+        `${dropped} of ${secrets.length} events dropped after 3 deliveries (${starter.refused()} refused starts); ` +
+          `started by the reconcile in ${passes} pass(es); the lost start's alarm (starter on-failure destination) is AWS-only`,
+      );
+      expectOracle(await row.oracle());
+      expect(dropped).toBe(secrets.length);
+    } finally {
+      proxy?.setRules([]);
+      starter.destroy();
+    }
+  });
+
   it('A: Secrets Manager throttling, 30 % of every call plus a 5 s burst at 100 %', async () => {
     const row = faultRow(wf, 'A', 'SM ThrottlingException 30 % + 5 s at 100 %');
     const secrets: RowSecret[] = [await row.secret('one'), await row.secret('two')];
@@ -128,3 +177,58 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
     expectOracle(result);
   });
 });
+
+/** The starter as deployed (start-propagation.ts, StepFunctionsStarter), its AWS calls through the proxy. */
+async function proxiedStarter(row: ReturnType<typeof faultRow>) {
+  const clientConfig = {
+    ...AWS_CLIENT_OPTIONS,
+    endpoint: endpoint(),
+    region: LOCAL_AWS.region,
+    credentials: LOCAL_AWS.credentials,
+  };
+  const sfn = new SFNClient(clientConfig);
+  // moto records the StartExecution; the local interpreter runs it (a start that got through).
+  const machine = await new SFNClient({ ...clientConfig, endpoint: inject('motoEndpoint') }).send(
+    new CreateStateMachineCommand({
+      name: `propagation-${row.row}-${Date.now()}`,
+      definition: JSON.stringify({ StartAt: 'Pass', States: { Pass: { Type: 'Pass', End: true } } }),
+      roleArn: 'arn:aws:iam::123456789012:role/propagation-workflow',
+    }),
+  );
+  const sfnStarter = new StepFunctionsStarter(sfn, machine.stateMachineArn as string);
+  const started = new Map<string, Promise<LocalExecution>>();
+  const starter: ExecutionStarter = {
+    async start(name, input) {
+      const out = await sfnStarter.start(name, input);
+      const s = row.secrets.find((x) => input.secretId.includes(x.secretId));
+      if (!out.alreadyStarted && s) started.set(name, row.run(s, input.versionId, input));
+      return out;
+    },
+  };
+  const silent = { info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as RotationLogger;
+  const deps = {
+    managedPrefixes: [wf.prefix],
+    secrets: new SecretsManagerAdapter(new SecretsManagerClient(clientConfig)),
+    ledger: wf.ledger,
+    starter,
+    logger: silent,
+    metrics: { addDimension() {}, addMetric() {} },
+    now: () => new Date(),
+  };
+  let refused = 0;
+  /** One event, delivered as EventBridge → Lambda (async) would: 3 tries, then dropped. */
+  async function deliver(event: { secretId: string; versionId?: string; trigger?: 'event' | 'reconcile' }) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const result = await startPropagation(event, deps);
+        if (result.ignored === undefined) await started.get(result.executionName);
+        return true;
+      } catch {
+        refused++;
+        await sleep(500);
+      }
+    }
+    return false;
+  }
+  return { deliver, refused: () => refused, destroy: () => sfn.destroy() };
+}

@@ -112,9 +112,17 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
     /**
      * As the sweep's reconcile: for each secret whose AWSCURRENT version has not reached the
      * clusters (decideReconcile on the ledger's summary), one propagation; until none is needed,
-     * at most `passes` passes.
+     * at most `passes` passes. `start` replaces the direct execution (row D: through the starter,
+     * as the sweep's reconciler starts it); it resolves once the execution it started has ended.
      */
-    async quiesce(passes = 3, leaseMs = 15 * 60_000) {
+    async quiesce(
+      options: {
+        readonly passes?: number;
+        readonly leaseMs?: number;
+        readonly start?: (s: RowSecret, versionId: string) => Promise<unknown>;
+      } = {},
+    ) {
+      const { passes = 3, leaseMs = 15 * 60_000 } = options;
       for (let pass = 0; pass < passes; pass++) {
         const summaries = await wf.ledger.summaries(secrets.map((s) => s.secretId));
         let started = 0;
@@ -129,7 +137,8 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
           );
           if (decision.action !== 'start') continue;
           started++;
-          await api.run(s, decision.versionId, { trigger: 'reconcile', actor: 'sweep' });
+          if (options.start) await options.start(s, decision.versionId);
+          else await api.run(s, decision.versionId, { trigger: 'reconcile', actor: 'sweep' });
         }
         if (started === 0) return pass;
       }
