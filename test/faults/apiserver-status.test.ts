@@ -71,7 +71,7 @@ describe('fault matrix, API server status codes (TLS fault proxy)', () => {
     faults().setRules(steady);
     let succeeded = 0;
     let runs = 0;
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 7; round++) {
       for (const s of secrets) {
         if (round === 2 && s === secrets[0]) {
           // The burst: every API call refused for 8 s, from this rotation's first step on.

@@ -126,7 +126,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
     const refused = { count: 0 };
     const rate30 = [{ target: /^secretsmanager\./, rate: 0.3, fault: 'throttle' as const }];
     proxy?.setRules(rate30);
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 10; round++) {
       for (const s of secrets) {
         if (round === 2 && s === secrets[0]) {
           // The burst: every Secrets Manager call refused for 5 s, from the rotation's put on.
@@ -163,7 +163,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1, fault: 'throttle' },
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1 / 0.9, fault: '500' },
     ]);
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 15; round++) {
       for (const s of secrets) {
         const versionId = await row.rotate(s);
         await row.run(s, versionId);

@@ -70,7 +70,7 @@ describe('fault matrix, Kubernetes and ESO', () => {
     const row = faultRow(wf, 'C', 'duplicate deliveries ×5, concurrent');
     const s = await row.secret('dup');
     let worked = 0;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 10; i++) {
       const versionId = await row.rotate(s);
       const all = await Promise.all([0, 1, 2, 3, 4].map(() => row.run(s, versionId)));
       worked += all.filter((e) => e.states.includes('Record')).length;
@@ -78,14 +78,14 @@ describe('fault matrix, Kubernetes and ESO', () => {
     }
     await row.quiesce();
     row.note(`${worked} of ${row.executions.length} executions did the work`);
-    expect(worked).toBe(5);
+    expect(worked).toBe(10);
     expectOracle(await row.oracle());
   });
 
   it('H: connections to the API server cut mid-response (toxiproxy limit_data): retried inside the step', async () => {
     const row = faultRow(wf, 'H', 'apiserver connection cut after 24 KiB (limit_data)');
     const s = await row.secret('reset');
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       // Every connection is cut once it has carried 24 KiB of answers, so some answers, PATCHes
       // included, stop half-way: the change may be applied while the step sees a cut. The client
       // sends the GET or merge PATCH again on a new connection (shared/kubernetes/retrying-transport.ts).
@@ -131,7 +131,7 @@ describe('fault matrix, Kubernetes and ESO', () => {
     });
     await wf.fx.rolledOut([{ kind: 'Deployment', namespace: s.namespace, name: 'worker' }]);
     await row.quiesce();
-    for (let i = 0; i < 2; i++) await row.run(s, await row.rotate(s));
+    for (let i = 0; i < 4; i++) await row.run(s, await row.rotate(s));
     await row.quiesce();
     expectOracle(await row.oracle());
   });
