@@ -1,10 +1,10 @@
-import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SecretRotationOrchestrator } from '../../../infra/lib/secret-rotation-orchestrator';
 import { rolePolicyDocuments } from '../../support/policy-documents';
+import { simulatedDecision } from '../../support/policy-simulation';
 import { BASE_PROPS, TEST_ENV } from '../../support/synth-stack';
 
 // See iam-policy-simulation.test.ts: CDK's validation proves nothing here and costs seconds.
@@ -71,38 +71,21 @@ const DEFAULT_KEY_POLICY = {
   ],
 };
 
-async function decide(
+function decide(
   role: keyof typeof ROLES,
   action: string,
   resource: string,
   context: Record<string, string> = {},
 ) {
-  const simulation = {
+  return simulatedDecision({
     identityPolicies: ROLES[role],
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
+    principal: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+    action,
+    resource,
+    accountId: ACCOUNT,
+    context,
     resourcePolicy: action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined,
-    request: {
-      principal: `arn:aws:iam::${ACCOUNT}:role/${role}`,
-      action,
-      resource: { resource, accountId: ACCOUNT },
-      contextVariables: context,
-    },
-  };
-  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
-  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
-  if (ignored.some((key) => !key.startsWith('kms:EncryptionContext:'))) {
-    throw new Error(`simulation ignored context keys: ${ignored.join(', ')}`);
-  }
-  if (ignored.length === 0) return result.overallResult;
-  // As in iam-policy-simulation.test.ts: the strict engine drops kms:EncryptionContext:<key>.
-  const keyPolicy = {
-    __validated: true,
-    policyDocument: DEFAULT_KEY_POLICY,
-    metadata: { name: 'key policy' },
-  };
-  return runUnsafeSimulation({ ...simulation, resourcePolicy: keyPolicy }, {});
+  });
 }
 
 const rotatedBy = (arn: string) => ({ 'secretsmanager:resource/AllowRotationLambdaArn': arn });

@@ -1,6 +1,6 @@
-import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { rolePolicyDocuments } from '../../support/policy-documents';
+import { simulatedDecision } from '../../support/policy-simulation';
 import { synthOrchestrator } from '../../support/synth-stack';
 
 // CDK's built-in CloudFormation validation costs seconds per process and proves nothing about this
@@ -74,41 +74,18 @@ const CALL_CONTEXT: Record<string, Record<string, string>> = {
   },
 };
 
-async function decide({ action, resource, context = {}, resourcePolicy }: Request) {
-  const simulation = {
+function decide({ action, resource, context = {}, resourcePolicy }: Request) {
+  return simulatedDecision({
     identityPolicies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
+    principal: ROLE,
+    action,
+    resource,
+    accountId: resource.split(':')[4] || ACCOUNT,
+    context: Object.fromEntries(
+      Object.entries({ ...CALL_CONTEXT[action], ...context }).filter(([, value]) => value !== ''),
+    ),
     resourcePolicy: resourcePolicy ?? (action.startsWith('kms:') ? DEFAULT_KEY_POLICY : undefined),
-    request: {
-      principal: ROLE,
-      action,
-      resource: { resource, accountId: resource.split(':')[4] || ACCOUNT },
-      contextVariables: Object.fromEntries(
-        Object.entries({ ...CALL_CONTEXT[action], ...context }).filter(([, value]) => value !== ''),
-      ),
-    },
-  };
-  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
-  // A malformed request (unknown action, wrong resource type or context key) must not pass as a denial.
-  if (result.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
-  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
-  // The simulator's key filter recognizes a variable key only at a '/' (aws:PrincipalTag/x), so it
-  // drops kms:EncryptionContext:<key>, a key the Service Authorization Reference lists for
-  // kms:Decrypt and kms:GenerateDataKey. Once the request above is validated, evaluate exactly
-  // what was given; any other dropped key is a mistake in the test.
-  if (ignored.some((key) => !key.startsWith('kms:EncryptionContext:'))) {
-    throw new Error(`simulation ignored context keys: ${ignored.join(', ')}`);
-  }
-  if (ignored.length === 0) return result.overallResult;
-  // The unsafe engine loads the key policy without a name and then reads it; a validated-policy
-  // wrapper carries one.
-  const keyPolicy = simulation.resourcePolicy && {
-    __validated: true,
-    policyDocument: simulation.resourcePolicy,
-    metadata: { name: 'key policy' },
-  };
-  return runUnsafeSimulation({ ...simulation, resourcePolicy: keyPolicy }, {});
+  });
 }
 
 const SECRET_ACTIONS = [
