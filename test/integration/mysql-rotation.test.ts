@@ -78,7 +78,7 @@ async function grantsOf(user: string): Promise<string[]> {
   return rows
     .map((row) => String(Object.values(row)[0]))
     .filter((line) => !line.startsWith('GRANT USAGE ON *.*'))
-    .map((line) => line.replace(/ TO .*$/, ''))
+    .map((line) => line.replace(/ (TO|FOR) .*$/, ''))
     .sort();
 }
 
@@ -116,23 +116,35 @@ describe('mysql-single-user against a real MariaDB (TLS)', () => {
 });
 
 describe('mysql-alternating-users against a real MariaDB', () => {
-  async function masterSecret(privileged = true): Promise<string> {
+  async function masterSecret(privileged = true, adminOf: readonly string[] = []): Promise<string> {
     const master = await createUser(privileged ? 'master' : 'weak', privileged ? '' : 'SELECT ON appdb.*');
     if (privileged) {
       await admin.query(
         mysql.format('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [master.username, '%']),
       );
     }
+    // Granting a role needs it WITH ADMIN OPTION (an RDS master gets it for the roles it creates).
+    for (const role of adminOf) {
+      await admin.query(mysql.format('GRANT ?? TO ?@? WITH ADMIN OPTION', [role, master.username, '%']));
+    }
     return secretFor('my-master', master);
   }
 
-  it('gives the clone the original’s grants, and both users reach tables created through either, across three rotations', async () => {
-    // Prepare: the original has database and table grants. (Role grants are left out: MariaDB
-    // refused the master's GRANT of a role it holds WITH ADMIN OPTION in this test, not in a
-    // script doing the same; still to be explained.)
-    const masterarn = await masterSecret();
+  it('gives the clone the original’s grants and roles (its default role too), and both users reach tables created through either, across three rotations', async () => {
+    // Prepare: the original has database and table grants, and a role (its default) that reads a
+    // table the user itself has no grant on.
+    serial += 1;
+    const role = `reader_${serial}`;
+    await admin.query(mysql.format('CREATE ROLE ??', [role]));
+    await admin.query('CREATE TABLE IF NOT EXISTS appdb.role_only (id INT)');
+    await admin.query('CREATE DATABASE IF NOT EXISTS roledb');
+    await admin.query('CREATE TABLE IF NOT EXISTS roledb.facts (id INT)');
+    await admin.query(mysql.format('GRANT SELECT ON roledb.* TO ??', [role]));
+    const masterarn = await masterSecret(true, [role]);
     const base = await createUser('alt', 'SELECT, INSERT, CREATE, DROP ON appdb.*');
     await admin.query(mysql.format('GRANT SELECT ON mysql.db TO ?@?', [base.username, '%']));
+    await admin.query(mysql.format('GRANT ?? TO ?@?', [role, base.username, '%']));
+    await admin.query(mysql.format('SET DEFAULT ROLE ?? FOR ?@?', [role, base.username, '%']));
     const arn = await secretFor(
       'my-alt',
       { ...base, masterarn },
@@ -157,6 +169,12 @@ describe('mysql-alternating-users against a real MariaDB', () => {
 
       // Assess
       expect(await grantsOf(current.username)).toEqual(expectedGrants);
+      expect(expectedGrants).toContain(`GRANT \`${role}\``);
+      expect(expectedGrants).toContain(`SET DEFAULT ROLE \`${role}\``);
+      const viaRole = await mysql.createConnection(options(current.username, current.password));
+      const [facts] = await viaRole.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM roledb.facts');
+      expect(facts[0]?.n).toBe(0);
+      await viaRole.end();
       expect(await canLogin(previous.username, previous.password)).toBe(true);
       const reader = await mysql.createConnection({
         ...options(previous.username, previous.password),
