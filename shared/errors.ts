@@ -39,6 +39,14 @@ export class SecretShapeError extends OrchestratorError {
   readonly code = 'SECRET_SHAPE_INVALID';
 }
 
+/**
+ * An automatic rollback was refused before anything changed: the previous credential would not
+ * work (single-user rotation, a revoked user) or the secret's labels are not as the rollback expects.
+ */
+export class RollbackRefusedError extends OrchestratorError {
+  readonly code = 'ROLLBACK_REFUSED';
+}
+
 /** The rotation policy (from tags or configuration) is malformed. */
 export class RotationPolicyError extends OrchestratorError {
   readonly code = 'ROTATION_POLICY_INVALID';

@@ -17,8 +17,8 @@ import { loadRotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { databaseStrategies } from '../../shared/rotation/default-strategies';
-import { isRevokePreviousEvent, revokePreviousStep } from '../../shared/rotation/revoke-previous';
 import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
+import { isRotatorAction, runRotatorAction } from '../../shared/rotation/rotator-actions';
 
 const logger = createLogger();
 const metrics = createMetrics();
@@ -37,7 +37,6 @@ export const handler = middy()
   .use(logMetrics(metrics))
   .use(logFailureOnce(logger, 'rotation step failed'))
   .handler((event: unknown) =>
-    // The propagation workflow's revokePrevious (once every consumer runs AWSCURRENT); else a step
-    // from Secrets Manager.
-    isRevokePreviousEvent(event) ? revokePreviousStep(event, deps) : rotateSecretStep(event, deps),
+    // The propagation workflow's revokePrevious or rollBack; else a step from Secrets Manager.
+    isRotatorAction(event) ? runRotatorAction(event, deps) : rotateSecretStep(event, deps),
   );

@@ -16,6 +16,7 @@ import { logFailureOnce } from '../../shared/log-failure-once';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { generatedStrategies } from '../../shared/rotation/default-strategies';
 import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
+import { isRotatorAction, runRotatorAction } from '../../shared/rotation/rotator-actions';
 
 const logger = createLogger();
 const metrics = createMetrics();
@@ -27,4 +28,8 @@ export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .use(logFailureOnce(logger, 'rotation step failed'))
-  .handler((event: unknown) => rotateSecretStep(event, deps));
+  .handler((event: unknown) =>
+    // The propagation workflow's rollBack (or revokePrevious: nothing to revoke for generated
+    // values); else a step from Secrets Manager.
+    isRotatorAction(event) ? runRotatorAction(event, deps) : rotateSecretStep(event, deps),
+  );

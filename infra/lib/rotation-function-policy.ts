@@ -124,12 +124,21 @@ export function rotationSecretStatements(
       resources,
       conditions: rotatedByThisFunction,
     }),
-    // finishSecret moves AWSCURRENT to the new version; it never removes AWSPENDING or moves AWSPREVIOUS.
+    // finishSecret moves AWSCURRENT to the new version (and a rollback moves it back); it never
+    // removes AWSPENDING.
     new iam.PolicyStatement({
       sid: 'MakeRotatedVersionsCurrent',
       actions: ['secretsmanager:UpdateSecretVersionStage'],
       resources,
       conditions: { ...rotatedByThisFunction, ...onlyStage('AWSCURRENT') },
+    }),
+    // A rollback leaves the failed version with no label: it takes away the AWSPREVIOUS that
+    // Secrets Manager puts there when AWSCURRENT moves back (shared/rotation/roll-back.ts).
+    new iam.PolicyStatement({
+      sid: 'RetireRolledBackVersions',
+      actions: ['secretsmanager:UpdateSecretVersionStage'],
+      resources,
+      conditions: { ...rotatedByThisFunction, ...onlyStage('AWSPREVIOUS') },
     }),
   ];
 }

@@ -36,6 +36,13 @@ export function byEngineStrategy(name: string, strategies: DatabaseStrategies): 
     createValue: async (input) => choose(input.secret, input.current).createValue(input),
     applyToTarget: async (input) => choose(input.secret, input.pending).applyToTarget(input),
     test: async (input) => choose(input.secret, input.pending).test(input),
+    previousStillValid: async (input) => {
+      const chosen = choose(input.secret, input.previous);
+      if (chosen.previousStillValid === undefined) {
+        return { valid: false, reason: `strategy "${chosen.name}" cannot tell` };
+      }
+      return chosen.previousStillValid(input);
+    },
     // Both engine strategies of a family have revokePrevious (single user: nothing to revoke).
     revokePrevious: async (input) => {
       const chosen = choose(input.secret, input.current);

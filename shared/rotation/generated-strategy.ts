@@ -32,6 +32,8 @@ export function generatedStrategy(deps: {
     async applyToTarget() {
       // A generated secret has no external system to update.
     },
+    // Nothing outside Secrets Manager learned the new value, so the previous one works as before.
+    previousStillValid: async () => ({ valid: true }),
     async test({ secret, pending }) {
       const policy = resolvePasswordPolicy(deps.deploymentPolicy, secret.tags);
       if (policy.fields === undefined) {

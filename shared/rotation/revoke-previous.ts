@@ -20,15 +20,6 @@ const revokePreviousEventSchema = z.object({
 
 export type RevokePreviousEvent = z.infer<typeof revokePreviousEventSchema>;
 
-/** True when the event asks for revokePrevious (then parse it); Secrets Manager's events have `Step` instead. */
-export function isRevokePreviousEvent(event: unknown): boolean {
-  return (
-    event !== null &&
-    typeof event === 'object' &&
-    (event as Record<string, unknown>).rotatorAction !== undefined
-  );
-}
-
 /** Parses an untrusted event; the error names the bad fields, never their values. */
 export function parseRevokePreviousEvent(event: unknown): RevokePreviousEvent {
   const parsed = revokePreviousEventSchema.safeParse(event);

@@ -54,4 +54,17 @@ export interface RotationStrategy {
     readonly current: string;
     readonly previous: string | undefined;
   }): Promise<RevokeOutcome>;
+  /**
+   * Whether the AWSPREVIOUS value would still work if AWSCURRENT moved back to it (an automatic
+   * rollback after a failed propagation): `generated` changed nothing outside Secrets Manager;
+   * alternating users log in with it; single user changed that very password, so never. Absent:
+   * rollback is refused.
+   */
+  previousStillValid?(input: {
+    readonly secret: SecretDescription;
+    readonly previous: string;
+  }): Promise<PreviousValidity>;
 }
+
+/** {@link RotationStrategy.previousStillValid}'s answer; `reason` names no value. */
+export type PreviousValidity = { readonly valid: true } | { readonly valid: false; readonly reason: string };

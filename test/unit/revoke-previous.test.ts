@@ -3,11 +3,8 @@ import { InvalidEventError, RotationPolicyError, SecretNotManagedError } from '.
 import { alternatingUsersStrategy } from '../../shared/rotation/database/alternating-users-strategy';
 import type { DatabaseEngine } from '../../shared/rotation/database/database-engine';
 import { generatedStrategy } from '../../shared/rotation/generated-strategy';
-import {
-  isRevokePreviousEvent,
-  type RevokePreviousDeps,
-  revokePreviousStep,
-} from '../../shared/rotation/revoke-previous';
+import { type RevokePreviousDeps, revokePreviousStep } from '../../shared/rotation/revoke-previous';
+import { isRotatorAction } from '../../shared/rotation/rotator-actions';
 import type { RevokeOutcome, RotationStrategy } from '../../shared/rotation/strategy';
 import type { SecretDescription, VersionSelector } from '../../shared/secrets/secrets-port';
 
@@ -145,8 +142,8 @@ describe('revokePreviousStep event parsing', () => {
     [{ Step: 'finishSecret', SecretId: NAME, ClientRequestToken: CURRENT }, false],
     [null, false],
     ['revokePrevious', false],
-  ])('isRevokePreviousEvent(%j) is %s', (raw, expected) => {
-    expect(isRevokePreviousEvent(raw)).toBe(expected);
+  ])('isRotatorAction(%j) is %s', (raw, expected) => {
+    expect(isRotatorAction(raw)).toBe(expected);
   });
 });
 

@@ -32,6 +32,17 @@ export function alternatingUsersStrategy(name: string, deps: AlternatingUsersDep
       assertUsernameFits(deps, secret, username);
       return withFields(database, { username, password: await newPassword(deps, secret) });
     },
+    // The previous user keeps its password until revoked (only after a propagation succeeded): a
+    // login with it says whether it still works.
+    async previousStillValid({ secret, previous }) {
+      const database = parseFor(deps.engine, secret, previous, 'AWSPREVIOUS');
+      const session = await tryLogin(deps.engine, loginOf(database, deps.tlsByDefault));
+      if (!session) {
+        return { valid: false, reason: 'the previous user can no longer log in (revoked or changed)' };
+      }
+      await withSession(session, (open) => open.ping());
+      return { valid: true };
+    },
     async applyToTarget({ secret, pending, staged }) {
       const target = parseFor(deps.engine, secret, pending, 'AWSPENDING');
       const already = await tryLogin(deps.engine, loginOf(target, deps.tlsByDefault));

@@ -27,6 +27,12 @@ export function singleUserStrategy(name: string, deps: DatabaseStrategyDeps): Ro
       const database = parseFor(deps.engine, secret, current, 'AWSCURRENT');
       return withFields(database, { password: await newPassword(deps, secret) });
     },
+    // setSecret changed this very user's password: the previous one no longer logs in.
+    previousStillValid: async () => ({
+      valid: false,
+      reason:
+        'single-user rotation changed the user’s own password at setSecret, so the previous password no longer logs in (alternating users keep it valid until revoked)',
+    }),
     async applyToTarget({ secret, pending, staged }) {
       const target = parseFor(deps.engine, secret, pending, 'AWSPENDING');
       const already = await tryLogin(deps.engine, loginOf(target, deps.tlsByDefault));

@@ -163,11 +163,23 @@ describe('the rotation function role, evaluated by an IAM policy simulator', () 
     expect(await decide(request)).toBe('ImplicitlyDenied');
   });
 
-  // finishSecret moves AWSCURRENT; Secrets Manager moves AWSPREVIOUS itself, and the function never
-  // removes AWSPENDING (review M5: the stage each role may move).
+  // finishSecret moves AWSCURRENT (a rollback moves it back and takes AWSPREVIOUS off the failed
+  // version); the function never removes AWSPENDING (review M5: the stages each role may move).
+  it('allows UpdateSecretVersionStage of AWSPREVIOUS on its own secrets only (a rollback’s clean-up)', async () => {
+    const context = { 'secretsmanager:VersionStage': 'AWSPREVIOUS' };
+    const action = 'secretsmanager:UpdateSecretVersionStage';
+    expect(await decide({ action, resource: MANAGED_SECRET, context })).toBe('Allowed');
+    expect(
+      await decide({
+        action,
+        resource: MANAGED_SECRET,
+        context: { ...context, 'secretsmanager:resource/AllowRotationLambdaArn': OTHER_FUNCTION },
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
   it.each<[string, Record<string, string>]>([
     ['removing AWSPENDING', { 'secretsmanager:VersionStage': 'AWSPENDING' }],
-    ['moving AWSPREVIOUS', { 'secretsmanager:VersionStage': 'AWSPREVIOUS' }],
     ['moving a label of its own', { 'secretsmanager:VersionStage': 'MINE' }],
     ['with no stage named', { 'secretsmanager:VersionStage': '' }],
   ])('does not allow UpdateSecretVersionStage %s on a managed secret', async (_name, context) => {

@@ -183,6 +183,16 @@ describe('SecretRotationOrchestrator', () => {
               StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' },
             },
           },
+          {
+            Sid: 'RetireRolledBackVersions',
+            Effect: 'Allow',
+            Action: 'secretsmanager:UpdateSecretVersionStage',
+            Resource: [secretArnPattern('prod/app-team/'), secretArnPattern('staging/app-team/')],
+            Condition: {
+              ...rotatedByThisFunction,
+              StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' },
+            },
+          },
         ],
       },
     });
