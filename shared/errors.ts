@@ -344,3 +344,39 @@ export function asRetryable(error: unknown): unknown {
   const message = error instanceof Error ? sanitizeUpstreamMessage(error.message) : 'transient failure';
   return new TransientError(message, { cause: error });
 }
+
+/**
+ * A notification route (the webhook secret of an owner, or the default one) does not hold
+ * `{"url": "https://…", "format": "slack"|"teams"}`. Names the route's secret and the field, never
+ * its value: the URL is a credential (anyone holding it may post to the channel).
+ */
+export class WebhookRouteInvalidError extends OrchestratorError {
+  readonly code = 'WEBHOOK_ROUTE_INVALID';
+  constructor(
+    readonly routeSecretName: string,
+    problem: string,
+  ) {
+    super(`Notification route "${routeSecretName}" is invalid: ${problem}`);
+  }
+}
+
+/**
+ * A webhook did not take a notification: the last answer's HTTP status (or the network error's
+ * code) and the attempts made. Names the route's secret, never the URL, and keeps no cause and no
+ * response body (a receiver's error page can echo the request).
+ */
+export class WebhookDeliveryError extends OrchestratorError {
+  readonly code = 'WEBHOOK_DELIVERY_FAILED';
+  constructor(
+    readonly routeSecretName: string,
+    /** The last answer's HTTP status, or the network failure's code (`TimeoutError`, `ECONNREFUSED`). */
+    readonly failure: number | string,
+    readonly attempts: number,
+  ) {
+    super(
+      `Webhook of notification route "${routeSecretName}" refused the notification: ${
+        typeof failure === 'number' ? `HTTP ${failure}` : failure
+      } after ${attempts} attempt(s)`,
+    );
+  }
+}
