@@ -15,12 +15,15 @@ const EMPTY_ZIP = Uint8Array.from([80, 75, 5, 6, ...new Array<number>(18).fill(0
 /**
  * Moto needs a Lambda to exist before RotateSecret names it. It runs none of its code (no Docker),
  * so RotateSecret leaves an AWSPENDING version without a value, as AWS does before createSecret.
+ * `functionName` gives the placeholder the name (so the ARN) of a function a test runs itself, e.g.
+ * a synthesized function's logical id.
  */
-export async function ensurePlaceholderRotationFunction(clients: LocalClients): Promise<string> {
+export async function ensurePlaceholderRotationFunction(
+  clients: LocalClients,
+  functionName = PLACEHOLDER_FUNCTION,
+): Promise<string> {
   try {
-    const existing = await clients.lambda.send(
-      new GetFunctionCommand({ FunctionName: PLACEHOLDER_FUNCTION }),
-    );
+    const existing = await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
     if (existing.Configuration?.FunctionArn) return existing.Configuration.FunctionArn;
   } catch {
     // not created yet
@@ -28,7 +31,7 @@ export async function ensurePlaceholderRotationFunction(clients: LocalClients): 
   const roleArn = await ensureRole(clients);
   const created = await clients.lambda.send(
     new CreateFunctionCommand({
-      FunctionName: PLACEHOLDER_FUNCTION,
+      FunctionName: functionName,
       Runtime: 'nodejs24.x',
       Role: roleArn,
       Handler: 'index.handler',

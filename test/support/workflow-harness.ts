@@ -10,6 +10,7 @@ import {
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { BundleHost } from '../../scripts/local/bundle-host';
+import type { BundledFunction } from '../../scripts/local/bundled-function';
 import {
   awsExternalSecret,
   awsSecretStore,
@@ -56,6 +57,19 @@ export interface WorkflowHarnessOptions {
    * @default none
    */
   readonly extraClusters?: readonly ClusterBeside[];
+  /**
+   * The database rotation function (`databaseRotation` configured): the definition gets its
+   * RevokePrevious state, and invocations of the function's ARN go to its bundle, warm in a process
+   * of its own with `env` over its synthesized environment (e.g. NODE_EXTRA_CA_CERTS for a local
+   * database's CA). Its output joins `hostOutput`. See `databaseFunction` for its ARN and invoke.
+   * @default none: no databaseRotation, every Lambda task is the propagation step
+   */
+  readonly databaseRotation?: { readonly env?: Readonly<Record<string, string>> };
+  /**
+   * Awaited before each Lambda task's invocation, with the function's ARN and the payload: a test
+   * looks at the world as it is at that moment of the execution. @default none
+   */
+  readonly beforeInvoke?: (functionArn: string, payload: unknown) => Promise<void> | void;
 }
 
 /** kubectl's restart annotation on a pod template, which every restart writes. */
@@ -94,6 +108,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
   const sqs = new SQSClient(clientConfig);
   const values: string[] = [];
   let host: BundleHost | undefined;
+  let databaseFunction: { readonly arn: string; readonly host: BundleHost } | undefined;
   let workflow: LocalWorkflow | undefined;
   let hostOutput = '';
   let alertQueueUrl: string | undefined;
@@ -133,6 +148,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
         ...(emergencyRestartConcurrency === undefined ? {} : { emergencyRestartConcurrency }),
         ...(requireOptIn === undefined ? {} : { requireOptIn }),
       },
+      ...(options.databaseRotation ? { databaseRotation: {} } : {}),
     });
     debug('synth');
     const step = local.bundles.step;
@@ -158,6 +174,8 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     expect(await host.nodeVersion()).toMatch(/^v24\./);
     debug('host');
     const stepArn = `arn:aws:lambda:us-east-1:123456789012:function:${step.logicalId}`;
+    if (options.databaseRotation)
+      databaseFunction = await startDatabaseFunction(local.bundles.rotateDatabase);
     const { definition } = definitionFromTemplate(local.template, ({ logicalId }) =>
       local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
         ? topicArn
@@ -166,7 +184,9 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     const bundle = host;
     workflow = new LocalWorkflow(definition, {
       awsEndpoint: motoEndpoint,
-      invokeLambda: (arn, payload) => {
+      invokeLambda: async (arn, payload) => {
+        await options.beforeInvoke?.(arn, payload);
+        if (databaseFunction && arn === databaseFunction.arn) return databaseFunction.host.invoke(payload);
         expect(arn).toBe(stepArn);
         return bundle.invoke(payload);
       },
@@ -174,8 +194,29 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     });
   }
 
+  /** The bundled database rotation function in its own process, with the local AWS and `databaseRotation.env`. */
+  async function startDatabaseFunction(bundle: BundledFunction | undefined) {
+    if (!bundle) throw new Error('no rotate-database-secret bundle');
+    const databaseHost = new BundleHost(
+      bundle.directory,
+      'rotate-database-secret',
+      {
+        PATH: process.env.PATH ?? '',
+        ...bundle.environment,
+        ...localAwsEnvironment(motoEndpoint),
+        ...options.databaseRotation?.env,
+      },
+      (chunk) => {
+        hostOutput += chunk;
+      },
+    );
+    expect(await databaseHost.nodeVersion()).toMatch(/^v24\./);
+    return { arn: `arn:aws:lambda:us-east-1:123456789012:function:${bundle.logicalId}`, host: databaseHost };
+  }
+
   async function stop(): Promise<void> {
     await host?.stop();
+    await databaseFunction?.host.stop();
   }
 
   beforeAll(start, 180_000);
@@ -269,7 +310,16 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       );
       return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
     },
-    /** Everything the step bundle wrote to stdout and stderr so far. */
+    /**
+     * The database rotation function (with `databaseRotation`, after start): its ARN as the
+     * definition names it, and an invocation of its bundle, as Secrets Manager or the workflow makes.
+     */
+    databaseFunction() {
+      if (!databaseFunction) throw new Error('workflowHarness: no databaseRotation, or used before start');
+      const { arn, host: databaseHost } = databaseFunction;
+      return { arn, invoke: (event: unknown) => databaseHost.invoke(event) };
+    },
+    /** Everything the step bundle (and the database function) wrote to stdout and stderr so far. */
     hostOutput: () => hostOutput,
     /** Secret values from `value()` that appear in the steps' output (expected: none). */
     leakedValues: () => findLeakedValues(hostOutput, values),
