@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
@@ -65,6 +65,14 @@ function esoPid(): number {
   return Number(readFileSync(join(stateDir, 'pids', 'external-secrets.pid'), 'utf8').trim());
 }
 
+/** The size of the cluster-wide ExternalSecret list, as JSON: the largest answer a step reads. */
+async function externalSecretListBytes(): Promise<number> {
+  const listed = await wf.fx.admin
+    .makeApiClient(CustomObjectsApi)
+    .listClusterCustomObject({ group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' });
+  return Buffer.byteLength(JSON.stringify(listed));
+}
+
 describe('fault matrix, Kubernetes and ESO', () => {
   it('C: duplicate events ×5, concurrent: one execution does the work', async () => {
     const row = faultRow(wf, 'C', 'duplicate deliveries ×5, concurrent');
@@ -83,13 +91,17 @@ describe('fault matrix, Kubernetes and ESO', () => {
   });
 
   it('H: connections to the API server cut mid-response (toxiproxy limit_data): retried inside the step', async () => {
-    const row = faultRow(wf, 'H', 'apiserver connection cut after 24 KiB (limit_data)');
+    const row = faultRow(wf, 'H', 'apiserver connections cut mid-response (limit_data ≥ 24 KiB)');
     const s = await row.secret('reset');
+    // The plan lists every ExternalSecret in the cluster in one answer, which grows with the rows
+    // that ran before: a connection must be able to carry it whole, or no attempt could succeed.
+    const bytes = Math.max(24_576, 3 * (await externalSecretListBytes()));
+    row.note(`connections cut after ${Math.round(bytes / 1024)} KiB`);
     for (let i = 0; i < 20; i++) {
-      // Every connection is cut once it has carried 24 KiB of answers, so some answers, PATCHes
+      // Every connection is cut once it has carried `bytes` of answers, so some answers, PATCHes
       // included, stop half-way: the change may be applied while the step sees a cut. The client
       // sends the GET or merge PATCH again on a new connection (shared/kubernetes/retrying-transport.ts).
-      await apiProxy().addToxic({ name: 'cut', type: 'limit_data', attributes: { bytes: 24_576 } });
+      await apiProxy().addToxic({ name: 'cut', type: 'limit_data', attributes: { bytes } });
       const versionId = await row.rotate(s);
       const execution = await row.run(s, versionId);
       await apiProxy().reset();
