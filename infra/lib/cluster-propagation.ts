@@ -41,6 +41,16 @@ export interface ClusterPropagationProps {
    * once every consumer runs the new one. @default none
    */
   readonly revokeFunction?: lambda.IFunction;
+  /**
+   * The rotation functions that may move AWSCURRENT back after a failed propagation, by the name
+   * of the state that invokes each (see PropagationWorkflowProps). @default none
+   */
+  readonly rollBackFunctions?: Readonly<Record<string, lambda.IFunction>>;
+  /**
+   * Roll every secret back after a propagation whose rollouts failed, where its strategy allows;
+   * without it only secrets tagged `rotator:rollback=true`. Needs `rollBackFunctions`. @default false
+   */
+  readonly autoRollback?: boolean;
   /** Workloads rolling out at once per cluster (1–500). @default 25 */
   readonly restartConcurrency?: number;
   /** Rollouts in flight per cluster for an emergency rotation (1–500, never below restartConcurrency). @default 100 */
@@ -105,6 +115,7 @@ export class ClusterPropagation extends Construct {
       stepTimeout: STEP_TIMEOUT,
       alertTopic: props.alertTopic,
       revokeFunction: props.revokeFunction,
+      rollBackFunctions: props.rollBackFunctions,
       logRetention: props.logRetention,
     });
     props.alertTopic.grantPublish(this.workflow.stateMachine);

@@ -139,6 +139,8 @@ const deploymentConfigSchema = z
         restartPercent: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(100))),
         canaryWorkloads: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(10))),
         requireOptIn: z.optional(z.boolean()),
+        /** Roll every secret back after a propagation whose rollouts failed, where its strategy allows. */
+        autoRollback: z.optional(z.boolean()),
       }),
     ),
   })

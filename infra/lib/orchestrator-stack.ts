@@ -73,6 +73,13 @@ export class OrchestratorStack extends Stack {
           ledger: this.ledger,
           alertTopic: this.alerts.topic,
           revokeFunction: this.orchestrator.databaseRotationFunction,
+          rollBackFunctions: {
+            RollBack: this.orchestrator.rotationFunction,
+            ...(this.orchestrator.databaseRotationFunction && {
+              RollBackDatabase: this.orchestrator.databaseRotationFunction,
+            }),
+          },
+          autoRollback: propagation.autoRollback,
           logRetention,
         })
       : undefined;

@@ -80,6 +80,7 @@ function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
     restartPercent: props.restartPercent,
     canaryWorkloads: props.canaryWorkloads,
     requireOptIn: props.requireOptIn,
+    autoRollback: props.autoRollback,
     maxPlanBytes: props.maxPlanBytes,
     syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
     rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),

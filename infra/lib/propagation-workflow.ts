@@ -16,6 +16,12 @@ export interface PropagationWorkflowProps {
    * it revokes the previous credential (before the previous version is retired). @default none
    */
   readonly revokeFunction?: lambda.IFunction;
+  /**
+   * The rotation functions that may roll a secret back after a failed propagation, by the name of
+   * the state that invokes each (e.g. `{ RollBack: rotateSecret, RollBackDatabase: rotateDatabaseSecret }`):
+   * a secret whose claim allows it (`$.record.rollBack`) goes to the one that rotates it. @default none
+   */
+  readonly rollBackFunctions?: Readonly<Record<string, lambda.IFunction>>;
   /** Between polls of ESO's sync status. @default Duration.seconds(5) */
   readonly syncPollInterval?: Duration;
   /** Between two calls of the restart step (each watches rollouts for up to a minute itself). @default Duration.seconds(5) */
@@ -83,11 +89,19 @@ export class PropagationWorkflow extends Construct {
       reason:
         'lambda:InvokeFunction on the step function and its versions (CDK grants <arn>:* so a qualified invoke also works); no other function.',
     });
+    for (const fn of new Set(Object.values(props.rollBackFunctions ?? {}))) {
+      if (fn === props.revokeFunction) continue;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          'lambda:InvokeFunction on a rotation function and its versions (CDK grants <arn>:*), for rollBack only.',
+      });
+    }
     if (props.revokeFunction) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.revokeFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
         reason:
-          'lambda:InvokeFunction on the database rotation function and its versions (CDK grants <arn>:*), for revokePrevious only.',
+          'lambda:InvokeFunction on the database rotation function and its versions (CDK grants <arn>:*), for revokePrevious and rollBack only.',
       });
     }
     Validations.of(role).acknowledge({
@@ -175,10 +189,47 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
     new sfn.Choice(scope, props.revokeFunction ? 'RetireAfterRevoke?' : 'Retire?')
       .when(sfn.Condition.booleanEquals('$.claim.retirePrevious', true), retire)
       .otherwise(done);
-  const afterRecord = new sfn.Choice(scope, 'Outcome?').when(
-    sfn.Condition.stringEquals('$.record.outcome', 'failed'),
-    alert,
-  );
+  const afterRecord = new sfn.Choice(scope, 'Outcome?');
+  const rollBackFunctions = Object.entries(props.rollBackFunctions ?? {});
+  if (rollBackFunctions.length > 0) {
+    const noteRollback = rollBackNote(step, alert);
+    const rollBackFailed = new sfn.Pass(scope, 'RollBackFailed', {
+      parameters: {
+        subject: 'Propagation failed, and rolling back failed',
+        'message.$':
+          "States.Format('{} (version {}): rolling back to {} failed: {}; AWSCURRENT stays on the failed version', $.claim.secret.name, $.claim.versionId, $.claim.previousVersionId, $.error.Error)",
+      },
+      resultPath: '$.record.alert',
+    });
+    rollBackFailed.next(alert);
+    for (const [name, fn] of rollBackFunctions) {
+      const rollBack = rotationFunctionTask(
+        scope,
+        name,
+        fn,
+        props,
+        {
+          rotatorAction: 'rollBack',
+          secretId: sfn.JsonPath.stringAt('$.claim.secret.arn'),
+          versionId: sfn.JsonPath.stringAt('$.claim.versionId'),
+          previousVersionId: sfn.JsonPath.stringAt('$.claim.previousVersionId'),
+        },
+        '$.rolledBack',
+      );
+      rollBack.addCatch(rollBackFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+      rollBack.next(noteRollback);
+      // Only a failed propagation whose rollouts failed, of a secret that allows it, rotated by fn.
+      afterRecord.when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals('$.record.outcome', 'failed'),
+          sfn.Condition.booleanEquals('$.record.rollBack', true),
+          sfn.Condition.stringEquals('$.claim.rotatedBy', fn.functionArn),
+        ),
+        rollBack,
+      );
+    }
+  }
+  afterRecord.when(sfn.Condition.stringEquals('$.record.outcome', 'failed'), alert);
   if (props.revokeFunction) {
     // Only after every consumer in every cluster runs the new version (outcome succeeded), and
     // before AWSPREVIOUS is retired: the revoke reads the previous credential from it.
@@ -229,26 +280,18 @@ function revokePrevious(
   props: PropagationWorkflowProps,
   alert: sfn.IChainable,
 ): tasks.LambdaInvoke {
-  const revoke = new tasks.LambdaInvoke(scope, 'RevokePrevious', {
-    lambdaFunction: revokeFunction,
-    payload: sfn.TaskInput.fromObject({
+  const revoke = rotationFunctionTask(
+    scope,
+    'RevokePrevious',
+    revokeFunction,
+    props,
+    {
       rotatorAction: 'revokePrevious',
       secretId: sfn.JsonPath.stringAt('$.claim.secret.arn'),
       versionId: sfn.JsonPath.stringAt('$.claim.versionId'),
-    }),
-    payloadResponseOnly: true,
-    retryOnServiceExceptions: false,
-    taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
-    resultPath: '$.revoked',
-  });
-  revoke.addRetry({
-    errors: [...RETRYABLE_ERRORS, 'DatabaseConnectionError'],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.minutes(1),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+    },
+    '$.revoked',
+  );
   const revokeFailed = new sfn.Pass(scope, 'RevokeFailed', {
     parameters: {
       subject: 'Revoking the previous credential failed',
@@ -260,6 +303,57 @@ function revokePrevious(
   revokeFailed.next(alert);
   revoke.addCatch(revokeFailed, { errors: ['States.ALL'], resultPath: '$.error' });
   return revoke;
+}
+
+/**
+ * A request to a rotation function (revokePrevious, rollBack: shared/rotation/rotator-actions.ts):
+ * idempotent, so retried like a step, and on a database that did not answer.
+ */
+function rotationFunctionTask(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  props: PropagationWorkflowProps,
+  payload: Record<string, unknown>,
+  resultPath: string,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
+    resultPath,
+  });
+  task.addRetry({
+    errors: [...RETRYABLE_ERRORS, 'DatabaseConnectionError'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.minutes(1),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+/**
+ * After a rollBack answer: the ledger records what happened (the step `note-rollback`) and writes
+ * the alert text, then `Alert`. If that step fails, the alert Record wrote still goes out.
+ */
+function rollBackNote(step: StepFactory, alert: sfn.IChainable): tasks.LambdaInvoke {
+  const note = step(
+    'NoteRollback',
+    'note-rollback',
+    {
+      claim: sfn.JsonPath.objectAt('$.claim'),
+      clusters: sfn.JsonPath.objectAt('$.clusters'),
+      rolledBack: sfn.JsonPath.objectAt('$.rolledBack'),
+    },
+    '$.record.alert',
+  );
+  note.addCatch(alert, { errors: ['States.ALL'], resultPath: '$.noteError' });
+  note.next(alert);
+  return note;
 }
 
 type StepFactory = (

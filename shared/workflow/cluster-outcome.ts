@@ -80,6 +80,8 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       failed: failedCount,
       nextPod: (progress?.nextPod.count ?? 0) + (progress?.laterPods?.count ?? 0),
       notRestarted: progress?.notRestarted.count ?? 0,
+      // Consumers restarted onto the new version whose rollout failed: what a rollback answers.
+      rolloutsFailed: progress?.failed.count ?? 0,
     },
   };
 }

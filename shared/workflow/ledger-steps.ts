@@ -66,6 +66,8 @@ export interface LedgerStepDeps {
   readonly ledger: Pick<LedgerPort, 'registerMove' | 'claimPropagation' | 'finishPropagation'>;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;
+  /** Every secret may be rolled back after a failed propagation (else only those tagged). */
+  readonly autoRollback?: boolean;
   readonly logger: RotationLogger;
   readonly metrics: RotationMetrics;
   readonly now: () => Date;
@@ -138,6 +140,11 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     reason: input.reason,
     retirePrevious: input.retirePrevious,
     rotatedBy: secret.rotationLambdaArn ?? '',
+    rollBack:
+      (deps.autoRollback || secret.tags[ROLLBACK_TAG]?.trim() === 'true') &&
+      !input.emergency &&
+      input.trigger !== 'emergency' &&
+      versionWith(secret.versionIdsToStages, 'AWSPREVIOUS') !== undefined,
     heldBy: result.claimed ? undefined : result.existing.executionId,
   };
 }
@@ -146,8 +153,16 @@ const recordInputSchema = z.object({ claim: claimSchema, clusters: z.array(clust
 
 export interface RecordResult {
   readonly outcome: 'succeeded' | 'failed';
+  /**
+   * The workflow should ask the secret's rotation function to roll AWSCURRENT back: the claim
+   * allows it and consumers restarted onto the new version failed their rollouts.
+   */
+  readonly rollBack: boolean;
   readonly alert: { readonly subject: string; readonly message: string };
 }
+
+/** `rotator:rollback` = `true`: a failed propagation of this secret moves AWSCURRENT back. */
+export const ROLLBACK_TAG = 'rotator:rollback';
 
 /** Record: the outcome in the ledger (only the claim's holder may), plus duration and restart metrics. */
 export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<RecordResult> {
@@ -169,8 +184,10 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
   );
   deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
   deps.logger.info('propagation recorded', { outcome, durationMs, clusters });
+  const rolloutsFailed = clusters.reduce((n, c) => n + (c.counts?.rolloutsFailed ?? 0), 0);
   return {
     outcome,
+    rollBack: outcome === 'failed' && claim.rollBack === true && rolloutsFailed > 0,
     alert: alertFor(claim, outcome, clusters),
   };
 }
@@ -243,6 +260,8 @@ export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Pro
     : `Propagation failed: ${secretDisplayName(secretId)}`;
   return {
     outcome: 'failed',
+    // A step failed: nothing says the new version was tried by a consumer, so nothing to roll back.
+    rollBack: false,
     alert: {
       subject: alertSubject(subject),
       message: JSON.stringify({
@@ -284,6 +303,46 @@ function heldClaim(
     secretName: secretDisplayName(state.secretId),
     key: { versionId: state.versionId, moveSeq: state.moveSeq },
     executionId,
+  };
+}
+
+const noteRollbackInputSchema = z.object({
+  claim: claimSchema,
+  clusters: z.array(clusterOutcomeSchema),
+  rolledBack: z.object({
+    status: z.enum(['rolled-back', 'superseded', 'rotation-in-progress']),
+    previousVersionId: z.string(),
+  }),
+});
+
+/**
+ * After the rotation function answered a rollBack: the ledger's record of this propagation (still
+ * `failed`) says what happened, and the alert says it too. Only the claim's holder writes.
+ */
+export async function noteRollbackStep(raw: unknown, deps: LedgerStepDeps): Promise<RecordResult['alert']> {
+  const { claim, clusters, rolledBack } = parseStepInput(noteRollbackInputSchema, raw, 'note-rollback');
+  const what =
+    rolledBack.status === 'rolled-back'
+      ? `rolled back: AWSCURRENT moved back to version ${rolledBack.previousVersionId}, and version ${claim.versionId} has no staging label; that move is propagated like any other`
+      : rolledBack.status === 'superseded'
+        ? `not rolled back: AWSCURRENT had moved on to another version`
+        : `not rolled back: a rotation was pending`;
+  const finishedAt = deps.now();
+  await deps.ledger.finishPropagation(claim.secret.name, propagationKeyOf(claim), claim.executionId, {
+    status: 'failed',
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - Date.parse(claim.startedAt),
+    clusters,
+    error: what,
+  });
+  if (rolledBack.status === 'rolled-back') deps.metrics.addMetric('RollbacksDone', 'Count', 1);
+  deps.logger.warn('propagation failed; rollback', { rollback: rolledBack.status });
+  const failed = alertFor(claim, 'failed', clusters);
+  return {
+    subject: alertSubject(
+      `Propagation failed, ${rolledBack.status === 'rolled-back' ? 'rolled back' : 'not rolled back'}: ${claim.secret.name}`,
+    ),
+    message: JSON.stringify({ ...JSON.parse(failed.message), rollback: what }),
   };
 }
 

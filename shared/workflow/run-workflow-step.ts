@@ -12,6 +12,7 @@ import { type ClusterStepDeps, checkSyncStep, planStep, resyncStep } from './clu
 import {
   claimStep,
   type LedgerStepDeps,
+  noteRollbackStep,
   recordFailureStep,
   recordStep,
   retirePreviousStep,
@@ -31,6 +32,7 @@ const STEPS = {
   record: recordStep,
   'record-failure': recordFailureStep,
   'retire-previous': retirePreviousStep,
+  'note-rollback': noteRollbackStep,
 } as const satisfies Record<string, (raw: unknown, deps: WorkflowStepDeps) => Promise<unknown>>;
 
 export type WorkflowAction = keyof typeof STEPS;

@@ -22,6 +22,11 @@ export interface WorkflowConfig {
   /** The largest plan a cluster's state may carry (Step Functions allows 256 KiB per state). */
   readonly maxPlanBytes: number;
   readonly requireOptIn: boolean;
+  /**
+   * Roll every secret back after a propagation whose rollouts failed (where its strategy allows
+   * it); without it only secrets tagged `rotator:rollback=true` are.
+   */
+  readonly autoRollback: boolean;
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
   readonly ledgerTableName: string;
@@ -41,6 +46,7 @@ export const WORKFLOW_DEFAULTS = {
   canaryWorkloads: 1,
   maxPlanBytes: 98_304,
   requireOptIn: false,
+  autoRollback: false,
   syncTimeoutMs: 300_000,
   rolloutTimeoutMs: 900_000,
   // Longer than the workflow's 6-hour execution timeout, so a live execution is never overtaken.
@@ -73,6 +79,10 @@ export const workflowEnvSchema = z.object({
   ROTATOR_CANARY_WORKLOADS: z._default(wholeNumberVariable(0, 10), WORKFLOW_DEFAULTS.canaryWorkloads),
   ROTATOR_REQUIRE_OPT_IN: z.pipe(
     z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.requireOptIn) as 'true' | 'false'),
+    z.transform((v: 'true' | 'false') => v === 'true'),
+  ),
+  ROTATOR_AUTO_ROLLBACK: z.pipe(
+    z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.autoRollback) as 'true' | 'false'),
     z.transform((v: 'true' | 'false') => v === 'true'),
   ),
   ROTATOR_SYNC_TIMEOUT_SECONDS: z._default(
@@ -111,6 +121,7 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
     canaryWorkloads: c.ROTATOR_CANARY_WORKLOADS,
     maxPlanBytes: c.ROTATOR_MAX_PLAN_BYTES,
     requireOptIn: c.ROTATOR_REQUIRE_OPT_IN,
+    autoRollback: c.ROTATOR_AUTO_ROLLBACK,
     syncTimeoutMs: c.ROTATOR_SYNC_TIMEOUT_SECONDS * 1000,
     rolloutTimeoutMs: c.ROTATOR_ROLLOUT_TIMEOUT_SECONDS * 1000,
     ledgerTableName: c.ROTATOR_LEDGER_TABLE,
@@ -136,6 +147,7 @@ export function workflowEnvironment(settings: WorkflowSettings): FunctionEnviron
     ROTATOR_CANARY_WORKLOADS: String(s.canaryWorkloads),
     ROTATOR_MAX_PLAN_BYTES: String(s.maxPlanBytes),
     ROTATOR_REQUIRE_OPT_IN: String(s.requireOptIn),
+    ROTATOR_AUTO_ROLLBACK: String(s.autoRollback),
     ROTATOR_SYNC_TIMEOUT_SECONDS: wholeUnitsOf(s.syncTimeoutMs, 'seconds', 'ROTATOR_SYNC_TIMEOUT_SECONDS'),
     ROTATOR_ROLLOUT_TIMEOUT_SECONDS: wholeUnitsOf(
       s.rolloutTimeoutMs,

@@ -87,6 +87,12 @@ export const claimSchema = z.object({
    * step always writes it: a Choice on a missing path is a runtime error.
    */
   rotatedBy: z.optional(z.string()),
+  /**
+   * Whether a failed propagation of this move may roll AWSCURRENT back to `previousVersionId`: the
+   * secret opted in (`rotator:rollback=true`, or the deployment's autoRollback), the move is not an
+   * emergency (never back to a credential being replaced in a hurry) and there is a previous version.
+   */
+  rollBack: z.optional(z.boolean()),
   /** The execution holding the claim when this one did not get it. */
   heldBy: z.optional(z.string()),
 });

@@ -23,6 +23,7 @@ describe('workflowEnvironment', () => {
       canaryWorkloads: 0,
       maxPlanBytes: 2048,
       requireOptIn: true,
+      autoRollback: true,
       syncTimeoutMs: 45_000,
       rolloutTimeoutMs: 1_200_000,
       leaseMs: 30_000_000,

@@ -11,6 +11,8 @@ import {
   alertSubject,
   claimStep,
   type LedgerStepDeps,
+  noteRollbackStep,
+  recordStep,
   retirePreviousStep,
 } from '../../shared/workflow/ledger-steps';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
@@ -399,8 +401,12 @@ describe('retirePreviousStep', () => {
 describe('claimStep', () => {
   const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf';
   const DATABASE_FUNCTION = 'arn:aws:lambda:eu-west-1:111122223333:function:rotate-database-secret';
-  const deps = (rotationLambdaArn: string | undefined) =>
+  const deps = (
+    rotationLambdaArn: string | undefined,
+    more: { tags?: Record<string, string>; previous?: boolean; autoRollback?: boolean } = {},
+  ) =>
     ({
+      autoRollback: more.autoRollback ?? false,
       managedPrefixes: ['prod/'],
       clusters: ['c'],
       restartConcurrency: 5,
@@ -414,8 +420,11 @@ describe('claimStep', () => {
           arn: ARN,
           name: 'prod/db',
           rotationEnabled: true,
-          versionIdsToStages: { [VERSION]: ['AWSCURRENT'] },
-          tags: {},
+          versionIdsToStages: {
+            [VERSION]: ['AWSCURRENT'],
+            ...(more.previous && { '11111111-2222-4333-8444-555555555555': ['AWSPREVIOUS'] }),
+          },
+          tags: more.tags ?? {},
           ...(rotationLambdaArn && { rotationLambdaArn }),
         }),
       },
@@ -434,5 +443,134 @@ describe('claimStep', () => {
     const unrotated = await claimStep({ input, executionId: 'e2' }, deps(undefined));
     expect(rotated.rotatedBy).toBe(DATABASE_FUNCTION);
     expect(unrotated.rotatedBy).toBe('');
+  });
+
+  it.each<[string, Parameters<typeof deps>[1], Record<string, unknown>, boolean]>([
+    [
+      'a secret tagged rotator:rollback=true with a previous version',
+      { tags: { 'rotator:rollback': 'true' }, previous: true },
+      {},
+      true,
+    ],
+    [
+      'any secret with a previous version when the deployment rolls back',
+      { autoRollback: true, previous: true },
+      {},
+      true,
+    ],
+    ['an untagged secret', { previous: true }, {}, false],
+    ['a tagged secret with no previous version', { tags: { 'rotator:rollback': 'true' } }, {}, false],
+    [
+      'an emergency (never back to a credential replaced in a hurry)',
+      { autoRollback: true, previous: true },
+      { emergency: true, trigger: 'emergency' },
+      false,
+    ],
+  ])('allows a rollback for %s: %s', async (_name, more, extra, expected) => {
+    const claim = await claimStep(
+      { input: { ...input, ...extra }, executionId: 'e3' },
+      deps(DATABASE_FUNCTION, more),
+    );
+    expect(claim.rollBack).toBe(expected);
+  });
+});
+
+describe('recordStep and noteRollbackStep (issue 10 item 3b)', () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf';
+  const PREVIOUS = '11111111-2222-4333-8444-555555555555';
+  const claim = {
+    claimed: true,
+    executionId: 'exec-1',
+    secret: { name: 'prod/db', arn: ARN, tags: {} },
+    versionId: VERSION,
+    previousVersionId: PREVIOUS,
+    clusters: ['c'],
+    moveSeq: 2,
+    budget: { inFlight: 5, percent: 25, canary: 1 },
+    startedAt: '2026-12-01T10:00:00.000Z',
+    trigger: 'scheduled' as const,
+    actor: 'sweep',
+    retirePrevious: false,
+    rotatedBy: 'arn:aws:lambda:eu-west-1:111122223333:function:rotate',
+    rollBack: true,
+  };
+  const cluster = (rolloutsFailed: number, outcome: 'succeeded' | 'failed' = 'failed') => ({
+    cluster: 'c',
+    outcome,
+    synced: [],
+    restarted: ['Deployment ns/app'],
+    failed:
+      rolloutsFailed > 0
+        ? ['Deployment ns/app: rollout failed']
+        : outcome === 'failed'
+          ? ['ExternalSecret ns/es: sync failed']
+          : [],
+    counts: {
+      synced: 1,
+      restarted: 1,
+      failed: outcome === 'failed' ? 1 : 0,
+      nextPod: 0,
+      notRestarted: 0,
+      rolloutsFailed,
+    },
+  });
+  const deps = () => {
+    const finished: unknown[] = [];
+    return {
+      finished,
+      deps: {
+        now: () => new Date('2026-12-01T10:01:00.000Z'),
+        ledger: {
+          finishPropagation: async (...args: unknown[]) => {
+            finished.push(args);
+          },
+        },
+        logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
+        metrics: { addMetric: vi.fn() },
+      } as unknown as LedgerStepDeps,
+    };
+  };
+
+  it('asks for a rollback only when the claim allows it and a consumer’s rollout failed', async () => {
+    const { deps: d } = deps();
+    expect((await recordStep({ claim, clusters: [cluster(1)] }, d)).rollBack).toBe(true);
+    // A sync failure never put the new version in front of a consumer: nothing to roll back.
+    expect((await recordStep({ claim, clusters: [cluster(0)] }, d)).rollBack).toBe(false);
+    expect(
+      (await recordStep({ claim: { ...claim, rollBack: false }, clusters: [cluster(1)] }, d)).rollBack,
+    ).toBe(false);
+    expect((await recordStep({ claim, clusters: [cluster(0, 'succeeded')] }, d)).rollBack).toBe(false);
+  });
+
+  it('notes a rollback in the ledger record (still failed) and in the alert, naming versions only', async () => {
+    const { deps: d, finished } = deps();
+
+    const alert = await noteRollbackStep(
+      { claim, clusters: [cluster(1)], rolledBack: { status: 'rolled-back', previousVersionId: PREVIOUS } },
+      d,
+    );
+
+    expect(finished).toHaveLength(1);
+    const [secretName, key, executionId, outcome] = finished[0] as [
+      string,
+      unknown,
+      string,
+      { status: string; error: string },
+    ];
+    expect([secretName, key, executionId, outcome.status]).toEqual([
+      'prod/db',
+      { versionId: VERSION, moveSeq: 2 },
+      'exec-1',
+      'failed',
+    ]);
+    expect(outcome.error).toBe(
+      `rolled back: AWSCURRENT moved back to version ${PREVIOUS}, and version ${VERSION} has no staging label; that move is propagated like any other`,
+    );
+    expect(alert.subject).toBe('Propagation failed, rolled back: prod/db');
+    expect(JSON.parse(alert.message)).toMatchObject({
+      secret: 'prod/db',
+      versionId: VERSION,
+      rollback: outcome.error,
+    });
   });
 });

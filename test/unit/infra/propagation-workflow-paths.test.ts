@@ -72,9 +72,9 @@ function fakeSteps(overrides: Record<string, (payload: Record<string, unknown>) 
           failed: [],
         };
       case 'record':
-        return { outcome: 'succeeded', alert: { subject: 's', message: 'm' } };
+        return { outcome: 'succeeded', rollBack: false, alert: { subject: 's', message: 'm' } };
       case 'record-failure':
-        return { outcome: 'failed', alert: { subject: 'failed', message: 'm' } };
+        return { outcome: 'failed', rollBack: false, alert: { subject: 'failed', message: 'm' } };
       default:
         return {};
     }

@@ -31,6 +31,11 @@ const [databaseFunctionId = ''] = Object.keys(template.Resources).filter(
     template.Resources[id]?.Type === 'AWS::Lambda::Function',
 );
 const DATABASE_FUNCTION = arnOf(databaseFunctionId);
+const [rotationFunctionId = ''] = Object.keys(template.Resources).filter(
+  (id) =>
+    id.startsWith('OrchestratorRotateSecret') && template.Resources[id]?.Type === 'AWS::Lambda::Function',
+);
+const ROTATION_FUNCTION = arnOf(rotationFunctionId);
 const secret = {
   name: 'prod/app-team/db',
   arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app-team/db-AbCdEf',
@@ -42,14 +47,27 @@ function fakeFunctions(options: {
   readonly outcome?: 'succeeded' | 'failed';
   readonly retirePrevious?: boolean;
   readonly revoke?: () => unknown;
+  readonly rollBack?: boolean;
+  readonly rollBackAnswer?: () => unknown;
 }) {
   const calls: string[] = [];
   const revokeEvents: unknown[] = [];
   const invoke = async (arn: string, payload: unknown) => {
     const p = payload as Record<string, unknown>;
-    if (arn === DATABASE_FUNCTION) {
-      calls.push(`revoke:${String(p.rotatorAction)}`);
+    if (arn === DATABASE_FUNCTION || arn === ROTATION_FUNCTION) {
+      const who = arn === DATABASE_FUNCTION ? 'database' : 'rotation';
+      calls.push(`${who}:${String(p.rotatorAction)}`);
       revokeEvents.push(p);
+      if (p.rotatorAction === 'rollBack') {
+        return options.rollBackAnswer
+          ? options.rollBackAnswer()
+          : {
+              status: 'rolled-back',
+              previousVersionId: p.previousVersionId,
+              versionId: p.versionId,
+              secretName: secret.name,
+            };
+      }
       return options.revoke ? options.revoke() : { status: 'revoked', username: 'app_clone' };
     }
     const action = String(p.action);
@@ -86,7 +104,13 @@ function fakeFunctions(options: {
           failed: [],
         };
       case 'record':
-        return { outcome: options.outcome ?? 'succeeded', alert: { subject: 's', message: 'm' } };
+        return {
+          outcome: options.outcome ?? 'succeeded',
+          rollBack: options.rollBack ?? false,
+          alert: { subject: 's', message: 'm' },
+        };
+      case 'note-rollback':
+        return { subject: 'Propagation failed, rolled back: prod/app-team/db', message: 'noted' };
       default:
         return {};
     }
@@ -113,7 +137,7 @@ describe('revoking the previous credential after a propagation', () => {
     const execution = await fake.run.run('revoke-ok', input);
 
     expect(execution.status).toBe('SUCCEEDED');
-    expect(fake.calls.slice(-3)).toEqual(['record', 'revoke:revokePrevious', 'retire-previous']);
+    expect(fake.calls.slice(-3)).toEqual(['record', 'database:revokePrevious', 'retire-previous']);
     expect(fake.revokeEvents).toEqual([
       { rotatorAction: 'revokePrevious', secretId: secret.arn, versionId: VERSION },
     ]);
@@ -158,6 +182,67 @@ describe('revoking the previous credential after a propagation', () => {
         TopicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
         Subject: 'Revoking the previous credential failed',
         Message: `prod/app-team/db (new version ${VERSION}): MasterSecretError; the previous credential may still log in`,
+      },
+    ]);
+  });
+});
+
+describe('rolling back after a failed propagation (issue 10 item 3b)', () => {
+  it.each([
+    ['the database rotation function', DATABASE_FUNCTION, 'database'],
+    ['the rotation function', ROTATION_FUNCTION, 'rotation'],
+  ])(
+    'asks %s that rotates the secret, then notes it in the ledger and alerts',
+    async (_name, rotatedBy, who) => {
+      const fake = fakeFunctions({ rotatedBy, outcome: 'failed', rollBack: true, retirePrevious: true });
+
+      const execution = await fake.run.run(`roll-back-${who}`, input);
+
+      expect(execution.status).toBe('FAILED');
+      expect(fake.calls.slice(-3)).toEqual(['record', `${who}:rollBack`, 'note-rollback']);
+      expect(fake.revokeEvents).toEqual([
+        {
+          rotatorAction: 'rollBack',
+          secretId: secret.arn,
+          versionId: VERSION,
+          previousVersionId: 'a'.repeat(36),
+        },
+      ]);
+      expect(fake.calls).not.toContain('retire-previous');
+      expect(fake.alerts.map((a) => a.Subject)).toEqual([
+        'Propagation failed, rolled back: prod/app-team/db',
+      ]);
+    },
+  );
+
+  it('does not roll back when the record does not ask for it (no opt-in, an emergency, no failed rollout)', async () => {
+    const fake = fakeFunctions({ rotatedBy: DATABASE_FUNCTION, outcome: 'failed', rollBack: false });
+
+    await fake.run.run('no-roll-back', input);
+
+    expect(fake.revokeEvents).toEqual([]);
+    expect(fake.alerts).toHaveLength(1);
+  });
+
+  it('a rollback that keeps failing alerts that AWSCURRENT stays on the failed version', async () => {
+    const fake = fakeFunctions({
+      rotatedBy: DATABASE_FUNCTION,
+      outcome: 'failed',
+      rollBack: true,
+      rollBackAnswer: () => {
+        throw Object.assign(new Error('refused'), { name: 'RollbackRefusedError' });
+      },
+    });
+
+    const execution = await fake.run.run('roll-back-fails', input);
+
+    expect(execution.status).toBe('FAILED');
+    expect(fake.calls).not.toContain('note-rollback');
+    expect(fake.alerts).toEqual([
+      {
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+        Subject: 'Propagation failed, and rolling back failed',
+        Message: `prod/app-team/db (version ${VERSION}): rolling back to ${'a'.repeat(36)} failed: RollbackRefusedError; AWSCURRENT stays on the failed version`,
       },
     ]);
   });
