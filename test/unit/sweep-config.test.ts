@@ -154,6 +154,7 @@ describe('sweepEnvironment', () => {
       },
       schedules: {
         rotationFunctionArn: FN,
+        databaseRotationFunctionArn: `${FN}-database`,
         rules: [{ prefix: 'prod/app/', automaticallyAfterDays: 30 }],
         stackScheduledSecrets: ['prod/app/db-password'],
         maxPerRun: 4,
@@ -171,6 +172,7 @@ describe('sweepEnvironment', () => {
       propagationLeaseMs: 3_600_000,
       schedules: {
         rotationFunctionArn: FN,
+        databaseRotationFunctionArn: `${FN}-database`,
         rules: [{ prefix: 'prod/app/', schedule: { kind: 'days', days: 30 } }],
         stackScheduled: new Set(['prod/app/db-password']),
         maxPerRun: 4,
