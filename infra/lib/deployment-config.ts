@@ -4,6 +4,7 @@ import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy
 import * as z from '../../shared/schema';
 import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
 import { prefixOverlapProblems, prefixShapeProblem } from './managed-prefix-rules';
+import { notificationsConfigSchema, notificationsProblems } from './rotation-notifications';
 
 /** The retention periods CloudWatch Logs accepts, in days (RetentionDays.INFINITE is 9999). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((value) => typeof value === 'number');
@@ -143,11 +144,18 @@ const deploymentConfigSchema = z
         autoRollback: z.optional(z.boolean()),
       }),
     ),
+    /** Webhook notifications of every ended propagation (needs propagation); absent: none. */
+    notifications: z.optional(notificationsConfigSchema),
   })
   .check(
     z.superRefine((config, ctx) =>
       checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
     ),
+    z.superRefine((config, ctx) => {
+      for (const { path, message } of notificationsProblems(config)) {
+        ctx.addIssue({ code: 'custom', message, input: config.notifications, path });
+      }
+    }),
     z.superRefine((config, ctx) => {
       config.rotationSchedules.forEach((schedule, index) => {
         if (schedule.rotationFunction === 'database' && config.databaseRotation === undefined) {

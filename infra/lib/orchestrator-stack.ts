@@ -9,6 +9,7 @@ import { FailureAlarms } from './failure-alarms';
 import { RotationAlerts } from './rotation-alerts';
 import { RotationEvents } from './rotation-events';
 import { RotationLedger } from './rotation-ledger';
+import { RotationNotifications } from './rotation-notifications';
 import { RotationRequests } from './rotation-requests';
 import { RotationSweep, SWEEP_SCHEDULE_GROUP } from './rotation-sweep';
 import {
@@ -35,6 +36,7 @@ export class OrchestratorStack extends Stack {
   readonly propagation: ClusterPropagation | undefined;
   readonly sweep: RotationSweep;
   readonly events: RotationEvents | undefined;
+  readonly notifications: RotationNotifications | undefined;
   readonly alerts: RotationAlerts;
   readonly failureAlarms: FailureAlarms;
 
@@ -100,6 +102,18 @@ export class OrchestratorStack extends Stack {
           propagationFunction: this.propagation.propagationFunction,
         })
       : undefined;
+    this.notifications =
+      this.propagation && config.notifications
+        ? new RotationNotifications(this, 'Notifications', {
+            managedPrefixes,
+            secretPrefix: config.notifications.secretPrefix,
+            defaultRoute: config.notifications.defaultRoute,
+            kmsKeyArns: config.notifications.kmsKeyArns,
+            stateMachine: this.propagation.workflow.stateMachine,
+            ledger: this.ledger,
+            logRetention,
+          })
+        : undefined;
     this.failureAlarms = new FailureAlarms(this, 'Failures', {
       topic: this.alerts.topic,
       functions: {
@@ -114,10 +128,12 @@ export class OrchestratorStack extends Stack {
           PropagateSecret: this.propagation.propagationFunction,
           PropagationStep: this.propagation.stepFunction,
         }),
+        ...(this.notifications && { Notify: this.notifications.notifyFunction }),
       },
       deadLetterQueues: {
         RequestsDeadLetters: this.requests.deadLetterQueue,
         ...(this.events && { EventsDeadLetters: this.events.deadLetterQueue }),
+        ...(this.notifications && { NotificationsDeadLetters: this.notifications.deadLetterQueue }),
       },
       rules: {
         RotationFailedAlert: { rule: this.alerts.node.findChild('RotationFailed') as events.IRule },
@@ -125,6 +141,7 @@ export class OrchestratorStack extends Stack {
         ...Object.fromEntries(
           (this.events?.rules ?? []).map((rule) => [`Propagate${rule.node.id}`, { rule }] as const),
         ),
+        ...(this.notifications && { NotifyOnExecutionEnd: { rule: this.notifications.rule } }),
       },
       scheduleGroups: { Sweep: SWEEP_SCHEDULE_GROUP },
     });
