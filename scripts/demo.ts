@@ -2,9 +2,11 @@
  * The whole story locally, on the embedded default: the scheduled sweep finds an overdue secret and
  * rotates it; the rotation's EventBridge event starts the propagation workflow, which carries the
  * new version through a real cluster with the real ESO to the pods; a scheduled rotation gets stuck
- * and an operator's emergency rotation (with a reason) repairs it and rotates again; a final status
- * table and history. Every function runs as its bundled artifact; versions, names and timings are
- * printed, values never are.
+ * and an operator's emergency rotation (with a reason) repairs it and rotates again; then a sample
+ * app's PostgreSQL credential is rotated with alternating users by the database rotation function,
+ * propagated, and the previous user revoked (scripts/demo-database.ts); a final status table and
+ * history. Every function runs as its bundled artifact; versions, names and timings are printed,
+ * values never are.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -16,16 +18,18 @@ import type { AfterRequested } from '../cli/after-requested';
 import { runCli } from '../cli/main';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { versionWith } from '../shared/secrets/versions';
+import { playDatabaseChapter } from './demo-database';
 import { localAwsEnvironment } from './local/local-aws';
 import { buildClusterBinaries, type LocalCluster, startCluster } from './local/local-cluster';
 import { readLocalEks } from './local/local-eks';
 import { type LocalOrchestrator, startLocalOrchestrator } from './local/local-orchestrator';
 import { startMoto, useAwsRotationSemantics } from './local/moto-server';
+import { caFolder, type OrdersDatabase, startOrdersDatabase } from './local/orders-database';
 import { createSecret, readVersion } from './local/rotation-fixture';
 import { deploySampleApp, SAMPLE_WORKLOADS } from './local/sample-app';
 
 const PREFIX = 'demo/app-team/';
-const SECRET = `${PREFIX}orders-db`;
+const SECRET = `${PREFIX}payments-api`;
 const RBAC = fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url));
 /** What that identity may change (a ValidatingAdmissionPolicy), applied with it as in a real cluster. */
 const ADMISSION_POLICY = fileURLToPath(new URL('../infra/kubernetes/admission-policy.yaml', import.meta.url));
@@ -53,7 +57,7 @@ const short = (id: string | undefined) => (id ? `${id.slice(0, 8)}…` : '-');
 say('Secret rotation orchestrator: the whole story, locally (rotate → resync → restart → verify → record)\n');
 let mark = performance.now();
 const moto = await startMoto();
-say(`[1/7] local AWS (moto) on ${moto.endpoint} (${seconds(mark)})`);
+say(`[1/8] local AWS (moto) on ${moto.endpoint} (${seconds(mark)})`);
 // The cluster's binaries build in the background (a first run compiles them from Go modules);
 // everything up to the propagation needs no cluster and runs meanwhile.
 let building = true;
@@ -65,6 +69,8 @@ const build = buildClusterBinaries((line) => {
 build.catch(() => undefined);
 let cluster: LocalCluster | undefined;
 let orchestrator: LocalOrchestrator | undefined;
+let database: Promise<OrdersDatabase> | undefined;
+const ca = caFolder();
 try {
   mark = performance.now();
   const eksName = process.env.ROTATOR_EKS_CLUSTER_NAME ?? 'local';
@@ -74,18 +80,21 @@ try {
     managedPrefixes: [PREFIX],
     restartConcurrency: concurrency,
     onFunctionLog: (line) => verbose && say(`      ${line}`),
+    // As cdk.json's sample: TLS to the database unless a secret says otherwise, trusting the local CA.
+    databaseRotation: { tlsByDefault: true, env: { NODE_EXTRA_CA_CERTS: ca.caFile } },
   });
   const local = orchestrator;
-  say(`[2/7] the orchestrator, synthesized and bundled as \`cdk deploy\` would (${seconds(mark)})`);
+  say(`[2/8] the orchestrator, synthesized and bundled as \`cdk deploy\` would (${seconds(mark)})`);
   say(
-    '      functions: rotate-secret, sweep, propagate-secret (starter), propagation-step, each in its own Node 24 process',
+    '      functions: rotate-secret, rotate-database-secret, sweep, propagate-secret (starter), propagation-step,',
   );
+  say('      each in its own Node 24 process (rotate-database-secret from its first use)');
   say(
     `      ledger table ${local.tableName}; state machine ${local.stateMachineArn.split(':').at(-1)} (definition from the template)`,
   );
 
   mark = performance.now();
-  const initial = JSON.stringify({ username: 'orders_app', password: `initial-${Date.now()}` });
+  const initial = JSON.stringify({ username: 'shop', password: `initial-${Date.now()}` });
   await createSecret(local.clients, SECRET, initial, { 'rotator:fields': 'password' });
   await local.clients.secretsManager.send(
     new RotateSecretCommand({
@@ -98,11 +107,11 @@ try {
   // moto cannot backdate; the local launcher moves this secret's dates 33 days into the past.
   await useAwsRotationSemantics(moto.endpoint, { [SECRET]: 33 });
   say(
-    `[3/7] ${SECRET}: rotated every 30 days, created 33 days ago and never rotated since (${seconds(mark)})`,
+    `[3/8] ${SECRET}: rotated every 30 days, created 33 days ago and never rotated since (${seconds(mark)})`,
   );
 
   mark = performance.now();
-  say('[4/7] the scheduled sweep (EventBridge Scheduler invokes the sweep function)');
+  say('[4/8] the scheduled sweep (EventBridge Scheduler invokes the sweep function)');
   const sweep = (await local.runSweep()) as {
     listed: number;
     overdue: number;
@@ -120,9 +129,12 @@ try {
   say('      its RotationSucceeded event is delivered once the cluster is up');
 
   mark = performance.now();
-  say('[5/7] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
+  say('[5/8] local cluster: etcd, kube-apiserver, controller-manager, scheduler, kwok nodes, ESO');
   if (building) say('      waiting for the cluster build (progress every 30 s)');
   await build;
+  // PostgreSQL for [8/8] starts meanwhile (scripts/databases; its initdb blocks this process ~1 s).
+  database = startOrdersDatabase(ca.caFile);
+  database.catch(() => undefined);
   cluster = await startCluster({
     awsEndpoint: moto.endpoint,
     onLog: (line) => {
@@ -146,12 +158,13 @@ try {
   admin.loadFromFile(cluster.kubeconfig);
   const engineConfig = new KubeConfig();
   engineConfig.loadFromFile(cluster.rotatorKubeconfig);
-  const { namespace } = await deploySampleApp(admin, new KubernetesAdapter(engineConfig), SECRET);
+  const engine = new KubernetesAdapter(engineConfig);
+  const { namespace } = await deploySampleApp(admin, engine, SECRET);
   say(`      sample app in namespace ${namespace}, consuming ${SECRET} through ESO:`);
   for (const w of SAMPLE_WORKLOADS) say(`      ${`${w.kind}/${w.name}`.padEnd(26)} ${w.how}`);
 
   mark = performance.now();
-  say('[6/7] EventBridge: "AWS Service Event via CloudTrail" RotationSucceeded → rule → starter → workflow');
+  say('[6/8] EventBridge: "AWS Service Event via CloudTrail" RotationSucceeded → rule → starter → workflow');
   const states: string[] = [];
   const { started: first, execution } = await local.deliver(
     'EventsRotationSucceeded',
@@ -170,7 +183,7 @@ try {
   );
 
   mark = performance.now();
-  say('[7/7] a scheduled rotation gets stuck; the on-call engineer rotates in an emergency');
+  say('[7/8] a scheduled rotation gets stuck; the on-call engineer rotates in an emergency');
   const stuck = await local.clients.secretsManager.send(new RotateSecretCommand({ SecretId: SECRET }));
   say(
     `      RotateSecret → version ${short(stuck.VersionId)} AWSPENDING, and its function never runs (stuck)`,
@@ -186,6 +199,17 @@ try {
     { io: process, env: cliEnv, afterRequested: playRotationLocally(local, arn) },
   );
   say(`      (exit ${emergencyCode}, ${seconds(mark)})`);
+
+  mark = performance.now();
+  say('[8/8] a database credential: PostgreSQL, alternating users, the previous user revoked after the move');
+  const databaseOutcome = await playDatabaseChapter(await database, {
+    local,
+    admin,
+    engine,
+    rotationSucceeded,
+    say,
+  });
+  say(`      (${seconds(mark)})`);
   say('');
   say('$ npx rotator status');
   const statusCode = await runCli([...cliArgs, 'status'], { io: process, env: cliEnv });
@@ -207,7 +231,7 @@ try {
       namespace,
       'get',
       'secret',
-      'orders-db',
+      'payments-api',
       '-o',
       'jsonpath={.data.password}',
     ],
@@ -217,15 +241,25 @@ try {
   say('');
   say(`Outcome in ${seconds(started)}:`);
   say(
-    `  Secret ${namespace}/orders-db holds AWSCURRENT (${short(currentVersion)}): ${matches ? 'yes' : 'NO'} (compared, value not shown)`,
+    `  Secret ${namespace}/payments-api holds AWSCURRENT (${short(currentVersion)}): ${matches ? 'yes' : 'NO'} (compared, value not shown)`,
+  );
+  say(
+    `  Secret ${databaseOutcome.namespace}/${databaseOutcome.secret} holds AWSCURRENT (${short(databaseOutcome.currentVersion)}): ${databaseOutcome.inCluster ? 'yes' : 'NO'} (compared, value not shown)`,
+  );
+  const { previous } = databaseOutcome;
+  say(
+    `  previous user ${previous.username} logs in: ${previous.login.ok ? 'YES' : `no (revoked; SQLSTATE ${previous.login.code})`}`,
   );
   say(`  status exit code ${statusCode} (0: nothing overdue or stuck)`);
-  process.exitCode = matches && emergencyCode === 0 && execution?.status === 'SUCCEEDED' ? 0 : 1;
+  process.exitCode =
+    matches && emergencyCode === 0 && execution?.status === 'SUCCEEDED' && databaseOutcome.succeeded ? 0 : 1;
 } finally {
   await orchestrator?.stop();
   await cluster?.stop();
+  await database?.then((d) => d.stop()).catch(() => undefined);
+  ca.remove();
   await moto.stop();
-  say('Local cluster and AWS stopped.');
+  say('Local cluster, PostgreSQL and AWS stopped.');
 }
 
 async function secretArn(local: LocalOrchestrator): Promise<string> {

@@ -34,6 +34,18 @@ export interface LocalOrchestratorOptions {
   /** Receives the functions' own log lines (JSON). */
   readonly onFunctionLog?: (line: string) => void;
   readonly onState?: (name: string) => void;
+  /**
+   * The database rotation function, as cdk.json's `databaseRotation` configures it: the definition
+   * gets its RevokePrevious state, and the workflow's invocations of its ARN (and
+   * `runRotationSteps` with that ARN) go to its bundle, started on first use in a process of its
+   * own with `env` over its environment (e.g. NODE_EXTRA_CA_CERTS for a local database's CA, which
+   * must exist by then).
+   * @default none: no database function; every Lambda task is the propagation step
+   */
+  readonly databaseRotation?: {
+    readonly tlsByDefault?: boolean;
+    readonly env?: Readonly<Record<string, string>>;
+  };
 }
 
 type Template = ReturnType<typeof synthLocalStack>['template'];
@@ -51,6 +63,9 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
   const local = synthLocalStack({
     managedPrefixes: [...options.managedPrefixes],
     propagation: { clusterNames: [options.eksName], restartConcurrency: options.restartConcurrency },
+    ...(options.databaseRotation
+      ? { databaseRotation: databaseRotationConfig(options.databaseRotation) }
+      : {}),
   });
   const arnOf = (logicalId: string) =>
     local.template.Resources[logicalId]?.Type === 'AWS::SNS::Topic'
@@ -89,9 +104,21 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
   const rotate = host('rotate');
   const starter = host('starter');
   const step = host('step');
+  const rotationFunctionArn = arnOf(local.bundles.rotate?.logicalId ?? 'rotate');
+  const databaseBundle = options.databaseRotation ? local.bundles.rotateDatabase : undefined;
+  if (options.databaseRotation && !databaseBundle)
+    throw new Error('the stack has no rotateDatabase function');
+  const databaseFunctionArn = databaseBundle && arnOf(databaseBundle.logicalId);
+  let database: BundleHost | undefined;
+  /** The database function's bundle, started on first use (its `env` may name files made meanwhile). */
+  const databaseHost = () => {
+    database ??= host('rotateDatabase', { ...options.databaseRotation?.env });
+    return database;
+  };
   const workflow = new LocalWorkflow(definition, {
     awsEndpoint: motoEndpoint,
-    invokeLambda: (_arn, payload) => step.invoke(payload),
+    invokeLambda: (arn, payload) =>
+      arn === databaseFunctionArn ? databaseHost().invoke(payload) : step.invoke(payload),
     waitOverrides: { WaitForSync: 1000, WaitForRollouts: 1000 },
     onState: (name) => options.onState?.(name),
   });
@@ -100,7 +127,9 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
     clients,
     tableName,
     stateMachineArn,
-    rotationFunctionArn: arnOf(local.bundles.rotate?.logicalId ?? 'rotate'),
+    rotationFunctionArn,
+    /** The database rotation function's ARN, with `databaseRotation`; else undefined. */
+    databaseFunctionArn,
     ledger: new DynamoDbLedger(clients.dynamodb, tableName),
 
     /**
@@ -125,14 +154,22 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
       }
     },
 
-    /** Secrets Manager's part after RotateSecret: the rotation function's four steps, in order. */
+    /**
+     * Secrets Manager's part after RotateSecret: the four steps of the secret's rotation function
+     * (`functionArn`: the generated secrets' function unless the database function's ARN), in order.
+     */
     async runRotationSteps(
       secretArn: string,
       versionId: string,
       onStep: (step: string, outcome: string) => void,
+      functionArn = rotationFunctionArn,
     ) {
+      if (functionArn !== rotationFunctionArn && functionArn !== databaseFunctionArn) {
+        throw new Error(`no local function ${functionArn}`);
+      }
+      const rotation = functionArn === rotationFunctionArn ? rotate : databaseHost();
       for (const stepName of ROTATION_STEPS) {
-        const result = (await rotate.invoke({
+        const result = (await rotation.invoke({
           Step: stepName,
           SecretId: secretArn,
           ClientRequestToken: versionId,
@@ -168,6 +205,11 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions) 
 }
 
 export type LocalOrchestrator = Awaited<ReturnType<typeof startLocalOrchestrator>>;
+
+/** cdk.json's `databaseRotation` for the local stack: no VPC, no master ARNs (nothing enforces IAM locally). */
+function databaseRotationConfig({ tlsByDefault }: { readonly tlsByDefault?: boolean }) {
+  return tlsByDefault === undefined ? {} : { tlsByDefault };
+}
 
 /** What EventBridge hands a rule's target: the InputTransformer of the rule's first target applied. */
 export function transformEvent(template: Template, ruleIdPrefix: string, event: object): unknown {
