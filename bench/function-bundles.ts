@@ -47,6 +47,7 @@ const local = synthLocalStack({
   emergencyPrincipals: ['arn:aws:iam::123456789012:role/operations'],
   databaseRotation: {},
   propagation: { clusterNames: ['c'] },
+  notifications: { secretPrefix: 'ops/rotator-notifications/' },
 });
 const functions = Object.entries(local.bundles).flatMap(([name, fn]) => (fn ? [{ ...fn, name }] : []));
 process.stdout.write(
@@ -82,6 +83,7 @@ for (const fn of functions) {
     emergency: 'emergency-request',
     starter: 'propagate-secret (starter)',
     step: 'propagation-step',
+    notify: 'notify',
   }[fn.name];
   const metafile = JSON.parse(readFileSync(join(fn.directory, 'index.meta.json'), 'utf8')) as Metafile;
   const top = contributors(metafile)

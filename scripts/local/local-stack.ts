@@ -10,9 +10,9 @@ export interface LocalStack {
   readonly app: App;
   readonly stack: OrchestratorStack;
   readonly template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  /** Bundled functions by their construct: `rotate`, `rotateDatabase`, `sweep`, `request`, `starter`, `step`. */
+  /** Bundled functions by their construct: `rotate`, `rotateDatabase`, `sweep`, `request`, `starter`, `step`, `notify`. */
   readonly bundles: Record<
-    'rotate' | 'rotateDatabase' | 'sweep' | 'request' | 'emergency' | 'starter' | 'step',
+    'rotate' | 'rotateDatabase' | 'sweep' | 'request' | 'emergency' | 'starter' | 'step' | 'notify',
     BundledFunction | undefined
   >;
 }
@@ -47,6 +47,7 @@ export function synthLocalStack(config: unknown, options: { readonly bundle?: bo
       emergency: byPath('RequestsEmergencyRequest'),
       starter: byPath('PropagationPropagateSecret'),
       step: byPath('PropagationPropagationStep'),
+      notify: byPath('NotificationsNotify'),
     },
   };
 }

@@ -23,6 +23,7 @@ describe('parseDeploymentConfig', () => {
       logRetentionDays: 90,
       databaseRotation: { masterSecretArns: [], tlsByDefault: true },
       propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
+      notifications: { secretPrefix: 'ops/rotator-notifications/', kmsKeyArns: [] },
     });
   });
 
