@@ -1,11 +1,12 @@
 /**
  * Zero downtime, proven (issue 10 item 4), against real parts: the local PostgreSQL and MariaDB,
- * moto, the local control plane with ESO and kwok, and the synthesized stack with `databaseRotation`, whose
- * step and database rotation functions run as bundles. A consumer keeps opening new connections
- * (one started every 5 ms, at most 4 at once: a slow login delays the next) with whatever
- * credential its Kubernetes Secret holds, taking it again when its Deployment restarts, throughout the rotation's four steps, ESO's sync, the restart and the
- * revocation. With alternating users no login fails; with a single user the failure window (from
- * setSecret until the consumer restarts) is measured and reported. The figures are printed.
+ * moto, the local control plane with ESO and kwok, and the synthesized stack with
+ * `databaseRotation`, whose step and database rotation functions run as bundles. A consumer keeps
+ * opening new connections (one started every 5 ms, at most 4 at once: a slow login delays the
+ * next) with whatever credential its Kubernetes Secret holds, taking it again when its Deployment
+ * restarts, throughout the rotation's four steps, ESO's sync, the restart and the revocation. With
+ * alternating users no login fails; with a single user the failure window (from setSecret until
+ * the consumer restarts) is measured and reported. The figures are printed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
