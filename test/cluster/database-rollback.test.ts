@@ -154,6 +154,10 @@ describe('automatic rollback after a failed propagation, against PostgreSQL and 
     });
     expect(await canLogin(s.previous)).toBe(true);
     expect((await db.stages(s.secretId))[s.previousVersionId]).toEqual(['AWSCURRENT']);
+    // The failed version's credential (its user has no label to be found by) is revoked once the
+    // move back converged: RevokePrevious revokes the alternate of the AWSCURRENT user.
+    expect(back.states).toContain('RevokePrevious');
+    expect(await canLogin(s.current)).toBe(false);
   });
 
   it('single user: rollback is refused, AWSCURRENT stays on the new version, the alert says rolling back failed', async () => {

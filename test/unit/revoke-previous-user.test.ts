@@ -60,6 +60,7 @@ function fakeDatabase() {
         setOwnPassword: async () => {
           throw new Error('not expected');
         },
+        userExists: async (username) => users.has(username),
         setPassword: async (username, password) => {
           if (login.username !== 'master') throw new Error('only the master sets passwords');
           changes.push({ username, password });
@@ -141,9 +142,41 @@ describe('alternating users revokePrevious', () => {
     expect(database.changes).toHaveLength(1);
   });
 
+  // After a rollback the failed version has no label, so no AWSPREVIOUS names its user: the
+  // alternate of AWSCURRENT's user is revoked through the master (finding of the rollback test).
   it.each([
-    ['no version is AWSPREVIOUS', undefined, 'no-previous'],
-    ['AWSPREVIOUS is not a database secret', 'plain-old-password-0001', 'no-previous'],
+    ['no version is AWSPREVIOUS', undefined],
+    ['AWSPREVIOUS is not a database secret', 'plain-old-password-0001'],
+  ])('revokes the alternate of the AWSCURRENT user through the master when %s', async (_case, previous) => {
+    const database = fakeDatabase();
+
+    const outcome = await alternating(database, masterValue).revokePrevious?.({
+      secret: SECRET,
+      current: value('app'),
+      previous,
+    });
+
+    expect(outcome).toEqual({ status: 'revoked', username: 'app_clone' });
+    expect(database.logins).toEqual(['master']);
+    expect(database.changes.map((c) => c.username)).toEqual(['app_clone']);
+    expect(database.users.get('app')).toBe(PASSWORDS.app);
+  });
+
+  it('has nothing to revoke when there is no AWSPREVIOUS and the alternate user does not exist', async () => {
+    const database = fakeDatabase();
+    database.users.delete('app_clone');
+
+    const outcome = await alternating(database, masterValue).revokePrevious?.({
+      secret: SECRET,
+      current: value('app'),
+      previous: undefined,
+    });
+
+    expect(outcome).toEqual({ status: 'nothing-to-revoke', reason: 'no-previous' });
+    expect(database.changes).toEqual([]);
+  });
+
+  it.each([
     [
       'AWSPREVIOUS names the AWSCURRENT user',
       value('app_clone', { password: 'older-password-0001' }),

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError, RotationPolicyError, SecretNotManagedError } from '../../shared/errors';
-import { alternatingUsersStrategy } from '../../shared/rotation/database/alternating-users-strategy';
-import type { DatabaseEngine } from '../../shared/rotation/database/database-engine';
 import { generatedStrategy } from '../../shared/rotation/generated-strategy';
 import { type RevokePreviousDeps, revokePreviousStep } from '../../shared/rotation/revoke-previous';
 import { isRotatorAction } from '../../shared/rotation/rotator-actions';
@@ -255,48 +253,14 @@ describe('revokePreviousStep with a strategy', () => {
     expect(Object.keys(result).sort()).toEqual(['secretName', 'status', 'username', 'versionId']);
   });
 
-  it('passes no previous value when no version is AWSPREVIOUS, and alternating users then revoke nothing without connecting', async () => {
-    // Prepare: the real alternating-users strategy on an engine that must never be called.
-    const secrets = inMemorySecrets(
-      { [CURRENT]: { stages: ['AWSCURRENT'], value: CURRENT_VALUE } },
-      {
-        tags: { 'rotator:strategy': 'postgres-alternating-users' },
-      },
-    );
-    const connects: string[] = [];
-    const engine: DatabaseEngine = {
-      family: 'postgres',
-      excludedCharacters: '',
-      maxUsernameLength: 63,
-      connect: async (login) => {
-        connects.push(login.username);
-        throw new Error('no database in this test');
-      },
-    };
-    const strategy = alternatingUsersStrategy('postgres-alternating-users', {
-      engine,
-      passwords: async () => 'unused',
-      deploymentPolicy: {},
-      tlsByDefault: false,
-      readSecret: async () => {
-        throw new Error('no master in this test');
-      },
-    });
+  it('passes no previous value to the strategy when no version is AWSPREVIOUS (its strategy decides: alternating users revoke the alternate user)', async () => {
+    const secrets = inMemorySecrets({ [CURRENT]: { stages: ['AWSCURRENT'], value: CURRENT_VALUE } });
+    const { strategy, inputs } = recording();
 
-    // Act
-    const result = await revokePreviousStep(
-      event(),
-      deps(secrets, { 'postgres-alternating-users': strategy }),
-    );
+    const result = await revokePreviousStep(event(), deps(secrets, { recording: strategy }));
 
-    // Assess
-    expect(result).toEqual({
-      secretName: NAME,
-      versionId: CURRENT,
-      status: 'nothing-to-revoke',
-      reason: 'no-previous',
-    });
-    expect(connects).toEqual([]);
+    expect(result).toMatchObject({ secretName: NAME, versionId: CURRENT, status: 'revoked' });
+    expect(inputs).toEqual([{ current: CURRENT_VALUE, previous: undefined }]);
   });
 
   it('is not-supported, reading no value, for a strategy without revokePrevious (generated)', async () => {

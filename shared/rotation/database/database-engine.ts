@@ -22,6 +22,8 @@ export interface DatabaseSession {
   setOwnPassword(username: string, password: string): Promise<void>;
   /** Changes another user's password (a master session). */
   setPassword(username: string, password: string): Promise<void>;
+  /** Whether a user (role) of that name exists (a master session). */
+  userExists(username: string): Promise<boolean>;
   /**
    * Makes `clone` a login with `password` and the privileges of `original` (created when missing),
    * so objects made through either end up with one owner and the same grants. All or nothing.

@@ -125,6 +125,13 @@ function mysqlSession(connection: Connection, mysql: MySql): DatabaseSession {
         : 'ALTER USER USER() IDENTIFIED BY ?';
       await run('Changing the password', mysql.format(statement, [password]));
     },
+    async userExists(username) {
+      const rows = await run(
+        'Looking up a user',
+        mysql.format("SELECT 1 FROM mysql.user WHERE User = ? AND Host <> ''", [username]),
+      );
+      return rows.length > 0;
+    },
     async setPassword(username, password) {
       const host = await hostOf(username);
       await run(

@@ -97,6 +97,7 @@ function postgresSession(client: Client, pg: Pg): DatabaseSession {
     ping: () => run('SELECT 1', [['SELECT 1']]),
     setOwnPassword: (username, password) =>
       run('Changing the password', [[`ALTER ROLE ${role(username)} WITH PASSWORD ${literal(password)}`]]),
+    userExists: (username) => roleExists(username),
     setPassword: (username, password) =>
       run('Changing a user’s password', [
         [`ALTER ROLE ${role(username)} WITH PASSWORD ${literal(password)}`],

@@ -55,6 +55,9 @@ export async function revokePreviousUser(
   const { secret } = input;
   const current = parseFor(deps.engine, secret, input.current, 'AWSCURRENT');
   const plan = planRevoke(secret, current, parsePrevious(deps, secret, input.previous));
+  if (plan.kind === 'nothing-to-revoke' && plan.reason === 'no-previous') {
+    return revokeAlternate(deps, secret, current);
+  }
   if (plan.kind === 'nothing-to-revoke') return { status: 'nothing-to-revoke', reason: plan.reason };
   const username = plan.previous.username;
   const stillWorks = await tryLogin(deps.engine, loginOf(plan.previous, deps.tlsByDefault));
@@ -63,6 +66,28 @@ export async function revokePreviousUser(
   const master = await openMasterSession(deps, secret, current);
   await withSession(master, (open) => open.setPassword(username, unrecordedPassword()));
   return { status: 'revoked', username };
+}
+
+/**
+ * No AWSPREVIOUS to read (a rollback leaves the failed version with no label, an emergency retired
+ * it): the alternate of the AWSCURRENT user is the only other credential of the pair, and nobody
+ * should log in with it once every consumer runs AWSCURRENT. The master gives it an unrecorded
+ * password when it exists; there is no credential to try first, so a repeat changes it again.
+ */
+async function revokeAlternate(
+  deps: MasterSecretDeps,
+  secret: SecretDescription,
+  current: DatabaseSecret,
+): Promise<RevokeOutcome> {
+  const username = alternateUsername(current.username);
+  const master = await openMasterSession(deps, secret, current);
+  return withSession(master, async (open) => {
+    if (!(await open.userExists(username))) {
+      return { status: 'nothing-to-revoke', reason: 'no-previous' } as const;
+    }
+    await open.setPassword(username, unrecordedPassword());
+    return { status: 'revoked', username } as const;
+  });
 }
 
 /** AWSPREVIOUS as a database secret; `undefined` when absent or of another shape (it names no user we know). */
