@@ -318,6 +318,8 @@ const NETWORK = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'UND_ERR_SOCKET',
+  // An answer cut short (fewer bytes than its Content-Length): the connection went mid-response.
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   // undici's own timeouts (kubernetes-transport.ts sets them): a black-holed or stalled API server.
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',

@@ -52,6 +52,16 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
     }
     return { state: 'in-flight', rollout };
   }
+  // Restarted for a newer move of this secret (AWSCURRENT moved again while this move was still
+  // restarting): that move's propagation owns the consumer and verifies it. Restarting it back would
+  // make the two moves restart each other in turn (fault row P found that livelock).
+  const newer = newerMove(workload.podTemplateAnnotations[restartedMarkerKey(move.secretName)], move.moveId);
+  if (newer) {
+    return {
+      state: 'next-pod',
+      reason: `restarted for a newer move of this secret (${newer}): that propagation verifies it`,
+    };
+  }
   const nextPod = nextPodReason(workload);
   if (nextPod) return { state: 'next-pod', reason: nextPod };
   if (workload.paused) {
@@ -64,6 +74,14 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
     };
   }
   return { state: 'pending' };
+}
+
+/** The marker's move when it is a newer move of the same secret than `moveId` (a higher sequence). */
+function newerMove(marker: string | undefined, moveId: string): string | undefined {
+  if (marker === undefined) return undefined;
+  const seqOf = (id: string) => Number(id.slice(id.lastIndexOf('#') + 1));
+  const theirs = seqOf(marker);
+  return Number.isInteger(theirs) && theirs > seqOf(moveId) ? marker : undefined;
 }
 
 /**

@@ -45,9 +45,23 @@ describe('consumerState', () => {
   it.each([
     ['no marker: to be restarted', workload(), 'pending'],
     [
-      'another move’s marker: to be restarted',
+      'an older move’s marker: to be restarted',
       workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:00:00Z', 'v-2#1') }),
       'pending',
+    ],
+    // Fault row P: AWSCURRENT moved again while this move restarted; the newer move owns it.
+    [
+      'a newer move’s marker: left to that move (never restarted back)',
+      workload({
+        podTemplateAnnotations: restartedAt('2026-11-30T10:00:00Z', 'v-3#4'),
+        rollout: progressing,
+      }),
+      'next-pod',
+    ],
+    [
+      'a newer move’s marker with a two-digit sequence (compared as numbers)',
+      workload({ podTemplateAnnotations: restartedAt('2026-11-30T10:00:00Z', 'v-3#10') }),
+      'next-pod',
     ],
     [
       'the move’s marker, rollout complete: verified',

@@ -164,6 +164,13 @@ describe('asRetryable', () => {
     // undici's request() throws the socket's error as it is; fetch wraps it in a TypeError's cause.
     { error: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), retried: true },
     { error: new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }), retried: true },
+    // A cut answer that outlasted the transport's own attempts (fault row H): the state machine retries.
+    {
+      error: Object.assign(new Error('Response body object should not be disturbed or locked'), {
+        code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+      }),
+      retried: true,
+    },
     {
       error: Object.assign(new Error('unable to verify the first certificate'), {
         code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
