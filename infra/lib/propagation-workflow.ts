@@ -130,14 +130,7 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
       resultPath,
     });
-    task.addRetry({
-      errors: RETRYABLE_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.minutes(1),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    task.addRetry(stepRetry(RETRYABLE_ERRORS));
     return task;
   };
   const at = sfn.JsonPath.stringAt;
@@ -325,15 +318,20 @@ function rotationFunctionTask(
     taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
     resultPath,
   });
-  task.addRetry({
-    errors: [...RETRYABLE_ERRORS, 'DatabaseConnectionError'],
+  task.addRetry(stepRetry([...RETRYABLE_ERRORS, 'DatabaseConnectionError']));
+  return task;
+}
+
+/** How every Lambda Task state retries: 6 attempts, from 2 s doubling up to a minute, full jitter. */
+function stepRetry(errors: readonly string[]): sfn.RetryProps {
+  return {
+    errors: [...errors],
     interval: Duration.seconds(2),
     backoffRate: 2,
     maxAttempts: 6,
     maxDelay: Duration.minutes(1),
     jitterStrategy: sfn.JitterType.FULL,
-  });
-  return task;
+  };
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { RotationConfig } from '../config';
-import { InvalidEventError } from '../errors';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import type { SecretsPort } from '../secrets/secrets-port';
 import { unfinishedPendingVersion, versionWith } from '../secrets/versions';
+import { parseEvent } from './rotation-event';
 import type { RevokeOutcome } from './strategy';
 import { type StrategyRegistry, selectStrategy } from './strategy-registry';
 
@@ -22,12 +22,7 @@ export type RevokePreviousEvent = z.infer<typeof revokePreviousEventSchema>;
 
 /** Parses an untrusted event; the error names the bad fields, never their values. */
 export function parseRevokePreviousEvent(event: unknown): RevokePreviousEvent {
-  const parsed = revokePreviousEventSchema.safeParse(event);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`);
-    throw new InvalidEventError(`Malformed revokePrevious event (${fields.join('; ')})`);
-  }
-  return parsed.data;
+  return parseEvent(revokePreviousEventSchema, event, 'revokePrevious');
 }
 
 /** The calls this step makes; the rotation function's RotationDeps satisfy it. */

@@ -1,9 +1,10 @@
 import type { RotationConfig } from '../config';
-import { InvalidEventError, RollbackRefusedError } from '../errors';
+import { RollbackRefusedError } from '../errors';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
 import type { SecretsPort } from '../secrets/secrets-port';
 import { unfinishedPendingVersion, versionWith } from '../secrets/versions';
+import { parseEvent } from './rotation-event';
 import { type StrategyRegistry, selectStrategy } from './strategy-registry';
 
 /**
@@ -23,12 +24,7 @@ export type RollBackEvent = z.infer<typeof rollBackEventSchema>;
 
 /** Parses an untrusted event; the error names the bad fields, never their values. */
 export function parseRollBackEvent(event: unknown): RollBackEvent {
-  const parsed = rollBackEventSchema.safeParse(event);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`);
-    throw new InvalidEventError(`Malformed rollBack event (${fields.join('; ')})`);
-  }
-  return parsed.data;
+  return parseEvent(rollBackEventSchema, event, 'rollBack');
 }
 
 export interface RollBackDeps {

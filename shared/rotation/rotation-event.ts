@@ -16,10 +16,18 @@ export type RotationEvent = z.infer<typeof rotationEventSchema>;
 
 /** Parses an untrusted event; the error names the bad fields, never their values. */
 export function parseRotationEvent(event: unknown): RotationEvent {
-  const parsed = rotationEventSchema.safeParse(event);
+  return parseEvent(rotationEventSchema, event, 'rotation');
+}
+
+/**
+ * Parses an untrusted event with `schema`; an InvalidEventError names the bad fields and never
+ * their values. `kind` names the event in the message (`Malformed <kind> event (…)`).
+ */
+export function parseEvent<T>(schema: z.ZodMiniType<T>, event: unknown, kind: string): T {
+  const parsed = schema.safeParse(event);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`);
-    throw new InvalidEventError(`Malformed rotation event (${fields.join('; ')})`);
+    throw new InvalidEventError(`Malformed ${kind} event (${fields.join('; ')})`);
   }
   return parsed.data;
 }
