@@ -104,6 +104,11 @@ export const rotationEnvSchema = z.object({
     z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
     'false',
   ),
+  /** The database rotation function only: trust Amazon RDS's CA certificates for TLS too. */
+  ROTATOR_DATABASE_RDS_CERTIFICATES: z._default(
+    z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
+    'true',
+  ),
 });
 
 export interface RotationConfig {
@@ -112,6 +117,8 @@ export interface RotationConfig {
   readonly defaultPasswordPolicy: PasswordPolicyInput;
   /** TLS to databases whose secret does not say (the database rotation function). Default: false. */
   readonly databaseTlsByDefault?: boolean;
+  /** Trust Amazon RDS's CA certificates for that TLS (the database rotation function). Default: true. */
+  readonly databaseRdsCertificates?: boolean;
 }
 
 /**
@@ -124,6 +131,7 @@ export function loadRotationConfig(env: Readonly<Record<string, string | undefin
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     defaultPasswordPolicy: c.ROTATOR_DEFAULT_PASSWORD_POLICY ?? {},
     databaseTlsByDefault: c.ROTATOR_DATABASE_TLS_BY_DEFAULT === 'true',
+    databaseRdsCertificates: c.ROTATOR_DATABASE_RDS_CERTIFICATES === 'true',
   };
 }
 
@@ -132,6 +140,7 @@ export interface RotationSettings {
   readonly managedPrefixes: readonly string[];
   readonly defaultPasswordPolicy?: PasswordPolicyInput;
   readonly databaseTlsByDefault?: boolean;
+  readonly databaseRdsCertificates?: boolean;
 }
 
 /**
@@ -146,6 +155,9 @@ export function rotationEnvironment(settings: RotationSettings): FunctionEnviron
     }),
     ...(settings.databaseTlsByDefault !== undefined && {
       ROTATOR_DATABASE_TLS_BY_DEFAULT: String(settings.databaseTlsByDefault),
+    }),
+    ...(settings.databaseRdsCertificates !== undefined && {
+      ROTATOR_DATABASE_RDS_CERTIFICATES: String(settings.databaseRdsCertificates),
     }),
   };
 }

@@ -27,7 +27,10 @@ const secrets = new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OP
 const deps = {
   config,
   secrets,
-  strategies: databaseStrategies(secrets, config, { tlsByDefault: config.databaseTlsByDefault }),
+  strategies: databaseStrategies(secrets, config, {
+    tlsByDefault: config.databaseTlsByDefault,
+    rdsCertificates: config.databaseRdsCertificates,
+  }),
   logger,
   metrics,
 };

@@ -52,6 +52,7 @@ const databaseRotationSchema = z.strictObject({
     [],
   ),
   tlsByDefault: z.optional(z.boolean()),
+  rdsCertificates: z.optional(z.boolean()),
   vpc: z.optional(
     z.strictObject({
       vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id')),

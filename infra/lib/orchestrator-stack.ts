@@ -184,7 +184,11 @@ function databaseRotationFrom(
   config: NonNullable<DeploymentConfig['databaseRotation']>,
   scope: Construct | undefined,
 ): DatabaseRotationProps {
-  const base = { masterSecretArns: [...config.masterSecretArns], tlsByDefault: config.tlsByDefault };
+  const base = {
+    masterSecretArns: [...config.masterSecretArns],
+    tlsByDefault: config.tlsByDefault,
+    rdsCertificates: config.rdsCertificates,
+  };
   const vpc = config.vpc;
   if (vpc === undefined) return base;
   if (scope === undefined) throw new Error('databaseRotation.vpc needs a scope to import the VPC into');

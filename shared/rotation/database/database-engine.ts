@@ -46,6 +46,8 @@ export interface DatabaseEngine {
 export interface EngineOptions {
   /** PEM bundle to verify database servers with; Node's trust store (and NODE_EXTRA_CA_CERTS) when absent. */
   readonly ca?: string | undefined;
+  /** Trust Amazon RDS's CA certificates too (rds-certificates.ts). Default: false. */
+  readonly rdsCertificates?: boolean | undefined;
   /** TLS for secrets that do not say (`ssl`/`sslmode` absent). Default: false. */
   readonly tlsByDefault?: boolean | undefined;
   /** Milliseconds to wait for a connection. Default: 5000. */

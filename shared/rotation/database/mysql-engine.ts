@@ -4,6 +4,7 @@ import type { DatabaseEngine, DatabaseLogin, DatabaseSession, EngineOptions } fr
 import { CONNECTION_STRING_UNSAFE } from './database-engine';
 import { DatabaseLoginError, DatabasePrivilegeError, DatabaseStatementError } from './errors';
 import { copiedGrants } from './mysql-grants';
+import { trustRdsCertificates } from './rds-certificates';
 
 type MySql = typeof import('mysql2/promise');
 let driver: Promise<MySql> | undefined;
@@ -46,6 +47,7 @@ export function mysqlEngine(options: EngineOptions = {}): DatabaseEngine {
     maxUsernameLength: 32,
     async connect(login) {
       const mysql = await loadMySql();
+      if (options.rdsCertificates && login.tls) await trustRdsCertificates();
       let connection: Connection;
       try {
         connection = await mysql.createConnection(connectionOptions(login, options));

@@ -3,6 +3,7 @@ import { connectionError, connectionFailureOf, safeCode } from './connection-fai
 import type { DatabaseEngine, DatabaseLogin, DatabaseSession, EngineOptions } from './database-engine';
 import { CONNECTION_STRING_UNSAFE } from './database-engine';
 import { DatabaseLoginError, DatabasePrivilegeError, DatabaseStatementError } from './errors';
+import { trustRdsCertificates } from './rds-certificates';
 
 type Pg = typeof import('pg');
 let driver: Promise<Pg> | undefined;
@@ -26,6 +27,7 @@ export function postgresEngine(options: EngineOptions = {}): DatabaseEngine {
     maxUsernameLength: 63,
     async connect(login) {
       const pg = await loadPg();
+      if (options.rdsCertificates && login.tls) await trustRdsCertificates();
       const client = new pg.Client(clientConfig(login, options));
       // A connection that breaks later emits 'error'; the failing query reports it instead.
       client.on('error', () => {});

@@ -124,11 +124,13 @@ describe('OrchestratorStack built from cdk.json', () => {
       managedPrefixes,
       defaultPasswordPolicy: { length: 32 },
       databaseTlsByDefault: false,
+      databaseRdsCertificates: true,
     });
     expect(loadRotationConfig(environmentOf('OrchestratorRotateDatabaseSecret'))).toEqual({
       managedPrefixes,
       defaultPasswordPolicy: { length: 32 },
       databaseTlsByDefault: true,
+      databaseRdsCertificates: true,
     });
     expect(loadRequestConfig(environmentOf('RequestsRotationRequest'))).toMatchObject({
       managedPrefixes,
