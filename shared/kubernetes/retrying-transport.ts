@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { fullJitterDelay } from '../concurrency';
 import type { ApiRequest, ApiResponse, KubernetesTransport } from './kubernetes-transport';
 
@@ -97,7 +98,7 @@ export function retryingTransport(
   transport: KubernetesTransport,
   options: RetryingOptions = {},
 ): KubernetesTransport {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => wait(ms));
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => new Date());
   return {

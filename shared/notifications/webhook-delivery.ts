@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 /**
  * POSTs one JSON message to a webhook with `fetch`: a timeout per call, and a bounded retry with
  * full jitter for answers and failures that may pass (429, 5xx, a timeout, a dropped connection).
@@ -38,7 +39,7 @@ export async function deliverWebhook(
   options: WebhookDeliveryOptions,
 ): Promise<{ readonly status: number; readonly attempts: number }> {
   const send = options.fetch ?? fetch;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => wait(ms));
   const body = JSON.stringify(message);
   let failure: number | string = 'not sent';
   for (let attempt = 1; attempt <= options.attempts; attempt++) {

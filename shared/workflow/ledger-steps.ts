@@ -337,12 +337,12 @@ export async function noteRollbackStep(raw: unknown, deps: LedgerStepDeps): Prom
   });
   if (rolledBack.status === 'rolled-back') deps.metrics.addMetric('RollbacksDone', 'Count', 1);
   deps.logger.warn('propagation failed; rollback', { rollback: rolledBack.status });
-  const failed = alertFor(claim, 'failed', clusters);
+  const { message } = alertFor(claim, 'failed', clusters, { rollback: what });
   return {
     subject: alertSubject(
       `Propagation failed, ${rolledBack.status === 'rolled-back' ? 'rolled back' : 'not rolled back'}: ${claim.secret.name}`,
     ),
-    message: JSON.stringify({ ...JSON.parse(failed.message), rollback: what }),
+    message,
   };
 }
 
@@ -363,7 +363,13 @@ export async function retirePreviousStep(raw: unknown, deps: LedgerStepDeps): Pr
 /** SNS takes 256 KiB per message; ours stay far below it (every list in the outcome is capped). */
 export const MAX_ALERT_FAILURES = 50;
 
-function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', clusters: readonly ClusterOutcome[]) {
+/** The alert for an outcome: names, versions and capped failure lines; `extra` adds fields (a rollback). */
+function alertFor(
+  claim: Claim,
+  outcome: 'succeeded' | 'failed',
+  clusters: readonly ClusterOutcome[],
+  extra: Readonly<Record<string, string>> = {},
+) {
   const failures = clusters.flatMap((c) => c.failed.map((f) => `${c.cluster}: ${f}`));
   const notRestarted = clusters.flatMap((c) => (c.notRestarted ?? []).map((w) => `${c.cluster}: ${w}`));
   const total = clusters.reduce((n, c) => n + (c.counts?.failed ?? c.failed.length), 0);
@@ -386,6 +392,7 @@ function alertFor(claim: Claim, outcome: 'succeeded' | 'failed', clusters: reado
             notRestartedCount: clusters.reduce((n, c) => n + (c.counts?.notRestarted ?? 0), 0),
           }
         : {}),
+      ...extra,
     }),
   };
 }
