@@ -1,6 +1,6 @@
-// node:https for a bundle, loaded with require() where esbuild cannot see it: an ESM import of a
+// node:https for a bundle, taken with process.getBuiltinModule, which esbuild leaves alone: an ESM import of a
 // built-in makes Node build a facade with every export, and node:https's lazy WebSocket/MessageEvent
 // getters then load Node's own undici (about 30 ms of each cold start). CommonJS, so that both
 // `import { Agent } from 'node:https'` and `require('node:https').maxHeaderSize` see the real module.
 // See BUILTIN_ALIASES in infra/lib/lambda-defaults.ts.
-module.exports = require('node:module').createRequire('/')('node:https');
+module.exports = process.getBuiltinModule('node:https');

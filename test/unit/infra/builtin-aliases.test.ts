@@ -18,15 +18,21 @@ import { aliasesOf } from '../../support/lambda-esbuild-options';
 async function bundleAndRun(alias: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'builtin-aliases-'));
   // A CommonJS dependency reads what undici reads from node:http; ESM ones import as the SDK does.
-  writeFileSync(join(dir, 'cjs-dep.cjs'), `module.exports = require('node:http').maxHeaderSize;`);
+  writeFileSync(
+    join(dir, 'cjs-dep.cjs'),
+    // An optional peer that is not installed, tried as pg does with pg-native.
+    `let optional; try { require('not-installed-peer'); } catch (e) { optional = e.code; }
+     module.exports = { maxHeaderSize: require('node:http').maxHeaderSize, optional };`,
+  );
   writeFileSync(
     join(dir, 'entry.mjs'),
     `import http from 'node:http';
      import { Agent, request } from 'https';
-     import maxHeaderSize from './cjs-dep.cjs';
+     import cjs from './cjs-dep.cjs';
      const before = process.moduleLoadList.some((m) => m.includes('undici'));
+     const moduleLoaded = process.moduleLoadList.includes('NativeModule module');
      console.log(JSON.stringify({ agent: new Agent({ keepAlive: true }) instanceof Agent,
-       request: typeof request, codes: http.STATUS_CODES[404], maxHeaderSize, undiciLoaded: before }));`,
+       request: typeof request, codes: http.STATUS_CODES[404], ...cjs, undiciLoaded: before, moduleLoaded }));`,
   );
   const { outputFiles } = await build({
     entryPoints: [join(dir, 'entry.mjs')],
@@ -68,7 +74,10 @@ describe('builtinAliases', () => {
       request: 'function',
       codes: 'Not Found',
       maxHeaderSize: 16_384,
+      optional: 'MODULE_NOT_FOUND',
       undiciLoaded: false,
+      // The banner's require takes built-ins without createRequire, so node:module stays unloaded.
+      moduleLoaded: false,
     });
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { REQUIRE_BANNER } from '../../../infra/lib/lambda-defaults';
 import { type BundledFunction, bundledFunctions } from '../../../scripts/local/bundled-function';
 import { synthOrchestrator } from '../../support/synth-stack';
 
@@ -29,10 +30,9 @@ describe('the rotation function bundle, built during synth', () => {
     expect(rotateSecret.handler).toBe('index.handler');
   });
 
-  it('defines require for the CommonJS dependencies inside the ESM bundle', () => {
-    expect(
-      bundle.startsWith("import { createRequire } from 'node:module'; const require = createRequire("),
-    ).toBe(true);
+  it('defines require for the CommonJS dependencies inside the ESM bundle, without node:module', () => {
+    expect(bundle.startsWith(`${REQUIRE_BANNER}\n`)).toBe(true);
+    expect(bundle).not.toMatch(/from\s*["']node:module["']/);
   });
 
   it('bundles the AWS SDK and every other dependency instead of importing them at run time', () => {
