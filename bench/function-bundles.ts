@@ -67,9 +67,17 @@ const NAMES: Record<string, string> = {
   step: 'propagation-step',
   notify: 'notify',
 };
-/** Issue 12's targets: the propagation step talks to Kubernetes, the others do not. */
+/**
+ * The targets: issue 12's for the propagation step (it talks to Kubernetes) and for the functions
+ * that call only AWS; issue 10's (item 8) for the database rotation function, which carries the
+ * PostgreSQL and MySQL drivers and RDS's CA certificates.
+ */
 const TARGETS = (name: string) =>
-  name === 'step' ? { bytes: 1.5 * 1024 * 1024, ms: 150 } : { bytes: 500 * 1024, ms: 80 };
+  name === 'step'
+    ? { bytes: 1.5 * 1024 * 1024, ms: 150, issue: 12 }
+    : name === 'rotateDatabase'
+      ? { bytes: 1024 * 1024, ms: 150, issue: 10 }
+      : { bytes: 500 * 1024, ms: 80, issue: 12 };
 
 const runs = functions.map((fn) => {
   const bundlePath = join(fn.directory, 'index.mjs');
@@ -132,9 +140,9 @@ ${top}`);
   const size = bundle.length < target.bytes ? 'met' : 'NOT met';
   const time = median < target.ms ? 'met' : 'NOT met';
   verdicts.push(
-    `  ${name.padEnd(28)}${kib(bundle.length).padStart(11)} (< ${kib(target.bytes)}: ${size})   median ${median.toFixed(1).padStart(6)} ms (< ${target.ms} ms: ${time})`,
+    `  ${name.padEnd(28)}${kib(bundle.length).padStart(11)} (< ${kib(target.bytes)}: ${size})   median ${median.toFixed(1).padStart(6)} ms (< ${target.ms} ms: ${time})   issue ${target.issue}'s`,
   );
 }
 process.stdout.write(
-  `\nissue 12's targets (cold import: ${RUNS} rounds, round-robin; ${loadBefore} before, ${loadAfter} after)\n${verdicts.join('\n')}\n`,
+  `\ntargets (cold import: ${RUNS} rounds, round-robin; ${loadBefore} before, ${loadAfter} after)\n${verdicts.join('\n')}\n`,
 );
