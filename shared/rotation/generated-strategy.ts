@@ -16,10 +16,12 @@ export function generatedStrategy(deps: {
   return {
     name: 'generated',
     async createValue({ secret, current }) {
-      refuseDatabaseCredential(secret, current);
+      // Parsed once: for the credential check, then as the document whose fields are replaced.
+      const parsed = parseJsonObject(current);
+      refuseDatabaseCredential(secret, parsed);
       const policy = resolvePasswordPolicy(deps.deploymentPolicy, secret.tags);
       if (policy.fields === undefined) return deps.passwords(policy);
-      const document = parseObject(secret, current, policy.fields);
+      const document = objectOrRefuse(secret, parsed, policy.fields);
       for (const field of policy.fields) {
         const existing = document[field];
         if (existing !== undefined && typeof existing !== 'string') {
@@ -40,7 +42,7 @@ export function generatedStrategy(deps: {
         if (pending.length === 0) throw new SecretShapeError(`Pending value of "${secret.name}" is empty`);
         return;
       }
-      const document = parseObject(secret, pending, policy.fields);
+      const document = objectOrRefuse(secret, parseJsonObject(pending), policy.fields);
       for (const field of policy.fields) {
         const value = document[field];
         if (typeof value !== 'string' || value.length === 0) {
@@ -59,15 +61,9 @@ const CREDENTIAL_FIELDS = ['engine', 'host', 'username'] as const;
  * database would still expect the old password and every consumer would be locked out at its
  * next restart. Refused before anything is written (review M6).
  */
-function refuseDatabaseCredential(secret: SecretDescription, current: string): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(current);
-  } catch {
-    return;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
-  const document = parsed as Record<string, unknown>;
+function refuseDatabaseCredential(secret: SecretDescription, parsed: ParsedValue): void {
+  if (parsed.kind !== 'object') return;
+  const { document } = parsed;
   if (CREDENTIAL_FIELDS.every((field) => typeof document[field] === 'string')) {
     throw new RotationPolicyError(
       `Secret "${secret.name}" holds a database credential (${CREDENTIAL_FIELDS.join(', ')}); the generated strategy would change it in Secrets Manager only, so the database rotation function (RotateDatabaseSecret) must rotate it. Nothing was changed`,
@@ -87,23 +83,31 @@ export function keepNumbersExact(_key: string, value: unknown, context?: { sourc
   return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
 }
 
-function parseObject(
-  secret: SecretDescription,
-  value: string,
-  fields: readonly string[],
-): Record<string, unknown> {
+/** A secret value read as a JSON object, or why it is not one. */
+type ParsedValue =
+  | { readonly kind: 'object'; readonly document: Record<string, unknown> }
+  | { readonly kind: 'not-json' | 'not-object' };
+
+function parseJsonObject(value: string): ParsedValue {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value, keepNumbersExact as Reviver);
   } catch {
-    throw new SecretShapeError(
-      `Secret "${secret.name}" is not JSON, but its policy names fields (${fields.join(', ')})`,
-    );
+    return { kind: 'not-json' };
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new SecretShapeError(
-      `Secret "${secret.name}" is not a JSON object, but its policy names fields (${fields.join(', ')})`,
-    );
-  }
-  return parsed as Record<string, unknown>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { kind: 'not-object' };
+  return { kind: 'object', document: parsed as Record<string, unknown> };
+}
+
+/** The JSON object whose `fields` the policy names; a value of another shape is refused. */
+function objectOrRefuse(
+  secret: SecretDescription,
+  parsed: ParsedValue,
+  fields: readonly string[],
+): Record<string, unknown> {
+  if (parsed.kind === 'object') return parsed.document;
+  const shape = parsed.kind === 'not-json' ? 'not JSON' : 'not a JSON object';
+  throw new SecretShapeError(
+    `Secret "${secret.name}" is ${shape}, but its policy names fields (${fields.join(', ')})`,
+  );
 }
