@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LocalDatabaseServer } from './postgres-server';
-import {
-  freePort,
-  handOver,
-  runToCompletion,
-  spawnServer,
-  unprivilegedUser,
-  waitForPort,
-} from './server-process';
+import { handOver, runToCompletion, spawnServer, startOnFreePort, unprivilegedUser } from './server-process';
 import { generateTestCertificates } from './test-ca';
 
 /**
@@ -49,51 +42,46 @@ export async function startMariaDb(mariadbd = process.env.ROTATOR_MARIADBD): Pro
     ],
     runAs,
   );
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = spawnServer(
-      mariadbd,
-      [
-        ...['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1'],
-        ...[
-          `--socket=${join(dir, 'mariadb.sock')}`,
-          `--pid-file=${join(dir, 'mariadb.pid')}`,
-          `--init-file=${join(dir, 'init.sql')}`,
+  const server = await startOnFreePort({
+    name: 'MariaDB',
+    dir,
+    timeoutMs: 30_000,
+    spawn: (port) =>
+      spawnServer(
+        mariadbd,
+        [
+          ...['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1'],
+          ...[
+            `--socket=${join(dir, 'mariadb.sock')}`,
+            `--pid-file=${join(dir, 'mariadb.pid')}`,
+            `--init-file=${join(dir, 'init.sql')}`,
+          ],
+          ...[
+            `--ssl-ca=${certificates.caFile}`,
+            `--ssl-cert=${certificates.certFile}`,
+            `--ssl-key=${certificates.keyFile}`,
+          ],
+          ...[
+            '--skip-name-resolve',
+            '--innodb-buffer-pool-size=32M',
+            '--innodb-log-file-size=16M',
+            '--skip-log-bin',
+          ],
+          ...[
+            '--innodb-flush-log-at-trx-commit=0',
+            '--max-connections=200',
+            '--character-set-server=utf8mb4',
+          ],
         ],
-        ...[
-          `--ssl-ca=${certificates.caFile}`,
-          `--ssl-cert=${certificates.certFile}`,
-          `--ssl-key=${certificates.keyFile}`,
-        ],
-        ...[
-          '--skip-name-resolve',
-          '--innodb-buffer-pool-size=32M',
-          '--innodb-log-file-size=16M',
-          '--skip-log-bin',
-        ],
-        ...['--innodb-flush-log-at-trx-commit=0', '--max-connections=200', '--character-set-server=utf8mb4'],
-      ],
-      runAs,
-    );
-    try {
-      await waitForPort(server, port, 30_000);
-      return {
-        host: '127.0.0.1',
-        port,
-        admin,
-        caPem: certificates.caPem,
-        startMs: performance.now() - started,
-        async stop() {
-          await server.stop();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (error) {
-      await server.stop();
-      if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`MariaDB did not start: ${String(error)}\n${server.log().slice(-3000)}`);
-      }
-    }
-  }
+        runAs,
+      ),
+  });
+  return {
+    host: '127.0.0.1',
+    port: server.port,
+    admin,
+    caPem: certificates.caPem,
+    startMs: performance.now() - started,
+    stop: () => server.stop(),
+  };
 }

@@ -2,14 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  freePort,
-  handOver,
-  runToCompletion,
-  spawnServer,
-  unprivilegedUser,
-  waitForPort,
-} from './server-process';
+import { handOver, runToCompletion, spawnServer, startOnFreePort, unprivilegedUser } from './server-process';
 import { generateTestCertificates } from './test-ca';
 
 /** A database server on 127.0.0.1 owned by this process, with a superuser login and a CA to trust. */
@@ -65,53 +58,44 @@ export async function startPostgres(binDir = process.env.ROTATOR_POSTGRES_BIN): 
     join(data, 'pg_hba.conf'),
     'hostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n',
   );
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = spawnServer(
-      join(binDir, 'postgres'),
-      [
-        ...[
-          '-D',
-          data,
-          '-c',
-          'listen_addresses=127.0.0.1',
-          '-c',
-          `port=${port}`,
-          '-c',
-          'unix_socket_directories=',
+  const server = await startOnFreePort({
+    name: 'PostgreSQL',
+    dir,
+    timeoutMs: 20_000,
+    spawn: (port) =>
+      spawnServer(
+        join(binDir, 'postgres'),
+        [
+          ...[
+            '-D',
+            data,
+            '-c',
+            'listen_addresses=127.0.0.1',
+            '-c',
+            `port=${port}`,
+            '-c',
+            'unix_socket_directories=',
+          ],
+          ...[
+            '-c',
+            'ssl=on',
+            '-c',
+            `ssl_cert_file=${certificates.certFile}`,
+            '-c',
+            `ssl_key_file=${certificates.keyFile}`,
+          ],
+          ...['-c', 'password_encryption=scram-sha-256', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+          ...['-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=32MB'],
         ],
-        ...[
-          '-c',
-          'ssl=on',
-          '-c',
-          `ssl_cert_file=${certificates.certFile}`,
-          '-c',
-          `ssl_key_file=${certificates.keyFile}`,
-        ],
-        ...['-c', 'password_encryption=scram-sha-256', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-        ...['-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=32MB'],
-      ],
-      runAs,
-    );
-    try {
-      await waitForPort(server, port, 20_000);
-      return {
-        host: '127.0.0.1',
-        port,
-        admin,
-        caPem: certificates.caPem,
-        startMs: performance.now() - started,
-        async stop() {
-          await server.stop();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (error) {
-      await server.stop();
-      if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`PostgreSQL did not start: ${String(error)}\n${server.log().slice(-3000)}`);
-      }
-    }
-  }
+        runAs,
+      ),
+  });
+  return {
+    host: '127.0.0.1',
+    port: server.port,
+    admin,
+    caPem: certificates.caPem,
+    startMs: performance.now() - started,
+    stop: () => server.stop(),
+  };
 }

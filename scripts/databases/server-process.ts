@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,4 +112,44 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A server started by {@link startOnFreePort}: its port, and `stop()` that also removes its dir. */
+export interface ListeningServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a server on a free port and waits until it accepts connections; a server that loses the
+ * race for its port (or fails to start in time) is stopped and started again on another, up to 3
+ * attempts. `dir`, the server's temp dir, is removed when it stops or the last attempt fails.
+ */
+export async function startOnFreePort(options: {
+  readonly name: string;
+  readonly dir: string;
+  readonly timeoutMs: number;
+  readonly spawn: (port: number) => ServerProcess;
+}): Promise<ListeningServer> {
+  const { name, dir, timeoutMs, spawn: spawnOn } = options;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const server = spawnOn(port);
+    try {
+      await waitForPort(server, port, timeoutMs);
+      return {
+        port,
+        async stop() {
+          await server.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      await server.stop();
+      if (attempt >= 3) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`${name} did not start: ${String(error)}\n${server.log().slice(-3000)}`);
+      }
+    }
+  }
 }
