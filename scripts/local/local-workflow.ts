@@ -110,7 +110,30 @@ export interface LocalExecution {
   readonly states: readonly string[];
   /** The input of the Fail state the execution ended in: what the workflow knew about the failure. */
   readonly failedWith?: unknown;
+  /**
+   * The events Step Functions would put in this execution's history, estimated from the local
+   * run's events (see {@link historyEventsOf}); Step Functions stops an execution at 25,000.
+   */
+  readonly historyEvents: number;
+  /** The largest input or output of any state (and the execution's), as JSON bytes; the quota is 256 KiB. */
+  readonly largestState: { readonly bytes: number; readonly state: string };
 }
+
+/**
+ * What one local event stands for in a Standard execution's history. The local interpreter logs a
+ * state's entry and exit, retries, catches and Map iterations; Step Functions also logs, for each
+ * attempt of a Lambda Task, LambdaFunctionScheduled, LambdaFunctionStarted and its outcome, and for
+ * a Map its MapStateStarted and MapStateSucceeded/Failed. So a Task entry or retry counts 1 + 3
+ * here and a Map entry 1 + 2: a slight over-estimate (a Fail state logs no exit), never an under-one.
+ */
+export function historyEventsOf(event: { type: string; state?: { type: string } }): number {
+  if (event.type === 'StateEntered' && event.state?.type === 'Task') return 4;
+  if (event.type === 'StateRetried' && event.state?.type === 'Task') return 4;
+  if (event.type === 'StateEntered' && event.state?.type === 'Map') return 3;
+  return 1;
+}
+
+const jsonBytes = (value: unknown) => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
 
 export interface LocalWorkflowOptions {
   /** Invokes the function with this ARN (a bundle host in tests and the demo). */
@@ -192,8 +215,15 @@ export class LocalWorkflow implements ExecutionStarter {
     });
     const states: string[] = [];
     let failedWith: unknown;
+    let historyEvents = 0;
+    let largestState = { bytes: jsonBytes(input), state: '(execution input)' };
     const watching = (async () => {
       for await (const event of execution.eventLogs) {
+        historyEvents += historyEventsOf(event);
+        if ('state' in event && (event.type === 'StateEntered' || event.type === 'StateExited')) {
+          const bytes = jsonBytes(event.type === 'StateEntered' ? event.state.input : event.state.output);
+          if (bytes > largestState.bytes) largestState = { bytes, state: event.state.name };
+        }
         if (event.type === 'StateEntered') {
           states.push(event.state.name);
           if (event.state.type === 'Fail') failedWith = event.state.input;
@@ -204,7 +234,7 @@ export class LocalWorkflow implements ExecutionStarter {
     try {
       const output = await execution.result;
       await watching;
-      return { name, status: 'SUCCEEDED', output, states };
+      return { name, status: 'SUCCEEDED', output, states, historyEvents, largestState };
     } catch (error) {
       await watching.catch(() => undefined);
       const cause = (error as { cause?: Error }).cause ?? (error as Error);
@@ -214,6 +244,8 @@ export class LocalWorkflow implements ExecutionStarter {
         error: { name: cause.name, message: cause.message },
         states,
         failedWith,
+        historyEvents,
+        largestState,
       };
     }
   }
