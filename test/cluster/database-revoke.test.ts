@@ -11,15 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSecret,
-  ensurePlaceholderRotationFunction,
-  readVersion,
-  startRotation,
-} from '../../scripts/local/rotation-fixture';
-import { ROTATION_STEPS } from '../../shared/rotation/rotation-event';
 import { type DatabaseAdmin, postgresAdmin } from '../support/database-admin';
 import type { DatabaseSecretValue } from '../support/database-fixture';
+import { databaseWorkflow } from '../support/database-workflow';
 import { captureOutput, findLeakedValues, type OutputCapture } from '../support/output-capture';
 import { workflowHarness } from '../support/workflow-harness';
 
@@ -54,14 +48,7 @@ afterAll(async () => {
 
 const canLogin = (value: DatabaseSecretValue) => database.canLogin(value.username, value.password);
 
-/** A staged version's value, parsed; its password joins the leak registry. */
-async function staged(secretId: string, stage: string): Promise<DatabaseSecretValue> {
-  const value = await readVersion(fx.aws, secretId, undefined, stage);
-  if (value === undefined) throw new Error(`no ${stage} version of ${secretId}`);
-  const parsed = JSON.parse(value) as DatabaseSecretValue;
-  passwords.add(parsed.password);
-  return parsed;
-}
+const db = databaseWorkflow(wf, () => database, passwords);
 
 /**
  * A user, its master, the RDS-style secret of both (untagged: `engine` and `masterarn` choose
@@ -70,36 +57,10 @@ async function staged(secretId: string, stage: string): Promise<DatabaseSecretVa
  * fails after a restart). Returns the secret's name, the rotation's version and both credentials.
  */
 async function rotatedDatabaseSecret(tag: string, failing: readonly string[] = []) {
-  const master = await database.createMaster('mst');
-  const user = await database.createUser(tag);
-  const masterarn = await createSecret(fx.aws, `${wf.prefix}${tag}-master`, JSON.stringify(master));
-  const secretId = `${wf.prefix}${tag}`;
-  const arn = await createSecret(fx.aws, secretId, JSON.stringify({ ...user, masterarn }));
-  const namespace = await fx.namespaceWithStore(`wf-${tag}`);
-  await fx.externalSecret(namespace, 'db', secretId, {
-    data: ['username', 'password'].map((key) => ({
-      secretKey: key,
-      remoteRef: { key: secretId, property: key },
-    })),
-  });
-  await fx.externalSecretReady(namespace, 'db');
-  await fx.consumingDeployments(namespace, 'db-secret', ['api'], failing);
-
-  // Secrets Manager's part: RotateSecret names the database function, which then runs the steps.
-  const fn = wf.databaseFunction();
-  const functionName = fn.arn.split(':').at(-1) as string;
-  expect(await ensurePlaceholderRotationFunction(fx.aws, functionName)).toBe(fn.arn);
-  const versionId = await startRotation(fx.aws, arn, fn.arn);
-  const outcomes: unknown[] = [];
-  for (const Step of ROTATION_STEPS) {
-    const result = (await fn.invoke({ Step, SecretId: arn, ClientRequestToken: versionId })) as {
-      outcome?: string;
-    };
-    outcomes.push(result.outcome);
-  }
-  expect(outcomes).toEqual(['pending-created', 'target-updated', 'tested', 'current-moved']);
-  const current = await staged(secretId, 'AWSCURRENT');
-  const previous = await staged(secretId, 'AWSPREVIOUS');
+  const { secretId, arn, namespace, user } = await db.databaseSecretWithConsumer(tag, { failing });
+  const versionId = await db.rotate(arn);
+  const current = await db.staged(secretId, 'AWSCURRENT');
+  const previous = await db.staged(secretId, 'AWSPREVIOUS');
   expect([previous.username, current.username]).toEqual([user.username, `${user.username}_clone`]);
   return { secretId, namespace, versionId, current, previous };
 }
