@@ -63,19 +63,24 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       'managed secret-name prefix, repeatable (default: env ROTATOR_MANAGED_PREFIXES)',
       collect,
     )
-    .option('--json', 'print JSON instead of text', false)
+    .addOption(
+      new Option('--output <format>', 'text (tables) or json (for scripts) on stdout')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('--json', 'the same as --output json', false)
     .option('--verbose', 'print stack traces on errors', false)
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.io.stdout.write(s), writeErr: (s) => deps.io.stderr.write(s) });
   const context = async () => {
-    const raw = program.opts<Partial<GlobalOptions> & { prefix?: string[] }>();
+    const raw = program.opts<Partial<GlobalOptions> & { prefix?: string[]; output?: string }>();
     const options: GlobalOptions = {
       region: raw.region,
       endpointUrl: raw.endpointUrl,
       ledgerTable: raw.ledgerTable ?? deps.env.ROTATOR_LEDGER_TABLE,
       prefix: raw.prefix ?? collect(deps.env.ROTATOR_MANAGED_PREFIXES ?? '', []),
-      json: raw.json === true,
+      json: raw.json === true || raw.output === 'json',
       verbose: raw.verbose === true,
     };
     const services = deps.services ?? (await defaultServices());
@@ -85,6 +90,13 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
   program
     .command('status')
     .description('Every managed secret: age, schedule, last rotation and propagation, and flags')
+    .addHelpText(
+      'after',
+      examples(
+        'rotator status --prefix prod/app-team/',
+        "rotator status --output json | jq '.[] | select(.flags | length > 0)'",
+      ),
+    )
     .addHelpText(
       'after',
       '\nFlags: OVERDUE, STUCK (the sweep’s rules), ROTATING, NOT-PROPAGATED (AWSCURRENT has no successful\n' +
@@ -98,6 +110,13 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
   program
     .command('history')
     .description('Ledger history of one secret, newest first')
+    .addHelpText(
+      'after',
+      examples(
+        'rotator history prod/app-team/db-password',
+        'rotator history prod/app-team/db-password --limit 5 --output json',
+      ),
+    )
     .argument('<secret>', 'secret name')
     .option('--limit <n>', 'at most this many entries', positiveInt, 20)
     .action(async (secret: string, opts: { limit: number }) => {
@@ -108,6 +127,13 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
   program
     .command('plan')
     .description('Dry run: what a rotation of <secret> would resync and restart in each cluster, and why')
+    .addHelpText(
+      'after',
+      examples(
+        'rotator plan prod/app-team/db-password --cluster prod-eu-1',
+        'rotator plan prod/app-team/db-password --kubeconfig ~/.kube/config --output json',
+      ),
+    )
     .argument('<secret>', 'secret name or ARN')
     .option(
       '--kubeconfig <path>',
@@ -137,6 +163,13 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
   program
     .command('emergency')
     .description('Rotate <secret> now (repairing a stuck rotation) and follow it to the pods')
+    .addHelpText(
+      'after',
+      examples(
+        'rotator emergency prod/app-team/db-password --reason "leaked in CI logs"',
+        'rotator emergency prod/app-team/db-password --reason "key compromise" --retire-previous --timeout 30m',
+      ),
+    )
     .argument('<secret>', 'secret name or ARN')
     .requiredOption('--reason <text>', 'why (recorded in the ledger with your IAM identity)')
     .option(
@@ -179,6 +212,11 @@ async function defaultServices(): Promise<(options: GlobalOptions) => CliService
     import('../shared/ledger/dynamodb-ledger'),
   ]);
   return (options) => createAwsServices(options, (client, table) => new DynamoDbLedger(client, table));
+}
+
+/** A command's help epilogue: example invocations, one per line. */
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}`;
 }
 
 /** Repeatable option values; each may also be a comma-separated list. */

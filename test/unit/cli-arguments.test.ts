@@ -40,6 +40,27 @@ describe('rotator argument parsing and refusals', () => {
     expect(r.stdout()).toMatch(/Exits 2 when any secret is OVERDUE or STUCK/);
   });
 
+  it.each(['status', 'history', 'plan', 'emergency'])('shows examples in %s --help', async (command) => {
+    const r = await run([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout()).toMatch(new RegExp(`\\nExamples:\\n {2}\\$ rotator ${command} `));
+  });
+
+  it('prints JSON with --output json as with --json, and refuses another format (exit 2, nothing called)', async () => {
+    const env = { ROTATOR_MANAGED_PREFIXES: PREFIX };
+    const json = await run(['status', '--json'], { env });
+    const output = await run(['status', '--output', 'json'], { env });
+    expect(output.code).toBe(0);
+    expect(JSON.parse(output.stdout())).toEqual([]);
+    expect(output.stdout()).toBe(json.stdout());
+    const text = await run(['status', '--output', 'text'], { env });
+    expect(text.stdout()).not.toBe(json.stdout());
+    const refused = await run(['status', '--output', 'yaml'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr()).toMatch(/option '--output <format>' argument 'yaml' is invalid/);
+    expect(refused.servicesBuilt).toBe(0);
+  });
+
   it('refuses emergency without --reason: exit 2, one clear line, nothing called', async () => {
     const r = await run(['emergency', `${PREFIX}db`, '--prefix', PREFIX]);
     expect(r.code).toBe(2);
