@@ -249,6 +249,15 @@ export class PlanTooLargeError extends OrchestratorError {
   readonly code = 'PLAN_TOO_LARGE';
 }
 
+/**
+ * A restart window (the `secret-rotator.io/restart-window` annotation or the deployment's
+ * `restartWindows`) is malformed, or its next opening is further away than a propagation may wait.
+ * The workload is refused (reported, never restarted); the message names the problem, not a value.
+ */
+export class RestartWindowError extends OrchestratorError {
+  readonly code = 'RESTART_WINDOW_INVALID';
+}
+
 /** A restarted workload's rollout failed or did not finish by its deadline; later restarts are not begun. */
 export class RolloutFailedError extends OrchestratorError {
   readonly code = 'ROLLOUT_FAILED';

@@ -5,6 +5,12 @@ export const ANNOTATIONS = {
   /** Comma-separated Kubernetes Secret names: restart when any of them is rotated, referenced or not. */
   secrets: 'secret-rotator.io/secrets',
   /**
+   * When this workload may be restarted (shared/workflow/restart-window.ts), e.g.
+   * `Sat,Sun 02:00-05:00 Europe/Berlin`; `always` exempts it from the deployment's default.
+   * Read from the workload's metadata; wins over the deployment's `restartWindows`.
+   */
+  restartWindow: 'secret-rotator.io/restart-window',
+  /**
    * ESO's own force-sync annotation, written on an ExternalSecret, or on the ClusterExternalSecret
    * that owns it (whose controller copies it to every child and strips other annotations from
    * them): `<version id>@<ISO time>`.

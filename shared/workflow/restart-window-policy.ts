@@ -1,0 +1,121 @@
+/**
+ * Which restart window applies to a workload, and what it means for a restart now. Pure.
+ * Precedence: the workload's `secret-rotator.io/restart-window` annotation, then its namespace's
+ * window in the deployment's `restartWindows.namespaces`, then `restartWindows.default`, else none.
+ * An emergency ignores windows.
+ */
+import { RestartWindowError } from '../errors';
+import { ANNOTATIONS } from '../propagation/consumer-annotations';
+import type { Workload } from '../propagation/workload-types';
+import { isWindowOpen, nextWindowOpening, parseRestartWindow, type RestartWindow } from './restart-window';
+
+/** The deployment's windows, parsed once at cold start. */
+export interface RestartWindowPolicy {
+  readonly default?: RestartWindow;
+  readonly namespaces: ReadonlyMap<string, RestartWindow>;
+}
+
+export const NO_WINDOWS: RestartWindowPolicy = { namespaces: new Map() };
+
+/** How far ahead a window may open, from the cluster's plan: longer is refused (weekly windows fit). */
+export const MAX_WINDOW_WAIT_MS = 8 * 86_400_000;
+
+export type WindowDecision =
+  /** Restart now: no window, an open one, or an emergency. */
+  | { readonly state: 'open' }
+  /** Wait: the window opens at `opensAt`. */
+  | { readonly state: 'held'; readonly opensAt: Date; readonly window: string }
+  /** Never restarted by this propagation: a malformed window, or one that opens too late. */
+  | { readonly state: 'refused'; readonly reason: string };
+
+export interface WindowContext {
+  readonly now: Date;
+  /** The longest wait is measured from here (the cluster's plan), so waits do not add up. */
+  readonly since: Date;
+  readonly emergency: boolean;
+  readonly maxWaitMs?: number;
+}
+
+/**
+ * What the workload's restart window says about restarting it now.
+ * @example windowDecision(workload, policy, { now, since: plannedAt, emergency: false })
+ */
+export function windowDecision(
+  workload: Pick<Workload, 'namespace' | 'annotations'>,
+  policy: RestartWindowPolicy,
+  context: WindowContext,
+): WindowDecision {
+  if (context.emergency) return { state: 'open' };
+  let window: RestartWindow | undefined;
+  try {
+    window = windowFor(workload, policy);
+  } catch (error) {
+    if (error instanceof RestartWindowError)
+      return { state: 'refused', reason: `${error.name}: ${error.message}` };
+    throw error;
+  }
+  if (!window || isWindowOpen(window, context.now)) return { state: 'open' };
+  const maxWaitMs = context.maxWaitMs ?? MAX_WINDOW_WAIT_MS;
+  const horizon = context.since.getTime() + maxWaitMs - context.now.getTime();
+  const opensAt = horizon > 0 ? nextWindowOpening(window, context.now, horizon) : undefined;
+  if (!opensAt) {
+    const days = Math.round((maxWaitMs / 86_400_000) * 10) / 10;
+    return {
+      state: 'refused',
+      reason: `RestartWindowError: restart window "${window.text}" does not open within ${days} days of the plan; not restarted`,
+    };
+  }
+  return { state: 'held', opensAt, window: window.text };
+}
+
+/** The window that applies to the workload; throws RestartWindowError for a malformed annotation. */
+export function windowFor(
+  workload: Pick<Workload, 'namespace' | 'annotations'>,
+  policy: RestartWindowPolicy,
+): RestartWindow | undefined {
+  const annotation = workload.annotations[ANNOTATIONS.restartWindow];
+  if (annotation !== undefined) {
+    try {
+      return parseRestartWindow(annotation);
+    } catch (error) {
+      if (error instanceof RestartWindowError) {
+        throw new RestartWindowError(`annotation ${ANNOTATIONS.restartWindow}: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+  return policy.namespaces.get(workload.namespace) ?? policy.default;
+}
+
+/**
+ * The deployment's windows from their configuration (cdk.json `propagation.restartWindows`);
+ * throws RestartWindowError naming the entry that is malformed.
+ * @example restartWindowPolicy({ default: 'Sat,Sun 02:00-05:00 UTC', namespaces: { payments: 'always' } })
+ */
+export function restartWindowPolicy(config: RestartWindowsConfig | undefined): RestartWindowPolicy {
+  if (!config) return NO_WINDOWS;
+  const parse = (text: string, where: string) => {
+    try {
+      return parseRestartWindow(text);
+    } catch (error) {
+      if (error instanceof RestartWindowError) {
+        throw new RestartWindowError(`restartWindows.${where}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  };
+  return {
+    default: config.default === undefined ? undefined : parse(config.default, 'default'),
+    namespaces: new Map(
+      Object.entries(config.namespaces ?? {}).map(([ns, text]) => [ns, parse(text, `namespaces.${ns}`)]),
+    ),
+  };
+}
+
+/** The deployment's restart windows as configured (texts in the syntax of restart-window.ts). */
+export interface RestartWindowsConfig {
+  readonly default?: string;
+  readonly namespaces?: Readonly<Record<string, string>>;
+}
