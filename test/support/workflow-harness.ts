@@ -269,13 +269,25 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       })) as { metadata: { annotations?: Record<string, string> } };
       return es.metadata.annotations?.['external-secrets.io/force-sync'];
     },
-    /** The generation and pod template annotations of a Deployment, StatefulSet or DaemonSet. */
+    /** The generation and pod template annotations of a Deployment, StatefulSet, DaemonSet or Argo Rollout. */
     async podTemplate(namespace: string, name: string, kind: RolloutKind = 'Deployment') {
       const apps = fx.admin.makeApiClient(AppsV1Api);
+      const custom = fx.admin.makeApiClient(CustomObjectsApi);
       const read = {
         Deployment: () => apps.readNamespacedDeployment({ namespace, name }),
         StatefulSet: () => apps.readNamespacedStatefulSet({ namespace, name }),
         DaemonSet: () => apps.readNamespacedDaemonSet({ namespace, name }),
+        Rollout: async () =>
+          (await custom.getNamespacedCustomObject({
+            group: 'argoproj.io',
+            version: 'v1alpha1',
+            namespace,
+            plural: 'rollouts',
+            name,
+          })) as {
+            metadata?: { generation?: number };
+            spec?: { template: { metadata?: { annotations?: Record<string, string> } } };
+          },
       }[kind];
       const w = await read();
       return {
