@@ -30,6 +30,7 @@ import {
   parsePropagation,
   parseRotation,
   parseSummary,
+  parseWindowWait,
   propagationKey,
   rotationItem,
   rotationKey,
@@ -47,6 +48,7 @@ import type {
   PropagationRecord,
   RotationRecord,
   SecretLedgerSummary,
+  WindowWait,
 } from './ledger-port';
 
 const DEFAULT_HISTORY_LIMIT = 50;
@@ -54,10 +56,14 @@ const BATCH_GET_MAX_KEYS = 100;
 const BATCH_GET_ATTEMPTS = 8;
 const MOVE_ATTEMPTS = 5;
 
-/** Who may take a propagation over: nobody yet, the same execution, a failed attempt, or an expired lease. */
+/**
+ * Who may take a propagation over: nobody yet, the same execution, a failed attempt, or an expired
+ * lease (from the claim's start, or past the end of a restart window the holder waits for).
+ */
 const CLAIM_CONDITION =
   'attribute_not_exists(#pk) OR #executionId = :executionId OR #status = :failed' +
-  ' OR (#status = :inProgress AND #startedAtMs < :leaseCutoff)';
+  ' OR (#status = :inProgress AND #startedAtMs < :leaseCutoff' +
+  ' AND (attribute_not_exists(#leaseUntilMs) OR #leaseUntilMs < :nowMs))';
 
 /**
  * {@link LedgerPort} over one DynamoDB table (layout in ledger-items.ts). The client is the caller's.
@@ -178,12 +184,14 @@ export class DynamoDbLedger implements LedgerPort {
             '#executionId': 'executionId',
             '#status': 'status',
             '#startedAtMs': 'startedAtMs',
+            '#leaseUntilMs': 'leaseUntilMs',
           },
           ExpressionAttributeValues: {
             ':executionId': { S: claim.executionId },
             ':failed': { S: 'failed' },
             ':inProgress': { S: 'in-progress' },
             ':leaseCutoff': { N: String(options.now.getTime() - options.leaseMs) },
+            ':nowMs': { N: String(options.now.getTime()) },
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -237,6 +245,58 @@ export class DynamoDbLedger implements LedgerPort {
             ':executionId': { S: executionId },
             ...(options.onlyInProgress ? { ':inProgress': { S: 'in-progress' } } : {}),
             ...Object.fromEntries(set.map((field) => [`:${field}`, marshal(outcome[field])])),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      updated = out.Attributes;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw toAwsCallError('UpdateItem', secretName, error);
+      }
+      if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
+      const held = parsePropagation(error.Item);
+      if (held.executionId === executionId) {
+        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
+      }
+      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+    }
+    if (!updated) return;
+    const record = parsePropagation(updated);
+    await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
+  }
+
+  /**
+   * One UpdateItem conditional on the holder and `in-progress`: the wait (for `rotator status`)
+   * and `leaseUntilMs`, which the claim's condition honours. Then the summary, like every write.
+   */
+  async noteWindowWait(
+    secretName: string,
+    key: PropagationKey,
+    executionId: string,
+    wait: WindowWait,
+  ): Promise<void> {
+    const valid = parseWindowWait(wait, `window wait for "${secretName}"`);
+    let updated: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(secretName, propagationKey(key)),
+          UpdateExpression: 'SET #windowWait = :wait, #leaseUntilMs = :leaseUntilMs',
+          ConditionExpression: '#executionId = :executionId AND #status = :inProgress',
+          ExpressionAttributeNames: {
+            '#windowWait': 'windowWait',
+            '#leaseUntilMs': 'leaseUntilMs',
+            '#executionId': 'executionId',
+            '#status': 'status',
+          },
+          ExpressionAttributeValues: {
+            ':wait': marshal(valid),
+            ':leaseUntilMs': { N: String(timeMs(valid.leaseUntil)) },
+            ':executionId': { S: executionId },
+            ':inProgress': { S: 'in-progress' },
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

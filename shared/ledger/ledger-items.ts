@@ -12,6 +12,7 @@ import {
   type RotationRecord,
   type SecretLedgerSummary,
   TRIGGERS,
+  type WindowWait,
 } from './ledger-port';
 
 /**
@@ -102,6 +103,14 @@ export const moveSchema = z.object({
   actor: name,
 }) satisfies z.ZodMiniType<MoveRecord>;
 
+export const windowWaitSchema = z.object({
+  cluster: name,
+  until: timestamp,
+  held: z.number().check(z.int(), z.nonnegative()),
+  notedAt: timestamp,
+  leaseUntil: timestamp,
+}) satisfies z.ZodMiniType<WindowWait>;
+
 /** What finishPropagation writes over the claim. */
 export const outcomeSchema = z.object({
   status: z.enum(STATUSES),
@@ -112,10 +121,10 @@ export const outcomeSchema = z.object({
 });
 export type PropagationOutcome = z.infer<typeof outcomeSchema>;
 
-const propagationSchema = z.extend(
-  claimSchema,
-  outcomeSchema.shape,
-) satisfies z.ZodMiniType<PropagationRecord>;
+const propagationSchema = z.extend(claimSchema, {
+  ...outcomeSchema.shape,
+  windowWait: z.optional(windowWaitSchema),
+}) satisfies z.ZodMiniType<PropagationRecord>;
 
 const summarySchema = z.object({
   secretName: name,
@@ -178,6 +187,10 @@ export function parseLedgerEntry(item: Item): LedgerEntry {
 
 export function parseMove(value: unknown, what: string): MoveRecord {
   return parse(moveSchema, value, what);
+}
+
+export function parseWindowWait(wait: unknown, what: string): WindowWait {
+  return parse(windowWaitSchema, wait, what);
 }
 
 export function parseOutcome(outcome: unknown, what: string): PropagationOutcome {

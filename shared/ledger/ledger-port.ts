@@ -74,8 +74,24 @@ export interface PropagationClaim {
   readonly startedAt: string;
 }
 
+/**
+ * A propagation waiting for a restart window (the workflow's Wait state): until when, how many
+ * consumers are held, in which cluster (the latest wait noted), and the claim's lease extended past it.
+ */
+export interface WindowWait {
+  readonly cluster: string;
+  /** When the earliest held consumer's window opens. */
+  readonly until: string;
+  readonly held: number;
+  readonly notedAt: string;
+  /** Nobody takes the claim over (and the sweep starts no propagation) before this. */
+  readonly leaseUntil: string;
+}
+
 export interface PropagationRecord extends PropagationClaim {
   readonly status: PropagationStatus;
+  /** Set while (and kept after) the propagation waited for a restart window. */
+  readonly windowWait?: WindowWait;
   readonly finishedAt?: string;
   readonly durationMs?: number;
   readonly clusters?: readonly ClusterOutcome[];
@@ -138,6 +154,17 @@ export interface LedgerPort {
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
     options?: { readonly onlyInProgress?: boolean },
+  ): Promise<void>;
+  /**
+   * Notes that the holder's propagation waits for a restart window and extends its lease to
+   * `wait.leaseUntil`; only the holder (same executionId) of an in-progress claim may
+   * ({@link PropagationHeldByOtherError}, {@link PropagationAlreadyFinishedError} otherwise).
+   */
+  noteWindowWait(
+    secretName: string,
+    key: PropagationKey,
+    executionId: string,
+    wait: WindowWait,
   ): Promise<void>;
   /** Newest first. */
   history(secretName: string, options?: { readonly limit?: number }): Promise<LedgerEntry[]>;

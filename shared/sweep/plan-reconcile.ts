@@ -16,7 +16,7 @@ export type ReconcileDecision =
  * Whether a secret's AWSCURRENT version still has to reach the clusters, from ListSecrets data and
  * the ledger's summary alone: it does when nothing was ever propagated, when the last propagation
  * was of another version or failed, or when an in-progress propagation has outlived its lease (its
- * holder died). A propagation in progress within its lease is left alone, whatever its version.
+ * holder died; a wait for a restart window extends the lease past the window). A propagation in progress within its lease is left alone, whatever its version.
  * @example decideReconcile(secret, undefined, { now, leaseMs }) // { action: 'start', reason: 'never-propagated', … }
  */
 export function decideReconcile(
@@ -29,7 +29,10 @@ export function decideReconcile(
   const last = summary?.lastPropagation;
   if (!last) return { action: 'start', versionId, reason: 'never-propagated' };
   const inProgress = last.status === 'in-progress';
-  const leaseExpired = options.now.getTime() - Date.parse(last.startedAt) >= options.leaseMs;
+  // A propagation waiting for a restart window extended its lease past the window (noteWindowWait).
+  const leaseExpired =
+    options.now.getTime() - Date.parse(last.startedAt) >= options.leaseMs &&
+    !(last.windowWait && Date.parse(last.windowWait.leaseUntil) > options.now.getTime());
   if (inProgress && !leaseExpired) return { action: 'none', reason: 'in-progress' };
   if (last.versionId !== versionId)
     return { action: 'start', versionId, reason: 'current-version-not-propagated' };

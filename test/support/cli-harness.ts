@@ -59,6 +59,9 @@ export class FakeLedger implements LedgerPort {
   async registerMove(): Promise<never> {
     throw new Error('not used by the CLI');
   }
+  async noteWindowWait(): Promise<void> {
+    throw new Error('not used by the CLI');
+  }
   async history(secretName: string, options: { limit?: number } = {}): Promise<LedgerEntry[]> {
     this.calls.push('history');
     const mine = this.entries
