@@ -24,9 +24,17 @@ const config = loadWorkflowConfig(process.env);
 
 // The EKS and Kubernetes clients load with the first step that reaches a cluster: claim, record and
 // the other ledger steps never evaluate them on a cold start. A failed load is retried by the next.
+// A cluster with a role of its own (ROTATOR_CLUSTER_ACCESS) is reached with that role's credentials;
+// STS's client loads only when such a cluster is first reached.
 const clusterPorts = memoizeSuccess(async () => {
-  const { EKSClient, eksClusterPorts } = await import('../../shared/kubernetes/eks-cluster-ports');
-  return eksClusterPorts(new EKSClient(AWS_CLIENT_OPTIONS));
+  const { EKSClient, eksClusterPorts, stsAssumeRole } = await import(
+    '../../shared/kubernetes/eks-cluster-ports'
+  );
+  return eksClusterPorts(new EKSClient(AWS_CLIENT_OPTIONS), undefined, {
+    access: config.clusterAccess,
+    assumeRole: stsAssumeRole(AWS_CLIENT_OPTIONS),
+    eksClient: (region, credentials) => new EKSClient({ ...AWS_CLIENT_OPTIONS, region, credentials }),
+  });
 });
 
 const deps = {

@@ -8,6 +8,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import {
+  type ClusterTarget,
+  clusterAccessByName,
+  duplicateClusterNames,
+} from '../../shared/kubernetes/eks-cluster-access';
 import type { OrchestratorFunction } from './orchestrator-function';
 import { propagationStarterFunction } from './propagation-starter';
 import { propagationStepsFunction } from './propagation-steps';
@@ -30,8 +35,13 @@ export interface PropagationLedger {
 export interface ClusterPropagationProps {
   /** Secret-name prefixes this deployment manages (as for the rotation function). */
   readonly managedPrefixes: readonly string[];
-  /** Names of the EKS clusters, in the stack's account and region, that consume managed secrets. */
-  readonly clusterNames: readonly string[];
+  /**
+   * The EKS clusters that consume managed secrets: a name (a cluster in the stack's account and
+   * region, whose access entry this construct creates), or `{ name, roleArn, externalId?, region? }`
+   * for one reached through a role in its own account (see ClusterAccessRole and
+   * docs/cross-account.md: that account holds the role and the access entry).
+   */
+  readonly clusterNames: readonly ClusterTarget[];
   /** Where each propagation is claimed (exactly once) and recorded. */
   readonly ledger: PropagationLedger;
   /** Failed propagations are published here. */
@@ -106,6 +116,12 @@ export class ClusterPropagation extends Construct {
     super(scope, id);
     if (props.clusterNames.length === 0)
       throw new Error(`ClusterPropagation ${this.node.path}: name at least one cluster`);
+    const duplicates = duplicateClusterNames(props.clusterNames);
+    if (duplicates.length > 0) {
+      throw new Error(
+        `ClusterPropagation ${this.node.path}: cluster names listed twice: ${duplicates.join(', ')}`,
+      );
+    }
     this.secretArns = props.managedPrefixes.map((prefix) => managedSecretArnPattern(this, prefix));
 
     this.stepFunction = propagationStepsFunction(this, props, STEP_TIMEOUT);
@@ -123,16 +139,34 @@ export class ClusterPropagation extends Construct {
     this.propagationFunction = propagationStarterFunction(this, props, this.workflow.stateMachine);
     this.starterRole = this.propagationFunction.role;
 
-    this.accessEntries = props.clusterNames.map(
-      (clusterName) =>
-        new eks.CfnAccessEntry(this, `AccessEntry[${clusterName}]`, {
-          clusterName,
-          principalArn: this.role.roleArn,
-          kubernetesGroups: [KUBERNETES_GROUP],
-          type: 'STANDARD',
-        }),
+    this.allowAssumingClusterRoles(props.clusterNames);
+    // A cluster reached through a role of its own has its access entry in its account, for that role.
+    this.accessEntries = props.clusterNames.flatMap((clusterName) =>
+      typeof clusterName === 'string'
+        ? [
+            new eks.CfnAccessEntry(this, `AccessEntry[${clusterName}]`, {
+              clusterName,
+              principalArn: this.role.roleArn,
+              kubernetesGroups: [KUBERNETES_GROUP],
+              type: 'STANDARD',
+            }),
+          ]
+        : [],
     );
     this.acknowledgeWildcards(props);
+  }
+
+  /** sts:AssumeRole on exactly the roles the configured clusters name, and no other. */
+  private allowAssumingClusterRoles(clusters: readonly ClusterTarget[]): void {
+    const roleArns = [...new Set(Object.values(clusterAccessByName(clusters)).map((a) => a.roleArn))];
+    if (roleArns.length === 0) return;
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeClusterAccessRoles',
+        actions: ['sts:AssumeRole'],
+        resources: roleArns,
+      }),
+    );
   }
 
   /** The workflow alerts from its own Catch path; this catches what that path cannot (a timed-out

@@ -1,5 +1,6 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { managedPrefixSchema } from '../../shared/config';
+import { clusterTargetSchema, duplicateClusterNames } from '../../shared/kubernetes/eks-cluster-access';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
 import * as z from '../../shared/schema';
 import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
@@ -130,11 +131,18 @@ const deploymentConfigSchema = z
     /** EKS clusters to carry rotated versions to; absent means rotation only. */
     propagation: z.optional(
       z.strictObject({
-        clusterNames: z
-          .array(
-            z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name')),
-          )
-          .check(z.minLength(1)),
+        /**
+         * A name (a cluster in this account and region), or `{ name, roleArn, externalId?, region? }`
+         * for one reached through a role in its own account (docs/cross-account.md).
+         */
+        clusterNames: z.array(clusterTargetSchema).check(
+          z.minLength(1),
+          z.superRefine((clusters, ctx) => {
+            for (const name of duplicateClusterNames(clusters)) {
+              ctx.addIssue({ code: 'custom', message: `lists cluster ${name} twice`, input: clusters });
+            }
+          }),
+        ),
         // Rollouts in flight per cluster; the restart step's own loop, not a Map, so no 40 limit.
         restartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(500))),
         emergencyRestartConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(500))),

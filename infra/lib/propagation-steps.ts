@@ -1,6 +1,7 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { clusterAccessByName, clusterNameOf } from '../../shared/kubernetes/eks-cluster-access';
 import { type WorkflowSettings, workflowEnvironment } from '../../shared/workflow/workflow-config';
 import { KUBERNETES_CLIENT_BUNDLING } from './bundling/kubernetes-client';
 import type { ClusterPropagationProps } from './cluster-propagation';
@@ -55,15 +56,19 @@ export function propagationStepsFunction(
     reason:
       'UpdateSecretVersionStage, only for AWSPREVIOUS (a condition), on the secrets under a managed prefix: retiring the previous version. Secret ARNs end in a random suffix, so only secret:<prefix>* names them all.',
   });
-  fn.role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'DescribeConfiguredClusters',
-      actions: ['eks:DescribeCluster'],
-      resources: props.clusterNames.map((name) =>
-        Stack.of(scope).formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
-      ),
-    }),
-  );
+  // A cluster reached through a role of its own is described with that role (ClusterAccessRole).
+  const ownClusters = props.clusterNames.filter((c): c is string => typeof c === 'string');
+  if (ownClusters.length > 0) {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeConfiguredClusters',
+        actions: ['eks:DescribeCluster'],
+        resources: ownClusters.map((name) =>
+          Stack.of(scope).formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+        ),
+      }),
+    );
+  }
   if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
   props.ledger.grantPropagationWrites(fn.role);
   return fn;
@@ -73,7 +78,8 @@ export function propagationStepsFunction(
 function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
   return {
     managedPrefixes: props.managedPrefixes,
-    clusters: props.clusterNames,
+    clusters: props.clusterNames.map(clusterNameOf),
+    clusterAccess: clusterAccessByName(props.clusterNames),
     ledgerTableName: props.ledger.tableName,
     restartConcurrency: props.restartConcurrency,
     emergencyRestartConcurrency: props.emergencyRestartConcurrency,

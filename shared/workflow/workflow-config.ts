@@ -2,16 +2,20 @@ import {
   commaList,
   definedOnly,
   type FunctionEnvironment,
+  jsonText,
   managedPrefixesVariable,
   parseEnvironment,
   wholeNumberVariable,
   wholeUnitsOf,
 } from '../config';
+import { type ClusterAccess, clusterAccessSchema } from '../kubernetes/eks-cluster-access';
 import * as z from '../schema';
 
 export interface WorkflowConfig {
   readonly managedPrefixes: readonly string[];
   readonly clusters: readonly string[];
+  /** The clusters reached through a role of their own (another account or region), by name. */
+  readonly clusterAccess: Readonly<Record<string, ClusterAccess>>;
   readonly restartConcurrency: number;
   /** Workloads restarting at once per cluster for an emergency rotation: higher, never unbounded. */
   readonly emergencyRestartConcurrency: number;
@@ -40,6 +44,7 @@ export interface WorkflowConfig {
 
 /** The step function's defaults, for what infra does not set: the one place they are written. */
 export const WORKFLOW_DEFAULTS = {
+  clusterAccess: {},
   restartConcurrency: 25,
   emergencyRestartConcurrency: 100,
   restartPercent: 25,
@@ -62,52 +67,71 @@ export type WorkflowSettings = Omit<WorkflowConfig, keyof typeof WORKFLOW_DEFAUL
 const seconds = (ms: number) => ms / 1000;
 
 /** The step function's environment: the variables it parses at cold start. */
-export const workflowEnvSchema = z.object({
-  ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
-  ROTATOR_CLUSTERS: z.pipe(
-    commaList,
-    z.array(z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/))).check(z.minLength(1)),
-  ),
-  ROTATOR_RESTART_CONCURRENCY: z._default(wholeNumberVariable(1, 500), WORKFLOW_DEFAULTS.restartConcurrency),
-  ROTATOR_EMERGENCY_RESTART_CONCURRENCY: z._default(
-    wholeNumberVariable(1, 500),
-    WORKFLOW_DEFAULTS.emergencyRestartConcurrency,
-  ),
-  // Step Functions allows 256 KiB per state.
-  ROTATOR_MAX_PLAN_BYTES: z._default(wholeNumberVariable(1024, 196_608), WORKFLOW_DEFAULTS.maxPlanBytes),
-  ROTATOR_RESTART_PERCENT: z._default(wholeNumberVariable(1, 100), WORKFLOW_DEFAULTS.restartPercent),
-  ROTATOR_CANARY_WORKLOADS: z._default(wholeNumberVariable(0, 10), WORKFLOW_DEFAULTS.canaryWorkloads),
-  ROTATOR_REQUIRE_OPT_IN: z.pipe(
-    z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.requireOptIn) as 'true' | 'false'),
-    z.transform((v: 'true' | 'false') => v === 'true'),
-  ),
-  ROTATOR_AUTO_ROLLBACK: z.pipe(
-    z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.autoRollback) as 'true' | 'false'),
-    z.transform((v: 'true' | 'false') => v === 'true'),
-  ),
-  ROTATOR_SYNC_TIMEOUT_SECONDS: z._default(
-    wholeNumberVariable(5, 3600),
-    seconds(WORKFLOW_DEFAULTS.syncTimeoutMs),
-  ),
-  ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z._default(
-    wholeNumberVariable(10, 86_400),
-    seconds(WORKFLOW_DEFAULTS.rolloutTimeoutMs),
-  ),
-  ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
-  // Within the step function's 2-minute timeout.
-  ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z._default(
-    wholeNumberVariable(0, 90),
-    seconds(WORKFLOW_DEFAULTS.rolloutPollBudgetMs),
-  ),
-  ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z._default(
-    wholeNumberVariable(1, 30),
-    seconds(WORKFLOW_DEFAULTS.rolloutPollIntervalMs),
-  ),
-  ROTATOR_CLAIM_LEASE_SECONDS: z._default(
-    z.coerce.number().check(z.int(), z.minimum(60)),
-    seconds(WORKFLOW_DEFAULTS.leaseMs),
-  ),
-});
+export const workflowEnvSchema = z
+  .object({
+    ROTATOR_MANAGED_PREFIXES: managedPrefixesVariable,
+    ROTATOR_CLUSTERS: z.pipe(
+      commaList,
+      z.array(z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/))).check(z.minLength(1)),
+    ),
+    ROTATOR_RESTART_CONCURRENCY: z._default(
+      wholeNumberVariable(1, 500),
+      WORKFLOW_DEFAULTS.restartConcurrency,
+    ),
+    ROTATOR_EMERGENCY_RESTART_CONCURRENCY: z._default(
+      wholeNumberVariable(1, 500),
+      WORKFLOW_DEFAULTS.emergencyRestartConcurrency,
+    ),
+    // Step Functions allows 256 KiB per state.
+    ROTATOR_MAX_PLAN_BYTES: z._default(wholeNumberVariable(1024, 196_608), WORKFLOW_DEFAULTS.maxPlanBytes),
+    ROTATOR_RESTART_PERCENT: z._default(wholeNumberVariable(1, 100), WORKFLOW_DEFAULTS.restartPercent),
+    ROTATOR_CANARY_WORKLOADS: z._default(wholeNumberVariable(0, 10), WORKFLOW_DEFAULTS.canaryWorkloads),
+    ROTATOR_REQUIRE_OPT_IN: z.pipe(
+      z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.requireOptIn) as 'true' | 'false'),
+      z.transform((v: 'true' | 'false') => v === 'true'),
+    ),
+    ROTATOR_AUTO_ROLLBACK: z.pipe(
+      z._default(z.enum(['true', 'false']), String(WORKFLOW_DEFAULTS.autoRollback) as 'true' | 'false'),
+      z.transform((v: 'true' | 'false') => v === 'true'),
+    ),
+    ROTATOR_SYNC_TIMEOUT_SECONDS: z._default(
+      wholeNumberVariable(5, 3600),
+      seconds(WORKFLOW_DEFAULTS.syncTimeoutMs),
+    ),
+    ROTATOR_ROLLOUT_TIMEOUT_SECONDS: z._default(
+      wholeNumberVariable(10, 86_400),
+      seconds(WORKFLOW_DEFAULTS.rolloutTimeoutMs),
+    ),
+    ROTATOR_LEDGER_TABLE: z.string().check(z.minLength(3), z.maxLength(255)),
+    // Within the step function's 2-minute timeout.
+    ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: z._default(
+      wholeNumberVariable(0, 90),
+      seconds(WORKFLOW_DEFAULTS.rolloutPollBudgetMs),
+    ),
+    ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS: z._default(
+      wholeNumberVariable(1, 30),
+      seconds(WORKFLOW_DEFAULTS.rolloutPollIntervalMs),
+    ),
+    ROTATOR_CLAIM_LEASE_SECONDS: z._default(
+      z.coerce.number().check(z.int(), z.minimum(60)),
+      seconds(WORKFLOW_DEFAULTS.leaseMs),
+    ),
+    // JSON: { "<cluster>": { "roleArn": "…", "externalId": "…", "region": "…" } }; absent: none.
+    ROTATOR_CLUSTER_ACCESS: z._default(z.pipe(jsonText, z.record(z.string(), clusterAccessSchema)), {}),
+  })
+  .check(
+    z.superRefine((env, ctx) => {
+      for (const name of Object.keys(env.ROTATOR_CLUSTER_ACCESS)) {
+        if (env.ROTATOR_CLUSTERS.includes(name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          message: `names cluster ${name}, which ROTATOR_CLUSTERS does not list`,
+          input: name,
+          path: ['ROTATOR_CLUSTER_ACCESS'],
+        });
+      }
+    }),
+  );
 
 /** Reads the workflow step function's configuration once, at cold start, failing fast. */
 export function loadWorkflowConfig(env: Readonly<Record<string, string | undefined>>): WorkflowConfig {
@@ -115,6 +139,7 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
   return {
     managedPrefixes: c.ROTATOR_MANAGED_PREFIXES,
     clusters: c.ROTATOR_CLUSTERS,
+    clusterAccess: c.ROTATOR_CLUSTER_ACCESS,
     restartConcurrency: c.ROTATOR_RESTART_CONCURRENCY,
     emergencyRestartConcurrency: c.ROTATOR_EMERGENCY_RESTART_CONCURRENCY,
     restartPercent: c.ROTATOR_RESTART_PERCENT,
@@ -141,6 +166,10 @@ export function workflowEnvironment(settings: WorkflowSettings): FunctionEnviron
   return {
     ROTATOR_MANAGED_PREFIXES: s.managedPrefixes.join(','),
     ROTATOR_CLUSTERS: s.clusters.join(','),
+    // Written only when a cluster has a role, so deployments without one keep their environment.
+    ...(Object.keys(s.clusterAccess).length > 0
+      ? { ROTATOR_CLUSTER_ACCESS: JSON.stringify(s.clusterAccess) }
+      : {}),
     ROTATOR_RESTART_CONCURRENCY: String(s.restartConcurrency),
     ROTATOR_EMERGENCY_RESTART_CONCURRENCY: String(s.emergencyRestartConcurrency),
     ROTATOR_RESTART_PERCENT: String(s.restartPercent),

@@ -17,6 +17,13 @@ describe('workflowEnvironment', () => {
   it('writes what loadWorkflowConfig reads back: every setting round-trips', () => {
     const config: WorkflowConfig = {
       ...REQUIRED,
+      clusterAccess: {
+        'eu-2': {
+          roleArn: 'arn:aws:iam::210987654321:role/rotator-access',
+          externalId: 'ext-1',
+          region: 'eu-west-1',
+        },
+      },
       restartConcurrency: 7,
       emergencyRestartConcurrency: 70,
       restartPercent: 40,
@@ -59,5 +66,47 @@ describe('workflowEnvironment', () => {
     expect(() => workflowEnvironment({ ...REQUIRED, syncTimeoutMs: 1500 })).toThrow(
       /ROTATOR_SYNC_TIMEOUT_SECONDS takes whole seconds/,
     );
+  });
+
+  it('leaves ROTATOR_CLUSTER_ACCESS out when no cluster has a role, and reads that as none', () => {
+    const written = workflowEnvironment(REQUIRED);
+    expect(written).not.toHaveProperty('ROTATOR_CLUSTER_ACCESS');
+    expect(loadWorkflowConfig(written).clusterAccess).toEqual({});
+  });
+});
+
+describe('loadWorkflowConfig: ROTATOR_CLUSTER_ACCESS', () => {
+  const env = (access: string) => ({
+    ROTATOR_MANAGED_PREFIXES: 'prod/',
+    ROTATOR_CLUSTERS: 'eu-1,eu-2',
+    ROTATOR_LEDGER_TABLE: 'ledger',
+    ROTATOR_CLUSTER_ACCESS: access,
+  });
+
+  it.each([
+    ['text that is not JSON', '{', /is not valid JSON/],
+    [
+      'a cluster ROTATOR_CLUSTERS does not list',
+      '{"eu-3":{"roleArn":"arn:aws:iam::210987654321:role/r"}}',
+      /names cluster eu-3/,
+    ],
+    [
+      'a role ARN that is not one',
+      '{"eu-2":{"roleArn":"arn:aws:iam::2109:user/r"}}',
+      /must be an IAM role ARN/,
+    ],
+    [
+      'an external id STS refuses',
+      '{"eu-2":{"roleArn":"arn:aws:iam::210987654321:role/r","externalId":"a b"}}',
+      /external id/,
+    ],
+    [
+      'a field it does not know',
+      '{"eu-2":{"roleArn":"arn:aws:iam::210987654321:role/r","sessionName":"x"}}',
+      /sessionName/,
+    ],
+  ])('refuses %s at the cold start', (_, access, message) => {
+    expect(() => loadWorkflowConfig(env(access))).toThrow(ConfigError);
+    expect(() => loadWorkflowConfig(env(access))).toThrow(message);
   });
 });
