@@ -235,6 +235,8 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
   return {
     fx,
     ledger,
+    /** The ledger's DynamoDB table, for a function a test runs against the same ledger. */
+    ledgerTable: table,
     prefix,
     clusterName,
     /** Every secret value handed out by `value()`, oldest first. */
