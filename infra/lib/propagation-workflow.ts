@@ -5,6 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { MAX_WINDOW_WAIT_MS } from '../../shared/workflow/restart-window-policy';
 
 export interface PropagationWorkflowProps {
   /** The function that runs every step (functions/propagation-step). */
@@ -28,11 +29,21 @@ export interface PropagationWorkflowProps {
   readonly rolloutPollInterval?: Duration;
   /** The step function's timeout: each Task waits this long for it. @default Duration.minutes(2) */
   readonly stepTimeout?: Duration;
-  /** The whole execution, all clusters and waves. @default Duration.hours(6) */
+  /**
+   * The whole execution, all clusters and waves, and a wait for a restart window: at most
+   * MAX_WINDOW_WAIT_MS (8 days) from a cluster's plan. @default Duration.hours(6) plus 8 days
+   */
   readonly timeout?: Duration;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
+
+/**
+ * The execution's timeout: 6 hours of work plus the longest wait for a restart window (the restart
+ * step refuses windows further than that from the plan). The claim's lease is extended past each
+ * wait (note-window-wait), so a waiting execution is never taken over.
+ */
+export const DEFAULT_TIMEOUT = Duration.hours(6).plus(Duration.millis(MAX_WINDOW_WAIT_MS));
 
 /** Error names the step function raises that are worth another attempt, plus Lambda's own. */
 export const RETRYABLE_ERRORS = [
@@ -72,7 +83,7 @@ export class PropagationWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(propagationDefinition(this, props)),
-      timeout: props.timeout ?? Duration.hours(6),
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
       tracingEnabled: true,
       comment: 'Carries one rotated secret version through every configured EKS cluster',
       // Every state transition is logged (an audit trail per execution); execution data holds
@@ -405,6 +416,20 @@ function clusterIteration(
     '$.restarts',
   );
   toFinish(advance);
+  // Only consumers whose restart window is closed are left: note the wait in the ledger (which
+  // extends the claim's lease past it), then one durable Wait until the earliest window opens.
+  const noteWait = step(
+    'NoteWindowWait',
+    'note-window-wait',
+    { ...iteration, executionId: sfn.JsonPath.executionName, restarts: obj('$.restarts') },
+    sfn.JsonPath.DISCARD,
+  );
+  toFinish(noteWait);
+  const waitForWindow = new sfn.Wait(scope, 'WaitForWindow', {
+    time: sfn.WaitTime.timestampPath('$.restarts.waitUntil'),
+  });
+  noteWait.next(waitForWindow);
+  waitForWindow.next(advance);
   const startRestarts = new sfn.Pass(scope, 'StartRestarts', {
     result: sfn.Result.fromObject({ done: false }),
     resultPath: '$.restarts',
@@ -414,6 +439,7 @@ function clusterIteration(
   });
   const restartsDone = new sfn.Choice(scope, 'RestartsDone?')
     .when(sfn.Condition.booleanEquals('$.restarts.done', true), finish)
+    .when(sfn.Condition.isPresent('$.restarts.waitUntil'), noteWait)
     .otherwise(waitForRollouts);
   waitForRollouts.next(advance);
   startRestarts.next(advance);

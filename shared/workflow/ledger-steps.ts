@@ -34,9 +34,9 @@ import {
 /**
  * The restart budget for this propagation, per cluster: the configured one, or for an emergency the
  * emergency in-flight count (never below the ordinary one), every affected workload eligible at once
- * up to that count, and no canary. An emergency raises the bound but never lifts it: an unbounded
+ * up to that count, no canary, and restarts whatever the restart windows say. An emergency raises the bound but never lifts it: an unbounded
  * restart storm is its own outage.
- * @example restartBudgetFor({ emergency: true }, config) // { inFlight: 100, percent: 100, canary: 0 }
+ * @example restartBudgetFor({ emergency: true }, config) // { inFlight: 100, percent: 100, canary: 0, bypassWindows: true }
  */
 export function restartBudgetFor(
   input: { readonly emergency: boolean },
@@ -50,6 +50,7 @@ export function restartBudgetFor(
         inFlight: Math.max(config.restartConcurrency, config.emergencyRestartConcurrency),
         percent: 100,
         canary: 0,
+        bypassWindows: true,
       }
     : { inFlight: config.restartConcurrency, percent: config.restartPercent, canary: config.canaryWorkloads };
 }
@@ -63,7 +64,10 @@ export interface LedgerStepDeps {
   readonly canaryWorkloads: number;
   /** removeStage retires AWSPREVIOUS from a version; a no-op when the label is elsewhere. */
   readonly secrets: Pick<SecretsPort, 'describeSecret' | 'removeStage'>;
-  readonly ledger: Pick<LedgerPort, 'registerMove' | 'claimPropagation' | 'finishPropagation'>;
+  readonly ledger: Pick<
+    LedgerPort,
+    'registerMove' | 'claimPropagation' | 'finishPropagation' | 'noteWindowWait'
+  >;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;
   /** Every secret may be rolled back after a failed propagation (else only those tagged). */

@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import type { ClusterPort } from '../propagation/cluster-port';
+import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import {
   type ConsumerState,
   type MoveContext,
@@ -28,6 +29,12 @@ import {
 import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
+import {
+  NO_WINDOWS,
+  type RestartWindowPolicy,
+  type WindowDecision,
+  windowDecision,
+} from './restart-window-policy';
 import {
   capped,
   clusterIterationSchema,
@@ -52,6 +59,12 @@ const advanceInputSchema = z.extend(clusterIterationSchema, {
   restarts: z.union([restartProgressSchema, z.object({ done: z.literal(false) })]),
 });
 
+/** The restart step's dependencies: a cluster step's, plus the deployment's restart windows. */
+export type RestartStepDeps = ClusterStepDeps & {
+  /** @default NO_WINDOWS: every workload may restart at once, unless its annotation says otherwise */
+  readonly restartWindows?: RestartWindowPolicy;
+};
+
 /** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
 export function waveSize(budget: RestartBudget, affected: number): number {
   return Math.max(1, Math.min(budget.inFlight, Math.ceil((budget.percent / 100) * affected)));
@@ -62,7 +75,7 @@ interface Tracked {
   state: ConsumerState;
 }
 
-export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): Promise<RestartProgress> {
+export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): Promise<RestartProgress> {
   const input = parseStepInput(advanceInputSchema, raw, 'advance-restarts');
   const previous = 'invocations' in input.restarts ? input.restarts : undefined;
   if (previous?.done) return previous;
@@ -117,6 +130,7 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
     input.budget,
     [...tracked.values()].filter((t) => isRolloutKind(t.workload.kind)).length,
   );
+  const windows = heldByWindow(input, deps);
   const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
   const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
   let interval = MIN_POLL_MS;
@@ -134,7 +148,8 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       break;
     }
     const inFlight = all.filter((t) => t.state.state === 'in-flight');
-    const pending = all.filter((t) => t.state.state === 'pending');
+    // Pending consumers whose restart window is closed wait for it; a malformed one is refused.
+    const pending = windows.ready(all.filter((t) => t.state.state === 'pending'));
     if (inFlight.length === 0 && pending.length === 0) break;
     const verified = all.filter((t) => t.state.state === 'verified').length;
     const room =
@@ -189,11 +204,18 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
     all
       .filter((t) => t.state.state === state)
       .map((t) => ({ ref: toRef(t.workload), reason: reasonOf(t.state) }));
+  // First: a malformed or too distant window turns a pending consumer refused.
+  const held = windows.held(all.filter((t) => t.state.state === 'pending'));
   const pending = refs('pending');
   const inFlight = refs('in-flight');
   if (!stopped && pending.length + inFlight.length > 0 && invocations >= MAX_ADVANCE_INVOCATIONS) {
     stopped = `restarts not done after ${invocations} step invocations: given up`;
   }
+  // Only held consumers left: the state machine waits (durably) until the earliest window opens.
+  const waitUntil =
+    !stopped && inFlight.length === 0 && held.length === pending.length && held.length > 0
+      ? new Date(Math.min(...held.map((h) => h.opensAt.getTime()))).toISOString()
+      : undefined;
   // Verified for this move means restarted for it (by this execution or an earlier attempt).
   const restarted = refs('verified');
   return {
@@ -213,6 +235,59 @@ export async function advanceRestartsStep(raw: unknown, deps: ClusterStepDeps): 
       ? (previous.laterPods ?? capped([]))
       : capped(refs('next-pod').filter((r) => !isRolloutKind(r.ref.kind))),
     notRestarted: stopped ? capped(pending) : capped([]),
+    ...(held.length > 0
+      ? {
+          held: capped(
+            held.map((h) => ({
+              ref: toRef(h.workload),
+              reason: `window ${h.window} opens ${h.opensAt.toISOString()}`,
+            })),
+          ),
+        }
+      : {}),
+    ...(waitUntil ? { waitUntil } : {}),
+  };
+}
+
+/**
+ * The restart windows of one call: which pending consumers may restart now (`ready`; a consumer
+ * with a malformed or too distant window is turned `refused` on the way) and which wait (`held`,
+ * with the opening). Decisions are per window text and namespace, once per look (the clock moves).
+ */
+function heldByWindow(
+  input: { readonly budget: RestartBudget; readonly plan: { readonly plannedAt: string } },
+  deps: RestartStepDeps,
+) {
+  const policy = deps.restartWindows ?? NO_WINDOWS;
+  const decide = (batch: readonly Tracked[]) => {
+    const context = {
+      now: deps.now(),
+      since: new Date(input.plan.plannedAt),
+      emergency: input.budget.bypassWindows === true,
+    };
+    const cache = new Map<string, WindowDecision>();
+    return batch.map((t) => {
+      const key = `${t.workload.annotations[ANNOTATIONS.restartWindow] ?? ''}\u0000${t.workload.namespace}`;
+      let decision = cache.get(key);
+      if (!decision) {
+        decision = windowDecision(t.workload, policy, context);
+        cache.set(key, decision);
+      }
+      if (decision.state === 'refused') t.state = { state: 'refused', reason: decision.reason };
+      return { t, decision };
+    });
+  };
+  return {
+    ready: (pending: readonly Tracked[]) =>
+      decide(pending)
+        .filter(({ decision }) => decision.state === 'open')
+        .map(({ t }) => t),
+    held: (pending: readonly Tracked[]) =>
+      decide(pending).flatMap(({ t, decision }) =>
+        decision.state === 'held'
+          ? [{ workload: t.workload, opensAt: decision.opensAt, window: decision.window }]
+          : [],
+      ),
   };
 }
 

@@ -18,9 +18,12 @@ import {
   retirePreviousStep,
 } from './ledger-steps';
 import { parseStepInput } from './parse-step-input';
-import { advanceRestartsStep } from './restart-steps';
+import { advanceRestartsStep, type RestartStepDeps } from './restart-steps';
+import { noteWindowWaitStep } from './restart-window-steps';
 
-export type WorkflowStepDeps = ClusterStepDeps & LedgerStepDeps & { readonly logger: RotationLogger };
+export type WorkflowStepDeps = ClusterStepDeps &
+  RestartStepDeps &
+  LedgerStepDeps & { readonly logger: RotationLogger };
 
 const STEPS = {
   claim: claimStep,
@@ -28,6 +31,7 @@ const STEPS = {
   resync: resyncStep,
   'check-sync': checkSyncStep,
   'advance-restarts': advanceRestartsStep,
+  'note-window-wait': noteWindowWaitStep,
   'finish-cluster': finishClusterStep,
   record: recordStep,
   'record-failure': recordFailureStep,

@@ -43,6 +43,8 @@ export const restartBudgetSchema = z.object({
   /** At most this percentage of the cluster's affected workloads in flight (like maxUnavailable). */
   percent: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
   canary: z.number().check(z.int(), z.minimum(0), z.maximum(10)),
+  /** An emergency's budget: restart whatever the restart windows say. */
+  bypassWindows: z.optional(z.boolean()),
 });
 export type RestartBudget = z.infer<typeof restartBudgetSchema>;
 
@@ -190,6 +192,13 @@ export const restartProgressSchema = z.object({
   laterPods: z.optional(cappedRefsSchema),
   /** When stopped: the consumers not restarted, for the ledger and the alert. */
   notRestarted: cappedRefsSchema,
+  /** Pending consumers whose restart window is closed (counted in `pending` too), with its opening. */
+  held: z.optional(cappedRefsSchema),
+  /**
+   * Only held consumers are left: the state machine waits until this instant (the earliest opening
+   * among them, RFC 3339), then calls the step again. Absent otherwise.
+   */
+  waitUntil: z.optional(z.iso.datetime()),
 });
 export type RestartProgress = z.infer<typeof restartProgressSchema>;
 

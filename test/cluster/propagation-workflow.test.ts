@@ -117,6 +117,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
       inFlight: 100,
       percent: 100,
       canary: 0,
+      bypassWindows: true,
     });
     const after = await fx.aws.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
     expect(after.VersionIdsToStages?.[holder as string] ?? []).not.toContain('AWSPREVIOUS');

@@ -21,7 +21,12 @@ describe('restartBudgetFor', () => {
   });
 
   it('raises an emergency to the emergency count, with no canary, but never lifts the bound', () => {
-    expect(restartBudgetFor({ emergency: true }, config)).toEqual({ inFlight: 100, percent: 100, canary: 0 });
+    expect(restartBudgetFor({ emergency: true }, config)).toEqual({
+      inFlight: 100,
+      percent: 100,
+      canary: 0,
+      bypassWindows: true,
+    });
     expect(
       restartBudgetFor({ emergency: true }, { ...config, emergencyRestartConcurrency: 10 }).inFlight,
     ).toBe(25);
