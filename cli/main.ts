@@ -28,7 +28,8 @@ const EXIT_HELP = `
 Exit codes:
   0  done (status: no secret is overdue or stuck)
   1  failed (an AWS or cluster call failed, a rotation or propagation failed or timed out)
-  2  refused or bad input (unmanaged secret, missing option); status: a secret is overdue or stuck`;
+  2  refused or bad input (unmanaged secret, missing option); status: a secret is overdue or stuck;
+     report: a secret breaks policy; audit: something lags behind AWSCURRENT`;
 
 /** Runs the CLI with `argv` (arguments after the program name); resolves to the exit code. */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
@@ -161,6 +162,79 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
     );
 
   program
+    .command('report')
+    .description(
+      'Compliance: every managed secret with age, maximum-age policy, last rotation and propagation, verdict',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'table, json or csv on stdout (default: table, json with --output json)',
+      ).choices(['table', 'json', 'csv']),
+    )
+    .option(
+      '--max-age <prefix=days>',
+      'a maximum age by prefix, repeatable; replaces env ROTATOR_MAX_AGE_RULES (cdk.json compliance.maxAge as JSON)',
+      (value: string, previous: MaxAgeRuleArgument[] = []) => [...previous, maxAgeRule(value)],
+    )
+    .option(
+      '--default-max-age <days>',
+      'for secrets no rule or tag covers (default: env ROTATOR_DEFAULT_MAX_AGE_DAYS)',
+    )
+    .addOption(
+      new Option('--allow <finding>', 'a finding that does not fail the run, repeatable')
+        .choices([
+          'never-propagated',
+          'schedule-missed',
+          'propagation-failed',
+          'overdue',
+          'rotation-failed',
+          'invalid-policy',
+        ])
+        .argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'rotator report --prefix prod/app-team/',
+        'rotator report --max-age prod/=90 --max-age prod/app-team/legacy/=365 --format csv > report.csv',
+        `ROTATOR_MAX_AGE_RULES="$(jq -c .context.orchestrator.compliance.maxAge cdk.json)" rotator report --format json`,
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nA secret’s tag rotator:max-age-days wins over the rules; the longest prefix wins among them.\n' +
+        'Verdicts, worst first: invalid-policy, rotation-failed, propagation-failed, overdue (older than its\n' +
+        'maximum age, rotation on or off), schedule-missed, never-propagated, rotating, propagating, ok.\n' +
+        'Exits 2 when any secret has one of the first six (less those given to --allow), so it can gate CI;\n' +
+        '1 when a call failed. Reads ListSecrets and the ledger only, never a value.',
+    )
+    .action(
+      async (opts: {
+        format?: 'table' | 'json' | 'csv';
+        maxAge?: MaxAgeRuleArgument[];
+        defaultMaxAge?: string;
+        allow?: string[];
+      }) => {
+        const [{ runReport }, { loadMaxAgeRules }] = await Promise.all([
+          import('./report-command'),
+          import('../shared/compliance/compliance-config'),
+        ]);
+        const ctx = await context();
+        const env = {
+          ...deps.env,
+          ...(opts.maxAge && { ROTATOR_MAX_AGE_RULES: JSON.stringify(opts.maxAge) }),
+          ...(opts.defaultMaxAge !== undefined && { ROTATOR_DEFAULT_MAX_AGE_DAYS: opts.defaultMaxAge }),
+        };
+        const format = opts.format ?? (ctx.options.json ? 'json' : 'table');
+        const allow = new Set(
+          (opts.allow ?? []) as import('../shared/compliance/compliance-verdict').Finding[],
+        );
+        setExit(await runReport(ctx, { format, rules: loadMaxAgeRules(env, ctx.prefixes), allow }));
+      },
+    );
+
+  program
     .command('emergency')
     .description('Rotate <secret> now (repairing a stuck rotation) and follow it to the pods')
     .addHelpText(
@@ -226,6 +300,19 @@ function collect(value: string, previous: string[] = []): string[] {
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
   return [...previous, ...items];
+}
+
+/** `prod/=90` → `{ prefix: 'prod/', days: 90 }`; the days are checked with the rules' schema. */
+interface MaxAgeRuleArgument {
+  readonly prefix: string;
+  readonly days: number;
+}
+
+function maxAgeRule(value: string): MaxAgeRuleArgument {
+  const at = value.lastIndexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected <prefix>=<days>, e.g. prod/=90');
+  const days = value.slice(at + 1);
+  return { prefix: value.slice(0, at), days: /^\d+$/.test(days) ? Number(days) : Number.NaN };
 }
 
 function positiveInt(value: string): number {

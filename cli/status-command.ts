@@ -1,17 +1,26 @@
 import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
+import type { SecretLedgerSummary } from '../shared/ledger/ledger-port';
 import { checkPendingRotations } from '../shared/sweep/check-pending';
-import { planSweep } from '../shared/sweep/plan-sweep';
+import { planSweep, type SweepDecision } from '../shared/sweep/plan-sweep';
 import { type CliContext, tableWidth, writeLine } from './cli-context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { needsAttention, renderStatusTable, statusJson, statusRows } from './status-rows';
 
+/** What `status` and `report` read about every managed secret; never a value. */
+export interface ManagedSecretsSnapshot {
+  readonly decisions: readonly SweepDecision[];
+  /** Undefined when no ledger table is configured. */
+  readonly summaries: ReadonlyMap<string, SecretLedgerSummary> | undefined;
+  /** Secrets whose unfinished rotation the sweep's rule judges stuck. */
+  readonly stuck: ReadonlySet<string>;
+}
+
 /**
- * `rotator status`: every managed secret (paginated ListSecrets, no call per secret) with its
- * ledger summary (one BatchGetItem per 100), as a table or JSON. Unfinished rotations are judged
- * by the sweep's own rule (one ListSecretVersionIds each, never a repair). Exit 2 when a secret
- * is overdue or stuck.
+ * Every managed secret (paginated ListSecrets, no call per secret) with its ledger summary (one
+ * BatchGetItem per 100) and the sweep's judgements; unfinished rotations are judged by the sweep's
+ * own rule (one ListSecretVersionIds each, never a repair). Notes a missing ledger on stderr.
  */
-export async function runStatus(ctx: CliContext): Promise<ExitCode> {
+export async function readManagedSecrets(ctx: CliContext): Promise<ManagedSecretsSnapshot> {
   const { ledger } = ctx.services;
   const secretsManager = new SecretsManagerAdapter(ctx.services.secretsManager);
   const now = ctx.now();
@@ -29,7 +38,15 @@ export async function runStatus(ctx: CliContext): Promise<ExitCode> {
     stuckAfterMs: ctx.stuckAfterMs,
     repair: false,
   });
-  const stuck = new Set(pending.stuck.map((s) => s.secret));
+  return { decisions, summaries, stuck: new Set(pending.stuck.map((s) => s.secret)) };
+}
+
+/**
+ * `rotator status`: every managed secret with its ledger summary and flags, as a table or JSON.
+ * Exit 2 when a secret is overdue or stuck.
+ */
+export async function runStatus(ctx: CliContext): Promise<ExitCode> {
+  const { decisions, summaries, stuck } = await readManagedSecrets(ctx);
   const rows = statusRows({ decisions, ledger: summaries, stuck });
   if (ctx.options.json) writeLine(ctx.io.stdout, JSON.stringify(statusJson(rows), null, 2));
   else writeLine(ctx.io.stdout, renderStatusTable(rows, tableWidth(ctx)));
