@@ -1,11 +1,20 @@
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { fullJitterDelay } from '../concurrency';
 import { KubernetesCallError } from '../errors';
+import { argoRestartPatch } from '../propagation/argo-rollout-restart';
+import {
+  ARGO_ROLLOUTS,
+  type ArgoRolloutObject,
+  argoRolloutWorkload,
+  linkWorkloadRefs,
+  toArgoRollout,
+} from '../propagation/argo-rollout-workload';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
 import type { ObjectRef } from '../propagation/object-ref';
 import type { RolloutObservation } from '../propagation/rollout-status';
 import {
+  type AppsKind,
   isRolloutKind,
   type PodSpec,
   type RolloutKind,
@@ -71,10 +80,19 @@ export class KubernetesAdapter implements ClusterPort {
     kinds: readonly WorkloadKind[] = WORKLOAD_KINDS,
   ): Promise<Workload[]> {
     const lists = await Promise.all(kinds.map((kind) => this.listKind(namespace, kind)));
-    return lists.flat();
+    const workloads = lists.flat();
+    // A Rollout's template may live in a Deployment (spec.workloadRef): read from it, and the
+    // Deployment marked as the Rollout's. Listed here when the Deployments were not asked for.
+    const needDeployments =
+      !kinds.includes('Deployment') && workloads.some((w) => w.workloadRef !== undefined);
+    const deployments = needDeployments ? await this.listKind(namespace, 'Deployment') : [];
+    return linkWorkloadRefs(workloads, deployments);
   }
 
   private async listKind(namespace: string, kind: WorkloadKind): Promise<Workload[]> {
+    if (kind === 'Rollout') {
+      return (await this.listArgoRollouts(namespace)).map(argoRolloutWorkload);
+    }
     if (isRolloutKind(kind)) {
       return (await this.listApps(namespace, kind)).map((item) => toWorkload(kind, item));
     }
@@ -109,11 +127,17 @@ export class KubernetesAdapter implements ClusterPort {
     return toSyncStatus(object);
   }
 
+  /**
+   * An Argo Rollout takes the restart as spec.restartAt with our markers on its metadata
+   * (argoRestartPatch), so that a restart never starts a new Rollout revision.
+   */
   async patchWorkload(workload: ObjectRef, patch: object): Promise<void> {
-    const type = appsResource(rolloutKind(workload.kind));
+    const kind = rolloutKind(workload.kind);
+    const type = kind === 'Rollout' ? ARGO_ROLLOUTS : appsResource(kind);
+    const body = kind === 'Rollout' ? argoRestartPatch(patch) : patch;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.custom.mergePatch(type, workload.name, workload.namespace, patch, FIELD_MANAGER);
+        await this.custom.mergePatch(type, workload.name, workload.namespace, body, FIELD_MANAGER);
         return;
       } catch (error) {
         if (
@@ -128,6 +152,10 @@ export class KubernetesAdapter implements ClusterPort {
 
   async getRollout(workload: ObjectRef): Promise<RolloutObservation> {
     const kind = rolloutKind(workload.kind);
+    if (kind === 'Rollout') {
+      const object = await this.custom.get(ARGO_ROLLOUTS, workload.name, workload.namespace);
+      return toArgoRollout(object as ArgoRolloutObject);
+    }
     const object = (await this.custom.get(
       appsResource(kind),
       workload.name,
@@ -137,6 +165,10 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   async listRollouts(namespace: string, kind: RolloutKind): Promise<Map<string, RolloutObservation>> {
+    if (kind === 'Rollout') {
+      const rollouts = await this.listArgoRollouts(namespace);
+      return new Map(rollouts.map((item) => [item.metadata?.name ?? '', toArgoRollout(item)]));
+    }
     const items = await this.listApps(namespace, kind);
     return new Map(items.map((item) => [item.metadata?.name ?? '', toRollout(kind, item)]));
   }
@@ -146,8 +178,18 @@ export class KubernetesAdapter implements ClusterPort {
    * client runs every object through its ObjectSerializer, which cost seconds of CPU per
    * propagation at 5,000 workloads (bench/propagation.ts).
    */
-  private listApps(namespace: string, kind: RolloutKind): Promise<AppsObject[]> {
+  private listApps(namespace: string, kind: AppsKind): Promise<AppsObject[]> {
     return this.listPages<AppsObject>(appsResource(kind), namespace);
+  }
+
+  /** Argo Rollouts in a namespace; none where the cluster does not serve the CRD (a 404). */
+  private async listArgoRollouts(namespace: string): Promise<ArgoRolloutObject[]> {
+    try {
+      return await this.listPages<ArgoRolloutObject>(ARGO_ROLLOUTS, namespace);
+    } catch (error) {
+      if (error instanceof KubernetesCallError && error.httpStatus === 404) return [];
+      throw error;
+    }
   }
 
   /** external-secrets.io/v1 where the cluster serves it, else v1beta1 (older ESO releases). */
@@ -280,13 +322,13 @@ function podWorkload(item: RawObject): Workload {
   return templateWorkload('Pod', item, { metadata: item.metadata, spec: item.spec });
 }
 
-function appsResource(kind: RolloutKind): ResourceType {
+function appsResource(kind: AppsKind): ResourceType {
   const plural =
     kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
   return { group: 'apps', version: 'v1', plural };
 }
 
-function toRollout(kind: RolloutKind, object: AppsObject): RolloutObservation {
+function toRollout(kind: AppsKind, object: AppsObject): RolloutObservation {
   return {
     kind,
     generation: object.metadata?.generation ?? 0,
@@ -295,7 +337,7 @@ function toRollout(kind: RolloutKind, object: AppsObject): RolloutObservation {
   };
 }
 
-function toWorkload(kind: RolloutKind, object: AppsObject): Workload {
+function toWorkload(kind: AppsKind, object: AppsObject): Workload {
   const template = object.spec?.template;
   return {
     kind,

@@ -4,8 +4,9 @@
  * is the truth, so a retried or reconciled propagation picks up exactly where the last one stopped.
  */
 
+import { lastRestart, markerAnnotations } from './argo-rollout-restart';
 import { findConsumers } from './find-consumers';
-import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from './markers';
+import { restartedMarkerKey } from './markers';
 import { refKey } from './object-ref';
 import { type RolloutState, rolloutState } from './rollout-status';
 import { isRolloutKind, type Workload } from './workload-types';
@@ -36,12 +37,16 @@ export interface MoveContext {
 export function consumerState(workload: Workload, move: MoveContext, staleSecret?: string): ConsumerState {
   // Checked first: a bare Pod copied from a restarted template may carry a marker it never earned.
   if (!isRolloutKind(workload.kind)) return { state: 'next-pod', reason: nextPodReason(workload) ?? '' };
-  if (workload.podTemplateAnnotations[restartedMarkerKey(move.secretName)] === move.moveId) {
+  // A Deployment an Argo Rollout takes its template from: the Rollout is the one restarted.
+  if (workload.templateOfRollout !== undefined)
+    return { state: 'next-pod', reason: rolloutTemplateReason(workload) };
+  const marker = markerAnnotations(workload)[restartedMarkerKey(move.secretName)];
+  if (marker === move.moveId) {
     const rollout = workload.rollout ? rolloutState(workload.rollout) : undefined;
     if (!rollout) return { state: 'in-flight', rollout: { state: 'progressing', message: 'no status yet' } };
     if (rollout.state === 'done') return { state: 'verified' };
     if (rollout.state === 'failed') return { state: 'failed', reason: rollout.message };
-    const restartedAt = Date.parse(workload.podTemplateAnnotations[KUBECTL_RESTARTED_AT] ?? '');
+    const restartedAt = lastRestart(workload);
     if (
       rollout.state === 'progressing' &&
       Number.isFinite(restartedAt) &&
@@ -55,7 +60,7 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
   // Restarted for a newer move of this secret (AWSCURRENT moved again while this move was still
   // restarting): that move's propagation owns the consumer and verifies it. Restarting it back would
   // make the two moves restart each other in turn (fault row P found that livelock).
-  const newer = newerMove(workload.podTemplateAnnotations[restartedMarkerKey(move.secretName)], move.moveId);
+  const newer = newerMove(marker, move.moveId);
   if (newer) {
     return {
       state: 'next-pod',
@@ -65,7 +70,10 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
   const nextPod = nextPodReason(workload);
   if (nextPod) return { state: 'next-pod', reason: nextPod };
   if (workload.paused) {
-    return { state: 'refused', reason: 'the Deployment is paused; resume it to let the restart roll out' };
+    return {
+      state: 'refused',
+      reason: `the ${workload.kind} is paused; resume it to let the restart roll out`,
+    };
   }
   if (staleSecret) {
     return {
@@ -106,6 +114,13 @@ function nextPodReason(workload: Workload): string | undefined {
     return `update strategy ${strategy}: picks the new value up on its next pod`;
   }
   return undefined;
+}
+
+function rolloutTemplateReason(workload: Workload): string {
+  const replicas = workload.rollout?.spec.replicas ?? 1;
+  const pods =
+    replicas === 0 ? 'scaled to 0' : `its own ${replicas} pod(s) keep the old value until replaced`;
+  return `the pod template of Argo Rollout ${workload.templateOfRollout} (workloadRef), which is restarted instead; never restarted itself, as that would start a new Rollout revision (${pods})`;
 }
 
 /** The Kubernetes Secrets one namespace's consumers are judged by. */

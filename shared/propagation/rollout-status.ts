@@ -1,17 +1,23 @@
+import { type ArgoRolloutSpec, type ArgoRolloutStatus, argoRolloutState } from './argo-rollout-status';
 import type { RolloutKind } from './workload-types';
 
-/** The status fields kubectl's rollout status reads. */
+/**
+ * The status fields kubectl's rollout status reads (apps/v1), and for an Argo Rollout those its
+ * status rules read (argo-rollout-status.ts).
+ */
 export interface RolloutObservation {
   readonly kind: RolloutKind;
   readonly generation: number;
-  readonly spec: {
+  /** Argo Rollouts only: the Rollout's metadata annotations (the referenced workload's generation). */
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly spec: ArgoRolloutSpec & {
     readonly replicas?: number;
     readonly updateStrategy?: {
       readonly type?: string;
       readonly rollingUpdate?: { readonly partition?: number };
     };
   };
-  readonly status: {
+  readonly status: ArgoRolloutStatus & {
     readonly observedGeneration?: number;
     readonly replicas?: number;
     readonly updatedReplicas?: number;
@@ -33,7 +39,8 @@ export type RolloutState =
 
 /**
  * Whether a rollout has finished, by the rules of `kubectl rollout status`
- * (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go), one decision per call.
+ * (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go), or for an Argo Rollout of
+ * `kubectl argo rollouts status` (argo-rollout-status.ts), one decision per call.
  */
 export function rolloutState(observation: RolloutObservation): RolloutState {
   switch (observation.kind) {
@@ -43,6 +50,8 @@ export function rolloutState(observation: RolloutObservation): RolloutState {
       return statefulSetState(observation);
     case 'DaemonSet':
       return daemonSetState(observation);
+    case 'Rollout':
+      return argoRolloutState(observation);
   }
 }
 

@@ -1,11 +1,17 @@
 /**
- * The parts of Kubernetes workloads the planner reads. Shapes follow the core/v1 and apps/v1 API;
- * every field is optional because the API omits empty ones.
+ * The parts of Kubernetes workloads the planner reads. Shapes follow the core/v1, apps/v1, batch/v1
+ * and Argo Rollouts' argoproj.io/v1alpha1 API; every field is optional because the API omits empty ones.
  */
 import type { RolloutObservation } from './rollout-status';
 
-/** Kinds that roll out a new pod template: restarted and verified by kubectl's rules. */
-export type RolloutKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+/** The apps/v1 kinds that roll out a new pod template: restarted and verified by kubectl's rules. */
+export type AppsKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/**
+ * Kinds that are restarted and verified: the apps/v1 ones, and Argo Rollouts' Rollout (restarted
+ * with spec.restartAt, verified by its own status rules: argo-rollout-status.ts).
+ */
+export type RolloutKind = AppsKind | 'Rollout';
 
 /**
  * Every kind of consumer. CronJobs, Jobs and bare Pods (no controlling owner) are reported as
@@ -13,7 +19,8 @@ export type RolloutKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
  */
 export type WorkloadKind = RolloutKind | 'CronJob' | 'Job' | 'Pod';
 
-export const ROLLOUT_KINDS: readonly RolloutKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+export const APPS_KINDS: readonly AppsKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+export const ROLLOUT_KINDS: readonly RolloutKind[] = [...APPS_KINDS, 'Rollout'];
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = [...ROLLOUT_KINDS, 'CronJob', 'Job', 'Pod'];
 
 export function isRolloutKind(kind: string): kind is RolloutKind {
@@ -57,4 +64,14 @@ export interface Workload {
   readonly suspended?: boolean;
   /** Its rollout status, when read from a list (the adapter fills it in; rollout kinds only). */
   readonly rollout?: RolloutObservation;
+  /**
+   * A Deployment whose pod template an Argo Rollout runs (the Rollout's `spec.workloadRef`): the
+   * Rollout's name. Never restarted itself: a change to its template starts a new Rollout revision.
+   */
+  readonly templateOfRollout?: string;
+  /**
+   * An Argo Rollout whose pod template is a Deployment's (`spec.workloadRef`): that Deployment's
+   * name. Its podSpec and podTemplateAnnotations are the Deployment's once linked.
+   */
+  readonly workloadRef?: string;
 }
