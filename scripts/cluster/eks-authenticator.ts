@@ -3,8 +3,10 @@
  * (authentication.k8s.io/v1 TokenReview) that accepts `k8s-aws-v1.` bearer tokens. It checks the
  * presigned GetCallerIdentity URL in the token (eks-token-verification.ts), sends it to the local
  * STS (moto) with `x-k8s-aws-id: <cluster>`, and maps the returned ARN through access entries
- * (eks-access-entries.ts). Anything else is `authenticated: false`. Plain HTTP on 127.0.0.1: the
- * apiserver's webhook kubeconfig allows http:// (k8s.io/apiserver util/webhook LoadKubeconfig).
+ * (eks-access-entries.ts). Anything else is `authenticated: false`. A token signed with a role
+ * session moto issued (a cluster in another account) is checked with that session's key, read from
+ * moto. Plain HTTP on 127.0.0.1: the apiserver's webhook kubeconfig allows http://
+ * (k8s.io/apiserver util/webhook LoadKubeconfig).
  *
  * Started and stopped by scripts/cluster/up.sh/down.sh:
  *   node --import tsx scripts/cluster/eks-authenticator.ts --config FILE --port PORT
@@ -29,7 +31,10 @@ type Review = { authenticated: true; user: KubernetesUser } | { authenticated: f
 async function review(token: string, configPath: string): Promise<Review> {
   const config = await readAuthenticatorConfig(configPath);
   try {
-    const keys = new Map(config.signingKeys.map((k) => [k.accessKeyId, k.secretAccessKey]));
+    const keys = new Map([
+      ...(await motoSessionKeys(config.stsEndpoint)),
+      ...config.signingKeys.map((k) => [k.accessKeyId, k.secretAccessKey] as const),
+    ]);
     const verified = await verifyEksToken(token, {
       clusterName: config.clusterName,
       secretFor: (id) => keys.get(id),
@@ -41,6 +46,26 @@ async function review(token: string, configPath: string): Promise<Review> {
   } catch (error) {
     if (error instanceof TokenRejectedError) return { authenticated: false, error: error.message };
     throw error;
+  }
+}
+
+/**
+ * The secret keys of the sessions moto's AssumeRole issued (scripts/local/moto_sts_trust.py), so a
+ * token signed with assumed-role credentials (a cluster in another account) is checked like any
+ * other. None when the endpoint is not that moto.
+ */
+async function motoSessionKeys(stsEndpoint: string): Promise<[string, string][]> {
+  try {
+    const response = await fetch(new URL('/moto-api/config', stsEndpoint), {
+      signal: AbortSignal.timeout(STS_TIMEOUT_MS),
+    });
+    const sessions = ((await response.json()) as { rotator_sts_sessions?: Record<string, unknown> })
+      .rotator_sts_sessions;
+    return Object.entries(sessions ?? {}).flatMap(([id, key]) =>
+      typeof key === 'string' ? [[id, key]] : [],
+    );
+  } catch {
+    return [];
   }
 }
 

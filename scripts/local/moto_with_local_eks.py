@@ -81,10 +81,12 @@ def _infer_service_region_host(self: DomainDispatcherApplication, environ: dict[
     # moto's server routes a signed request by the credential scope of its Authorization header only;
     # a presigned STS URL (query-string signature, as in an EKS token) would land on S3. Route it by
     # the scope in X-Amz-Credential instead. Only STS, so S3's presigned URLs keep moto's handling.
+    # Set on the request itself, not a copy: moto also reads the caller's access key (and from it the
+    # account and identity: an assumed role's session in its own account) from that header only.
     if not environ.get("HTTP_AUTHORIZATION"):
         credential = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential", [""])[0]
         if credential.split("/")[3:4] == ["sts"]:
-            environ = {**environ, "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={credential}"}
+            environ["HTTP_AUTHORIZATION"] = f"AWS4-HMAC-SHA256 Credential={credential}"
     return _original_infer_service(self, environ, path)
 
 
@@ -95,6 +97,10 @@ DomainDispatcherApplication.infer_service_region_host = _infer_service_region_ho
 
 # RotateSecret with AWS's semantics, switched on by local runs of the whole story (see the module).
 import moto_rotation_semantics  # noqa: E402,F401  (patches on import)
+
+# AssumeRole that honours trust policies (principal, sts:ExternalId), and the sessions' secret keys
+# for the local EKS token authenticator (see the module).
+import moto_sts_trust  # noqa: E402,F401  (patches on import)
 
 if __name__ == "__main__":
     moto.server.main(sys.argv[1:])
