@@ -13,6 +13,7 @@ import {
   clusterAccessByName,
   duplicateClusterNames,
 } from '../../shared/kubernetes/eks-cluster-access';
+import type { RestartWindowsConfig } from '../../shared/workflow/restart-window-policy';
 import type { OrchestratorFunction } from './orchestrator-function';
 import { propagationStarterFunction } from './propagation-starter';
 import { propagationStepsFunction } from './propagation-steps';
@@ -71,6 +72,11 @@ export interface ClusterPropagationProps {
   readonly canaryWorkloads?: number;
   /** Restart only workloads that opt in by annotation. @default false */
   readonly requireOptIn?: boolean;
+  /**
+   * When workloads may restart: a default window and windows by namespace (syntax in
+   * shared/workflow/restart-window.ts); a workload's annotation wins. @default none: any time
+   */
+  readonly restartWindows?: RestartWindowsConfig;
   /** How long ESO may take to confirm a resync (whole seconds, 5 s–1 h). @default Duration.minutes(5) */
   readonly syncTimeout?: Duration;
   /** How long one restarted workload may take to roll out (whole seconds, 10 s–24 h). @default Duration.minutes(15) */

@@ -4,6 +4,7 @@ import { clusterTargetSchema, duplicateClusterNames } from '../../shared/kuberne
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
 import * as z from '../../shared/schema';
 import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
+import { restartWindowsConfigSchema } from '../../shared/workflow/restart-window-policy';
 import { prefixOverlapProblems, prefixShapeProblem } from './managed-prefix-rules';
 import { notificationsConfigSchema, notificationsProblems } from './rotation-notifications';
 
@@ -151,6 +152,11 @@ const deploymentConfigSchema = z
         requireOptIn: z.optional(z.boolean()),
         /** Roll every secret back after a propagation whose rollouts failed, where its strategy allows. */
         autoRollback: z.optional(z.boolean()),
+        /**
+         * When workloads may restart (docs/restart-windows.md): a default window and windows by
+         * namespace; a workload's `secret-rotator.io/restart-window` annotation wins. Absent: any time.
+         */
+        restartWindows: z.optional(restartWindowsConfigSchema),
       }),
     ),
     /** Webhook notifications of every ended propagation (needs propagation); absent: none. */

@@ -82,6 +82,7 @@ export class OrchestratorStack extends Stack {
             }),
           },
           autoRollback: propagation.autoRollback,
+          restartWindows: propagation.restartWindows,
           logRetention,
         })
       : undefined;

@@ -87,6 +87,7 @@ function workflowSettings(props: ClusterPropagationProps): WorkflowSettings {
     canaryWorkloads: props.canaryWorkloads,
     requireOptIn: props.requireOptIn,
     autoRollback: props.autoRollback,
+    restartWindows: props.restartWindows,
     maxPlanBytes: props.maxPlanBytes,
     syncTimeoutMs: props.syncTimeout?.toMilliseconds(),
     rolloutTimeoutMs: props.rolloutTimeout?.toMilliseconds(),

@@ -30,8 +30,8 @@ import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
 import {
-  NO_WINDOWS,
-  type RestartWindowPolicy,
+  type RestartWindowsConfig,
+  restartWindowPolicy,
   type WindowDecision,
   windowDecision,
 } from './restart-window-policy';
@@ -61,8 +61,11 @@ const advanceInputSchema = z.extend(clusterIterationSchema, {
 
 /** The restart step's dependencies: a cluster step's, plus the deployment's restart windows. */
 export type RestartStepDeps = ClusterStepDeps & {
-  /** @default NO_WINDOWS: every workload may restart at once, unless its annotation says otherwise */
-  readonly restartWindows?: RestartWindowPolicy;
+  /**
+   * The deployment's windows (checked at cold start). @default none: every workload may restart at
+   * once, unless its annotation says otherwise
+   */
+  readonly restartWindows?: RestartWindowsConfig;
 };
 
 /** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
@@ -258,7 +261,7 @@ function heldByWindow(
   input: { readonly budget: RestartBudget; readonly plan: { readonly plannedAt: string } },
   deps: RestartStepDeps,
 ) {
-  const policy = deps.restartWindows ?? NO_WINDOWS;
+  const policy = restartWindowPolicy(deps.restartWindows);
   const decide = (batch: readonly Tracked[]) => {
     const context = {
       now: deps.now(),

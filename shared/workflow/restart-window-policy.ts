@@ -7,6 +7,7 @@
 import { RestartWindowError } from '../errors';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import type { Workload } from '../propagation/workload-types';
+import * as z from '../schema';
 import { isWindowOpen, nextWindowOpening, parseRestartWindow, type RestartWindow } from './restart-window';
 
 /** The deployment's windows, parsed once at cold start. */
@@ -119,3 +120,29 @@ export interface RestartWindowsConfig {
   readonly default?: string;
   readonly namespaces?: Readonly<Record<string, string>>;
 }
+
+/** A window's text, checked by the parser itself (its RestartWindowError message is the issue). */
+const windowText = z.string().check(
+  z.superRefine((text, ctx) => {
+    try {
+      parseRestartWindow(text);
+    } catch (error) {
+      if (!(error instanceof RestartWindowError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message, input: text });
+    }
+  }),
+);
+
+/**
+ * cdk.json's `propagation.restartWindows` and the step's ROTATOR_RESTART_WINDOWS: a default window
+ * and windows by namespace (Kubernetes namespace names), each checked at synth and at cold start.
+ */
+export const restartWindowsConfigSchema = z.strictObject({
+  default: z.optional(windowText),
+  namespaces: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name')),
+      windowText,
+    ),
+  ),
+}) satisfies z.ZodMiniType<RestartWindowsConfig>;

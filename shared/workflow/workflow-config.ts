@@ -10,6 +10,7 @@ import {
 } from '../config';
 import { type ClusterAccess, clusterAccessSchema } from '../kubernetes/eks-cluster-access';
 import * as z from '../schema';
+import { type RestartWindowsConfig, restartWindowsConfigSchema } from './restart-window-policy';
 
 export interface WorkflowConfig {
   readonly managedPrefixes: readonly string[];
@@ -40,6 +41,8 @@ export interface WorkflowConfig {
   readonly rolloutPollBudgetMs: number;
   /** The longest pause between two looks at the rollouts in flight (it starts at 1 s). */
   readonly rolloutPollIntervalMs: number;
+  /** The deployment's restart windows (a workload's annotation wins); none: restart at once. */
+  readonly restartWindows?: RestartWindowsConfig;
 }
 
 /** The step function's defaults, for what infra does not set: the one place they are written. */
@@ -116,6 +119,8 @@ export const workflowEnvSchema = z
       z.coerce.number().check(z.int(), z.minimum(60)),
       seconds(WORKFLOW_DEFAULTS.leaseMs),
     ),
+    // JSON: { "default": "<window>", "namespaces": { "<namespace>": "<window>" } }; absent: none.
+    ROTATOR_RESTART_WINDOWS: z.optional(z.pipe(jsonText, restartWindowsConfigSchema)),
     // JSON: { "<cluster>": { "roleArn": "…", "externalId": "…", "region": "…" } }; absent: none.
     ROTATOR_CLUSTER_ACCESS: z._default(z.pipe(jsonText, z.record(z.string(), clusterAccessSchema)), {}),
   })
@@ -153,6 +158,8 @@ export function loadWorkflowConfig(env: Readonly<Record<string, string | undefin
     leaseMs: c.ROTATOR_CLAIM_LEASE_SECONDS * 1000,
     rolloutPollBudgetMs: c.ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS * 1000,
     rolloutPollIntervalMs: c.ROTATOR_ROLLOUT_POLL_INTERVAL_SECONDS * 1000,
+    // Each window's text was parsed by the schema: a malformed one fails the cold start.
+    ...(c.ROTATOR_RESTART_WINDOWS ? { restartWindows: c.ROTATOR_RESTART_WINDOWS } : {}),
   };
 }
 
@@ -166,6 +173,8 @@ export function workflowEnvironment(settings: WorkflowSettings): FunctionEnviron
   return {
     ROTATOR_MANAGED_PREFIXES: s.managedPrefixes.join(','),
     ROTATOR_CLUSTERS: s.clusters.join(','),
+    // Written only when configured, so deployments without windows keep their environment.
+    ...(settings.restartWindows ? { ROTATOR_RESTART_WINDOWS: JSON.stringify(settings.restartWindows) } : {}),
     // Written only when a cluster has a role, so deployments without one keep their environment.
     ...(Object.keys(s.clusterAccess).length > 0
       ? { ROTATOR_CLUSTER_ACCESS: JSON.stringify(s.clusterAccess) }

@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import type { Workload } from '../../shared/propagation/workload-types';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
-import {
-  NO_WINDOWS,
-  type RestartWindowPolicy,
-  restartWindowPolicy,
-} from '../../shared/workflow/restart-window-policy';
+import type { RestartWindowsConfig } from '../../shared/workflow/restart-window-policy';
 import type { RestartProgress } from '../../shared/workflow/workflow-state';
 import { fakeCluster } from '../support/fake-cluster';
 
@@ -83,7 +79,7 @@ function call(
   options: {
     now?: Date;
     emergency?: boolean;
-    windows?: RestartWindowPolicy;
+    windows?: RestartWindowsConfig;
     previous?: RestartProgress;
   } = {},
 ) {
@@ -125,7 +121,7 @@ function call(
       rolloutTimeoutMs: 600_000,
       rolloutPollBudgetMs: 60_000,
       rolloutPollIntervalMs: 1000,
-      restartWindows: options.windows ?? NO_WINDOWS,
+      restartWindows: options.windows,
       now: () => now,
       sleep: async () => undefined,
     },
@@ -180,16 +176,16 @@ describe('advance-restarts with restart windows', () => {
     cluster.add('api');
 
     const inShop = await call(cluster, {
-      windows: restartWindowPolicy({ default: 'always', namespaces: { shop: 'Sun 01:00-02:00 UTC' } }),
+      windows: { default: 'always', namespaces: { shop: 'Sun 01:00-02:00 UTC' } },
     });
     expect(cluster.patched).toEqual([]);
     expect(inShop.waitUntil).toBe('2026-12-06T01:00:00.000Z');
 
     const elsewhere = await call(cluster, {
-      windows: restartWindowPolicy({
+      windows: {
         default: 'Fri 11:30-12:30 UTC',
         namespaces: { other: 'Sun 01:00-02:00 UTC' },
-      }),
+      },
     });
     expect(cluster.patched).toEqual(['api']);
     expect(elsewhere).toMatchObject({ done: true, verified: 1 });

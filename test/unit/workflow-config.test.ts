@@ -36,6 +36,7 @@ describe('workflowEnvironment', () => {
       leaseMs: 30_000_000,
       rolloutPollBudgetMs: 30_000,
       rolloutPollIntervalMs: 2_000,
+      restartWindows: { default: 'Sat,Sun 02:00-05:00 Europe/Berlin', namespaces: { batch: 'always' } },
     };
     expect(loadWorkflowConfig(workflowEnvironment(config))).toEqual(config);
   });
