@@ -7,12 +7,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { aws_events } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
+import { DEFAULT_FRESHNESS_OBJECTIVE_MINUTES } from '../../shared/compliance/compliance-config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
+import { FRESHNESS_METRIC } from '../../shared/workflow/ledger-steps';
 
 export interface RotationAlertsProps {
   readonly managedPrefixes: readonly string[];
   /** How often the sweep runs; no completed sweep for two of these raises `SweepMissing`. @default 1 hour (RotationSweep's default schedule) */
   readonly sweepInterval?: Duration;
+  /**
+   * The propagation freshness objective: a propagation whose last consumer was verified longer than
+   * this after AWSCURRENT moved raises `PropagationFreshness` (cdk.json compliance.freshnessObjectiveMinutes).
+   * @default 1 hour
+   */
+  readonly freshnessObjective?: Duration;
 }
 
 /**
@@ -144,7 +152,17 @@ export class RotationAlerts extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     heartbeat.addAlarmAction(new actions.SnsAction(this.topic));
-    this.alarms = [...this.alarms, heartbeat];
+    const objective = props.freshnessObjective ?? Duration.minutes(DEFAULT_FRESHNESS_OBJECTIVE_MINUTES);
+    const freshness = new cloudwatch.Alarm(this, 'PropagationFreshness', {
+      alarmDescription: `Secret rotation orchestrator: a propagation took longer than ${objective.toHumanString()} from AWSCURRENT moving to its last consumer verified`,
+      metric: metric(FRESHNESS_METRIC).with({ period: Duration.minutes(5) }),
+      threshold: objective.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    freshness.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms = [...this.alarms, heartbeat, freshness];
 
     new events.Rule(this, 'RotationFailed', {
       description: 'A managed secret failed to rotate',
@@ -187,6 +205,7 @@ export class RotationAlerts extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Propagation',
             left: [metric('PropagationSucceeded'), metric('PropagationFailed'), metric('RestartedWorkloads')],
+            right: [metric(FRESHNESS_METRIC)],
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms] }),
         ],

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 
 export interface RotationEventsProps {
   readonly managedPrefixes: readonly string[];
-  /** The propagation function; it receives `{ secretId, versionId? }` and filters by prefix again. */
+  /** The propagation function; it receives `{ secretId, versionId?, movedAt }` and filters by prefix again. */
   readonly propagationFunction: lambda.IFunction;
 }
 
@@ -56,6 +56,8 @@ export class RotationEvents extends Construct {
           event: events.RuleTargetInput.fromObject({
             secretId: events.EventField.fromPath(spec.secretId),
             ...(spec.versionId ? { versionId: events.EventField.fromPath(spec.versionId) } : {}),
+            // When AWSCURRENT moved (the event's time): the propagation's freshness counts from it.
+            movedAt: events.EventField.time,
           }),
           deadLetterQueue: this.deadLetterQueue,
           retryAttempts: 4,

@@ -150,6 +150,7 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
       input.trigger !== 'emergency' &&
       versionWith(secret.versionIdsToStages, 'AWSPREVIOUS') !== undefined,
     heldBy: result.claimed ? undefined : result.existing.executionId,
+    ...(input.movedAt && { movedAt: input.movedAt }),
   };
 }
 
@@ -187,13 +188,30 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
     clusters.reduce((n, c) => n + (c.counts?.restarted ?? c.restarted.length), 0),
   );
   deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
-  deps.logger.info('propagation recorded', { outcome, durationMs, clusters });
+  const freshnessSeconds = outcome === 'succeeded' ? freshnessOf(claim, finishedAt) : undefined;
+  if (freshnessSeconds !== undefined) {
+    deps.metrics.addMetric(FRESHNESS_METRIC, 'Seconds', freshnessSeconds);
+  }
+  deps.logger.info('propagation recorded', { outcome, durationMs, freshnessSeconds, clusters });
   const rolloutsFailed = clusters.reduce((n, c) => n + (c.counts?.rolloutsFailed ?? 0), 0);
   return {
     outcome,
     rollBack: outcome === 'failed' && claim.rollBack === true && rolloutsFailed > 0,
     alert: alertFor(claim, outcome, clusters),
   };
+}
+
+/** Seconds from AWSCURRENT moving to the last consumer verified; alarmed on by RotationAlerts. */
+export const FRESHNESS_METRIC = 'PropagationFreshness';
+
+/**
+ * A succeeded propagation's freshness: from AWSCURRENT moving (the starting event's time) to now,
+ * when every consumer is verified. Unknown (undefined) without the event's time: a reconcile.
+ * @example freshnessOf({ movedAt: '2026-12-01T10:00:00Z' }, new Date('2026-12-01T10:04:30Z')) // 270
+ */
+export function freshnessOf(claim: Pick<Claim, 'movedAt'>, verifiedAt: Date): number | undefined {
+  if (!claim.movedAt) return undefined;
+  return Math.max(0, Math.round((verifiedAt.getTime() - Date.parse(claim.movedAt)) / 1000));
 }
 
 const recordFailureInputSchema = z.object({

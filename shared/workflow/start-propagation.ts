@@ -22,6 +22,8 @@ const startEventSchema = z.object({
   clusters: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** `reconcile` when the sweep found a version the clusters have not seen; `event` otherwise. */
   trigger: z._default(z.enum(['event', 'reconcile', 'manual']), 'event'),
+  /** The event's time (EventBridge's `time`): when AWSCURRENT moved. Absent from the sweep's reconciles. */
+  movedAt: z.optional(z.iso.datetime({ offset: true })),
 });
 
 export interface ExecutionStarter {
@@ -97,6 +99,7 @@ export async function startPropagation(
     retirePrevious: rotation?.retirePrevious ?? false,
     clusters: event.clusters,
     moveSeq,
+    ...(event.movedAt && { movedAt: event.movedAt }),
   };
   // A reconcile attempt gets its own name (one per hour) and a manual one its own (one per
   // minute), so a version whose propagation failed can be carried again; the ledger's claim still

@@ -63,6 +63,8 @@ export const workflowInputSchema = z.object({
   moveSeq: z.optional(z.number().check(z.int(), z.positive())),
   /** One per start attempt (the starter adds it), so a duplicate start is refused, not merged. */
   startId: z.optional(z.string().check(z.maxLength(64))),
+  /** When AWSCURRENT moved, from the event that started the workflow; absent for reconciles. */
+  movedAt: z.optional(z.iso.datetime({ offset: true })),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 
@@ -97,6 +99,8 @@ export const claimSchema = z.object({
   rollBack: z.optional(z.boolean()),
   /** The execution holding the claim when this one did not get it. */
   heldBy: z.optional(z.string()),
+  /** When AWSCURRENT moved (the starting event's time), for the freshness metric; absent when unknown. */
+  movedAt: z.optional(z.iso.datetime({ offset: true })),
 });
 export type Claim = z.infer<typeof claimSchema>;
 
