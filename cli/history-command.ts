@@ -4,6 +4,7 @@ import { type CliContext, requireLedger, tableWidth, writeLine } from './cli-con
 import { EXIT, type ExitCode } from './exit-codes';
 import { type Column, renderTable } from './table';
 import { formatDuration, formatTime, NONE, shortActor, shortVersion } from './time-format';
+import { propagationOutcome, windowWaitJson } from './window-wait-text';
 
 /** One ledger entry as the CLI shows it. */
 export interface HistoryRow {
@@ -20,6 +21,8 @@ export interface HistoryRow {
   readonly clusters: number | null;
   readonly restarted: number | null;
   readonly error: string | null;
+  /** For a propagation that waited for a restart window: the latest wait noted. */
+  readonly windowWait: ReturnType<typeof windowWaitJson>;
 }
 
 /** Ledger entries (already newest first) in the CLI's shape. */
@@ -44,19 +47,21 @@ export function historyRows(entries: readonly LedgerEntry[]): HistoryRow[] {
         clusters: null,
         restarted: null,
         error: null,
+        windowWait: null,
       };
     }
     return {
       ...common,
       move: { seq: entry.moveSeq ?? 1, fromVersionId: entry.fromVersionId ?? null },
       at: entry.startedAt,
-      outcome: entry.status,
+      outcome: propagationOutcome(entry),
       durationMs: entry.durationMs ?? null,
       clusters: entry.clusters?.length ?? null,
       // The lists are capped; the counts are whole.
       restarted:
         entry.clusters?.reduce((sum, c) => sum + (c.counts?.restarted ?? c.restarted.length), 0) ?? null,
       error: entry.error ?? null,
+      windowWait: windowWaitJson(entry),
     };
   });
 }

@@ -3,6 +3,7 @@ import { versionWith } from '../shared/secrets/versions';
 import type { SweepDecision } from '../shared/sweep/plan-sweep';
 import { type Column, renderTable } from './table';
 import { formatTime, NONE, shortActor, shortVersion } from './time-format';
+import { propagationOutcome, windowWaitJson } from './window-wait-text';
 
 /**
  * OVERDUE and STUCK are the sweep's judgements; ROTATING is an unfinished rotation younger than the
@@ -101,7 +102,7 @@ export function renderStatusTable(rows: readonly StatusRow[], width?: number): s
         ? `${row.lastRotation.trigger} by ${shortActor(row.lastRotation.actor)} ${formatTime(row.lastRotation.requestedAt)}`
         : NONE,
       row.lastPropagation
-        ? `${shortVersion(row.lastPropagation.versionId)} ${row.lastPropagation.status} ${formatTime(
+        ? `${shortVersion(row.lastPropagation.versionId)} ${propagationOutcome(row.lastPropagation)} ${formatTime(
             row.lastPropagation.finishedAt ?? row.lastPropagation.startedAt,
           )}`
         : NONE,
@@ -137,6 +138,7 @@ export function statusJson(rows: readonly StatusRow[]) {
           status: row.lastPropagation.status,
           startedAt: row.lastPropagation.startedAt,
           finishedAt: row.lastPropagation.finishedAt ?? null,
+          windowWait: windowWaitJson(row.lastPropagation),
         }
       : null,
     flags: [...row.flags],
