@@ -1,4 +1,5 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { checkComplianceConfig, complianceConfigSchema } from '../../shared/compliance/compliance-config';
 import { managedPrefixSchema } from '../../shared/config';
 import { clusterTargetSchema, duplicateClusterNames } from '../../shared/kubernetes/eks-cluster-access';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
@@ -161,10 +162,19 @@ const deploymentConfigSchema = z
     ),
     /** Webhook notifications of every ended propagation (needs propagation); absent: none. */
     notifications: z.optional(notificationsConfigSchema),
+    /**
+     * Maximum ages by prefix (`rotator report`; the longest prefix wins, a secret's
+     * `rotator:max-age-days` tag wins over any rule) and the propagation freshness objective
+     * (the PropagationFreshness alarm). Absent: no maximum age, a 1-hour objective.
+     */
+    compliance: z.optional(complianceConfigSchema),
   })
   .check(
     z.superRefine((config, ctx) =>
       checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
+    ),
+    z.superRefine((config, ctx) =>
+      checkComplianceConfig(config.compliance, config.managedPrefixes, ctx, ['compliance']),
     ),
     z.superRefine((config, ctx) => {
       for (const { path, message } of notificationsProblems(config)) {

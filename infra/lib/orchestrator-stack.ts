@@ -51,7 +51,12 @@ export class OrchestratorStack extends Stack {
       orchestratorPropsFrom(config, this),
     );
     this.ledger = new RotationLedger(this, 'Ledger');
-    this.alerts = new RotationAlerts(this, 'Alerts', { managedPrefixes });
+    this.alerts = new RotationAlerts(this, 'Alerts', {
+      managedPrefixes,
+      freshnessObjective: config.compliance
+        ? Duration.minutes(config.compliance.freshnessObjectiveMinutes)
+        : undefined,
+    });
     this.requests = new RotationRequests(this, 'Requests', {
       managedPrefixes,
       rotationFunction: this.orchestrator.rotationFunction,

@@ -24,6 +24,11 @@ describe('parseDeploymentConfig', () => {
       databaseRotation: { masterSecretArns: [], tlsByDefault: true },
       propagation: { clusterNames: ['prod-eu-1'], restartConcurrency: 5 },
       notifications: { secretPrefix: 'ops/rotator-notifications/', kmsKeyArns: [] },
+      compliance: {
+        maxAge: [{ prefix: 'prod/app-team/', days: 90 }],
+        defaultMaxAgeDays: 365,
+        freshnessObjectiveMinutes: 60,
+      },
     });
   });
 
