@@ -23,10 +23,15 @@ export interface FaultRule {
   readonly fault: AwsFault;
 }
 
-/** One request the proxy saw: its target and whether (and how) it was failed. */
+/** The user agent a test's own client adds (SDK `customUserAgent`), so the proxy can tell its calls from the product's. */
+export const TEST_CALLER_AGENT = 'fault-matrix-caller';
+
+/** One request the proxy saw: its target, whether (and how) it was failed, and whether a test sent it. */
 export interface ProxyLogEntry {
   readonly target: string;
   readonly fault?: AwsFault;
+  /** Sent by a test's own client (its user agent names {@link TEST_CALLER_AGENT}), not by the product. */
+  readonly caller?: true;
 }
 
 export interface FaultProxy {
@@ -68,12 +73,14 @@ export async function startFaultProxy(
   const server = createServer(async (request, response) => {
     try {
       const target = String(request.headers['x-amz-target'] ?? '');
+      const agents = `${request.headers['user-agent'] ?? ''} ${request.headers['x-amz-user-agent'] ?? ''}`;
+      const caller = agents.includes(TEST_CALLER_AGENT) ? ({ caller: true } as const) : {};
       const body = await readBody(request);
       // One draw per matching rule, in order, so decisions follow the request order and the seed;
       // the first rule whose draw hits answers.
       const rule = target ? rules.find((r) => r.target.test(target) && random() < r.rate) : undefined;
       if (rule) {
-        log.push({ target, fault: rule.fault });
+        log.push({ target, fault: rule.fault, ...caller });
         const answer = ANSWERS[rule.fault];
         response
           .writeHead(answer.status, {
@@ -84,7 +91,7 @@ export async function startFaultProxy(
           .end(JSON.stringify({ __type: answer.type, message: answer.message }));
         return;
       }
-      log.push({ target });
+      log.push({ target, ...caller });
       const answer = await fetch(new URL(request.url ?? '/', upstream), {
         method: request.method,
         headers: forwardedHeaders(request),

@@ -13,10 +13,10 @@ import {
   startKubeFaultProxy,
 } from '../../scripts/faults/kube-fault-proxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
+import { faultHarness } from '../support/fault-harness';
 import { FAULT_SEED, faultRow, type RowResult, type RowSecret } from '../support/fault-matrix';
-import { workflowHarness } from '../support/workflow-harness';
 
-const wf = workflowHarness({ restartConcurrency: 2 });
+const wf = faultHarness({ restartConcurrency: 2 });
 
 let proxy: KubeFaultProxy | undefined;
 const faults = () => {

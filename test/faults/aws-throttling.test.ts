@@ -11,8 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
+import { describe, expect, inject, it } from 'vitest';
+import { TEST_CALLER_AGENT } from '../../scripts/faults/fault-proxy';
 import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
@@ -20,31 +20,13 @@ import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter'
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import type { RotationLogger } from '../../shared/observability';
 import { type ExecutionStarter, startPropagation } from '../../shared/workflow/start-propagation';
-import { FAULT_SEED, faultRow, type RowSecret } from '../support/fault-matrix';
-import { workflowHarness } from '../support/workflow-harness';
+import { faultHarness } from '../support/fault-harness';
+import { faultRow, type RowSecret } from '../support/fault-matrix';
 
-let proxy: FaultProxy | undefined;
-const endpoint = () => {
-  if (!proxy) throw new Error('fault proxy not started');
-  return proxy.endpoint;
-};
-// Before the harness's own beforeAll, which starts the step bundle with AWS_ENDPOINT_URL read here.
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject('motoEndpoint'), { seed: FAULT_SEED });
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
-
-const wf = workflowHarness({
-  restartConcurrency: 2,
-  env: {
-    // Read when the harness starts the bundle (after the proxy is up): the steps' AWS calls go through it.
-    get AWS_ENDPOINT_URL() {
-      return endpoint();
-    },
-  },
-});
+// The step bundle's AWS calls go through the harness's fault proxy; the rows set its rules.
+const wf = faultHarness({ restartConcurrency: 2 });
+const faultProxy = () => wf.awsCalls.proxy();
+const endpoint = () => faultProxy().endpoint;
 
 /** PutSecretValue through the proxy (SDK standard retries), requested again while refused. */
 async function putThroughProxy(secretId: string, refused: { count: number }): Promise<string> {
@@ -52,6 +34,8 @@ async function putThroughProxy(secretId: string, refused: { count: number }): Pr
     endpoint: endpoint(),
     region: LOCAL_AWS.region,
     credentials: LOCAL_AWS.credentials,
+    // The caller's puts, not the product's: left out of the row's AWS call count (oracle 7).
+    customUserAgent: TEST_CALLER_AGENT,
   });
   try {
     const value = wf.value();
@@ -87,7 +71,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
     const starter = await proxiedStarter(row);
     try {
       // The outage: every StartExecution refused. Each rotation's event is delivered and dropped.
-      proxy?.setRules([
+      faultProxy().setRules([
         { target: /^AWSStepFunctions\.StartExecution$/, rate: 0.5, fault: 'throttle' },
         { target: /^AWSStepFunctions\.StartExecution$/, rate: 1, fault: '503' },
       ]);
@@ -98,7 +82,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
       }
       expect(row.executions).toHaveLength(0);
       // Over: the sweep's reconcile finds the versions the clusters have not seen and starts them.
-      proxy?.setRules([]);
+      faultProxy().setRules([]);
       const passes = await row.quiesce({
         start: (s, versionId) => starter.deliver({ secretId: s.secretId, versionId, trigger: 'reconcile' }),
       });
@@ -115,7 +99,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
       expectOracle(await row.oracle());
       expect(dropped).toBe(secrets.length);
     } finally {
-      proxy?.setRules([]);
+      faultProxy().setRules([]);
       starter.destroy();
     }
   });
@@ -124,15 +108,15 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
     const row = faultRow(wf, 'A', 'SM ThrottlingException 30 % + 5 s at 100 %');
     const secrets: RowSecret[] = [await row.secret('one'), await row.secret('two')];
     const refused = { count: 0 };
-    const before = proxy?.log.length ?? 0;
+    const before = faultProxy().log.length;
     const rate30 = [{ target: /^secretsmanager\./, rate: 0.3, fault: 'throttle' as const }];
-    proxy?.setRules(rate30);
+    faultProxy().setRules(rate30);
     for (let round = 0; round < 10; round++) {
       for (const s of secrets) {
         if (round === 2 && s === secrets[0]) {
           // The burst: every Secrets Manager call refused for 5 s, from the rotation's put on.
-          proxy?.setRules([{ target: /^secretsmanager\./, rate: 1, fault: 'throttle' }]);
-          setTimeout(() => proxy?.setRules(rate30), 5_000);
+          faultProxy().setRules([{ target: /^secretsmanager\./, rate: 1, fault: 'throttle' }]);
+          setTimeout(() => faultProxy().setRules(rate30), 5_000);
         }
         const versionId = await row.rotate(s, (id) => putThroughProxy(id, refused));
         // Every other rotation an emergency that retires the previous version (UpdateSecretVersionStage).
@@ -144,11 +128,11 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
         );
       }
     }
-    proxy?.setRules([]);
+    faultProxy().setRules([]);
     await row.quiesce();
     // This row's requests only: the proxy's log also holds the file's other rows.
     const faults: Record<string, number> = {};
-    for (const e of (proxy?.log ?? []).slice(before))
+    for (const e of faultProxy().log.slice(before))
       if (e.fault) faults[e.target] = (faults[e.target] ?? 0) + 1;
     row.note(
       `${Object.values(faults).reduce((a, b) => a + b, 0)} calls throttled (${Object.entries(faults)
@@ -162,8 +146,8 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
   it('B: DynamoDB throttling and 5xx on PutItem/UpdateItem, 20 %', async () => {
     const row = faultRow(wf, 'B', 'DynamoDB PutItem/UpdateItem 20 % (throttle, 500)');
     const secrets: RowSecret[] = [await row.secret('one'), await row.secret('two')];
-    const before = proxy?.log.length ?? 0;
-    proxy?.setRules([
+    const before = faultProxy().log.length;
+    faultProxy().setRules([
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1, fault: 'throttle' },
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1 / 0.9, fault: '500' },
     ]);
@@ -173,9 +157,11 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
         await row.run(s, versionId);
       }
     }
-    proxy?.setRules([]);
+    faultProxy().setRules([]);
     await row.quiesce();
-    const injected = (proxy?.log ?? []).slice(before).filter((e) => e.fault).length;
+    const injected = faultProxy()
+      .log.slice(before)
+      .filter((e) => e.fault).length;
     row.note(`${injected} ledger writes failed`);
     const result = await row.oracle();
     expectOracle(result);

@@ -6,8 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { faultHarness } from '../support/fault-harness';
 import { faultRow, type RowResult } from '../support/fault-matrix';
-import { workflowHarness } from '../support/workflow-harness';
 
 const SHIFTED_CLOCK = fileURLToPath(new URL('../../scripts/local/shifted-clock.mjs', import.meta.url));
 
@@ -24,7 +24,7 @@ for (const [row, offsetMs] of [
   ['N-5s', -5_000],
 ] as const) {
   describe(`fault matrix, clock skew ${offsetMs > 0 ? '+' : '−'}${Math.abs(offsetMs) / 1000} s on the step host`, () => {
-    const wf = workflowHarness({
+    const wf = faultHarness({
       restartConcurrency: 2,
       env: { NODE_OPTIONS: `--import ${SHIFTED_CLOCK}`, ROTATOR_TEST_CLOCK_OFFSET_MS: String(offsetMs) },
     });

@@ -1,5 +1,5 @@
 /**
- * Fault rows C, H, I, K and L (review section 4) against the real local control plane and ESO:
+ * Fault rows C, H, I, J, K, L and O (review section 4) against the real local control plane and ESO:
  * the step bundle reaches the kube-apiserver through toxiproxy (TLS passed through: the API server's
  * certificate names 127.0.0.1, where toxiproxy listens), registered as the local EKS cluster's
  * endpoint in moto, so the steps find it the production way (DescribeCluster). Each row ends with
@@ -9,17 +9,30 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
+import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
+import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
+import type { RotationLogger } from '../../shared/observability';
+import { startPropagation } from '../../shared/workflow/start-propagation';
+import type { WorkflowInput } from '../../shared/workflow/workflow-state';
+import { faultHarness } from '../support/fault-harness';
 import { faultRow, type RowResult } from '../support/fault-matrix';
-import { workflowHarness } from '../support/workflow-harness';
 
-const wf = workflowHarness({
+/** Row J's hook: awaited before each Lambda task with its payload (none: nothing happens). */
+let beforeStep: ((payload: unknown) => Promise<void>) | undefined;
+
+const wf = faultHarness({
   restartConcurrency: 2,
   // Row L pauses ESO for longer than this.
   env: { ROTATOR_SYNC_TIMEOUT_SECONDS: '15' },
+  beforeInvoke: async (_arn, payload) => {
+    await beforeStep?.(payload);
+  },
 });
 
 let toxiproxy: Toxiproxy | undefined;
@@ -73,7 +86,157 @@ async function externalSecretListBytes(): Promise<number> {
   return Buffer.byteLength(JSON.stringify(listed));
 }
 
+/**
+ * The propagation starter as deployed (start-propagation.ts): an event names a version, the
+ * starter checks it is still AWSCURRENT and starts one execution (here, the row's local one).
+ * Returns what the starter answered for each delivery.
+ */
+function localStarter(row: ReturnType<typeof faultRow>) {
+  const secretsManager = new SecretsManagerClient({
+    ...AWS_CLIENT_OPTIONS,
+    endpoint: wf.awsCalls.proxy().endpoint,
+    region: LOCAL_AWS.region,
+    credentials: LOCAL_AWS.credentials,
+  });
+  const silent = { info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as RotationLogger;
+  const metrics: Record<string, number> = {};
+  const names = new Set<string>();
+  const deps = {
+    managedPrefixes: [wf.prefix],
+    secrets: new SecretsManagerAdapter(secretsManager),
+    ledger: wf.ledger,
+    starter: {
+      async start(name: string, input: WorkflowInput) {
+        const s = row.secrets.find((x) => input.secretId.includes(x.secretId));
+        if (!s) throw new Error(`not this row's secret: ${input.secretId}`);
+        // Step Functions refuses a second execution of a name.
+        if (names.has(name)) return { alreadyStarted: true };
+        names.add(name);
+        await row.run(s, input.versionId, input);
+        return { alreadyStarted: false };
+      },
+    },
+    logger: silent,
+    metrics: {
+      addDimension() {},
+      addMetric(name: string, _unit: string, value: number) {
+        metrics[name] = (metrics[name] ?? 0) + value;
+      },
+    },
+    now: () => new Date(),
+  };
+  return {
+    deliver: (secretId: string, versionId: string) => startPropagation({ secretId, versionId }, deps),
+    metrics,
+    destroy: () => secretsManager.destroy(),
+  };
+}
+
 describe('fault matrix, Kubernetes and ESO', () => {
+  it('J: a consumer deleted between plan and restart (during WaitForSync): skipped, not failed', async () => {
+    const row = faultRow(wf, 'J', 'consumer Deployment deleted during WaitForSync');
+    const s = await row.secret('deleted', ['api', 'worker', 'web']);
+    const apps = wf.fx.admin.makeApiClient(AppsV1Api);
+    const victims = ['worker', 'web'];
+    let deleted = 0;
+    for (const victim of victims) {
+      const versionId = await row.rotate(s);
+      // The plan has listed the victim; the first CheckSync (after WaitForSync) of this secret's
+      // propagation comes before any restart: the Deployment goes then, as a `kubectl delete` would.
+      beforeStep = async (payload) => {
+        const p = payload as { action?: string };
+        if (p.action !== 'check-sync' || !JSON.stringify(payload).includes(s.namespace)) return;
+        beforeStep = undefined;
+        await apps.deleteNamespacedDeployment({ namespace: s.namespace, name: victim });
+        deleted++;
+      };
+      try {
+        const execution = await row.run(s, versionId);
+        expect(deleted).toBe(victims.indexOf(victim) + 1);
+        expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+      } finally {
+        beforeStep = undefined;
+      }
+      row.forget(s, victim);
+      const { restarted, failed } = await wf.propagation(s.secretId);
+      row.note(
+        `${victim} deleted: restarted [${restarted.map((r) => (r as { name?: string }).name ?? r).join(', ')}], ` +
+          `failed ${failed.length}`,
+      );
+      expect(failed).toEqual([]);
+    }
+    // And the next rotation plans without it.
+    await row.run(s, await row.rotate(s));
+    await row.quiesce();
+    const result = await row.oracle();
+    expectOracle(result);
+    expect(result.failures).toBe(0);
+  });
+
+  it('O: out-of-order and delayed events: the stale one is a no-op, converges on the newest', async () => {
+    const row = faultRow(wf, 'O', "N's event after N+1's; N+1's again after its propagation");
+    const s = await row.secret('order');
+    const starter = localStarter(row);
+    const alertsBefore = (await wf.alertsReceived()).length;
+    try {
+      for (let round = 0; round < 2; round++) {
+        const n = await row.rotate(s);
+        const n1 = await row.rotate(s);
+        const before = await wf.podTemplate(s.namespace, 'api');
+        // N+1's event first, then N's: N is no longer AWSCURRENT, so the starter ignores it.
+        const newer = await starter.deliver(s.secretId, n1);
+        expect(newer.ignored).toBeUndefined();
+        const after = await wf.podTemplate(s.namespace, 'api');
+        const older = await starter.deliver(s.secretId, n);
+        expect(older.ignored).toMatch(/no longer AWSCURRENT/);
+        // A delayed duplicate of N+1's event, after its propagation ended: the same execution name.
+        const again = await starter.deliver(s.secretId, n1);
+        expect(again.alreadyStarted).toBe(true);
+        expect((await wf.podTemplate(s.namespace, 'api')).generation).toBe(after.generation);
+        expect(after.generation).toBeGreaterThan(before.generation ?? 0);
+      }
+      row.note(
+        `starter: ${starter.metrics.StalePropagationEventsIgnored ?? 0} stale events ignored, ` +
+          `${starter.metrics.DuplicatePropagationsSkipped ?? 0} duplicates skipped, ` +
+          `${starter.metrics.PropagationsStarted ?? 0} started`,
+      );
+      await row.quiesce();
+      const result = await row.oracle();
+      expectOracle(result);
+      expect(alertsBefore).toBe(0);
+      expect(result.failures).toBe(0);
+      expect(result.alerts).toBe(0);
+    } finally {
+      starter.destroy();
+    }
+  });
+
+  // Finding (review L5, not fixed here: shared/workflow/ledger-steps.ts): an execution whose event
+  // got through the starter while N was AWSCURRENT but whose Claim runs after N+1 moved (a delayed
+  // start) fails (Claim's RotationStateError, PropagationFailed) and alerts, instead of ending
+  // quietly like a claim already taken. No restart, and the oracle holds otherwise (the failure is
+  // alerted). The `it.fails` after it keeps the expectation visible: it starts failing once the
+  // claim treats a superseded version as a no-op, and should then become an `it`.
+  let lateExecution: { status: string; alerts: number } | undefined;
+  it('O-late: an execution of N run after N+1 moved: no restart, converges (see the finding below)', async () => {
+    const row = faultRow(wf, 'O-late', "N's execution started late, after N+1 moved (delayed start)");
+    const s = await row.secret('late');
+    const n = await row.rotate(s);
+    const n1 = await row.rotate(s);
+    expect((await row.run(s, n1)).status).toBe('SUCCEEDED');
+    const generation = (await wf.podTemplate(s.namespace, 'api')).generation;
+    const late = await row.run(s, n);
+    expect((await wf.podTemplate(s.namespace, 'api')).generation).toBe(generation);
+    row.note(`late execution of N: ${late.status}${late.error ? ` (${late.error.name})` : ''}, no restart`);
+    await row.quiesce();
+    const result = await row.oracle();
+    expectOracle(result);
+    lateExecution = { status: late.status, alerts: result.alerts };
+  });
+  it.fails('O-late: that execution ends quietly, no alert (FINDING: it fails and alerts, review L5)', () => {
+    expect(lateExecution).toEqual({ status: 'SUCCEEDED', alerts: 0 });
+  });
+
   it('C: duplicate events ×5, concurrent: one execution does the work', async () => {
     const row = faultRow(wf, 'C', 'duplicate deliveries ×5, concurrent');
     const s = await row.secret('dup');

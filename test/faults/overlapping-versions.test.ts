@@ -16,13 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
+import { faultHarness } from '../support/fault-harness';
 import { faultRow, type RowResult, type RowSecret } from '../support/fault-matrix';
-import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
+import { RESTARTED_AT } from '../support/workflow-harness';
 
 // One restart at a time, so a move's restarts last a while. The step host runs one invocation at
 // a time (one warm container), so each restart call looks once and returns (poll budget 0): the
 // two executions' steps then take turns, as they would in separate Lambda containers.
-const wf = workflowHarness({
+const wf = faultHarness({
   restartConcurrency: 1,
   env: { ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: '0', ROTATOR_ROLLOUT_TIMEOUT_SECONDS: '20' },
 });

@@ -9,7 +9,12 @@
  *    distinct restartedAt values per marker);
  * 4. every failed execution alerted (SNS → SQS in moto), and no alert without a failure;
  * 5. no secret value in the steps' captured output;
- * 6. no claim in progress after quiesce.
+ * 6. no claim in progress after quiesce;
+ * 7. bounded retries: the product's AWS calls per rotation (counted by X-Amz-Target at the AWS
+ *    fault proxy, test/support/fault-harness.ts) at most 3× the file's fault-free baseline;
+ * 8. limits: each execution's history (estimated from the local run's events) under 25,000
+ *    events and every state's input and output under 256 KiB (Step Functions' quotas, which the
+ *    local interpreter does not enforce).
  * Each row's result goes to .test-results/faults/<row>.json; the project's global teardown prints
  * the table (test/faults/global-setup.ts).
  */
@@ -22,12 +27,18 @@ import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { rolloutState } from '../../shared/propagation/rollout-status';
 import { decideReconcile } from '../../shared/sweep/plan-reconcile';
-import { RESTARTED_AT, type WorkflowHarness } from './workflow-harness';
+import type { Baseline, CallCounts, FaultHarness } from './fault-harness';
+import { RESTARTED_AT } from './workflow-harness';
+
+export { FAULT_SEED } from './fault-harness';
 
 export const FAULT_RESULTS_DIR = join(process.cwd(), '.test-results', 'faults');
 
-/** The matrix's seed: FAULT_SEED in the environment, else 1. */
-export const FAULT_SEED = Number(process.env.FAULT_SEED ?? 1);
+/** Oracle 7: a row's AWS calls per rotation may be at most this many times the fault-free baseline's. */
+export const MAX_CALLS_OVER_BASELINE = 3;
+/** Oracle 8: Step Functions' quotas on a Standard execution's history and on a state's input or output. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const MAX_STATE_BYTES = 256 * 1024;
 
 export interface RowResult {
   readonly row: string;
@@ -46,6 +57,13 @@ export interface RowResult {
   readonly leaks: number;
   readonly staleClaims: number;
   readonly executions: number;
+  /** Oracle 7: the product's AWS calls during the row, per rotation, and the file's fault-free baseline. */
+  readonly awsCallsPerRotation: number;
+  readonly baselineCallsPerRotation: number;
+  readonly awsCallsByTarget: CallCounts;
+  /** Oracle 8: the longest execution history (estimated events) and the largest state (JSON bytes). */
+  readonly maxHistoryEvents: number;
+  readonly largestStateBytes: number;
   readonly seconds: number;
   readonly notes: string;
   /** What did not hold, for the test's message. */
@@ -61,8 +79,10 @@ export interface RowSecret {
 }
 
 /** The row's fixture and bookkeeping; call `oracle()` at the end. */
-export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
+export function faultRow(wf: FaultHarness, row: string, fault: string) {
   const secrets: RowSecret[] = [];
+  let callsMark = wf.awsCalls.mark();
+  let ownBaseline: Baseline | undefined;
   const executions: LocalExecution[] = [];
   const alerts: { Subject?: string; Message: string }[] = [];
   const notes: string[] = [];
@@ -96,6 +116,20 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
       const s: RowSecret = { secretId, namespace, workloads, versions: [] };
       secrets.push(s);
       return s;
+    },
+    /**
+     * Oracle 7's baseline for a row whose rotations do more than the file's baseline (which is a
+     * propagation only): e.g. row T's include the rotation function's four steps, so its baseline is
+     * a fault-free rotation through the same steps, measured by the row in the same run. The row's
+     * own count starts here, after the baseline's calls.
+     */
+    useBaseline(baseline: Baseline) {
+      ownBaseline = baseline;
+      callsMark = wf.awsCalls.mark();
+    },
+    /** A consumer the row deleted: the oracle no longer expects it to carry the marker. */
+    forget(s: RowSecret, workload: string) {
+      (s as { workloads: readonly string[] }).workloads = s.workloads.filter((w) => w !== workload);
     },
     /** A new AWSCURRENT version (the harness's client, straight to moto unless `put` is given). */
     async rotate(s: RowSecret, put: (secretId: string) => Promise<string> = wf.rotate) {
@@ -152,6 +186,7 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
       let duplicates = 0;
       let lost = 0;
       let staleClaims = 0;
+      let superseded = 0;
       await sleep(1_000);
       await drainAlerts();
       // The queue is the harness's, shared by the rows of a file: only alerts naming this row's secrets count.
@@ -209,20 +244,29 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
             problems.push(`${s.namespace}: ${at.size} rollouts for ${id}`);
           }
         }
-        // 2. lost rotations: a version made AWSCURRENT with neither a propagation record nor an alert
+        // 2. lost rotations: a version made AWSCURRENT with neither a propagation record nor an
+        // alert. A version superseded before its propagation started (row O: its event came after
+        // the next version's, and the starter ignores it) is carried by a later version's succeeded
+        // propagation, which the row's later version must then have.
         const alerted = mine.some((a) => `${a.Subject} ${a.Message}`.includes(s.secretId));
-        for (const versionId of s.versions) {
-          if (!propagations.some((p) => p.versionId === versionId) && !alerted) {
-            lost++;
-            problems.push(`${s.secretId}: version ${versionId} neither propagated nor alerted`);
+        s.versions.forEach((versionId, i) => {
+          if (propagations.some((p) => p.versionId === versionId) || alerted) return;
+          const later = s.versions.slice(i + 1);
+          if (propagations.some((p) => later.includes(p.versionId) && p.status === 'succeeded')) {
+            superseded++;
+            return;
           }
-        }
+          lost++;
+          problems.push(`${s.secretId}: version ${versionId} neither propagated nor alerted`);
+        });
         // 6. stale claims
         if (summaries.get(s.secretId)?.lastPropagation?.status === 'in-progress') {
           staleClaims++;
           problems.push(`${s.secretId}: a claim is still in progress after quiesce`);
         }
       }
+      if (superseded > 0)
+        notes.push(`${superseded} version(s) superseded before propagating, carried by a later one`);
       // 4. alerts: every failed execution went through Alert, and the queue got one message each
       const failed = executions.filter((e) => e.status === 'FAILED');
       for (const e of failed) {
@@ -242,10 +286,40 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
       // 5. leaks
       const leaks = wf.leakedValues().length;
       if (leaks > 0) problems.push(`${leaks} secret values in the steps' output`);
+      // 7. bounded retries: the row's product calls (counted before the baseline adds its own)
+      const rotations = secrets.reduce((n, s) => n + s.versions.length, 0);
+      const byTarget = wf.awsCalls.since(callsMark);
+      const calls = Object.values(byTarget).reduce((a, b) => a + b, 0);
+      const baseline = ownBaseline ?? (await wf.awsCalls.baseline());
+      const perRotation = calls / Math.max(1, rotations);
+      if (perRotation > MAX_CALLS_OVER_BASELINE * baseline.perRotation) {
+        const grew = Object.entries(byTarget)
+          .map(([t, n]) => [t, n / Math.max(1, rotations) / (baseline.byTarget[t] ?? 0.5)] as const)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([t, x]) => `${t} ×${x.toFixed(1)}`);
+        problems.push(
+          `${perRotation.toFixed(1)} AWS calls per rotation, over ${MAX_CALLS_OVER_BASELINE}× the baseline's ` +
+            `${baseline.perRotation} (grew most: ${grew.join(', ')})`,
+        );
+      }
+      // 8. limits
+      let maxHistoryEvents = 0;
+      let largestStateBytes = 0;
+      for (const e of executions) {
+        maxHistoryEvents = Math.max(maxHistoryEvents, e.historyEvents);
+        largestStateBytes = Math.max(largestStateBytes, e.largestState.bytes);
+        if (e.historyEvents >= MAX_HISTORY_EVENTS)
+          problems.push(`${e.name}: about ${e.historyEvents} history events (quota ${MAX_HISTORY_EVENTS})`);
+        if (e.largestState.bytes >= MAX_STATE_BYTES)
+          problems.push(
+            `${e.name}: state ${e.largestState.state} is ${e.largestState.bytes} bytes (quota 256 KiB)`,
+          );
+      }
       const result: RowResult = {
         row,
         fault,
-        rotations: secrets.reduce((n, s) => n + s.versions.length, 0),
+        rotations,
         secrets: secrets.length,
         converged,
         duplicates,
@@ -255,6 +329,11 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
         leaks,
         staleClaims,
         executions: executions.length,
+        awsCallsPerRotation: Math.round(perRotation * 10) / 10,
+        baselineCallsPerRotation: baseline.perRotation,
+        awsCallsByTarget: byTarget,
+        maxHistoryEvents,
+        largestStateBytes,
         seconds: Math.round((Date.now() - started) / 1000),
         notes: notes.join('; '),
         problems,
@@ -270,15 +349,22 @@ export function faultRow(wf: WorkflowHarness, row: string, fault: string) {
 /** The results table (markdown) from rows' results. */
 export function resultsTable(results: readonly RowResult[]): string {
   const lines = [
-    '| row | fault | rotations | converged | duplicates | lost | failures alerted | leaks | stale claims | executions | s | notes |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| row | fault | rotations | converged | duplicates | lost | failures alerted | leaks | stale claims | executions | AWS calls/rotation (baseline) | max history events | largest state KiB | s | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of [...results].sort((a, b) => a.row.localeCompare(b.row))) {
     lines.push(
       `| ${r.row} | ${r.fault} | ${r.rotations} | ${r.converged}/${r.secrets} | ${r.duplicates} | ${r.lost} | ` +
         `${Math.min(r.alerts, r.failures)}/${r.failures}${r.alerts > r.failures ? ` (+${r.alerts - r.failures} extra)` : ''} | ` +
-        `${r.leaks} | ${r.staleClaims} | ${r.executions} | ${r.seconds} | ${r.notes} |`,
+        `${r.leaks} | ${r.staleClaims} | ${r.executions} | ${callsCell(r)} | ${r.maxHistoryEvents ?? '–'} | ` +
+        `${r.largestStateBytes === undefined ? '–' : (r.largestStateBytes / 1024).toFixed(1)} | ${r.seconds} | ${r.notes} |`,
     );
   }
   return lines.join('\n');
+}
+
+function callsCell(r: RowResult): string {
+  if (r.awsCallsPerRotation === undefined || !r.baselineCallsPerRotation) return '–';
+  const times = r.awsCallsPerRotation / r.baselineCallsPerRotation;
+  return `${r.awsCallsPerRotation} (${r.baselineCallsPerRotation}, ×${times.toFixed(1)})`;
 }
