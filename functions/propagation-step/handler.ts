@@ -15,6 +15,7 @@ import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import { memoizeSuccess } from '../../shared/memoize-success';
 import { createLogger, createMetrics } from '../../shared/observability';
+import { secretsManagerReplicas } from '../../shared/propagation/replica-port';
 import { runWorkflowStep } from '../../shared/workflow/run-workflow-step';
 import { loadWorkflowConfig } from '../../shared/workflow/workflow-config';
 
@@ -42,6 +43,8 @@ const deps = {
   secrets: new SecretsManagerAdapter(new SecretsManagerClient(AWS_CLIENT_OPTIONS)),
   ledger: new DynamoDbLedger(new DynamoDBClient(AWS_CLIENT_OPTIONS), config.ledgerTableName),
   clusterFor: async (name: string) => (await clusterPorts())(name),
+  // DescribeSecret in the secret's region and its replicas' (one client per region, on first use).
+  replicas: secretsManagerReplicas(AWS_CLIENT_OPTIONS),
   logger,
   metrics,
   now: () => new Date(),

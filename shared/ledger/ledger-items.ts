@@ -91,6 +91,7 @@ export const clusterOutcomeSchema = z.object({
   failed: z.array(z.string()),
   nextPod: z.optional(z.array(z.string())),
   notRestarted: z.optional(z.array(z.string())),
+  notSynced: z.optional(z.array(z.string())),
   counts: z.optional(z.record(z.string(), z.number())),
 });
 

@@ -41,6 +41,11 @@ export interface ClusterOutcome {
   readonly nextPod?: readonly string[];
   /** Consumers left unrestarted because the restarts stopped (a failed rollout or canary). */
   readonly notRestarted?: readonly string[];
+  /**
+   * ExternalSecrets that name the secret through a store in a region where it is neither the
+   * primary nor a replica: never resynced, reported (not a failure: there the name is another secret).
+   */
+  readonly notSynced?: readonly string[];
   /** Full counts of every list above (lists hold at most a few dozen names each). */
   readonly counts?: Readonly<Record<string, number>>;
 }

@@ -22,6 +22,27 @@ export interface AffectedExternalSecret {
   readonly refresh: RefreshBehaviour;
   /** The finds ESO refuses; when there is one, `refresh` is `sync-fails` (unless ESO never refreshes). */
   readonly findRefusals: readonly FindRefusalAt[];
+  /**
+   * The replica regions it reads the secret in (through stores there), sorted; empty when it reads
+   * only the primary. A resync waits until each has replicated the new version.
+   */
+  readonly replicaRegions?: readonly string[];
+}
+
+/** The secret's replica regions (DescribeSecret's ReplicationStatus in its primary region). */
+export interface SecretRegions {
+  readonly replicaRegions?: readonly string[];
+}
+
+/**
+ * An ExternalSecret that names the secret through a store in a region that is neither the secret's
+ * nor one of its replicas: there, the name is another secret or none. Never resynced; reported.
+ */
+export interface OtherRegionReference {
+  readonly externalSecret: ExternalSecret;
+  /** The stores' regions, sorted. */
+  readonly regions: readonly string[];
+  readonly reasons: readonly string[];
 }
 
 const REFUSAL_TEXT: Record<FindRefusal, string> = {
@@ -31,7 +52,8 @@ const REFUSAL_TEXT: Record<FindRefusal, string> = {
 
 /**
  * The ExternalSecrets whose references resolve to `secret` through an AWS Secrets Manager store in
- * the secret's region: `data[].remoteRef.key` and `dataFrom[].extract.key` (by name or ARN, with the
+ * the secret's region or one of its replica regions (`regions`; the replica there has the same name,
+ * and its ARN differs in the region only): `data[].remoteRef.key` and `dataFrom[].extract.key` (by name or ARN, with the
  * store's `prefix` applied), and `dataFrom[].find` as ESO's AWS provider evaluates it (see
  * eso-find.ts). References pinned to another version than AWSCURRENT do not count: a resync would
  * not change them. An ExternalSecret with a find that ESO refuses is affected when that find could
@@ -41,29 +63,98 @@ export function findAffectedExternalSecrets(
   secret: RotatedSecret,
   externalSecrets: readonly ExternalSecret[],
   stores: readonly AwsSecretStore[],
+  regions: SecretRegions = {},
 ): AffectedExternalSecret[] {
-  const scope: Scope = { secret, stores, region: regionOf(secret.arn), compile: nameRegexpCompiler() };
-  return externalSecrets.flatMap((es) => affectedBy(es, scope) ?? []);
+  const home = regionOf(secret.arn);
+  const replicas = new Set(regions.replicaRegions ?? []);
+  const scope: Scope = {
+    secret,
+    stores,
+    // An ARN without a region (not AWS's): any store's, as before replicas were known.
+    reads: (region) => home === undefined || region === home || replicas.has(region),
+    home,
+    compile: nameRegexpCompiler(),
+  };
+  return externalSecrets.flatMap((es) => {
+    const found = affectedBy(es, scope);
+    if (!found) return [];
+    const refresh = refreshBehaviour(es);
+    return [
+      {
+        externalSecret: es,
+        targetSecret: es.spec.target?.name || es.name,
+        reasons: [...found.reasons, ...found.findRefusals.map(describeRefusal)],
+        refresh: refresh === 'refreshes' && found.findRefusals.length > 0 ? 'sync-fails' : refresh,
+        findRefusals: found.findRefusals,
+        replicaRegions: found.regions.filter((r) => r !== home),
+      },
+    ];
+  });
+}
+
+/**
+ * The ExternalSecrets that name `secret` (as {@link findAffectedExternalSecrets} would) only through
+ * stores in regions that are neither the secret's nor a replica's: reported, never resynced.
+ */
+export function findOtherRegionReferences(
+  secret: RotatedSecret,
+  externalSecrets: readonly ExternalSecret[],
+  stores: readonly AwsSecretStore[],
+  regions: SecretRegions = {},
+): OtherRegionReference[] {
+  const home = regionOf(secret.arn);
+  if (home === undefined) return [];
+  const replicas = new Set(regions.replicaRegions ?? []);
+  const scope: Scope = {
+    secret,
+    stores,
+    reads: (region) => region !== home && !replicas.has(region),
+    home,
+    compile: nameRegexpCompiler(),
+  };
+  return externalSecrets.flatMap((es) => {
+    const found = affectedBy(es, scope);
+    return found && found.reasons.length > 0
+      ? [{ externalSecret: es, regions: found.regions, reasons: found.reasons }]
+      : [];
+  });
 }
 
 interface Scope {
   readonly secret: RotatedSecret;
   readonly stores: readonly AwsSecretStore[];
-  readonly region: string | undefined;
+  /** Whether a store in this region counts. */
+  readonly reads: (region: string) => boolean;
+  /** The secret's own region, from its ARN. */
+  readonly home: string | undefined;
   readonly compile: ReturnType<typeof nameRegexpCompiler>;
 }
 
-function affectedBy(es: ExternalSecret, scope: Scope): AffectedExternalSecret | undefined {
-  const { secret, region } = scope;
-  // Without a region, any store's: a refused find fails the whole sync, whatever its store's region.
-  const storeFor = (ref: StoreRef | undefined, anyRegion = false) =>
-    resolveStore(es, ref ?? es.spec.secretStoreRef, scope.stores, anyRegion ? undefined : region);
+interface Found {
+  readonly reasons: readonly string[];
+  readonly findRefusals: readonly FindRefusalAt[];
+  /** The regions of the stores the reasons go through, sorted. */
+  readonly regions: readonly string[];
+}
+
+function affectedBy(es: ExternalSecret, scope: Scope): Found | undefined {
+  const { secret } = scope;
+  // Any region's for a find: a refused find fails the whole sync, whatever its store's region.
+  const storeFor = (ref: StoreRef | undefined, anyRegion = false) => {
+    const store = resolveStore(es, ref ?? es.spec.secretStoreRef, scope.stores);
+    return store && (anyRegion || scope.reads(store.region)) ? store : undefined;
+  };
   const reasons: string[] = [];
   const findRefusals: FindRefusalAt[] = [];
+  const regions = new Set<string>();
+  const via = (store: AwsSecretStore) => {
+    regions.add(store.region);
+    return describeStore(store, scope.home);
+  };
   for (const item of es.spec.data ?? []) {
     const store = storeFor(item.sourceRef?.storeRef);
     if (store && isCurrent(item.remoteRef.version) && keyMatches(item.remoteRef.key, store, secret)) {
-      reasons.push(`data[${item.secretKey}].remoteRef.key=${item.remoteRef.key} via ${describeStore(store)}`);
+      reasons.push(`data[${item.secretKey}].remoteRef.key=${item.remoteRef.key} via ${via(store)}`);
     }
   }
   (es.spec.dataFrom ?? []).forEach((item, index) => {
@@ -72,7 +163,10 @@ function affectedBy(es: ExternalSecret, scope: Scope): AffectedExternalSecret | 
       const store = storeFor(item.sourceRef?.storeRef, true);
       const found = store && findReason(item.find, index, store, scope);
       if (found?.refusal) findRefusals.push({ index, refusal: found.refusal });
-      if (found?.reason) reasons.push(found.reason);
+      if (found?.reason && store) {
+        regions.add(store.region);
+        reasons.push(found.reason);
+      }
       return;
     }
     const store = storeFor(item.sourceRef?.storeRef);
@@ -82,18 +176,11 @@ function affectedBy(es: ExternalSecret, scope: Scope): AffectedExternalSecret | 
       isCurrent(item.extract.version) &&
       keyMatches(item.extract.key, store, secret)
     ) {
-      reasons.push(`dataFrom[${index}].extract.key=${item.extract.key} via ${describeStore(store)}`);
+      reasons.push(`dataFrom[${index}].extract.key=${item.extract.key} via ${via(store)}`);
     }
   });
   if (reasons.length === 0) return undefined;
-  const refresh = refreshBehaviour(es);
-  return {
-    externalSecret: es,
-    targetSecret: es.spec.target?.name || es.name,
-    reasons: [...reasons, ...findRefusals.map(describeRefusal)],
-    refresh: refresh === 'refreshes' && findRefusals.length > 0 ? 'sync-fails' : refresh,
-    findRefusals,
-  };
+  return { reasons, findRefusals, regions: [...regions].sort() };
 }
 
 /** Why the plan does not count on ESO refreshing this ExternalSecret, for the ledger. */
@@ -112,9 +199,9 @@ function findReason(
   scope: Scope,
 ): { reason?: string; refusal?: FindRefusal } {
   const verdict = evaluateFind(find, store, scope.secret, scope.compile);
-  const selects = verdict.selects && (scope.region === undefined || store.region === scope.region);
+  const selects = verdict.selects && scope.reads(store.region);
   const at = `dataFrom[${index}].find`;
-  const via = `via ${describeStore(store)}`;
+  const via = `via ${describeStore(store, scope.home)}`;
   if (verdict.refused) {
     return { refusal: verdict.refused, ...(selects ? { reason: `${at} could select it ${via}` } : {}) };
   }
@@ -144,7 +231,6 @@ function resolveStore(
   es: ExternalSecret,
   ref: StoreRef | undefined,
   stores: readonly AwsSecretStore[],
-  region: string | undefined,
 ): AwsSecretStore | undefined {
   if (!ref) return undefined;
   const kind = ref.kind ?? 'SecretStore';
@@ -154,27 +240,37 @@ function resolveStore(
       s.name === ref.name &&
       (kind === 'ClusterSecretStore' || s.namespace === es.namespace),
   );
-  if (store?.service !== 'SecretsManager') return undefined;
-  if (region !== undefined && store.region !== region) return undefined;
-  return store;
+  return store?.service === 'SecretsManager' ? store : undefined;
 }
 
+/** By name, or by the ARN the secret has in the store's region (a replica's differs in the region only). */
 function keyMatches(key: string, store: AwsSecretStore, secret: RotatedSecret): boolean {
-  if (key === secret.arn) return true;
+  const arn = arnInRegion(secret.arn, store.region);
+  if (key === arn) return true;
   const effective = `${store.prefix ?? ''}${key}`;
-  return effective === secret.name || effective === secret.arn;
+  return effective === secret.name || effective === arn;
+}
+
+/**
+ * The ARN of the secret's replica in `region` (AWS keeps the name and its suffix, and changes the
+ * region only); the ARN itself in its own region.
+ * @example arnInRegion('arn:aws:secretsmanager:us-east-1:1:secret:a-Ab12Cd', 'eu-west-1')
+ */
+export function arnInRegion(arn: string, region: string): string {
+  return arn.replace(/^(arn:aws[a-z-]*:secretsmanager:)[a-z0-9-]+:/, `$1${region}:`);
 }
 
 function isCurrent(version: string | undefined): boolean {
   return version === undefined || version === '' || version === 'AWSCURRENT';
 }
 
-function regionOf(arn: string): string | undefined {
+/** The region in a Secrets Manager ARN; undefined when it is not one. */
+export function regionOf(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(arn)?.[1];
 }
 
-function describeStore(store: AwsSecretStore): string {
-  return store.kind === 'ClusterSecretStore'
-    ? `ClusterSecretStore/${store.name}`
-    : `SecretStore/${store.name}`;
+function describeStore(store: AwsSecretStore, home: string | undefined): string {
+  const name =
+    store.kind === 'ClusterSecretStore' ? `ClusterSecretStore/${store.name}` : `SecretStore/${store.name}`;
+  return home === undefined || store.region === home ? name : `${name} (${store.region})`;
 }

@@ -2,7 +2,12 @@ import type { ClusterPort } from './cluster-port';
 import { targetSecretAnnotations } from './consumer-annotations';
 import type { RotatedSecret } from './eso-types';
 import { type ConsumerMatch, type ConsumerSkip, findConsumers } from './find-consumers';
-import { type AffectedExternalSecret, findAffectedExternalSecrets } from './find-external-secrets';
+import {
+  type AffectedExternalSecret,
+  findAffectedExternalSecrets,
+  findOtherRegionReferences,
+  type OtherRegionReference,
+} from './find-external-secrets';
 
 /** One affected ExternalSecret with the workloads that consume the Secret it writes. */
 export interface ExternalSecretTarget {
@@ -18,10 +23,17 @@ export interface PropagationPlan {
   readonly resync: readonly ExternalSecretTarget[];
   /** ExternalSecrets ESO will not refresh (CreatedOnce, refreshInterval 0): reported, never restarted. */
   readonly notRefreshing: readonly ExternalSecretTarget[];
+  /**
+   * ExternalSecrets that name the secret through stores in regions that are neither its own nor a
+   * replica's: never resynced, reported.
+   */
+  readonly otherRegion?: readonly OtherRegionReference[];
 }
 
 export interface PlanOptions {
   readonly requireOptIn?: boolean;
+  /** The secret's replica regions: stores there count (resynced once the replica has the version). */
+  readonly replicaRegions?: readonly string[];
 }
 
 /**
@@ -39,7 +51,8 @@ export async function planPropagation(
     cluster.listExternalSecrets(),
     cluster.listSecretStores(),
   ]);
-  const affected = findAffectedExternalSecrets(secret, externalSecrets, stores);
+  const regions = { replicaRegions: options.replicaRegions ?? [] };
+  const affected = findAffectedExternalSecrets(secret, externalSecrets, stores, regions);
   const namespaces = [...new Set(affected.map((a) => a.externalSecret.namespace))];
   const workloads = new Map(
     await Promise.all(namespaces.map(async (ns) => [ns, await cluster.listWorkloads(ns)] as const)),
@@ -60,5 +73,6 @@ export async function planPropagation(
     versionId,
     resync: targets.filter((t) => t.affected.refresh === 'refreshes'),
     notRefreshing: targets.filter((t) => t.affected.refresh !== 'refreshes'),
+    otherRegion: findOtherRegionReferences(secret, externalSecrets, stores, regions),
   };
 }

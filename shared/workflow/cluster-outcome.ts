@@ -64,6 +64,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
     failedCount += 1;
   }
   const synced = input.sync?.synced ?? [];
+  const otherRegion = input.plan?.otherRegion ?? [];
   return {
     cluster: input.cluster,
     outcome: failedCount === 0 ? 'succeeded' : 'failed',
@@ -74,6 +75,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       .slice(0, LIST_CAP)
       .map(line),
     notRestarted: (progress?.notRestarted.items ?? []).map((r) => refKey(r.ref)),
+    ...(otherRegion.length > 0 && { notSynced: otherRegion.slice(0, LIST_CAP).map(line) }),
     counts: {
       synced: synced.length,
       restarted: progress?.restarted.count ?? 0,
@@ -82,6 +84,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       notRestarted: progress?.notRestarted.count ?? 0,
       // Consumers restarted onto the new version whose rollout failed: what a rollback answers.
       rolloutsFailed: progress?.failed.count ?? 0,
+      ...(otherRegion.length > 0 && { notSynced: otherRegion.length }),
     },
   };
 }

@@ -14,10 +14,17 @@ import {
   targetSecretAnnotations,
 } from '../propagation/consumer-annotations';
 import { consumerState } from '../propagation/consumer-state';
-import { notRefreshingReason } from '../propagation/find-external-secrets';
+import { arnInRegion, notRefreshingReason } from '../propagation/find-external-secrets';
 import { moveId } from '../propagation/markers';
 import { refKey } from '../propagation/object-ref';
-import { planPropagation } from '../propagation/propagation-plan';
+import { type PropagationPlan, planPropagation } from '../propagation/propagation-plan';
+import type { ReplicaPort } from '../propagation/replica-port';
+import {
+  checkReplicas,
+  replicaDeadlineReason,
+  replicaFailureReason,
+  splitByReplicas,
+} from '../propagation/replica-sync';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
 import {
@@ -32,6 +39,11 @@ import {
 
 export interface ClusterStepDeps {
   readonly clusterFor: (clusterName: string) => Promise<ClusterPort>;
+  /**
+   * The secret's replicas (DescribeSecret in its primary and replica regions). Without it, stores in
+   * other regions than the secret's are reported, never resynced.
+   */
+  readonly replicas?: ReplicaPort;
   readonly requireOptIn: boolean;
   readonly syncTimeoutMs: number;
   readonly rolloutTimeoutMs: number;
@@ -62,8 +74,12 @@ export const MAX_PLAN_BYTES = 96 * 1024;
 export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
   const input = parseStepInput(z.omit(clusterIterationSchema, { budget: true }), raw, 'plan');
   const cluster = await deps.clusterFor(input.cluster);
+  const replicaRegions = deps.replicas
+    ? (await deps.replicas.replicationOf(input.secret.arn)).map((r) => r.region)
+    : [];
   const plan = await planPropagation(cluster, input.secret, input.versionId, {
     requireOptIn: deps.requireOptIn,
+    replicaRegions,
   });
   const plannedAt = deps.now();
   const move = {
@@ -87,6 +103,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
         secretAnnotations: secretSideAnnotations(targetSecretAnnotations(t.affected.externalSecret.spec)),
         consumers: t.consumers.length,
         reasons: t.affected.reasons.slice(0, 20).map((r) => r.slice(0, 1024)),
+        ...(t.affected.replicaRegions?.length && { replicaRegions: [...t.affected.replicaRegions] }),
       }),
     ),
     notRefreshing: plan.notRefreshing.map((t) => ({
@@ -100,6 +117,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
     consumers: consumers.size,
     alreadyVerified: [...consumers.values()].filter((w) => consumerState(w, move).state === 'verified')
       .length,
+    ...replicaFields(plan),
   };
   const bytes = Buffer.byteLength(JSON.stringify(result));
   const limit = deps.maxPlanBytes ?? MAX_PLAN_BYTES;
@@ -111,6 +129,88 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
   return result;
 }
 
+/** The replicas the plan's targets read, and the references through regions the secret is not in. */
+function replicaFields(plan: PropagationPlan): Pick<ClusterPlan, 'replication' | 'otherRegion'> {
+  const regions = [...new Set(plan.resync.flatMap((t) => t.affected.replicaRegions ?? []))].sort();
+  const otherRegion = (plan.otherRegion ?? []).map((o) => ({
+    ref: { kind: 'ExternalSecret', namespace: o.externalSecret.namespace, name: o.externalSecret.name },
+    reason: `reads it in ${o.regions.join(', ')}, where the secret is not replicated (${o.reasons.slice(0, 3).join('; ').slice(0, 700)}): not resynced`,
+  }));
+  return {
+    ...(regions.length > 0 && {
+      replication: {
+        secretArn: plan.secret.arn,
+        replicas: regions.map((region) => ({ region, secretId: arnInRegion(plan.secret.arn, region) })),
+      },
+    }),
+    ...(otherRegion.length > 0 && { otherRegion }),
+  };
+}
+
+/** The force-sync annotation on these targets (on the owning ClusterExternalSecret for its children). */
+async function forceSync(
+  cluster: ClusterPort,
+  targets: readonly EsTarget[],
+  versionId: string,
+  at: Date,
+): Promise<void> {
+  const annotations = { [ANNOTATIONS.forceSync]: `${versionId}@${at.toISOString()}` };
+  const owners = [...new Set(targets.flatMap((t) => (t.owner ? [t.owner] : [])))];
+  await mapWithLimit(owners, API_CONCURRENCY, (owner) =>
+    cluster.annotateClusterExternalSecret(owner, annotations),
+  );
+  await mapWithLimit(
+    targets.filter((t) => !t.owner),
+    API_CONCURRENCY,
+    (t) =>
+      cluster.annotateExternalSecret(
+        { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
+        annotations,
+      ),
+  );
+}
+
+/**
+ * Which of `targets` may be resynced now: those reading only the primary, or replicas that have
+ * `versionId` as AWSCURRENT. The rest wait (`held`), or fail when their replica failed.
+ */
+async function gateOnReplicas(
+  plan: ClusterPlan,
+  targets: readonly EsTarget[],
+  versionId: string,
+  deps: ClusterStepDeps,
+) {
+  const needed = new Set(targets.flatMap((t) => t.replicaRegions ?? []));
+  const replicas = (plan.replication?.replicas ?? []).filter((r) => needed.has(r.region));
+  if (replicas.length > 0 && (!deps.replicas || !plan.replication)) {
+    throw new Error('The plan names replica regions, but the step has no Secrets Manager reader for them');
+  }
+  const verdicts =
+    deps.replicas && plan.replication
+      ? await checkReplicas(deps.replicas, plan.replication.secretArn, versionId, replicas)
+      : new Map();
+  const split = splitByReplicas(
+    targets.map((t) => ({ ...t, key: esKey(t) })),
+    verdicts,
+  );
+  const byKey = new Map(targets.map((t) => [esKey(t), t]));
+  const ref = (key: string) => {
+    const t = byKey.get(key);
+    return { kind: 'ExternalSecret', namespace: t?.namespace ?? '', name: t?.name ?? '' };
+  };
+  return {
+    ready: split.ready.flatMap((k) => byKey.get(k) ?? []),
+    held: [...split.held],
+    failed: [...split.failed].map(([key, f]) => ({
+      ref: ref(key),
+      reason: replicaFailureReason(f.region, f.detail),
+    })),
+    waits: [...verdicts].flatMap(([region, v]) =>
+      v.state === 'lagging' ? [{ region, detail: v.detail.slice(0, 1024) }] : [],
+    ),
+  };
+}
+
 const resyncInputSchema = z.object({
   cluster: z.string().check(z.minLength(1)),
   versionId: z.string().check(z.minLength(32), z.maxLength(64)),
@@ -119,35 +219,67 @@ const resyncInputSchema = z.object({
 
 /**
  * Resync: the force-sync annotation on each ExternalSecret (on the owning ClusterExternalSecret for
- * its children). Returns the sync progress the polling loop starts from.
+ * its children). One that reads a replica region waits (`held`, not annotated) until that replica has
+ * the new version; the polling loop looks again. Returns the sync progress the loop starts from.
  */
 export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<SyncProgress> {
   const input = parseStepInput(resyncInputSchema, raw, 'resync');
   const cluster = await deps.clusterFor(input.cluster);
+  const gate = await gateOnReplicas(input.plan, input.plan.resync, input.versionId, deps);
   const annotatedAt = deps.now();
-  const annotations = { [ANNOTATIONS.forceSync]: `${input.versionId}@${annotatedAt.toISOString()}` };
-  const owners = [...new Set(input.plan.resync.flatMap((t) => (t.owner ? [t.owner] : [])))];
-  await mapWithLimit(owners, API_CONCURRENCY, (owner) =>
-    cluster.annotateClusterExternalSecret(owner, annotations),
-  );
-  await mapWithLimit(
-    input.plan.resync.filter((t) => !t.owner),
-    API_CONCURRENCY,
-    (t) =>
-      cluster.annotateExternalSecret(
-        { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
-        annotations,
-      ),
-  );
+  await forceSync(cluster, gate.ready, input.versionId, annotatedAt);
   const progress: SyncProgress = {
     annotatedAt: annotatedAt.toISOString(),
     deadline: new Date(annotatedAt.getTime() + deps.syncTimeoutMs).toISOString(),
     done: false,
-    pending: input.plan.resync.map(esKey),
+    pending: gate.ready.map(esKey),
     synced: [],
-    failed: [],
+    failed: gate.failed,
+    ...(gate.held.length > 0 && { versionId: input.versionId, held: gate.held, replicaWaits: gate.waits }),
   };
-  return input.plan.resync.length === 0 ? { ...progress, done: true } : progress;
+  return progress.pending.length === 0 && gate.held.length === 0 ? { ...progress, done: true } : progress;
+}
+
+/**
+ * The held ExternalSecrets whose replicas now have the version are annotated and join `pending`;
+ * past the deadline, those still held fail, naming the region and what its replica holds.
+ */
+async function releaseHeld(
+  cluster: ClusterPort,
+  plan: ClusterPlan,
+  sync: SyncProgress,
+  deps: ClusterStepDeps,
+): Promise<SyncProgress> {
+  if (!sync.held?.length || !sync.versionId) return sync;
+  const held = new Set(sync.held);
+  const gate = await gateOnReplicas(
+    plan,
+    plan.resync.filter((t) => held.has(esKey(t))),
+    sync.versionId,
+    deps,
+  );
+  const at = deps.now();
+  await forceSync(cluster, gate.ready, sync.versionId, at);
+  const next: SyncProgress = {
+    ...sync,
+    pending: [...sync.pending, ...gate.ready.map(esKey)],
+    failed: [...sync.failed, ...gate.failed],
+    held: gate.held,
+    replicaWaits: gate.waits,
+  };
+  if (gate.held.length === 0 || at.getTime() <= Date.parse(sync.deadline)) return next;
+  const seconds = Math.round((Date.parse(sync.deadline) - Date.parse(sync.annotatedAt)) / 1000);
+  const waits = new Map(gate.waits.map((w) => [w.region, w.detail]));
+  const targets = new Map(plan.resync.map((t) => [esKey(t), t]));
+  for (const key of gate.held) {
+    const t = targets.get(key);
+    const region = t?.replicaRegions?.find((r) => waits.has(r)) ?? t?.replicaRegions?.[0] ?? 'unknown';
+    next.failed.push({
+      ref: { kind: 'ExternalSecret', namespace: t?.namespace ?? '', name: t?.name ?? '' },
+      reason: replicaDeadlineReason(region, seconds, waits.get(region) ?? 'its replica was behind'),
+    });
+  }
+  return { ...next, held: [] };
 }
 
 const checkSyncInputSchema = z.object({
@@ -186,8 +318,9 @@ async function syncStatuses(
 
 /** One poll of the ExternalSecrets still pending; past the deadline, the rest have failed. */
 export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promise<SyncProgress> {
-  const input = parseStepInput(checkSyncInputSchema, raw, 'check-sync');
-  const cluster = await deps.clusterFor(input.cluster);
+  const parsed = parseStepInput(checkSyncInputSchema, raw, 'check-sync');
+  const cluster = await deps.clusterFor(parsed.cluster);
+  const input = { ...parsed, sync: await releaseHeld(cluster, parsed.plan, parsed.sync, deps) };
   const targets = new Map(input.plan.resync.map((t) => [esKey(t), t]));
   const pending = input.sync.pending.flatMap((key) => {
     const target = targets.get(key);
@@ -219,5 +352,5 @@ export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promis
     }
     next.pending = [];
   }
-  return next.pending.length === 0 ? { ...next, done: true } : next;
+  return next.pending.length === 0 && !next.held?.length ? { ...next, done: true } : next;
 }

@@ -117,6 +117,8 @@ export const esTargetSchema = z.object({
   /** How many workloads consume its Secret (when planned; they are listed again when restarted). */
   consumers: z.number().check(z.int(), z.nonnegative()),
   reasons: z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(20)),
+  /** The secret's replica regions it reads (stores there): resynced once each has the new version. */
+  replicaRegions: z.optional(z.array(name)),
 });
 export type EsTarget = z.infer<typeof esTargetSchema>;
 
@@ -143,6 +145,15 @@ export const clusterPlanSchema = z.object({
   /** Consumers of the affected Secrets, and how many were already verified for this move. */
   consumers: z.number().check(z.int(), z.nonnegative()),
   alreadyVerified: z.number().check(z.int(), z.nonnegative()),
+  /** The replicas its targets read (shared/propagation/replica-sync.ts), with the primary's ARN. */
+  replication: z.optional(
+    z.object({
+      secretArn: z.string().check(z.startsWith('arn:')),
+      replicas: z.array(z.object({ region: name, secretId: z.string().check(z.startsWith('arn:')) })),
+    }),
+  ),
+  /** ExternalSecrets naming the secret through stores in regions that are neither its nor a replica's. */
+  otherRegion: z.optional(z.array(refWithReason)),
 });
 export type ClusterPlan = z.infer<typeof clusterPlanSchema>;
 
@@ -154,6 +165,12 @@ export const syncProgressSchema = z.object({
   pending: z.array(z.string()),
   synced: z.array(objectRefSchema),
   failed: z.array(refWithReason),
+  /** The version being propagated, while ExternalSecrets wait for a replica. */
+  versionId: z.optional(z.string()),
+  /** `namespace/name` of ExternalSecrets not yet annotated: a replica they read lags. */
+  held: z.optional(z.array(z.string())),
+  /** The lagging replicas at the last look: region and what it holds. */
+  replicaWaits: z.optional(z.array(z.object({ region: name, detail: z.string().check(z.maxLength(1024)) }))),
 });
 export type SyncProgress = z.infer<typeof syncProgressSchema>;
 
