@@ -54,7 +54,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
   const program = new Command('rotator')
     .description(
-      'Operate the secret rotation orchestrator: status, history, dry-run plans, emergency rotations.',
+      'Operate the secret rotation orchestrator: status, history, dry-run plans, compliance reports, convergence audits, emergency rotations.',
     )
     .option('--region <region>', 'AWS region (default: the SDK chain, e.g. AWS_REGION)')
     .option('--endpoint-url <url>', 'send every AWS call to this endpoint (moto, LocalStack)')
@@ -233,6 +233,45 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
         setExit(await runReport(ctx, { format, rules: loadMaxAgeRules(env, ctx.prefixes), allow }));
       },
     );
+
+  program
+    .command('audit')
+    .description(
+      'Prove <secret> converged: every ExternalSecret synced since AWSCURRENT moved, every consumer pod newer',
+    )
+    .argument('<secret>', 'secret name or ARN')
+    .option(
+      '--kubeconfig <path>',
+      'a cluster by kubeconfig (its current context names it), repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--cluster <eks-name>',
+      'an EKS cluster by name (DescribeCluster + EKS token), repeatable',
+      collect,
+      [],
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'rotator audit prod/app-team/db-password --cluster prod-eu-1 --cluster prod-us-1',
+        'rotator audit prod/app-team/db-password --kubeconfig ~/.kube/config --output json | jq \'.clusters[].externalSecrets[] | select(.sync.state != "synced")\'',
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nReads DescribeSecret, ListSecretVersionIds, the ledger, ExternalSecrets, stores, workloads and pods\n' +
+        '(list pods: see infra/kubernetes/rbac.yaml); never a secret value, never a Kubernetes Secret.\n' +
+        'Exits 0 when everything converged, 2 when an ExternalSecret or a consumer lags, 1 when a cluster\n' +
+        'could not be audited (e.g. 403: the identity lacks a rule).',
+    )
+    .action(async (secret: string, opts: { kubeconfig: string[]; cluster: string[] }) => {
+      const { runAudit } = await import('./audit-command');
+      setExit(
+        await runAudit(await context(), secret, { kubeconfigs: opts.kubeconfig, eksClusters: opts.cluster }),
+      );
+    });
 
   program
     .command('emergency')

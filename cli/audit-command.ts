@@ -1,0 +1,177 @@
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
+import {
+  auditConvergence,
+  type ConsumerAudit,
+  type ExternalSecretAudit,
+  lags,
+} from '../shared/compliance/convergence';
+import { kubernetesPodLister, type PodInfo } from '../shared/compliance/pod-lister';
+import { KubernetesCallError, RotationStateError, sanitizeUpstreamMessage } from '../shared/errors';
+import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
+import { assertManaged } from '../shared/managed-prefixes';
+import { planPropagation } from '../shared/propagation/propagation-plan';
+import { describeManagedSecret } from '../shared/secrets/describe-managed';
+import { versionWith } from '../shared/secrets/versions';
+import { type CliContext, writeLine } from './cli-context';
+import { type ClusterSourceOptions, clusterSources, type LabelledCluster, readOnly } from './cluster-sources';
+import { EXIT, type ExitCode } from './exit-codes';
+import { createProgressLine, type ProgressLine } from './progress-line';
+import { formatTime, shortVersion } from './time-format';
+
+export interface ClusterAudit {
+  readonly cluster: string;
+  readonly externalSecrets: readonly ExternalSecretAudit[];
+  /** Why this cluster could not be audited; nothing about it is proven then. */
+  readonly error?: string;
+}
+
+/**
+ * `rotator audit <secret>`: proves convergence without reading any value. DescribeSecret says
+ * which version is AWSCURRENT, the ledger (else ListSecretVersionIds) since when; in each cluster the planner finds the ExternalSecrets that reference the secret and
+ * their consumers, ESO's status says whether each has refreshed since, and the consumers' pods
+ * (one list per namespace) whether they started after that. Exit 2 when anything lags, 1 when a
+ * cluster could not be audited (a 403 on pods names the RBAC rule).
+ */
+export async function runAudit(
+  ctx: CliContext,
+  secretId: string,
+  options: ClusterSourceOptions,
+): Promise<ExitCode> {
+  assertManaged(secretId, ctx.prefixes);
+  const clusters = clusterSources(options, ctx.services.eks, 'audit');
+  const secrets = new SecretsManagerAdapter(ctx.services.secretsManager);
+  const secret = await describeManagedSecret(secrets, secretId, ctx.prefixes);
+  const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
+  if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
+  const movedAt = await currentSince(ctx, secrets, secret.name, secret.arn, current);
+
+  const progress = createProgressLine({ stream: ctx.io.stderr, timer: ctx.io.stderr.isTTY === true });
+  const reports: ClusterAudit[] = [];
+  for (const cluster of clusters)
+    reports.push(await auditCluster(cluster, secret, current, movedAt, progress));
+  progress.done(`audited ${reports.length} cluster(s)`);
+
+  const lagging = reports.some((r) => lags(r.externalSecrets));
+  if (ctx.options.json) {
+    const json = {
+      secret: { name: secret.name, arn: secret.arn },
+      currentVersionId: current,
+      movedAt: movedAt.toISOString(),
+      converged: !lagging && !reports.some((r) => r.error),
+      clusters: reports,
+    };
+    writeLine(ctx.io.stdout, JSON.stringify(json, null, 2));
+  } else {
+    writeLine(
+      ctx.io.stdout,
+      `Audit of ${secret.name}: AWSCURRENT ${shortVersion(current)} since ${formatTime(movedAt)}. No value was read.`,
+    );
+    writeLine(ctx.io.stdout, renderAudit(reports));
+  }
+  if (reports.some((r) => r.error)) return EXIT.failed;
+  return lagging ? EXIT.attention : EXIT.ok;
+}
+
+/**
+ * When the current version became AWSCURRENT: the ledger's record of that move (written by the
+ * workflow's Claim, moments after the move), else the version's creation (ListSecretVersionIds),
+ * which is the move for a value put as AWSCURRENT but not for a version made current again.
+ */
+async function currentSince(
+  ctx: CliContext,
+  secrets: SecretsManagerAdapter,
+  name: string,
+  arn: string,
+  versionId: string,
+): Promise<Date> {
+  const move = (await ctx.services.ledger?.summaries([name]))?.get(name)?.currentMove;
+  if (move?.versionId === versionId) return new Date(move.at);
+  const created = await secrets.versionCreatedAt(arn, versionId);
+  if (!created)
+    throw new RotationStateError(`Cannot tell when version ${versionId} of "${name}" became AWSCURRENT`);
+  return created;
+}
+
+async function auditCluster(
+  cluster: LabelledCluster,
+  secret: { name: string; arn: string; tags: Readonly<Record<string, string>> },
+  current: string,
+  movedAt: Date,
+  progress: ProgressLine,
+): Promise<ClusterAudit> {
+  try {
+    progress.update(`${cluster.label}: finding ExternalSecrets and consumers`);
+    const transport = await cluster.transport();
+    const plan = await planPropagation(readOnly(new KubernetesAdapter(transport)), secret, current);
+    const namespaces = [
+      ...new Set([...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace)),
+    ];
+    const lister = kubernetesPodLister(transport);
+    const pods = new Map<string, PodInfo[]>();
+    for (const [index, namespace] of namespaces.entries()) {
+      progress.update(`${cluster.label}: listing pods in ${namespace} (${index + 1}/${namespaces.length})`);
+      pods.set(namespace, await lister.listPods(namespace));
+    }
+    return { cluster: cluster.label, externalSecrets: auditConvergence(plan, pods, movedAt) };
+  } catch (error) {
+    return { cluster: cluster.label, externalSecrets: [], error: describeClusterError(error) };
+  }
+}
+
+function describeClusterError(error: unknown): string {
+  if (error instanceof KubernetesCallError && error.httpStatus === 403) {
+    return `${error.message}: the orchestrator's identity may not list something the audit reads (pods need the rule "list pods" of infra/kubernetes/rbac.yaml)`;
+  }
+  return error instanceof Error ? sanitizeUpstreamMessage(error.message) : 'unknown failure';
+}
+
+/** The audit as text: per cluster, each ExternalSecret's sync and its consumers, lags marked. */
+export function renderAudit(reports: readonly ClusterAudit[]): string {
+  const lines: string[] = [];
+  for (const report of reports) {
+    lines.push(`cluster ${report.cluster}`);
+    if (report.error) {
+      lines.push(`  NOT AUDITED: ${report.error}`);
+      continue;
+    }
+    if (report.externalSecrets.length === 0) lines.push('  no ExternalSecret references this secret');
+    for (const es of report.externalSecrets) {
+      const { sync } = es;
+      const mark = sync.state === 'synced' ? 'ok' : 'LAGS';
+      const detail =
+        sync.state === 'synced'
+          ? `synced ${formatTime(sync.refreshTime)}${sync.approximate ? ' (refreshed again since: pods judged against the move)' : ''}`
+          : `${sync.state}: ${sync.reason ?? ''} (last refresh ${formatTime(sync.refreshTime)})`;
+      lines.push(
+        `  ${mark.padEnd(4)} ExternalSecret ${es.namespace}/${es.name} → Secret ${es.targetSecret}: ${detail}`,
+      );
+      for (const consumer of es.consumers) lines.push(`    ${consumerLine(consumer)}`);
+    }
+  }
+  const all = reports.flatMap((r) => r.externalSecrets);
+  const lagging = all.filter((a) => a.sync.state !== 'synced').length;
+  const consumers = all.flatMap((a) => a.consumers);
+  const lagged = consumers.filter((c) => c.state === 'lagging' || c.state === 'waiting-for-sync').length;
+  lines.push(
+    `total: ${all.length} ExternalSecret(s), ${lagging} not synced; ${consumers.length} consumer(s), ${lagged} lagging` +
+      (reports.some((r) => r.error) ? '; some clusters NOT AUDITED' : ''),
+  );
+  return lines.join('\n');
+}
+
+function consumerLine(c: ConsumerAudit): string {
+  const what = `${c.kind}/${c.name}`;
+  const skipped = c.skipped ? ` [not restarted by the orchestrator: ${c.skipped}]` : '';
+  switch (c.state) {
+    case 'converged':
+      return `ok   ${what}: ${c.pods} pod(s), all started after the sync${skipped}`;
+    case 'lagging':
+      return `LAGS ${what}: ${c.laggingCount} of ${c.pods} pod(s) started before the sync (${c.laggingPods.join(', ')})${skipped}`;
+    case 'waiting-for-sync':
+      return `LAGS ${what}: ${c.pods} pod(s) run the old value until the ExternalSecret syncs${skipped}`;
+    case 'no-pods':
+      return `ok   ${what}: no running pods${skipped}`;
+    case 'next-run':
+      return `ok   ${what}: its next run reads the Secret${skipped}`;
+  }
+}
