@@ -1,4 +1,4 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { clusterAccessByName, clusterNameOf } from '../../shared/kubernetes/eks-cluster-access';
@@ -47,6 +47,7 @@ export function propagationStepsFunction(
     prefixes: props.managedPrefixes,
     reason: DESCRIBE_REASON,
   });
+  replicaDescribe(scope, fn.role, props.managedPrefixes);
   // Retiring the previous version moves only AWSPREVIOUS; never AWSCURRENT or AWSPENDING.
   allowOnManagedSecrets(scope, fn.role, {
     sid: 'RetirePreviousVersions',
@@ -72,6 +73,32 @@ export function propagationStepsFunction(
   if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
   props.ledger.grantPropagationWrites(fn.role);
   return fn;
+}
+
+/**
+ * DescribeSecret on the managed secrets' replicas: same account and name, any region (a replica's
+ * ARN differs from its primary's in the region only). The plan and sync steps read a replica's
+ * version stages in its own region before resyncing the stores that read it. Never a value.
+ */
+function replicaDescribe(scope: Construct, role: iam.Role, prefixes: readonly string[]): void {
+  const stack = Stack.of(scope);
+  const arn = (prefix: string, partition: string, account: string) =>
+    `arn:${partition}:secretsmanager:*:${account}:secret:${prefix}*`;
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DescribeManagedSecretReplicas',
+      actions: ['secretsmanager:DescribeSecret'],
+      resources: prefixes.map((prefix) => arn(prefix, stack.partition, stack.account)),
+    }),
+  );
+  const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  for (const prefix of new Set(prefixes)) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arn(prefix, show(stack.partition, 'Partition'), show(stack.account, 'AccountId'))}]`,
+      reason:
+        "DescribeSecret on the managed secrets in every region of this account: their replicas, whose regions are the secrets' own setting (ReplicationStatus), checked before a store reading a replica is resynced. Secret ARNs end in a random suffix, so only secret:<prefix>* names them. No action that reads values is granted.",
+    });
+  }
 }
 
 /** The step function's settings from the props; what they leave out keeps the function's default. */
