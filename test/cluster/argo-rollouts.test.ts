@@ -8,10 +8,9 @@
  * real apiserver, and a cluster without Argo Rollouts (the CRD's 404 is no Rollouts).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync } from 'node:fs';
+import { createWriteStream, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApiException,
@@ -29,6 +28,8 @@ import { kubectl } from '../support/local-kubectl';
 import { workflowHarness } from '../support/workflow-harness';
 
 const BUILD = fileURLToPath(new URL('../../scripts/cluster/build-argo-rollouts.sh', import.meta.url));
+const STATE = dirname(inject('kubeconfig'));
+const PID_FILE = join(STATE, 'pids', 'argo-rollouts.pid');
 const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
 const SECRET = 'db-secret';
 const reads = { containers: [{ name: 'app', image: 'app:1', envFrom: [{ secretRef: { name: SECRET } }] }] };
@@ -144,22 +145,26 @@ describe('Argo Rollouts as consumers (real controller)', () => {
       .trim()
       .split('\n')
       .at(-1) as string;
-    const logs = mkdtempSync(join(tmpdir(), 'argo-rollouts-'));
-    const log = createWriteStream(join(logs, 'controller.log'));
+    // Its log and pid file beside the cluster's components': down.sh stops it with them, also
+    // when this process is interrupted.
+    const log = createWriteStream(join(STATE, 'logs', 'argo-rollouts.log'));
     const args = ['--kubeconfig', inject('kubeconfig'), '--leader-elect=false', '--loglevel', 'warn'];
     args.push('--healthzPort', String(await freePort()), '--metricsPort', String(await freePort()));
     controller = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     controller.stdout?.pipe(log);
     controller.stderr?.pipe(log);
+    writeFileSync(PID_FILE, `${controller.pid}\n`);
   }, 600_000);
   afterAll(async () => {
     const running = controller;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
-    const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (running && running.exitCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(PID_FILE, { force: true });
   });
 
   it('grants the orchestrator get, list and patch on Rollouts and nothing more (403s)', async () => {
@@ -213,7 +218,7 @@ describe('Argo Rollouts as consumers (real controller)', () => {
     ['its pod template (a new revision)', { spec: { template: { metadata: { annotations: { a: 'b' } } } } }],
     ['its replicas', { spec: { replicas: 5 } }],
     ['its strategy', { spec: { strategy: { canary: { steps: [] } } } }],
-    ['pause it', { spec: { paused: true } }],
+    ['spec.paused (pausing it)', { spec: { paused: true } }],
     ['another annotation', { metadata: { annotations: { 'example.com/x': 'y' } } }],
     ['its labels', { metadata: { labels: { a: 'b' } } }],
   ])('refuses the orchestrator a patch of %s (admission policy, 403)', async (_name, body) => {
