@@ -102,5 +102,8 @@ import moto_rotation_semantics  # noqa: E402,F401  (patches on import)
 # for the local EKS token authenticator (see the module).
 import moto_sts_trust  # noqa: E402,F401  (patches on import)
 
+# Replication that a test can hold, so a replica lags its primary as AWS's may (see the module).
+import moto_replication_lag  # noqa: E402,F401  (patches on import)
+
 if __name__ == "__main__":
     moto.server.main(sys.argv[1:])
