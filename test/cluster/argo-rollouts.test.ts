@@ -16,6 +16,7 @@ import {
   ApiException,
   AppsV1Api,
   CustomObjectsApi,
+  KubernetesObjectApi,
   PatchStrategy,
   PolicyV1Api,
   setHeaderOptions,
@@ -52,8 +53,8 @@ const readRollout = async (namespace: string, name: string) =>
   (await custom.getNamespacedCustomObject({ ...ROLLOUTS, namespace, name })) as RolloutJson;
 
 /** A Rollout reading the Secret: canary with a pause step, so a new revision would never finish. */
-function rollout(namespace: string, name: string, template: object) {
-  return fx.create({
+function rolloutManifest(namespace: string, name: string, template: object) {
+  return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
     metadata: { name, namespace },
@@ -63,7 +64,11 @@ function rollout(namespace: string, name: string, template: object) {
       strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } },
       ...template,
     },
-  });
+  };
+}
+
+function rollout(namespace: string, name: string, template: object) {
+  return fx.create(rolloutManifest(namespace, name, template));
 }
 
 const podTemplate = (app: string) => ({ metadata: { labels: { app } }, spec: reads });
@@ -300,6 +305,27 @@ describe('Argo Rollouts as consumers (real controller)', () => {
       expect(again.status, JSON.stringify(again.failedWith)).toBe('SUCCEEDED');
       expect((await readRollout(namespace, 'web')).spec.restartAt).toBe(after.spec.restartAt);
     }
+
+    // GitOps: a server-side apply of the Git manifest (no restartAt, no marker) by another field
+    // manager with force, as Argo CD (ServerSideApply=true) and Flux send it, keeps our fields and
+    // starts nothing.
+    const restarted = await readRollout(namespace, 'web');
+    const gitops = KubernetesObjectApi.makeApiClient(fx.admin);
+    await gitops.patch(
+      rolloutManifest(namespace, 'web', { template: podTemplate('web') }),
+      undefined,
+      undefined,
+      'argocd-controller',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    const applied = await readRollout(namespace, 'web');
+    expect(applied.spec.restartAt).toBe(restarted.spec.restartAt);
+    expect(applied.metadata.annotations?.[restartedMarkerKey(secretId)]).toBe(
+      restarted.metadata.annotations?.[restartedMarkerKey(secretId)],
+    );
+    expect(applied.metadata.generation).toBe(restarted.metadata.generation);
+    expect(await replicaSets()).toEqual(setsBefore);
   });
 
   it('does not count a Rollout whose restart does not progress (evictions refused by a PodDisruptionBudget)', async () => {
