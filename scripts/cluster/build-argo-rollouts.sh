@@ -3,8 +3,7 @@
 # build.sh's binaries, keyed by version, for the Argo Rollouts cluster test. Not part of build.sh's
 # default (cold) build: that one has a 10-minute budget, and only one test file needs this.
 # A cached binary is reused, so a warm run takes well under a second. Prints the binary's path.
-# Measured cold (empty Go build cache, modules already downloaded) on the 2-core development
-# machine: see docs/argo-rollouts.md.
+# A cold build took about 5 minutes on the 2-core development machine (docs/argo-rollouts.md).
 # `crds` prints the folder of the module's CRD manifests instead (fetching the module if needed).
 # Usage: scripts/cluster/build-argo-rollouts.sh [crds]
 set -euo pipefail
@@ -12,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
-version="${ARGO_ROLLOUTS_VERSION:-v1.9.0}"
+version="$ARGO_ROLLOUTS_VERSION"
 cache="${ROTATOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secret-rotation-orchestrator}"
 out="$cache/bin/argo-rollouts-$version"
 binary="$out/rollouts-controller"
