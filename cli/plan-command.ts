@@ -2,6 +2,7 @@ import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import { RotationStateError, sanitizeUpstreamMessage } from '../shared/errors';
 import { assertManaged } from '../shared/managed-prefixes';
 import { planPropagation } from '../shared/propagation/propagation-plan';
+import { replicationOf } from '../shared/propagation/replica-port';
 import { describeManagedSecret } from '../shared/secrets/describe-managed';
 import { versionWith } from '../shared/secrets/versions';
 import { type CliContext, writeLine } from './cli-context';
@@ -30,6 +31,8 @@ export async function runPlan(
   const secret = await describeManagedSecret(secrets, secretId, ctx.prefixes);
   const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
   if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
+  // Stores in a replica region count, as the workflow counts them (DescribeSecret: no value read).
+  const replicas = await replicationOf(ctx.services.secretsManager, secret.arn);
 
   const reports: ClusterPlanReport[] = [];
   for (const cluster of clusters) {
@@ -39,9 +42,7 @@ export async function runPlan(
         port,
         { name: secret.name, arn: secret.arn, tags: secret.tags },
         current,
-        {
-          requireOptIn: options.requireOptIn,
-        },
+        { requireOptIn: options.requireOptIn, replicaRegions: replicas.map((r) => r.region) },
       );
       reports.push(describePlan(cluster.label, plan, ctx.now()));
     } catch (error) {
@@ -54,6 +55,7 @@ export async function runPlan(
     const json = {
       secret: { name: secret.name, arn: secret.arn },
       currentVersionId: current,
+      replicas,
       clusters: reports,
     };
     writeLine(ctx.io.stdout, JSON.stringify(json, null, 2));
@@ -63,6 +65,13 @@ export async function runPlan(
       `Plan for ${secret.name} (AWSCURRENT ${shortVersion(current)}): what a rotation would touch. ` +
         'Dry run: nothing was written.',
     );
+    if (replicas.length > 0) {
+      const list = replicas.map((r) => `${r.region} (${r.status})`).join(', ');
+      writeLine(
+        ctx.io.stdout,
+        `Replicated to ${list}: stores there are resynced once the replica has the new version.`,
+      );
+    }
     writeLine(ctx.io.stdout, renderPlan(reports));
   }
   return reports.some((r) => r.error) ? EXIT.failed : EXIT.ok;

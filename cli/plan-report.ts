@@ -26,6 +26,8 @@ export interface PlannedExternalSecret {
   readonly refresh: RefreshBehaviour;
   /** Why it was chosen: the references that resolve to the secret. */
   readonly reasons: readonly string[];
+  /** Replica regions it reads: resynced once each replica has the new version. */
+  readonly replicaRegions?: readonly string[];
   readonly restart: readonly PlannedWorkload[];
   readonly skip: readonly SkippedWorkload[];
 }
@@ -33,6 +35,16 @@ export interface PlannedExternalSecret {
 export interface ClusterPlanReport {
   readonly cluster: string;
   readonly externalSecrets: readonly PlannedExternalSecret[];
+  /**
+   * ExternalSecrets that name the secret through stores in regions where it is neither the primary
+   * nor a replica: a rotation does not resync them (there, the name is another secret or none).
+   */
+  readonly notSynced?: readonly {
+    namespace: string;
+    name: string;
+    regions: readonly string[];
+    reasons: readonly string[];
+  }[];
   /** Set when the cluster could not be planned (unreachable, forbidden). */
   readonly error?: string;
 }
@@ -71,6 +83,7 @@ export function describePlan(cluster: string, plan: PropagationPlan, now: Date):
       targetSecret: target.affected.targetSecret,
       refresh: target.affected.refresh,
       reasons: target.affected.reasons,
+      ...(target.affected.replicaRegions?.length && { replicaRegions: target.affected.replicaRegions }),
       restart,
       skip,
     };
@@ -81,6 +94,14 @@ export function describePlan(cluster: string, plan: PropagationPlan, now: Date):
       ...plan.resync.map((t) => describe(t, true)),
       ...plan.notRefreshing.map((t) => describe(t, false)),
     ],
+    ...(plan.otherRegion?.length && {
+      notSynced: plan.otherRegion.map((o) => ({
+        namespace: o.externalSecret.namespace,
+        name: o.externalSecret.name,
+        regions: o.regions,
+        reasons: o.reasons,
+      })),
+    }),
   };
 }
 
@@ -105,9 +126,12 @@ export function renderPlan(reports: readonly ClusterPlanReport[]): string {
       lines.push('  no ExternalSecret here resolves to this secret: nothing would be touched');
     }
     for (const es of report.externalSecrets) {
+      const replicas = es.replicaRegions?.length
+        ? ` once the replica in ${es.replicaRegions.join(' and ')} has the new version`
+        : '';
       const action =
         es.refresh === 'refreshes'
-          ? 'resync (external-secrets.io/force-sync)'
+          ? `resync (external-secrets.io/force-sync)${replicas}`
           : `not refreshed by ESO (${es.refresh}); its consumers are not restarted`;
       lines.push(`  ExternalSecret ${es.namespace}/${es.name} → Secret ${es.targetSecret}: ${action}`);
       for (const reason of es.reasons) lines.push(`    because ${reason}`);
@@ -115,11 +139,18 @@ export function renderPlan(reports: readonly ClusterPlanReport[]): string {
         lines.push(`    restart ${`${w.kind}/${w.name}`.padEnd(28)} ${w.reasons.join('; ')}`);
       for (const w of es.skip) lines.push(`    skip    ${`${w.kind}/${w.name}`.padEnd(28)} ${w.why}`);
     }
+    for (const es of report.notSynced ?? []) {
+      lines.push(
+        `  ExternalSecret ${es.namespace}/${es.name}: not resynced: it reads the secret's name in ${es.regions.join(', ')}, where the secret is not replicated`,
+      );
+      for (const reason of es.reasons) lines.push(`    because ${reason}`);
+    }
     const count = (pick: (es: PlannedExternalSecret) => number) =>
       report.externalSecrets.reduce((sum, es) => sum + pick(es), 0);
     lines.push(
       `  total: ${count((es) => (es.refresh === 'refreshes' ? 1 : 0))} ExternalSecret(s) to resync, ` +
-        `${count((es) => es.restart.length)} workload(s) to restart, ${count((es) => es.skip.length)} skipped`,
+        `${count((es) => es.restart.length)} workload(s) to restart, ${count((es) => es.skip.length)} skipped` +
+        (report.notSynced?.length ? `, ${report.notSynced.length} not synced (unreplicated region)` : ''),
     );
   }
   return lines.join('\n');

@@ -12,6 +12,8 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsExternalSecret, awsSecretStore } from '../../scripts/local/eso-manifests';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
+import { runRotator } from '../support/cli-process';
+import { findLeakedValues } from '../support/output-capture';
 import { workflowHarness } from '../support/workflow-harness';
 
 const SYNC_TIMEOUT_SECONDS = 20;
@@ -25,6 +27,7 @@ const wf = workflowHarness({
   },
 });
 const held: string[] = [];
+const cliOutput: string[] = [];
 
 /** Holds or releases the secret's replica in eu-west-1 (moto_replication_lag.py). */
 async function replication(action: 'hold' | 'release', secret: string): Promise<void> {
@@ -84,6 +87,27 @@ beforeAll(() => {
 describe('a secret replicated to another region', () => {
   it('resyncs the store reading the replica only once the replica has the version, then restarts its consumer', async () => {
     const { secretId, namespace } = await replicatedSetup('held');
+    // rotator plan says the same as the workflow will: eu after its replica, ap not at all.
+    const plan = await runRotator(['plan', secretId, '--prefix', wf.prefix, '--cluster', wf.clusterName], {
+      endpoint: motoEndpoint,
+    });
+    cliOutput.push(plan.stdout, plan.stderr);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(
+      'Replicated to eu-west-1 (InSync): stores there are resynced once the replica has the new version.',
+    );
+    expect(plan.stdout).toContain(
+      `  ExternalSecret ${namespace}/eu → Secret eu-secret: resync (external-secrets.io/force-sync) once the replica in eu-west-1 has the new version`,
+    );
+    expect(plan.stdout).toContain(
+      `  ExternalSecret ${namespace}/us → Secret us-secret: resync (external-secrets.io/force-sync)\n`,
+    );
+    expect(plan.stdout).toContain(
+      `  ExternalSecret ${namespace}/ap: not resynced: it reads the secret's name in ap-south-1, where the secret is not replicated`,
+    );
+    expect(plan.stdout).toMatch(
+      /total: 2 ExternalSecret\(s\) to resync, 2 workload\(s\) to restart, 0 skipped, 1 not synced/,
+    );
     await replication('hold', secretId);
     const versionId = await wf.rotate(secretId);
     const newPassword = wf.values.at(-1);
@@ -165,7 +189,8 @@ describe('a secret replicated to another region', () => {
     expect(after.annotations[restartedMarkerKey(secretId)]).toBeUndefined();
   });
 
-  it('never lets a secret value reach the steps’ logs', () => {
+  it('never lets a secret value reach the steps’ logs or the CLI’s output', () => {
     expect(wf.leakedValues()).toEqual([]);
+    expect(findLeakedValues(cliOutput.join('\n'), wf.values)).toEqual([]);
   });
 });
