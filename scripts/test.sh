@@ -14,6 +14,8 @@ echo "== typecheck (tsc $(tsc --version | awk '{print $2}'))"
 tsc --noEmit -p tsconfig.json
 echo "== local cluster binaries (built from Go modules on the first run, about 10 minutes on 2 cores; cached after)"
 bash scripts/cluster/build.sh
+echo "== Argo Rollouts controller for its cluster test (built from its Go module on the first run, about 5 minutes; cached after)"
+bash scripts/cluster/build-argo-rollouts.sh >/dev/null
 echo "== tests (vitest on Node $(node --version))"
 mkdir -p .test-results
 status=0
