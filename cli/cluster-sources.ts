@@ -84,6 +84,7 @@ export function readOnly(port: ClusterPort): ClusterPort {
     getExternalSecretSync: (ref) => port.getExternalSecretSync(ref),
     getRollout: (ref) => port.getRollout(ref),
     listRollouts: (namespace, kind) => port.listRollouts(namespace, kind),
+    getNamespaceAnnotations: (namespace) => port.getNamespaceAnnotations(namespace),
     annotateExternalSecret: refuse('annotate an ExternalSecret'),
     annotateClusterExternalSecret: refuse('annotate a ClusterExternalSecret'),
     patchWorkload: refuse('patch a workload'),

@@ -174,6 +174,20 @@ export class KubernetesAdapter implements ClusterPort {
   }
 
   /**
+   * One GET of the Namespace (not a cluster-wide LIST: a propagation touches a few namespaces of
+   * many, and RBAC then needs `get` on namespaces only). A 404 is a Namespace deleted since the plan.
+   */
+  async getNamespaceAnnotations(namespace: string): Promise<Record<string, string> | undefined> {
+    try {
+      const object = (await this.custom.get(CORE_NAMESPACES, namespace)) as RawObject;
+      return object.metadata?.annotations ?? {};
+    } catch (error) {
+      if (error instanceof KubernetesCallError && error.httpStatus === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * Workloads of one kind in a namespace as plain JSON, not through the typed AppsV1Api: the typed
    * client runs every object through its ObjectSerializer, which cost seconds of CPU per
    * propagation at 5,000 workloads (bench/propagation.ts).
@@ -269,6 +283,7 @@ function esoResource(version: string, plural: string): ResourceType {
 const BATCH_CRONJOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'cronjobs' };
 const BATCH_JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs' };
 const CORE_PODS: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+const CORE_NAMESPACES: ResourceType = { group: '', version: 'v1', plural: 'namespaces' };
 const LIVE_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 
 /** Only rollout kinds are ever patched or watched; anything else reaching here is a bug. */

@@ -19,6 +19,11 @@ export interface ClusterPort {
   /** Merge-patches a workload (the restart patch), retrying on 409 conflicts. */
   patchWorkload(workload: ObjectRef, patch: object): Promise<void>;
   getRollout(workload: ObjectRef): Promise<RolloutObservation>;
+  /**
+   * A Namespace's annotations (one GET; the restart step reads `secret-rotator.io/restart-window`),
+   * `undefined` when the Namespace does not exist.
+   */
+  getNamespaceAnnotations(namespace: string): Promise<Record<string, string> | undefined>;
   /** Rollout state of every workload of one kind in a namespace (one paginated list). */
   listRollouts(namespace: string, kind: WorkloadKind): Promise<Map<string, RolloutObservation>>;
 }

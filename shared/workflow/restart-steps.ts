@@ -10,8 +10,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
+import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
-import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import {
   type ConsumerState,
   type MoveContext,
@@ -29,12 +29,8 @@ import {
 import * as z from '../schema';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
-import {
-  type RestartWindowsConfig,
-  restartWindowPolicy,
-  type WindowDecision,
-  windowDecision,
-} from './restart-window-policy';
+import { restartWindowGate } from './restart-window-gate';
+import type { RestartWindowsConfig } from './restart-window-policy';
 import {
   capped,
   clusterIterationSchema,
@@ -66,6 +62,8 @@ export type RestartStepDeps = ClusterStepDeps & {
    * once, unless its annotation says otherwise
    */
   readonly restartWindows?: RestartWindowsConfig;
+  /** Warns when Namespaces' window annotations cannot be read (the Lambda passes its logger). */
+  readonly logger?: Pick<RotationLogger, 'warn'>;
 };
 
 /** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
@@ -133,7 +131,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     input.budget,
     [...tracked.values()].filter((t) => isRolloutKind(t.workload.kind)).length,
   );
-  const windows = heldByWindow(input, deps);
+  const windows = restartWindowGate(cluster, input, deps);
   const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
   const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
   let interval = MIN_POLL_MS;
@@ -152,7 +150,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     }
     const inFlight = all.filter((t) => t.state.state === 'in-flight');
     // Pending consumers whose restart window is closed wait for it; a malformed one is refused.
-    const pending = windows.ready(all.filter((t) => t.state.state === 'pending'));
+    const pending = await windows.ready(all.filter((t) => t.state.state === 'pending'));
     if (inFlight.length === 0 && pending.length === 0) break;
     const verified = all.filter((t) => t.state.state === 'verified').length;
     const room =
@@ -208,7 +206,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
       .filter((t) => t.state.state === state)
       .map((t) => ({ ref: toRef(t.workload), reason: reasonOf(t.state) }));
   // First: a malformed or too distant window turns a pending consumer refused.
-  const held = windows.held(all.filter((t) => t.state.state === 'pending'));
+  const held = await windows.held(all.filter((t) => t.state.state === 'pending'));
   const pending = refs('pending');
   const inFlight = refs('in-flight');
   if (!stopped && pending.length + inFlight.length > 0 && invocations >= MAX_ADVANCE_INVOCATIONS) {
@@ -249,48 +247,6 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
         }
       : {}),
     ...(waitUntil ? { waitUntil } : {}),
-  };
-}
-
-/**
- * The restart windows of one call: which pending consumers may restart now (`ready`; a consumer
- * with a malformed or too distant window is turned `refused` on the way) and which wait (`held`,
- * with the opening). Decisions are per window text and namespace, once per look (the clock moves).
- */
-function heldByWindow(
-  input: { readonly budget: RestartBudget; readonly plan: { readonly plannedAt: string } },
-  deps: RestartStepDeps,
-) {
-  const policy = restartWindowPolicy(deps.restartWindows);
-  const decide = (batch: readonly Tracked[]) => {
-    const context = {
-      now: deps.now(),
-      since: new Date(input.plan.plannedAt),
-      emergency: input.budget.bypassWindows === true,
-    };
-    const cache = new Map<string, WindowDecision>();
-    return batch.map((t) => {
-      const key = `${t.workload.annotations[ANNOTATIONS.restartWindow] ?? ''}\u0000${t.workload.namespace}`;
-      let decision = cache.get(key);
-      if (!decision) {
-        decision = windowDecision(t.workload, policy, context);
-        cache.set(key, decision);
-      }
-      if (decision.state === 'refused') t.state = { state: 'refused', reason: decision.reason };
-      return { t, decision };
-    });
-  };
-  return {
-    ready: (pending: readonly Tracked[]) =>
-      decide(pending)
-        .filter(({ decision }) => decision.state === 'open')
-        .map(({ t }) => t),
-    held: (pending: readonly Tracked[]) =>
-      decide(pending).flatMap(({ t, decision }) =>
-        decision.state === 'held'
-          ? [{ workload: t.workload, opensAt: decision.opensAt, window: decision.window }]
-          : [],
-      ),
   };
 }
 

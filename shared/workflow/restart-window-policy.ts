@@ -1,8 +1,10 @@
 /**
  * Which restart window applies to a workload, and what it means for a restart now. Pure.
- * Precedence: the workload's `secret-rotator.io/restart-window` annotation, then its namespace's
- * window in the deployment's `restartWindows.namespaces`, then `restartWindows.default`, else none.
- * An emergency ignores windows.
+ * Precedence: the workload's `secret-rotator.io/restart-window` annotation, then the same annotation
+ * on its Namespace, then its namespace's window in the deployment's `restartWindows.namespaces`, then
+ * `restartWindows.default`, else none. The Namespace's annotation beats the deployment's
+ * configuration because the namespace's owners set it: they know their workloads' quiet hours, the
+ * deployment's settings are the platform team's guess. An emergency ignores windows.
  */
 import { RestartWindowError } from '../errors';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
@@ -31,6 +33,11 @@ export type WindowDecision =
 
 export interface WindowContext {
   readonly now: Date;
+  /**
+   * The annotations of the workload's Namespace (`undefined`: none, or not readable). Only read
+   * when the workload has no window annotation of its own ({@link needsNamespaceWindow}).
+   */
+  readonly namespaceAnnotations?: Readonly<Record<string, string>>;
   /** The longest wait is measured from here (the cluster's plan), so waits do not add up. */
   readonly since: Date;
   readonly emergency: boolean;
@@ -49,7 +56,7 @@ export function windowDecision(
   if (context.emergency) return { state: 'open' };
   let window: RestartWindow | undefined;
   try {
-    window = windowFor(workload, policy);
+    window = windowFor(workload, policy, context.namespaceAnnotations);
   } catch (error) {
     if (error instanceof RestartWindowError)
       return { state: 'refused', reason: `${error.name}: ${error.message}` };
@@ -69,25 +76,41 @@ export function windowDecision(
   return { state: 'held', opensAt, window: window.text };
 }
 
-/** The window that applies to the workload; throws RestartWindowError for a malformed annotation. */
+/**
+ * The window that applies to the workload; throws RestartWindowError for a malformed annotation (the
+ * workload's, or its Namespace's when the workload has none).
+ * @example windowFor(workload, policy, { 'secret-rotator.io/restart-window': 'Sat 02:00-05:00 UTC' })
+ */
 export function windowFor(
   workload: Pick<Workload, 'namespace' | 'annotations'>,
   policy: RestartWindowPolicy,
+  namespaceAnnotations?: Readonly<Record<string, string>>,
 ): RestartWindow | undefined {
-  const annotation = workload.annotations[ANNOTATIONS.restartWindow];
-  if (annotation !== undefined) {
-    try {
-      return parseRestartWindow(annotation);
-    } catch (error) {
-      if (error instanceof RestartWindowError) {
-        throw new RestartWindowError(`annotation ${ANNOTATIONS.restartWindow}: ${error.message}`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  const own = workload.annotations[ANNOTATIONS.restartWindow];
+  if (own !== undefined) return annotatedWindow(own, 'annotation');
+  const namespaced = namespaceAnnotations?.[ANNOTATIONS.restartWindow];
+  if (namespaced !== undefined) {
+    return annotatedWindow(namespaced, `namespace ${workload.namespace}'s annotation`);
   }
   return policy.namespaces.get(workload.namespace) ?? policy.default;
+}
+
+/** Whether the workload's window depends on its Namespace's annotation (it has none of its own). */
+export function needsNamespaceWindow(workload: Pick<Workload, 'annotations'>): boolean {
+  return workload.annotations[ANNOTATIONS.restartWindow] === undefined;
+}
+
+function annotatedWindow(text: string, where: string): RestartWindow {
+  try {
+    return parseRestartWindow(text);
+  } catch (error) {
+    if (error instanceof RestartWindowError) {
+      throw new RestartWindowError(`${where} ${ANNOTATIONS.restartWindow}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -8,6 +8,9 @@ export type FakeCluster = ClusterPort & { readonly calls: (keyof ClusterPort)[] 
  * test did not answer fails with its name (so a step that writes when it should only read fails the
  * test). Every method of the port is listed here, so a method added to the port fails to compile
  * until the fake has it, instead of failing at run time behind a `Partial<ClusterPort>` cast.
+ * One read has a default: `getNamespaceAnnotations` answers "no annotations" unless the test gives
+ * an answer (the restart step reads the Namespaces of its pending consumers for their restart
+ * windows, and every restart test would otherwise have to say so); it is still recorded in `calls`.
  * @example const cluster = fakeCluster({ getExternalSecretSync: async () => ({}) });
  */
 export function fakeCluster(answers: Partial<ClusterPort> = {}): FakeCluster {
@@ -15,7 +18,9 @@ export function fakeCluster(answers: Partial<ClusterPort> = {}): FakeCluster {
   const answer = <K extends keyof ClusterPort>(method: K): ClusterPort[K] => {
     const fn = async (...args: unknown[]) => {
       calls.push(method);
-      const given = answers[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+      const given = (answers[method] ?? DEFAULT_ANSWERS[method]) as
+        | ((...a: unknown[]) => Promise<unknown>)
+        | undefined;
       if (!given) throw new Error(`unexpected ClusterPort.${method} call: the test gave no answer`);
       return given(...args);
     };
@@ -31,6 +36,10 @@ export function fakeCluster(answers: Partial<ClusterPort> = {}): FakeCluster {
     patchWorkload: answer('patchWorkload'),
     getRollout: answer('getRollout'),
     listRollouts: answer('listRollouts'),
+    getNamespaceAnnotations: answer('getNamespaceAnnotations'),
   } satisfies ClusterPort;
   return Object.assign(port, { calls });
 }
+
+/** Reads a test need not answer: a Namespace without annotations. */
+const DEFAULT_ANSWERS: Partial<ClusterPort> = { getNamespaceAnnotations: async () => ({}) };
