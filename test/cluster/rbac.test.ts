@@ -52,6 +52,15 @@ describe('the orchestrator identity (infra/kubernetes/rbac.yaml) in the real api
     ['read a Pod’s log', () => core.readNamespacedPodLog({ namespace, name: 'x' })],
     ['patch a CronJob', () => batch.patchNamespacedCronJob({ namespace, name: 'x', ...merge })],
     ['delete Jobs', () => batch.deleteCollectionNamespacedJob({ namespace })],
+    // Namespaces: get only (restart windows).
+    ['list Namespaces', () => core.listNamespace()],
+    ['patch a Namespace', () => core.patchNamespace({ name: namespace, ...merge })],
+    [
+      'update a Namespace',
+      () => core.replaceNamespace({ name: namespace, body: { metadata: { name: namespace } } }),
+    ],
+    ['delete a Namespace', () => core.deleteNamespace({ name: namespace })],
+    ['create a Namespace', () => core.createNamespace({ body: { metadata: { name: `${namespace}-x` } } })],
   ])('is forbidden to %s (403)', async (_name, call) => {
     expect(await statusOf(call)).toBe(403);
   });
@@ -65,6 +74,8 @@ describe('the orchestrator identity (infra/kubernetes/rbac.yaml) in the real api
     ['list Pods', () => core.listNamespacedPod({ namespace })],
     ['list CronJobs', () => batch.listNamespacedCronJob({ namespace })],
     ['list Jobs', () => batch.listNamespacedJob({ namespace })],
+    // Restart windows: a Namespace's annotation.
+    ['read a Namespace', () => core.readNamespace({ name: namespace })],
   ])('is allowed to %s', async (_name, call) => {
     expect(await statusOf(call)).toBe(200);
   });
