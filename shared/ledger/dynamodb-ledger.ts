@@ -257,10 +257,14 @@ export class DynamoDbLedger implements LedgerPort {
       }
       if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
       const held = parsePropagation(error.Item);
-      if (held.executionId === executionId) {
+      if (held.executionId !== executionId) {
+        throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+      }
+      if (held.status !== 'in-progress') {
         throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
       }
-      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+      // Ours and in progress: another cluster's wait already holds a longer lease.
+      return;
     }
     if (!updated) return;
     const record = parsePropagation(updated);
@@ -270,6 +274,9 @@ export class DynamoDbLedger implements LedgerPort {
   /**
    * One UpdateItem conditional on the holder and `in-progress`: the wait (for `rotator status`)
    * and `leaseUntilMs`, which the claim's condition honours. Then the summary, like every write.
+   * The lease only grows: clusters wait in parallel, and a second cluster's nearer window must not
+   * shorten the lease the first one's later window needs (the execution still waits for it). A
+   * nearer wait leaves the record as it is; the wait shown is the one that holds the lease.
    */
   async noteWindowWait(
     secretName: string,
@@ -285,7 +292,9 @@ export class DynamoDbLedger implements LedgerPort {
           TableName: this.tableName,
           Key: this.key(secretName, propagationKey(key)),
           UpdateExpression: 'SET #windowWait = :wait, #leaseUntilMs = :leaseUntilMs',
-          ConditionExpression: '#executionId = :executionId AND #status = :inProgress',
+          ConditionExpression:
+            '#executionId = :executionId AND #status = :inProgress' +
+            ' AND (attribute_not_exists(#leaseUntilMs) OR #leaseUntilMs < :leaseUntilMs)',
           ExpressionAttributeNames: {
             '#windowWait': 'windowWait',
             '#leaseUntilMs': 'leaseUntilMs',
@@ -309,10 +318,14 @@ export class DynamoDbLedger implements LedgerPort {
       }
       if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
       const held = parsePropagation(error.Item);
-      if (held.executionId === executionId) {
+      if (held.executionId !== executionId) {
+        throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+      }
+      if (held.status !== 'in-progress') {
         throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
       }
-      throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+      // Ours and in progress: another cluster's wait already holds a longer lease.
+      return;
     }
     if (!updated) return;
     const record = parsePropagation(updated);

@@ -72,6 +72,24 @@ describe('DynamoDbLedger.noteWindowWait', () => {
     expect(after.claimed).toBe(true);
   });
 
+  it('a second cluster noting a shorter wait never shortens the lease (clusters wait in parallel)', async () => {
+    const secret = uniqueSecret();
+    await ledger.claimPropagation(claim(secret, 'exec-a', NOW), { leaseMs: LEASE_MS, now: NOW });
+    // Cluster A waits for Saturday (48 h), then cluster B for a window an hour away.
+    await ledger.noteWindowWait(secret, KEY, 'exec-a', { ...wait(at(48 * 3_600_000)), cluster: 'a' });
+    await ledger.noteWindowWait(secret, KEY, 'exec-a', { ...wait(at(2 * 3_600_000)), cluster: 'b' });
+
+    // Past B's lease, within A's: the execution still waits for A, so nobody may take the move.
+    const between = await ledger.claimPropagation(claim(secret, 'exec-b', at(3 * 3_600_000)), {
+      leaseMs: LEASE_MS,
+      now: at(3 * 3_600_000),
+    });
+    expect(between).toMatchObject({ claimed: false, existing: { executionId: 'exec-a' } });
+    // The shown wait is the one that holds the lease.
+    const [entry] = await ledger.history(secret);
+    expect(entry).toMatchObject({ status: 'in-progress', windowWait: { cluster: 'a' } });
+  });
+
   it('only the holder of an in-progress claim notes a wait', async () => {
     const secret = uniqueSecret();
     await ledger.claimPropagation(claim(secret, 'exec-a', NOW), { leaseMs: LEASE_MS, now: NOW });
