@@ -391,3 +391,21 @@ export class WebhookDeliveryError extends OrchestratorError {
     );
   }
 }
+
+/**
+ * A notification went to several routes (the owner's or default one and namespace routes) and more
+ * than one did not take it; each was tried. Keeps each route's own error (a
+ * {@link WebhookRouteInvalidError} or {@link WebhookDeliveryError}, which name the route's secret
+ * and never its URL) and their messages.
+ */
+export class NotificationRoutesFailedError extends OrchestratorError {
+  readonly code = 'NOTIFICATION_ROUTES_FAILED';
+  constructor(
+    readonly failures: readonly (WebhookRouteInvalidError | WebhookDeliveryError)[],
+    readonly sent: number,
+  ) {
+    super(
+      `${failures.length} notification routes failed (${sent} sent): ${failures.map((f) => f.message).join('; ')}`,
+    );
+  }
+}

@@ -46,6 +46,11 @@ export interface ClusterOutcome {
    * primary nor a replica: never resynced, reported (not a failure: there the name is another secret).
    */
   readonly notSynced?: readonly string[];
+  /**
+   * Notification routes (route names, not webhooks) that annotations on the Namespaces this
+   * propagation touched ask for (`secret-rotator.io/notify`): the notify function sends to them too.
+   */
+  readonly notifyRoutes?: readonly string[];
   /** Full counts of every list above (lists hold at most a few dozen names each). */
   readonly counts?: Readonly<Record<string, number>>;
 }

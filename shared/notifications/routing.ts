@@ -58,6 +58,42 @@ export function planRoute(
   return { owner: tag, candidates: own === fallback ? [fallback] : [own, fallback] };
 }
 
+/** The most namespace routes one notification goes to, besides the owner's (or default) route. */
+export const MAX_NAMESPACE_ROUTES = 20;
+
+export interface RoutesPlan extends RoutePlan {
+  /**
+   * Route secrets asked for by namespace annotations, each sent to besides the first candidate that
+   * exists (unless it is that one): distinct, in order, the owner's own route left out (it is the
+   * first candidate), at most {@link MAX_NAMESPACE_ROUTES}.
+   */
+  readonly also: readonly string[];
+  /** Namespace routes left out past {@link MAX_NAMESPACE_ROUTES}. */
+  readonly dropped: number;
+}
+
+/**
+ * {@link planRoute}, plus the routes that namespace annotations asked for (route names, as the
+ * ledger's cluster outcomes carry them; they were checked when read, and are checked again here).
+ * @example planRoutes({ 'rotator:owner': 'payments' }, ['search', 'payments'], { prefix: 'ops/notify/', defaultRoute: 'default' })
+ * // { owner: 'payments', candidates: ['ops/notify/payments', 'ops/notify/default'], also: ['ops/notify/search'], dropped: 0 }
+ */
+export function planRoutes(
+  tags: Readonly<Record<string, string>>,
+  namespaceRoutes: readonly string[],
+  config: { readonly prefix: string; readonly defaultRoute: string },
+): RoutesPlan {
+  const plan = planRoute(tags, config);
+  const own = plan.owner === undefined ? undefined : `${config.prefix}${plan.owner}`;
+  const names = namespaceRoutes.filter((r) => routeNameSchema.safeParse(r).success);
+  const also = [...new Set(names.map((r) => `${config.prefix}${r}`))].filter((n) => n !== own);
+  return {
+    ...plan,
+    also: also.slice(0, MAX_NAMESPACE_ROUTES),
+    dropped: Math.max(0, also.length - MAX_NAMESPACE_ROUTES),
+  };
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 const webhookSecretSchema = z.object({

@@ -76,6 +76,8 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       .map(line),
     notRestarted: (progress?.notRestarted.items ?? []).map((r) => refKey(r.ref)),
     ...(otherRegion.length > 0 && { notSynced: otherRegion.slice(0, LIST_CAP).map(line) }),
+    // Route names only (the plan read them from Namespace annotations); the notify function sends to them.
+    ...(input.plan?.notifyRoutes?.length && { notifyRoutes: input.plan.notifyRoutes.slice(0, LIST_CAP) }),
     counts: {
       synced: synced.length,
       restarted: progress?.restarted.count ?? 0,

@@ -154,6 +154,11 @@ export const clusterPlanSchema = z.object({
   ),
   /** ExternalSecrets naming the secret through stores in regions that are neither its nor a replica's. */
   otherRegion: z.optional(z.array(refWithReason)),
+  /**
+   * Notification routes named by the `secret-rotator.io/notify` annotations of the Namespaces the
+   * plan touches (shared/notifications/namespace-routes.ts): distinct, at most {@link LIST_CAP}.
+   */
+  notifyRoutes: z.optional(z.array(z.string().check(z.maxLength(128))).check(z.maxLength(LIST_CAP))),
 });
 export type ClusterPlan = z.infer<typeof clusterPlanSchema>;
 

@@ -32,6 +32,7 @@ const PATHS = {
   teams: `/teams/${token()}`,
   flaky: `/flaky/${token()}`,
   bad: `/bad/${token()}`,
+  search: `/search/${token()}`,
 };
 
 interface Received {
@@ -52,7 +53,7 @@ const arns: Record<string, string> = {};
 function answer(path: string): number {
   if (path === PATHS.flaky) return ++flakyCalls === 1 ? 500 : 200;
   if (path === PATHS.bad) return 400;
-  return path === PATHS.slack || path === PATHS.teams ? 200 : 404;
+  return [PATHS.slack, PATHS.teams, PATHS.search].includes(path) ? 200 : 404;
 }
 
 beforeAll(async () => {
@@ -79,6 +80,7 @@ beforeAll(async () => {
   await createSecret(clients, `${ROUTES}default`, route(PATHS.teams, 'teams'));
   await createSecret(clients, `${ROUTES}flaky`, route(PATHS.flaky, 'slack'));
   await createSecret(clients, `${ROUTES}broken`, route(PATHS.bad, 'teams'));
+  await createSecret(clients, `${ROUTES}search`, route(PATHS.search, 'teams'));
   const owners: Record<string, string | undefined> = {
     payments: 'payments',
     orphan: undefined,
@@ -118,6 +120,7 @@ async function recordPropagation(
   name: string,
   versionId: string,
   status: 'succeeded' | 'failed',
+  notifyRoutes?: string[],
 ) {
   const secretName = `${MANAGED}${secret}-db`;
   const startedAt = new Date(Date.now() - 90_000).toISOString();
@@ -140,6 +143,7 @@ async function recordPropagation(
       restarted: ['Deployment apps/api'],
       failed: status === 'failed' ? [`Deployment apps/worker: KubernetesCallError ${KUBERNETES_BODY}`] : [],
       counts: { synced: 1, restarted: 1, failed: status === 'failed' ? 1 : 0, nextPod: 0, notRestarted: 0 },
+      ...(notifyRoutes && { notifyRoutes }),
     },
   ];
   await ledger.finishPropagation(secretName, { versionId, moveSeq: 1 }, name, {
@@ -178,10 +182,10 @@ function ended(secret: string, name: string, versionId: string, status: string) 
 }
 
 /** Records a propagation of `secret`, then delivers its ended execution to the handler. */
-async function propagate(secret: string, outcome: 'succeeded' | 'failed') {
+async function propagate(secret: string, outcome: 'succeeded' | 'failed', notifyRoutes?: string[]) {
   const versionId = randomUUID();
   const name = `${secret}-${RUN}-${versionId.slice(0, 8)}`;
-  await recordPropagation(secret, name, versionId, outcome);
+  await recordPropagation(secret, name, versionId, outcome, notifyRoutes);
   const from = received.length;
   const result = await handler(
     ended(secret, name, versionId, outcome === 'succeeded' ? 'SUCCEEDED' : 'FAILED'),
@@ -197,7 +201,7 @@ describe('webhook notifications of ended propagations (moto + local receivers)',
     const { result, requests, versionId } = await propagate('payments', 'succeeded');
 
     expect(result).toEqual({
-      sent: { route: `${ROUTES}payments`, format: 'slack', outcome: 'succeeded', attempts: 1 },
+      sent: [{ route: `${ROUTES}payments`, format: 'slack', outcome: 'succeeded', attempts: 1 }],
     });
     expect(requests.map((r) => r.path)).toEqual([PATHS.slack]);
     expect(requests[0]?.body).toMatchObject({
@@ -230,7 +234,7 @@ describe('webhook notifications of ended propagations (moto + local receivers)',
         [success, 'Propagation succeeded', 'Good'],
         [failure, 'Propagation failed', 'Attention'],
       ] as const) {
-        expect(result).toMatchObject({ sent: { route: `${ROUTES}default`, format: 'teams' } });
+        expect(result).toMatchObject({ sent: [{ route: `${ROUTES}default`, format: 'teams' }] });
         expect(requests.map((r) => r.path)).toEqual([PATHS.teams]);
         expect(requests[0]?.body).toMatchObject({
           type: 'message',
@@ -257,7 +261,7 @@ describe('webhook notifications of ended propagations (moto + local receivers)',
       [PATHS.flaky, 500],
       [PATHS.flaky, 200],
     ]);
-    expect(result).toMatchObject({ sent: { route: `${ROUTES}flaky`, attempts: 2 } });
+    expect(result).toMatchObject({ sent: [{ route: `${ROUTES}flaky`, attempts: 2 }] });
   });
 
   it('does not retry a 400: one call, the invocation fails, and the log names the route, not the URL', async () => {
@@ -282,6 +286,53 @@ describe('webhook notifications of ended propagations (moto + local receivers)',
         message: `Webhook of notification route "${ROUTES}broken" refused the notification: HTTP 400 after 1 attempt(s)`,
       },
     });
+  });
+
+  it('posts to the owner’s route and each namespace route the record names, skipping one that does not exist', async () => {
+    const before = output.text().length;
+    const { result, requests, versionId } = await propagate('payments', 'failed', [
+      'search',
+      'nobody',
+      'payments',
+    ]);
+
+    expect(requests.map((r) => r.path).sort()).toEqual([PATHS.search, PATHS.slack].sort());
+    expect(result).toEqual({
+      sent: [
+        { route: `${ROUTES}payments`, format: 'slack', outcome: 'failed', attempts: 1 },
+        { route: `${ROUTES}search`, format: 'teams', outcome: 'failed', attempts: 1 },
+      ],
+      missing: [`${ROUTES}nobody`],
+    });
+    for (const request of requests) {
+      expect(textOf(request)).toContain(`${MANAGED}payments-db`);
+      expect(textOf(request)).toContain(versionId);
+    }
+    const lines = output
+      .text()
+      .slice(before)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.message === 'namespace routes that do not exist skipped')).toMatchObject(
+      {
+        level: 'INFO',
+        routes: [`${ROUTES}nobody`],
+      },
+    );
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([]);
+  });
+
+  it('fails the invocation when a namespace route refuses, after the owner’s route took the message', async () => {
+    const { result, requests } = await propagate('payments', 'succeeded', ['broken']);
+
+    expect(requests.map((r) => [r.path, r.status]).sort()).toEqual(
+      [
+        [PATHS.slack, 200],
+        [PATHS.bad, 400],
+      ].sort(),
+    );
+    expect(result).toMatchObject({ name: 'WebhookDeliveryError', routeSecretName: `${ROUTES}broken` });
   });
 
   it('announces nothing for a succeeded execution that claimed nothing (a duplicate start)', async () => {

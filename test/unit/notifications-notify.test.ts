@@ -1,12 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   InvalidEventError,
+  NotificationRoutesFailedError,
   SecretNotManagedError,
   WebhookDeliveryError,
   WebhookRouteInvalidError,
 } from '../../shared/errors';
 import type { LedgerEntry } from '../../shared/ledger/ledger-port';
 import { type NotifyDeps, notifyPropagation } from '../../shared/notifications/notify-propagation';
+import type { WebhookTarget } from '../../shared/notifications/routing';
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:propagation';
 const SECRET = 'prod/app-team/db';
@@ -51,7 +53,10 @@ function deps(
 ) {
   const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() };
   const metrics = { addMetric: vi.fn(), addDimension: vi.fn() };
-  const deliver = vi.fn(async () => ({ status: 200, attempts: 1 }));
+  const deliver = vi.fn(async (_target: WebhookTarget, _message: unknown, _options: unknown) => ({
+    status: 200,
+    attempts: 1,
+  }));
   const findSecretString = vi.fn(async (name: string) => routes[name]);
   const describeSecret = vi.fn(async () => ({
     arn: ARN,
@@ -91,7 +96,7 @@ describe('notifyPropagation', () => {
     const result = await notifyPropagation(event(), d);
 
     expect(result).toEqual({
-      sent: { route: 'ops/notify/payments', format: 'teams', outcome: 'failed', attempts: 1 },
+      sent: [{ route: 'ops/notify/payments', format: 'teams', outcome: 'failed', attempts: 1 }],
     });
     expect(d.secrets.findSecretString.mock.calls.map(([name]) => name)).toEqual(['ops/notify/payments']);
     expect(d.deliver).toHaveBeenCalledWith(
@@ -107,7 +112,7 @@ describe('notifyPropagation', () => {
 
     const result = await notifyPropagation(event(), d);
 
-    expect(result).toMatchObject({ sent: { route: 'ops/notify/default', format: 'slack' } });
+    expect(result).toMatchObject({ sent: [{ route: 'ops/notify/default', format: 'slack' }] });
     expect(d.logger.info).toHaveBeenCalledWith('owner has no route; default route used', {
       route: 'ops/notify/ghost',
     });
@@ -184,5 +189,138 @@ describe('notifyPropagation', () => {
 
   it('refuses an event that is not a status change', async () => {
     await expect(notifyPropagation({ detail: {} }, deps({}, {}))).rejects.toBeInstanceOf(InvalidEventError);
+  });
+
+  describe('namespace routes (from the ledger record’s cluster outcomes)', () => {
+    const withRoutes = (...perCluster: string[][]): LedgerEntry[] => [
+      {
+        ...RECORD,
+        clusters: perCluster.map((notifyRoutes, i) => ({
+          cluster: `c${i}`,
+          outcome: 'failed' as const,
+          synced: [],
+          restarted: [],
+          failed: [],
+          notifyRoutes,
+        })),
+      },
+    ];
+    const sentTo = (d: ReturnType<typeof deps>) =>
+      d.deliver.mock.calls.map(([target]) => target.routeSecretName).sort();
+
+    it('sends one message to the owner’s route and to each distinct namespace route', async () => {
+      const d = deps(
+        { 'rotator:owner': 'payments' },
+        {
+          'ops/notify/payments': route('teams'),
+          'ops/notify/search': route('slack'),
+          'ops/notify/ledger': route('teams'),
+          'ops/notify/default': route('slack'),
+        },
+        withRoutes(['search', 'payments'], ['ledger', 'search']),
+      );
+
+      const result = await notifyPropagation(event(), d);
+
+      expect(sentTo(d)).toEqual(['ops/notify/ledger', 'ops/notify/payments', 'ops/notify/search']);
+      // The owner's route first, then the namespace routes in the record's order.
+      expect('sent' in result && result.sent.map((r) => [r.route, r.format])).toEqual([
+        ['ops/notify/payments', 'teams'],
+        ['ops/notify/search', 'slack'],
+        ['ops/notify/ledger', 'teams'],
+      ]);
+      expect(result).not.toHaveProperty('missing');
+      expect(metricNames(d)).toEqual(['NotificationsSent', 'NotificationsSent', 'NotificationsSent']);
+    });
+
+    it('sends once to the default route when a namespace asks for it and the secret has no owner', async () => {
+      const d = deps({}, { 'ops/notify/default': route('slack') }, withRoutes(['default']));
+
+      await notifyPropagation(event(), d);
+
+      expect(sentTo(d)).toEqual(['ops/notify/default']);
+    });
+
+    it('skips a namespace route that does not exist, with a metric and without failing', async () => {
+      const d = deps(
+        {},
+        { 'ops/notify/default': route('slack'), 'ops/notify/search': route('teams') },
+        withRoutes(['search', 'nobody']),
+      );
+
+      const result = await notifyPropagation(event(), d);
+
+      expect(sentTo(d)).toEqual(['ops/notify/default', 'ops/notify/search']);
+      expect(result).toMatchObject({ missing: ['ops/notify/nobody'] });
+      expect(metricNames(d)).toContain('NotificationsRouteMissing');
+      expect(d.logger.error).not.toHaveBeenCalled();
+    });
+
+    it('sends to the namespace routes when neither the owner nor the default route exists', async () => {
+      const d = deps(
+        { 'rotator:owner': 'ghost' },
+        { 'ops/notify/search': route('teams') },
+        withRoutes(['search']),
+      );
+
+      const result = await notifyPropagation(event(), d);
+
+      expect(result).toMatchObject({ sent: [{ route: 'ops/notify/search' }] });
+      expect(metricNames(d)).not.toContain('NotificationsUnrouted');
+    });
+
+    it('ignores a route name in the record that is not one segment, reading no secret for it', async () => {
+      const d = deps({}, { 'ops/notify/default': route('slack') }, withRoutes(['../default', 'a/b']));
+
+      await notifyPropagation(event(), d);
+
+      expect(d.secrets.findSecretString.mock.calls.map(([name]) => name)).toEqual(['ops/notify/default']);
+    });
+
+    it('still sends to the other routes when one refuses, then fails with that route’s error', async () => {
+      const d = deps(
+        {},
+        { 'ops/notify/default': route('slack'), 'ops/notify/search': route('teams') },
+        withRoutes(['search']),
+      );
+      d.deliver.mockImplementation(async (target) => {
+        if (target.routeSecretName === 'ops/notify/default')
+          throw new WebhookDeliveryError('ops/notify/default', 400, 1);
+        return { status: 200, attempts: 1 };
+      });
+
+      const error = await notifyPropagation(event(), d).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(WebhookDeliveryError);
+      expect(sentTo(d)).toEqual(['ops/notify/default', 'ops/notify/search']);
+      expect(metricNames(d).sort()).toEqual(['NotificationsFailed', 'NotificationsSent']);
+    });
+
+    it('fails with every failing route named, never a URL, after sending to the rest', async () => {
+      const d = deps(
+        {},
+        {
+          'ops/notify/default': route('slack'),
+          'ops/notify/search': JSON.stringify({ url: URL_TEXT, format: 'email' }),
+          'ops/notify/ledger': route('teams'),
+          'ops/notify/ok': route('teams'),
+        },
+        withRoutes(['search', 'ledger', 'ok']),
+      );
+      d.deliver.mockImplementation(async (target) => {
+        if (target.routeSecretName === 'ops/notify/ledger')
+          throw new WebhookDeliveryError('ops/notify/ledger', 'ECONNREFUSED', 3);
+        return { status: 200, attempts: 1 };
+      });
+
+      const error = (await notifyPropagation(event(), d).catch((e: unknown) => e)) as Error;
+
+      expect(error).toBeInstanceOf(NotificationRoutesFailedError);
+      expect((error as NotificationRoutesFailedError).sent).toBe(2);
+      expect(error.message).toContain('ops/notify/search');
+      expect(error.message).toContain('ops/notify/ledger');
+      expect(error.message).not.toContain('route-token');
+      expect(sentTo(d)).toEqual(['ops/notify/default', 'ops/notify/ledger', 'ops/notify/ok']);
+    });
   });
 });

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookRouteInvalidError } from '../../shared/errors';
 import {
+  NAMESPACE_ROUTE_PROBLEM,
+  NOTIFY_ANNOTATION,
+  namespaceRoutes,
+} from '../../shared/notifications/namespace-routes';
+import {
   loadNotifyConfig,
   NOTIFY_DEFAULTS,
   notifyEnvironment,
 } from '../../shared/notifications/notify-config';
-import { parseWebhookTarget, planRoute } from '../../shared/notifications/routing';
+import {
+  MAX_NAMESPACE_ROUTES,
+  parseWebhookTarget,
+  planRoute,
+  planRoutes,
+} from '../../shared/notifications/routing';
 
 const CONFIG = { prefix: 'ops/rotator-notifications/', defaultRoute: 'default' };
 const DEFAULT_ROUTE = 'ops/rotator-notifications/default';
@@ -44,6 +54,69 @@ describe('planRoute', () => {
       expect(plan.ownerProblem).not.toContain(owner);
     },
   );
+});
+
+describe('namespaceRoutes', () => {
+  const ns = (value?: string): Record<string, string> =>
+    value === undefined ? {} : { [NOTIFY_ANNOTATION]: value, other: 'x' };
+
+  it('collects the distinct routes of annotated Namespaces, sorted, and ignores the rest', () => {
+    const result = namespaceRoutes(
+      new Map([
+        ['payments', ns('payments-oncall')],
+        ['search', ns(' search ')],
+        ['search-canary', ns('search')],
+        ['plain', ns()],
+        ['empty', ns('  ')],
+        ['deleted', undefined],
+      ]),
+    );
+    expect(result).toEqual({ routes: ['payments-oncall', 'search'], malformed: [] });
+  });
+
+  it.each([['team/../other'], ['a/b'], ['x'.repeat(129)], ['two words']])(
+    'ignores a malformed annotation %j, naming the Namespace, never the value',
+    (value) => {
+      const result = namespaceRoutes(
+        new Map([
+          ['team-b', ns(value)],
+          ['team-a', ns('ok')],
+        ]),
+      );
+      expect(result).toEqual({ routes: ['ok'], malformed: ['team-b'] });
+      expect(NAMESPACE_ROUTE_PROBLEM).not.toContain(value);
+    },
+  );
+});
+
+describe('planRoutes', () => {
+  const route = (name: string) => `ops/rotator-notifications/${name}`;
+
+  it.each([
+    ['owner and namespaces', { 'rotator:owner': 'payments' }, ['search', 'ledger'], ['search', 'ledger']],
+    ['a namespace naming the owner', { 'rotator:owner': 'payments' }, ['payments', 'search'], ['search']],
+    ['duplicates', {}, ['search', 'search', 'ledger'], ['search', 'ledger']],
+    [
+      'a namespace naming the default, with an owner',
+      { 'rotator:owner': 'payments' },
+      ['default'],
+      ['default'],
+    ],
+    ['a namespace naming the default, without an owner', {}, ['default'], ['default']],
+    ['malformed names from the record', {}, ['../x', 'a/b', ''], []],
+  ])('%s', (_case, tags, fromNamespaces, also) => {
+    const plan = planRoutes(tags, fromNamespaces, CONFIG);
+    expect(plan.candidates).toEqual(planRoute(tags, CONFIG).candidates);
+    expect(plan.also).toEqual(also.map(route));
+    expect(plan.dropped).toBe(0);
+  });
+
+  it(`keeps at most ${MAX_NAMESPACE_ROUTES} namespace routes and counts the rest`, () => {
+    const many = Array.from({ length: MAX_NAMESPACE_ROUTES + 3 }, (_, i) => `team-${i}`);
+    const plan = planRoutes({}, many, CONFIG);
+    expect(plan.also).toHaveLength(MAX_NAMESPACE_ROUTES);
+    expect(plan.dropped).toBe(3);
+  });
 });
 
 describe('parseWebhookTarget', () => {
