@@ -16,6 +16,7 @@ export interface HistoryRow {
   readonly trigger: string;
   readonly actor: string;
   readonly reason: string | null;
+  /** A propagation's ledger status (`succeeded`, `failed`, `in-progress`); a rotation's request. */
   readonly outcome: string;
   readonly durationMs: number | null;
   readonly clusters: number | null;
@@ -54,7 +55,7 @@ export function historyRows(entries: readonly LedgerEntry[]): HistoryRow[] {
       ...common,
       move: { seq: entry.moveSeq ?? 1, fromVersionId: entry.fromVersionId ?? null },
       at: entry.startedAt,
-      outcome: propagationOutcome(entry),
+      outcome: entry.status,
       durationMs: entry.durationMs ?? null,
       clusters: entry.clusters?.length ?? null,
       // The lists are capped; the counts are whole.
@@ -79,7 +80,8 @@ const COLUMNS: readonly Column[] = [
   { header: 'RESTARTED', align: 'right' },
 ];
 
-export function renderHistoryTable(rows: readonly HistoryRow[], width?: number): string {
+/** The history table; a restart-window wait reads as waiting only while its end is after `now`. */
+export function renderHistoryTable(rows: readonly HistoryRow[], width?: number, now = new Date()): string {
   const count = (n: number | null) => (n === null ? NONE : String(n));
   return renderTable(
     COLUMNS,
@@ -92,7 +94,7 @@ export function renderHistoryTable(rows: readonly HistoryRow[], width?: number):
       row.trigger,
       shortActor(row.actor),
       row.reason ?? NONE,
-      row.error ? `${row.outcome}: ${row.error}` : row.outcome,
+      outcomeText(row, now),
       row.durationMs === null ? NONE : formatDuration(row.durationMs),
       count(row.clusters),
       count(row.restarted),
@@ -101,12 +103,20 @@ export function renderHistoryTable(rows: readonly HistoryRow[], width?: number):
   );
 }
 
+function outcomeText(row: HistoryRow, now: Date): string {
+  const text =
+    row.kind === 'propagation'
+      ? propagationOutcome({ status: row.outcome, windowWait: row.windowWait }, now)
+      : row.outcome;
+  return row.error ? `${text}: ${row.error}` : text;
+}
+
 /** `rotator history <secret>`: the ledger's entries for one managed secret, newest first. */
 export async function runHistory(ctx: CliContext, secretName: string, limit: number): Promise<ExitCode> {
   assertManaged(secretName, ctx.prefixes);
   const rows = historyRows(await requireLedger(ctx).history(secretName, { limit }));
   if (ctx.options.json) writeLine(ctx.io.stdout, JSON.stringify(rows, null, 2));
   else if (rows.length === 0) writeLine(ctx.io.stdout, `no ledger entries for ${secretName}`);
-  else writeLine(ctx.io.stdout, renderHistoryTable(rows, tableWidth(ctx)));
+  else writeLine(ctx.io.stdout, renderHistoryTable(rows, tableWidth(ctx), ctx.now()));
   return EXIT.ok;
 }

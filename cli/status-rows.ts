@@ -88,8 +88,11 @@ const COLUMNS: readonly Column[] = [
   { header: 'FLAGS' },
 ];
 
-/** The status table, at most `width` characters wide where columns can be cut. */
-export function renderStatusTable(rows: readonly StatusRow[], width?: number): string {
+/**
+ * The status table, at most `width` characters wide where columns can be cut; a restart-window wait
+ * reads as waiting only while its end is after `now`.
+ */
+export function renderStatusTable(rows: readonly StatusRow[], width?: number, now = new Date()): string {
   if (rows.length === 0) return 'no managed secrets found';
   return renderTable(
     COLUMNS,
@@ -102,7 +105,7 @@ export function renderStatusTable(rows: readonly StatusRow[], width?: number): s
         ? `${row.lastRotation.trigger} by ${shortActor(row.lastRotation.actor)} ${formatTime(row.lastRotation.requestedAt)}`
         : NONE,
       row.lastPropagation
-        ? `${shortVersion(row.lastPropagation.versionId)} ${propagationOutcome(row.lastPropagation)} ${formatTime(
+        ? `${shortVersion(row.lastPropagation.versionId)} ${propagationOutcome(row.lastPropagation, now)} ${formatTime(
             row.lastPropagation.finishedAt ?? row.lastPropagation.startedAt,
           )}`
         : NONE,

@@ -52,7 +52,7 @@ const statusOf = (last: PropagationRecord) =>
 
 describe('a propagation waiting for a restart window', () => {
   it('status shows the wait: until when, how many held, where', () => {
-    const line = renderStatusTable(statusOf(record('in-progress')), 400).split('\n')[1];
+    const line = renderStatusTable(statusOf(record('in-progress')), 400, NOW).split('\n')[1];
     expect(line).toContain('11111111 waiting-for-window until 2026-12-05 02:00Z (3 held in prod-eu-1)');
     expect(statusJson(statusOf(record('in-progress')))[0]?.lastPropagation).toMatchObject({
       status: 'in-progress',
@@ -64,12 +64,24 @@ describe('a propagation waiting for a restart window', () => {
     const waiting: LedgerEntry = { kind: 'propagation', ...record('in-progress') };
     const done: LedgerEntry = { kind: 'propagation', ...record('succeeded') };
     const rows = historyRows([done, waiting]);
-    expect(rows.map((r) => r.outcome)).toEqual([
-      'succeeded (waited for window until 2026-12-05 02:00Z)',
-      'waiting-for-window until 2026-12-05 02:00Z (3 held in prod-eu-1)',
-    ]);
+    // JSON keeps `outcome` as the ledger's status (scripts test `.outcome == "succeeded"`); the wait
+    // is its own field, and only the table words it.
+    expect(rows.map((r) => r.outcome)).toEqual(['succeeded', 'in-progress']);
     expect(rows[1]?.windowWait).toEqual({ cluster: 'prod-eu-1', until: '2026-12-05T02:00:00.000Z', held: 3 });
-    expect(renderHistoryTable(rows, 400)).toContain('waiting-for-window until 2026-12-05 02:00Z');
+    const table = renderHistoryTable(rows, 400, NOW);
+    expect(table).toContain('succeeded (waited for window until 2026-12-05 02:00Z)');
+    expect(table).toContain('waiting-for-window until 2026-12-05 02:00Z (3 held in prod-eu-1)');
+  });
+
+  it('once `until` has passed, an unfinished propagation no longer reads as waiting', () => {
+    const after = new Date('2026-12-05T02:30:00.000Z');
+    const waiting: LedgerEntry = { kind: 'propagation', ...record('in-progress') };
+    const history = renderHistoryTable(historyRows([waiting]), 400, after);
+    expect(history).not.toContain('waiting-for-window');
+    expect(history).toContain('in-progress (waited for window until 2026-12-05 02:00Z)');
+    const status = renderStatusTable(statusOf(record('in-progress')), 400, after);
+    expect(status).not.toContain('waiting-for-window');
+    expect(status).toContain('11111111 in-progress (waited for window until 2026-12-05 02:00Z)');
   });
 
   it('a propagation that never waited reads as before (no windowWait in JSON)', () => {
