@@ -6,6 +6,7 @@
 
 import { mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
+import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import {
@@ -27,6 +28,7 @@ import {
 } from '../propagation/replica-sync';
 import * as z from '../schema';
 import { parseStepInput } from './parse-step-input';
+import { notifyRoutesOfPlan } from './plan-notify-routes';
 import {
   type ClusterPlan,
   clusterIterationSchema,
@@ -59,6 +61,8 @@ export interface ClusterStepDeps {
   readonly maxPlanBytes?: number;
   readonly now: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Warns about Namespace annotations the plan ignores (malformed, or unreadable: 403). */
+  readonly logger?: Pick<RotationLogger, 'warn'>;
 }
 
 const API_CONCURRENCY = 32;
@@ -118,6 +122,7 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
     alreadyVerified: [...consumers.values()].filter((w) => consumerState(w, move).state === 'verified')
       .length,
     ...replicaFields(plan),
+    ...(await notifyRoutesOfPlan(cluster, plan, deps)),
   };
   const bytes = Buffer.byteLength(JSON.stringify(result));
   const limit = deps.maxPlanBytes ?? MAX_PLAN_BYTES;

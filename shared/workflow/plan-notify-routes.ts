@@ -1,0 +1,71 @@
+/**
+ * The plan step's reading of Namespace annotations for notifications: which routes
+ * (`secret-rotator.io/notify`) the Namespaces a propagation touches ask for. The routes travel in
+ * the cluster's plan and outcome to the ledger, where the notify function (which never reads a
+ * cluster) finds them.
+ */
+
+import { mapWithLimit } from '../concurrency';
+import { KubernetesCallError } from '../errors';
+import { NAMESPACE_ROUTE_PROBLEM, namespaceRoutes } from '../notifications/namespace-routes';
+import type { RotationLogger } from '../observability';
+import type { ClusterPort } from '../propagation/cluster-port';
+import type { PropagationPlan } from '../propagation/propagation-plan';
+import { type ClusterPlan, LIST_CAP } from './workflow-state';
+
+const API_CONCURRENCY = 32;
+
+/** How many Namespaces a warning names (the count is always given). */
+const NAMED_IN_WARNING = 20;
+
+/**
+ * The notification routes that the Namespaces this plan touches ask for (`secret-rotator.io/notify`
+ * on the Namespace of an affected ExternalSecret or of a consumer), one GET per Namespace. A
+ * Namespace deleted since (404) or that the step may not read (403: an RBAC manifest without the
+ * namespaces rule) names none, with a warning for the 403s; a malformed annotation is ignored with
+ * a warning that names the Namespace, never the value. Any other error fails the step, as the
+ * plan's lists do (a transient one is retried).
+ */
+export async function notifyRoutesOfPlan(
+  cluster: Pick<ClusterPort, 'getNamespaceAnnotations'>,
+  plan: Pick<PropagationPlan, 'resync' | 'notRefreshing'>,
+  deps: { readonly logger?: Pick<RotationLogger, 'warn'> },
+): Promise<Pick<ClusterPlan, 'notifyRoutes'>> {
+  const namespaces = [
+    ...new Set([
+      ...[...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace),
+      ...plan.resync.flatMap((t) => t.consumers.map((c) => c.workload.namespace)),
+    ]),
+  ].sort();
+  const forbidden: string[] = [];
+  const read = await mapWithLimit(namespaces, API_CONCURRENCY, async (ns) => {
+    try {
+      return await cluster.getNamespaceAnnotations(ns);
+    } catch (error) {
+      if (!(error instanceof KubernetesCallError && error.httpStatus === 403)) throw error;
+      forbidden.push(ns);
+      return undefined;
+    }
+  });
+  const found = namespaceRoutes(new Map(namespaces.map((ns, i) => [ns, read[i]])));
+  if (forbidden.length > 0) {
+    deps.logger?.warn(
+      'cannot read Namespaces (403): their notification routes are ignored; apply infra/kubernetes/rbac.yaml (get on namespaces)',
+      { forbidden: forbidden.length, namespaces: forbidden.sort().slice(0, NAMED_IN_WARNING) },
+    );
+  }
+  if (found.malformed.length > 0) {
+    deps.logger?.warn('Namespace notification routes ignored', {
+      problem: NAMESPACE_ROUTE_PROBLEM,
+      malformed: found.malformed.length,
+      namespaces: found.malformed.slice(0, NAMED_IN_WARNING),
+    });
+  }
+  if (found.routes.length > LIST_CAP) {
+    deps.logger?.warn('Namespace notification routes over the limit not recorded', {
+      routes: found.routes.length,
+      limit: LIST_CAP,
+    });
+  }
+  return found.routes.length > 0 ? { notifyRoutes: found.routes.slice(0, LIST_CAP) } : {};
+}
