@@ -83,21 +83,48 @@ const claimInputSchema = z.object({
 });
 
 /**
- * Claim: refuse unmanaged secrets and versions that are no longer AWSCURRENT, register the
- * AWSCURRENT move (a replay of the same move gets the same number; a version made current again
- * gets a new one), then take the ledger's conditional claim on (secret, version, move).
- * `claimed: false` ends the execution quietly.
+ * What Claim returns for a version that is no longer AWSCURRENT when the execution reaches it (the
+ * event was delivered late, or AWSCURRENT moved again meanwhile): nothing to do, the newer move's
+ * propagation carries the secret. Ends the execution quietly, like a claim held by another.
  */
-export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Claim> {
+export interface SupersededClaim {
+  readonly claimed: false;
+  readonly superseded: true;
+  readonly executionId: string;
+  readonly secret: { readonly name: string; readonly arn: string };
+  readonly versionId: string;
+  readonly currentVersionId?: string;
+}
+
+/**
+ * Claim: refuse unmanaged secrets, register the AWSCURRENT move (a replay of the same move gets the
+ * same number; a version made current again gets a new one), then take the ledger's conditional
+ * claim on (secret, version, move). `claimed: false` ends the execution quietly: the move is held
+ * by another execution, or the version is no longer AWSCURRENT ({@link SupersededClaim}; an
+ * error there used to fail the execution and page someone for a harmless race, fault row O-late).
+ */
+export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Claim | SupersededClaim> {
   const { input, executionId } = parseStepInput(claimInputSchema, raw, 'claim');
   assertManaged(input.secretId, deps.managedPrefixes);
   const unknown = (input.clusters ?? []).filter((c) => !deps.clusters.includes(c));
   if (unknown.length > 0) throw new RotationStateError(`Unknown cluster(s) ${unknown.join(', ')}`);
   const secret = await describeManagedSecret(deps.secrets, input.secretId, deps.managedPrefixes);
-  if (versionWith(secret.versionIdsToStages, 'AWSCURRENT') !== input.versionId) {
-    throw new RotationStateError(`Version ${input.versionId} of "${secret.name}" is not AWSCURRENT`);
-  }
   deps.logger.appendKeys({ secretName: secret.name, versionId: input.versionId, executionId });
+  const currentVersionId = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
+  if (currentVersionId !== input.versionId) {
+    deps.logger.info('version no longer AWSCURRENT: the newer move is propagated instead', {
+      currentVersionId,
+    });
+    deps.metrics.addMetric('SupersededPropagationsSkipped', 'Count', 1);
+    return {
+      claimed: false,
+      superseded: true,
+      executionId,
+      secret: { name: secret.name, arn: secret.arn },
+      versionId: input.versionId,
+      currentVersionId,
+    };
+  }
   const startedAt = deps.now().toISOString();
   const move = await deps.ledger.registerMove(secret.name, {
     versionId: input.versionId,

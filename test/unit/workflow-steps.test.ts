@@ -439,8 +439,8 @@ describe('claimStep', () => {
 
   // The workflow's Choice compares it with the database rotation function: it must always be there.
   it('names the secret’s rotation function in the claim, or an empty string when none rotates it', async () => {
-    const rotated = await claimStep({ input, executionId: 'e1' }, deps(DATABASE_FUNCTION));
-    const unrotated = await claimStep({ input, executionId: 'e2' }, deps(undefined));
+    const rotated = claimed(await claimStep({ input, executionId: 'e1' }, deps(DATABASE_FUNCTION)));
+    const unrotated = claimed(await claimStep({ input, executionId: 'e2' }, deps(undefined)));
     expect(rotated.rotatedBy).toBe(DATABASE_FUNCTION);
     expect(unrotated.rotatedBy).toBe('');
   });
@@ -467,13 +467,40 @@ describe('claimStep', () => {
       false,
     ],
   ])('allows a rollback for %s: %s', async (_name, more, extra, expected) => {
-    const claim = await claimStep(
-      { input: { ...input, ...extra }, executionId: 'e3' },
-      deps(DATABASE_FUNCTION, more),
+    const claim = claimed(
+      await claimStep({ input: { ...input, ...extra }, executionId: 'e3' }, deps(DATABASE_FUNCTION, more)),
     );
     expect(claim.rollBack).toBe(expected);
   });
+
+  it('ends quietly for a version no longer AWSCURRENT (a late event): nothing registered or claimed, no error', async () => {
+    const d = deps(DATABASE_FUNCTION);
+    const registerMove = vi.fn(d.ledger.registerMove);
+    const claimPropagation = vi.fn(d.ledger.claimPropagation);
+    const late = '99999999-2222-4333-8444-555555555555';
+    const result = await claimStep(
+      { input: { ...input, versionId: late }, executionId: 'e4' },
+      { ...d, ledger: { ...d.ledger, registerMove, claimPropagation } },
+    );
+    expect(result).toEqual({
+      claimed: false,
+      superseded: true,
+      executionId: 'e4',
+      secret: { name: 'prod/db', arn: ARN },
+      versionId: late,
+      currentVersionId: VERSION,
+    });
+    expect(registerMove).not.toHaveBeenCalled();
+    expect(claimPropagation).not.toHaveBeenCalled();
+    expect(d.metrics.addMetric).toHaveBeenCalledWith('SupersededPropagationsSkipped', 'Count', 1);
+  });
 });
+
+/** A claim that was taken (the tests above expect one); a superseded version fails the test. */
+function claimed(result: Awaited<ReturnType<typeof claimStep>>) {
+  if ('superseded' in result) throw new Error(`unexpectedly superseded: ${result.versionId}`);
+  return result;
+}
 
 describe('recordStep and noteRollbackStep (issue 10 item 3b)', () => {
   const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf';
