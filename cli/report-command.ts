@@ -1,3 +1,4 @@
+import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import { breaksPolicy, type Finding } from '../shared/compliance/compliance-verdict';
 import type { MaxAgeRules } from '../shared/compliance/max-age-policy';
 import {
@@ -8,6 +9,9 @@ import {
   reportJson,
   reportRows,
 } from '../shared/compliance/report-rows';
+import { mapWithLimit } from '../shared/concurrency';
+import { versionWith } from '../shared/secrets/versions';
+import type { SweepDecision } from '../shared/sweep/plan-sweep';
 import { type CliContext, tableWidth, writeLine } from './cli-context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { readManagedSecrets } from './status-command';
@@ -25,12 +29,14 @@ export interface ReportOptions {
 
 /**
  * `rotator report`: every managed secret with its age, maximum-age policy, last rotation, last
- * propagation and verdict, from ListSecrets, the sweep's rules and the ledger (no value is read,
- * no DescribeSecret per secret). Exit 2 when any secret breaks policy, so it can gate CI.
+ * propagation and verdict, from ListSecrets, the sweep's rules, the ledger and one
+ * ListSecretVersionIds per secret (its AWSCURRENT version's creation, which a rollback does not
+ * reset). No value is read. Exit 2 when any secret breaks policy, so it can gate CI.
  */
 export async function runReport(ctx: CliContext, options: ReportOptions): Promise<ExitCode> {
   const snapshot = await readManagedSecrets(ctx);
-  const rows = reportRows({ ...snapshot, rules: options.rules, now: ctx.now() });
+  const currentCreatedAt = await currentVersionCreation(ctx, snapshot.decisions);
+  const rows = reportRows({ ...snapshot, currentCreatedAt, rules: options.rules, now: ctx.now() });
   if (options.format === 'json') writeLine(ctx.io.stdout, JSON.stringify(reportJson(rows), null, 2));
   else if (options.format === 'csv') ctx.io.stdout.write(`${reportCsv(rows)}\r\n`);
   else writeLine(ctx.io.stdout, renderReportTable(rows, tableWidth(ctx)));
@@ -43,6 +49,24 @@ export async function runReport(ctx: CliContext, options: ReportOptions): Promis
     );
   }
   return broken ? EXIT.attention : EXIT.ok;
+}
+
+/** ListSecretVersionIds calls in flight at once: a few, to keep a large fleet quick without bursts. */
+const VERSION_READS_IN_FLIGHT = 5;
+
+/** Each secret's AWSCURRENT version creation date, by name (ListSecretVersionIds; no value). */
+async function currentVersionCreation(
+  ctx: CliContext,
+  decisions: readonly SweepDecision[],
+): Promise<ReadonlyMap<string, Date>> {
+  const secrets = new SecretsManagerAdapter(ctx.services.secretsManager);
+  const created = new Map<string, Date>();
+  await mapWithLimit(decisions, VERSION_READS_IN_FLIGHT, async ({ secret }) => {
+    const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
+    const at = current ? await secrets.versionCreatedAt(secret.arn, current) : undefined;
+    if (at) created.set(secret.name, at);
+  });
+  return created;
 }
 
 const COLUMNS: readonly Column[] = [

@@ -43,6 +43,8 @@ export interface ComplianceFacts {
   readonly createdAt?: Date;
   readonly lastRotatedAt?: Date;
   readonly currentVersionId?: string;
+  /** When the AWSCURRENT version was created (ListSecretVersionIds' CreatedDate): its value's age. */
+  readonly currentCreatedAt?: Date;
   /** The sweep's judgements, as `status` shows them. */
   readonly scheduleMissed: boolean;
   readonly pending?: 'rotating' | 'stuck';
@@ -83,15 +85,14 @@ export function judgeCompliance(facts: ComplianceFacts, rules: MaxAgeRules, now:
 }
 
 /**
- * When the AWSCURRENT version was set: the latest of Secrets Manager's last rotation (or the
- * secret's creation) and the ledger's move of that version, so a value put by hand and propagated
- * by the orchestrator counts from its move.
+ * How old the AWSCURRENT value is: its version's creation (a rotation's new version, or a value put
+ * by hand), so a version made current again by a rollback keeps its own age. Without that date, the
+ * last rotation, else the secret's creation. Never a move of the staging label: moving AWSCURRENT
+ * back to an older version does not make its credential younger (the move only matters to when
+ * consumers must have converged, which `rotator audit` judges).
  */
 export function currentSince(facts: ComplianceFacts): Date | undefined {
-  const move = facts.ledger?.currentMove;
-  const moved = move && move.versionId === facts.currentVersionId ? new Date(move.at) : undefined;
-  const times = [facts.lastRotatedAt ?? facts.createdAt, moved].filter((d): d is Date => d !== undefined);
-  return times.length === 0 ? undefined : new Date(Math.max(...times.map((d) => d.getTime())));
+  return facts.currentCreatedAt ?? facts.lastRotatedAt ?? facts.createdAt;
 }
 
 function propagationFinding(facts: ComplianceFacts): Finding | undefined {

@@ -21,6 +21,8 @@ export interface ReportInput {
   readonly decisions: readonly SweepDecision[];
   readonly summaries: ReadonlyMap<string, SecretLedgerSummary> | undefined;
   readonly stuck: ReadonlySet<string>;
+  /** Each secret's AWSCURRENT version creation (ListSecretVersionIds), by name; absent when unknown. */
+  readonly currentCreatedAt?: ReadonlyMap<string, Date>;
   readonly rules: MaxAgeRules;
   readonly now: Date;
 }
@@ -45,6 +47,7 @@ export function reportRows(input: ReportInput): ReportRow[] {
           createdAt: secret.createdDate,
           lastRotatedAt: secret.lastRotatedDate,
           currentVersionId,
+          currentCreatedAt: input.currentCreatedAt?.get(secret.name),
           scheduleMissed: decision.overdue,
           pending,
           ledger: input.summaries

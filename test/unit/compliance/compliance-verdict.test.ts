@@ -82,23 +82,43 @@ describe('judgeCompliance', () => {
     expect(judgement.verdict).toBe(findings[0] ?? 'ok');
   });
 
-  it('ages a version moved by hand from its ledger move, not from the last rotation', () => {
+  const rollbackMove = {
+    seq: 3,
+    versionId: V1,
+    fromVersionId: V2,
+    at: daysAgo(0.01).toISOString(),
+    trigger: 'event' as const,
+    actor: 'x',
+  };
+
+  it('ages a rolled-back version from its own creation, not from the move back to it', () => {
+    // V1 was created 95 days ago; V2 rotated in 10 days ago; an hour ago V1 was made current again.
     const facts = {
       ...base,
-      ledger: {
-        currentMove: {
-          seq: 2,
-          versionId: V2,
-          at: daysAgo(3).toISOString(),
-          trigger: 'event' as const,
-          actor: 'x',
-        },
-      },
+      currentVersionId: V1,
+      currentCreatedAt: daysAgo(95),
+      ledger: { lastPropagation: propagation(V1, 'succeeded'), currentMove: rollbackMove },
     };
+    expect(currentSince(facts)).toEqual(daysAgo(95));
+    const judgement = judgeCompliance(facts, rules, NOW);
+    expect(judgement.ageMs).toBe(95 * DAY);
+    expect(judgement.findings).toEqual(['overdue']);
+  });
+
+  it('ages a value put by hand from its version creation (the put), the same for any move', () => {
+    const facts = { ...base, currentCreatedAt: daysAgo(3) };
     expect(currentSince(facts)).toEqual(daysAgo(3));
-    expect(judgeCompliance(facts, rules, NOW).ageMs).toBe(3 * DAY);
-    // A move of another version says nothing about the current one.
-    expect(currentSince({ ...facts, currentVersionId: V1 })).toEqual(daysAgo(10));
+    const moved = {
+      ...facts,
+      ledger: { currentMove: { ...rollbackMove, versionId: V2, at: NOW.toISOString() } },
+    };
+    expect(currentSince(moved)).toEqual(daysAgo(3));
+  });
+
+  it('without the version creation date, falls back to the last rotation or creation, never a move', () => {
+    const facts = { ...base, currentVersionId: V1, ledger: { currentMove: rollbackMove } };
+    expect(currentSince(facts)).toEqual(daysAgo(10));
+    expect(currentSince({ ...facts, lastRotatedAt: undefined })).toEqual(daysAgo(200));
   });
 });
 
