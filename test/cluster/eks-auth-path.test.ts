@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EKSClient } from '@aws-sdk/client-eks';
-import { ApiException, AuthenticationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthenticationV1Api,
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canonicalPrincipalArn, kubernetesUserFor } from '../../scripts/cluster/eks-access-entries';
 import { BundleHost } from '../../scripts/local/bundle-host';
@@ -14,6 +20,7 @@ import { KubernetesCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { createEksToken } from '../../shared/kubernetes/eks-token';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
+import { NOTIFY_ANNOTATION } from '../../shared/notifications/namespace-routes';
 import { clusterFixture } from '../support/cluster-fixture';
 
 const CLUSTER = inject('eksClusterName');
@@ -162,12 +169,25 @@ describe('the bundled propagation step function against the local cluster, the E
   }, 120_000);
   afterAll(() => host?.stop());
 
-  it('plans in the cluster it found by DescribeCluster, authenticated by its EKS token', async () => {
+  it('plans in the cluster it found by DescribeCluster, authenticated by its EKS token, with the Namespace’s notification route', async () => {
     // Prepare
     const secretId = `${prefix}db`;
     await createSecret(fx.aws, secretId, JSON.stringify({ password: `eks-auth-${randomUUID()}` }));
     const { secret } = await fx.rotatedSecret(secretId);
     const namespace = await fx.namespaceWithStore('eks-auth');
+    // The Namespace's owners ask for their route (read by the plan with rbac.yaml's get on namespaces).
+    await KubernetesObjectApi.makeApiClient(fx.admin).patch(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, annotations: { [NOTIFY_ANNOTATION]: 'eks-team' } },
+      },
+      undefined,
+      undefined,
+      'notify-route-test',
+      undefined,
+      PatchStrategy.MergePatch,
+    );
     await fx.externalSecret(namespace, 'db', secretId);
     await fx.externalSecretReady(namespace, 'db');
 
@@ -180,10 +200,12 @@ describe('the bundled propagation step function against the local cluster, the E
       moveSeq: 1,
     })) as {
       resync: { namespace: string; name: string }[];
+      notifyRoutes?: string[];
     };
 
     // Assess
     expect(await host.nodeVersion()).toMatch(/^v24\./);
     expect(plan.resync.map((t) => `${t.namespace}/${t.name}`)).toEqual([`${namespace}/db`]);
+    expect(plan.notifyRoutes).toEqual(['eks-team']);
   });
 });
