@@ -10,7 +10,9 @@ import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
  * state with TimestampPath as defined: the harness shortens only the sync and rollout polls), the
  * bundled step, the real control plane with ESO and kwok, the ledger in moto. A workload whose
  * window opens 20-80 s from now is held (its pod template untouched, the ledger showing the wait)
- * while its neighbour without a window restarts at once, and restarts when the window opens; an
+ * while its neighbour without a window restarts at once, and restarts when the window opens; so is
+ * a workload without an annotation in a second namespace whose Namespace carries the same window
+ * (read by the step as the orchestrator's identity, under infra/kubernetes/rbac.yaml); an
  * emergency restarts a windowed workload at once.
  */
 const wf = workflowHarness({ restartConcurrency: 2 });
@@ -23,8 +25,8 @@ const dailyWindow = (opens: Date, minutes: number) =>
   `daily ${hhmm(opens)}-${hhmm(new Date(opens.getTime() + minutes * MINUTE))} UTC`;
 const inHours = (hours: number) => new Date(Math.ceil((Date.now() + hours * 3_600_000) / MINUTE) * MINUTE);
 
-async function consumers(secretId: string, workloads: Record<string, string | undefined>) {
-  const namespace = await fx.namespaceWithStore('window');
+async function consumers(secretId: string, workloads: Record<string, string | undefined>, prefix = 'window') {
+  const namespace = await fx.namespaceWithStore(prefix);
   await fx.externalSecret(namespace, 'db', secretId);
   await fx.externalSecretReady(namespace, 'db');
   for (const [name, window] of Object.entries(workloads)) {
@@ -41,7 +43,7 @@ async function consumers(secretId: string, workloads: Record<string, string | un
 }
 
 describe('restart windows (synthesized workflow, real cluster)', () => {
-  let windowed: { secretId: string; versionId: string; namespace: string };
+  let windowed: { secretId: string; versionId: string; namespace: string; tenants: string };
   let opens: Date;
   let execution: Promise<LocalExecution>;
   let startedAt: number;
@@ -52,17 +54,20 @@ describe('restart windows (synthesized workflow, real cluster)', () => {
     const secretId = await wf.secret('nightly');
     // Created closed (it opens in 6 hours), then set, just before the run, to open shortly.
     const namespace = await consumers(secretId, { free: undefined, nightly: dailyWindow(inHours(6), 60) });
+    // A second namespace whose owners set the window on the Namespace; its workload has none.
+    const tenants = await consumers(secretId, { tenant: undefined }, 'tenants');
     const versionId = await wf.rotate(secretId);
-    windowed = { secretId, versionId, namespace };
+    windowed = { secretId, versionId, namespace, tenants };
     // The next whole minute at least 20 s away: the window opens 20-80 s from now.
     opens = new Date(Math.ceil((Date.now() + 20_000) / MINUTE) * MINUTE);
     await annotate(namespace, 'nightly', dailyWindow(opens, 5));
+    await annotate(undefined, tenants, dailyWindow(opens, 5));
     heldGeneration = (await podTemplate(namespace, 'nightly')).generation;
     startedAt = Date.now();
     execution = run('windowed', secretId, versionId);
   }, 120_000);
 
-  it('restarts the workload without a window at once, holds the windowed one and shows the wait in the ledger', async () => {
+  it('restarts the workload without a window at once, holds the windowed ones (own or Namespace annotation) and shows the wait in the ledger', async () => {
     const entry = await fx.eventually('the ledger to show the wait', async () => {
       const [latest] = await ledger.history(windowed.secretId);
       return latest?.kind === 'propagation' && latest.windowWait ? latest : undefined;
@@ -72,7 +77,7 @@ describe('restart windows (synthesized workflow, real cluster)', () => {
     expect(entry).toMatchObject({
       status: 'in-progress',
       executionId: 'windowed',
-      windowWait: { cluster: wf.clusterName, until: opens.toISOString(), held: 1 },
+      windowWait: { cluster: wf.clusterName, until: opens.toISOString(), held: 2 },
     });
     const key = restartedMarkerKey(windowed.secretId);
     expect((await podTemplate(windowed.namespace, 'free')).annotations[key]).toBe(`${windowed.versionId}#1`);
@@ -80,6 +85,9 @@ describe('restart windows (synthesized workflow, real cluster)', () => {
     expect(held.annotations[key]).toBeUndefined();
     expect(held.annotations[RESTARTED_AT]).toBeUndefined();
     expect(held.generation).toBe(heldGeneration);
+    const tenant = await podTemplate(windowed.tenants, 'tenant');
+    expect(tenant.annotations[key]).toBeUndefined();
+    expect(tenant.annotations[RESTARTED_AT]).toBeUndefined();
   });
 
   it('an emergency restarts a windowed workload at once (while the other execution waits)', async () => {
@@ -107,13 +115,19 @@ describe('restart windows (synthesized workflow, real cluster)', () => {
     const held = await podTemplate(windowed.namespace, 'nightly');
     expect(held.annotations[restartedMarkerKey(windowed.secretId)]).toBe(`${windowed.versionId}#1`);
     expect(Date.parse(held.annotations[RESTARTED_AT] ?? '')).toBeGreaterThanOrEqual(opens.getTime());
+    const tenant = await podTemplate(windowed.tenants, 'tenant');
+    expect(tenant.annotations[restartedMarkerKey(windowed.secretId)]).toBe(`${windowed.versionId}#1`);
+    expect(Date.parse(tenant.annotations[RESTARTED_AT] ?? '')).toBeGreaterThanOrEqual(opens.getTime());
     const [entry] = await ledger.history(windowed.secretId);
     expect(entry).toMatchObject({ kind: 'propagation', status: 'succeeded', executionId: 'windowed' });
     const restarted = entry?.kind === 'propagation' ? entry.clusters?.[0]?.restarted : [];
-    expect([...(restarted ?? [])].sort()).toEqual([
-      `Deployment/${windowed.namespace}/free`,
-      `Deployment/${windowed.namespace}/nightly`,
-    ]);
+    expect([...(restarted ?? [])].sort()).toEqual(
+      [
+        `Deployment/${windowed.namespace}/free`,
+        `Deployment/${windowed.namespace}/nightly`,
+        `Deployment/${windowed.tenants}/tenant`,
+      ].sort(),
+    );
     process.stderr.write(
       `[restart-window] window opened ${Math.round((opens.getTime() - startedAt) / 1000)} s after the start; execution took ${Math.round((Date.now() - startedAt) / 1000)} s\n`,
     );
@@ -124,14 +138,16 @@ describe('restart windows (synthesized workflow, real cluster)', () => {
   });
 });
 
-/** Sets the workload's restart window (a merge patch of its metadata), as its owner would. */
-async function annotate(namespace: string, name: string, window: string) {
+/**
+ * Sets the restart window (a merge patch of its metadata) of a Deployment, or of the Namespace
+ * `name` when `namespace` is undefined, as its owner would.
+ */
+async function annotate(namespace: string | undefined, name: string, window: string) {
+  const annotations = { [ANNOTATIONS.restartWindow]: window };
   await KubernetesObjectApi.makeApiClient(fx.admin).patch(
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace, annotations: { [ANNOTATIONS.restartWindow]: window } },
-    },
+    namespace === undefined
+      ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name, annotations } }
+      : { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace, annotations } },
     undefined,
     undefined,
     'restart-window-test',
