@@ -29,8 +29,8 @@ export interface ClusterAudit {
  * `rotator audit <secret>`: proves convergence without reading any value. DescribeSecret says
  * which version is AWSCURRENT, the ledger (else ListSecretVersionIds) since when; in each cluster the planner finds the ExternalSecrets that reference the secret and
  * their consumers, ESO's status says whether each has refreshed since, and the consumers' pods
- * (one list per namespace) whether they started after that. Exit 2 when anything lags, 1 when a
- * cluster could not be audited (a 403 on pods names the RBAC rule).
+ * (one list per namespace) whether they started after that. Exit 2 when anything lags, 1 when the
+ * secret or a cluster could not be audited (a 403 on pods names the RBAC rule).
  */
 export async function runAudit(
   ctx: CliContext,
@@ -42,8 +42,18 @@ export async function runAudit(
   const secrets = new SecretsManagerAdapter(ctx.services.secretsManager);
   const secret = await describeManagedSecret(secrets, secretId, ctx.prefixes);
   const current = versionWith(secret.versionIdsToStages, 'AWSCURRENT');
-  if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
-  const movedAt = await currentSince(ctx, secrets, secret.name, secret.arn, current);
+  let since: CurrentSince;
+  try {
+    if (!current) throw new RotationStateError(`Secret "${secret.name}" has no AWSCURRENT version`);
+    since = await currentSince(ctx, secrets, secret.name, secret.arn, current);
+  } catch (error) {
+    // The secret's state cannot be audited: exit 1 ("could not be audited"), as the CLI's refusals
+    // of input (exit 2) would read as "lags" here.
+    if (!(error instanceof RotationStateError)) throw error;
+    writeLine(ctx.io.stderr, `error: ${error.message}`);
+    return EXIT.failed;
+  }
+  const movedAt = since.at;
 
   const progress = createProgressLine({ stream: ctx.io.stderr, timer: ctx.io.stderr.isTTY === true });
   const reports: ClusterAudit[] = [];
@@ -57,6 +67,8 @@ export async function runAudit(
       secret: { name: secret.name, arn: secret.arn },
       currentVersionId: current,
       movedAt: movedAt.toISOString(),
+      movedAtSource: since.source,
+      approximate: since.source !== 'ledger',
       converged: !lagging && !reports.some((r) => r.error),
       clusters: reports,
     };
@@ -66,16 +78,30 @@ export async function runAudit(
       ctx.io.stdout,
       `Audit of ${secret.name}: AWSCURRENT ${shortVersion(current)} since ${formatTime(movedAt)}. No value was read.`,
     );
+    if (since.source !== 'ledger') writeLine(ctx.io.stdout, APPROXIMATE_NOTE);
     writeLine(ctx.io.stdout, renderAudit(reports));
   }
   if (reports.some((r) => r.error)) return EXIT.failed;
   return lagging ? EXIT.attention : EXIT.ok;
 }
 
+/** Since when AWSCURRENT holds the version, and where that time comes from. */
+interface CurrentSince {
+  readonly at: Date;
+  /** `ledger`: the workflow's record of the move; `version-created`: the version's creation only. */
+  readonly source: 'ledger' | 'version-created';
+}
+
+const APPROXIMATE_NOTE =
+  'approximate: no ledger record of the move, so "since" is the version\'s creation; a rotated version ' +
+  'is created (AWSPENDING) before it is promoted, and an ESO refresh in between read the old value ' +
+  'yet counts as synced here. Configure the ledger (--ledger-table) for an exact audit.';
+
 /**
  * When the current version became AWSCURRENT: the ledger's record of that move (written by the
  * workflow's Claim, moments after the move), else the version's creation (ListSecretVersionIds),
- * which is the move for a value put as AWSCURRENT but not for a version made current again.
+ * which is earlier than the promotion of a rotated version (approximate) and unrelated to a version
+ * made current again. A RotationStateError when neither is known.
  */
 async function currentSince(
   ctx: CliContext,
@@ -83,13 +109,13 @@ async function currentSince(
   name: string,
   arn: string,
   versionId: string,
-): Promise<Date> {
+): Promise<CurrentSince> {
   const move = (await ctx.services.ledger?.summaries([name]))?.get(name)?.currentMove;
-  if (move?.versionId === versionId) return new Date(move.at);
+  if (move?.versionId === versionId) return { at: new Date(move.at), source: 'ledger' };
   const created = await secrets.versionCreatedAt(arn, versionId);
   if (!created)
     throw new RotationStateError(`Cannot tell when version ${versionId} of "${name}" became AWSCURRENT`);
-  return created;
+  return { at: created, source: 'version-created' };
 }
 
 async function auditCluster(
