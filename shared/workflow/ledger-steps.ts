@@ -66,7 +66,7 @@ export interface LedgerStepDeps {
   readonly secrets: Pick<SecretsPort, 'describeSecret' | 'removeStage'>;
   readonly ledger: Pick<
     LedgerPort,
-    'registerMove' | 'claimPropagation' | 'finishPropagation' | 'noteWindowWait'
+    'registerMove' | 'claimPropagation' | 'finishPropagation' | 'noteWindowWait' | 'history'
   >;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;
@@ -215,7 +215,10 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
     clusters.reduce((n, c) => n + (c.counts?.restarted ?? c.restarted.length), 0),
   );
   deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
-  const freshnessSeconds = outcome === 'succeeded' ? freshnessOf(claim, finishedAt) : undefined;
+  const freshnessSeconds =
+    outcome === 'succeeded' && claim.movedAt
+      ? freshnessOf({ movedAt: await freshnessStart(claim, claim.movedAt, deps) }, finishedAt)
+      : undefined;
   if (freshnessSeconds !== undefined) {
     deps.metrics.addMetric(FRESHNESS_METRIC, 'Seconds', freshnessSeconds);
   }
@@ -226,6 +229,21 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
     rollBack: outcome === 'failed' && claim.rollBack === true && rolloutsFailed > 0,
     alert: alertFor(claim, outcome, clusters),
   };
+}
+
+/**
+ * Where freshness starts: AWSCURRENT's move, or, when the propagation waited for a restart window
+ * (its ledger record keeps the wait whose lease is the longest, i.e. the latest opening), that
+ * window's opening: the wait is what the owners asked for, so the metric (and its alarm) measures
+ * only the orchestrator's own delay. One Query on the ledger's history, for event-driven moves only.
+ */
+async function freshnessStart(claim: Claim, movedAt: string, deps: LedgerStepDeps): Promise<string> {
+  const history = await deps.ledger.history(claim.secret.name, { limit: 10 });
+  const own = history.find(
+    (entry) => entry.kind === 'propagation' && entry.executionId === claim.executionId,
+  );
+  const opened = own?.kind === 'propagation' ? own.windowWait?.until : undefined;
+  return opened && Date.parse(opened) > Date.parse(movedAt) ? opened : movedAt;
 }
 
 /** Seconds from AWSCURRENT moving to the last consumer verified; alarmed on by RotationAlerts. */

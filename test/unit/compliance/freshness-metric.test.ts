@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WindowWait } from '../../../shared/ledger/ledger-port';
 import { createMetrics } from '../../../shared/observability';
 import {
   claimStep,
@@ -22,6 +23,12 @@ beforeEach(() => {
   output = captureOutput();
 });
 afterEach(() => output.stop());
+
+/** The execution's ledger record as Record reads it back; a window wait set by a test. */
+let windowWait: WindowWait | undefined;
+beforeEach(() => {
+  windowWait = undefined;
+});
 
 function deps(metrics = createMetrics()): LedgerStepDeps {
   return {
@@ -47,6 +54,21 @@ function deps(metrics = createMetrics()): LedgerStepDeps {
       claimPropagation: async () => ({ claimed: true }),
       finishPropagation: async () => undefined,
       noteWindowWait: vi.fn(),
+      history: async () => [
+        {
+          kind: 'propagation',
+          secretName: 'prod/db',
+          secretArn: ARN,
+          versionId: VERSION,
+          moveSeq: 1,
+          trigger: 'event',
+          actor: 'eventbridge',
+          executionId: 'e1',
+          startedAt: MOVED_AT,
+          status: 'succeeded',
+          ...(windowWait && { windowWait }),
+        },
+      ],
     },
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
     metrics,
@@ -99,6 +121,18 @@ describe('PropagationFreshness', () => {
       Unit: 'Seconds',
     });
     expect(emf?.PropagationSucceeded).toBe(1);
+  });
+
+  it('counts from the restart window opening when the propagation waited for one (the wait is deliberate, not slowness)', async () => {
+    windowWait = {
+      cluster: 'c',
+      until: '2026-12-01T10:03:00.000Z',
+      held: 1,
+      notedAt: MOVED_AT,
+      leaseUntil: '2026-12-01T16:13:00.000Z',
+    };
+    const [emf] = await propagate({ movedAt: MOVED_AT }, 'succeeded');
+    expect(emf?.[FRESHNESS_METRIC]).toBe(90);
   });
 
   it('is not emitted for a failed propagation, nor without the move time (a reconcile)', async () => {
