@@ -76,6 +76,12 @@ export interface RowSecret {
   readonly workloads: readonly string[];
   /** Versions made AWSCURRENT by the row, oldest first. */
   readonly versions: string[];
+  /**
+   * Versions the row saw superseded before their propagation began (the starter ignored their
+   * late event, or their execution's Claim found AWSCURRENT moved on): the oracle counts them as
+   * carried by a later version's succeeded propagation, and only these.
+   */
+  readonly superseded: Set<string>;
 }
 
 /** The row's fixture and bookkeeping; call `oracle()` at the end. */
@@ -113,7 +119,7 @@ export function faultRow(wf: FaultHarness, row: string, fault: string) {
     async secret(name: string, workloads: readonly string[] = ['api', 'worker'], failing: string[] = []) {
       const secretId = await wf.secret(`${row.toLowerCase()}-${name}`);
       const namespace = await wf.consumers(secretId, [...workloads], failing);
-      const s: RowSecret = { secretId, namespace, workloads, versions: [] };
+      const s: RowSecret = { secretId, namespace, workloads, versions: [], superseded: new Set() };
       secrets.push(s);
       return s;
     },
@@ -245,14 +251,16 @@ export function faultRow(wf: FaultHarness, row: string, fault: string) {
           }
         }
         // 2. lost rotations: a version made AWSCURRENT with neither a propagation record nor an
-        // alert. A version superseded before its propagation started (row O: its event came after
-        // the next version's, and the starter ignores it) is carried by a later version's succeeded
-        // propagation, which the row's later version must then have.
+        // alert. A version the row saw superseded before its propagation started (row O: its
+        // event came after the next version's and the starter ignored it; O-late: its Claim found
+        // AWSCURRENT moved on) is carried by a later version's succeeded propagation, which the
+        // row's later version must then have. No other version is excused.
         const alerted = mine.some((a) => `${a.Subject} ${a.Message}`.includes(s.secretId));
         s.versions.forEach((versionId, i) => {
           if (propagations.some((p) => p.versionId === versionId) || alerted) return;
           const later = s.versions.slice(i + 1);
-          if (propagations.some((p) => later.includes(p.versionId) && p.status === 'succeeded')) {
+          const carried = propagations.some((p) => later.includes(p.versionId) && p.status === 'succeeded');
+          if (s.superseded.has(versionId) && carried) {
             superseded++;
             return;
           }
