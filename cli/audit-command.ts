@@ -9,7 +9,10 @@ import { kubernetesPodLister, type PodInfo } from '../shared/compliance/pod-list
 import { KubernetesCallError, RotationStateError, sanitizeUpstreamMessage } from '../shared/errors';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { assertManaged } from '../shared/managed-prefixes';
+import { arnInRegion } from '../shared/propagation/find-external-secrets';
 import { planPropagation } from '../shared/propagation/propagation-plan';
+import { secretsManagerReplicas } from '../shared/propagation/replica-port';
+import { checkReplicas, type ReplicaVerdict } from '../shared/propagation/replica-sync';
 import { describeManagedSecret } from '../shared/secrets/describe-managed';
 import { versionWith } from '../shared/secrets/versions';
 import { type CliContext, writeLine } from './cli-context';
@@ -21,8 +24,20 @@ import { formatTime, shortVersion } from './time-format';
 export interface ClusterAudit {
   readonly cluster: string;
   readonly externalSecrets: readonly ExternalSecretAudit[];
+  /**
+   * ExternalSecrets that name the secret through stores in regions where it is neither primary nor
+   * replicated: they never get this secret's value (reported, not counted as lagging).
+   */
+  readonly otherRegion?: readonly OtherRegionAudit[];
   /** Why this cluster could not be audited; nothing about it is proven then. */
   readonly error?: string;
+}
+
+export interface OtherRegionAudit {
+  readonly namespace: string;
+  readonly name: string;
+  readonly regions: readonly string[];
+  readonly reasons: readonly string[];
 }
 
 /**
@@ -54,11 +69,24 @@ export async function runAudit(
     return EXIT.failed;
   }
   const movedAt = since.at;
+  // Stores in replica regions count as the workflow counts them: synced only once the replica holds
+  // the version as AWSCURRENT (DescribeSecret in the primary and in each replica's region: no value).
+  const replicaPort = secretsManagerReplicas(
+    ctx.options.endpointUrl ? { endpoint: ctx.options.endpointUrl } : {},
+  );
+  const replicas = await replicaPort.replicationOf(secret.arn);
+  const verdicts = await checkReplicas(
+    replicaPort,
+    secret.arn,
+    current,
+    replicas.map((r) => ({ region: r.region, secretId: arnInRegion(secret.arn, r.region) })),
+  );
+  const regions = replicas.map((r) => r.region);
 
   const progress = createProgressLine({ stream: ctx.io.stderr, timer: ctx.io.stderr.isTTY === true });
   const reports: ClusterAudit[] = [];
   for (const cluster of clusters)
-    reports.push(await auditCluster(cluster, secret, current, movedAt, progress));
+    reports.push(await auditCluster(cluster, secret, current, { movedAt, regions, verdicts }, progress));
   progress.done(`audited ${reports.length} cluster(s)`);
 
   const lagging = reports.some((r) => lags(r.externalSecrets));
@@ -69,6 +97,11 @@ export async function runAudit(
       movedAt: movedAt.toISOString(),
       movedAtSource: since.source,
       approximate: since.source !== 'ledger',
+      replicas: replicas.map((r) => ({
+        region: r.region,
+        status: r.status,
+        holdsVersion: verdicts.get(r.region)?.state === 'current',
+      })),
       converged: !lagging && !reports.some((r) => r.error),
       clusters: reports,
     };
@@ -79,6 +112,16 @@ export async function runAudit(
       `Audit of ${secret.name}: AWSCURRENT ${shortVersion(current)} since ${formatTime(movedAt)}. No value was read.`,
     );
     if (since.source !== 'ledger') writeLine(ctx.io.stdout, APPROXIMATE_NOTE);
+    if (replicas.length > 0) {
+      const list = replicas.map((r) => {
+        const verdict = verdicts.get(r.region);
+        return `${r.region} (${verdict?.state === 'current' ? 'holds it' : (verdict?.detail ?? r.status)})`;
+      });
+      writeLine(
+        ctx.io.stdout,
+        `Replicated to ${list.join(', ')}: stores there are synced only once their replica holds the version.`,
+      );
+    }
     writeLine(ctx.io.stdout, renderAudit(reports));
   }
   if (reports.some((r) => r.error)) return EXIT.failed;
@@ -122,13 +165,20 @@ async function auditCluster(
   cluster: LabelledCluster,
   secret: { name: string; arn: string; tags: Readonly<Record<string, string>> },
   current: string,
-  movedAt: Date,
+  replicaState: {
+    readonly movedAt: Date;
+    readonly regions: readonly string[];
+    readonly verdicts: ReadonlyMap<string, ReplicaVerdict>;
+  },
   progress: ProgressLine,
 ): Promise<ClusterAudit> {
+  const { movedAt, regions, verdicts } = replicaState;
   try {
     progress.update(`${cluster.label}: finding ExternalSecrets and consumers`);
     const transport = await cluster.transport();
-    const plan = await planPropagation(readOnly(new KubernetesAdapter(transport)), secret, current);
+    const plan = await planPropagation(readOnly(new KubernetesAdapter(transport)), secret, current, {
+      replicaRegions: regions,
+    });
     const namespaces = [
       ...new Set([...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace)),
     ];
@@ -138,7 +188,17 @@ async function auditCluster(
       progress.update(`${cluster.label}: listing pods in ${namespace} (${index + 1}/${namespaces.length})`);
       pods.set(namespace, await lister.listPods(namespace));
     }
-    return { cluster: cluster.label, externalSecrets: auditConvergence(plan, pods, movedAt) };
+    const otherRegion = (plan.otherRegion ?? []).map((o) => ({
+      namespace: o.externalSecret.namespace,
+      name: o.externalSecret.name,
+      regions: o.regions,
+      reasons: o.reasons,
+    }));
+    return {
+      cluster: cluster.label,
+      externalSecrets: auditConvergence(plan, pods, movedAt, verdicts),
+      ...(otherRegion.length > 0 && { otherRegion }),
+    };
   } catch (error) {
     return { cluster: cluster.label, externalSecrets: [], error: describeClusterError(error) };
   }
@@ -172,6 +232,11 @@ export function renderAudit(reports: readonly ClusterAudit[]): string {
         `  ${mark.padEnd(4)} ExternalSecret ${es.namespace}/${es.name} → Secret ${es.targetSecret}: ${detail}`,
       );
       for (const consumer of es.consumers) lines.push(`    ${consumerLine(consumer)}`);
+    }
+    for (const o of report.otherRegion ?? []) {
+      lines.push(
+        `  --   ExternalSecret ${o.namespace}/${o.name}: not audited: it reads the secret's name in ${o.regions.join(', ')}, where the secret is not replicated`,
+      );
     }
   }
   const all = reports.flatMap((r) => r.externalSecrets);

@@ -1,5 +1,6 @@
 import type { ExternalSecret } from '../propagation/eso-types';
 import type { PropagationPlan } from '../propagation/propagation-plan';
+import type { ReplicaVerdict } from '../propagation/replica-sync';
 import type { Workload } from '../propagation/workload-types';
 import type { PodInfo } from './pod-lister';
 
@@ -12,7 +13,12 @@ export type SyncState =
   /** Ready=False: ESO cannot sync it. */
   | 'failing'
   /** CreatedOnce or refreshInterval 0: ESO will never write the new version. */
-  | 'not-refreshing';
+  | 'not-refreshing'
+  /**
+   * It reads the secret through a store in a replica region whose replica does not hold the version
+   * as AWSCURRENT: a refresh there loaded the old value, whatever its time.
+   */
+  | 'replica-behind';
 
 export interface SyncAudit {
   readonly state: SyncState;
@@ -25,6 +31,8 @@ export interface SyncAudit {
   readonly since?: string;
   readonly approximate?: boolean;
   readonly reason?: string;
+  /** The replica regions it reads the secret in (empty or absent: the primary only). */
+  readonly replicaRegions?: readonly string[];
 }
 
 export type ConsumerState = 'converged' | 'lagging' | 'no-pods' | 'next-run' | 'waiting-for-sync';
@@ -55,18 +63,27 @@ const DEFAULT_REFRESH_MS = 3_600_000; // ESO's default refreshInterval
 
 /**
  * Judges convergence in one cluster, from data already read: the planner's ExternalSecrets and
- * consumers, the pods of their namespaces, and when AWSCURRENT moved. Pure: no calls, no values.
- * @example auditConvergence(plan, podsByNamespace, new Date('2026-12-01T10:00:00Z'))
+ * consumers, the pods of their namespaces, when AWSCURRENT moved, and what each replica region holds
+ * (as the workflow's replica check judges it; a region missing from `replicas` counts as behind).
+ * An ExternalSecret reading a replica is synced only once every replica it reads holds the version
+ * as AWSCURRENT. Pure: no calls, no values.
+ * @example auditConvergence(plan, podsByNamespace, new Date('2026-12-01T10:00:00Z'), new Map())
  */
 export function auditConvergence(
   plan: PropagationPlan,
   pods: ReadonlyMap<string, readonly PodInfo[]>,
   movedAt: Date,
+  replicas: ReadonlyMap<string, ReplicaVerdict> = new Map(),
 ): ExternalSecretAudit[] {
   const targets = [...plan.resync, ...plan.notRefreshing];
   return targets.map((target) => {
     const es = target.affected.externalSecret;
-    const sync = syncAudit(es, target.affected.refresh !== 'refreshes', movedAt);
+    const regions = target.affected.replicaRegions ?? [];
+    const sync = withReplicas(
+      syncAudit(es, target.affected.refresh !== 'refreshes', movedAt),
+      regions,
+      replicas,
+    );
     const inNamespace = pods.get(es.namespace) ?? [];
     const consumers = [
       ...target.consumers.map((c) => consumerAudit(c.workload, inNamespace, sync)),
@@ -89,6 +106,29 @@ export function lags(audits: readonly ExternalSecretAudit[]): boolean {
       a.sync.state !== 'synced' ||
       a.consumers.some((c) => c.state === 'lagging' || c.state === 'waiting-for-sync'),
   );
+}
+
+/** A synced (or stale) ExternalSecret reading a replica that lacks the version is `replica-behind`. */
+function withReplicas(
+  sync: SyncAudit,
+  regions: readonly string[],
+  replicas: ReadonlyMap<string, ReplicaVerdict>,
+): SyncAudit {
+  if (regions.length === 0) return sync;
+  const behind = regions.flatMap((region) => {
+    const verdict = replicas.get(region) ?? { state: 'lagging', detail: 'not looked at' };
+    return verdict.state === 'current'
+      ? []
+      : [`the replica in ${region} lacks the version (${verdict.detail})`];
+  });
+  if (behind.length === 0 || sync.state === 'failing' || sync.state === 'not-refreshing')
+    return { ...sync, replicaRegions: regions };
+  return {
+    state: 'replica-behind',
+    refreshTime: sync.refreshTime,
+    reason: behind.join('; '),
+    replicaRegions: regions,
+  };
 }
 
 function syncAudit(es: ExternalSecret, notRefreshing: boolean, movedAt: Date): SyncAudit {

@@ -183,3 +183,41 @@ describe('goDurationMs', () => {
     expect(goDurationMs(text)).toBe(ms);
   });
 });
+
+describe('an ExternalSecret that reads a replica region', () => {
+  const replicaPlan = (regions: string[]) => {
+    const p = plan(es(ready('10:05:00')), [workload('Deployment', 'api')]);
+    const target = p.resync[0];
+    if (!target) throw new Error('no target');
+    const affected = { ...target.affected, replicaRegions: regions };
+    return { ...p, resync: [{ ...target, affected }] } as PropagationPlan;
+  };
+  const pods = new Map([
+    ['shop', [pod('api-abc-1', '10:06:00', { kind: 'ReplicaSet', name: 'api-abc' }, 'abc')]],
+  ]);
+
+  it('is synced only once the replica holds the version as AWSCURRENT, whatever ESO refreshed', () => {
+    const lagging = new Map([
+      [
+        'eu-west-1',
+        { state: 'lagging' as const, detail: 'replication InProgress; its AWSCURRENT is v1, not v2' },
+      ],
+    ]);
+    const [audit] = auditConvergence(replicaPlan(['eu-west-1']), pods, MOVED, lagging);
+    expect(audit?.sync).toMatchObject({ state: 'replica-behind', replicaRegions: ['eu-west-1'] });
+    expect(audit?.sync.reason).toContain('eu-west-1');
+    expect(audit?.sync.reason).toContain('InProgress');
+    expect(audit?.consumers[0]?.state).toBe('waiting-for-sync');
+    expect(lags(audit ? [audit] : [])).toBe(true);
+
+    const current = new Map([['eu-west-1', { state: 'current' as const }]]);
+    const [synced] = auditConvergence(replicaPlan(['eu-west-1']), pods, MOVED, current);
+    expect(synced?.sync).toMatchObject({ state: 'synced', replicaRegions: ['eu-west-1'] });
+    expect(synced?.consumers[0]?.state).toBe('converged');
+  });
+
+  it('counts a replica nobody looked at as behind (never synced by default)', () => {
+    const [audit] = auditConvergence(replicaPlan(['eu-west-1']), pods, MOVED, new Map());
+    expect(audit?.sync.state).toBe('replica-behind');
+  });
+});
