@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { KubernetesCallError } from '../../shared/errors';
+import { clusterOutcomeSchema } from '../../shared/ledger/ledger-items';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret } from '../../shared/propagation/eso-types';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
@@ -170,6 +171,8 @@ describe('finishClusterStep: the routes reach the ledger’s cluster outcome', (
     });
 
     expect(outcome.notifyRoutes).toEqual(['payments-oncall']);
+    // What the record step parses the outcomes with before the ledger stores them.
+    expect(clusterOutcomeSchema.parse(outcome).notifyRoutes).toEqual(['payments-oncall']);
     expect(without).not.toHaveProperty('notifyRoutes');
   });
 });
