@@ -2,7 +2,9 @@
  * Notifications: the target of the EventBridge rule on the propagation workflow's ended executions
  * (Step Functions Execution Status Change: SUCCEEDED, FAILED, TIMED_OUT, ABORTED). Posts one
  * Slack- or Teams-format message to the webhook of the secret owner's route (tag `rotator:owner`),
- * or of the default route. Wiring only; the logic is in shared/notifications/notify-propagation.ts.
+ * or of the default route, and one to each route that the touched Namespaces' annotations asked for
+ * (read from the ledger; this function never reaches a cluster). Wiring only; the logic is in
+ * shared/notifications/notify-propagation.ts.
  */
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
