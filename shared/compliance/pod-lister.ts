@@ -20,7 +20,12 @@ export interface PodLister {
   listPods(namespace: string): Promise<PodInfo[]>;
 }
 
-const CORE_PODS: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+export const CORE_PODS: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+/**
+ * Metadata only: the API server answers a PartialObjectMetadataList (names, owners, labels, times),
+ * never a pod's spec (whose env[].value literals can hold credentials) or status.
+ */
+export const POD_METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const LIVE_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 
 interface RawPod {
@@ -35,8 +40,8 @@ interface RawPod {
 }
 
 /**
- * Live pods over a cluster's transport, paginated (needs `list` on pods: the orchestrator's
- * ClusterRole grants it). A refusal is a KubernetesCallError with the HTTP status (403).
+ * Live pods over a cluster's transport, paginated, metadata only ({@link POD_METADATA_ONLY}; needs
+ * `list` on pods: the orchestrator's ClusterRole grants it). A refusal is a KubernetesCallError with the HTTP status (403).
  * @example await kubernetesPodLister(transport).listPods('shop')
  */
 export function kubernetesPodLister(transport: KubernetesTransport, pageSize = PAGE_SIZE): PodLister {
@@ -49,6 +54,7 @@ export function kubernetesPodLister(transport: KubernetesTransport, pageSize = P
           limit: pageSize,
           continue: cont,
           fieldSelector: LIVE_PODS,
+          accept: POD_METADATA_ONLY,
         });
         return { items: page.items, metadata: { _continue: page.metadata?.continue } };
       });

@@ -25,6 +25,11 @@ export interface ListPage {
   readonly continue?: string;
   /** e.g. `status.phase!=Succeeded` (only the fields the API server indexes for the kind). */
   readonly fieldSelector?: string;
+  /**
+   * The Accept header instead of plain JSON, e.g. metadata only:
+   * `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` (no spec, no status).
+   */
+  readonly accept?: string;
 }
 
 const USER_AGENT = 'secret-rotation-orchestrator';
@@ -56,7 +61,9 @@ export class CustomObjectsClient {
       continue: page.continue || undefined,
       fieldSelector: page.fieldSelector,
     };
-    return this.send('GET', resourcePath(type, page.namespace), query) as Promise<RawList<T>>;
+    return this.send('GET', resourcePath(type, page.namespace), query, undefined, page.accept) as Promise<
+      RawList<T>
+    >;
   }
 
   get(type: ResourceType, name: string, namespace?: string): Promise<unknown> {
@@ -79,6 +86,7 @@ export class CustomObjectsClient {
     path: string,
     query: Record<string, string | undefined>,
     body?: object,
+    accept = ACCEPT_JSON,
   ): Promise<unknown> {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
@@ -88,7 +96,7 @@ export class CustomObjectsClient {
       method,
       path: search.size > 0 ? `${path}?${search}` : path,
       headers: {
-        Accept: ACCEPT_JSON,
+        Accept: accept,
         'User-Agent': USER_AGENT,
         ...(body === undefined ? {} : { 'Content-Type': MERGE_PATCH }),
       },

@@ -6,6 +6,9 @@ import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secr
 import { CoreV1Api, loadAllYaml, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { CORE_PODS, kubernetesPodLister, POD_METADATA_ONLY } from '../../shared/compliance/pod-lister';
+import { CustomObjectsClient } from '../../shared/kubernetes/custom-objects-client';
+import { kubeConfigTransport } from '../../shared/kubernetes/kubeconfig-transport';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { PodSpec } from '../../shared/propagation/workload-types';
@@ -196,6 +199,27 @@ describe('rotator audit against the real local cluster and ESO', () => {
     expect(converged.report?.converged).toBe(true);
     expect(new Set(Object.values(consumers(converged.report)))).toEqual(new Set(['converged']));
   }, 180_000);
+
+  it('lists pods as metadata only: the API server answers no spec (env values) and no status', async () => {
+    // The orchestrator's own identity, through the lister's own request (its Accept header).
+    const client = new CustomObjectsClient(kubeConfigTransport(kubeConfigFrom(rotatorKubeconfig)));
+    type Raw = { kind?: string; items: Record<string, unknown>[] };
+    const metadata = (await client.list(CORE_PODS, { namespace, accept: POD_METADATA_ONLY })) as Raw;
+    expect(metadata.kind).toBe('PartialObjectMetadataList');
+    expect(metadata.items.length).toBeGreaterThan(0);
+    for (const item of metadata.items) {
+      expect(Object.keys(item).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
+    }
+    // The same list without the header carries every pod's spec: what the audit must not read.
+    const whole = (await client.list(CORE_PODS, { namespace })) as Raw;
+    expect(whole.items.every((item) => 'spec' in item)).toBe(true);
+    const lister = await kubernetesPodLister(kubeConfigTransport(kubeConfigFrom(rotatorKubeconfig))).listPods(
+      namespace,
+    );
+    expect(lister.map((p) => p.name).sort()).toEqual(
+      metadata.items.map((i) => (i.metadata as { name: string }).name).sort(),
+    );
+  });
 
   it('reports a 403 clearly, exit 1, for the orchestrator role without "list pods" (the rule the audit needs)', async () => {
     const rules = noPodsRules();
