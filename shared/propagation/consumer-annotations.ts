@@ -6,8 +6,9 @@ export const ANNOTATIONS = {
   secrets: 'secret-rotator.io/secrets',
   /**
    * When this workload may be restarted (shared/workflow/restart-window.ts), e.g.
-   * `Sat,Sun 02:00-05:00 Europe/Berlin`; `always` exempts it from the deployment's default.
-   * Read from the workload's metadata; wins over the deployment's `restartWindows`.
+   * `Sat,Sun 02:00-05:00 Europe/Berlin`; `always` exempts it from any other window. Read from the
+   * workload's metadata, else from its Namespace's (the restart step GETs it); either wins over the
+   * deployment's `restartWindows` (restart-window-policy.ts).
    */
   restartWindow: 'secret-rotator.io/restart-window',
   /**
