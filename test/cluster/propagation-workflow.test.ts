@@ -1,6 +1,8 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSecret } from '../../scripts/local/rotation-fixture';
+import { NOTIFY_ANNOTATION } from '../../shared/notifications/namespace-routes';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { workflowHarness } from '../support/workflow-harness';
 
@@ -22,10 +24,23 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
     await createSecret(fx.aws, secretId, value());
     namespace = await consumers(secretId, ['api', 'worker']);
     await fx.workload('Deployment', namespace, 'bystander', { containers: [{ name: 'app' }] });
+    // The Namespace's owners ask for their notification route: the ledger's outcome must carry it.
+    await KubernetesObjectApi.makeApiClient(fx.admin).patch(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, annotations: { [NOTIFY_ANNOTATION]: 'orders-team' } },
+      },
+      undefined,
+      undefined,
+      'notify-route-test',
+      undefined,
+      PatchStrategy.MergePatch,
+    );
     versionId = await rotate(secretId);
   }, 120_000);
 
-  it('carries a new version through resync, restarts and rollouts, and records it', async () => {
+  it('carries a new version through resync, restarts and rollouts, and records it with the Namespace’s notification route', async () => {
     const execution = await run('first', secretId, versionId);
 
     expect(execution.error, JSON.stringify(execution.failedWith)).toBeUndefined();
@@ -61,6 +76,7 @@ describe('the propagation workflow (synthesized definition, bundled steps, real 
       `Deployment/${namespace}/api`,
       `Deployment/${namespace}/worker`,
     ]);
+    expect(entry?.kind === 'propagation' && entry.clusters?.[0]?.notifyRoutes).toEqual(['orders-team']);
   });
 
   it('replayed three more times, the same version propagates once', async () => {
