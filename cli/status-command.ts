@@ -49,6 +49,6 @@ export async function runStatus(ctx: CliContext): Promise<ExitCode> {
   const { decisions, summaries, stuck } = await readManagedSecrets(ctx);
   const rows = statusRows({ decisions, ledger: summaries, stuck });
   if (ctx.options.json) writeLine(ctx.io.stdout, JSON.stringify(statusJson(rows), null, 2));
-  else writeLine(ctx.io.stdout, renderStatusTable(rows, tableWidth(ctx)));
+  else writeLine(ctx.io.stdout, renderStatusTable(rows, tableWidth(ctx), ctx.now()));
   return needsAttention(rows) ? EXIT.attention : EXIT.ok;
 }
