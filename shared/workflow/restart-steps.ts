@@ -18,6 +18,7 @@ import {
   type NamespaceSecrets,
   namespaceConsumers,
 } from '../propagation/consumer-state';
+import { regionOf } from '../propagation/find-external-secrets';
 import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
 import { refKey } from '../propagation/object-ref';
 import {
@@ -135,9 +136,9 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   const lookUntil = Date.now() + (deps.rolloutPollBudgetMs ?? 0);
   const maxInterval = Math.max(MIN_POLL_MS, deps.rolloutPollIntervalMs ?? 5000);
   let interval = MIN_POLL_MS;
-  let stopped: string | undefined;
+  let stopped: string | undefined = previous?.waitUntil ? await supersededAfterWait(input, deps) : undefined;
 
-  for (let pass = 0; ; pass++) {
+  for (let pass = 0; !stopped; pass++) {
     const all = [...tracked.values()];
     const failed = all.filter((t) => t.state.state === 'failed');
     if (failed.length > 0) {
@@ -248,6 +249,25 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
       : {}),
     ...(waitUntil ? { waitUntil } : {}),
   };
+}
+
+/**
+ * After a wait for a restart window (up to 8 days), whether AWSCURRENT moved on meanwhile: then the
+ * newer move's execution restarts the held consumers (for the newer value, which ESO already
+ * holds), and this one must not restart them first, or each would restart twice (the newer move
+ * sees an older marker as pending). The reason stops the restarts: the cluster fails, so nothing
+ * is revoked or retired for a move that never reached its consumers. Without a way to read the
+ * secret's stages (no replica port), nothing is checked.
+ */
+async function supersededAfterWait(
+  input: { readonly secret: { readonly arn: string }; readonly versionId: string },
+  deps: RestartStepDeps,
+): Promise<string | undefined> {
+  if (!deps.replicas) return undefined;
+  const stages = await deps.replicas.stagesIn(regionOf(input.secret.arn) ?? '', input.secret.arn);
+  const current = Object.entries(stages).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+  if (current === input.versionId) return undefined;
+  return `AWSCURRENT moved on to ${current ?? 'another version'} while this move waited for its restart window: its consumers are left to the newer move`;
 }
 
 /** kubectl's restart patch (restartedAt on the pod template) plus our per-secret restarted marker. */

@@ -81,6 +81,8 @@ function call(
     emergency?: boolean;
     windows?: RestartWindowsConfig;
     previous?: RestartProgress;
+    /** AWSCURRENT's version when the step asks (after a window wait); @default this move's */
+    current?: string;
   } = {},
 ) {
   const now = options.now ?? NOON;
@@ -122,6 +124,10 @@ function call(
       rolloutPollBudgetMs: 60_000,
       rolloutPollIntervalMs: 1000,
       restartWindows: options.windows,
+      replicas: {
+        replicationOf: async () => [],
+        stagesIn: async () => ({ [options.current ?? VERSION]: ['AWSCURRENT'] }),
+      },
       now: () => now,
       sleep: async () => undefined,
     },
@@ -159,6 +165,24 @@ describe('advance-restarts with restart windows', () => {
     expect(second).toMatchObject({ done: true, verified: 2, pending: 0 });
     expect(second.waitUntil).toBeUndefined();
     expect(second.held).toBeUndefined();
+  });
+
+  it('after the wait, leaves held consumers to a newer move if AWSCURRENT moved on meanwhile (no second restart)', async () => {
+    const cluster = new Cluster();
+    cluster.add('nightly', { [WINDOW]: 'Sat 02:00-04:00 UTC' });
+    const first = await call(cluster);
+    expect(first.waitUntil).toBe('2026-12-05T02:00:00.000Z');
+
+    // N+1 became AWSCURRENT during the wait; its own execution restarts the consumer for N+1.
+    const second = await call(cluster, {
+      now: new Date('2026-12-05T02:00:00.000Z'),
+      previous: first,
+      current: '11111111-2222-4333-8444-555555555555',
+    });
+
+    expect(cluster.patched).toEqual([]);
+    expect(second).toMatchObject({ done: true, verified: 0, notRestarted: { count: 1 } });
+    expect(second.stopped).toMatch(/AWSCURRENT moved on .* while this move waited for its restart window/);
   });
 
   it('an emergency restarts a windowed consumer at once', async () => {
