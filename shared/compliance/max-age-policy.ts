@@ -1,5 +1,5 @@
 import { managedPrefixSchema } from '../config';
-import { isManaged } from '../managed-prefixes';
+import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
 
 /** The tag a secret carries to set its own maximum age, in whole days: `90`. Wins over any prefix rule. */
@@ -64,28 +64,10 @@ export function maxAgePolicyFor(
   return { source: 'none' };
 }
 
-/**
- * Adds an issue for each rule outside every managed prefix (it could never apply) and each prefix
- * given twice. `path` leads to the rules array.
- */
-export function checkMaxAgeRules(
+/** {@link checkPrefixRules} for these rules (a prefix outside the managed ones, or given twice). */
+export const checkMaxAgeRules: (
   rules: readonly MaxAgeRule[],
   managedPrefixes: readonly string[],
   ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
   path: readonly PropertyKey[],
-): void {
-  const seen = new Set<string>();
-  rules.forEach((rule, index) => {
-    const at = [...path, index, 'prefix'];
-    if (!isManaged(rule.prefix, managedPrefixes)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: at,
-        message: `"${rule.prefix}" is not within a managed prefix (${managedPrefixes.join(', ')})`,
-      });
-    }
-    if (seen.has(rule.prefix))
-      ctx.addIssue({ code: 'custom', path: at, message: `"${rule.prefix}" is given twice` });
-    seen.add(rule.prefix);
-  });
-}
+) => void = checkPrefixRules;

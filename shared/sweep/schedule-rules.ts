@@ -1,5 +1,5 @@
 import { managedPrefixSchema } from '../config';
-import { isManaged } from '../managed-prefixes';
+import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
 
 /** The tag a secret carries to ask for its own rotation schedule: `30d`, `rate(…)` or `cron(…)`. */
@@ -39,35 +39,13 @@ export const rotationRuleSchema = z
 
 export type RotationRuleInput = z.infer<typeof rotationRuleSchema>;
 
-/**
- * Adds an issue for each rule whose prefix is outside every managed prefix (the sweep could not
- * touch those secrets) and for each prefix given twice. `path` leads to the rules array.
- */
-export function checkRotationRules(
+/** {@link checkPrefixRules} for these rules (a prefix outside the managed ones, or given twice). */
+export const checkRotationRules: (
   rules: readonly RotationRuleInput[],
   managedPrefixes: readonly string[],
   ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
   path: readonly PropertyKey[],
-): void {
-  const seen = new Set<string>();
-  rules.forEach((rule, index) => {
-    if (!isManaged(rule.prefix, managedPrefixes)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, index, 'prefix'],
-        message: `"${rule.prefix}" is not within a managed prefix (${managedPrefixes.join(', ')})`,
-      });
-    }
-    if (seen.has(rule.prefix)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, index, 'prefix'],
-        message: `"${rule.prefix}" is given twice`,
-      });
-    }
-    seen.add(rule.prefix);
-  });
-}
+) => void = checkPrefixRules;
 
 /** The typed rule for a validated configuration entry. */
 export function scheduleRuleOf(input: RotationRuleInput): ScheduleRule {
