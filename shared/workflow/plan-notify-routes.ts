@@ -1,19 +1,9 @@
-/**
- * The plan step's reading of Namespace annotations for notifications: which routes
- * (`secret-rotator.io/notify`) the Namespaces a propagation touches ask for. The routes travel in
- * the cluster's plan and outcome to the ledger, where the notify function (which never reads a
- * cluster) finds them.
- */
-
-import { mapWithLimit } from '../concurrency';
-import { KubernetesCallError } from '../errors';
 import { NAMESPACE_ROUTE_PROBLEM, namespaceRoutes } from '../notifications/namespace-routes';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
 import type { PropagationPlan } from '../propagation/propagation-plan';
+import { readNamespaceAnnotations } from './read-namespace-annotations';
 import { type ClusterPlan, LIST_CAP } from './workflow-state';
-
-const API_CONCURRENCY = 32;
 
 /** How many Namespaces a warning names (the count is always given). */
 const NAMED_IN_WARNING = 20;
@@ -37,23 +27,8 @@ export async function notifyRoutesOfPlan(
       ...plan.resync.flatMap((t) => t.consumers.map((c) => c.workload.namespace)),
     ]),
   ].sort();
-  const forbidden: string[] = [];
-  const read = await mapWithLimit(namespaces, API_CONCURRENCY, async (ns) => {
-    try {
-      return await cluster.getNamespaceAnnotations(ns);
-    } catch (error) {
-      if (!(error instanceof KubernetesCallError && error.httpStatus === 403)) throw error;
-      forbidden.push(ns);
-      return undefined;
-    }
-  });
+  const read = await readNamespaceAnnotations(cluster, namespaces, 'notification-route', deps.logger);
   const found = namespaceRoutes(new Map(namespaces.map((ns, i) => [ns, read[i]])));
-  if (forbidden.length > 0) {
-    deps.logger?.warn(
-      'cannot read Namespaces (403): their notification routes are ignored; apply infra/kubernetes/rbac.yaml (get on namespaces)',
-      { forbidden: forbidden.length, namespaces: forbidden.sort().slice(0, NAMED_IN_WARNING) },
-    );
-  }
   if (found.malformed.length > 0) {
     deps.logger?.warn('Namespace notification routes ignored', {
       problem: NAMESPACE_ROUTE_PROBLEM,

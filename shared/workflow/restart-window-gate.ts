@@ -1,18 +1,9 @@
-/**
- * The restart windows of one advance-restarts call: which pending consumers may restart now, which
- * wait (and until when), and which are refused (a malformed window, or one that opens too late).
- * The Namespaces' `secret-rotator.io/restart-window` annotations are read here, once per call and
- * only for the namespaces of pending consumers that have no window annotation of their own (one GET
- * per such namespace; none at all in an emergency), so an owner who changes the annotation while a
- * propagation waits is heard at the next call.
- */
-import { mapWithLimit } from '../concurrency';
-import { KubernetesCallError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import type { ConsumerState } from '../propagation/consumer-state';
 import type { Workload } from '../propagation/workload-types';
+import { readNamespaceAnnotations } from './read-namespace-annotations';
 import {
   needsNamespaceWindow,
   type RestartWindowsConfig,
@@ -21,10 +12,6 @@ import {
   windowDecision,
 } from './restart-window-policy';
 import type { RestartBudget } from './workflow-state';
-
-const API_CONCURRENCY = 32;
-/** How many unreadable namespaces the warning names (the count is always given). */
-const NAMED_IN_WARNING = 20;
 
 interface Gated {
   workload: Workload;
@@ -76,29 +63,8 @@ export function restartWindowGate(
       ),
     ];
     if (wanted.length === 0) return;
-    const forbidden: string[] = [];
-    const read = await mapWithLimit(wanted, API_CONCURRENCY, async (ns) => {
-      try {
-        return await cluster.getNamespaceAnnotations(ns);
-      } catch (error) {
-        if (error instanceof KubernetesCallError && error.httpStatus === 403) {
-          forbidden.push(ns);
-          return undefined;
-        }
-        throw error;
-      }
-    });
+    const read = await readNamespaceAnnotations(cluster, wanted, 'restart-window', deps.logger);
     for (const [index, ns] of wanted.entries()) namespaces.set(ns, read[index]);
-    if (forbidden.length > 0) {
-      forbidden.sort();
-      deps.logger?.warn(
-        'cannot read Namespaces (403): their restart-window annotations are ignored; apply infra/kubernetes/rbac.yaml (get on namespaces)',
-        {
-          forbidden: forbidden.length,
-          namespaces: forbidden.slice(0, NAMED_IN_WARNING),
-        },
-      );
-    }
   };
 
   const decide = async (batch: readonly Gated[]) => {
