@@ -190,19 +190,23 @@ describe('the rotation event rules, evaluated by EventBridge (moto) on documente
     expect(await deliveriesOf(entry)).toBe(0);
   });
 
-  it('hand the propagation function the secret (and version) from each event', () => {
+  it('hand the propagation function the secret (and version) from each event, and when AWSCURRENT moved', () => {
     const inputs = Object.fromEntries(
       synthesizedRules().map((r) => [r.id.replace(/[A-F0-9]{8}$/, ''), r.input]),
     );
+    // The event's time is the move's (movedAt: PropagationFreshness counts from it).
     expect(inputs.EventsLabelUpdated?.InputPathsMap).toEqual({
       'detail-name': '$.detail.name',
       'detail-versionId': '$.detail.versionId',
+      time: '$.time',
     });
     expect(inputs.EventsRotationSucceeded?.InputPathsMap).toEqual({
       'detail-additionalEventData-SecretId': '$.detail.additionalEventData.SecretId',
+      time: '$.time',
     });
     expect(inputs.EventsValueChangedOldField?.InputPathsMap).toEqual({
       'detail-responseElements-aRN': '$.detail.responseElements.aRN',
+      time: '$.time',
     });
   });
 });
