@@ -136,18 +136,8 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       ),
     )
     .argument('<secret>', 'secret name or ARN')
-    .option(
-      '--kubeconfig <path>',
-      'a cluster by kubeconfig (its current context names it), repeatable',
-      collect,
-      [],
-    )
-    .option(
-      '--cluster <eks-name>',
-      'an EKS cluster by name (DescribeCluster + EKS token), repeatable',
-      collect,
-      [],
-    )
+    .addOption(kubeconfigOption())
+    .addOption(eksClusterOption())
     .option('--require-opt-in', 'restart only workloads that opt in by annotation', false)
     .action(
       async (secret: string, opts: { kubeconfig: string[]; cluster: string[]; requireOptIn: boolean }) => {
@@ -240,18 +230,8 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       'Prove <secret> converged: every ExternalSecret synced since AWSCURRENT moved, every consumer pod newer',
     )
     .argument('<secret>', 'secret name or ARN')
-    .option(
-      '--kubeconfig <path>',
-      'a cluster by kubeconfig (its current context names it), repeatable',
-      collect,
-      [],
-    )
-    .option(
-      '--cluster <eks-name>',
-      'an EKS cluster by name (DescribeCluster + EKS token), repeatable',
-      collect,
-      [],
-    )
+    .addOption(kubeconfigOption())
+    .addOption(eksClusterOption())
     .addHelpText(
       'after',
       examples(
@@ -325,6 +305,26 @@ async function defaultServices(): Promise<(options: GlobalOptions) => CliService
     import('../shared/ledger/dynamodb-ledger'),
   ]);
   return (options) => createAwsServices(options, (client, table) => new DynamoDbLedger(client, table));
+}
+
+/** `--kubeconfig`, repeatable: the clusters `plan` and `audit` read, by kubeconfig file. */
+function kubeconfigOption(): Option {
+  return new Option(
+    '--kubeconfig <path>',
+    'a cluster by kubeconfig (its current context names it), repeatable',
+  )
+    .argParser(collect)
+    .default([]);
+}
+
+/** `--cluster`, repeatable: the clusters `plan` and `audit` read, by EKS name. */
+function eksClusterOption(): Option {
+  return new Option(
+    '--cluster <eks-name>',
+    'an EKS cluster by name (DescribeCluster + EKS token), repeatable',
+  )
+    .argParser(collect)
+    .default([]);
 }
 
 /** A command's help epilogue: example invocations, one per line. */
