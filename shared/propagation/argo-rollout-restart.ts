@@ -6,7 +6,10 @@
  * `spec.restartAt` (pkg/kubectl-argo-rollouts/cmd/restart/restart.go: a merge patch, RFC 3339 in
  * whole seconds), after which the controller evicts every pod created before that instant, within
  * maxUnavailable and PodDisruptionBudgets, and copies it to status.restartedAt
- * (rollout/restart.go): same revision, same ReplicaSets. Our marker goes on the Rollout's own
+ * (rollout/restart.go): same revision, same ReplicaSets. The controller skips a pod whose
+ * creationTimestamp (whole seconds) equals restartAt, so we set restartAt to the next whole second
+ * after the patch, never the current one: a pod created earlier in the patch's second, before the
+ * Secret resynced, would otherwise keep the old value and still count as restarted. Our marker goes on the Rollout's own
  * metadata: a metadata change neither bumps a custom resource's generation nor touches the template.
  */
 import { KUBECTL_RESTARTED_AT } from './markers';
@@ -24,11 +27,13 @@ export interface ArgoRestartPatch {
 
 /**
  * The Rollout patch for a pod-template restart patch: kubectl's restartedAt becomes spec.restartAt
- * (cut to whole seconds: the controller compares it with status.restartedAt, which it writes in
- * whole seconds, so a fraction would never match), every other annotation (our markers) goes on
+ * at the next whole second (whole: the controller compares it with status.restartedAt, which it
+ * writes in whole seconds, so a fraction would never match; next: every pod created up to the patch,
+ * in the same second included, is older and is replaced; the controller waits the fraction of a
+ * second, rollout/restart.go checkEnqueueRollout), every other annotation (our markers) goes on
  * the Rollout's metadata. Throws a TypeError for anything else: only restart patches are translated.
  * @example argoRestartPatch({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-01T06:00:00.250Z' } } } } })
- *   // → { metadata: { annotations: {} }, spec: { restartAt: '2026-12-01T06:00:00Z' } }
+ *   // → { metadata: { annotations: {} }, spec: { restartAt: '2026-12-01T06:00:01Z' } }
  */
 export function argoRestartPatch(patch: object): ArgoRestartPatch {
   const { spec, ...rest } = patch as PodTemplateRestartPatch;
@@ -53,13 +58,17 @@ export function argoRestartPatch(patch: object): ArgoRestartPatch {
   }
   return {
     metadata: { annotations: markers as Record<string, string> },
-    spec: { restartAt: wholeSeconds(at) },
+    spec: { restartAt: nextWholeSecond(at) },
   };
 }
 
-/** RFC 3339 in whole seconds (Go's time.RFC3339), as the kubectl plugin writes restartAt. */
-export function wholeSeconds(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/**
+ * The first whole second strictly after `epochMs`, in RFC 3339 (Go's time.RFC3339, as the kubectl
+ * plugin writes restartAt): any creationTimestamp up to `epochMs` is before it.
+ * @example nextWholeSecond(Date.parse('2026-12-01T06:00:00.000Z')) // → '2026-12-01T06:00:01Z'
+ */
+export function nextWholeSecond(epochMs: number): string {
+  return new Date((Math.floor(epochMs / 1000) + 1) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** Where a workload keeps our per-secret markers: a Rollout on itself, the others on the pod template. */

@@ -342,20 +342,25 @@ describe('Argo Rollouts as consumers (real controller)', () => {
       },
     });
     await fx.rolledOut([{ kind: 'Rollout', namespace, name: 'guarded' }]);
+    const podsBefore = await pods(namespace, 'guarded');
     const versionId = await wf.rotate(secretId);
 
     const execution = await wf.run('argo-stuck', secretId, versionId);
 
-    expect(execution.status).toBe('FAILED');
     const { entry, restarted, failed } = await wf.propagation(secretId);
+    // Status and outcome in one assertion, so that a failure shows what the workflow concluded.
+    expect({ status: execution.status, restarted }).toEqual({ status: 'FAILED', restarted: [] });
     expect(entry).toMatchObject({ status: 'failed', versionId });
-    expect(restarted).toEqual([]);
     expect(failed.join(' ')).toContain(`Rollout/${namespace}/guarded`);
     expect(entry.clusters?.[0]?.counts).toMatchObject({ restarted: 0 });
     const stuck = await readRollout(namespace, 'guarded');
     expect(stuck.spec.restartAt).toBeDefined();
     expect(stuck.status?.restartedAt).toBeUndefined();
     expect(stuck.status?.message).toBe('rollout is restarting');
+    // Every pod that existed before the restart is older than restartAt, even one created in the
+    // patch's own second (restartAt is the next whole second), so the controller must evict it.
+    expect(podsBefore).toHaveLength(2);
+    for (const pod of podsBefore) expect(pod.created).toBeLessThan(Date.parse(stuck.spec.restartAt ?? ''));
   });
 
   it('never lets a secret value reach the steps’ logs', () => {

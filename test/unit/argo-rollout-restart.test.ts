@@ -3,7 +3,7 @@ import {
   argoRestartPatch,
   lastRestart,
   markerAnnotations,
-  wholeSeconds,
+  nextWholeSecond,
 } from '../../shared/propagation/argo-rollout-restart';
 import { KUBECTL_RESTARTED_AT, restartedMarkerKey } from '../../shared/propagation/markers';
 import type { Workload } from '../../shared/propagation/workload-types';
@@ -14,14 +14,14 @@ const templatePatch = (annotations: Record<string, unknown>) => ({
 });
 
 describe('argoRestartPatch', () => {
-  it('moves restartedAt to spec.restartAt in whole seconds and the markers to the Rollout’s metadata', () => {
+  it('moves restartedAt to spec.restartAt at the next whole second and the markers to the Rollout’s metadata', () => {
     const patch = argoRestartPatch(
       templatePatch({ [KUBECTL_RESTARTED_AT]: '2026-12-01T06:00:00.987Z', [MARKER]: 'v-1#2' }),
     );
 
     expect(patch).toEqual({
       metadata: { annotations: { [MARKER]: 'v-1#2' } },
-      spec: { restartAt: '2026-12-01T06:00:00Z' },
+      spec: { restartAt: '2026-12-01T06:00:01Z' },
     });
     // Nothing of the pod template: that would be a new revision.
     expect(JSON.stringify(patch)).not.toContain('template');
@@ -47,13 +47,22 @@ describe('argoRestartPatch', () => {
   });
 });
 
-describe('wholeSeconds', () => {
+describe('nextWholeSecond', () => {
   it.each([
-    [Date.parse('2026-12-01T06:00:00.000Z'), '2026-12-01T06:00:00Z'],
-    [Date.parse('2026-12-01T06:00:00.999Z'), '2026-12-01T06:00:00Z'],
-    [Date.parse('2026-12-31T23:59:59.500Z'), '2026-12-31T23:59:59Z'],
+    [Date.parse('2026-12-01T06:00:00.000Z'), '2026-12-01T06:00:01Z'],
+    [Date.parse('2026-12-01T06:00:00.999Z'), '2026-12-01T06:00:01Z'],
+    [Date.parse('2026-12-31T23:59:59.500Z'), '2027-01-01T00:00:00Z'],
   ])('%s → %s (Go’s time.RFC3339, as the kubectl plugin writes restartAt)', (ms, iso) => {
-    expect(wholeSeconds(ms)).toBe(iso);
+    expect(nextWholeSecond(ms)).toBe(iso);
+  });
+
+  it('is after every creationTimestamp (whole seconds) the API server can give a pod created up to that instant', () => {
+    // The controller replaces a pod only when its creationTimestamp is before restartAt
+    // (rollout/restart.go); a pod created 1 ms before the patch, in the same second, must be.
+    for (const ms of [Date.parse('2026-12-01T06:00:00.000Z'), Date.parse('2026-12-01T06:00:00.999Z')]) {
+      const created = Math.floor(ms / 1000) * 1000;
+      expect(Date.parse(nextWholeSecond(ms))).toBeGreaterThan(created);
+    }
   });
 });
 
