@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { faultScale } from './test/support/fault-harness-scale';
 
 export default defineConfig({
   test: {
@@ -36,7 +37,8 @@ export default defineConfig({
           include: ['test/faults/**/*.test.ts'],
           // The cluster project's moto, control plane and ESO, and the matrix's results table at the end.
           globalSetup: ['test/faults/global-setup.ts'],
-          testTimeout: 300_000,
+          // A row's rotations grow with FAULT_SCALE (the long tier), and so does its time.
+          testTimeout: 300_000 * faultScale(process.env.FAULT_SCALE),
           hookTimeout: 180_000,
           fileParallelism: false,
         },

@@ -14,7 +14,7 @@ import {
 } from '../../scripts/faults/kube-fault-proxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
 import { faultHarness } from '../support/fault-harness';
-import { FAULT_SEED, faultRow, type RowResult, type RowSecret } from '../support/fault-matrix';
+import { FAULT_SEED, faultRow, type RowResult, type RowSecret, scaled } from '../support/fault-matrix';
 
 const wf = faultHarness({ restartConcurrency: 2 });
 
@@ -71,7 +71,7 @@ describe('fault matrix, API server status codes (TLS fault proxy)', () => {
     faults().setRules(steady);
     let succeeded = 0;
     let runs = 0;
-    for (let round = 0; round < 7; round++) {
+    for (let round = 0; round < scaled(7); round++) {
       for (const s of secrets) {
         if (round === 2 && s === secrets[0]) {
           // The burst: every API call refused for 8 s, from this rotation's first step on.

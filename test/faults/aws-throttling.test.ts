@@ -21,7 +21,7 @@ import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import type { RotationLogger } from '../../shared/observability';
 import { type ExecutionStarter, startPropagation } from '../../shared/workflow/start-propagation';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowSecret } from '../support/fault-matrix';
+import { faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 // The step bundle's AWS calls go through the harness's fault proxy; the rows set its rules.
 const wf = faultHarness({ restartConcurrency: 2 });
@@ -111,7 +111,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
     const before = faultProxy().log.length;
     const rate30 = [{ target: /^secretsmanager\./, rate: 0.3, fault: 'throttle' as const }];
     faultProxy().setRules(rate30);
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < scaled(10); round++) {
       for (const s of secrets) {
         if (round === 2 && s === secrets[0]) {
           // The burst: every Secrets Manager call refused for 5 s, from the rotation's put on.
@@ -151,7 +151,7 @@ describe('fault matrix, AWS status codes (fault proxy)', () => {
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1, fault: 'throttle' },
       { target: /^DynamoDB_20120810\.(PutItem|UpdateItem)$/, rate: 0.1 / 0.9, fault: '500' },
     ]);
-    for (let round = 0; round < 15; round++) {
+    for (let round = 0; round < scaled(15); round++) {
       for (const s of secrets) {
         const versionId = await row.rotate(s);
         await row.run(s, versionId);

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult } from '../support/fault-matrix';
+import { faultRow, type RowResult, scaled } from '../support/fault-matrix';
 
 const SHIFTED_CLOCK = fileURLToPath(new URL('../../scripts/local/shifted-clock.mjs', import.meta.url));
 
@@ -36,7 +36,7 @@ for (const [row, offsetMs] of [
         `step host clock ${offsetMs > 0 ? '+' : '−'}${Math.abs(offsetMs) / 1000} s (shifted-clock)`,
       );
       const s = await r.secret('skew');
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < scaled(8); i++) {
         const execution = await r.run(s, await r.rotate(s));
         expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
       }

@@ -21,7 +21,7 @@ import type { RotationLogger } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult } from '../support/fault-matrix';
+import { faultRow, type RowResult, scaled } from '../support/fault-matrix';
 
 /** Row J's hook: awaited before each Lambda task with its payload (none: nothing happens). */
 let beforeStep: ((payload: unknown) => Promise<void>) | undefined;
@@ -241,7 +241,7 @@ describe('fault matrix, Kubernetes and ESO', () => {
     const row = faultRow(wf, 'C', 'duplicate deliveries ×5, concurrent');
     const s = await row.secret('dup');
     let worked = 0;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < scaled(10); i++) {
       const versionId = await row.rotate(s);
       const all = await Promise.all([0, 1, 2, 3, 4].map(() => row.run(s, versionId)));
       worked += all.filter((e) => e.states.includes('Record')).length;
@@ -249,7 +249,7 @@ describe('fault matrix, Kubernetes and ESO', () => {
     }
     await row.quiesce();
     row.note(`${worked} of ${row.executions.length} executions did the work`);
-    expect(worked).toBe(10);
+    expect(worked).toBe(scaled(10));
     expectOracle(await row.oracle());
   });
 
@@ -260,7 +260,7 @@ describe('fault matrix, Kubernetes and ESO', () => {
     // that ran before: a connection must be able to carry it whole, or no attempt could succeed.
     const bytes = Math.max(24_576, 3 * (await externalSecretListBytes()));
     row.note(`connections cut after ${Math.round(bytes / 1024)} KiB`);
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < scaled(20); i++) {
       // Every connection is cut once it has carried `bytes` of answers, so some answers, PATCHes
       // included, stop half-way: the change may be applied while the step sees a cut. The client
       // sends the GET or merge PATCH again on a new connection (shared/kubernetes/retrying-transport.ts).

@@ -9,10 +9,22 @@
  */
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
+import { faultScale } from './fault-harness-scale';
 import { type WorkflowHarnessOptions, workflowHarness } from './workflow-harness';
 
 /** The matrix's seed: FAULT_SEED in the environment, else 1. */
 export const FAULT_SEED = Number(process.env.FAULT_SEED ?? 1);
+
+/**
+ * The matrix's scale: FAULT_SCALE in the environment (a whole number from 1 to 50), else 1 (the
+ * CI tier). The long tier (scripts/faults/long-tier.sh) multiplies the rotations of the rows whose
+ * cost is per rotation (A, B, C, D, E, H, N) by it; the rows that wait out a fixed fault (I, K, L, …)
+ * keep their count. vitest.config.ts multiplies the faults project's test timeout by it too.
+ */
+export const FAULT_SCALE = faultScale(process.env.FAULT_SCALE);
+
+/** A row's rotation count (or rounds) at the matrix's scale. */
+export const scaled = (count: number): number => count * FAULT_SCALE;
 
 /** Product AWS calls by X-Amz-Target. */
 export type CallCounts = Record<string, number>;

@@ -30,7 +30,7 @@ import { decideReconcile } from '../../shared/sweep/plan-reconcile';
 import type { Baseline, CallCounts, FaultHarness } from './fault-harness';
 import { RESTARTED_AT } from './workflow-harness';
 
-export { FAULT_SEED } from './fault-harness';
+export { FAULT_SCALE, FAULT_SEED, scaled } from './fault-harness';
 
 export const FAULT_RESULTS_DIR = join(process.cwd(), '.test-results', 'faults');
 
