@@ -18,7 +18,6 @@ import {
   type NamespaceSecrets,
   namespaceConsumers,
 } from '../propagation/consumer-state';
-import { regionOf } from '../propagation/find-external-secrets';
 import { KUBECTL_RESTARTED_AT, moveId, restartedMarkerKey } from '../propagation/markers';
 import { refKey } from '../propagation/object-ref';
 import {
@@ -28,6 +27,8 @@ import {
   type WorkloadKind,
 } from '../propagation/workload-types';
 import * as z from '../schema';
+import type { SecretsPort } from '../secrets/secrets-port';
+import { versionWith } from '../secrets/versions';
 import type { ClusterStepDeps } from './cluster-steps';
 import { parseStepInput } from './parse-step-input';
 import { restartWindowGate } from './restart-window-gate';
@@ -65,6 +66,11 @@ export type RestartStepDeps = ClusterStepDeps & {
   readonly restartWindows?: RestartWindowsConfig;
   /** Warns when Namespaces' window annotations cannot be read (the Lambda passes its logger). */
   readonly logger?: Pick<RotationLogger, 'warn'>;
+  /**
+   * DescribeSecret, to see after a restart-window wait whether AWSCURRENT moved on (the Lambda passes
+   * the adapter its ledger steps use). @default none: nothing is checked after a wait
+   */
+  readonly secrets?: Pick<SecretsPort, 'describeSecret'>;
 };
 
 /** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
@@ -257,15 +263,15 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
  * holds), and this one must not restart them first, or each would restart twice (the newer move
  * sees an older marker as pending). The reason stops the restarts: the cluster fails, so nothing
  * is revoked or retired for a move that never reached its consumers. Without a way to read the
- * secret's stages (no replica port), nothing is checked.
+ * secret's stages (no secrets port), nothing is checked.
  */
 async function supersededAfterWait(
   input: { readonly secret: { readonly arn: string }; readonly versionId: string },
   deps: RestartStepDeps,
 ): Promise<string | undefined> {
-  if (!deps.replicas) return undefined;
-  const stages = await deps.replicas.stagesIn(regionOf(input.secret.arn) ?? '', input.secret.arn);
-  const current = Object.entries(stages).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+  if (!deps.secrets) return undefined;
+  const { versionIdsToStages } = await deps.secrets.describeSecret(input.secret.arn);
+  const current = versionWith(versionIdsToStages, 'AWSCURRENT');
   if (current === input.versionId) return undefined;
   return `AWSCURRENT moved on to ${current ?? 'another version'} while this move waited for its restart window: its consumers are left to the newer move`;
 }

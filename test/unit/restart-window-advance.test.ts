@@ -14,6 +14,7 @@ import { fakeCluster } from '../support/fake-cluster';
  */
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
 const SECRET = 'prod/app/db';
+const ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/app/db-AbCdEf';
 const WINDOW = 'secret-rotator.io/restart-window';
 // 2026-12-04 is a Friday; the plan was made at 11:00 UTC.
 const PLANNED = '2026-12-04T11:00:00.000Z';
@@ -83,13 +84,15 @@ function call(
     previous?: RestartProgress;
     /** AWSCURRENT's version when the step asks (after a window wait); @default this move's */
     current?: string;
+    /** The secret ids the step describes; `null`: the step gets no secrets port. */
+    described?: string[] | null;
   } = {},
 ) {
   const now = options.now ?? NOON;
   return advanceRestartsStep(
     {
       cluster: 'c',
-      secret: { name: SECRET, arn: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/app/db-AbCdEf', tags: {} },
+      secret: { name: SECRET, arn: ARN, tags: {} },
       versionId: VERSION,
       moveSeq: 1,
       budget: { inFlight: 5, percent: 100, canary: 0, ...(options.emergency ? { bypassWindows: true } : {}) },
@@ -124,10 +127,20 @@ function call(
       rolloutPollBudgetMs: 60_000,
       rolloutPollIntervalMs: 1000,
       restartWindows: options.windows,
-      replicas: {
-        replicationOf: async () => [],
-        stagesIn: async () => ({ [options.current ?? VERSION]: ['AWSCURRENT'] }),
-      },
+      ...(options.described !== null && {
+        secrets: {
+          describeSecret: async (secretId: string) => {
+            options.described?.push(secretId);
+            return {
+              arn: secretId,
+              name: SECRET,
+              rotationEnabled: true,
+              versionIdsToStages: { [options.current ?? VERSION]: ['AWSCURRENT'], older: ['AWSPREVIOUS'] },
+              tags: {},
+            };
+          },
+        },
+      }),
       now: () => now,
       sleep: async () => undefined,
     },
@@ -139,10 +152,12 @@ describe('advance-restarts with restart windows', () => {
     const cluster = new Cluster();
     cluster.add('free');
     cluster.add('nightly', { [WINDOW]: 'Sat 02:00-04:00 UTC' });
+    const described: string[] = [];
 
-    const first = await call(cluster);
+    const first = await call(cluster, { described });
 
     expect(cluster.patched).toEqual(['free']);
+    expect(described).toEqual([]);
     expect(first).toMatchObject({
       done: false,
       verified: 1,
@@ -158,8 +173,14 @@ describe('advance-restarts with restart windows', () => {
     });
 
     // The state machine's Wait ends at the opening; the next call restarts the held one.
-    const second = await call(cluster, { now: new Date('2026-12-05T02:00:00.000Z'), previous: first });
+    const second = await call(cluster, {
+      now: new Date('2026-12-05T02:00:00.000Z'),
+      previous: first,
+      described,
+    });
 
+    // AWSCURRENT is still this move's (one DescribeSecret after the wait): the held one restarts.
+    expect(described).toEqual([ARN]);
     expect(cluster.patched).toEqual(['free', 'nightly']);
     expect(cluster.workloads.get('nightly')?.template[restartedMarkerKey(SECRET)]).toBe(`${VERSION}#1`);
     expect(second).toMatchObject({ done: true, verified: 2, pending: 0 });
@@ -182,7 +203,26 @@ describe('advance-restarts with restart windows', () => {
 
     expect(cluster.patched).toEqual([]);
     expect(second).toMatchObject({ done: true, verified: 0, notRestarted: { count: 1 } });
-    expect(second.stopped).toMatch(/AWSCURRENT moved on .* while this move waited for its restart window/);
+    expect(second.stopped).toBe(
+      'AWSCURRENT moved on to 11111111-2222-4333-8444-555555555555 while this move waited for its restart window: its consumers are left to the newer move',
+    );
+  });
+
+  it('after the wait, restarts held consumers unchecked when the step has no secrets port', async () => {
+    const cluster = new Cluster();
+    cluster.add('nightly', { [WINDOW]: 'Sat 02:00-04:00 UTC' });
+    const first = await call(cluster, { described: null });
+
+    const second = await call(cluster, {
+      now: new Date('2026-12-05T02:00:00.000Z'),
+      previous: first,
+      current: '11111111-2222-4333-8444-555555555555',
+      described: null,
+    });
+
+    expect(cluster.patched).toEqual(['nightly']);
+    expect(second).toMatchObject({ done: true, verified: 1 });
+    expect(second.stopped).toBeUndefined();
   });
 
   it('an emergency restarts a windowed consumer at once', async () => {
@@ -267,7 +307,7 @@ function advanceRestartsStepWithBudget(cluster: Cluster, budgetMs: number) {
   return advanceRestartsStep(
     {
       cluster: 'c',
-      secret: { name: SECRET, arn: 'arn:aws:secretsmanager:eu-west-1:1:secret:prod/app/db-AbCdEf', tags: {} },
+      secret: { name: SECRET, arn: ARN, tags: {} },
       versionId: VERSION,
       moveSeq: 1,
       budget: { inFlight: 5, percent: 100, canary: 0 },
