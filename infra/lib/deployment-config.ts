@@ -2,9 +2,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { checkComplianceConfig, complianceConfigSchema } from '../../shared/compliance/compliance-config';
 import { managedPrefixSchema } from '../../shared/config';
 import { clusterTargetSchema, duplicateClusterNames } from '../../shared/kubernetes/eks-cluster-access';
+import { checkPrefixRules } from '../../shared/managed-prefixes';
 import { passwordPolicyInputSchema } from '../../shared/rotation/password-policy';
 import * as z from '../../shared/schema';
-import { checkRotationRules, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
+import { rotationRuleSchema } from '../../shared/sweep/schedule-rules';
 import { restartWindowsConfigSchema } from '../../shared/workflow/restart-window-policy';
 import { prefixOverlapProblems, prefixShapeProblem } from './managed-prefix-rules';
 import { notificationsConfigSchema, notificationsProblems } from './rotation-notifications';
@@ -171,7 +172,7 @@ const deploymentConfigSchema = z
   })
   .check(
     z.superRefine((config, ctx) =>
-      checkRotationRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
+      checkPrefixRules(config.rotationRules, config.managedPrefixes, ctx, ['rotationRules']),
     ),
     z.superRefine((config, ctx) =>
       checkComplianceConfig(config.compliance, config.managedPrefixes, ctx, ['compliance']),

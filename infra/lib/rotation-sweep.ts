@@ -4,12 +4,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { checkPrefixRules } from '../../shared/managed-prefixes';
 import * as z from '../../shared/schema';
-import {
-  checkRotationRules,
-  type RotationRuleInput,
-  rotationRuleSchema,
-} from '../../shared/sweep/schedule-rules';
+import { type RotationRuleInput, rotationRuleSchema } from '../../shared/sweep/schedule-rules';
 import { type SweepSettings, sweepEnvironment } from '../../shared/sweep/sweep-config';
 import { OrchestratorFunction } from './orchestrator-function';
 import {
@@ -210,7 +207,7 @@ export class RotationSweep extends Construct {
 function scheduleSettings(sweep: RotationSweep, props: RotationSweepProps): SweepSettings['schedules'] {
   const rules = z.array(rotationRuleSchema).check(
     z.superRefine((value, ctx) => {
-      checkRotationRules(value, props.managedPrefixes, ctx, []);
+      checkPrefixRules(value, props.managedPrefixes, ctx, []);
     }),
   );
   const parsed = rules.safeParse(props.rotationRules ?? []);

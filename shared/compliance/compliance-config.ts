@@ -1,6 +1,7 @@
 import { jsonText, parseEnvironment, wholeNumberVariable } from '../config';
+import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
-import { checkMaxAgeRules, type MaxAgeRules, maxAgeDaysSchema, maxAgeRuleSchema } from './max-age-policy';
+import { type MaxAgeRules, maxAgeDaysSchema, maxAgeRuleSchema } from './max-age-policy';
 
 /** The freshness objective's default: one hour from AWSCURRENT moving to the last consumer verified. */
 export const DEFAULT_FRESHNESS_OBJECTIVE_MINUTES = 60;
@@ -32,7 +33,7 @@ export function checkComplianceConfig(
   ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
   path: readonly PropertyKey[],
 ): void {
-  if (compliance) checkMaxAgeRules(compliance.maxAge, managedPrefixes, ctx, [...path, 'maxAge']);
+  if (compliance) checkPrefixRules(compliance.maxAge, managedPrefixes, ctx, [...path, 'maxAge']);
 }
 
 /**
@@ -63,7 +64,7 @@ export function loadMaxAgeRules(
 ): MaxAgeRules {
   const schema = complianceEnvSchema.check(
     z.superRefine((c, ctx) =>
-      checkMaxAgeRules(c.ROTATOR_MAX_AGE_RULES, managedPrefixes, ctx, ['ROTATOR_MAX_AGE_RULES']),
+      checkPrefixRules(c.ROTATOR_MAX_AGE_RULES, managedPrefixes, ctx, ['ROTATOR_MAX_AGE_RULES']),
     ),
   );
   const c = parseEnvironment(schema, env);

@@ -1,5 +1,4 @@
 import { managedPrefixSchema } from '../config';
-import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
 
 /** The tag a secret carries to set its own maximum age, in whole days: `90`. Wins over any prefix rule. */
@@ -63,11 +62,3 @@ export function maxAgePolicyFor(
   if (config.defaultDays !== undefined) return { days: config.defaultDays, source: 'default' };
   return { source: 'none' };
 }
-
-/** {@link checkPrefixRules} for these rules (a prefix outside the managed ones, or given twice). */
-export const checkMaxAgeRules: (
-  rules: readonly MaxAgeRule[],
-  managedPrefixes: readonly string[],
-  ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
-  path: readonly PropertyKey[],
-) => void = checkPrefixRules;

@@ -1,5 +1,4 @@
 import { managedPrefixSchema } from '../config';
-import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
 
 /** The tag a secret carries to ask for its own rotation schedule: `30d`, `rate(…)` or `cron(…)`. */
@@ -38,14 +37,6 @@ export const rotationRuleSchema = z
   );
 
 export type RotationRuleInput = z.infer<typeof rotationRuleSchema>;
-
-/** {@link checkPrefixRules} for these rules (a prefix outside the managed ones, or given twice). */
-export const checkRotationRules: (
-  rules: readonly RotationRuleInput[],
-  managedPrefixes: readonly string[],
-  ctx: { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void },
-  path: readonly PropertyKey[],
-) => void = checkPrefixRules;
 
 /** The typed rule for a validated configuration entry. */
 export function scheduleRuleOf(input: RotationRuleInput): ScheduleRule {

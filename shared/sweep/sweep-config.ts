@@ -8,15 +8,11 @@ import {
   wholeNumberVariable,
   wholeUnitsOf,
 } from '../config';
+import { checkPrefixRules } from '../managed-prefixes';
 import * as z from '../schema';
 import { WORKFLOW_DEFAULTS } from '../workflow/workflow-config';
 import type { SweepConfig } from './run-sweep';
-import {
-  checkRotationRules,
-  type RotationRuleInput,
-  rotationRuleSchema,
-  scheduleRuleOf,
-} from './schedule-rules';
+import { type RotationRuleInput, rotationRuleSchema, scheduleRuleOf } from './schedule-rules';
 
 /** The sweep function's defaults, for what infra does not set: the one place they are written. */
 export const SWEEP_DEFAULTS = {
@@ -83,7 +79,7 @@ export const sweepEnvSchema = z
   })
   .check(
     z.superRefine((env, ctx) => {
-      checkRotationRules(env.ROTATOR_ROTATION_RULES, env.ROTATOR_MANAGED_PREFIXES, ctx, [
+      checkPrefixRules(env.ROTATOR_ROTATION_RULES, env.ROTATOR_MANAGED_PREFIXES, ctx, [
         'ROTATOR_ROTATION_RULES',
       ]);
       if (env.ROTATOR_ROTATION_RULES.length > 0 && !env.ROTATOR_ROTATION_FUNCTION_ARN) {
