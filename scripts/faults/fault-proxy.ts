@@ -34,10 +34,27 @@ export interface ProxyLogEntry {
   readonly caller?: true;
 }
 
+/** A request moto has answered, before the answer goes back to the caller. */
+export interface AnsweredCall {
+  readonly target: string;
+  /** The request's body (the AWS JSON protocol's parameters). */
+  readonly body: string;
+  /** moto's HTTP status. */
+  readonly status: number;
+}
+
+/**
+ * Awaited after moto answered a request and before the proxy passes the answer on: the call has
+ * taken effect, and its caller does not know it yet (fault row Q kills the step's host here).
+ */
+export type AnsweredHook = (call: AnsweredCall) => Promise<void> | void;
+
 export interface FaultProxy {
   readonly endpoint: string;
   /** Replaces the rules (none: every request passes). */
   setRules(rules: readonly FaultRule[]): void;
+  /** Replaces the hook on answered requests (none: answers go straight back). */
+  setAnsweredHook(hook: AnsweredHook | undefined): void;
   /** Every request seen so far, in order. */
   readonly log: readonly ProxyLogEntry[];
   /** Requests answered with a fault so far, by target. */
@@ -69,6 +86,7 @@ export async function startFaultProxy(
 ): Promise<FaultProxy> {
   const random = seededRandom(options.seed);
   let rules: readonly FaultRule[] = options.rules ?? [];
+  let answered: AnsweredHook | undefined;
   const log: ProxyLogEntry[] = [];
   const server = createServer(async (request, response) => {
     try {
@@ -102,7 +120,11 @@ export async function startFaultProxy(
           ([name]) => !['content-length', 'transfer-encoding', 'content-encoding'].includes(name),
         ),
       );
-      response.writeHead(answer.status, headers).end(Buffer.from(await answer.arrayBuffer()));
+      const payload = Buffer.from(await answer.arrayBuffer());
+      await answered?.({ target, body: body.toString('utf8'), status: answer.status });
+      // The caller may be gone (the hook killed it): nothing to answer.
+      if (request.socket.destroyed) return;
+      response.writeHead(answer.status, headers).end(payload);
     } catch (error) {
       if (!response.headersSent) response.writeHead(502);
       response.end(String((error as Error).name));
@@ -114,6 +136,9 @@ export async function startFaultProxy(
     endpoint: `http://127.0.0.1:${port}`,
     setRules(next) {
       rules = next;
+    },
+    setAnsweredHook(hook) {
+      answered = hook;
     },
     log,
     faultsByTarget() {

@@ -39,10 +39,23 @@ export interface KubeProxyLogEntry {
   readonly injected?: KubeFaultStatus;
 }
 
+/**
+ * Awaited once the API server has answered a request (its status line and headers are in), before
+ * the proxy passes the answer on: the call has taken effect, and its caller does not know it yet
+ * (fault row Q kills the step's host here, after a restart PATCH).
+ */
+export type KubeAnsweredHook = (call: {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}) => Promise<void> | void;
+
 export interface KubeFaultProxy {
   /** https://127.0.0.1:<port>, to register as the cluster's endpoint. */
   readonly server: string;
   setRules(rules: readonly KubeFaultRule[]): void;
+  /** Replaces the hook on answered requests (none: answers go straight back). */
+  setAnsweredHook(hook: KubeAnsweredHook | undefined): void;
   readonly log: readonly KubeProxyLogEntry[];
   /** Injected answers so far, by status. */
   injectedByStatus(): Record<string, number>;
@@ -91,6 +104,7 @@ export async function startKubeFaultProxy(options: {
   const upstream = new URL(options.upstream);
   const agent = new Agent({ ca, keepAlive: true });
   let rules: readonly KubeFaultRule[] = [];
+  let answered: KubeAnsweredHook | undefined;
   const log: KubeProxyLogEntry[] = [];
   const server = createServer(
     serverCertificate(options.caFile, options.caKeyFile ?? join(dirname(options.caFile), 'ca.key')),
@@ -129,8 +143,19 @@ export async function startKubeFaultProxy(options: {
       delete headers.connection;
       const forwarded = httpsRequest(
         { agent, hostname: upstream.hostname, port: upstream.port, method, path, headers },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
+        async (answer) => {
+          const status = answer.statusCode ?? 502;
+          try {
+            await answered?.({ method, path, status });
+          } catch {
+            // A failing hook is the test's problem; the answer still goes back.
+          }
+          // The caller may be gone (the hook killed it): drain the answer, keep the connection.
+          if (request.socket.destroyed) {
+            answer.resume();
+            return;
+          }
+          response.writeHead(status, answer.headers);
           answer.pipe(response);
         },
       );
@@ -144,6 +169,9 @@ export async function startKubeFaultProxy(options: {
     server: `https://127.0.0.1:${port}`,
     setRules(next) {
       rules = next;
+    },
+    setAnsweredHook(hook) {
+      answered = hook;
     },
     log,
     injectedByStatus() {
