@@ -7,6 +7,7 @@ import {
   PutItemCommand,
   paginateQuery,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { fullJitterDelay } from '../concurrency';
@@ -226,49 +227,22 @@ export class DynamoDbLedger implements LedgerPort {
     const fields = ['status', 'finishedAt', 'durationMs', 'clusters', 'error'] as const;
     const set = fields.filter((field) => outcome[field] !== undefined);
     const remove = fields.filter((field) => outcome[field] === undefined);
-    let updated: Item | undefined;
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(secretName, propagationKey(key)),
-          UpdateExpression:
-            `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
-            (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
-          ConditionExpression: options.onlyInProgress
-            ? '#executionId = :executionId AND #status = :inProgress'
-            : '#executionId = :executionId',
-          ExpressionAttributeNames: Object.fromEntries(
-            [...fields, 'executionId'].map((field) => [`#${field}`, field]),
-          ),
-          ExpressionAttributeValues: {
-            ':executionId': { S: executionId },
-            ...(options.onlyInProgress ? { ':inProgress': { S: 'in-progress' } } : {}),
-            ...Object.fromEntries(set.map((field) => [`:${field}`, marshal(outcome[field])])),
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      updated = out.Attributes;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
-        throw toAwsCallError('UpdateItem', secretName, error);
-      }
-      if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
-      const held = parsePropagation(error.Item);
-      if (held.executionId !== executionId) {
-        throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
-      }
-      if (held.status !== 'in-progress') {
-        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
-      }
-      // Ours and in progress: another cluster's wait already holds a longer lease.
-      return;
-    }
-    if (!updated) return;
-    const record = parsePropagation(updated);
-    await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
+    await this.updateHeldPropagation(secretName, key, executionId, {
+      UpdateExpression:
+        `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
+        (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
+      ConditionExpression: options.onlyInProgress
+        ? '#executionId = :executionId AND #status = :inProgress'
+        : '#executionId = :executionId',
+      ExpressionAttributeNames: Object.fromEntries(
+        [...fields, 'executionId'].map((field) => [`#${field}`, field]),
+      ),
+      ExpressionAttributeValues: {
+        ':executionId': { S: executionId },
+        ...(options.onlyInProgress ? { ':inProgress': { S: 'in-progress' } } : {}),
+        ...Object.fromEntries(set.map((field) => [`:${field}`, marshal(outcome[field])])),
+      },
+    });
   }
 
   /**
@@ -285,51 +259,24 @@ export class DynamoDbLedger implements LedgerPort {
     wait: WindowWait,
   ): Promise<void> {
     const valid = parseWindowWait(wait, `window wait for "${secretName}"`);
-    let updated: Item | undefined;
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(secretName, propagationKey(key)),
-          UpdateExpression: 'SET #windowWait = :wait, #leaseUntilMs = :leaseUntilMs',
-          ConditionExpression:
-            '#executionId = :executionId AND #status = :inProgress' +
-            ' AND (attribute_not_exists(#leaseUntilMs) OR #leaseUntilMs < :leaseUntilMs)',
-          ExpressionAttributeNames: {
-            '#windowWait': 'windowWait',
-            '#leaseUntilMs': 'leaseUntilMs',
-            '#executionId': 'executionId',
-            '#status': 'status',
-          },
-          ExpressionAttributeValues: {
-            ':wait': marshal(valid),
-            ':leaseUntilMs': { N: String(timeMs(valid.leaseUntil)) },
-            ':executionId': { S: executionId },
-            ':inProgress': { S: 'in-progress' },
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      updated = out.Attributes;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
-        throw toAwsCallError('UpdateItem', secretName, error);
-      }
-      if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
-      const held = parsePropagation(error.Item);
-      if (held.executionId !== executionId) {
-        throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
-      }
-      if (held.status !== 'in-progress') {
-        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
-      }
-      // Ours and in progress: another cluster's wait already holds a longer lease.
-      return;
-    }
-    if (!updated) return;
-    const record = parsePropagation(updated);
-    await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
+    await this.updateHeldPropagation(secretName, key, executionId, {
+      UpdateExpression: 'SET #windowWait = :wait, #leaseUntilMs = :leaseUntilMs',
+      ConditionExpression:
+        '#executionId = :executionId AND #status = :inProgress' +
+        ' AND (attribute_not_exists(#leaseUntilMs) OR #leaseUntilMs < :leaseUntilMs)',
+      ExpressionAttributeNames: {
+        '#windowWait': 'windowWait',
+        '#leaseUntilMs': 'leaseUntilMs',
+        '#executionId': 'executionId',
+        '#status': 'status',
+      },
+      ExpressionAttributeValues: {
+        ':wait': marshal(valid),
+        ':leaseUntilMs': { N: String(timeMs(valid.leaseUntil)) },
+        ':executionId': { S: executionId },
+        ':inProgress': { S: 'in-progress' },
+      },
+    });
   }
 
   /** A Query on the history index, newest first, paged (paginateQuery) until `limit` entries (default 50). */
@@ -394,6 +341,54 @@ export class DynamoDbLedger implements LedgerPort {
       pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     return items;
+  }
+
+  /**
+   * One UpdateItem on a claimed propagation item whose condition requires `#executionId =
+   * :executionId` (the caller's expression, names and values), then the summary. A refused
+   * condition is judged from the item as it was (ALL_OLD): none is {@link PropagationNotClaimedError},
+   * another holder's {@link PropagationHeldByOtherError}, a finished one
+   * {@link PropagationAlreadyFinishedError}. Ours and in progress leaves only the caller's own extra
+   * condition (a window wait's longer lease, already held by another cluster's wait): nothing to do.
+   */
+  private async updateHeldPropagation(
+    secretName: string,
+    key: PropagationKey,
+    executionId: string,
+    update: Pick<
+      UpdateItemCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<void> {
+    let updated: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(secretName, propagationKey(key)),
+          ...update,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      updated = out.Attributes;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw toAwsCallError('UpdateItem', secretName, error);
+      }
+      if (!error.Item) throw new PropagationNotClaimedError(secretName, key.versionId);
+      const held = parsePropagation(error.Item);
+      if (held.executionId !== executionId) {
+        throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
+      }
+      if (held.status !== 'in-progress') {
+        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
+      }
+      return;
+    }
+    if (!updated) return;
+    const record = parsePropagation(updated);
+    await this.updateSummary(secretName, 'lastPropagation', record, timeMs(record.startedAt));
   }
 
   /**

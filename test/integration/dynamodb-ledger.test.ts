@@ -13,6 +13,7 @@ import { createLedgerTable } from '../../scripts/local/local-ledger';
 import {
   AwsCallError,
   LedgerItemInvalidError,
+  PropagationAlreadyFinishedError,
   PropagationHeldByOtherError,
   PropagationNotClaimedError,
 } from '../../shared/errors';
@@ -349,6 +350,27 @@ describe('DynamoDbLedger propagation claims', () => {
 
     await expect(orphan).rejects.toThrow(PropagationNotClaimedError);
     expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toBeUndefined();
+  });
+
+  it('leaves a recorded outcome alone when only an in-progress propagation may be finished', async () => {
+    const secret = uniqueSecret();
+    await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
+    await ledger.finishPropagation(secret, { versionId: 'v-1', moveSeq: 1 }, 'exec-a', {
+      status: 'succeeded',
+    });
+    const before = await storedItem(secret, 'PROPAGATION#v-1#1');
+
+    const late = ledger.finishPropagation(
+      secret,
+      { versionId: 'v-1', moveSeq: 1 },
+      'exec-a',
+      { status: 'failed', error: 'late' },
+      { onlyInProgress: true },
+    );
+
+    await expect(late).rejects.toThrow(PropagationAlreadyFinishedError);
+    await expect(late).rejects.toMatchObject({ code: 'PROPAGATION_ALREADY_FINISHED', status: 'succeeded' });
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toEqual(before);
   });
 
   it('gives exactly one claim to the same trigger replayed by three executions', async () => {

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../../scripts/local/local-aws';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
-import { PropagationAlreadyFinishedError, PropagationHeldByOtherError } from '../../shared/errors';
+import {
+  PropagationAlreadyFinishedError,
+  PropagationHeldByOtherError,
+  PropagationNotClaimedError,
+} from '../../shared/errors';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { PropagationClaim, WindowWait } from '../../shared/ledger/ledger-port';
 
@@ -101,5 +105,15 @@ describe('DynamoDbLedger.noteWindowWait', () => {
     await expect(ledger.noteWindowWait(secret, KEY, 'exec-a', wait(at(LEASE_MS)))).rejects.toThrow(
       PropagationAlreadyFinishedError,
     );
+  });
+
+  it('refuses a wait for a version nobody claimed, and writes no item', async () => {
+    const secret = uniqueSecret();
+
+    await expect(ledger.noteWindowWait(secret, KEY, 'exec-a', wait(at(LEASE_MS)))).rejects.toThrow(
+      PropagationNotClaimedError,
+    );
+    expect(await ledger.history(secret)).toEqual([]);
+    expect(await ledger.summaries([secret])).toEqual(new Map());
   });
 });
