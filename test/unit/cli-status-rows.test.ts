@@ -155,4 +155,51 @@ describe('status output', () => {
       flags: [],
     });
   });
+
+  it('gives the last rotation and propagation as JSON with stable keys in a stable order', () => {
+    const waited: PropagationRecord = {
+      ...propagation('p/db', V1, 'succeeded'),
+      windowWait: {
+        cluster: 'prod-eu',
+        until: '2026-11-11T02:00:00.000Z',
+        held: 2,
+        notedAt: '2026-11-10T09:01:30.000Z',
+        leaseUntil: '2026-11-11T02:15:00.000Z',
+      },
+    };
+    const bare = { ...rotation('p/db'), reason: undefined };
+    const [full] = statusJson(rows([secret('p/db')], new Map([summary('p/db', waited)])));
+    const [sparse] = statusJson(
+      rows(
+        [secret('p/db')],
+        new Map([
+          [
+            'p/db',
+            {
+              secretName: 'p/db',
+              lastRotation: bare,
+              lastPropagation: propagation('p/db', V1, 'in-progress'),
+            },
+          ],
+        ]),
+      ),
+    );
+
+    // Byte for byte: a renamed, added, dropped or reordered key breaks scripts that read --json.
+    expect(JSON.stringify([full?.lastRotation, full?.lastPropagation])).toBe(
+      '[{"versionId":"11111111-aaaa-bbbb-cccc-000000000001","trigger":"emergency",' +
+        '"actor":"arn:aws:iam::123456789012:user/alice","reason":"leaked in a log",' +
+        '"requestedAt":"2026-11-10T09:00:00.000Z"},' +
+        '{"versionId":"11111111-aaaa-bbbb-cccc-000000000001","status":"succeeded",' +
+        '"startedAt":"2026-11-10T09:01:00.000Z","finishedAt":"2026-11-10T09:02:00.000Z",' +
+        '"windowWait":{"cluster":"prod-eu","until":"2026-11-11T02:00:00.000Z","held":2}}]',
+    );
+    expect(JSON.stringify([sparse?.lastRotation, sparse?.lastPropagation])).toBe(
+      '[{"versionId":"11111111-aaaa-bbbb-cccc-000000000001","trigger":"emergency",' +
+        '"actor":"arn:aws:iam::123456789012:user/alice","reason":null,' +
+        '"requestedAt":"2026-11-10T09:00:00.000Z"},' +
+        '{"versionId":"11111111-aaaa-bbbb-cccc-000000000001","status":"in-progress",' +
+        '"startedAt":"2026-11-10T09:01:00.000Z","finishedAt":null,"windowWait":null}]',
+    );
+  });
 });
