@@ -1,4 +1,5 @@
 import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../shared/ledger/ledger-port';
+import { propagationJson, rotationJson } from '../shared/ledger/ledger-record-json';
 import { versionWith } from '../shared/secrets/versions';
 import type { SweepDecision } from '../shared/sweep/plan-sweep';
 import { type Column, renderTable } from './table';
@@ -126,23 +127,9 @@ export function statusJson(rows: readonly StatusRow[]) {
     rotationEnabled: row.rotationEnabled,
     currentVersionId: row.currentVersionId ?? null,
     pendingVersionId: row.pendingVersionId ?? null,
-    lastRotation: row.lastRotation
-      ? {
-          versionId: row.lastRotation.versionId,
-          trigger: row.lastRotation.trigger,
-          actor: row.lastRotation.actor,
-          reason: row.lastRotation.reason ?? null,
-          requestedAt: row.lastRotation.requestedAt,
-        }
-      : null,
+    lastRotation: row.lastRotation ? rotationJson(row.lastRotation, { reason: true }) : null,
     lastPropagation: row.lastPropagation
-      ? {
-          versionId: row.lastPropagation.versionId,
-          status: row.lastPropagation.status,
-          startedAt: row.lastPropagation.startedAt,
-          finishedAt: row.lastPropagation.finishedAt ?? null,
-          windowWait: windowWaitJson(row.lastPropagation),
-        }
+      ? { ...propagationJson(row.lastPropagation), windowWait: windowWaitJson(row.lastPropagation) }
       : null,
     flags: [...row.flags],
   }));

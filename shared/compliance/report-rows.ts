@@ -1,4 +1,5 @@
 import type { PropagationRecord, RotationRecord, SecretLedgerSummary } from '../ledger/ledger-port';
+import { propagationJson, rotationJson } from '../ledger/ledger-record-json';
 import { versionWith } from '../secrets/versions';
 import type { SweepDecision } from '../sweep/plan-sweep';
 import { type ComplianceJudgement, judgeCompliance } from './compliance-verdict';
@@ -109,22 +110,8 @@ export function reportJson(rows: readonly ReportRow[]) {
       error: row.policy.source === 'invalid-tag' ? row.policy.error : null,
     },
     lastRotatedAt: row.lastRotatedAt?.toISOString() ?? null,
-    lastRotation: row.lastRotation
-      ? {
-          versionId: row.lastRotation.versionId,
-          trigger: row.lastRotation.trigger,
-          actor: row.lastRotation.actor,
-          requestedAt: row.lastRotation.requestedAt,
-        }
-      : null,
-    lastPropagation: row.lastPropagation
-      ? {
-          versionId: row.lastPropagation.versionId,
-          status: row.lastPropagation.status,
-          startedAt: row.lastPropagation.startedAt,
-          finishedAt: row.lastPropagation.finishedAt ?? null,
-        }
-      : null,
+    lastRotation: row.lastRotation ? rotationJson(row.lastRotation) : null,
+    lastPropagation: row.lastPropagation ? propagationJson(row.lastPropagation) : null,
     verdict: row.verdict,
     findings: [...row.findings],
   }));
