@@ -6,6 +6,9 @@
  * - `throttle`: 400 `{"__type":"ThrottlingException"}` (the SDK's standard strategy retries it),
  * - `500`: 500 `{"__type":"InternalServiceError"}` (Secrets Manager's 5xx),
  * - `503`: 503 `{"__type":"ServiceUnavailable"}`.
+ * It can also serve stale reads (fault row M): a GetSecretValue for AWSCURRENT of a named secret
+ * is sent to moto as one for AWSPREVIOUS, so the caller gets the previous version's value, as from
+ * a cache or a lagging read, a set number of times.
  * Everything else goes to moto unchanged. Decisions come from a seeded generator, so a run with the
  * same seed and the same request order makes the same decisions. node:http only, no dependency.
  * @example const proxy = await startFaultProxy(motoEndpoint, { seed: 7 }); proxy.setRules([{ target: /^secretsmanager\./, rate: 0.3, fault: 'throttle' }]);
@@ -23,6 +26,17 @@ export interface FaultRule {
   readonly fault: AwsFault;
 }
 
+/**
+ * A stale read: the next `times` GetSecretValue calls for `secretId` that ask for AWSCURRENT (no
+ * VersionId, VersionStage AWSCURRENT or none) are answered with AWSPREVIOUS's version; later calls
+ * pass unchanged.
+ */
+export interface StaleRead {
+  /** The SecretId exactly as the caller sends it (ESO sends the ExternalSecret's remoteRef key). */
+  readonly secretId: string;
+  readonly times: number;
+}
+
 /** The user agent a test's own client adds (SDK `customUserAgent`), so the proxy can tell its calls from the product's. */
 export const TEST_CALLER_AGENT = 'fault-matrix-caller';
 
@@ -32,6 +46,8 @@ export interface ProxyLogEntry {
   readonly fault?: AwsFault;
   /** Sent by a test's own client (its user agent names {@link TEST_CALLER_AGENT}), not by the product. */
   readonly caller?: true;
+  /** A GetSecretValue answered with AWSPREVIOUS instead of AWSCURRENT (a {@link StaleRead}). */
+  readonly stale?: true;
 }
 
 /** A request moto has answered, before the answer goes back to the caller. */
@@ -53,6 +69,8 @@ export interface FaultProxy {
   readonly endpoint: string;
   /** Replaces the rules (none: every request passes). */
   setRules(rules: readonly FaultRule[]): void;
+  /** Replaces the stale reads still to serve (none: every GetSecretValue passes unchanged). */
+  setStaleReads(reads: readonly StaleRead[]): void;
   /** Replaces the hook on answered requests (none: answers go straight back). */
   setAnsweredHook(hook: AnsweredHook | undefined): void;
   /** Every request seen so far, in order. */
@@ -87,6 +105,23 @@ export async function startFaultProxy(
   const random = seededRandom(options.seed);
   let rules: readonly FaultRule[] = options.rules ?? [];
   let answered: AnsweredHook | undefined;
+  let staleReads: { readonly secretId: string; left: number }[] = [];
+  /** The request's body asking for AWSPREVIOUS instead, when a stale read is due for it. */
+  function staleRequest(target: string, body: Buffer): Buffer | undefined {
+    if (target !== 'secretsmanager.GetSecretValue') return undefined;
+    let asked: { SecretId?: string; VersionId?: string; VersionStage?: string };
+    try {
+      asked = JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (asked.VersionId || (asked.VersionStage ?? 'AWSCURRENT') !== 'AWSCURRENT') return undefined;
+    const due = staleReads.find((r) => r.secretId === asked.SecretId && r.left > 0);
+    if (!due) return undefined;
+    due.left--;
+    // moto does not check request signatures, so the rewritten body passes as the caller's.
+    return Buffer.from(JSON.stringify({ SecretId: asked.SecretId, VersionStage: 'AWSPREVIOUS' }));
+  }
   const log: ProxyLogEntry[] = [];
   const server = createServer(async (request, response) => {
     try {
@@ -109,11 +144,12 @@ export async function startFaultProxy(
           .end(JSON.stringify({ __type: answer.type, message: answer.message }));
         return;
       }
-      log.push({ target, ...caller });
+      const stale = staleRequest(target, body);
+      log.push({ target, ...(stale ? { stale: true as const } : {}), ...caller });
       const answer = await fetch(new URL(request.url ?? '/', upstream), {
         method: request.method,
         headers: forwardedHeaders(request),
-        body: body.length > 0 ? body : undefined,
+        body: stale ?? (body.length > 0 ? body : undefined),
       });
       const headers = Object.fromEntries(
         [...answer.headers].filter(
@@ -136,6 +172,9 @@ export async function startFaultProxy(
     endpoint: `http://127.0.0.1:${port}`,
     setRules(next) {
       rules = next;
+    },
+    setStaleReads(reads) {
+      staleReads = reads.map((r) => ({ secretId: r.secretId, left: r.times }));
     },
     setAnsweredHook(hook) {
       answered = hook;
