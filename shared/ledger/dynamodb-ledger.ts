@@ -214,7 +214,9 @@ export class DynamoDbLedger implements LedgerPort {
   /**
    * Records the outcome with one UpdateItem conditional on `executionId = :me`: an execution whose
    * lease was taken over gets {@link PropagationHeldByOtherError}, one that never claimed gets
-   * {@link PropagationNotClaimedError}, and the item is left as it was.
+   * {@link PropagationNotClaimedError}, and the item is left as it was. With `onlyInProgress`, the
+   * holder whose outcome is recorded already gets {@link PropagationAlreadyFinishedError}, once the
+   * summary is brought up to that outcome (the attempt that wrote it may have died before the summary).
    */
   async finishPropagation(
     secretName: string,
@@ -382,6 +384,10 @@ export class DynamoDbLedger implements LedgerPort {
         throw new PropagationHeldByOtherError(secretName, key.versionId, executionId, held.executionId);
       }
       if (held.status !== 'in-progress') {
+        // Our own outcome, recorded by an attempt that died before its summary write (fault row
+        // Q: Record killed after its UpdateItem, then RecordFailure): the summary, still saying
+        // in progress, would hold off the reconcile for the whole lease. Bring it up to the outcome.
+        await this.updateSummary(secretName, 'lastPropagation', held, timeMs(held.startedAt));
         throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
       }
       return;

@@ -5,6 +5,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -371,6 +372,41 @@ describe('DynamoDbLedger propagation claims', () => {
     await expect(late).rejects.toThrow(PropagationAlreadyFinishedError);
     await expect(late).rejects.toMatchObject({ code: 'PROPAGATION_ALREADY_FINISHED', status: 'succeeded' });
     expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toEqual(before);
+  });
+
+  it('brings a summary left behind up to the recorded outcome when the holder finishes again (fault row Q)', async () => {
+    const secret = uniqueSecret();
+    await ledger.claimPropagation(claim(secret, 'exec-a'), LEASE);
+    // Record killed between its two writes: the outcome is stored, the summary still says in progress.
+    const killedBeforeSummary = {
+      send: (command: unknown) =>
+        command instanceof UpdateItemCommand && command.input.Key?.sk?.S === 'SUMMARY'
+          ? Promise.reject(new Error('the step host died'))
+          : dynamodb.send(command as never),
+    } as unknown as DynamoDBClient;
+    await expect(
+      new DynamoDbLedger(killedBeforeSummary, TABLE).finishPropagation(
+        secret,
+        { versionId: 'v-1', moveSeq: 1 },
+        'exec-a',
+        { status: 'succeeded' },
+      ),
+    ).rejects.toThrow(AwsCallError);
+    expect((await ledger.summaries([secret])).get(secret)?.lastPropagation?.status).toBe('in-progress');
+    const before = await storedItem(secret, 'PROPAGATION#v-1#1');
+
+    // RecordFailure, after Record's retries ran out: the outcome stays, the summary catches up.
+    const late = ledger.finishPropagation(
+      secret,
+      { versionId: 'v-1', moveSeq: 1 },
+      'exec-a',
+      { status: 'failed', error: 'Lambda.Unknown' },
+      { onlyInProgress: true },
+    );
+
+    await expect(late).rejects.toThrow(PropagationAlreadyFinishedError);
+    expect(await storedItem(secret, 'PROPAGATION#v-1#1')).toEqual(before);
+    expect((await ledger.summaries([secret])).get(secret)?.lastPropagation?.status).toBe('succeeded');
   });
 
   it('gives exactly one claim to the same trigger replayed by three executions', async () => {
