@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { BundleHost } from '../../scripts/local/bundle-host';
+import { BundleHost, LambdaContainers } from '../../scripts/local/bundle-host';
 import type { BundledFunction } from '../../scripts/local/bundled-function';
 import {
   awsExternalSecret,
@@ -107,7 +107,7 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
   const ledger = new DynamoDbLedger(fx.aws.dynamodb, table);
   const sqs = new SQSClient(clientConfig);
   const values: string[] = [];
-  let host: BundleHost | undefined;
+  let host: LambdaContainers | undefined;
   let databaseFunction: { readonly arn: string; readonly host: BundleHost } | undefined;
   let workflow: LocalWorkflow | undefined;
   let hostOutput = '';
@@ -156,20 +156,20 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
     const synthesized = Object.entries(step.environment).filter(
       (entry): entry is [string, string] => typeof entry[1] === 'string',
     );
-    host = new BundleHost(
-      step.directory,
-      'propagation-step',
-      {
-        PATH: process.env.PATH ?? '',
-        ...Object.fromEntries(synthesized),
-        ...localAwsEnvironment(motoEndpoint),
-        ROTATOR_LEDGER_TABLE: table,
-        ...LOCAL_STEP_ENV,
-        ...options.env,
-      },
-      (chunk) => {
-        hostOutput += chunk;
-      },
+    const stepEnv = {
+      PATH: process.env.PATH ?? '',
+      ...Object.fromEntries(synthesized),
+      ...localAwsEnvironment(motoEndpoint),
+      ROTATOR_LEDGER_TABLE: table,
+      ...LOCAL_STEP_ENV,
+      ...options.env,
+    };
+    // A host that dies is replaced at the next invocation, with the same bundle and environment.
+    host = new LambdaContainers(
+      () =>
+        new BundleHost(step.directory, 'propagation-step', stepEnv, (chunk) => {
+          hostOutput += chunk;
+        }),
     );
     expect(await host.nodeVersion()).toMatch(/^v24\./);
     debug('host');
@@ -332,6 +332,14 @@ export function workflowHarness(options: WorkflowHarnessOptions = {}) {
       if (!databaseFunction) throw new Error('workflowHarness: no databaseRotation, or used before start');
       const { arn, host: databaseHost } = databaseFunction;
       return { arn, invoke: (event: unknown) => databaseHost.invoke(event) };
+    },
+    /**
+     * The step function's host (after start): `crash()` SIGKILLs it mid-invocation (the invocation
+     * fails with Lambda.Unknown; the next one gets a new host), `started` counts hosts started.
+     */
+    stepHost(): Pick<LambdaContainers, 'crash' | 'started'> {
+      if (!host) throw new Error('workflowHarness: stepHost() before start');
+      return host;
     },
     /** Everything the step bundle (and the database function) wrote to stdout and stderr so far. */
     hostOutput: () => hostOutput,
