@@ -146,13 +146,13 @@ async function nextMoveSeq(s: RowSecret, versionId: string): Promise<number> {
 
 describe('fault matrix, a crash mid-step (the step host SIGKILLed)', () => {
   it.each([
-    ['Q-claim', 'claim', 'Claim'],
-    ['Q-restart', 'restart', 'AdvanceRestarts'],
-    ['Q-record', 'record', 'Record'],
+    ['Q-claim', 'claim', "Claim's PutItem"],
+    ['Q-restart', 'restart', 'a restart PATCH'],
+    ['Q-record', 'record', "Record's UpdateItem"],
   ] as const)(
     '%s: the host dies once per rotation after the write; the retry in a new host finishes the same execution',
-    async (name, point, state) => {
-      const row = faultRow(wf, name, `step host SIGKILLed after ${state}'s write, once per rotation`);
+    async (name, point, write) => {
+      const row = faultRow(wf, name, `step host SIGKILLed after ${write}, once per rotation`);
       const s = await row.secret('one');
       const hostsBefore = wf.stepHost().started;
       const rotations = scaled(2);
@@ -176,9 +176,7 @@ describe('fault matrix, a crash mid-step (the step host SIGKILLed)', () => {
         expect(record?.executionId).toBe(execution.name);
       }
       await row.quiesce();
-      row.note(
-        `host killed ${kills}× after ${state}'s write; ${wf.stepHost().started - hostsBefore} hosts started`,
-      );
+      row.note(`host killed ${kills}× after ${write}; ${wf.stepHost().started - hostsBefore} hosts started`);
       const result = await row.oracle();
       expectOracle(result);
       expect(result.failures).toBe(0);
@@ -187,12 +185,12 @@ describe('fault matrix, a crash mid-step (the step host SIGKILLed)', () => {
   );
 
   it.each([
-    ['Q-claim-every', 'claim', 'Claim'],
-    ['Q-record-every', 'record', 'Record'],
+    ['Q-claim-every', 'claim', "Claim's PutItem"],
+    ['Q-record-every', 'record', "Record's UpdateItem"],
   ] as const)(
     '%s: the host dies after the write on every attempt; the Catch path releases or keeps the outcome',
-    async (name, point, state) => {
-      const row = faultRow(wf, name, `step host SIGKILLed after ${state}'s write, every attempt`);
+    async (name, point, write) => {
+      const row = faultRow(wf, name, `step host SIGKILLed after ${write}, every attempt`);
       const s = await row.secret('one');
       const hostsBefore = wf.stepHost().started;
       const versionId = await row.rotate(s);
@@ -217,7 +215,7 @@ describe('fault matrix, a crash mid-step (the step host SIGKILLed)', () => {
       }
       const passes = await row.quiesce();
       row.note(
-        `host killed ${crash.kills()}× after ${state}'s write; ledger after the execution: ${record?.status}; ` +
+        `host killed ${crash.kills()}× after ${write}; ledger after the execution: ${record?.status}; ` +
           `reconcile passes: ${passes}; ${wf.stepHost().started - hostsBefore} hosts started`,
       );
       const result = await row.oracle();
