@@ -9,26 +9,18 @@ import { PlanTooLargeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
-import {
-  ANNOTATIONS,
-  secretSideAnnotations,
-  targetSecretAnnotations,
-} from '../propagation/consumer-annotations';
+import { secretSideAnnotations, targetSecretAnnotations } from '../propagation/consumer-annotations';
 import { consumerState } from '../propagation/consumer-state';
-import { arnInRegion, notRefreshingReason } from '../propagation/find-external-secrets';
+import { notRefreshingReason } from '../propagation/find-external-secrets';
 import { moveId } from '../propagation/markers';
 import { refKey } from '../propagation/object-ref';
-import { type PropagationPlan, planPropagation } from '../propagation/propagation-plan';
+import { planPropagation } from '../propagation/propagation-plan';
 import type { ReplicaPort } from '../propagation/replica-port';
-import {
-  checkReplicas,
-  replicaDeadlineReason,
-  replicaFailureReason,
-  splitByReplicas,
-} from '../propagation/replica-sync';
 import * as z from '../schema';
+import { API_CONCURRENCY, forceSync } from './force-sync';
 import { parseStepInput } from './parse-step-input';
 import { notifyRoutesOfPlan } from './plan-notify-routes';
+import { gateOnReplicas, releaseHeld, replicaFields } from './replica-gate';
 import {
   type ClusterPlan,
   clusterIterationSchema,
@@ -64,8 +56,6 @@ export interface ClusterStepDeps {
   /** Warns about Namespace annotations the plan ignores (malformed, or unreadable: 403). */
   readonly logger?: Pick<RotationLogger, 'warn'>;
 }
-
-const API_CONCURRENCY = 32;
 
 /** A cluster's plan travels in the workflow's state (256 KiB per state): refuse one that would not fit. */
 export const MAX_PLAN_BYTES = 96 * 1024;
@@ -134,88 +124,6 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
   return result;
 }
 
-/** The replicas the plan's targets read, and the references through regions the secret is not in. */
-function replicaFields(plan: PropagationPlan): Pick<ClusterPlan, 'replication' | 'otherRegion'> {
-  const regions = [...new Set(plan.resync.flatMap((t) => t.affected.replicaRegions ?? []))].sort();
-  const otherRegion = (plan.otherRegion ?? []).map((o) => ({
-    ref: { kind: 'ExternalSecret', namespace: o.externalSecret.namespace, name: o.externalSecret.name },
-    reason: `reads it in ${o.regions.join(', ')}, where the secret is not replicated (${o.reasons.slice(0, 3).join('; ').slice(0, 700)}): not resynced`,
-  }));
-  return {
-    ...(regions.length > 0 && {
-      replication: {
-        secretArn: plan.secret.arn,
-        replicas: regions.map((region) => ({ region, secretId: arnInRegion(plan.secret.arn, region) })),
-      },
-    }),
-    ...(otherRegion.length > 0 && { otherRegion }),
-  };
-}
-
-/** The force-sync annotation on these targets (on the owning ClusterExternalSecret for its children). */
-async function forceSync(
-  cluster: ClusterPort,
-  targets: readonly EsTarget[],
-  versionId: string,
-  at: Date,
-): Promise<void> {
-  const annotations = { [ANNOTATIONS.forceSync]: `${versionId}@${at.toISOString()}` };
-  const owners = [...new Set(targets.flatMap((t) => (t.owner ? [t.owner] : [])))];
-  await mapWithLimit(owners, API_CONCURRENCY, (owner) =>
-    cluster.annotateClusterExternalSecret(owner, annotations),
-  );
-  await mapWithLimit(
-    targets.filter((t) => !t.owner),
-    API_CONCURRENCY,
-    (t) =>
-      cluster.annotateExternalSecret(
-        { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
-        annotations,
-      ),
-  );
-}
-
-/**
- * Which of `targets` may be resynced now: those reading only the primary, or replicas that have
- * `versionId` as AWSCURRENT. The rest wait (`held`), or fail when their replica failed.
- */
-async function gateOnReplicas(
-  plan: ClusterPlan,
-  targets: readonly EsTarget[],
-  versionId: string,
-  deps: ClusterStepDeps,
-) {
-  const needed = new Set(targets.flatMap((t) => t.replicaRegions ?? []));
-  const replicas = (plan.replication?.replicas ?? []).filter((r) => needed.has(r.region));
-  if (replicas.length > 0 && (!deps.replicas || !plan.replication)) {
-    throw new Error('The plan names replica regions, but the step has no Secrets Manager reader for them');
-  }
-  const verdicts =
-    deps.replicas && plan.replication
-      ? await checkReplicas(deps.replicas, plan.replication.secretArn, versionId, replicas)
-      : new Map();
-  const split = splitByReplicas(
-    targets.map((t) => ({ ...t, key: esKey(t) })),
-    verdicts,
-  );
-  const byKey = new Map(targets.map((t) => [esKey(t), t]));
-  const ref = (key: string) => {
-    const t = byKey.get(key);
-    return { kind: 'ExternalSecret', namespace: t?.namespace ?? '', name: t?.name ?? '' };
-  };
-  return {
-    ready: split.ready.flatMap((k) => byKey.get(k) ?? []),
-    held: [...split.held],
-    failed: [...split.failed].map(([key, f]) => ({
-      ref: ref(key),
-      reason: replicaFailureReason(f.region, f.detail),
-    })),
-    waits: [...verdicts].flatMap(([region, v]) =>
-      v.state === 'lagging' ? [{ region, detail: v.detail.slice(0, 1024) }] : [],
-    ),
-  };
-}
-
 const resyncInputSchema = z.object({
   cluster: z.string().check(z.minLength(1)),
   versionId: z.string().check(z.minLength(32), z.maxLength(64)),
@@ -243,48 +151,6 @@ export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<S
     ...(gate.held.length > 0 && { versionId: input.versionId, held: gate.held, replicaWaits: gate.waits }),
   };
   return progress.pending.length === 0 && gate.held.length === 0 ? { ...progress, done: true } : progress;
-}
-
-/**
- * The held ExternalSecrets whose replicas now have the version are annotated and join `pending`;
- * past the deadline, those still held fail, naming the region and what its replica holds.
- */
-async function releaseHeld(
-  cluster: ClusterPort,
-  plan: ClusterPlan,
-  sync: SyncProgress,
-  deps: ClusterStepDeps,
-): Promise<SyncProgress> {
-  if (!sync.held?.length || !sync.versionId) return sync;
-  const held = new Set(sync.held);
-  const gate = await gateOnReplicas(
-    plan,
-    plan.resync.filter((t) => held.has(esKey(t))),
-    sync.versionId,
-    deps,
-  );
-  const at = deps.now();
-  await forceSync(cluster, gate.ready, sync.versionId, at);
-  const next: SyncProgress = {
-    ...sync,
-    pending: [...sync.pending, ...gate.ready.map(esKey)],
-    failed: [...sync.failed, ...gate.failed],
-    held: gate.held,
-    replicaWaits: gate.waits,
-  };
-  if (gate.held.length === 0 || at.getTime() <= Date.parse(sync.deadline)) return next;
-  const seconds = Math.round((Date.parse(sync.deadline) - Date.parse(sync.annotatedAt)) / 1000);
-  const waits = new Map(gate.waits.map((w) => [w.region, w.detail]));
-  const targets = new Map(plan.resync.map((t) => [esKey(t), t]));
-  for (const key of gate.held) {
-    const t = targets.get(key);
-    const region = t?.replicaRegions?.find((r) => waits.has(r)) ?? t?.replicaRegions?.[0] ?? 'unknown';
-    next.failed.push({
-      ref: { kind: 'ExternalSecret', namespace: t?.namespace ?? '', name: t?.name ?? '' },
-      reason: replicaDeadlineReason(region, seconds, waits.get(region) ?? 'its replica was behind'),
-    });
-  }
-  return { ...next, held: [] };
 }
 
 const checkSyncInputSchema = z.object({
