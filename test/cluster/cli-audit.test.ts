@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CoreV1Api, loadAllYaml, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localEksCluster } from '../../scripts/local/local-eks';
 import { createLedgerTable } from '../../scripts/local/local-ledger';
 import { CORE_PODS, kubernetesPodLister, POD_METADATA_ONLY } from '../../shared/compliance/pod-lister';
 import { CustomObjectsClient } from '../../shared/kubernetes/custom-objects-client';
@@ -56,14 +57,17 @@ interface AuditJson {
   }[];
 }
 
-async function audit(kubeconfig: string, json = true): Promise<CliRun & { report?: AuditJson }> {
+/** `rotator audit` against a kubeconfig, or the EKS way (`{ cluster }`: DescribeCluster + token). */
+async function audit(
+  target: string | { cluster: string },
+  json = true,
+): Promise<CliRun & { report?: AuditJson }> {
   const args = [
     'audit',
     SECRET,
     '--prefix',
     PREFIX,
-    '--kubeconfig',
-    kubeconfig,
+    ...(typeof target === 'string' ? ['--kubeconfig', target] : ['--cluster', target.cluster]),
     ...(json ? ['--output', 'json'] : []),
   ];
   const result = await runRotator(args, { endpoint, env: { ROTATOR_LEDGER_TABLE: TABLE } });
@@ -133,6 +137,27 @@ describe('rotator audit against the real local cluster and ESO', () => {
     expect(r.report?.converged).toBe(true);
     expect(r.report?.clusters[0]?.externalSecrets.map((es) => [es.name, es.sync.state])).toEqual([
       ['db', 'synced'],
+    ]);
+    expect(consumers(r.report)).toEqual({
+      'Deployment/api': 'converged',
+      'StatefulSet/worker': 'converged',
+      'Deployment/opted-out': 'converged',
+    });
+  });
+
+  it('reaches the cluster the EKS way with --cluster (DescribeCluster + token), with the same verdicts', async () => {
+    // The local control plane registered in moto's EKS, as cli-plan does; the token maps to the
+    // orchestrator's group, whose RBAC includes the pod list the audit needs.
+    await localEksCluster(endpoint, {
+      name: inject('eksClusterName'),
+      server: inject('clusterServer'),
+      caFile: inject('clusterCaFile'),
+    });
+    const r = await audit({ cluster: inject('eksClusterName') });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.report?.converged).toBe(true);
+    expect(r.report?.clusters.map((c) => [c.cluster, c.error])).toEqual([
+      [inject('eksClusterName'), undefined],
     ]);
     expect(consumers(r.report)).toEqual({
       'Deployment/api': 'converged',
