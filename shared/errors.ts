@@ -225,6 +225,11 @@ export class PropagationAlreadyFinishedError extends OrchestratorError {
     readonly secretName: string,
     readonly versionId: string,
     readonly status: string,
+    /**
+     * Why the summary could not be brought up to this outcome, when the ledger tried and failed
+     * (the outcome itself stands; the next write of the summary corrects it).
+     */
+    readonly summaryNotUpdated?: ErrorDescription,
   ) {
     super(`The propagation of "${secretName}" version ${versionId} is already recorded as ${status}`);
   }

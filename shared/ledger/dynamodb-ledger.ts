@@ -13,6 +13,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { fullJitterDelay } from '../concurrency';
 import {
   AwsCallError,
+  describeError,
   PropagationAlreadyFinishedError,
   PropagationHeldByOtherError,
   PropagationNotClaimedError,
@@ -386,9 +387,19 @@ export class DynamoDbLedger implements LedgerPort {
       if (held.status !== 'in-progress') {
         // Our own outcome, recorded by an attempt that died before its summary write (fault row
         // Q: Record killed after its UpdateItem, then RecordFailure): the summary, still saying
-        // in progress, would hold off the reconcile for the whole lease. Bring it up to the outcome.
-        await this.updateSummary(secretName, 'lastPropagation', held, timeMs(held.startedAt));
-        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status);
+        // in progress, would hold off the reconcile for the whole lease. Bring it up to the outcome,
+        // best effort: whether that write works must not change what the caller learns (the outcome
+        // is recorded), or a throttled summary would turn a success into a failure alert.
+        const summaryNotUpdated = await this.updateSummary(
+          secretName,
+          'lastPropagation',
+          held,
+          timeMs(held.startedAt),
+        ).then(
+          () => undefined,
+          (e: unknown) => describeError(e),
+        );
+        throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status, summaryNotUpdated);
       }
       return;
     }

@@ -156,7 +156,10 @@ export interface LedgerPort {
    * Records the outcome; only the claim's holder (same executionId) may finish it. With
    * `onlyInProgress`, an outcome already recorded is left alone
    * ({@link PropagationAlreadyFinishedError}): a failure caught after Record wrote success must not
-   * turn that success into a failure.
+   * turn that success into a failure. When the holder finds its own outcome already recorded, the
+   * summary is brought up to it first, best effort (an attempt that died between the record and its
+   * summary left the summary in progress); a failed catch-up is reported in the error's
+   * `summaryNotUpdated`, never thrown instead of it.
    */
   finishPropagation(
     secretName: string,

@@ -308,6 +308,11 @@ export async function recordFailureStep(raw: unknown, deps: LedgerStepDeps): Pro
         if (e instanceof PropagationAlreadyFinishedError) {
           alreadySucceeded = e.status === 'succeeded';
           deps.logger.info('outcome already recorded; not rewritten', { status: e.status });
+          if (e.summaryNotUpdated) {
+            deps.logger.warn('the summary still shows the propagation in progress', {
+              error: e.summaryNotUpdated,
+            });
+          }
           return;
         }
         if (!claim && (e instanceof PropagationNotClaimedError || e instanceof PropagationHeldByOtherError)) {

@@ -123,4 +123,60 @@ describe('record-failure on the real ledger', () => {
     expect(result.alert.subject).toContain('Propagated, then a step failed');
     expect(d.metrics.addMetric).not.toHaveBeenCalledWith('PropagationFailed', 'Count', 1);
   });
+
+  it('still says "propagated" when the summary cannot be brought up to the recorded success (throttled)', async () => {
+    // The ledger's summary writes are throttled throughout: Record's outcome lands, its summary
+    // write fails (the step dies there), and RecordFailure's catch-up of the summary fails too.
+    const { dynamodb } = localClients(inject('motoEndpoint'));
+    const throttled = {
+      send(command: { input: { Key?: { sk?: { S?: string } } } }) {
+        if (command.constructor.name === 'UpdateItemCommand' && command.input.Key?.sk?.S === 'SUMMARY') {
+          const error = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ThrottlingException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+          return Promise.reject(error);
+        }
+        return dynamodb.send(command as never);
+      },
+    };
+    const summaryThrottled = new DynamoDbLedger(throttled as never, TABLE);
+    const secret = newSecret();
+    await ledger.claimPropagation(claimOf(secret, 'exec-a'), LEASE);
+    await expect(
+      summaryThrottled.finishPropagation(secret, { versionId: VERSION, moveSeq: 1 }, 'exec-a', {
+        status: 'succeeded',
+        finishedAt: NOW.toISOString(),
+        durationMs: 1000,
+        clusters: [],
+      }),
+    ).rejects.toThrow();
+    const d = { ...deps(), ledger: summaryThrottled } as ReturnType<typeof deps>;
+    const claim = {
+      claimed: true,
+      executionId: 'exec-a',
+      secret: { name: secret, arn: arnOf(secret), tags: {} },
+      versionId: VERSION,
+      moveSeq: 1,
+      clusters: ['c1'],
+      budget: { inFlight: 25, percent: 25, canary: 1 },
+      startedAt: NOW.toISOString(),
+      trigger: 'event',
+      actor: 'eventbridge',
+      retirePrevious: false,
+    };
+
+    // Before the summary write was best effort, this threw a TransientError: retried 6 times, then
+    // the execution ended with no alert at all (RecordFailure has no Catch).
+    const result = await recordFailureStep({ state: { claim, error: TIMED_OUT }, executionId: 'exec-a' }, d);
+
+    expect(await propagationOf(secret)).toMatchObject({ status: 'succeeded' });
+    expect(result.alert.subject).toContain('Propagated, then a step failed');
+    expect(d.metrics.addMetric).not.toHaveBeenCalledWith('PropagationFailed', 'Count', 1);
+    expect(d.logger.warn).toHaveBeenCalledWith(
+      'the summary still shows the propagation in progress',
+      expect.objectContaining({ error: expect.objectContaining({ awsErrorName: 'ThrottlingException' }) }),
+    );
+  });
 });
