@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { faultScale } from './test/support/fault-harness-scale';
+import { timeoutScale } from './test/support/fault-harness-scale';
 
 export default defineConfig({
   test: {
@@ -38,7 +38,7 @@ export default defineConfig({
           // The cluster project's moto, control plane and ESO, and the matrix's results table at the end.
           globalSetup: ['test/faults/global-setup.ts'],
           // A row's rotations grow with FAULT_SCALE (the long tier), and so does its time.
-          testTimeout: 300_000 * faultScale(process.env.FAULT_SCALE),
+          testTimeout: 300_000 * timeoutScale(process.env.FAULT_SCALE),
           hookTimeout: 180_000,
           fileParallelism: false,
         },

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The fault-injection matrix's long tier (issue 9 item 6, docs/faults.md): the same rows as the CI
 # tier (`npm run test:faults`), with the rotations of the rows whose cost is per rotation (A, B, C,
-# E, H, N) multiplied by a scale, under one seed. At the default scale of 9 that is 1,024
-# rotations (110 per unit of scale, plus 34 in the rows that wait out a fixed fault); the README
-# gives the measured time. Installs what it needs, as the CI tier does.
+# E, H, N, the three once-per-rotation Q rows and S) multiplied by a scale, under one seed. At the
+# default scale of 9 that is 1,132 rotations (121 per unit of scale, plus 43 in the rows that wait
+# out a fixed fault); docs/faults.md gives the measured runs. Installs what it needs, as the CI
+# tier does.
 #
 # The table goes to stdout and to .test-results/faults/table.md (one JSON per row beside it); a
 # copy is kept as .test-results/faults-long/table-seed<seed>-scale<scale>.md.
@@ -30,9 +31,11 @@ source scripts/lib/ensure-deps.sh
 bash scripts/cluster/build.sh
 started=$SECONDS
 status=0
+# A table left by an earlier run must not be filed under this run's seed and scale.
+rm -f .test-results/faults/table.md
 FAULT_SEED="$seed" FAULT_SCALE="$scale" vitest run --project faults || status=$?
 mkdir -p .test-results/faults-long
-if [[ -f .test-results/faults/table.md ]]; then
+if [[ -f .test-results/faults/table.md ]]; then  # written by this run's global teardown
   cp .test-results/faults/table.md ".test-results/faults-long/table-seed${seed}-scale${scale}.md"
 fi
 echo "long tier: seed $seed, scale $scale, exit $status, $((SECONDS - started)) s"

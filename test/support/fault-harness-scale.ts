@@ -10,3 +10,16 @@ export function faultScale(value: string | undefined): number {
   }
   return scale;
 }
+
+/**
+ * The factor for the faults project's test timeout, read when vitest loads its config for every
+ * project: an invalid FAULT_SCALE gives 1 here (the faults harness refuses it with its RangeError),
+ * so that it cannot stop a unit or integration run.
+ */
+export function timeoutScale(value: string | undefined): number {
+  try {
+    return faultScale(value);
+  } catch {
+    return 1;
+  }
+}

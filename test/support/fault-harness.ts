@@ -18,7 +18,7 @@ export const FAULT_SEED = Number(process.env.FAULT_SEED ?? 1);
 /**
  * The matrix's scale: FAULT_SCALE in the environment (a whole number from 1 to 50), else 1 (the
  * CI tier). The long tier (scripts/faults/long-tier.sh) multiplies the rotations of the rows whose
- * cost is per rotation (A, B, C, D, E, H, N) by it; the rows that wait out a fixed fault (I, K, L, …)
+ * cost is per rotation (A, B, C, E, H, N, the three once-per-rotation Q rows and S) by it; the rows that wait out a fixed fault (I, K, L, …)
  * keep their count. vitest.config.ts multiplies the faults project's test timeout by it too.
  */
 export const FAULT_SCALE = faultScale(process.env.FAULT_SCALE);

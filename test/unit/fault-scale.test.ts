@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { faultScale } from '../support/fault-harness-scale';
+import { faultScale, timeoutScale } from '../support/fault-harness-scale';
 
 describe('FAULT_SCALE (the fault matrix’s long tier)', () => {
   it.each([
@@ -18,4 +18,10 @@ describe('FAULT_SCALE (the fault matrix’s long tier)', () => {
       expect(() => faultScale(value)).toThrow(/FAULT_SCALE must be a whole number from 1 to 50/);
     },
   );
+
+  it('gives the config a timeout factor without throwing, so a bad FAULT_SCALE cannot stop other projects', () => {
+    expect(timeoutScale('9')).toBe(9);
+    expect(timeoutScale('100')).toBe(1);
+    expect(timeoutScale(undefined)).toBe(1);
+  });
 });
