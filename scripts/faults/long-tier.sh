@@ -8,18 +8,21 @@
 #
 # The table goes to stdout and to .test-results/faults/table.md (one JSON per row beside it); a
 # copy is kept as .test-results/faults-long/table-seed<seed>-scale<scale>.md.
-# Usage: scripts/faults/long-tier.sh [--seed N] [--scale N]    (defaults: seed 1, scale 9)
+# Usage: scripts/faults/long-tier.sh [--seed N] [--scale N] [test files…]
+#   (defaults: seed 1, scale 9, every file of the faults project; files narrow it to some rows)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 seed=1
 scale=9
+files=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seed) seed="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "long-tier: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "long-tier: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) files+=("$1"); shift ;;
   esac
 done
 if ! [[ "$seed" =~ ^[0-9]+$ && "$scale" =~ ^[0-9]+$ ]] || (( scale < 1 || scale > 50 )); then
@@ -33,7 +36,7 @@ started=$SECONDS
 status=0
 # A table left by an earlier run must not be filed under this run's seed and scale.
 rm -f .test-results/faults/table.md
-FAULT_SEED="$seed" FAULT_SCALE="$scale" vitest run --project faults || status=$?
+FAULT_SEED="$seed" FAULT_SCALE="$scale" vitest run --project faults "${files[@]}" || status=$?
 mkdir -p .test-results/faults-long
 if [[ -f .test-results/faults/table.md ]]; then  # written by this run's global teardown
   cp .test-results/faults/table.md ".test-results/faults-long/table-seed${seed}-scale${scale}.md"
