@@ -53,7 +53,10 @@ export interface ProxyLogEntry {
 /** A request moto has answered, before the answer goes back to the caller. */
 export interface AnsweredCall {
   readonly target: string;
-  /** The request's body (the AWS JSON protocol's parameters). */
+  /**
+   * The request's body (the AWS JSON protocol's parameters), with `SecretString` and
+   * `SecretBinary` replaced by "[redacted]": a hook that logs a call must not leak a value.
+   */
   readonly body: string;
   /** moto's HTTP status. */
   readonly status: number;
@@ -157,7 +160,7 @@ export async function startFaultProxy(
         ),
       );
       const payload = Buffer.from(await answer.arrayBuffer());
-      await answered?.({ target, body: body.toString('utf8'), status: answer.status });
+      await answered?.({ target, body: redactedBody(body), status: answer.status });
       // The caller may be gone (the hook killed it): nothing to answer.
       if (request.socket.destroyed) return;
       response.writeHead(answer.status, headers).end(payload);
@@ -206,4 +209,17 @@ function forwardedHeaders(request: IncomingMessage): Record<string, string> {
       .filter(([name, value]) => !skipped.has(name) && typeof value === 'string')
       .map(([name, value]) => [name, value as string]),
   );
+}
+
+/** A request body with its secret values replaced, for hooks (see {@link AnsweredCall}). */
+export function redactedBody(body: Buffer): string {
+  const text = body.toString('utf8');
+  if (!text.includes('"SecretString"') && !text.includes('"SecretBinary"')) return text;
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    for (const key of ['SecretString', 'SecretBinary']) if (key in parsed) parsed[key] = '[redacted]';
+    return JSON.stringify(parsed);
+  } catch {
+    return '[a body with a secret value, not JSON]';
+  }
 }
