@@ -6,7 +6,7 @@
  */
 
 import { InvalidEventError, RotationStateError } from '../errors';
-import type { LedgerPort } from '../ledger/ledger-port';
+import type { LedgerPort, MoveRecord } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
@@ -84,11 +84,9 @@ export async function startPropagation(
     deps.ledger.findRotation(secret.name, current),
     deps.ledger.summaries([secret.name]).then((found) => found.get(secret.name)),
   ]);
-  // The move this event carries: the ledger's current one if it names this version (a replay or a
-  // second delivery), else the next. It names the execution, so a version made AWSCURRENT again
-  // (a rollback) gets a new execution; the claim step registers the move and decides.
-  const known = summary?.currentMove;
-  const moveSeq = known?.versionId === current ? known.seq : (known?.seq ?? 0) + 1;
+  // The move names the execution, so a version made AWSCURRENT again (a rollback) gets a new
+  // execution; the claim step registers the move and decides.
+  const moveSeq = moveSeqFor(summary?.currentMove, current);
   const input: WorkflowInput = {
     secretId: secret.arn,
     versionId: current,
@@ -136,6 +134,18 @@ export async function startPropagation(
     alreadyStarted: started.alreadyStarted,
     input,
   };
+}
+
+/**
+ * The move an event for AWSCURRENT `versionId` carries, given the ledger's current move: that
+ * move's sequence number if it names this version (a replay or a second delivery), else the next.
+ * @example moveSeqFor({ versionId: 'v2', seq: 3 }, 'v2') // 3; for 'v3' it is 4, with no move 1
+ */
+export function moveSeqFor(
+  known: Pick<MoveRecord, 'versionId' | 'seq'> | undefined,
+  versionId: string,
+): number {
+  return known?.versionId === versionId ? known.seq : (known?.seq ?? 0) + 1;
 }
 
 /** The sweep's reconciler starts propagations exactly as the EventBridge rules do. */

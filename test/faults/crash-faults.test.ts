@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AnsweredCall } from '../../scripts/faults/fault-proxy';
 import { type KubeFaultProxy, startKubeFaultProxy } from '../../scripts/faults/kube-fault-proxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
+import { moveSeqFor } from '../../shared/workflow/start-propagation';
 import { faultHarness } from '../support/fault-harness';
 import { FAULT_SEED, faultRow, type RowResult, type RowSecret, scaled } from '../support/fault-matrix';
 
@@ -138,10 +139,9 @@ async function propagationOf(s: RowSecret, versionId: string) {
   return entry?.kind === 'propagation' ? entry : undefined;
 }
 
-/** The move the starter would name in the execution's input (start-propagation.ts). */
+/** The move the starter would name in the execution's input, as it reckons it. */
 async function nextMoveSeq(s: RowSecret, versionId: string): Promise<number> {
-  const known = (await wf.ledger.summaries([s.secretId])).get(s.secretId)?.currentMove;
-  return known?.versionId === versionId ? known.seq : (known?.seq ?? 0) + 1;
+  return moveSeqFor((await wf.ledger.summaries([s.secretId])).get(s.secretId)?.currentMove, versionId);
 }
 
 describe('fault matrix, a crash mid-step (the step host SIGKILLed)', () => {

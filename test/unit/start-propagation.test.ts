@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InvalidEventError, RotationStateError, SecretNotManagedError } from '../../shared/errors';
 import type { MoveRecord, RotationRecord } from '../../shared/ledger/ledger-port';
 import type { SecretDescription } from '../../shared/secrets/secrets-port';
-import { startPropagation } from '../../shared/workflow/start-propagation';
+import { moveSeqFor, startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 
 const CURRENT = '11111111-2222-4333-8444-555555555555';
@@ -158,5 +158,15 @@ describe('startPropagation', () => {
     });
     await expect(startPropagation({ secretId: ARN }, deps)).rejects.toBeInstanceOf(RotationStateError);
     expect(started).toEqual([]);
+  });
+});
+
+describe('moveSeqFor', () => {
+  it.each([
+    ['no move yet: the first', undefined, CURRENT, 1],
+    ['a replay of the current move: the same move', { versionId: CURRENT, seq: 3 }, CURRENT, 3],
+    ['another version moved last: the next move', { versionId: OLD, seq: 3 }, CURRENT, 4],
+  ] as const)('%s', (_case, known, versionId, expected) => {
+    expect(moveSeqFor(known, versionId)).toBe(expected);
   });
 });
