@@ -1,3 +1,10 @@
+/**
+ * How many Kubernetes API calls a workflow step makes at once (force-sync annotations, sync reads,
+ * workload lists, restarts in a wave, Namespace reads): one figure, so a step's load on the API
+ * server is bounded the same way whichever of its loops runs.
+ */
+export const API_CONCURRENCY = 32;
+
 /** Maps `items` with at most `limit` calls of `work` in flight, keeping the input order. */
 export async function mapWithLimit<T, R>(
   items: readonly T[],

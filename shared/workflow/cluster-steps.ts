@@ -4,7 +4,7 @@
  * loops), so no Lambda sleeps and no propagation is bounded by the 15-minute Lambda limit.
  */
 
-import { mapWithLimit } from '../concurrency';
+import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
 import { PlanTooLargeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
@@ -17,7 +17,7 @@ import { refKey } from '../propagation/object-ref';
 import { planPropagation } from '../propagation/propagation-plan';
 import type { ReplicaPort } from '../propagation/replica-port';
 import * as z from '../schema';
-import { API_CONCURRENCY, forceSync } from './force-sync';
+import { forceSync } from './force-sync';
 import { parseStepInput } from './parse-step-input';
 import { notifyRoutesOfPlan } from './plan-notify-routes';
 import { gateOnReplicas, releaseHeld, replicaFields } from './replica-gate';

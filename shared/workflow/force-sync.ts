@@ -1,10 +1,7 @@
-import { mapWithLimit } from '../concurrency';
+import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
 import type { ClusterPort } from '../propagation/cluster-port';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import type { EsTarget } from './workflow-state';
-
-/** How many API calls a step makes at once. */
-export const API_CONCURRENCY = 32;
 
 /** The force-sync annotation on these targets (on the owning ClusterExternalSecret for its children). */
 export async function forceSync(

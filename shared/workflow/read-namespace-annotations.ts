@@ -1,9 +1,8 @@
-import { mapWithLimit } from '../concurrency';
+import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
 
-const API_CONCURRENCY = 32;
 /** How many Namespaces a warning names (the count is always given). */
 const NAMED_IN_WARNING = 20;
 

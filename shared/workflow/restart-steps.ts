@@ -8,7 +8,7 @@
  * counts and capped name lists only, so its size and history do not grow with the workloads.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { mapWithLimit } from '../concurrency';
+import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
@@ -45,7 +45,6 @@ import {
   syncProgressSchema,
 } from './workflow-state';
 
-const API_CONCURRENCY = 32;
 /** Step invocations per cluster before the restarts are given up as stuck (bounds the history). */
 export const MAX_ADVANCE_INVOCATIONS = 200;
 const MIN_POLL_MS = 1000;

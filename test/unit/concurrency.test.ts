@@ -1,6 +1,45 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay, mapWithLimit } from '../../shared/concurrency';
+import { API_CONCURRENCY, fullJitterDelay, mapWithLimit } from '../../shared/concurrency';
+import type { ClusterPort } from '../../shared/propagation/cluster-port';
+import { forceSync } from '../../shared/workflow/force-sync';
+import { readNamespaceAnnotations } from '../../shared/workflow/read-namespace-annotations';
+import type { EsTarget } from '../../shared/workflow/workflow-state';
+
+/** A slow API call that records how many of its kind were in flight at the peak. */
+function peakCounter() {
+  let running = 0;
+  let peak = 0;
+  return {
+    peak: () => peak,
+    call: async (): Promise<Record<string, string>> => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await sleep(2);
+      running -= 1;
+      return {};
+    },
+  };
+}
+
+describe('API_CONCURRENCY', () => {
+  const many = Array.from({ length: 3 * API_CONCURRENCY }, (_, i) => `ns-${i}`);
+
+  it("bounds the force-sync's annotations, and is what they use", async () => {
+    const calls = peakCounter();
+    const cluster = { annotateExternalSecret: calls.call } as unknown as ClusterPort;
+    const targets = many.map((ns) => ({ namespace: ns, name: 'db' }) as EsTarget);
+    await forceSync(cluster, targets, 'v'.repeat(32), new Date());
+    expect(calls.peak()).toBe(API_CONCURRENCY);
+  });
+
+  it('bounds the Namespace reads, and is what they use', async () => {
+    const calls = peakCounter();
+    const cluster = { getNamespaceAnnotations: calls.call };
+    await readNamespaceAnnotations(cluster, many, 'test', undefined);
+    expect(calls.peak()).toBe(API_CONCURRENCY);
+  });
+});
 
 describe('mapWithLimit', () => {
   it('keeps input order and never runs more than the limit at once', async () => {
