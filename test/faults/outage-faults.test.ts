@@ -27,6 +27,8 @@ import { faultRow, type RowResult, type RowSecret, scaled } from '../support/fau
 let trace: { readonly action: string; readonly at: number }[] = [];
 /** A row's fault trigger: awaited before a task with its action and the how-manieth call of it this is. */
 let trigger: ((action: string, nth: number) => Promise<void>) | undefined;
+/** The ExternalSecrets (`namespace/name`) each Resync task was given to annotate, from the plan it carries. */
+let resynced: string[][] = [];
 
 // Each restart call looks once and returns (poll budget 0), so a move's restarts take several
 // calls and a fault can start between two of them (row G: after the canary, before the rest).
@@ -34,8 +36,12 @@ const wf = faultHarness({
   restartConcurrency: 2,
   env: { ROTATOR_ROLLOUT_POLL_BUDGET_SECONDS: '0' },
   beforeInvoke: async (_arn, payload) => {
-    const action = (payload as { action?: string }).action ?? '?';
+    const { action = '?', plan } = payload as {
+      action?: string;
+      plan?: { resync?: { namespace: string; name: string }[] };
+    };
     trace.push({ action, at: performance.now() });
+    if (action === 'resync') resynced.push((plan?.resync ?? []).map((t) => `${t.namespace}/${t.name}`));
     await trigger?.(action, trace.filter((t) => t.action === action).length);
   },
 });
@@ -235,9 +241,10 @@ describe('fault matrix, API server outages and a catastrophic regexp', () => {
     expect({ failures: result.failures, alerts: result.alerts }).toEqual({ failures: 2, alerts: 2 });
   });
 
-  it('S: tenant ExternalSecrets with catastrophic find.name.regexp: plan step p99 < 2 s, oracle holds', async () => {
+  it('S: tenant ExternalSecrets with catastrophic find.name.regexp: evaluated, plan step p99 < 2 s, oracle holds', async () => {
     const row = faultRow(wf, 'S', "tenant ExternalSecrets' catastrophic find.name.regexp");
-    // A run of a's that ends in a non-match: exponential for a backtracking engine, linear in RE2.
+    // A run of a's that ends in a non-match: exponential for a backtracking engine, linear in RE2
+    // (greedy-1 still matches, empty, at the end; it gets there after the backtracking).
     const runLength = 40;
     const s = await row.secret(`${'a'.repeat(runLength)}-x`);
     const patterns = ['(a+)+$', '(a|a?)+$', '(([a-z]|[a-z/-])+)+!$'];
@@ -249,6 +256,12 @@ describe('fault matrix, API server outages and a catastrophic regexp', () => {
         dataFrom: [{ find: { path: wf.prefix, name: { regexp } } }],
       });
     }
+    // A benign find beside them that selects the secret: a planner that skipped the tenant's finds
+    // (instead of evaluating the catastrophic ones) would leave it out of the plan.
+    await wf.fx.externalSecret(tenant, 'benign', 'unused', {
+      data: [],
+      dataFrom: [{ find: { path: wf.prefix, name: { regexp: `a{${runLength}}-x$` } } }],
+    });
     // The control: the same name through V8's backtracking RegExp, with shorter runs of a's.
     const named = (n: number) => s.secretId.replace('a'.repeat(runLength), 'a'.repeat(n));
     const [v8At20, v8At24] = backtrackingMs(patterns[0] as string, [named(20), named(24)]);
@@ -257,8 +270,14 @@ describe('fault matrix, API server outages and a catastrophic regexp', () => {
     const planSeconds: number[] = [];
     for (let i = 0; i < scaled(5); i++) {
       trace = [];
+      resynced = [];
       const execution = await row.run(s, await row.rotate(s));
       expect(execution.status, JSON.stringify(execution.failedWith)).toBe('SUCCEEDED');
+      // The regexps were evaluated, as Go's RE2 does: the benign find is resynced and so is
+      // greedy-1, whose `a?` lets `(a|a?)+$` match empty at the end of any name; the other two
+      // select nothing. Skipping the finds, or counting them as selecting, fails here.
+      const tenantTargets = resynced.flat().filter((t) => t.startsWith(`${tenant}/`));
+      expect(tenantTargets.sort()).toEqual([`${tenant}/benign`, `${tenant}/greedy-1`]);
       // From the plan's invocation to the next task's: the step's time plus the interpreter's.
       trace.forEach((t, j) => {
         const next = trace[j + 1];
