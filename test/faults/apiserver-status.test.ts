@@ -14,7 +14,7 @@ import {
 } from '../../scripts/faults/kube-fault-proxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
 import { faultHarness } from '../support/fault-harness';
-import { FAULT_SEED, faultRow, type RowResult, type RowSecret, scaled } from '../support/fault-matrix';
+import { expectOracle, FAULT_SEED, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 const wf = faultHarness({ restartConcurrency: 2 });
 
@@ -46,15 +46,6 @@ afterAll(async () => {
   });
   await proxy?.stop();
 });
-
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
 
 describe('fault matrix, API server status codes (TLS fault proxy)', () => {
   it('E: 429 with Retry-After and 503 at 20 %, and 8 s at 100 %', async () => {

@@ -21,7 +21,7 @@ import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import type { RotationLogger } from '../../shared/observability';
 import { type ExecutionStarter, startPropagation } from '../../shared/workflow/start-propagation';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowSecret, scaled } from '../support/fault-matrix';
+import { expectOracle, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 // The step bundle's AWS calls go through the harness's fault proxy; the rows set its rules.
 const wf = faultHarness({ restartConcurrency: 2 });
@@ -52,15 +52,6 @@ async function putThroughProxy(secretId: string, refused: { count: number }): Pr
   } finally {
     client.destroy();
   }
-}
-
-function expectOracle(result: Awaited<ReturnType<ReturnType<typeof faultRow>['oracle']>>) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
 }
 
 describe('fault matrix, AWS status codes (fault proxy)', () => {

@@ -21,7 +21,7 @@ import type { RotationLogger } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult, scaled } from '../support/fault-matrix';
+import { expectOracle, faultRow, scaled } from '../support/fault-matrix';
 
 /** Row J's hook: awaited before each Lambda task with its payload (none: nothing happens). */
 let beforeStep: ((payload: unknown) => Promise<void>) | undefined;
@@ -62,15 +62,6 @@ afterAll(async () => {
   });
   await toxiproxy?.stop();
 });
-
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
 
 /** The ESO controller's pid, from the local cluster's state folder. */
 function esoPid(): number {

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { FAULT_SEED, faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult, type RowSecret } from '../support/fault-matrix';
+import { expectOracle, faultRow, type RowSecret } from '../support/fault-matrix';
 import { assignStore, type NamespaceEso, startNamespaceEso } from '../support/namespace-eso';
 
 const wf = faultHarness({ restartConcurrency: 2 });
@@ -43,15 +43,6 @@ const proxy = () => {
   if (!esoProxy) throw new Error('the ESO proxy is not started');
   return esoProxy;
 };
-
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
 
 /** AWSCURRENT's password, read straight from moto (compared, never printed). */
 async function currentPassword(secretId: string): Promise<string> {

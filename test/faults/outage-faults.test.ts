@@ -21,7 +21,7 @@ import { localEksCluster } from '../../scripts/local/local-eks';
 import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult, type RowSecret, scaled } from '../support/fault-matrix';
+import { expectOracle, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 /** Each Lambda task of the running execution: its action and when it was invoked (rows run one at a time). */
 let trace: { readonly action: string; readonly at: number }[] = [];
@@ -82,15 +82,6 @@ afterAll(async () => {
   });
   await toxiproxy?.stop();
 });
-
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
 
 /** How many of the secret's consumers carry `versionId`'s marker now. */
 async function markedFor(s: RowSecret, versionId: string): Promise<number> {

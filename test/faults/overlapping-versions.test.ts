@@ -17,7 +17,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult, type RowSecret } from '../support/fault-matrix';
+import { expectOracle, faultRow, type RowSecret } from '../support/fault-matrix';
 import { RESTARTED_AT } from '../support/workflow-harness';
 
 // One restart at a time, so a move's restarts last a while. The step host runs one invocation at
@@ -31,15 +31,6 @@ const CONSUMERS = ['api', 'worker', 'web', 'batch', 'cron', 'queue'];
 const STUCK_AFTER_MS = 30_000;
 
 /** The whole oracle: converged, no duplicate rollout, nothing lost, leaked or left claimed. */
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
-
 /** How many consumers carry `versionId`'s marker, polled until at least one does (or 60 s pass). */
 async function restartedFor(s: RowSecret, versionId: string): Promise<number> {
   const key = restartedMarkerKey(s.secretId);

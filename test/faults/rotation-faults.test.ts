@@ -36,7 +36,7 @@ import { rotateSecretStep } from '../../shared/rotation/rotate-secret-step';
 import { ROTATION_STEPS } from '../../shared/rotation/rotation-event';
 import { runSweep } from '../../shared/sweep/run-sweep';
 import { faultHarness } from '../support/fault-harness';
-import { faultRow, type RowResult } from '../support/fault-matrix';
+import { expectOracle, faultRow } from '../support/fault-matrix';
 import { deliveries, installRules, motoBus } from '../support/moto-event-bus';
 import { resolveIntrinsics } from '../support/policy-documents';
 import { keepConfiguredRotationFunction } from '../support/rotation-request-fixture';
@@ -45,15 +45,6 @@ vi.stubEnv('CDK_VALIDATION', 'false');
 const wf = faultHarness({ restartConcurrency: 2 });
 const ACCOUNT = LOCAL_AWS.accountId;
 const DAY = 86_400_000;
-
-function expectOracle(result: RowResult) {
-  expect(result.problems, result.problems.join('\n')).toEqual([]);
-  expect(result.converged).toBe(result.secrets);
-  expect(result.duplicates).toBe(0);
-  expect(result.lost).toBe(0);
-  expect(result.leaks).toBe(0);
-  expect(result.staleClaims).toBe(0);
-}
 
 /** A synthesized construct's one rule with this name in its id: its pattern and bus, intrinsics resolved. */
 function synthesizedRule(build: (stack: Stack) => void, id: RegExp) {

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { rolloutState } from '../../shared/propagation/rollout-status';
@@ -36,6 +37,8 @@ export const FAULT_RESULTS_DIR = join(process.cwd(), '.test-results', 'faults');
 
 /** Oracle 7: a row's AWS calls per rotation may be at most this many times the fault-free baseline's. */
 export const MAX_CALLS_OVER_BASELINE = 3;
+/** Oracle 7's problem text, which {@link expectOracle} can leave to a row that bounds its calls otherwise. */
+const CALLS_OVER_BASELINE = 'AWS calls per rotation, over';
 /** Oracle 8: Step Functions' quotas on a Standard execution's history and on a state's input or output. */
 export const MAX_HISTORY_EVENTS = 25_000;
 export const MAX_STATE_BYTES = 256 * 1024;
@@ -307,7 +310,7 @@ export function faultRow(wf: FaultHarness, row: string, fault: string) {
           .slice(0, 3)
           .map(([t, x]) => `${t} ×${x.toFixed(1)}`);
         problems.push(
-          `${perRotation.toFixed(1)} AWS calls per rotation, over ${MAX_CALLS_OVER_BASELINE}× the baseline's ` +
+          `${perRotation.toFixed(1)} ${CALLS_OVER_BASELINE} ${MAX_CALLS_OVER_BASELINE}× the baseline's ` +
             `${baseline.perRotation} (grew most: ${grew.join(', ')})`,
         );
       }
@@ -352,6 +355,28 @@ export function faultRow(wf: FaultHarness, row: string, fault: string) {
     },
   };
   return api;
+}
+
+/**
+ * The oracle's verdict as every row asserts it: no problem, every secret converged, and no
+ * duplicate rollout, lost rotation, leaked value or stale claim. `allowCallsOverBaseline` leaves
+ * oracle 7's problem to a row that bounds its AWS calls another way (e.g. row Q's every-attempt
+ * crashes redo a step's calls once per attempt, by the retry budget).
+ * @example expectOracle(await row.oracle(), { allowCallsOverBaseline: true })
+ */
+export function expectOracle(
+  result: RowResult,
+  options: { readonly allowCallsOverBaseline?: boolean } = {},
+): void {
+  const problems = options.allowCallsOverBaseline
+    ? result.problems.filter((p) => !p.includes(CALLS_OVER_BASELINE))
+    : result.problems;
+  expect(problems, problems.join('\n')).toEqual([]);
+  expect(result.converged).toBe(result.secrets);
+  expect(result.duplicates).toBe(0);
+  expect(result.lost).toBe(0);
+  expect(result.leaks).toBe(0);
+  expect(result.staleClaims).toBe(0);
 }
 
 /** The results table (markdown) from rows' results. */
