@@ -6,14 +6,13 @@
  * times (shared/kubernetes/retrying-transport.ts); what is left goes to the state machine's Retry.
  * Ends with the fault removed, the reconcile run until nothing is left to do, and the oracle.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   type KubeFaultProxy,
   type KubeFaultRule,
   startKubeFaultProxy,
 } from '../../scripts/faults/kube-fault-proxy';
-import { localEksCluster } from '../../scripts/local/local-eks';
-import { faultHarness } from '../support/fault-harness';
+import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
 import { expectOracle, FAULT_SEED, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 const wf = faultHarness({ restartConcurrency: 2 });
@@ -24,28 +23,17 @@ const faults = () => {
   return proxy;
 };
 
-// After the harness's beforeAll (which registered the API server itself): the EKS cluster now
-// reports the proxy, before the step bundle first asks (it keeps the endpoint while it lives).
-beforeAll(async () => {
-  proxy = await startKubeFaultProxy({
-    upstream: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-    seed: FAULT_SEED,
-  });
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: proxy.server,
-    caFile: inject('clusterCaFile'),
-  });
-});
-afterAll(async () => {
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-  });
-  await proxy?.stop();
-});
+eksEndpointThrough(
+  async () => {
+    proxy = await startKubeFaultProxy({
+      upstream: inject('clusterServer'),
+      caFile: inject('clusterCaFile'),
+      seed: FAULT_SEED,
+    });
+    return proxy.server;
+  },
+  () => proxy?.stop(),
+);
 
 describe('fault matrix, API server status codes (TLS fault proxy)', () => {
   it('E: 429 with Retry-After and 503 at 20 %, and 8 s at 100 %', async () => {

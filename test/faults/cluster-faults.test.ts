@@ -11,16 +11,15 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
-import { localEksCluster } from '../../scripts/local/local-eks';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationLogger } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
-import { faultHarness } from '../support/fault-harness';
+import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, scaled } from '../support/fault-matrix';
 
 /** Row J's hook: awaited before each Lambda task with its payload (none: nothing happens). */
@@ -42,26 +41,15 @@ const apiProxy = () => {
   return api;
 };
 
-// After the harness's beforeAll (which registered the API server itself): the EKS cluster now
-// reports toxiproxy's port, before the step bundle first asks.
-beforeAll(async () => {
-  toxiproxy = await startToxiproxy();
-  const server = new URL(inject('clusterServer'));
-  api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: `https://${api.listen}`,
-    caFile: inject('clusterCaFile'),
-  });
-});
-afterAll(async () => {
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-  });
-  await toxiproxy?.stop();
-});
+eksEndpointThrough(
+  async () => {
+    toxiproxy = await startToxiproxy();
+    const server = new URL(inject('clusterServer'));
+    api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
+    return `https://${api.listen}`;
+  },
+  () => toxiproxy?.stop(),
+);
 
 /** The ESO controller's pid, from the local cluster's state folder. */
 function esoPid(): number {

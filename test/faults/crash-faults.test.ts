@@ -10,12 +10,11 @@
  * and on every attempt (Claim, Record) until the Retry gives up and the Catch path runs. Each row
  * ends with the reconcile until nothing is left to do, and the oracle.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { AnsweredCall } from '../../scripts/faults/fault-proxy';
 import { type KubeFaultProxy, startKubeFaultProxy } from '../../scripts/faults/kube-fault-proxy';
-import { localEksCluster } from '../../scripts/local/local-eks';
 import { moveSeqFor } from '../../shared/workflow/start-propagation';
-import { faultHarness } from '../support/fault-harness';
+import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
 import { expectOracle, FAULT_SEED, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 /** The actions the step was invoked with, in order (its payload names one). */
@@ -34,27 +33,17 @@ const kubeProxy = () => {
   return kube;
 };
 
-// After the harness's beforeAll: the EKS cluster reports the proxy before the step first asks.
-beforeAll(async () => {
-  kube = await startKubeFaultProxy({
-    upstream: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-    seed: FAULT_SEED,
-  });
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: kube.server,
-    caFile: inject('clusterCaFile'),
-  });
-});
-afterAll(async () => {
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-  });
-  await kube?.stop();
-});
+eksEndpointThrough(
+  async () => {
+    kube = await startKubeFaultProxy({
+      upstream: inject('clusterServer'),
+      caFile: inject('clusterCaFile'),
+      seed: FAULT_SEED,
+    });
+    return kube.server;
+  },
+  () => kube?.stop(),
+);
 
 /** Attempts of a step that crashes every time: the first and the workflow's 6 retries (stepRetry). */
 const ATTEMPTS = 7;

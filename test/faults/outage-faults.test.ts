@@ -15,12 +15,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
-import { localEksCluster } from '../../scripts/local/local-eks';
 import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
-import { faultHarness } from '../support/fault-harness';
+import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 /** Each Lambda task of the running execution: its action and when it was invoked (rows run one at a time). */
@@ -63,25 +62,15 @@ const apiProxy = () => {
   return api;
 };
 
-// After the harness's beforeAll: the EKS cluster reports toxiproxy's port before the step first asks.
-beforeAll(async () => {
-  toxiproxy = await startToxiproxy();
-  const server = new URL(inject('clusterServer'));
-  api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: `https://${api.listen}`,
-    caFile: inject('clusterCaFile'),
-  });
-});
-afterAll(async () => {
-  await localEksCluster(inject('motoEndpoint'), {
-    name: inject('eksClusterName'),
-    server: inject('clusterServer'),
-    caFile: inject('clusterCaFile'),
-  });
-  await toxiproxy?.stop();
-});
+eksEndpointThrough(
+  async () => {
+    toxiproxy = await startToxiproxy();
+    const server = new URL(inject('clusterServer'));
+    api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
+    return `https://${api.listen}`;
+  },
+  () => toxiproxy?.stop(),
+);
 
 /** How many of the secret's consumers carry `versionId`'s marker now. */
 async function markedFor(s: RowSecret, versionId: string): Promise<number> {

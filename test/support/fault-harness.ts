@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
+import { localEksCluster } from '../../scripts/local/local-eks';
 import { faultScale } from './fault-harness-scale';
 import { type WorkflowHarnessOptions, workflowHarness } from './workflow-harness';
 
@@ -101,3 +102,31 @@ export function faultHarness(options: WorkflowHarnessOptions = {}) {
 }
 
 export type FaultHarness = ReturnType<typeof faultHarness>;
+
+/**
+ * For a file whose rows put a proxy in front of the API server: a beforeAll starts it (`start`
+ * returns its https URL) and registers it as the local EKS cluster's endpoint in moto, so the step
+ * bundle, which resolves the cluster through DescribeCluster, goes through it while ESO and the
+ * test's own client go direct; an afterAll puts the API server itself back, then runs `stop`.
+ * Call it after `faultHarness`, whose beforeAll registered the API server itself: this one must run
+ * second, and before the step bundle first asks (it keeps the endpoint while it lives).
+ * @example eksEndpointThrough(async () => (kube = await startKubeFaultProxy(opts)).server, () => kube?.stop());
+ */
+export function eksEndpointThrough(
+  start: () => Promise<string>,
+  stop: () => Promise<void> | undefined,
+): void {
+  const register = (server: string) =>
+    localEksCluster(inject('motoEndpoint'), {
+      name: inject('eksClusterName'),
+      server,
+      caFile: inject('clusterCaFile'),
+    });
+  beforeAll(async () => {
+    await register(await start());
+  });
+  afterAll(async () => {
+    await register(inject('clusterServer'));
+    await stop();
+  });
+}
