@@ -1,9 +1,9 @@
 /**
- * Fault row M (review section 4, finding L9): ESO reads a stale value once. The row's SecretStore is
+ * Fault row M (review section 4, finding L9): ESO reads a stale value. The row's SecretStore is
  * handed to a second ESO controller (test/support/namespace-eso.ts) whose Secrets Manager endpoint
- * is an AWS fault proxy (scripts/faults/fault-proxy.ts); the proxy answers ESO's first GetSecretValue
- * for the row's secret after a rotation with the previous version's value, as a cache or a lagging
- * read would, then passes every call to moto. ESO v0.20.4 has no per-store endpoint, so a second
+ * is an AWS fault proxy (scripts/faults/fault-proxy.ts); during one propagation the proxy answers
+ * ESO's GetSecretValue for the row's secret with the previous version's value, as a cache or a
+ * lagging read would, and passes every other call to moto. ESO v0.20.4 has no per-store endpoint, so a second
  * controller is the way to put a proxy on one store's reads only.
  *
  * What it shows: the force-sync's read returns N-1, ESO writes nothing new and reports the sync as
@@ -68,11 +68,11 @@ async function consumerPods(namespace: string) {
 }
 
 describe('fault matrix, ESO', () => {
-  it('M: ESO reads the previous version once: the oracle catches the stale Secret, the product reports success; the next rotation converges', async () => {
+  it('M: ESO reads the previous version during a propagation: the oracle catches the stale Secret, the product reports success; the next rotation converges', async () => {
     // The file's baseline first, so the row's AWS call count (oracle 7) holds only its own calls
     // even though the row asks the oracle twice.
     await wf.awsCalls.baseline();
-    const row = faultRow(wf, 'M', 'ESO GetSecretValue answered with AWSPREVIOUS once, after the force-sync');
+    const row = faultRow(wf, 'M', 'ESO GetSecretValue answered with AWSPREVIOUS during one propagation');
     const s = await row.secret('stale');
     await assignStore(wf.fx.admin, s.namespace, 'aws', STALE_CLASS);
     eso = await startNamespaceEso({
@@ -90,15 +90,17 @@ describe('fault matrix, ESO', () => {
     expect(await secretHolds(s, await currentPassword(s.secretId))).toBe(true);
     expect(esoReads().all).toBeGreaterThan(0);
 
-    // The fault: the force-sync's read answers N-1. One read is all ESO makes for that sync: the
-    // Secret does not change, so no Secret event asks for another (after a sync that changes the
-    // Secret, ESO sometimes reads twice: the Secret's event can come before its status is cached).
+    // The fault: every read ESO makes for this secret answers N-1 until the row lifts it, after
+    // the oracle has looked. Usually the force-sync's one read is all ESO makes, but not always (a
+    // CI run saw a second, fresh read fix the Secret when only one read was made stale), so the
+    // fault lasts as long as the row needs the Secret stale.
     const previous = await currentPassword(s.secretId);
     const versionId = await row.rotate(s);
     const readsBefore = esoReads();
-    proxy().setStaleReads([{ secretId: s.secretId, times: 1 }]);
+    proxy().setStaleReads([{ secretId: s.secretId, times: 1_000 }]);
     const stale = await row.run(s, versionId);
-    expect(esoReads().stale - readsBefore.stale).toBe(1);
+    const staleReads = esoReads().stale - readsBefore.stale;
+    expect(staleReads).toBeGreaterThanOrEqual(1);
 
     // What the product does: confirms the sync, restarts on the old value, records success.
     expect(stale.status).toBe('SUCCEEDED');
@@ -120,9 +122,11 @@ describe('fault matrix, ESO', () => {
     expect(detected.problems).toEqual([`${s.secretId}: the Kubernetes Secret is not AWSCURRENT`]);
     expect([detected.converged, detected.failures, detected.alerts]).toEqual([0, 0, 0]);
 
-    // ESO's next read (its refresh; here the force-sync annotation, as `kubectl annotate` would
-    // ask, instead of waiting out the hour's refreshInterval) passes and fixes the Secret. The
-    // consumers' pods all started before it: they keep N-1 until their next restart.
+    // The fault lifts. ESO's next read (its refresh; here the force-sync annotation, as `kubectl
+    // annotate` would ask, instead of waiting out the hour's refreshInterval) passes and fixes the
+    // Secret. The consumers' pods all started before it: they keep N-1 until their next restart.
+    const staleInAll = esoReads().stale - readsBefore.stale;
+    proxy().setStaleReads([]);
     const resyncedAt = Date.now();
     await forceSync(s.namespace, 'db');
     const expected = await currentPassword(s.secretId);
@@ -137,9 +141,9 @@ describe('fault matrix, ESO', () => {
     const next = await row.run(s, await row.rotate(s));
     expect(next.status).toBe('SUCCEEDED');
     await row.quiesce();
-    expect(esoReads().stale - readsBefore.stale).toBe(1);
+    expect(esoReads().stale - readsBefore.stale).toBe(staleInAll);
     row.note(
-      `ESO read N-1 once (${esoReads().all} reads through its proxy); that execution SUCCEEDED, ` +
+      `ESO read N-1 ${staleReads}× during the propagation (${esoReads().all} reads through its proxy); that execution SUCCEEDED, ` +
         `restarted ${restarted.length} consumers on the old value, no alert; the reconcile found nothing; ` +
         `oracle 1 caught the stale Secret; ESO's next read fixed it; the next rotation converged the consumers`,
     );
