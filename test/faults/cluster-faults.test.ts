@@ -12,14 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
-import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
 import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationLogger } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
-import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
+import { apiServerThroughToxiproxy, faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, scaled } from '../support/fault-matrix';
 
 /** Row J's hook: awaited before each Lambda task with its payload (none: nothing happens). */
@@ -34,22 +33,7 @@ const wf = faultHarness({
   },
 });
 
-let toxiproxy: Toxiproxy | undefined;
-let api: ToxiProxy | undefined;
-const apiProxy = () => {
-  if (!api) throw new Error('toxiproxy not started');
-  return api;
-};
-
-eksEndpointThrough(
-  async () => {
-    toxiproxy = await startToxiproxy();
-    const server = new URL(inject('clusterServer'));
-    api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
-    return `https://${api.listen}`;
-  },
-  () => toxiproxy?.stop(),
-);
+const apiProxy = apiServerThroughToxiproxy();
 
 /** The ESO controller's pid, from the local cluster's state folder. */
 function esoPid(): number {

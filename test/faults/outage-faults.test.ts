@@ -15,11 +15,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, inject, it } from 'vitest';
-import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
+import { describe, expect, it } from 'vitest';
 import type { LocalExecution } from '../../scripts/local/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
-import { eksEndpointThrough, faultHarness } from '../support/fault-harness';
+import { apiServerThroughToxiproxy, faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, type RowSecret, scaled } from '../support/fault-matrix';
 
 /** Each Lambda task of the running execution: its action and when it was invoked (rows run one at a time). */
@@ -55,22 +54,7 @@ const FAULT_POINTS = [
   { action: 'advance-restarts', nth: 2 },
 ] as const;
 
-let toxiproxy: Toxiproxy | undefined;
-let api: ToxiProxy | undefined;
-const apiProxy = () => {
-  if (!api) throw new Error('toxiproxy not started');
-  return api;
-};
-
-eksEndpointThrough(
-  async () => {
-    toxiproxy = await startToxiproxy();
-    const server = new URL(inject('clusterServer'));
-    api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
-    return `https://${api.listen}`;
-  },
-  () => toxiproxy?.stop(),
-);
+const apiProxy = apiServerThroughToxiproxy();
 
 /** How many of the secret's consumers carry `versionId`'s marker now. */
 async function markedFor(s: RowSecret, versionId: string): Promise<number> {

@@ -49,6 +49,23 @@ function deps() {
   };
 }
 
+/** The workflow state's claim of `executionId` (what Claim returns), as RecordFailure finds it. */
+function workflowClaim(secretName: string, executionId: string) {
+  return {
+    claimed: true,
+    executionId,
+    secret: { name: secretName, arn: arnOf(secretName), tags: {} },
+    versionId: VERSION,
+    moveSeq: 1,
+    clusters: ['c1'],
+    budget: { inFlight: 25, percent: 25, canary: 1 },
+    startedAt: NOW.toISOString(),
+    trigger: 'event',
+    actor: 'eventbridge',
+    retirePrevious: false,
+  };
+}
+
 async function propagationOf(secretName: string) {
   const entry = (await ledger.history(secretName)).find((e) => e.kind === 'propagation');
   if (entry?.kind !== 'propagation') throw new Error('no propagation entry');
@@ -103,19 +120,7 @@ describe('record-failure on the real ledger', () => {
       clusters: [],
     });
     const d = deps();
-    const claim = {
-      claimed: true,
-      executionId: 'exec-a',
-      secret: { name: secret, arn: arnOf(secret), tags: {} },
-      versionId: VERSION,
-      moveSeq: 1,
-      clusters: ['c1'],
-      budget: { inFlight: 25, percent: 25, canary: 1 },
-      startedAt: NOW.toISOString(),
-      trigger: 'event',
-      actor: 'eventbridge',
-      retirePrevious: false,
-    };
+    const claim = workflowClaim(secret, 'exec-a');
 
     const result = await recordFailureStep({ state: { claim, error: TIMED_OUT }, executionId: 'exec-a' }, d);
 
@@ -153,19 +158,7 @@ describe('record-failure on the real ledger', () => {
       }),
     ).rejects.toThrow();
     const d = { ...deps(), ledger: summaryThrottled } as ReturnType<typeof deps>;
-    const claim = {
-      claimed: true,
-      executionId: 'exec-a',
-      secret: { name: secret, arn: arnOf(secret), tags: {} },
-      versionId: VERSION,
-      moveSeq: 1,
-      clusters: ['c1'],
-      budget: { inFlight: 25, percent: 25, canary: 1 },
-      startedAt: NOW.toISOString(),
-      trigger: 'event',
-      actor: 'eventbridge',
-      retirePrevious: false,
-    };
+    const claim = workflowClaim(secret, 'exec-a');
 
     // Before the summary write was best effort, this threw a TransientError: retried 6 times, then
     // the execution ended with no alert at all (RecordFailure has no Catch).

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
+import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
 import { localEksCluster } from '../../scripts/local/local-eks';
 import { faultScale } from './fault-harness-scale';
 import { type WorkflowHarnessOptions, workflowHarness } from './workflow-harness';
@@ -129,4 +130,27 @@ export function eksEndpointThrough(
     await register(inject('clusterServer'));
     await stop();
   });
+}
+
+/**
+ * The API server behind toxiproxy for the whole file (eksEndpointThrough): returns the proxy's
+ * getter, for the rows' toxics (latency, limit_data, timeout) and outages (setEnabled).
+ * @example const apiProxy = apiServerThroughToxiproxy(); await apiProxy().addToxic({ ... });
+ */
+export function apiServerThroughToxiproxy(): () => ToxiProxy {
+  let toxiproxy: Toxiproxy | undefined;
+  let api: ToxiProxy | undefined;
+  eksEndpointThrough(
+    async () => {
+      toxiproxy = await startToxiproxy();
+      const server = new URL(inject('clusterServer'));
+      api = await toxiproxy.proxy('kube-apiserver', `${server.hostname}:${server.port}`);
+      return `https://${api.listen}`;
+    },
+    () => toxiproxy?.stop(),
+  );
+  return () => {
+    if (!api) throw new Error('toxiproxy not started');
+    return api;
+  };
 }
