@@ -14,16 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { type LocalClients, localClients } from '../harness/local-aws';
+import { motoTraceback } from '../harness/moto-call-error';
+import { startMoto } from '../harness/moto-server';
+import { createSecret, ensurePlaceholderRotationFunction, startRotation } from '../harness/rotation-fixture';
 import { startMariaDb } from '../scripts/databases/mariadb-server';
 import { type LocalDatabaseServer, startPostgres } from '../scripts/databases/postgres-server';
-import { type LocalClients, localClients } from '../scripts/local/local-aws';
-import { motoTraceback } from '../scripts/local/moto-call-error';
-import { startMoto } from '../scripts/local/moto-server';
-import {
-  createSecret,
-  ensurePlaceholderRotationFunction,
-  startRotation,
-} from '../scripts/local/rotation-fixture';
 import { SecretsManagerAdapter } from '../shared/aws/secrets-manager-adapter';
 import type { RotationConfig } from '../shared/config';
 import { sanitizeUpstreamMessage } from '../shared/errors';

@@ -22,7 +22,7 @@ const load = () => `load ${loadavg()[0]?.toFixed(2)}`;
 // Read by infra/lib/lambda-defaults.ts when it loads (below, not before): esbuild then writes its
 // metafile next to each bundle.
 process.env.ROTATOR_BUNDLE_METAFILE = '1';
-const { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } = await import('../scripts/local/local-stack');
+const { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } = await import('../harness/local-stack');
 const { BASE_PROPS } = await import('../test/support/synth-stack');
 
 interface Metafile {

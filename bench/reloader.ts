@@ -21,11 +21,11 @@ import { basename, dirname, join } from 'node:path';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Command } from 'commander';
-import { localClients } from '../scripts/local/local-aws';
-import { startCluster } from '../scripts/local/local-cluster';
-import { createSecrets } from '../scripts/local/local-secrets';
-import { motoTraceback } from '../scripts/local/moto-call-error';
-import { startMoto } from '../scripts/local/moto-server';
+import { localClients } from '../harness/local-aws';
+import { startCluster } from '../harness/local-cluster';
+import { createSecrets } from '../harness/local-secrets';
+import { motoTraceback } from '../harness/moto-call-error';
+import { startMoto } from '../harness/moto-server';
 import {
   benchObjects,
   CONSUMERS,

@@ -5,10 +5,10 @@
  * Figures only; nothing is asserted. Run: npm run bench:sweep
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localClients } from '../scripts/local/local-aws';
-import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../scripts/local/local-secrets';
-import { motoTraceback } from '../scripts/local/moto-call-error';
-import { startMoto } from '../scripts/local/moto-server';
+import { localClients } from '../harness/local-aws';
+import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../harness/local-secrets';
+import { motoTraceback } from '../harness/moto-call-error';
+import { startMoto } from '../harness/moto-server';
 import { listManagedSecrets } from '../shared/aws/secrets-manager-adapter';
 import { planSweep } from '../shared/sweep/plan-sweep';
 

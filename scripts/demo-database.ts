@@ -6,12 +6,17 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { LocalOrchestrator } from '../harness/local-orchestrator';
+import {
+  type Credential,
+  type Login,
+  ORDERS_DATABASE,
+  type OrdersDatabase,
+} from '../harness/orders-database';
+import { createSecret, readVersion, startRotation } from '../harness/rotation-fixture';
+import { DATABASE_WORKLOAD, deployDatabaseApp } from '../harness/sample-app';
 import type { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { versionWith } from '../shared/secrets/versions';
-import type { LocalOrchestrator } from './local/local-orchestrator';
-import { type Credential, type Login, ORDERS_DATABASE, type OrdersDatabase } from './local/orders-database';
-import { createSecret, readVersion, startRotation } from './local/rotation-fixture';
-import { DATABASE_WORKLOAD, deployDatabaseApp } from './local/sample-app';
 
 const SECRET = 'demo/app-team/orders-db';
 /** Outside the managed prefix: the master is the DBA's, rotated (if at all) by someone else. */

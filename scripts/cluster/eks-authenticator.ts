@@ -50,7 +50,7 @@ async function review(token: string, configPath: string): Promise<Review> {
 }
 
 /**
- * The secret keys of the sessions moto's AssumeRole issued (scripts/local/moto_sts_trust.py), so a
+ * The secret keys of the sessions moto's AssumeRole issued (harness/moto_sts_trust.py), so a
  * token signed with assumed-role credentials (a cluster in another account) is checked like any
  * other. None when the endpoint is not that moto.
  */

@@ -79,7 +79,7 @@ printf '%s,eks-rotator,eks-rotator,"secret-rotation-orchestrator"\n' "$bearer_to
 cp "$state/admin.kubeconfig" "$state/kubeconfig"
 
 # The EKS way in, like an access entry for the propagation role: moto answers GetCallerIdentity for
-# the local test credentials (LOCAL_AWS in scripts/local/moto-server.ts: testing/testing) with its
+# the local test credentials (LOCAL_AWS in harness/moto-server.ts: testing/testing) with its
 # default identity, arn:aws:sts::123456789012:user/moto, mapped here to the orchestrator's group.
 # signingKeys stand in for STS's own check of the token's signature, which moto does not make.
 eks_cluster_name="${ROTATOR_EKS_CLUSTER_NAME:-local}"

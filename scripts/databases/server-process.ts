@@ -3,7 +3,7 @@ import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerCleanup } from '../local/process-cleanup';
+import { registerCleanup } from '../../harness/process-cleanup';
 
 /** The user a database server runs as: this process's own, or `nobody` when this process is root. */
 export interface RunAs {

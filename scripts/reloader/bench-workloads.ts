@@ -1,5 +1,5 @@
-import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../local/eso-manifests';
-import { envFromDeployment } from '../local/workload-manifests';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../../harness/eso-manifests';
+import { envFromDeployment } from '../../harness/workload-manifests';
 
 /** The shape of bench/reloader.ts's workloads. */
 export interface WorkloadShape {

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BundleHost } from '../local/bundle-host';
-import { localAwsEnvironment, localClient, localClients } from '../local/local-aws';
-import type { LocalCluster } from '../local/local-cluster';
-import { localEksCluster, readLocalEks } from '../local/local-eks';
-import { createLedgerTable } from '../local/local-ledger';
-import { synthLocalStack } from '../local/local-stack';
-import { definitionFromTemplate, type LocalExecution, LocalWorkflow } from '../local/local-workflow';
-import { LOCAL_AWS } from '../local/moto-server';
+import { BundleHost } from '../../harness/bundle-host';
+import { localAwsEnvironment, localClient, localClients } from '../../harness/local-aws';
+import type { LocalCluster } from '../../harness/local-cluster';
+import { localEksCluster, readLocalEks } from '../../harness/local-eks';
+import { createLedgerTable } from '../../harness/local-ledger';
+import { synthLocalStack } from '../../harness/local-stack';
+import { definitionFromTemplate, type LocalExecution, LocalWorkflow } from '../../harness/local-workflow';
+import { LOCAL_AWS } from '../../harness/moto-server';
 
 const RBAC = fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url));
 /** What that identity may change (a ValidatingAdmissionPolicy), applied with it as in a real cluster. */

@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { registerCleanup } from '../local/process-cleanup';
+import { registerCleanup } from '../../harness/process-cleanup';
 
 /**
  * Reloader's identity in the local cluster: a client certificate for user `bench-reloader` in group

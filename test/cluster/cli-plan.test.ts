@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localEksCluster } from '../../scripts/local/local-eks';
+import { localEksCluster } from '../../harness/local-eks';
 import type { PodSpec, WorkloadKind } from '../../shared/propagation/workload-types';
 import { type CliRun, runRotator } from '../support/cli-process';
 import { clusterFixture, kubeConfigFrom } from '../support/cluster-fixture';

@@ -2,7 +2,7 @@
  * A cluster in another account, through the deployed path: the synthesized state machine and the
  * bundled step (workflowHarness), with ROTATOR_CLUSTER_ACCESS naming a role in account 2 for the
  * local cluster. moto plays both accounts (a role assumed in account 2 acts there) and honours the
- * role's trust policy (scripts/local/moto_sts_trust.py: principal and sts:ExternalId); the EKS
+ * role's trust policy (harness/moto_sts_trust.py: principal and sts:ExternalId); the EKS
  * cluster is created in account 2 (DescribeCluster there returns the local API server), and the
  * local token webhook maps that role's sessions through an access entry, as EKS would in account 2.
  * The trust policy names the home account (moto's local identity is not a role); the exact
@@ -14,7 +14,7 @@ import { CreateClusterCommand, EKSClient, ResourceInUseException } from '@aws-sd
 import { CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { ASSUME_ROLE_SESSION_NAME } from '../../shared/kubernetes/assume-role';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { workflowHarness } from '../support/workflow-harness';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalExecution } from '../../scripts/local/local-workflow';
+import type { LocalExecution } from '../../harness/local-workflow';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationLogger } from '../../shared/observability';
 import { startPropagation } from '../../shared/workflow/start-propagation';

@@ -9,13 +9,13 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BundleHost } from '../../harness/bundle-host';
+import { localAwsEnvironment } from '../../harness/local-aws';
+import { localEksCluster } from '../../harness/local-eks';
+import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../harness/local-stack';
+import { LOCAL_AWS } from '../../harness/moto-server';
+import { createSecret } from '../../harness/rotation-fixture';
 import { canonicalPrincipalArn, kubernetesUserFor } from '../../scripts/cluster/eks-access-entries';
-import { BundleHost } from '../../scripts/local/bundle-host';
-import { localAwsEnvironment } from '../../scripts/local/local-aws';
-import { localEksCluster } from '../../scripts/local/local-eks';
-import { DEPLOY_TIME_PLACEHOLDERS, synthLocalStack } from '../../scripts/local/local-stack';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
-import { createSecret } from '../../scripts/local/rotation-fixture';
 import { KubernetesCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { createEksToken } from '../../shared/kubernetes/eks-token';

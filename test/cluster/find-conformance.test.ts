@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { awsSecretStore } from '../../scripts/local/eso-manifests';
+import { awsSecretStore } from '../../harness/eso-manifests';
 import { planPropagation } from '../../shared/propagation/propagation-plan';
 import { clusterFixture } from '../support/cluster-fixture';
 

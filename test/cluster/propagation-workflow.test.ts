@@ -1,7 +1,7 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+import { createSecret } from '../../harness/rotation-fixture';
 import { NOTIFY_ANNOTATION } from '../../shared/notifications/namespace-routes';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { workflowHarness } from '../support/workflow-harness';

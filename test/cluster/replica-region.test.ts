@@ -4,13 +4,13 @@
  * endpoint. The secret lives in us-east-1 and is replicated to eu-west-1; one namespace has a store
  * in each of us-east-1, eu-west-1 and ap-south-1 (ESO's AWS provider signs for the store's region, so
  * each store reads that region's secret). moto replicates at once, so the test holds the replica
- * (scripts/local/moto_replication_lag.py): eu-west-1 keeps serving the old AWSCURRENT, as AWS's
+ * (harness/moto_replication_lag.py): eu-west-1 keeps serving the old AWSCURRENT, as AWS's
  * asynchronous replication may, until the test releases it.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { awsExternalSecret, awsSecretStore } from '../../scripts/local/eso-manifests';
+import { awsExternalSecret, awsSecretStore } from '../../harness/eso-manifests';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { runRotator } from '../support/cli-process';
 import { findLeakedValues } from '../support/output-capture';

@@ -1,6 +1,6 @@
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LocalExecution } from '../../scripts/local/local-workflow';
+import type { LocalExecution } from '../../harness/local-workflow';
 import { ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { awsClusterSecretStore } from '../../scripts/local/eso-manifests';
+import { awsClusterSecretStore } from '../../harness/eso-manifests';
 import type { ObjectRef } from '../../shared/propagation/object-ref';
 import { RESTARTED_AT, workflowHarness } from '../support/workflow-harness';
 

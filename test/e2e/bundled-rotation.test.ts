@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BundledFunction } from '../../scripts/local/bundled-function';
-import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
-import { synthLocalStack } from '../../scripts/local/local-stack';
+import type { BundledFunction } from '../../harness/bundled-function';
+import { localAwsEnvironment, localClients } from '../../harness/local-aws';
+import { synthLocalStack } from '../../harness/local-stack';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
   readVersion,
   snapshotSecret,
   startRotation,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { findLeakedValues } from '../support/output-capture';
 import { BASE_PROPS, TEST_ENV } from '../support/synth-stack';
 

@@ -1,6 +1,6 @@
 /**
  * Fault row N (review section 4): the step bundle's clock shifted by +5 s and by −5 s against the
- * API server's and ESO's (scripts/local/shifted-clock.mjs, preloaded into the BundleHost process
+ * API server's and ESO's (harness/shifted-clock.mjs, preloaded into the BundleHost process
  * with NODE_OPTIONS). Sync confirmation must not compare clocks across machines (review M7): no
  * false sync failure either way. Each half ends with the reconcile and the oracle.
  */
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, scaled } from '../support/fault-matrix';
 
-const SHIFTED_CLOCK = fileURLToPath(new URL('../../scripts/local/shifted-clock.mjs', import.meta.url));
+const SHIFTED_CLOCK = fileURLToPath(new URL('../../harness/shifted-clock.mjs', import.meta.url));
 
 for (const [row, offsetMs] of [
   ['N+5s', 5_000],

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { AWS_CLIENT_OPTIONS } from '../../shared/aws/client-options';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationLogger } from '../../shared/observability';

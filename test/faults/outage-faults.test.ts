@@ -10,13 +10,13 @@
  * and TLS) or API_REQUEST_TIMEOUTS (15 s to the headers), product constants
  * (shared/kubernetes/kubernetes-transport.ts), and the state machine retries the step 6 times. Step
  * Functions waits 2 s doubling up to 60 s (full jitter) between attempts; the local interpreter
- * waits 100 ms (scripts/local/local-workflow.ts). So locally a black hole of 20 s is inside the
+ * waits 100 ms (harness/local-workflow.ts). So locally a black hole of 20 s is inside the
  * budget (7 attempts of 5–15 s each), and refused connections spend it in about a second.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { LocalExecution } from '../../scripts/local/local-workflow';
+import type { LocalExecution } from '../../harness/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { apiServerThroughToxiproxy, faultHarness } from '../support/fault-harness';
 import { expectOracle, faultRow, type RowSecret, scaled } from '../support/fault-matrix';

@@ -19,12 +19,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { localLambdaContext } from '../../harness/lambda-context';
+import { localAwsEnvironment, localClients } from '../../harness/local-aws';
+import { LOCAL_AWS } from '../../harness/moto-server';
+import { ensurePlaceholderRotationFunction, startRotation } from '../../harness/rotation-fixture';
 import { RotationAlerts } from '../../infra/lib/rotation-alerts';
 import { RotationRequests } from '../../infra/lib/rotation-requests';
-import { localLambdaContext } from '../../scripts/local/lambda-context';
-import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
-import { ensurePlaceholderRotationFunction, startRotation } from '../../scripts/local/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { createLogger, createMetrics } from '../../shared/observability';
 import {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+import { localClients } from '../../harness/local-aws';
+import { createSecret } from '../../harness/rotation-fixture';
 import { type CliRun, runRotator } from '../support/cli-process';
 import { findLeakedValues } from '../support/output-capture';
 

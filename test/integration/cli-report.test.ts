@@ -6,9 +6,9 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
-import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
+import { createSecret, ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { type CliRun, runRotator } from '../support/cli-process';
 import { findLeakedValues } from '../support/output-capture';

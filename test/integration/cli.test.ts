@@ -7,13 +7,13 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
   snapshotSecret,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { RotationRecord } from '../../shared/ledger/ledger-port';
 import { type CliRun, runRotator } from '../support/cli-process';

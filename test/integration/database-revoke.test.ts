@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+import { createSecret } from '../../harness/rotation-fixture';
 import type { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { type RevokePreviousResult, revokePreviousStep } from '../../shared/rotation/revoke-previous';
 import { type DatabaseAdmin, mariadbAdmin, postgresAdmin } from '../support/database-admin';

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
 import {
   AwsCallError,
   LedgerItemInvalidError,

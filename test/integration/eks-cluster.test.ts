@@ -2,7 +2,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { describe, expect, inject, it } from 'vitest';
 import { clusterSources } from '../../cli/cluster-sources';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { AwsCallError } from '../../shared/errors';
 import { describeEksCluster, kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import { eksClusterPorts } from '../../shared/kubernetes/eks-cluster-ports';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
-import { ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
+import { ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { EmergencyCooldownError } from '../../shared/errors';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createSecrets } from '../../scripts/local/local-secrets';
+import { localClients } from '../../harness/local-aws';
+import { createSecrets } from '../../harness/local-secrets';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { countOperations } from '../support/rotation-harness';
 

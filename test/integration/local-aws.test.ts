@@ -5,8 +5,8 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { LOCAL_MAX_ATTEMPTS, localClients } from '../../scripts/local/local-aws';
-import { MotoCallError } from '../../scripts/local/moto-call-error';
+import { LOCAL_MAX_ATTEMPTS, localClients } from '../../harness/local-aws';
+import { MotoCallError } from '../../harness/moto-call-error';
 import { type MotoFaultProxy, startMotoFaultProxy } from '../support/moto-fault-proxy';
 
 let proxy: MotoFaultProxy | undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../../scripts/local/local-secrets';
+import { localClients } from '../../harness/local-aws';
+import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../../harness/local-secrets';
 import { listManagedSecrets } from '../../shared/aws/secrets-manager-adapter';
 import { type MotoFaultProxy, startMotoFaultProxy } from '../support/moto-fault-proxy';
 

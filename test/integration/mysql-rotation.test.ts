@@ -1,8 +1,8 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSecret } from '../../harness/rotation-fixture';
 import { startMariaDb } from '../../scripts/databases/mariadb-server';
 import type { LocalDatabaseServer } from '../../scripts/databases/postgres-server';
-import { createSecret } from '../../scripts/local/rotation-fixture';
 import { DatabasePrivilegeError, MasterSecretError } from '../../shared/rotation/database/errors';
 import { type DatabaseSecretValue, databaseRotationHarness, HOSTILE } from '../support/database-fixture';
 import { captureOutput, findLeakedValues, type OutputCapture } from '../support/output-capture';

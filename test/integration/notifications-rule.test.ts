@@ -9,8 +9,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { RotationNotifications } from '../../infra/lib/rotation-notifications';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { deliveries, installRules, type MotoBus, motoBus } from '../support/moto-event-bus';
 import { resolveIntrinsics } from '../support/policy-documents';
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSecret } from '../../harness/rotation-fixture';
 import { type LocalDatabaseServer, startPostgres } from '../../scripts/databases/postgres-server';
-import { createSecret } from '../../scripts/local/rotation-fixture';
 import { RotationPolicyError, RotationTestFailedError, SecretShapeError } from '../../shared/errors';
 import {
   DatabaseConnectionError,

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { PropagationClaim } from '../../shared/ledger/ledger-port';
 import { type LedgerStepDeps, recordFailureStep } from '../../shared/workflow/ledger-steps';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
+import { localClients } from '../../harness/local-aws';
+import { createSecret, ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { InvalidEventError, RotationInProgressError, SecretNotManagedError } from '../../shared/errors';
 import type { LedgerEntry, LedgerPort } from '../../shared/ledger/ledger-port';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
 import {
   PropagationAlreadyFinishedError,
   PropagationHeldByOtherError,

@@ -1,6 +1,6 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+import { createSecret } from '../../harness/rotation-fixture';
 import {
   AwsCallError,
   InvalidEventError,

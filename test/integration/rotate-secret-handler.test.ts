@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { localLambdaContext } from '../../scripts/local/lambda-context';
-import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
+import { localLambdaContext } from '../../harness/lambda-context';
+import { localAwsEnvironment, localClients } from '../../harness/local-aws';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
   readVersion,
   startRotation,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { ConfigError } from '../../shared/errors';
 import { captureOutput, findLeakedValues, type OutputCapture } from '../support/output-capture';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+import { createSecret } from '../../harness/rotation-fixture';
 import { DEFAULT_EXCLUDED_CHARACTERS } from '../../shared/rotation/password-policy';
 import { captureOutput, findLeakedValues, type OutputCapture } from '../support/output-capture';
 import { countOperations, rotationHarness } from '../support/rotation-harness';

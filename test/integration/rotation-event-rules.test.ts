@@ -4,8 +4,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { RotationEvents } from '../../infra/lib/rotation-events';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import { deliveries, installRules, type MotoBus, motoBus } from '../support/moto-event-bus';
 import { resolveIntrinsics } from '../support/policy-documents';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { localLambdaContext } from '../../scripts/local/lambda-context';
-import { localAwsEnvironment, localClients } from '../../scripts/local/local-aws';
-import { ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
+import { localLambdaContext } from '../../harness/lambda-context';
+import { localAwsEnvironment, localClients } from '../../harness/local-aws';
+import { ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import { ConfigError } from '../../shared/errors';
 import {
   ROTATION_REQUEST_DETAIL_TYPE,

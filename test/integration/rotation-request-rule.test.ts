@@ -3,8 +3,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { RotationRequests } from '../../infra/lib/rotation-requests';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
 import {
   ROTATION_REQUEST_DETAIL_TYPE,
   ROTATION_REQUEST_SOURCE,

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalClients, localClients } from '../../scripts/local/local-aws';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
+import { type LocalClients, localClients } from '../../harness/local-aws';
+import { createLedgerTable } from '../../harness/local-ledger';
 import {
   createSecret,
   ensurePlaceholderRotationFunction,
   startRotation,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { LedgerPort, PropagationStatus, SecretLedgerSummary } from '../../shared/ledger/ledger-port';

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClient } from '../../scripts/local/local-aws';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { localClient } from '../../harness/local-aws';
+import { LOCAL_AWS } from '../../harness/moto-server';
 import { StepFunctionsStarter } from '../../shared/aws/step-functions-starter';
 import type { WorkflowInput } from '../../shared/workflow/workflow-state';
 

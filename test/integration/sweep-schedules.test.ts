@@ -7,8 +7,8 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalClients, localClients } from '../../scripts/local/local-aws';
-import { createSecret, ensurePlaceholderRotationFunction } from '../../scripts/local/rotation-fixture';
+import { type LocalClients, localClients } from '../../harness/local-aws';
+import { createSecret, ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { createLogger, createMetrics } from '../../shared/observability';
 import { runSweep, type SweepConfig } from '../../shared/sweep/run-sweep';

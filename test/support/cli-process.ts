@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROTATOR = fileURLToPath(new URL('../../bin/rotator.mjs', import.meta.url));
-const SHIFTED_CLOCK = fileURLToPath(new URL('../../scripts/local/shifted-clock.mjs', import.meta.url));
+const SHIFTED_CLOCK = fileURLToPath(new URL('../../harness/shifted-clock.mjs', import.meta.url));
 
 export interface CliRun {
   readonly code: number;

@@ -10,12 +10,8 @@ import {
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import {
-  awsExternalSecret,
-  awsSecretStore,
-  localAwsCredentialsSecret,
-} from '../../scripts/local/eso-manifests';
-import { localClients } from '../../scripts/local/local-aws';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../../harness/eso-manifests';
+import { localClients } from '../../harness/local-aws';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import type { RotatedSecret } from '../../shared/propagation/eso-types';
 import type { ObjectRef } from '../../shared/propagation/object-ref';

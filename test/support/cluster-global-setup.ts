@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { type LocalCluster, startCluster } from '../../scripts/local/local-cluster';
-import { readLocalEks } from '../../scripts/local/local-eks';
-import { type MotoServer, startMoto } from '../../scripts/local/moto-server';
+import { type LocalCluster, startCluster } from '../../harness/local-cluster';
+import { readLocalEks } from '../../harness/local-eks';
+import { type MotoServer, startMoto } from '../../harness/moto-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
-import { readVersion } from '../../scripts/local/rotation-fixture';
+import { readVersion } from '../../harness/rotation-fixture';
 import type { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import { databaseStrategies } from '../../shared/rotation/default-strategies';
 import { findLeakedValues } from './output-capture';

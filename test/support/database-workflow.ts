@@ -5,7 +5,7 @@ import {
   ensurePlaceholderRotationFunction,
   readVersion,
   startRotation,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { ROTATION_STEPS } from '../../shared/rotation/rotation-event';
 import type { DatabaseAdmin } from './database-admin';
 import type { DatabaseSecretValue } from './database-fixture';

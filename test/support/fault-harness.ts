@@ -8,9 +8,9 @@
  * @example const wf = faultHarness({ restartConcurrency: 2 }); wf.awsCalls.proxy().setRules([...]);
  */
 import { afterAll, beforeAll, inject } from 'vitest';
+import { localEksCluster } from '../../harness/local-eks';
 import { type FaultProxy, startFaultProxy } from '../../scripts/faults/fault-proxy';
 import { startToxiproxy, type ToxiProxy, type Toxiproxy } from '../../scripts/faults/toxiproxy';
-import { localEksCluster } from '../../scripts/local/local-eks';
 import { faultScale } from './fault-harness-scale';
 import { type WorkflowHarnessOptions, workflowHarness } from './workflow-harness';
 

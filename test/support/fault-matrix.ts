@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import type { LocalExecution } from '../../scripts/local/local-workflow';
+import type { LocalExecution } from '../../harness/local-workflow';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { rolloutState } from '../../shared/propagation/rollout-status';
 import { decideReconcile } from '../../shared/sweep/plan-reconcile';

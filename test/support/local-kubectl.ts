@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 /**
  * Runs the kubectl built with the global local cluster, as its admin, and returns its stdout. The
  * binary is read from the cluster's state directory (`env`, beside the admin kubeconfig), as
- * scripts/local/local-cluster.ts reads it; the machine's kubectl may be absent or another version.
+ * harness/local-cluster.ts reads it; the machine's kubectl may be absent or another version.
  * @example kubectl(['apply', '-f', '-'], JSON.stringify(manifest))
  */
 export function kubectl(args: readonly string[], input?: string): string {

@@ -16,7 +16,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
+import { LOCAL_AWS } from '../../harness/moto-server';
 
 /** An account's buses in one region holding installed rules, and the queue they all deliver to. */
 export interface MotoBus {

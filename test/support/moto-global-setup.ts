@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { type MotoServer, startMoto } from '../../scripts/local/moto-server';
+import { type MotoServer, startMoto } from '../../harness/moto-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

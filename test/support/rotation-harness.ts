@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { inject } from 'vitest';
-import { type LocalClients, localClients } from '../../scripts/local/local-aws';
+import { type LocalClients, localClients } from '../../harness/local-aws';
 import {
   ensurePlaceholderRotationFunction,
   readVersion,
   snapshotSecret,
   startRotation,
-} from '../../scripts/local/rotation-fixture';
+} from '../../harness/rotation-fixture';
 import { SecretsManagerAdapter } from '../../shared/aws/secrets-manager-adapter';
 import type { RotationConfig } from '../../shared/config';
 import { logFailureOnce } from '../../shared/log-failure-once';

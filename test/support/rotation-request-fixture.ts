@@ -1,6 +1,6 @@
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import type { LocalClients } from '../../scripts/local/local-aws';
-import { createSecret, startRotation } from '../../scripts/local/rotation-fixture';
+import type { LocalClients } from '../../harness/local-aws';
+import { createSecret, startRotation } from '../../harness/rotation-fixture';
 
 /**
  * Moto 5.2.5 quirk workaround (test-only): RotateSecret without RotationLambdaARN makes moto forget

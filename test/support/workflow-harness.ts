@@ -9,30 +9,22 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { BundleHost, LambdaContainers } from '../../scripts/local/bundle-host';
-import type { BundledFunction } from '../../scripts/local/bundled-function';
-import {
-  awsExternalSecret,
-  awsSecretStore,
-  localAwsCredentialsSecret,
-} from '../../scripts/local/eso-manifests';
-import { localAwsEnvironment } from '../../scripts/local/local-aws';
+import { BundleHost, LambdaContainers } from '../../harness/bundle-host';
+import type { BundledFunction } from '../../harness/bundled-function';
+import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../../harness/eso-manifests';
+import { localAwsEnvironment } from '../../harness/local-aws';
 import {
   applyManifests,
   type LocalCluster,
   ORCHESTRATOR_MANIFESTS,
   startCluster,
-} from '../../scripts/local/local-cluster';
-import { type LocalEks, localEksCluster, readLocalEks } from '../../scripts/local/local-eks';
-import { createLedgerTable } from '../../scripts/local/local-ledger';
-import { synthLocalStack } from '../../scripts/local/local-stack';
-import {
-  definitionFromTemplate,
-  type LocalExecution,
-  LocalWorkflow,
-} from '../../scripts/local/local-workflow';
-import { LOCAL_AWS } from '../../scripts/local/moto-server';
-import { createSecret } from '../../scripts/local/rotation-fixture';
+} from '../../harness/local-cluster';
+import { type LocalEks, localEksCluster, readLocalEks } from '../../harness/local-eks';
+import { createLedgerTable } from '../../harness/local-ledger';
+import { synthLocalStack } from '../../harness/local-stack';
+import { definitionFromTemplate, type LocalExecution, LocalWorkflow } from '../../harness/local-workflow';
+import { LOCAL_AWS } from '../../harness/moto-server';
+import { createSecret } from '../../harness/rotation-fixture';
 import { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import { rolloutState } from '../../shared/propagation/rollout-status';

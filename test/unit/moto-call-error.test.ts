@@ -1,6 +1,6 @@
 import type { Pluggable } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { MotoCallError, reportMotoFailures } from '../../scripts/local/moto-call-error';
+import { MotoCallError, reportMotoFailures } from '../../harness/moto-call-error';
 import { sanitizeUpstreamMessage } from '../../shared/errors';
 
 /** Runs reportMotoFailures around a call that throws `error`, as the SDK's stack would. */

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { synthLocalStack } from '../../../harness/local-stack';
 import { parseDeploymentConfig } from '../../../infra/lib/deployment-config';
-import { synthLocalStack } from '../../../scripts/local/local-stack';
 import { ConfigError } from '../../../shared/errors';
 import { loadWorkflowConfig } from '../../../shared/workflow/workflow-config';
 

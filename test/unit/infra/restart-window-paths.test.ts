@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { synthLocalStack } from '../../../scripts/local/local-stack';
-import { definitionFromTemplate, LocalWorkflow } from '../../../scripts/local/local-workflow';
+import { synthLocalStack } from '../../../harness/local-stack';
+import { definitionFromTemplate, LocalWorkflow } from '../../../harness/local-workflow';
 
 vi.stubEnv('CDK_VALIDATION', 'false');
 

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { type BundledFunction, bundledFunctions } from '../../../harness/bundled-function';
 import { REQUIRE_BANNER } from '../../../infra/lib/lambda-defaults';
-import { type BundledFunction, bundledFunctions } from '../../../scripts/local/bundled-function';
 import { synthOrchestrator } from '../../support/synth-stack';
 
 // CDK's built-in CloudFormation validation costs seconds per process and proves nothing about this

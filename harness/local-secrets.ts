@@ -3,7 +3,7 @@ import {
   type CreateSecretCommandInput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { mapWithLimit } from '../../shared/concurrency';
+import { mapWithLimit } from '../shared/concurrency';
 
 /**
  * CreateSecret calls in flight at once against moto. Its Secrets Manager backend is not

@@ -172,7 +172,7 @@ export async function registerLocalEksCluster(
   if (!response.ok || !config.rotator_local_eks?.clusters?.[cluster.name]) {
     throw new Error(
       `moto did not register the local EKS cluster ${cluster.name} (HTTP ${response.status}): ` +
-        'was it started through scripts/local/moto_with_local_eks.py?',
+        'was it started through harness/moto_with_local_eks.py?',
     );
   }
 }

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
-import { parseDeploymentConfig } from '../../infra/lib/deployment-config';
-import { OrchestratorStack } from '../../infra/lib/orchestrator-stack';
+import { parseDeploymentConfig } from '../infra/lib/deployment-config';
+import { OrchestratorStack } from '../infra/lib/orchestrator-stack';
 import { type BundledFunction, bundledFunctions } from './bundled-function';
 
 /** The account and region local stacks are synthesized for (moto's defaults). */

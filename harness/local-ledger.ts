@@ -4,7 +4,7 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { LEDGER_TABLE } from '../../shared/ledger/ledger-items';
+import { LEDGER_TABLE } from '../shared/ledger/ledger-items';
 
 /**
  * Creates the ledger table with the key schema and history index of infra/lib/rotation-ledger.ts,

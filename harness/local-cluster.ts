@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerCleanup } from './process-cleanup';
 
-const SCRIPTS = fileURLToPath(new URL('../cluster/', import.meta.url));
+const SCRIPTS = fileURLToPath(new URL('../scripts/cluster/', import.meta.url));
 
 /** A local control plane with kwok nodes and ESO, started by scripts/cluster/up.sh. */
 export interface LocalCluster {
@@ -142,8 +142,8 @@ export async function startCluster(options: StartClusterOptions): Promise<LocalC
 
 /** The orchestrator's RBAC manifest and admission policy, as a cluster in EKS would have them applied. */
 export const ORCHESTRATOR_MANIFESTS = [
-  fileURLToPath(new URL('../../infra/kubernetes/rbac.yaml', import.meta.url)),
-  fileURLToPath(new URL('../../infra/kubernetes/admission-policy.yaml', import.meta.url)),
+  fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url)),
+  fileURLToPath(new URL('../infra/kubernetes/admission-policy.yaml', import.meta.url)),
 ] as const;
 
 /** `kubectl apply` of manifest files as the cluster's admin. */

@@ -6,8 +6,8 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { ExecutionStarter } from '../../shared/workflow/start-propagation';
-import type { WorkflowInput } from '../../shared/workflow/workflow-state';
+import type { ExecutionStarter } from '../shared/workflow/start-propagation';
+import type { WorkflowInput } from '../shared/workflow/workflow-state';
 import { LOCAL_AWS } from './moto-server';
 
 type Token = string | { 'Fn::GetAtt'?: [string, string]; Ref?: string; 'Fn::Join'?: [string, Token[]] };

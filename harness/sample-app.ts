@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
-import type { ObjectRef } from '../../shared/propagation/object-ref';
-import { rolloutState } from '../../shared/propagation/rollout-status';
+import type { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
+import type { ObjectRef } from '../shared/propagation/object-ref';
+import { rolloutState } from '../shared/propagation/rollout-status';
 import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from './eso-manifests';
 
 const SECRET = 'payments-api';

@@ -1,5 +1,5 @@
 import type { MetadataBearer, Pluggable } from '@smithy/types';
-import { sanitizeUpstreamMessage } from '../../shared/errors';
+import { sanitizeUpstreamMessage } from '../shared/errors';
 import type { MotoServer } from './moto-server';
 
 /**

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type LocalDatabaseServer, startPostgres } from '../databases/postgres-server';
+import { type LocalDatabaseServer, startPostgres } from '../scripts/databases/postgres-server';
 
 /** The names; `user` owns database `dbname` and its table `orders`. */
 export const ORDERS_DATABASE = { dbname: 'orders', user: 'orders_app', master: 'orders_master' } as const;
