@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { registerCleanup } from './process-cleanup';
+import { registerCleanup, stopChild } from './process-cleanup';
 
 /** moto's server plus the local-EKS registration and presigned-STS routing (see the file). */
 const MOTO_LAUNCHER = fileURLToPath(new URL('./moto_with_local_eks.py', import.meta.url));
@@ -123,13 +123,7 @@ function motoHandle(endpoint: string, port: number, child: ChildProcess, log: ()
       if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 3000);
       unregister();
     },
   };

@@ -1,5 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
+
 /**
- * Synchronous clean-ups (stop a local server, tear down a cluster) that run however this process
+ * Stopping what this process started: {@link stopChild} for an orderly stop of one child, and
+ * synchronous clean-ups (stop a local server, tear down a cluster) that run however this process
  * ends: a normal exit, Ctrl-C (SIGINT) or a kill (SIGTERM). Newest first.
  */
 const cleanups = new Set<() => void>();
@@ -40,5 +43,23 @@ function install(): void {
       runAll();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
+  }
+}
+
+/**
+ * Stops `child`: SIGTERM, so a server can shut down cleanly, then SIGKILL if it has not exited
+ * within `graceMs` (a server stuck in shutdown must not hang the caller). Resolves once it has
+ * exited; at once if it already had, or never started (a failed spawn emits no 'exit').
+ * @example await stopChild(child, 3000)
+ */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
   }
 }

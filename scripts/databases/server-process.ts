@@ -3,7 +3,7 @@ import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerCleanup } from '../../harness/process-cleanup';
+import { registerCleanup, stopChild } from '../../harness/process-cleanup';
 
 /** The user a database server runs as: this process's own, or `nobody` when this process is root. */
 export interface RunAs {
@@ -70,13 +70,7 @@ export function spawnServer(file: string, args: readonly string[], runAs: RunAs 
     child,
     log: () => tail,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 5000);
       unregister();
     },
   };
