@@ -1,3 +1,4 @@
+import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
 import type { ClusterPort } from './cluster-port';
 import { targetSecretAnnotations } from './consumer-annotations';
 import type { RotatedSecret } from './eso-types';
@@ -16,18 +17,25 @@ export interface ExternalSecretTarget {
   readonly skipped: readonly ConsumerSkip[];
 }
 
-export interface PropagationPlan {
+/** What a rotation touches before any workload is read: the affected ExternalSecrets and stores. */
+export interface ExternalSecretsPlan {
   readonly secret: RotatedSecret;
   readonly versionId: string;
-  /** ExternalSecrets ESO will refresh when annotated, with their consumers. */
-  readonly resync: readonly ExternalSecretTarget[];
+  /** ExternalSecrets ESO will refresh when annotated. */
+  readonly resync: readonly { readonly affected: AffectedExternalSecret }[];
   /** ExternalSecrets ESO will not refresh (CreatedOnce, refreshInterval 0): reported, never restarted. */
-  readonly notRefreshing: readonly ExternalSecretTarget[];
+  readonly notRefreshing: readonly { readonly affected: AffectedExternalSecret }[];
   /**
    * ExternalSecrets that name the secret through stores in regions that are neither its own nor a
    * replica's: never resynced, reported.
    */
   readonly otherRegion?: readonly OtherRegionReference[];
+}
+
+/** The same, with the workloads that consume each ExternalSecret's Secret (the CLI's preview). */
+export interface PropagationPlan extends ExternalSecretsPlan {
+  readonly resync: readonly ExternalSecretTarget[];
+  readonly notRefreshing: readonly ExternalSecretTarget[];
 }
 
 export interface PlanOptions {
@@ -37,8 +45,34 @@ export interface PlanOptions {
 }
 
 /**
- * What a rotation of `secret` touches in one cluster, and why: two cluster-wide lists for
- * ExternalSecrets and stores, then one list per workload kind (six) in each namespace that has an
+ * Which ExternalSecrets a rotation of `secret` touches in one cluster, and why: two cluster-wide
+ * lists, for ExternalSecrets and for stores. No workload is read: the workflow's restart step lists
+ * the consumers once the Secrets hold the new value, so its Plan does not list them a first time.
+ */
+export async function planExternalSecrets(
+  cluster: ClusterPort,
+  secret: RotatedSecret,
+  versionId: string,
+  options: Pick<PlanOptions, 'replicaRegions'> = {},
+): Promise<ExternalSecretsPlan> {
+  const [externalSecrets, stores] = await Promise.all([
+    cluster.listExternalSecrets(),
+    cluster.listSecretStores(),
+  ]);
+  const regions = { replicaRegions: options.replicaRegions ?? [] };
+  const affected = findAffectedExternalSecrets(secret, externalSecrets, stores, regions);
+  return {
+    secret,
+    versionId,
+    resync: affected.filter((a) => a.refresh === 'refreshes').map((a) => ({ affected: a })),
+    notRefreshing: affected.filter((a) => a.refresh !== 'refreshes').map((a) => ({ affected: a })),
+    otherRegion: findOtherRegionReferences(secret, externalSecrets, stores, regions),
+  };
+}
+
+/**
+ * What a rotation of `secret` touches in one cluster, consumers included: the ExternalSecrets
+ * ({@link planExternalSecrets}), then one list per workload kind (six) in each namespace that has an
  * affected one.
  */
 export async function planPropagation(
@@ -47,32 +81,28 @@ export async function planPropagation(
   versionId: string,
   options: PlanOptions = {},
 ): Promise<PropagationPlan> {
-  const [externalSecrets, stores] = await Promise.all([
-    cluster.listExternalSecrets(),
-    cluster.listSecretStores(),
-  ]);
-  const regions = { replicaRegions: options.replicaRegions ?? [] };
-  const affected = findAffectedExternalSecrets(secret, externalSecrets, stores, regions);
-  const namespaces = [...new Set(affected.map((a) => a.externalSecret.namespace))];
-  const workloads = new Map(
-    await Promise.all(namespaces.map(async (ns) => [ns, await cluster.listWorkloads(ns)] as const)),
-  );
-  const targets = affected.map((item): ExternalSecretTarget => {
+  const plan = await planExternalSecrets(cluster, secret, versionId, options);
+  const namespaces = [
+    ...new Set([...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace)),
+  ];
+  const lists = await mapWithLimit(namespaces, API_CONCURRENCY, (ns) => cluster.listWorkloads(ns));
+  const workloads = new Map(namespaces.map((ns, index) => [ns, lists[index] ?? []] as const));
+  const withConsumers = ({ affected }: { affected: AffectedExternalSecret }): ExternalSecretTarget => {
     const found = findConsumers(
-      new Set([item.targetSecret]),
-      workloads.get(item.externalSecret.namespace) ?? [],
+      new Set([affected.targetSecret]),
+      workloads.get(affected.externalSecret.namespace) ?? [],
       {
         requireOptIn: options.requireOptIn ?? false,
-        secretAnnotations: new Map([[item.targetSecret, targetSecretAnnotations(item.externalSecret.spec)]]),
+        secretAnnotations: new Map([
+          [affected.targetSecret, targetSecretAnnotations(affected.externalSecret.spec)],
+        ]),
       },
     );
-    return { affected: item, consumers: found.consumers, skipped: found.skipped };
-  });
+    return { affected, consumers: found.consumers, skipped: found.skipped };
+  };
   return {
-    secret,
-    versionId,
-    resync: targets.filter((t) => t.affected.refresh === 'refreshes'),
-    notRefreshing: targets.filter((t) => t.affected.refresh !== 'refreshes'),
-    otherRegion: findOtherRegionReferences(secret, externalSecrets, stores, regions),
+    ...plan,
+    resync: plan.resync.map(withConsumers),
+    notRefreshing: plan.notRefreshing.map(withConsumers),
   };
 }

@@ -10,11 +10,8 @@ import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
 import { secretSideAnnotations, targetSecretAnnotations } from '../propagation/consumer-annotations';
-import { consumerState } from '../propagation/consumer-state';
 import { notRefreshingReason } from '../propagation/find-external-secrets';
-import { moveId } from '../propagation/markers';
-import { refKey } from '../propagation/object-ref';
-import { planPropagation } from '../propagation/propagation-plan';
+import { planExternalSecrets } from '../propagation/propagation-plan';
 import type { ReplicaPort } from '../propagation/replica-port';
 import * as z from '../schema';
 import { forceSync } from './force-sync';
@@ -62,8 +59,9 @@ export const MAX_PLAN_BYTES = 96 * 1024;
 
 /**
  * Plan: what a rotation of the secret touches in one cluster. Read-only. The plan names the
- * ExternalSecrets to resync and counts their consumers; the consumers themselves are listed again
- * by the restart step, so the plan's size does not grow with the workloads.
+ * ExternalSecrets to resync; it reads no workload: the restart step lists the consumers once the
+ * Secrets hold the new value (it must read them then anyway), so the plan's size and cost do not
+ * grow with the workloads.
  */
 export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<ClusterPlan> {
   const input = parseStepInput(z.omit(clusterIterationSchema, { budget: true }), raw, 'plan');
@@ -71,22 +69,9 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
   const replicaRegions = deps.replicas
     ? (await deps.replicas.replicationOf(input.secret.arn)).map((r) => r.region)
     : [];
-  const plan = await planPropagation(cluster, input.secret, input.versionId, {
-    requireOptIn: deps.requireOptIn,
-    replicaRegions,
-  });
-  const plannedAt = deps.now();
-  const move = {
-    secretName: input.secret.name,
-    moveId: moveId({ versionId: input.versionId, seq: input.moveSeq }),
-    rolloutTimeoutMs: deps.rolloutTimeoutMs,
-    now: plannedAt,
-  };
-  const consumers = new Map(
-    plan.resync.flatMap((t) => t.consumers).map((c) => [refKey(c.workload), c.workload] as const),
-  );
+  const plan = await planExternalSecrets(cluster, input.secret, input.versionId, { replicaRegions });
   const result: ClusterPlan = {
-    plannedAt: plannedAt.toISOString(),
+    plannedAt: deps.now().toISOString(),
     resync: plan.resync.map(
       (t): EsTarget => ({
         namespace: t.affected.externalSecret.namespace,
@@ -95,7 +80,6 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
         prior: t.affected.externalSecret.syncStatus ?? {},
         targetSecret: t.affected.targetSecret,
         secretAnnotations: secretSideAnnotations(targetSecretAnnotations(t.affected.externalSecret.spec)),
-        consumers: t.consumers.length,
         reasons: t.affected.reasons.slice(0, 20).map((r) => r.slice(0, 1024)),
         ...(t.affected.replicaRegions?.length && { replicaRegions: [...t.affected.replicaRegions] }),
       }),
@@ -108,9 +92,6 @@ export async function planStep(raw: unknown, deps: ClusterStepDeps): Promise<Clu
       },
       reason: notRefreshingReason(t.affected),
     })),
-    consumers: consumers.size,
-    alreadyVerified: [...consumers.values()].filter((w) => consumerState(w, move).state === 'verified')
-      .length,
     ...replicaFields(plan),
     ...(await notifyRoutesOfPlan(cluster, plan, deps)),
   };

@@ -1,7 +1,7 @@
 import { NAMESPACE_ROUTE_PROBLEM, namespaceRoutes } from '../notifications/namespace-routes';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
-import type { PropagationPlan } from '../propagation/propagation-plan';
+import type { ExternalSecretsPlan } from '../propagation/propagation-plan';
 import { readNamespaceAnnotations } from './read-namespace-annotations';
 import { type ClusterPlan, LIST_CAP } from './workflow-state';
 
@@ -10,7 +10,7 @@ const NAMED_IN_WARNING = 20;
 
 /**
  * The notification routes that the Namespaces this plan touches ask for (`secret-rotator.io/notify`
- * on the Namespace of an affected ExternalSecret or of a consumer), one GET per Namespace. A
+ * on the Namespace of an affected ExternalSecret, where its consumers are too), one GET per Namespace. A
  * Namespace deleted since (404) or that the step may not read (403: an RBAC manifest without the
  * namespaces rule) names none, with a warning for the 403s; a malformed annotation is ignored with
  * a warning that names the Namespace, never the value. Any other error fails the step, as the
@@ -18,14 +18,12 @@ const NAMED_IN_WARNING = 20;
  */
 export async function notifyRoutesOfPlan(
   cluster: Pick<ClusterPort, 'getNamespaceAnnotations'>,
-  plan: Pick<PropagationPlan, 'resync' | 'notRefreshing'>,
+  plan: Pick<ExternalSecretsPlan, 'resync' | 'notRefreshing'>,
   deps: { readonly logger?: Pick<RotationLogger, 'warn'> },
 ): Promise<Pick<ClusterPlan, 'notifyRoutes'>> {
+  // A Secret's consumers live in its ExternalSecret's namespace: those namespaces are all there are.
   const namespaces = [
-    ...new Set([
-      ...[...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace),
-      ...plan.resync.flatMap((t) => t.consumers.map((c) => c.workload.namespace)),
-    ]),
+    ...new Set([...plan.resync, ...plan.notRefreshing].map((t) => t.affected.externalSecret.namespace)),
   ].sort();
   const read = await readNamespaceAnnotations(cluster, namespaces, 'notification-route', deps.logger);
   const found = namespaceRoutes(new Map(namespaces.map((ns, i) => [ns, read[i]])));

@@ -6,7 +6,7 @@
  */
 import type { ClusterPort } from '../propagation/cluster-port';
 import { arnInRegion } from '../propagation/find-external-secrets';
-import type { PropagationPlan } from '../propagation/propagation-plan';
+import type { ExternalSecretsPlan } from '../propagation/propagation-plan';
 import {
   checkReplicas,
   replicaDeadlineReason,
@@ -18,7 +18,7 @@ import { forceSync } from './force-sync';
 import { type ClusterPlan, type EsTarget, esKey, type SyncProgress } from './workflow-state';
 
 /** The replicas the plan's targets read, and the references through regions the secret is not in. */
-export function replicaFields(plan: PropagationPlan): Pick<ClusterPlan, 'replication' | 'otherRegion'> {
+export function replicaFields(plan: ExternalSecretsPlan): Pick<ClusterPlan, 'replication' | 'otherRegion'> {
   const regions = [...new Set(plan.resync.flatMap((t) => t.affected.replicaRegions ?? []))].sort();
   const otherRegion = (plan.otherRegion ?? []).map((o) => ({
     ref: { kind: 'ExternalSecret', namespace: o.externalSecret.namespace, name: o.externalSecret.name },

@@ -114,8 +114,6 @@ export const esTargetSchema = z.object({
   targetSecret: name,
   /** Reloader's `ignore`/`match` on that Secret, from the ExternalSecret's target template. */
   secretAnnotations: z.optional(z.record(z.string(), z.string().check(z.maxLength(64)))),
-  /** How many workloads consume its Secret (when planned; they are listed again when restarted). */
-  consumers: z.number().check(z.int(), z.nonnegative()),
   reasons: z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(20)),
   /** The secret's replica regions it reads (stores there): resynced once each has the new version. */
   replicaRegions: z.optional(z.array(name)),
@@ -142,9 +140,6 @@ export const clusterPlanSchema = z.object({
   plannedAt: z.string(),
   resync: z.array(esTargetSchema),
   notRefreshing: z.array(refWithReason),
-  /** Consumers of the affected Secrets, and how many were already verified for this move. */
-  consumers: z.number().check(z.int(), z.nonnegative()),
-  alreadyVerified: z.number().check(z.int(), z.nonnegative()),
   /** The replicas its targets read (shared/propagation/replica-sync.ts), with the primary's ARN. */
   replication: z.optional(
     z.object({

@@ -64,10 +64,8 @@ function advance(port: ClusterPort, warnings: unknown[]) {
       budget: { inFlight: 10, percent: 100, canary: 0 },
       plan: {
         plannedAt: now.toISOString(),
-        resync: [{ namespace, name: 'db', prior: {}, targetSecret: 'db-secret', consumers: 2, reasons: [] }],
+        resync: [{ namespace, name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
         notRefreshing: [],
-        consumers: 2,
-        alreadyVerified: 0,
       },
       sync: {
         annotatedAt: now.toISOString(),

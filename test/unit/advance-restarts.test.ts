@@ -122,12 +122,8 @@ function input(budget: RestartBudget, restarts: RestartProgress | { done: false 
     budget,
     plan: {
       plannedAt: 'x',
-      resync: [
-        { namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', consumers: 0, reasons: [] },
-      ],
+      resync: [{ namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
       notRefreshing: [],
-      consumers: 0,
-      alreadyVerified: 0,
     },
     sync: {
       annotatedAt: 'x',

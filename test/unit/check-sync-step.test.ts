@@ -15,7 +15,6 @@ const target = (name: string): EsTarget => ({
   name,
   prior: { syncedResourceVersion: '1-old' },
   targetSecret: `${name}-secret`,
-  consumers: 1,
   reasons: [],
 });
 const listed = (name: string, syncStatus = {}): ExternalSecret => ({
@@ -48,8 +47,6 @@ function poll(cluster: FakeCluster, pending: readonly string[]) {
     plannedAt: '2026-11-23T10:00:00.000Z',
     resync: pending.map(target),
     notRefreshing: [],
-    consumers: pending.length,
-    alreadyVerified: 0,
   };
   return checkSyncStep({ cluster: 'c', plan, sync }, deps);
 }

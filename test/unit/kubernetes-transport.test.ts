@@ -331,12 +331,8 @@ describe.each(variants)('a refused call through %s, in the ledger and the alert'
     // way Step Functions carries it (Error + a JSON Cause) to the outcome, the ledger and the alert.
     const plan = {
       plannedAt: '2026-11-23T10:00:00.000Z',
-      resync: [
-        { namespace: 'forbidden', name: 'db', prior: {}, targetSecret: 'db', consumers: 1, reasons: [] },
-      ],
+      resync: [{ namespace: 'forbidden', name: 'db', prior: {}, targetSecret: 'db', reasons: [] }],
       notRefreshing: [],
-      consumers: 1,
-      alreadyVerified: 0,
     };
     const deps = {
       clusterFor,

@@ -176,3 +176,23 @@ describe('finishClusterStep: the routes reach the ledger’s cluster outcome', (
     expect(without).not.toHaveProperty('notifyRoutes');
   });
 });
+
+describe('planStep: what it reads', () => {
+  it('lists no workload: the restart step lists the consumers once the Secrets hold the new value', async () => {
+    // listWorkloads is not answered: the fake fails the step if the plan calls it.
+    const cluster = fakeCluster({
+      listExternalSecrets: async () => [es('shop'), es('search')],
+      listSecretStores: async () => [store('shop'), store('search')],
+    });
+    const { deps } = setup([], {});
+
+    const plan = await planStep(planInput, { ...deps, clusterFor: async () => cluster });
+
+    expect(plan.resync.map((t) => t.namespace)).toEqual(['shop', 'search']);
+    expect([...new Set(cluster.calls)].sort()).toEqual([
+      'getNamespaceAnnotations',
+      'listExternalSecrets',
+      'listSecretStores',
+    ]);
+  });
+});

@@ -98,12 +98,8 @@ function call(
       budget: { inFlight: 5, percent: 100, canary: 0, ...(options.emergency ? { bypassWindows: true } : {}) },
       plan: {
         plannedAt: PLANNED,
-        resync: [
-          { namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', consumers: 0, reasons: [] },
-        ],
+        resync: [{ namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
         notRefreshing: [],
-        consumers: 0,
-        alreadyVerified: 0,
       },
       sync: {
         annotatedAt: PLANNED,
@@ -313,12 +309,8 @@ function advanceRestartsStepWithBudget(cluster: Cluster, budgetMs: number) {
       budget: { inFlight: 5, percent: 100, canary: 0 },
       plan: {
         plannedAt: PLANNED,
-        resync: [
-          { namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', consumers: 0, reasons: [] },
-        ],
+        resync: [{ namespace: 'shop', name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
         notRefreshing: [],
-        consumers: 0,
-        alreadyVerified: 0,
       },
       sync: {
         annotatedAt: PLANNED,

@@ -209,8 +209,6 @@ function call(
           reasons: [],
         })),
         notRefreshing: [],
-        consumers: 0,
-        alreadyVerified: 0,
       },
       sync: {
         annotatedAt: PLANNED,

@@ -20,12 +20,11 @@ import type { EsTarget, RestartProgress, SyncProgress } from '../../shared/workf
 import { fakeCluster } from '../support/fake-cluster';
 
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';
-const target = (name: string, consumers: number): EsTarget => ({
+const target = (name: string): EsTarget => ({
   namespace: 'shop',
   name,
   prior: {},
   targetSecret: `${name}-secret`,
-  consumers,
   reasons: [],
 });
 const progress = (over: Partial<SyncProgress> = {}): SyncProgress => ({
@@ -51,7 +50,7 @@ function advanceItem() {
     versionId: VERSION,
     moveSeq: 1,
     budget: { inFlight: 5, percent: 100, canary: 1 },
-    plan: { plannedAt: 'x', resync: [target('a', 1)], notRefreshing: [], consumers: 1, alreadyVerified: 0 },
+    plan: { plannedAt: 'x', resync: [target('a')], notRefreshing: [] },
     sync: progress({ done: true, synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }] }),
     restarts: { done: false },
   };
@@ -110,10 +109,8 @@ describe('executionName', () => {
 describe('checkSyncStep', () => {
   const plan = {
     plannedAt: '2026-11-23T10:00:00.000Z',
-    resync: [target('a', 1)],
+    resync: [target('a')],
     notRefreshing: [],
-    consumers: 1,
-    alreadyVerified: 0,
   };
 
   it('keeps waiting before the deadline', async () => {
@@ -213,8 +210,6 @@ describe('finishClusterStep', () => {
               reason: 'ESO will not refresh it (created-once); its consumers are not restarted',
             },
           ],
-          consumers: 0,
-          alreadyVerified: 0,
         },
         sync: progress({ done: true }),
         restarts: restarts(),

@@ -58,7 +58,7 @@ function fakeSteps(overrides: Record<string, (payload: Record<string, unknown>) 
       case 'claim':
         return claim;
       case 'plan':
-        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
+        return { plannedAt: 'x', resync: [], notRefreshing: [] };
       case 'resync':
         return empty;
       case 'advance-restarts':
@@ -155,7 +155,7 @@ describe('the workflow definition’s paths', () => {
     const steps = fakeSteps({
       plan: () => {
         if (crashes-- > 0) throw Object.assign(new Error('Runtime exited'), { name: 'Lambda.Unknown' });
-        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
+        return { plannedAt: 'x', resync: [], notRefreshing: [] };
       },
     });
     const { run } = workflow(steps.invoke);

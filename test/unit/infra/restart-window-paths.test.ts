@@ -66,7 +66,7 @@ function steps(overrides: Record<string, (payload: Record<string, unknown>) => u
       case 'claim':
         return claim;
       case 'plan':
-        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
+        return { plannedAt: 'x', resync: [], notRefreshing: [] };
       case 'resync':
         return { done: true, pending: [], synced: [], failed: [], annotatedAt: 'x', deadline: 'y' };
       case 'advance-restarts':

@@ -90,7 +90,7 @@ function fakeFunctions(options: {
           rotatedBy: options.rotatedBy,
         };
       case 'plan':
-        return { plannedAt: 'x', resync: [], notRefreshing: [], consumers: 0, alreadyVerified: 0 };
+        return { plannedAt: 'x', resync: [], notRefreshing: [] };
       case 'resync':
         return { done: true, pending: [], synced: [], failed: [], annotatedAt: 'x', deadline: 'y' };
       case 'advance-restarts':
