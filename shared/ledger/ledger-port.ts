@@ -160,6 +160,9 @@ export interface LedgerPort {
    * summary is brought up to it first, best effort (an attempt that died between the record and its
    * summary left the summary in progress); a failed catch-up is reported in the error's
    * `summaryNotUpdated`, never thrown instead of it.
+   *
+   * Returns the record as written, with what the claim's holder noted on it before (its
+   * `windowWait`), so the caller needs no read of its own; undefined if the store returned none.
    */
   finishPropagation(
     secretName: string,
@@ -167,7 +170,7 @@ export interface LedgerPort {
     executionId: string,
     result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
     options?: { readonly onlyInProgress?: boolean },
-  ): Promise<void>;
+  ): Promise<PropagationRecord | undefined>;
   /**
    * Notes that the holder's propagation waits for a restart window and extends its lease to
    * `wait.leaseUntil`; only the holder (same executionId) of an in-progress claim may

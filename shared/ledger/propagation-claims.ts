@@ -101,6 +101,8 @@ export async function claimPropagation(
  * {@link PropagationNotClaimedError}, and the item is left as it was. With `onlyInProgress`, the
  * holder whose outcome is recorded already gets {@link PropagationAlreadyFinishedError}, once the
  * summary is brought up to that outcome (the attempt that wrote it may have died before the summary).
+ * Returns the item as written (ALL_NEW, which the write returns anyway): Record reads the window
+ * wait it kept there, with no Query of its own.
  */
 export async function finishPropagation(
   table: LedgerTable,
@@ -109,12 +111,12 @@ export async function finishPropagation(
   executionId: string,
   result: Pick<PropagationRecord, 'status' | 'finishedAt' | 'durationMs' | 'clusters' | 'error'>,
   options: { readonly onlyInProgress?: boolean } = {},
-): Promise<void> {
+): Promise<PropagationRecord | undefined> {
   const outcome = parseOutcome(result, `outcome for "${secretName}"`);
   const fields = ['status', 'finishedAt', 'durationMs', 'clusters', 'error'] as const;
   const set = fields.filter((field) => outcome[field] !== undefined);
   const remove = fields.filter((field) => outcome[field] === undefined);
-  await updateHeldPropagation(table, secretName, key, executionId, {
+  return updateHeldPropagation(table, secretName, key, executionId, {
     UpdateExpression:
       `SET ${set.map((field) => `#${field} = :${field}`).join(', ')}` +
       (remove.length ? ` REMOVE ${remove.map((field) => `#${field}`).join(', ')}` : ''),
@@ -173,7 +175,8 @@ export async function noteWindowWait(
  * condition is judged from the item as it was (ALL_OLD): none is {@link PropagationNotClaimedError},
  * another holder's {@link PropagationHeldByOtherError}, a finished one
  * {@link PropagationAlreadyFinishedError}. Ours and in progress leaves only the caller's own extra
- * condition (a window wait's longer lease, already held by another cluster's wait): nothing to do.
+ * condition (a window wait's longer lease, already held by another cluster's wait): nothing to do,
+ * and no record returned. Otherwise the record as written.
  */
 async function updateHeldPropagation(
   table: LedgerTable,
@@ -184,7 +187,7 @@ async function updateHeldPropagation(
     UpdateItemCommandInput,
     'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   >,
-): Promise<void> {
+): Promise<PropagationRecord | undefined> {
   let updated: Item | undefined;
   try {
     const out = await table.client.send(
@@ -224,9 +227,10 @@ async function updateHeldPropagation(
       );
       throw new PropagationAlreadyFinishedError(secretName, key.versionId, held.status, summaryNotUpdated);
     }
-    return;
+    return undefined;
   }
-  if (!updated) return;
+  if (!updated) return undefined;
   const record = parsePropagation(updated);
   await updateSummary(table, secretName, 'lastPropagation', record, timeMs(record.startedAt));
+  return record;
 }

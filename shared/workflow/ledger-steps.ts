@@ -13,7 +13,7 @@ import {
   TransientError,
 } from '../errors';
 import { clusterOutcomeSchema } from '../ledger/ledger-items';
-import type { ClusterOutcome, LedgerPort } from '../ledger/ledger-port';
+import type { ClusterOutcome, LedgerPort, WindowWait } from '../ledger/ledger-port';
 import { assertManaged } from '../managed-prefixes';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
@@ -66,7 +66,7 @@ export interface LedgerStepDeps {
   readonly secrets: Pick<SecretsPort, 'describeSecret' | 'removeStage'>;
   readonly ledger: Pick<
     LedgerPort,
-    'registerMove' | 'claimPropagation' | 'finishPropagation' | 'noteWindowWait' | 'history'
+    'registerMove' | 'claimPropagation' | 'finishPropagation' | 'noteWindowWait'
   >;
   /** A claim older than this whose holder never finished is taken over. */
   readonly leaseMs: number;
@@ -202,12 +202,17 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
   const outcome = clusters.every((c) => c.outcome === 'succeeded') ? 'succeeded' : 'failed';
   const finishedAt = deps.now();
   const durationMs = finishedAt.getTime() - Date.parse(claim.startedAt);
-  await deps.ledger.finishPropagation(claim.secret.name, propagationKeyOf(claim), claim.executionId, {
-    status: outcome,
-    finishedAt: finishedAt.toISOString(),
-    durationMs,
-    clusters: clusters satisfies ClusterOutcome[],
-  });
+  const recorded = await deps.ledger.finishPropagation(
+    claim.secret.name,
+    propagationKeyOf(claim),
+    claim.executionId,
+    {
+      status: outcome,
+      finishedAt: finishedAt.toISOString(),
+      durationMs,
+      clusters: clusters satisfies ClusterOutcome[],
+    },
+  );
   deps.metrics.addMetric('PropagationDuration', 'Milliseconds', durationMs);
   deps.metrics.addMetric(
     'RestartedWorkloads',
@@ -217,7 +222,7 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
   deps.metrics.addMetric(outcome === 'succeeded' ? 'PropagationSucceeded' : 'PropagationFailed', 'Count', 1);
   const freshnessSeconds =
     outcome === 'succeeded' && claim.movedAt
-      ? freshnessOf({ movedAt: await freshnessStart(claim, claim.movedAt, deps) }, finishedAt)
+      ? freshnessOf({ movedAt: freshnessStart(claim.movedAt, recorded?.windowWait) }, finishedAt)
       : undefined;
   if (freshnessSeconds !== undefined) {
     deps.metrics.addMetric(FRESHNESS_METRIC, 'Seconds', freshnessSeconds);
@@ -235,14 +240,10 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
  * Where freshness starts: AWSCURRENT's move, or, when the propagation waited for a restart window
  * (its ledger record keeps the wait whose lease is the longest, i.e. the latest opening), that
  * window's opening: the wait is what the owners asked for, so the metric (and its alarm) measures
- * only the orchestrator's own delay. One Query on the ledger's history, for event-driven moves only.
+ * only the orchestrator's own delay. The wait comes back from Record's own outcome write: no read.
  */
-async function freshnessStart(claim: Claim, movedAt: string, deps: LedgerStepDeps): Promise<string> {
-  const history = await deps.ledger.history(claim.secret.name, { limit: 10 });
-  const own = history.find(
-    (entry) => entry.kind === 'propagation' && entry.executionId === claim.executionId,
-  );
-  const opened = own?.kind === 'propagation' ? own.windowWait?.until : undefined;
+function freshnessStart(movedAt: string, wait: Pick<WindowWait, 'until'> | undefined): string {
+  const opened = wait?.until;
   return opened && Date.parse(opened) > Date.parse(movedAt) ? opened : movedAt;
 }
 

@@ -94,6 +94,25 @@ describe('DynamoDbLedger.noteWindowWait', () => {
     expect(entry).toMatchObject({ status: 'in-progress', windowWait: { cluster: 'a' } });
   });
 
+  it('keeps the wait through the outcome, and the outcome write returns it (Record reads no history)', async () => {
+    const secret = uniqueSecret();
+    await ledger.claimPropagation(claim(secret, 'exec-a', NOW), { leaseMs: LEASE_MS, now: NOW });
+    await ledger.noteWindowWait(secret, KEY, 'exec-a', wait(at(2 * 3_600_000)));
+
+    const recorded = await ledger.finishPropagation(secret, KEY, 'exec-a', {
+      status: 'succeeded',
+      finishedAt: at(3_600_000).toISOString(),
+    });
+
+    expect(recorded).toMatchObject({
+      status: 'succeeded',
+      executionId: 'exec-a',
+      windowWait: { cluster: 'prod-eu', until: at(3_600_000).toISOString() },
+    });
+    const [entry] = await ledger.history(secret);
+    expect(entry).toMatchObject({ status: 'succeeded', windowWait: recorded?.windowWait });
+  });
+
   it('only the holder of an in-progress claim notes a wait', async () => {
     const secret = uniqueSecret();
     await ledger.claimPropagation(claim(secret, 'exec-a', NOW), { leaseMs: LEASE_MS, now: NOW });

@@ -53,7 +53,7 @@ export class FakeLedger implements LedgerPort {
   async claimPropagation(): Promise<ClaimResult> {
     throw new Error('not used by the CLI');
   }
-  async finishPropagation(): Promise<void> {
+  async finishPropagation(): Promise<never> {
     throw new Error('not used by the CLI');
   }
   async registerMove(): Promise<never> {

@@ -24,7 +24,7 @@ beforeEach(() => {
 });
 afterEach(() => output.stop());
 
-/** The execution's ledger record as Record reads it back; a window wait set by a test. */
+/** The execution's ledger record as Record's outcome write returns it; a window wait set by a test. */
 let windowWait: WindowWait | undefined;
 beforeEach(() => {
   windowWait = undefined;
@@ -52,23 +52,19 @@ function deps(metrics = createMetrics()): LedgerStepDeps {
     ledger: {
       registerMove: async (_name, move) => ({ ...move, seq: 1 }),
       claimPropagation: async () => ({ claimed: true }),
-      finishPropagation: async () => undefined,
+      // Record learns the wait from its own write: a ledger without `history` proves it reads nothing else.
+      finishPropagation: async (secretName, key, executionId, result) => ({
+        secretName,
+        secretArn: ARN,
+        ...key,
+        trigger: 'event',
+        actor: 'eventbridge',
+        executionId,
+        startedAt: MOVED_AT,
+        ...result,
+        ...(windowWait && { windowWait }),
+      }),
       noteWindowWait: vi.fn(),
-      history: async () => [
-        {
-          kind: 'propagation',
-          secretName: 'prod/db',
-          secretArn: ARN,
-          versionId: VERSION,
-          moveSeq: 1,
-          trigger: 'event',
-          actor: 'eventbridge',
-          executionId: 'e1',
-          startedAt: MOVED_AT,
-          status: 'succeeded',
-          ...(windowWait && { windowWait }),
-        },
-      ],
     },
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },
     metrics,
