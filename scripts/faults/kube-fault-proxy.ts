@@ -30,6 +30,12 @@ export interface KubeFaultRule {
   readonly status: KubeFaultStatus;
   /** Sent as `Retry-After` (seconds) with the answer. @default none */
   readonly retryAfterSeconds?: number;
+  /**
+   * At most this many answers from this rule (counted per rule object, from `setRules` on); then it
+   * matches nothing. For a fault that must stay inside, or go just past, a client's retry budget:
+   * e.g. 3 × 410 on a list's continue page against the pager's 3 restarts. @default no limit
+   */
+  readonly times?: number;
 }
 
 /** One request the proxy saw, and the status it injected, if any. */
@@ -104,6 +110,8 @@ export async function startKubeFaultProxy(options: {
   const upstream = new URL(options.upstream);
   const agent = new Agent({ ca, keepAlive: true });
   let rules: readonly KubeFaultRule[] = [];
+  /** Answers given by each rule with `times`; a new rule object starts from 0. */
+  const answers = new WeakMap<KubeFaultRule, number>();
   let answered: KubeAnsweredHook | undefined;
   const log: KubeProxyLogEntry[] = [];
   const server = createServer(
@@ -113,9 +121,13 @@ export async function startKubeFaultProxy(options: {
       const path = request.url ?? '/';
       const rule = rules.find(
         (r) =>
-          (!r.methods || r.methods.includes(method)) && (!r.path || r.path.test(path)) && random() < r.rate,
+          (r.times === undefined || (answers.get(r) ?? 0) < r.times) &&
+          (!r.methods || r.methods.includes(method)) &&
+          (!r.path || r.path.test(path)) &&
+          random() < r.rate,
       );
       if (rule) {
+        answers.set(rule, (answers.get(rule) ?? 0) + 1);
         log.push({ method, path, injected: rule.status });
         request.resume();
         const reason = REASONS[rule.status];
