@@ -1,4 +1,8 @@
-import { CustomObjectsClient, type ResourceType } from '../kubernetes/custom-objects-client';
+import {
+  CustomObjectsClient,
+  METADATA_ONLY_LIST,
+  type ResourceType,
+} from '../kubernetes/custom-objects-client';
 import type { KubernetesTransport } from '../kubernetes/kubernetes-transport';
 import { listAll, PAGE_SIZE } from '../kubernetes/paginate';
 
@@ -25,7 +29,7 @@ export const CORE_PODS: ResourceType = { group: '', version: 'v1', plural: 'pods
  * Metadata only: the API server answers a PartialObjectMetadataList (names, owners, labels, times),
  * never a pod's spec (whose env[].value literals can hold credentials) or status.
  */
-export const POD_METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+export const POD_METADATA_ONLY = METADATA_ONLY_LIST;
 const LIVE_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 
 interface RawPod {

@@ -32,6 +32,12 @@ export interface ListPage {
   readonly accept?: string;
 }
 
+/**
+ * The Accept header for a list of metadata only: the API server answers a PartialObjectMetadataList
+ * (names, owners, labels, annotations, times), never an object's spec or status.
+ */
+export const METADATA_ONLY_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
 const USER_AGENT = 'secret-rotation-orchestrator';
 const ACCEPT_JSON = 'application/json, */*;q=0.8';
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -55,15 +61,25 @@ export class CustomObjectsClient {
     this.transport = retryingTransport(transport, retry);
   }
 
-  list<T>(type: ResourceType, page: ListPage = {}): Promise<RawList<T>> {
+  async list<T>(type: ResourceType, page: ListPage = {}): Promise<RawList<T>> {
     const query: Record<string, string | undefined> = {
       limit: page.limit === undefined ? undefined : String(page.limit),
       continue: page.continue || undefined,
       fieldSelector: page.fieldSelector,
     };
-    return this.send('GET', resourcePath(type, page.namespace), query, undefined, page.accept) as Promise<
-      RawList<T>
-    >;
+    const list = (await this.send(
+      'GET',
+      resourcePath(type, page.namespace),
+      query,
+      undefined,
+      page.accept,
+    )) as {
+      items?: T[] | null;
+      metadata?: RawList<T>['metadata'];
+    };
+    // kube-apiserver answers a metadata-only list (PartialObjectMetadataList) of nothing with
+    // `"items": null`, where a plain list has `[]`.
+    return { ...list, items: list.items ?? [] };
   }
 
   get(type: ResourceType, name: string, namespace?: string): Promise<unknown> {

@@ -22,7 +22,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from '../propagation/workload-types';
-import { CustomObjectsClient, type ResourceType } from './custom-objects-client';
+import { CustomObjectsClient, METADATA_ONLY_LIST, type ResourceType } from './custom-objects-client';
 import { kubeConfigTransport } from './kubeconfig-transport';
 import type { KubernetesTransport } from './kubernetes-transport';
 import { listAll, PAGE_SIZE } from './paginate';
@@ -103,12 +103,24 @@ export class KubernetesAdapter implements ClusterPort {
     if (kind === 'Job') {
       // A CronJob's Jobs are the CronJob's business (reported once, as the CronJob); a finished
       // Job holds no value any more.
-      const items = await this.listPages<RawObject>(BATCH_JOBS, namespace);
-      return items.filter((item) => !controlled(item) && !finishedJob(item)).map(jobWorkload);
+      const items = await this.listUncontrolled(BATCH_JOBS, namespace);
+      return items.filter((item) => !finishedJob(item)).map(jobWorkload);
     }
     // Pods with a controller are the controller's; finished ones hold no value any more.
-    const items = await this.listPages<RawObject>(CORE_PODS, namespace, LIVE_PODS);
-    return items.filter((item) => !controlled(item)).map(podWorkload);
+    return (await this.listUncontrolled(CORE_PODS, namespace, LIVE_PODS)).map(podWorkload);
+  }
+
+  /**
+   * The objects of a kind in a namespace that no controller owns. Nearly every Pod and Job has one
+   * (a ReplicaSet, a StatefulSet, a CronJob…), and those are their controller's business: their
+   * metadata is listed first (no spec, no status: Pods are the largest and most numerous objects
+   * the propagation reads), and the whole objects only in a namespace where one has no controller.
+   */
+  private async listUncontrolled(type: ResourceType, namespace: string, fieldSelector?: string) {
+    const metadata = await this.listPages<RawObject>(type, namespace, fieldSelector, METADATA_ONLY_LIST);
+    if (metadata.every(controlled)) return [];
+    const items = await this.listPages<RawObject>(type, namespace, fieldSelector);
+    return items.filter((item) => !controlled(item));
   }
 
   async annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void> {
@@ -223,13 +235,19 @@ export class KubernetesAdapter implements ClusterPort {
     return this.listPages<RawObject>(esoResource(version, plural));
   }
 
-  private listPages<T>(type: ResourceType, namespace?: string, fieldSelector?: string): Promise<T[]> {
+  private listPages<T>(
+    type: ResourceType,
+    namespace?: string,
+    fieldSelector?: string,
+    accept?: string,
+  ): Promise<T[]> {
     return listAll(async (cont) => {
       const page = await this.custom.list<T>(type, {
         namespace,
         limit: this.pageSize,
         continue: cont,
         fieldSelector,
+        accept,
       });
       return { items: page.items, metadata: { _continue: page.metadata?.continue } };
     });

@@ -16,6 +16,7 @@ export interface SeenRequest {
   readonly url: string;
   readonly authorization?: string;
   readonly contentType?: string;
+  readonly accept?: string;
   readonly body: string;
 }
 
@@ -70,6 +71,7 @@ export async function startHttpsApiServer(
           url: request.url ?? '',
           authorization: request.headers.authorization,
           contentType: request.headers['content-type'],
+          accept: request.headers.accept,
           body,
         };
         seen.push(recorded);

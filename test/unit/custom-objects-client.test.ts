@@ -40,3 +40,19 @@ describe('CustomObjectsClient paths', () => {
     expect(url.searchParams.get('continue')).toBe('abc');
   });
 });
+
+describe('CustomObjectsClient lists', () => {
+  it('reads `items: null` (a metadata-only list of nothing, as kube-apiserver sends it) as no items', async () => {
+    const transport = {
+      send: async () => ({
+        status: 200,
+        text: '{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{},"items":null}',
+      }),
+    } as unknown as KubernetesTransport;
+    const list = await new CustomObjectsClient(transport).list(
+      { group: '', version: 'v1', plural: 'pods' },
+      { namespace: 'empty', accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' },
+    );
+    expect(list.items).toEqual([]);
+  });
+});

@@ -21,7 +21,12 @@ import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { Claim, SyncProgress } from '../../shared/workflow/workflow-state';
-import { type HttpsApiServer, startHttpsApiServer, statusBody } from '../support/https-api-server';
+import {
+  type HttpsApiServer,
+  type SeenRequest,
+  startHttpsApiServer,
+  statusBody,
+} from '../support/https-api-server';
 import { esbuildOptionsOf } from '../support/lambda-esbuild-options';
 
 type Connect = (endpoint: ClusterEndpoint, options?: { pageSize?: number }) => KubernetesAdapter;
@@ -62,6 +67,13 @@ const OTHER_KINDS: Record<string, object[]> = {
     },
     { metadata: { namespace: 'apps', name: 'migrate' }, spec: { template } },
   ],
+  '/apis/batch/v1/namespaces/owned/jobs': [],
+  '/api/v1/namespaces/owned/pods': [
+    {
+      metadata: { namespace: 'owned', name: 'web-1', ownerReferences: owner('ReplicaSet') },
+      spec: template.spec,
+    },
+  ],
   '/api/v1/namespaces/apps/pods': [
     {
       metadata: { namespace: 'apps', name: 'a-1', ownerReferences: owner('ReplicaSet') },
@@ -72,8 +84,13 @@ const OTHER_KINDS: Record<string, object[]> = {
 };
 
 /** Two pages of Deployments, no ESO v1 (so v1beta1), a 409 when asked, refusals that echo MARKER. */
-function answer(method: string, url: URL): readonly [number, string, Record<string, string>?] {
+function answer(
+  method: string,
+  url: URL,
+  request: SeenRequest,
+): readonly [number, string, Record<string, string>?] {
   const path = url.pathname;
+  const metadataOnly = request.accept?.includes('as=PartialObjectMetadataList') ?? false;
   if (method === 'PATCH') {
     if (conflictsLeft > 0) {
       conflictsLeft -= 1;
@@ -93,7 +110,20 @@ function answer(method: string, url: URL): readonly [number, string, Record<stri
   const named = /^\/apis\/apps\/v1\/namespaces\/apps\/deployments\/(\w+)$/.exec(path);
   if (named) return [200, JSON.stringify(deployment(named[1] ?? ''))];
   if (path.startsWith('/apis/apps/v1/namespaces/apps/')) return [200, JSON.stringify({ items: [] })];
-  if (path in OTHER_KINDS) return [200, JSON.stringify({ items: OTHER_KINDS[path], metadata: {} })];
+  const ownedEmpty = ['/apis/apps/v1/namespaces/owned/', '/apis/batch/v1/namespaces/owned/cronjobs'];
+  if (ownedEmpty.some((prefix) => path.startsWith(prefix))) return [200, JSON.stringify({ items: [] })];
+  if (path in OTHER_KINDS) {
+    const items = OTHER_KINDS[path] ?? [];
+    // As the API server answers a metadata-only list: a PartialObjectMetadataList, no spec or status,
+    // and `items: null` when there are none (kube-apiserver v1.36 does; plain lists send []).
+    const listed = metadataOnly
+      ? items.map((item) => ({ metadata: (item as { metadata: object }).metadata }))
+      : items;
+    return [
+      200,
+      JSON.stringify({ items: metadataOnly && listed.length === 0 ? null : listed, metadata: {} }),
+    ];
+  }
   if (path.startsWith('/apis/external-secrets.io/v1/')) return [404, statusBody(404, 'NotFound')];
   if (path === '/apis/external-secrets.io/v1beta1/secretstores' || path.includes('/namespaces/forbidden/')) {
     const message = `admission webhook denied: env[0].value "${MARKER}"`;
@@ -188,10 +218,28 @@ describe.each(variants)('KubernetesAdapter over HTTPS through %s', (_, load) => 
       'Job/migrate',
       'Pod/debug',
     ]);
-    const pods = api.seen.find((r) => r.url.includes('/pods'))?.url ?? '';
-    expect(new URL(pods, 'https://x').searchParams.get('fieldSelector')).toBe(
-      'status.phase!=Succeeded,status.phase!=Failed',
-    );
+    const pods = api.seen.filter((r) => r.url.includes('/pods'));
+    for (const list of pods) {
+      expect(new URL(list.url, 'https://x').searchParams.get('fieldSelector')).toBe(
+        'status.phase!=Succeeded,status.phase!=Failed',
+      );
+    }
+    // A bare Pod and a bare Job here: their metadata first, then the whole objects.
+    expect(pods.map((r) => r.accept?.includes('as=PartialObjectMetadataList'))).toEqual([true, false]);
+  });
+
+  it('reads only the metadata of Pods and Jobs in a namespace where a controller owns each', async () => {
+    api.seen.length = 0;
+
+    const workloads = await adapter.listWorkloads('owned');
+
+    expect(workloads).toEqual([]);
+    const podsAndJobs = api.seen.filter((r) => /\/(pods|jobs)\b/.test(r.url));
+    expect(podsAndJobs.map((r) => new URL(r.url, 'https://x').pathname).sort()).toEqual([
+      '/api/v1/namespaces/owned/pods',
+      '/apis/batch/v1/namespaces/owned/jobs',
+    ]);
+    for (const list of podsAndJobs) expect(list.accept).toContain('as=PartialObjectMetadataList');
   });
 
   it('merge-patches a workload under its field manager, retrying a 409 conflict', async () => {
