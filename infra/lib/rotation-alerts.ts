@@ -9,7 +9,7 @@ import type { aws_events } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { DEFAULT_FRESHNESS_OBJECTIVE_MINUTES } from '../../shared/compliance/compliance-config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability';
-import { FRESHNESS_METRIC } from '../../shared/workflow/ledger-steps';
+import { FRESHNESS_METRIC } from '../../shared/workflow/propagation-freshness';
 
 export interface RotationAlertsProps {
   readonly managedPrefixes: readonly string[];

@@ -7,19 +7,16 @@
 import { asRetryable } from '../errors';
 import type { RotationLogger } from '../observability';
 import * as z from '../schema';
+import { claimStep } from './claim-step';
 import { finishClusterStep } from './cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep, planStep, resyncStep } from './cluster-steps';
-import {
-  claimStep,
-  type LedgerStepDeps,
-  noteRollbackStep,
-  recordFailureStep,
-  recordStep,
-  retirePreviousStep,
-} from './ledger-steps';
+import type { LedgerStepDeps } from './ledger-step-deps';
 import { parseStepInput } from './parse-step-input';
+import { recordFailureStep } from './record-failure-step';
+import { noteRollbackStep, recordStep } from './record-step';
 import { advanceRestartsStep, type RestartStepDeps } from './restart-steps';
 import { noteWindowWaitStep } from './restart-window-steps';
+import { retirePreviousStep } from './retire-previous-step';
 
 export type WorkflowStepDeps = ClusterStepDeps &
   RestartStepDeps &

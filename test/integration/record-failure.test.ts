@@ -10,7 +10,8 @@ import { localClients } from '../../harness/local-aws';
 import { createLedgerTable } from '../../harness/local-ledger';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
 import type { PropagationClaim } from '../../shared/ledger/ledger-port';
-import { type LedgerStepDeps, recordFailureStep } from '../../shared/workflow/ledger-steps';
+import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
+import { recordFailureStep } from '../../shared/workflow/record-failure-step';
 
 const TABLE = `ledger-${randomUUID()}`;
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';

@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { localClients } from '../../harness/local-aws';
 import { createLedgerTable } from '../../harness/local-ledger';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
-import { FRESHNESS_METRIC, type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
+import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
+import { FRESHNESS_METRIC } from '../../shared/workflow/propagation-freshness';
+import { recordStep } from '../../shared/workflow/record-step';
 
 const TABLE = `ledger-${randomUUID()}`;
 const VERSION = '0f8b5a8e-3c1d-4a1b-9e2f-123456789abc';

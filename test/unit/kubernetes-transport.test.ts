@@ -18,7 +18,8 @@ import { kubeConfigWithToken } from '../../shared/kubernetes/eks-cluster';
 import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
 import type { KubernetesAdapter } from '../../shared/kubernetes/kubernetes-adapter';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
-import { type LedgerStepDeps, recordStep } from '../../shared/workflow/ledger-steps';
+import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
+import { recordStep } from '../../shared/workflow/record-step';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { Claim, SyncProgress } from '../../shared/workflow/workflow-state';
 import {

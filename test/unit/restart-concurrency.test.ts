@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restartBudgetFor } from '../../shared/workflow/ledger-steps';
+import { restartBudgetFor } from '../../shared/workflow/claim-step';
 import { waveSize } from '../../shared/workflow/restart-steps';
 import { loadWorkflowConfig } from '../../shared/workflow/workflow-config';
 

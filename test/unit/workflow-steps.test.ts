@@ -4,17 +4,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { AwsCallError, InvalidEventError, KubernetesCallError, TransientError } from '../../shared/errors';
 import { logFailureOnce } from '../../shared/log-failure-once';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
+import { claimStep } from '../../shared/workflow/claim-step';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
-import {
-  alertSubject,
-  claimStep,
-  type LedgerStepDeps,
-  noteRollbackStep,
-  recordStep,
-  retirePreviousStep,
-} from '../../shared/workflow/ledger-steps';
+import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
+import { alertSubject } from '../../shared/workflow/propagation-alert';
+import { noteRollbackStep, recordStep } from '../../shared/workflow/record-step';
+import { retirePreviousStep } from '../../shared/workflow/retire-previous-step';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
 import type { EsTarget, RestartProgress, SyncProgress } from '../../shared/workflow/workflow-state';
 import { fakeCluster } from '../support/fake-cluster';

@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WindowWait } from '../../../shared/ledger/ledger-port';
 import { createMetrics } from '../../../shared/observability';
-import {
-  claimStep,
-  FRESHNESS_METRIC,
-  type LedgerStepDeps,
-  recordStep,
-} from '../../../shared/workflow/ledger-steps';
+import { claimStep } from '../../../shared/workflow/claim-step';
+import type { LedgerStepDeps } from '../../../shared/workflow/ledger-step-deps';
+import { FRESHNESS_METRIC } from '../../../shared/workflow/propagation-freshness';
+import { recordStep } from '../../../shared/workflow/record-step';
 import { startPropagation } from '../../../shared/workflow/start-propagation';
 import { captureOutput, type OutputCapture } from '../../support/output-capture';
 
