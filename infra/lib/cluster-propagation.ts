@@ -29,7 +29,7 @@ export const KUBERNETES_GROUP = 'secret-rotation-orchestrator';
 /** The ledger grants propagation needs (see RotationLedger). */
 export interface PropagationLedger {
   readonly tableName: string;
-  grantPropagationWrites(grantee: iam.IGrantable): iam.Grant;
+  grantPropagation(grantee: iam.IGrantable): iam.Grant;
   grantRead(grantee: iam.IGrantable): iam.Grant;
 }
 

@@ -71,7 +71,7 @@ export function propagationStepsFunction(
     );
   }
   if (props.vpc) fn.role.addToPolicy(vpcAccessStatement());
-  props.ledger.grantPropagationWrites(fn.role);
+  props.ledger.grantPropagation(fn.role);
   return fn;
 }
 

@@ -17,8 +17,12 @@ export interface RotationLedgerProps {
 export const LEDGER_ACTIONS = {
   /** recordRotation: conditional PutItem of the record, UpdateItem of the summary. */
   recordRotation: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  /** claimPropagation (conditional PutItem, summary UpdateItem) and finishPropagation (UpdateItem). */
-  propagationWrites: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /**
+   * The propagation step: registerMove (a consistent GetItem of the summary, then a conditional
+   * UpdateItem), claimPropagation (conditional PutItem, summary UpdateItem), noteWindowWait and
+   * finishPropagation (UpdateItem). No Query, no BatchGetItem, no Scan, no DeleteItem.
+   */
+  propagation: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** findRotation (GetItem), summaries (BatchGetItem). */
   readItems: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
   /** history: Query on the history index only, never on the table. */
@@ -81,9 +85,9 @@ export class RotationLedger extends Construct {
     return this.grantOnTable(grantee, LEDGER_ACTIONS.recordRotation);
   }
 
-  /** claimPropagation and finishPropagation. */
-  grantPropagationWrites(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnTable(grantee, LEDGER_ACTIONS.propagationWrites);
+  /** registerMove, claimPropagation, noteWindowWait and finishPropagation. */
+  grantPropagation(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnTable(grantee, LEDGER_ACTIONS.propagation);
   }
 
   /** findRotation, history and summaries. */

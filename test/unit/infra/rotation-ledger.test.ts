@@ -20,7 +20,7 @@ function synth(props?: RotationLedgerProps) {
   const grantee = (id: string) =>
     new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   ledger.grantRecordRotation(grantee('RecordRole'));
-  ledger.grantPropagationWrites(grantee('PropagationRole'));
+  ledger.grantPropagation(grantee('PropagationRole'));
   ledger.grantRead(grantee('ReadRole'));
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -91,7 +91,10 @@ describe('RotationLedger', () => {
   /** What each grant must allow; everything else in REQUESTS must be denied. */
   const GRANTS = {
     grantRecordRotation: { role: /^RecordRole/, allowed: ['PutItem table', 'UpdateItem table'] },
-    grantPropagationWrites: { role: /^PropagationRole/, allowed: ['PutItem table', 'UpdateItem table'] },
+    grantPropagation: {
+      role: /^PropagationRole/,
+      allowed: ['GetItem table', 'PutItem table', 'UpdateItem table'],
+    },
     grantRead: {
       role: /^ReadRole/,
       allowed: ['GetItem table', 'BatchGetItem table', 'Query index'],
