@@ -342,7 +342,7 @@ const NETWORK = new Set([
 
 /**
  * Wraps an error that is worth retrying in a {@link TransientError} (message kept, already safe);
- * returns any other error unchanged. AWS: throttling names and HTTP 5xx. Kubernetes: 429 and 5xx.
+ * returns any other error unchanged. AWS: throttling names and HTTP 5xx. Kubernetes: 409, 429 and 5xx.
  */
 export function asRetryable(error: unknown): unknown {
   if (error instanceof TransientError) return error;
@@ -355,6 +355,9 @@ export function asRetryable(error: unknown): unknown {
   const transient =
     (awsName !== undefined && THROTTLING.has(awsName)) ||
     (typeof status === 'number' && (status === 429 || status >= 500)) ||
+    // A conflict that outlasted the adapter's own retries: every write is a merge patch of absolute
+    // values (no resourceVersion), so sending it again later is safe (fault row V-burst).
+    (error instanceof KubernetesCallError && status === 409) ||
     (typeof networkCode === 'string' && NETWORK.has(networkCode));
   if (!transient) return error;
   const message = error instanceof Error ? sanitizeUpstreamMessage(error.message) : 'transient failure';

@@ -125,12 +125,12 @@ export class KubernetesAdapter implements ClusterPort {
 
   async annotateExternalSecret(ref: ObjectRef, annotations: Record<string, string>): Promise<void> {
     const type = esoResource(await this.externalSecretsVersion(), 'externalsecrets');
-    await this.custom.mergePatch(type, ref.name, ref.namespace, { metadata: { annotations } }, FIELD_MANAGER);
+    await this.mergePatch(type, ref.name, ref.namespace, { metadata: { annotations } });
   }
 
   async annotateClusterExternalSecret(name: string, annotations: Record<string, string>): Promise<void> {
     const type = esoResource(await this.externalSecretsVersion(), 'clusterexternalsecrets');
-    await this.custom.mergePatch(type, name, undefined, { metadata: { annotations } }, FIELD_MANAGER);
+    await this.mergePatch(type, name, undefined, { metadata: { annotations } });
   }
 
   async getExternalSecretSync(ref: ObjectRef): Promise<ExternalSecretSyncStatus> {
@@ -147,16 +147,27 @@ export class KubernetesAdapter implements ClusterPort {
     const kind = rolloutKind(workload.kind);
     const type = kind === 'Rollout' ? ARGO_ROLLOUTS : appsResource(kind);
     const body = kind === 'Rollout' ? argoRestartPatch(patch) : patch;
+    await this.mergePatch(type, workload.name, workload.namespace, body);
+  }
+
+  /**
+   * A merge patch under our field manager, sent again after a 409 (the API server's own update
+   * retries lost to other writers): the patch holds absolute values and no resourceVersion, so a
+   * second send is safe. Past CONFLICT_RETRIES the 409 goes to the step's caller, whose Retry
+   * (asRetryable) sends it once more later.
+   */
+  private async mergePatch(type: ResourceType, name: string, namespace: string | undefined, body: object) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.custom.mergePatch(type, workload.name, workload.namespace, body, FIELD_MANAGER);
+        await this.custom.mergePatch(type, name, namespace, body, FIELD_MANAGER);
         return;
       } catch (error) {
         if (
           !(error instanceof KubernetesCallError && error.httpStatus === 409) ||
           attempt >= CONFLICT_RETRIES
-        )
+        ) {
           throw error;
+        }
         await new Promise((resolve) => setTimeout(resolve, fullJitterDelay(attempt, 100, 1_600)));
       }
     }

@@ -92,6 +92,7 @@ export const clusterOutcomeSchema = z.object({
   nextPod: z.optional(z.array(z.string())),
   notRestarted: z.optional(z.array(z.string())),
   notSynced: z.optional(z.array(z.string())),
+  gone: z.optional(z.array(z.string())),
   notifyRoutes: z.optional(z.array(z.string().check(z.maxLength(128)))),
   counts: z.optional(z.record(z.string(), z.number())),
 });

@@ -47,6 +47,11 @@ export interface ClusterOutcome {
    */
   readonly notSynced?: readonly string[];
   /**
+   * Deleted while the propagation ran (the API server answered 404): an ExternalSecret gone before
+   * its resync or its sync check, a consumer gone before its restart. Skipped and named, not failures.
+   */
+  readonly gone?: readonly string[];
+  /**
    * Notification routes (route names, not webhooks) that annotations on the Namespaces this
    * propagation touched ask for (`secret-rotator.io/notify`): the notify function sends to them too.
    */

@@ -65,6 +65,10 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
   }
   const synced = input.sync?.synced ?? [];
   const otherRegion = input.plan?.otherRegion ?? [];
+  // Deleted while the propagation ran: named, never failures (there is nothing left to update).
+  const goneExternalSecrets = (input.sync?.gone ?? []).map((ref) => `${refKey(ref)}: deleted since the plan`);
+  const gone = [...goneExternalSecrets, ...(progress?.gone?.items ?? []).map(line)];
+  const goneCount = goneExternalSecrets.length + (progress?.gone?.count ?? 0);
   return {
     cluster: input.cluster,
     outcome: failedCount === 0 ? 'succeeded' : 'failed',
@@ -76,6 +80,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       .map(line),
     notRestarted: (progress?.notRestarted.items ?? []).map((r) => refKey(r.ref)),
     ...(otherRegion.length > 0 && { notSynced: otherRegion.slice(0, LIST_CAP).map(line) }),
+    ...(goneCount > 0 && { gone: gone.slice(0, LIST_CAP) }),
     // Route names only (the plan read them from Namespace annotations); the notify function sends to them.
     ...(input.plan?.notifyRoutes?.length && { notifyRoutes: input.plan.notifyRoutes.slice(0, LIST_CAP) }),
     counts: {
@@ -87,6 +92,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       // Consumers restarted onto the new version whose rollout failed: what a rollback answers.
       rolloutsFailed: progress?.failed.count ?? 0,
       ...(otherRegion.length > 0 && { notSynced: otherRegion.length }),
+      ...(goneCount > 0 && { gone: goneCount }),
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 
 import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
-import { PlanTooLargeError } from '../errors';
+import { KubernetesCallError, PlanTooLargeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
@@ -121,14 +121,15 @@ export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<S
   const cluster = await deps.clusterFor(input.cluster);
   const gate = await gateOnReplicas(input.plan, input.plan.resync, input.versionId, deps);
   const annotatedAt = deps.now();
-  await forceSync(cluster, gate.ready, input.versionId, annotatedAt);
+  const gone = new Set((await forceSync(cluster, gate.ready, input.versionId, annotatedAt)).map(esKey));
   const progress: SyncProgress = {
     annotatedAt: annotatedAt.toISOString(),
     deadline: new Date(annotatedAt.getTime() + deps.syncTimeoutMs).toISOString(),
     done: false,
-    pending: gate.ready.map(esKey),
+    pending: gate.ready.map(esKey).filter((key) => !gone.has(key)),
     synced: [],
     failed: gate.failed,
+    ...(gone.size > 0 && { gone: gate.ready.filter((t) => gone.has(esKey(t))).map(esRef) }),
     ...(gate.held.length > 0 && { versionId: input.versionId, held: gate.held, replicaWaits: gate.waits }),
   };
   return progress.pending.length === 0 && gate.held.length === 0 ? { ...progress, done: true } : progress;
@@ -149,23 +150,28 @@ const checkSyncInputSchema = z.object({
 export const LIST_SYNC_ABOVE = API_CONCURRENCY;
 
 /**
- * The sync status of each pending ExternalSecret, in order. One missing from the LIST (deleted since
- * the plan) is read with its own GET, so it fails the step as it did before (404).
+ * The sync status of each pending ExternalSecret, in order, or `gone` for one deleted since the plan
+ * (a 404 on its GET; one missing from the LIST is read with its own GET to be sure).
  */
 async function syncStatuses(
   cluster: ClusterPort,
   pending: readonly EsTarget[],
-): Promise<ExternalSecretSyncStatus[]> {
-  const ref = (t: EsTarget) => ({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name });
-  if (pending.length <= LIST_SYNC_ABOVE) {
-    return mapWithLimit(pending, API_CONCURRENCY, (t) => cluster.getExternalSecretSync(ref(t)));
-  }
+): Promise<(ExternalSecretSyncStatus | 'gone')[]> {
+  const get = async (t: EsTarget): Promise<ExternalSecretSyncStatus | 'gone'> => {
+    try {
+      return await cluster.getExternalSecretSync(esRef(t));
+    } catch (error) {
+      if (error instanceof KubernetesCallError && error.httpStatus === 404) return 'gone';
+      throw error;
+    }
+  };
+  if (pending.length <= LIST_SYNC_ABOVE) return mapWithLimit(pending, API_CONCURRENCY, get);
   const listed = new Map((await cluster.listExternalSecrets()).map((es) => [esKey(es), es.syncStatus ?? {}]));
-  return mapWithLimit(
-    pending,
-    API_CONCURRENCY,
-    async (t) => listed.get(esKey(t)) ?? cluster.getExternalSecretSync(ref(t)),
-  );
+  return mapWithLimit(pending, API_CONCURRENCY, async (t) => listed.get(esKey(t)) ?? get(t));
+}
+
+function esRef(t: { readonly namespace: string; readonly name: string }) {
+  return { kind: 'ExternalSecret', namespace: t.namespace, name: t.name };
 }
 
 /** One poll of the ExternalSecrets still pending; past the deadline, the rest have failed. */
@@ -187,8 +193,13 @@ export async function checkSyncStep(raw: unknown, deps: ClusterStepDeps): Promis
   };
   const annotatedAt = new Date(input.sync.annotatedAt);
   pending.forEach((target, index) => {
-    const ref = { kind: 'ExternalSecret', namespace: target.namespace, name: target.name };
-    const verdict = confirmSync(target.prior, statuses[index] ?? {});
+    const ref = esRef(target);
+    const status = statuses[index] ?? {};
+    if (status === 'gone') {
+      next.gone = [...(next.gone ?? []), ref];
+      return;
+    }
+    const verdict = confirmSync(target.prior, status);
     if (verdict.verdict === 'synced') next.synced.push(ref);
     else if (verdict.verdict === 'failed') next.failed.push({ ref, reason: verdict.reason });
     else next.pending.push(esKey(target));

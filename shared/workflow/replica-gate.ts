@@ -95,10 +95,18 @@ export async function releaseHeld(
     deps,
   );
   const at = deps.now();
-  await forceSync(cluster, gate.ready, sync.versionId, at);
+  const gone = new Set((await forceSync(cluster, gate.ready, sync.versionId, at)).map(esKey));
   const next: SyncProgress = {
     ...sync,
-    pending: [...sync.pending, ...gate.ready.map(esKey)],
+    pending: [...sync.pending, ...gate.ready.map(esKey).filter((key) => !gone.has(key))],
+    ...(gone.size > 0 && {
+      gone: [
+        ...(sync.gone ?? []),
+        ...gate.ready
+          .filter((t) => gone.has(esKey(t)))
+          .map((t) => ({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name })),
+      ],
+    }),
     failed: [...sync.failed, ...gate.failed],
     held: gate.held,
     replicaWaits: gate.waits,

@@ -34,10 +34,12 @@ import { parseStepInput } from './parse-step-input';
 import { restartWindowGate } from './restart-window-gate';
 import type { RestartWindowsConfig } from './restart-window-policy';
 import {
+  type CappedRefs,
   capped,
   clusterIterationSchema,
   clusterPlanSchema,
   esKey,
+  LIST_CAP,
   type Ref,
   type RestartBudget,
   type RestartProgress,
@@ -107,6 +109,8 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   });
   const options = { requireOptIn: deps.requireOptIn };
   const tracked = new Map<string, Tracked>();
+  // Consumers deleted between their listing and their restart (this call's; earlier calls' below).
+  const gone: Ref[] = [];
   const read = async (
     namespaces: readonly string[],
     kinds?: readonly WorkloadKind[],
@@ -178,6 +182,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
             );
             if (!patched) {
               tracked.delete(refKey(t.workload));
+              gone.push(toRef(t.workload));
               return;
             }
             t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
@@ -242,6 +247,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
       ? (previous.laterPods ?? capped([]))
       : capped(refs('next-pod').filter((r) => !isRolloutKind(r.ref.kind))),
     notRestarted: stopped ? capped(pending) : capped([]),
+    ...goneSoFar(previous?.gone, gone),
     ...(held.length > 0
       ? {
           held: capped(
@@ -273,6 +279,17 @@ async function supersededAfterWait(
   const current = versionWith(versionIdsToStages, 'AWSCURRENT');
   if (current === input.versionId) return undefined;
   return `AWSCURRENT moved on to ${current ?? 'another version'} while this move waited for its restart window: its consumers are left to the newer move`;
+}
+
+/** The consumers found deleted at their restart, this call's added to the earlier calls' (capped). */
+function goneSoFar(earlier: CappedRefs | undefined, now: readonly Ref[]): { gone?: CappedRefs } {
+  const count = (earlier?.count ?? 0) + now.length;
+  if (count === 0) return {};
+  const items = [
+    ...(earlier?.items ?? []),
+    ...now.map((ref) => ({ ref, reason: 'deleted since it was listed: not restarted' })),
+  ];
+  return { gone: { count, items: items.slice(0, LIST_CAP) } };
 }
 
 /** kubectl's restart patch (restartedAt on the pod template) plus our per-secret restarted marker. */

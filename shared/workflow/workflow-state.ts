@@ -169,6 +169,8 @@ export const syncProgressSchema = z.object({
   versionId: z.optional(z.string()),
   /** `namespace/name` of ExternalSecrets not yet annotated: a replica they read lags. */
   held: z.optional(z.array(z.string())),
+  /** ExternalSecrets deleted since the plan (404 at their resync or sync check): skipped, named. */
+  gone: z.optional(z.array(objectRefSchema)),
   /** The lagging replicas at the last look: region and what it holds. */
   replicaWaits: z.optional(z.array(z.object({ region: name, detail: z.string().check(z.maxLength(1024)) }))),
 });
@@ -211,6 +213,8 @@ export const restartProgressSchema = z.object({
    * carried; later calls list only the kinds that roll out.
    */
   laterPods: z.optional(cappedRefsSchema),
+  /** Consumers deleted between their listing and their restart (404): skipped, named, across calls. */
+  gone: z.optional(cappedRefsSchema),
   /** When stopped: the consumers not restarted, for the ledger and the alert. */
   notRestarted: cappedRefsSchema,
   /** Pending consumers whose restart window is closed (counted in `pending` too), with its opening. */

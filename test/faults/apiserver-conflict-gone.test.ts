@@ -83,12 +83,6 @@ function firstRuns(row: ReturnType<typeof faultRow>, s: RowSecret) {
   };
 }
 
-/**
- * Rows whose contract the product does not meet yet (reported to the lead 2026-12-01, see
- * docs/faults.md): they run with FAULT_DEFECT_ROWS=1 until shared/ is fixed, then always.
- */
-const defectRows = process.env.FAULT_DEFECT_ROWS === '1';
-
 /** The newest propagation's cluster outcome, every list in it as one text (what names an object). */
 async function outcomeOf(s: RowSecret) {
   const { entry, restarted, failed } = await wf.propagation(s.secretId);
@@ -135,63 +129,57 @@ describe('fault matrix, API server 409, 410 and 404 (status fault proxy, real de
     expect(result.failures).toBe(0);
   });
 
-  it.runIf(defectRows)(
-    'V-sync: 409 on the force-sync PATCH of the ExternalSecret, once: retried, no failure',
-    async () => {
-      const row = faultRow(wf, 'V-sync', 'apiserver 409 on the force-sync PATCH, once per rotation');
-      const s = await row.secret('sync');
-      const runs = firstRuns(row, s);
-      const from = faults().log.length;
-      for (let round = 0; round < 2; round++) {
-        faults().setRules([
-          {
-            methods: ['PATCH'],
-            path: new RegExp(`^${esPath(s.namespace)}\\?`),
-            rate: 1,
-            status: 409,
-            times: 1,
-          },
-        ]);
-        await runs.run(await row.rotate(s));
-        faults().setRules([]);
-      }
-      row.note(`${injected(409, from).length} force-sync PATCHes answered 409; ${runs.summary()}`);
-      await row.quiesce();
-      const result = await row.oracle();
-      expectOracle(result);
-      expect(injected(409, from)).toHaveLength(2);
-      // The contract: a conflict on a merge patch is retried (STYLE rule 5), not a failed propagation.
-      expect(runs.succeeded(), runs.summary()).toBe(2);
-      expect(result.failures).toBe(0);
-    },
-  );
-
-  it.runIf(defectRows)(
-    'V-burst: 409 on a restart PATCH once more than the adapter tries: the Retry takes it',
-    async () => {
-      const row = faultRow(
-        wf,
-        'V-burst',
-        `apiserver 409 on restart PATCHes, ${CONFLICT_ATTEMPTS + 1} in a row`,
-      );
-      const s = await row.secret('burst');
-      const runs = firstRuns(row, s);
-      const from = faults().log.length;
-      const patches = { methods: ['PATCH'], path: new RegExp(`^${deploymentsPath(s.namespace)}/`) };
-      faults().setRules([{ ...patches, rate: 1, status: 409, times: CONFLICT_ATTEMPTS + 1 }]);
+  it('V-sync: 409 on the force-sync PATCH of the ExternalSecret, once: retried, no failure', async () => {
+    const row = faultRow(wf, 'V-sync', 'apiserver 409 on the force-sync PATCH, once per rotation');
+    const s = await row.secret('sync');
+    const runs = firstRuns(row, s);
+    const from = faults().log.length;
+    for (let round = 0; round < 2; round++) {
+      faults().setRules([
+        {
+          methods: ['PATCH'],
+          path: new RegExp(`^${esPath(s.namespace)}\\?`),
+          rate: 1,
+          status: 409,
+          times: 1,
+        },
+      ]);
       await runs.run(await row.rotate(s));
       faults().setRules([]);
-      row.note(`${injected(409, from).length} restart PATCHes answered 409; ${runs.summary()}`);
-      await row.quiesce();
-      const result = await row.oracle();
-      expectOracle(result);
-      // The fault bit past the adapter's own attempts (the last 409 is left if nothing retries after them).
-      expect(injected(409, from).length).toBeGreaterThanOrEqual(CONFLICT_ATTEMPTS);
-      // A few seconds of contention are what the state machine's Retry (2 s doubling) is for.
-      expect(runs.succeeded(), runs.summary()).toBe(1);
-      expect(result.failures).toBe(0);
-    },
-  );
+    }
+    row.note(`${injected(409, from).length} force-sync PATCHes answered 409; ${runs.summary()}`);
+    await row.quiesce();
+    const result = await row.oracle();
+    expectOracle(result);
+    expect(injected(409, from)).toHaveLength(2);
+    // The contract: a conflict on a merge patch is retried (STYLE rule 5), not a failed propagation.
+    expect(runs.succeeded(), runs.summary()).toBe(2);
+    expect(result.failures).toBe(0);
+  });
+
+  it('V-burst: 409 on a restart PATCH once more than the adapter tries: the Retry takes it', async () => {
+    const row = faultRow(
+      wf,
+      'V-burst',
+      `apiserver 409 on restart PATCHes, ${CONFLICT_ATTEMPTS + 1} in a row`,
+    );
+    const s = await row.secret('burst');
+    const runs = firstRuns(row, s);
+    const from = faults().log.length;
+    const patches = { methods: ['PATCH'], path: new RegExp(`^${deploymentsPath(s.namespace)}/`) };
+    faults().setRules([{ ...patches, rate: 1, status: 409, times: CONFLICT_ATTEMPTS + 1 }]);
+    await runs.run(await row.rotate(s));
+    faults().setRules([]);
+    row.note(`${injected(409, from).length} restart PATCHes answered 409; ${runs.summary()}`);
+    await row.quiesce();
+    const result = await row.oracle();
+    expectOracle(result);
+    // The fault bit past the adapter's own attempts (the last 409 is left if nothing retries after them).
+    expect(injected(409, from).length).toBeGreaterThanOrEqual(CONFLICT_ATTEMPTS);
+    // A few seconds of contention are what the state machine's Retry (2 s doubling) is for.
+    expect(runs.succeeded(), runs.summary()).toBe(1);
+    expect(result.failures).toBe(0);
+  });
 
   it('W-continue: 410 on a continue page, 3 times per list: no consumer missed or doubled', async () => {
     const row = faultRow(
@@ -289,7 +277,7 @@ describe('fault matrix, API server 409, 410 and 404 (status fault proxy, real de
     expect(result.failures).toBe(0);
   });
 
-  it.runIf(defectRows).each([
+  it.each([
     ['X-resync', 'resync', 'between Plan and Resync'],
     ['X-checksync', 'check-sync', 'between Resync and CheckSync'],
   ] as const)(
@@ -335,62 +323,59 @@ describe('fault matrix, API server 409, 410 and 404 (status fault proxy, real de
     },
   );
 
-  it.runIf(defectRows)(
-    'X-consumer: a consumer deleted between the restart LIST and its PATCH: skipped, named',
-    async () => {
-      const row = faultRow(
-        wf,
-        'X-consumer',
-        'consumer Deployment deleted between the restart LIST and its PATCH (404)',
+  it('X-consumer: a consumer deleted between the restart LIST and its PATCH: skipped, named', async () => {
+    const row = faultRow(
+      wf,
+      'X-consumer',
+      'consumer Deployment deleted between the restart LIST and its PATCH (404)',
+    );
+    // The first pending consumer in list order is the first restarted (the canary): the victim.
+    const victim = 'api';
+    const s = await row.secret('consumer', [victim, 'web', 'worker']);
+    const apps = wf.fx.admin.makeApiClient(AppsV1Api);
+    const list = new RegExp(`^${deploymentsPath(s.namespace)}\\?`);
+    let armed = false;
+    let deleted = false;
+    let victimPatch: number | undefined;
+    beforeStep = async (payload) => {
+      if (payload.action === 'advance-restarts' && !deleted) armed = true;
+    };
+    // After the API server answered the restart step's LIST (the victim in it), before the step reads it.
+    faults().setAnsweredHook(async (call) => {
+      if (call.method === 'PATCH' && call.path.startsWith(`${deploymentsPath(s.namespace)}/${victim}?`))
+        victimPatch = call.status;
+      if (!armed || call.method !== 'GET' || !list.test(call.path)) return;
+      armed = false;
+      deleted = true;
+      await apps.deleteNamespacedDeployment({ namespace: s.namespace, name: victim });
+      await wf.fx.eventually(`${victim} deleted`, () =>
+        apps.readNamespacedDeployment({ namespace: s.namespace, name: victim }).then(
+          () => undefined,
+          () => true,
+        ),
       );
-      // The first pending consumer in list order is the first restarted (the canary): the victim.
-      const victim = 'api';
-      const s = await row.secret('consumer', [victim, 'web', 'worker']);
-      const apps = wf.fx.admin.makeApiClient(AppsV1Api);
-      const list = new RegExp(`^${deploymentsPath(s.namespace)}\\?`);
-      let armed = false;
-      let deleted = false;
-      let victimPatch: number | undefined;
-      beforeStep = async (payload) => {
-        if (payload.action === 'advance-restarts' && !deleted) armed = true;
-      };
-      // After the API server answered the restart step's LIST (the victim in it), before the step reads it.
-      faults().setAnsweredHook(async (call) => {
-        if (call.method === 'PATCH' && call.path.startsWith(`${deploymentsPath(s.namespace)}/${victim}?`))
-          victimPatch = call.status;
-        if (!armed || call.method !== 'GET' || !list.test(call.path)) return;
-        armed = false;
-        deleted = true;
-        await apps.deleteNamespacedDeployment({ namespace: s.namespace, name: victim });
-        await wf.fx.eventually(`${victim} deleted`, () =>
-          apps.readNamespacedDeployment({ namespace: s.namespace, name: victim }).then(
-            () => undefined,
-            () => true,
-          ),
-        );
-      });
-      const runs = firstRuns(row, s);
-      try {
-        await runs.run(await row.rotate(s));
-      } finally {
-        beforeStep = undefined;
-        faults().setAnsweredHook(undefined);
-      }
-      row.forget(s, victim);
-      const outcome = await outcomeOf(s);
-      row.note(
-        `victim's PATCH answered ${victimPatch}; restarted [${outcome.restarted.join(', ')}], failed ${outcome.failed.length}; ` +
-          `victim named in the outcome: ${outcome.text.includes(victim)}; ${runs.summary()}`,
-      );
-      await row.quiesce();
-      const result = await row.oracle();
-      expectOracle(result);
-      expect(victimPatch).toBe(404);
-      expect(runs.succeeded(), runs.summary()).toBe(1);
-      expect(outcome.failed).toEqual([]);
-      expect(outcome.restarted.filter((r) => r.includes(victim))).toEqual([]);
-      // Named: an operator can tell a consumer that went away from one that was never there.
-      expect(outcome.text).toContain(`Deployment/${s.namespace}/${victim}`);
-    },
-  );
+    });
+    const runs = firstRuns(row, s);
+    try {
+      await runs.run(await row.rotate(s));
+    } finally {
+      beforeStep = undefined;
+      faults().setAnsweredHook(undefined);
+    }
+    row.forget(s, victim);
+    const outcome = await outcomeOf(s);
+    row.note(
+      `victim's PATCH answered ${victimPatch}; restarted [${outcome.restarted.join(', ')}], failed ${outcome.failed.length}; ` +
+        `victim named in the outcome: ${outcome.text.includes(victim)}; ${runs.summary()}`,
+    );
+    await row.quiesce();
+    const result = await row.oracle();
+    expectOracle(result);
+    expect(victimPatch).toBe(404);
+    expect(runs.succeeded(), runs.summary()).toBe(1);
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.restarted.filter((r) => r.includes(victim))).toEqual([]);
+    // Named: an operator can tell a consumer that went away from one that was never there.
+    expect(outcome.text).toContain(`Deployment/${s.namespace}/${victim}`);
+  });
 });

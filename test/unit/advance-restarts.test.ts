@@ -193,6 +193,33 @@ describe('advance-restarts', () => {
     }
   });
 
+  it('names a consumer deleted between its listing and its restart: skipped, not failed, kept across calls', async () => {
+    const cluster = new SimulatedCluster();
+    for (const name of ['api', 'web', 'worker']) cluster.add(name);
+    const patch = cluster.patchWorkload.bind(cluster);
+    // Deleted after the list that named it, just before its restart PATCH (which then gets a 404).
+    cluster.patchWorkload = async (ref, body) => {
+      if (ref.name === 'web') cluster.workloads.delete('web');
+      return patch(ref, body);
+    };
+
+    // A budget of one look per call: the deletion is found in one call and carried by the later ones.
+    const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 }, 0);
+
+    expect(progress).toMatchObject({ done: true, verified: 2, failed: { count: 0 } });
+    expect(progress.invocations).toBeGreaterThan(2);
+    expect(progress.gone).toEqual({
+      count: 1,
+      items: [
+        {
+          ref: { kind: 'Deployment', namespace: 'shop', name: 'web' },
+          reason: 'deleted since it was listed: not restarted',
+        },
+      ],
+    });
+    expect(restartsOf(cluster).sort()).toEqual(['api', 'worker']);
+  });
+
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {
     const cluster = new SimulatedCluster();
     for (let i = 0; i < 40; i++) cluster.add(`app-${i}`);

@@ -151,7 +151,10 @@ describe('asRetryable', () => {
   it.each([
     { error: new KubernetesCallError(503, 'ServiceUnavailable'), retried: true },
     { error: new KubernetesCallError(429, 'TooManyRequests'), retried: true },
-    { error: new KubernetesCallError(409, 'Conflict'), retried: false },
+    // Past the adapter's own conflict retries, the state machine's Retry sends the merge patch again.
+    { error: new KubernetesCallError(409, 'Conflict'), retried: true },
+    { error: new KubernetesCallError(404, 'NotFound'), retried: false },
+    { error: new KubernetesCallError(403, 'Forbidden'), retried: false },
     // The SDK's request timeout (shared/aws/client-options.ts) once its own attempts are spent.
     {
       error: toAwsCallError(

@@ -277,6 +277,24 @@ describe.each(variants)('KubernetesAdapter over HTTPS through %s', (_, load) => 
     expect(everywhere(failure)).not.toContain('x-denied-value');
   });
 
+  it('retries a 409 on the force-sync annotation of an ExternalSecret and a ClusterExternalSecret', async () => {
+    const annotations = { 'external-secrets.io/force-sync': 'v@now' };
+    api.seen.length = 0;
+    conflictsLeft = 2;
+
+    await adapter.annotateExternalSecret(
+      { kind: 'ExternalSecret', namespace: 'apps', name: 'db' },
+      annotations,
+    );
+    conflictsLeft = 1;
+    await adapter.annotateClusterExternalSecret('shared-db', annotations);
+
+    expect(api.seen.map((r) => `${r.method} ${new URL(r.url, 'https://x').pathname}`)).toEqual([
+      ...Array(3).fill('PATCH /apis/external-secrets.io/v1beta1/namespaces/apps/externalsecrets/db'),
+      ...Array(2).fill('PATCH /apis/external-secrets.io/v1beta1/clusterexternalsecrets/shared-db'),
+    ]);
+  });
+
   it('fails a 2xx answer that is not JSON with a fixed reason, quoting none of it', async () => {
     const failure = await adapter
       .getRollout({ kind: 'Deployment', namespace: 'apps', name: 'garbled' })

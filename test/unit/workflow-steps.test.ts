@@ -6,7 +6,7 @@ import { logFailureOnce } from '../../shared/log-failure-once';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import { claimStep } from '../../shared/workflow/claim-step';
 import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
-import { type ClusterStepDeps, checkSyncStep } from '../../shared/workflow/cluster-steps';
+import { type ClusterStepDeps, checkSyncStep, resyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
 import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
 import { alertSubject } from '../../shared/workflow/propagation-alert';
@@ -146,6 +146,107 @@ describe('checkSyncStep', () => {
     expect(next).toMatchObject({
       done: true,
       synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
+    });
+  });
+});
+
+describe('ExternalSecrets deleted since the plan (404)', () => {
+  const gone = new KubernetesCallError(404, 'NotFound');
+  const plan = { plannedAt: 'x', resync: [target('a'), target('b')], notRefreshing: [] };
+
+  it('resync skips one deleted before its annotation: not pending, not failed, named', async () => {
+    const next = await resyncStep(
+      { cluster: 'c', versionId: VERSION, plan },
+      clusterDeps({
+        annotateExternalSecret: async (ref) => {
+          if (ref.name === 'b') throw gone;
+        },
+      }),
+    );
+    expect(next).toMatchObject({
+      pending: ['shop/a'],
+      failed: [],
+      gone: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'b' }],
+    });
+  });
+
+  it('check-sync moves one deleted after its annotation out of pending, named, not failed', async () => {
+    const synced = {
+      syncedResourceVersion: '2-new',
+      refreshTime: '2026-11-23T10:00:30Z',
+      ready: { status: 'True', reason: 'SecretSynced' },
+    };
+    const next = await checkSyncStep(
+      { cluster: 'c', plan, sync: progress({ pending: ['shop/a', 'shop/b'] }) },
+      clusterDeps({
+        getExternalSecretSync: async (ref) => {
+          if (ref.name === 'b') throw gone;
+          return synced;
+        },
+      }),
+    );
+    expect(next).toMatchObject({
+      done: true,
+      pending: [],
+      failed: [],
+      synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
+      gone: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'b' }],
+    });
+  });
+
+  it('any other refusal still fails the step', async () => {
+    await expect(
+      resyncStep(
+        { cluster: 'c', versionId: VERSION, plan },
+        clusterDeps({
+          annotateExternalSecret: async () => {
+            throw new KubernetesCallError(403, 'Forbidden');
+          },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(KubernetesCallError);
+  });
+
+  it('the cluster outcome names what went, counts it, and still succeeds', async () => {
+    const outcome = await finishClusterStep({
+      state: {
+        cluster: 'c',
+        sync: progress({
+          done: true,
+          synced: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'a' }],
+          gone: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'b' }],
+        }),
+        restarts: {
+          done: true,
+          invocations: 1,
+          verified: 1,
+          inFlight: 0,
+          pending: 0,
+          restarted: { count: 0, items: [] },
+          failed: { count: 0, items: [] },
+          refused: { count: 0, items: [] },
+          nextPod: { count: 0, items: [] },
+          notRestarted: { count: 0, items: [] },
+          gone: {
+            count: 1,
+            items: [
+              {
+                ref: { kind: 'Deployment', namespace: 'shop', name: 'web' },
+                reason: 'deleted since it was listed: not restarted',
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(outcome).toMatchObject({
+      outcome: 'succeeded',
+      failed: [],
+      gone: [
+        'ExternalSecret/shop/b: deleted since the plan',
+        'Deployment/shop/web: deleted since it was listed: not restarted',
+      ],
+      counts: { gone: 2, failed: 0 },
     });
   });
 });
