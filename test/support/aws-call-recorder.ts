@@ -117,7 +117,8 @@ async function iamRequestOf(command: SentCommand, world: WorldMapping): Promise<
   const resource = await world.secretArn(String(input.SecretId));
   const rotatedBy = world.rotatedBy(resource);
   const keys: Record<string, unknown> = {
-    'secretsmanager:SecretId': String(input.SecretId),
+    // An ARN as the deployed world names it (a test may map moto's names onto the stack's).
+    'secretsmanager:SecretId': String(input.SecretId).startsWith('arn:') ? resource : String(input.SecretId),
     'secretsmanager:resource/AllowRotationLambdaArn': rotatedBy,
     'secretsmanager:VersionStage': input.VersionStage,
     'secretsmanager:VersionId': name === 'GetSecretValue' ? input.VersionId : undefined,
@@ -172,13 +173,15 @@ function refsOf(id: string, type: string): Record<string, string> {
 
 /**
  * The stack as cdk.json deploys it (propagation, notifications, database rotation) plus an emergency
- * principal, in the test account and region, and every Ref and Arn its policies can name.
+ * principal and `overrides` (top-level keys of cdk.json's `orchestrator`), in the test account and
+ * region, and every Ref and Arn its policies can name.
  */
-export function synthDeployedStack() {
+export function synthDeployedStack(overrides: Record<string, unknown> = {}) {
   const app = new App({ context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
   const config = parseDeploymentConfig({
     ...CDK_JSON.context.orchestrator,
     emergencyPrincipals: [`arn:aws:iam::${TEST_ENV.account}:role/incident-responder`],
+    ...overrides,
   });
   const stack = new OrchestratorStack(app, 'Stack', { config, env: TEST_ENV });
   const template = Template.fromStack(stack);
