@@ -1,4 +1,4 @@
-import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { fullJitterDelay } from '../concurrency';
 import { KubernetesCallError } from '../errors';
 import { argoRestartPatch } from '../propagation/argo-rollout-restart';
@@ -10,13 +10,12 @@ import {
   toArgoRollout,
 } from '../propagation/argo-rollout-workload';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
-import type { AwsSecretStore, ExternalSecret, ExternalSecretSpec } from '../propagation/eso-types';
+import type { AwsSecretStore, ExternalSecret } from '../propagation/eso-types';
 import type { ObjectRef } from '../propagation/object-ref';
 import type { RolloutObservation } from '../propagation/rollout-status';
 import {
   type AppsKind,
   isRolloutKind,
-  type PodSpec,
   type RolloutKind,
   WORKLOAD_KINDS,
   type Workload,
@@ -24,25 +23,26 @@ import {
 } from '../propagation/workload-types';
 import { CustomObjectsClient, METADATA_ONLY_LIST, type ResourceType } from './custom-objects-client';
 import { kubeConfigTransport } from './kubeconfig-transport';
+import {
+  type AppsObject,
+  controlled,
+  cronJobWorkload,
+  finishedJob,
+  jobWorkload,
+  podWorkload,
+  type RawObject,
+  toAwsStore,
+  toExternalSecret,
+  toRollout,
+  toSyncStatus,
+  toWorkload,
+} from './kubernetes-objects';
 import type { KubernetesTransport } from './kubernetes-transport';
 import { listAll, PAGE_SIZE } from './paginate';
 
 export const FIELD_MANAGER = 'secret-rotation-orchestrator';
 const ESO_GROUP = 'external-secrets.io';
 const CONFLICT_RETRIES = 5;
-
-type AppsObject = V1Deployment | V1StatefulSet | V1DaemonSet;
-interface RawObject {
-  metadata?: {
-    namespace?: string;
-    name?: string;
-    generation?: number;
-    annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-  };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
 
 /**
  * {@link ClusterPort} over plain JSON: paginated lists, merge patches with a field manager, 409s
@@ -265,46 +265,6 @@ export class KubernetesAdapter implements ClusterPort {
   }
 }
 
-function toExternalSecret(item: RawObject, apiVersion: string): ExternalSecret {
-  const owner = item.metadata?.ownerReferences?.find((ref) => ref.kind === 'ClusterExternalSecret');
-  return {
-    namespace: item.metadata?.namespace ?? '',
-    name: item.metadata?.name ?? '',
-    apiVersion,
-    generation: item.metadata?.generation ?? 0,
-    spec: (item.spec ?? {}) as ExternalSecretSpec,
-    syncStatus: toSyncStatus(item),
-    ...(owner ? { ownerClusterExternalSecret: owner.name } : {}),
-  };
-}
-
-function toSyncStatus(item: RawObject): ExternalSecretSyncStatus {
-  const status = (item.status ?? {}) as {
-    refreshTime?: string;
-    syncedResourceVersion?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-  };
-  const ready = status.conditions?.find((condition) => condition.type === 'Ready');
-  return { refreshTime: status.refreshTime, syncedResourceVersion: status.syncedResourceVersion, ready };
-}
-
-function toAwsStore(item: RawObject, kind: AwsSecretStore['kind']): AwsSecretStore[] {
-  const aws = (
-    item.spec?.provider as { aws?: { service?: string; region?: string; prefix?: string } } | undefined
-  )?.aws;
-  if (!aws?.service || !aws.region) return [];
-  return [
-    {
-      kind,
-      namespace: kind === 'SecretStore' ? (item.metadata?.namespace ?? '') : '',
-      name: item.metadata?.name ?? '',
-      service: aws.service,
-      region: aws.region,
-      ...(aws.prefix ? { prefix: aws.prefix } : {}),
-    },
-  ];
-}
-
 function esoResource(version: string, plural: string): ResourceType {
   return { group: ESO_GROUP, version, plural };
 }
@@ -321,76 +281,8 @@ function rolloutKind(kind: string): RolloutKind {
   return kind;
 }
 
-function controlled(item: RawObject): boolean {
-  return item.metadata?.ownerReferences?.some((ref) => ref.controller === true) ?? false;
-}
-
-function finishedJob(item: RawObject): boolean {
-  const conditions = (item.status?.conditions ?? []) as { type?: string; status?: string }[];
-  return conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-}
-
-/** A workload that has no rollout: its pod spec and annotations, from wherever its kind keeps them. */
-function templateWorkload(
-  kind: WorkloadKind,
-  item: RawObject,
-  template: { metadata?: { annotations?: Record<string, string> }; spec?: unknown } | undefined,
-): Workload {
-  return {
-    kind,
-    namespace: item.metadata?.namespace ?? '',
-    name: item.metadata?.name ?? '',
-    annotations: item.metadata?.annotations ?? {},
-    podTemplateAnnotations: template?.metadata?.annotations ?? {},
-    podSpec: (template?.spec ?? {}) as PodSpec,
-  };
-}
-
-type PodTemplate = { metadata?: { annotations?: Record<string, string> }; spec?: unknown };
-
-function cronJobWorkload(item: RawObject): Workload {
-  const spec = item.spec as
-    | { suspend?: boolean; jobTemplate?: { spec?: { template?: PodTemplate } } }
-    | undefined;
-  return {
-    ...templateWorkload('CronJob', item, spec?.jobTemplate?.spec?.template),
-    suspended: spec?.suspend === true,
-  };
-}
-
-function jobWorkload(item: RawObject): Workload {
-  return templateWorkload('Job', item, (item.spec as { template?: PodTemplate } | undefined)?.template);
-}
-
-function podWorkload(item: RawObject): Workload {
-  return templateWorkload('Pod', item, { metadata: item.metadata, spec: item.spec });
-}
-
 function appsResource(kind: AppsKind): ResourceType {
   const plural =
     kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
   return { group: 'apps', version: 'v1', plural };
-}
-
-function toRollout(kind: AppsKind, object: AppsObject): RolloutObservation {
-  return {
-    kind,
-    generation: object.metadata?.generation ?? 0,
-    spec: object.spec as RolloutObservation['spec'],
-    status: (object.status ?? {}) as RolloutObservation['status'],
-  };
-}
-
-function toWorkload(kind: AppsKind, object: AppsObject): Workload {
-  const template = object.spec?.template;
-  return {
-    kind,
-    namespace: object.metadata?.namespace ?? '',
-    name: object.metadata?.name ?? '',
-    annotations: object.metadata?.annotations ?? {},
-    podTemplateAnnotations: template?.metadata?.annotations ?? {},
-    podSpec: (template?.spec ?? {}) as PodSpec,
-    paused: kind === 'Deployment' ? (object as V1Deployment).spec?.paused === true : false,
-    rollout: toRollout(kind, object),
-  };
 }

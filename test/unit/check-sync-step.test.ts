@@ -92,17 +92,33 @@ describe('checkSyncStep reading sync status', () => {
     expect(next.done).toBe(false);
   });
 
-  it('reads one missing from the LIST with its own GET, so a deleted one fails the step as before', async () => {
+  it('reads one missing from the LIST with its own GET: deleted (404), it is gone, not failed', async () => {
     const pending = names(LIST_SYNC_ABOVE + 1);
-    const gone = new KubernetesCallError(404, 'NotFound');
     const cluster = fakeCluster({
       listExternalSecrets: async () => pending.slice(1).map((name) => listed(name, synced)),
       getExternalSecretSync: async () => {
-        throw gone;
+        throw new KubernetesCallError(404, 'NotFound');
       },
     });
 
-    await expect(poll(cluster, pending)).rejects.toBe(gone);
+    const next = await poll(cluster, pending);
+
+    expect(next.gone).toEqual([{ kind: 'ExternalSecret', namespace: 'shop', name: pending[0] }]);
+    expect(next.failed).toEqual([]);
+    expect(next.synced).toHaveLength(LIST_SYNC_ABOVE);
     expect(cluster.calls).toEqual(['listExternalSecrets', 'getExternalSecretSync']);
+  });
+
+  it('fails the step on any other refusal of that GET', async () => {
+    const pending = names(LIST_SYNC_ABOVE + 1);
+    const refused = new KubernetesCallError(403, 'Forbidden');
+    const cluster = fakeCluster({
+      listExternalSecrets: async () => pending.slice(1).map((name) => listed(name, synced)),
+      getExternalSecretSync: async () => {
+        throw refused;
+      },
+    });
+
+    await expect(poll(cluster, pending)).rejects.toBe(refused);
   });
 });
