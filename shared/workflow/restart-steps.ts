@@ -69,9 +69,9 @@ export type RestartStepDeps = ClusterStepDeps & {
   readonly logger?: Pick<RotationLogger, 'warn'>;
   /**
    * DescribeSecret, to see after a restart-window wait whether AWSCURRENT moved on (the Lambda passes
-   * the adapter its ledger steps use). @default none: nothing is checked after a wait
+   * the adapter its ledger steps use).
    */
-  readonly secrets?: Pick<SecretsPort, 'describeSecret'>;
+  readonly secrets: Pick<SecretsPort, 'describeSecret'>;
 };
 
 /** How many may be in flight: the budget's count, cut to its percentage of the affected consumers. */
@@ -267,14 +267,12 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
  * newer move's execution restarts the held consumers (for the newer value, which ESO already
  * holds), and this one must not restart them first, or each would restart twice (the newer move
  * sees an older marker as pending). The reason stops the restarts: the cluster fails, so nothing
- * is revoked or retired for a move that never reached its consumers. Without a way to read the
- * secret's stages (no secrets port), nothing is checked.
+ * is revoked or retired for a move that never reached its consumers.
  */
 async function supersededAfterWait(
   input: { readonly secret: { readonly arn: string }; readonly versionId: string },
   deps: RestartStepDeps,
 ): Promise<string | undefined> {
-  if (!deps.secrets) return undefined;
   const { versionIdsToStages } = await deps.secrets.describeSecret(input.secret.arn);
   const current = versionWith(versionIdsToStages, 'AWSCURRENT');
   if (current === input.versionId) return undefined;

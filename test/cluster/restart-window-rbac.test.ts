@@ -11,6 +11,7 @@ import { ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import { clusterFixture } from '../support/cluster-fixture';
+import { unreadSecrets } from '../support/unread-secrets';
 
 /**
  * Namespace restart windows and the orchestrator's RBAC, in the real API server: the restart step
@@ -80,6 +81,7 @@ function advance(port: ClusterPort, warnings: unknown[]) {
     {
       clusterFor: async () => port,
       requireOptIn: false,
+      secrets: unreadSecrets,
       syncTimeoutMs: 300_000,
       rolloutTimeoutMs: 600_000,
       rolloutPollBudgetMs: 0,

@@ -8,10 +8,10 @@ import {
   type Workload,
   type WorkloadKind,
 } from '../../shared/propagation/workload-types';
-import type { ClusterStepDeps } from '../../shared/workflow/cluster-steps';
-import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
+import { advanceRestartsStep, type RestartStepDeps } from '../../shared/workflow/restart-steps';
 import type { RestartBudget, RestartProgress } from '../../shared/workflow/workflow-state';
 import { fakeCluster } from '../support/fake-cluster';
+import { unreadSecrets } from '../support/unread-secrets';
 
 /**
  * The restart step against an in-memory cluster whose Deployments finish a rollout two lists after
@@ -137,7 +137,7 @@ function input(budget: RestartBudget, restarts: RestartProgress | { done: false 
   };
 }
 
-function deps(cluster: SimulatedCluster, budgetMs = 60_000): ClusterStepDeps {
+function deps(cluster: SimulatedCluster, budgetMs = 60_000): RestartStepDeps {
   return {
     clusterFor: async () =>
       fakeCluster({
@@ -145,6 +145,7 @@ function deps(cluster: SimulatedCluster, budgetMs = 60_000): ClusterStepDeps {
         patchWorkload: (ref, patch) => cluster.patchWorkload(ref, patch),
       }),
     requireOptIn: false,
+    secrets: unreadSecrets,
     syncTimeoutMs: 300_000,
     rolloutTimeoutMs: 600_000,
     rolloutPollBudgetMs: budgetMs,

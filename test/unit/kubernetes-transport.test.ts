@@ -29,6 +29,7 @@ import {
   statusBody,
 } from '../support/https-api-server';
 import { esbuildOptionsOf } from '../support/lambda-esbuild-options';
+import { unreadSecrets } from '../support/unread-secrets';
 
 type Connect = (endpoint: ClusterEndpoint, options?: { pageSize?: number }) => KubernetesAdapter;
 interface Client {
@@ -404,6 +405,7 @@ describe.each(variants)('a refused call through %s, in the ledger and the alert'
     const deps = {
       clusterFor,
       requireOptIn: false,
+      secrets: unreadSecrets,
       syncTimeoutMs: 1000,
       rolloutTimeoutMs: 1000,
       now: () => new Date('2026-11-23T10:10:00.000Z'),

@@ -5,6 +5,7 @@ import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import type { RestartWindowsConfig } from '../../shared/workflow/restart-window-policy';
 import type { RestartProgress } from '../../shared/workflow/workflow-state';
 import { fakeCluster } from '../support/fake-cluster';
+import { unreadSecrets } from '../support/unread-secrets';
 
 /**
  * The restart step and restart windows, against an in-memory cluster whose Deployments finish their
@@ -84,8 +85,8 @@ function call(
     previous?: RestartProgress;
     /** AWSCURRENT's version when the step asks (after a window wait); @default this move's */
     current?: string;
-    /** The secret ids the step describes; `null`: the step gets no secrets port. */
-    described?: string[] | null;
+    /** The secret ids the step describes. */
+    described?: string[];
   } = {},
 ) {
   const now = options.now ?? NOON;
@@ -123,20 +124,18 @@ function call(
       rolloutPollBudgetMs: 60_000,
       rolloutPollIntervalMs: 1000,
       restartWindows: options.windows,
-      ...(options.described !== null && {
-        secrets: {
-          describeSecret: async (secretId: string) => {
-            options.described?.push(secretId);
-            return {
-              arn: secretId,
-              name: SECRET,
-              rotationEnabled: true,
-              versionIdsToStages: { [options.current ?? VERSION]: ['AWSCURRENT'], older: ['AWSPREVIOUS'] },
-              tags: {},
-            };
-          },
+      secrets: {
+        describeSecret: async (secretId: string) => {
+          options.described?.push(secretId);
+          return {
+            arn: secretId,
+            name: SECRET,
+            rotationEnabled: true,
+            versionIdsToStages: { [options.current ?? VERSION]: ['AWSCURRENT'], older: ['AWSPREVIOUS'] },
+            tags: {},
+          };
         },
-      }),
+      },
       now: () => now,
       sleep: async () => undefined,
     },
@@ -202,23 +201,6 @@ describe('advance-restarts with restart windows', () => {
     expect(second.stopped).toBe(
       'AWSCURRENT moved on to 11111111-2222-4333-8444-555555555555 while this move waited for its restart window: its consumers are left to the newer move',
     );
-  });
-
-  it('after the wait, restarts held consumers unchecked when the step has no secrets port', async () => {
-    const cluster = new Cluster();
-    cluster.add('nightly', { [WINDOW]: 'Sat 02:00-04:00 UTC' });
-    const first = await call(cluster, { described: null });
-
-    const second = await call(cluster, {
-      now: new Date('2026-12-05T02:00:00.000Z'),
-      previous: first,
-      current: '11111111-2222-4333-8444-555555555555',
-      described: null,
-    });
-
-    expect(cluster.patched).toEqual(['nightly']);
-    expect(second).toMatchObject({ done: true, verified: 1 });
-    expect(second.stopped).toBeUndefined();
   });
 
   it('an emergency restarts a windowed consumer at once', async () => {
@@ -329,6 +311,7 @@ function advanceRestartsStepWithBudget(cluster: Cluster, budgetMs: number) {
           patchWorkload: (ref, patch) => cluster.patch(ref.name, patch as never),
         }),
       requireOptIn: false,
+      secrets: unreadSecrets,
       syncTimeoutMs: 300_000,
       rolloutTimeoutMs: 600_000,
       rolloutPollBudgetMs: budgetMs,

@@ -223,6 +223,16 @@ function call(
     {
       clusterFor: async () => cluster.port(),
       requireOptIn: false,
+      // After a window wait the step asks whether AWSCURRENT moved on: it did not.
+      secrets: {
+        describeSecret: async (arn) => ({
+          arn,
+          name: SECRET,
+          rotationEnabled: true,
+          versionIdsToStages: { [VERSION]: ['AWSCURRENT'] },
+          tags: {},
+        }),
+      },
       syncTimeoutMs: 300_000,
       rolloutTimeoutMs: 600_000,
       rolloutPollBudgetMs: 60_000,
