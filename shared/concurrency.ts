@@ -24,6 +24,29 @@ export async function mapWithLimit<T, R>(
 }
 
 /**
+ * As {@link mapWithLimit}, but for writes: every item's work runs to its end before this settles,
+ * and then the first error (in input order) is thrown. mapWithLimit rejects at the first error while
+ * the other calls are still in flight or in a retry's backoff, and its workers go on taking items;
+ * a step that failed must not leave a write behind that lands after the state machine's Retry has
+ * sent it again (a workload restarted twice).
+ */
+export async function mapAllWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const settled = await mapWithLimit(items, limit, (item) =>
+    work(item).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  );
+  const failed = settled.find((s) => 'error' in s);
+  if (failed && 'error' in failed) throw failed.error;
+  return settled.map((s) => (s as { value: R }).value);
+}
+
+/**
  * The pause before retry `attempt` (1 = the first retry): "full jitter", a uniform draw from zero to
  * `baseMs` · 2^(attempt − 1), capped at `capMs`, so callers that failed together do not retry in
  * step (review L8; the same strategy as the AWS SDK's standard retries).

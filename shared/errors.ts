@@ -291,6 +291,16 @@ export class KubernetesCallError extends OrchestratorError {
   }
 }
 
+/**
+ * The object itself is gone: a 404 whose Status says `NotFound`. A path the API server does not
+ * serve at all (a CRD not installed, a version not served, a CRD not yet established) is a 404 too,
+ * but a plain-text `404 page not found` with no Status: that is not a deleted object, and is never
+ * treated as one.
+ */
+export function isObjectGone(error: unknown): boolean {
+  return error instanceof KubernetesCallError && error.httpStatus === 404 && error.reason === 'NotFound';
+}
+
 const STATUS_REASON = /^[A-Za-z]{1,64}$/;
 
 /**

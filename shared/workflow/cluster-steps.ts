@@ -5,7 +5,7 @@
  */
 
 import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
-import { KubernetesCallError, PlanTooLargeError } from '../errors';
+import { isObjectGone, PlanTooLargeError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort, ExternalSecretSyncStatus } from '../propagation/cluster-port';
 import { confirmSync } from '../propagation/confirm-sync';
@@ -161,7 +161,7 @@ async function syncStatuses(
     try {
       return await cluster.getExternalSecretSync(esRef(t));
     } catch (error) {
-      if (error instanceof KubernetesCallError && error.httpStatus === 404) return 'gone';
+      if (isObjectGone(error)) return 'gone';
       throw error;
     }
   };

@@ -1,5 +1,5 @@
-import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
-import { KubernetesCallError } from '../errors';
+import { API_CONCURRENCY, mapAllWithLimit } from '../concurrency';
+import { isObjectGone } from '../errors';
 import type { ClusterPort } from '../propagation/cluster-port';
 import { ANNOTATIONS } from '../propagation/consumer-annotations';
 import type { EsTarget } from './workflow-state';
@@ -16,12 +16,12 @@ export async function forceSync(
 ): Promise<EsTarget[]> {
   const annotations = { [ANNOTATIONS.forceSync]: `${versionId}@${at.toISOString()}` };
   const owners = [...new Set(targets.flatMap((t) => (t.owner ? [t.owner] : [])))];
-  const ownersGone = await mapWithLimit(owners, API_CONCURRENCY, (owner) =>
+  const ownersGone = await mapAllWithLimit(owners, API_CONCURRENCY, (owner) =>
     unlessGone(cluster.annotateClusterExternalSecret(owner, annotations)),
   );
   const goneOwners = new Set(owners.filter((_, index) => ownersGone[index]));
   const own = targets.filter((t) => !t.owner);
-  const ownGone = await mapWithLimit(own, API_CONCURRENCY, (t) =>
+  const ownGone = await mapAllWithLimit(own, API_CONCURRENCY, (t) =>
     unlessGone(
       cluster.annotateExternalSecret(
         { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
@@ -35,13 +35,13 @@ export async function forceSync(
   ];
 }
 
-/** True when the object is gone (404), false when the call succeeded; any other error is thrown. */
-export async function unlessGone(call: Promise<unknown>): Promise<boolean> {
+/** True when the object is gone (isObjectGone), false when the call succeeded; any other error is thrown. */
+async function unlessGone(call: Promise<unknown>): Promise<boolean> {
   try {
     await call;
     return false;
   } catch (error) {
-    if (error instanceof KubernetesCallError && error.httpStatus === 404) return true;
+    if (isObjectGone(error)) return true;
     throw error;
   }
 }

@@ -8,8 +8,8 @@
  * counts and capped name lists only, so its size and history do not grow with the workloads.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { API_CONCURRENCY, mapWithLimit } from '../concurrency';
-import { KubernetesCallError } from '../errors';
+import { API_CONCURRENCY, mapAllWithLimit, mapWithLimit } from '../concurrency';
+import { isObjectGone } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
 import {
@@ -174,7 +174,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
       const marker = move().moveId;
       await timed(
         () =>
-          mapWithLimit(wave, API_CONCURRENCY, async (t) => {
+          mapAllWithLimit(wave, API_CONCURRENCY, async (t) => {
             const patched = await patchOrGone(
               cluster,
               t.workload,
@@ -333,7 +333,7 @@ async function patchOrGone(cluster: ClusterPort, workload: Workload, patch: obje
     await cluster.patchWorkload(workload, patch);
     return true;
   } catch (error) {
-    if (error instanceof KubernetesCallError && error.httpStatus === 404) return false;
+    if (isObjectGone(error)) return false;
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { API_CONCURRENCY, fullJitterDelay, mapWithLimit } from '../../shared/concurrency';
+import { API_CONCURRENCY, fullJitterDelay, mapAllWithLimit, mapWithLimit } from '../../shared/concurrency';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import { forceSync } from '../../shared/workflow/force-sync';
 import { readNamespaceAnnotations } from '../../shared/workflow/read-namespace-annotations';
@@ -64,6 +64,27 @@ describe('mapWithLimit', () => {
     await expect(
       mapWithLimit([1, 2], 2, async (n) => (n === 2 ? Promise.reject(new Error('x')) : n)),
     ).rejects.toThrow('x');
+  });
+});
+
+describe('mapAllWithLimit', () => {
+  it('lets every call end before it throws the first error, in input order', async () => {
+    const ended: number[] = [];
+    const failure = await mapAllWithLimit([1, 2, 3, 4], 2, async (n) => {
+      // 2 fails at once; 1, 3 and 4 are still in flight or queued then (a write in a retry's backoff).
+      if (n === 2) throw new Error('conflict on 2');
+      if (n === 4) throw new Error('conflict on 4');
+      await sleep(20);
+      ended.push(n);
+      return n;
+    }).catch((error: unknown) => error);
+
+    expect((failure as Error).message).toBe('conflict on 2');
+    expect(ended.sort()).toEqual([1, 3]);
+  });
+
+  it('returns the results in order when every call succeeds', async () => {
+    expect(await mapAllWithLimit([3, 1, 2], 2, async (n) => n * 2)).toEqual([6, 2, 4]);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   asRetryable,
   describeError,
   InvalidEventError,
+  isObjectGone,
   KubernetesCallError,
   kubernetesCallError,
   RotationTestFailedError,
@@ -144,6 +145,19 @@ describe('kubernetesCallError', () => {
     expect(error).toMatchObject({ httpStatus: 422, reason, code: 'KUBERNETES_CALL_FAILED' });
     expect(error.message).toBe(`Kubernetes API call failed: HTTP 422${reason ? ` ${reason}` : ''}`);
     expect(inspect(error, { showHidden: true, depth: Number.POSITIVE_INFINITY })).not.toContain('hunter2');
+  });
+});
+
+describe('isObjectGone', () => {
+  it.each([
+    [new KubernetesCallError(404, 'NotFound'), true],
+    // kube-apiserver's plain-text "404 page not found": the path is not served, no object was deleted.
+    [new KubernetesCallError(404, undefined), false],
+    [new KubernetesCallError(410, 'Gone'), false],
+    [new KubernetesCallError(403, 'Forbidden'), false],
+    [new Error('404 NotFound'), false],
+  ])('%s: %s', (error, gone) => {
+    expect(isObjectGone(error)).toBe(gone);
   });
 });
 

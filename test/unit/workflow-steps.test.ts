@@ -194,6 +194,30 @@ describe('ExternalSecrets deleted since the plan (404)', () => {
     });
   });
 
+  it('a 404 that is no Status NotFound (a CRD or version not served: plain text) fails the step', async () => {
+    const unserved = new KubernetesCallError(404, undefined);
+    await expect(
+      resyncStep(
+        { cluster: 'c', versionId: VERSION, plan },
+        clusterDeps({
+          annotateExternalSecret: async () => {
+            throw unserved;
+          },
+        }),
+      ),
+    ).rejects.toBe(unserved);
+    await expect(
+      checkSyncStep(
+        { cluster: 'c', plan, sync: progress({ pending: ['shop/a'] }) },
+        clusterDeps({
+          getExternalSecretSync: async () => {
+            throw unserved;
+          },
+        }),
+      ),
+    ).rejects.toBe(unserved);
+  });
+
   it('any other refusal still fails the step', async () => {
     await expect(
       resyncStep(
