@@ -67,6 +67,7 @@ function clusterLine(c: ClusterCounts): string {
     ...(c.failed > 0 ? [`${c.failed} failed`] : []),
     ...(c.nextPod > 0 ? [`${c.nextPod} on next pod`] : []),
     ...(c.notRestarted > 0 ? [`${c.notRestarted} not restarted`] : []),
+    ...(c.gone > 0 ? [`${c.gone} deleted while it ran`] : []),
   ];
   return `${c.outcome === 'succeeded' ? '✅' : '❌'} ${c.cluster}: ${c.outcome}, ${parts.join(', ')}`;
 }

@@ -15,6 +15,8 @@ export interface ClusterCounts {
   readonly failed: number;
   readonly nextPod: number;
   readonly notRestarted: number;
+  /** ExternalSecrets and consumers deleted while the propagation ran (not failures). */
+  readonly gone: number;
 }
 
 export interface PropagationNotification {
@@ -89,6 +91,7 @@ function countsOf(outcome: NonNullable<PropagationRecord['clusters']>[number]): 
     failed: count('failed', outcome.failed),
     nextPod: count('nextPod', outcome.nextPod),
     notRestarted: count('notRestarted', outcome.notRestarted),
+    gone: count('gone', outcome.gone),
   };
 }
 

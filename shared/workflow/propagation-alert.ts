@@ -18,6 +18,7 @@ export function alertFor(
 ) {
   const failures = clusters.flatMap((c) => c.failed.map((f) => `${c.cluster}: ${f}`));
   const notRestarted = clusters.flatMap((c) => (c.notRestarted ?? []).map((w) => `${c.cluster}: ${w}`));
+  const gone = clusters.flatMap((c) => (c.gone ?? []).map((g) => `${c.cluster}: ${g}`));
   const total = clusters.reduce((n, c) => n + (c.counts?.failed ?? c.failed.length), 0);
   return {
     subject: alertSubject(`Propagation ${outcome}: ${claim.secret.name}`),
@@ -36,6 +37,14 @@ export function alertFor(
         ? {
             notRestarted: notRestarted.slice(0, MAX_ALERT_FAILURES),
             notRestartedCount: clusters.reduce((n, c) => n + (c.counts?.notRestarted ?? 0), 0),
+          }
+        : {}),
+      // Deleted while it ran (an ExternalSecret, a consumer): not failures, but a skipped consumer
+      // of a deleted ExternalSecret's Secret is one nobody verified.
+      ...(gone.length > 0
+        ? {
+            gone: gone.slice(0, MAX_ALERT_FAILURES),
+            goneCount: clusters.reduce((n, c) => n + (c.counts?.gone ?? c.gone?.length ?? 0), 0),
           }
         : {}),
       ...extra,

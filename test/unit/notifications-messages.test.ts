@@ -65,6 +65,7 @@ function record(status: PropagationRecord['status'], failedCluster = false): Pro
               failed: [`Deployment apps/orders: KubernetesCallError: ${KUBERNETES_BODY}`],
               notRestarted: ['Deployment apps/billing'],
               nextPod: ['StatefulSet apps/cache: OnDelete'],
+              gone: ['ExternalSecret/apps/old-db: deleted since the plan'],
             },
           ]
         : []),
@@ -127,8 +128,18 @@ describe('planNotification', () => {
         failed: 0,
         nextPod: 0,
         notRestarted: 0,
+        gone: 0,
       },
-      { cluster: 'us-2', outcome: 'failed', synced: 1, restarted: 0, failed: 1, nextPod: 1, notRestarted: 1 },
+      {
+        cluster: 'us-2',
+        outcome: 'failed',
+        synced: 1,
+        restarted: 0,
+        failed: 1,
+        nextPod: 1,
+        notRestarted: 1,
+        gone: 1,
+      },
     ]);
   });
 });
@@ -160,7 +171,7 @@ describe('the Slack and Teams messages', () => {
     // Names in code spans, so `_` in a name is not italics.
     expect(fields[0]?.text).toBe(`*Secret*\n\`${SECRET}\``);
     expect(JSON.stringify(message.blocks[2])).toContain(
-      'us-2: failed, 1 synced, 0 restarted, 1 failed, 1 on next pod, 1 not restarted',
+      'us-2: failed, 1 synced, 0 restarted, 1 failed, 1 on next pod, 1 not restarted, 1 deleted while it ran',
     );
   });
 

@@ -9,7 +9,7 @@ import { finishClusterStep } from '../../shared/workflow/cluster-outcome';
 import { type ClusterStepDeps, checkSyncStep, resyncStep } from '../../shared/workflow/cluster-steps';
 import { executionName } from '../../shared/workflow/execution-name';
 import type { LedgerStepDeps } from '../../shared/workflow/ledger-step-deps';
-import { alertSubject } from '../../shared/workflow/propagation-alert';
+import { alertFor, alertSubject } from '../../shared/workflow/propagation-alert';
 import { noteRollbackStep, recordStep } from '../../shared/workflow/record-step';
 import { retirePreviousStep } from '../../shared/workflow/retire-previous-step';
 import { runWorkflowStep, type WorkflowStepDeps } from '../../shared/workflow/run-workflow-step';
@@ -454,6 +454,45 @@ describe('alertSubject', () => {
     expect(long.length).toBeLessThan(100);
     expect(long).toMatch(/^[\x20-\x7e]+\.\.\.$/);
     expect(alertSubject('Propagation succeeded: prod/db')).toBe('Propagation succeeded: prod/db');
+  });
+});
+
+describe('alertFor', () => {
+  it('names what was deleted while the propagation ran, with the full count, apart from the failures', () => {
+    const claim = {
+      claimed: true,
+      executionId: 'x',
+      secret: {
+        name: 'prod/db',
+        arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
+        tags: {},
+      },
+      versionId: VERSION,
+      clusters: ['c'],
+      moveSeq: 1,
+      budget: { inFlight: 5, percent: 25, canary: 1 },
+      startedAt: '2026-11-23T10:00:00.000Z',
+      trigger: 'event' as const,
+      actor: 'eventbridge',
+      retirePrevious: false,
+    };
+    const cluster = {
+      cluster: 'c',
+      outcome: 'succeeded' as const,
+      synced: ['ExternalSecret/shop/a'],
+      restarted: [],
+      failed: [],
+      gone: ['ExternalSecret/shop/b: deleted since the plan'],
+      counts: { gone: 3 },
+    };
+
+    const message = JSON.parse(alertFor(claim, 'succeeded', [cluster]).message);
+
+    expect(message).toMatchObject({
+      failures: [],
+      gone: ['c: ExternalSecret/shop/b: deleted since the plan'],
+      goneCount: 3,
+    });
   });
 });
 
