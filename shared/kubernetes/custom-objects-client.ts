@@ -74,12 +74,15 @@ export class CustomObjectsClient {
       undefined,
       page.accept,
     )) as {
-      items?: T[] | null;
+      items?: unknown;
       metadata?: RawList<T>['metadata'];
     };
     // kube-apiserver answers a metadata-only list (PartialObjectMetadataList) of nothing with
-    // `"items": null`, where a plain list has `[]`.
-    return { ...list, items: list.items ?? [] };
+    // `"items": null`, where a plain list has `[]`. Anything else without an array of items is not
+    // a list, and reading it as an empty one would make a plan that finds nothing to do.
+    if (list?.items === null) return { ...list, items: [] };
+    if (!Array.isArray(list?.items)) throw new KubernetesCallError(200, 'ResponseNotList');
+    return list as RawList<T>;
   }
 
   get(type: ResourceType, name: string, namespace?: string): Promise<unknown> {

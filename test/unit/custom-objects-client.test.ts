@@ -55,4 +55,14 @@ describe('CustomObjectsClient lists', () => {
     );
     expect(list.items).toEqual([]);
   });
+
+  it('refuses a 200 answer that is not a list (no array of items), rather than read it as empty', async () => {
+    const transport = {
+      send: async () => ({ status: 200, text: '{"kind":"Status","status":"Success"}' }),
+    } as unknown as KubernetesTransport;
+    const failure = await new CustomObjectsClient(transport)
+      .list({ group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ httpStatus: 200, reason: 'ResponseNotList' });
+  });
 });
