@@ -6,7 +6,7 @@ import type { EsTarget } from './workflow-state';
 
 /**
  * The force-sync annotation on these targets (on the owning ClusterExternalSecret for its children).
- * Returns the targets deleted since the plan (a 404 on them, or on their owner): nothing to sync.
+ * Returns the targets deleted since the plan (a 404 NotFound on them): nothing to sync.
  */
 export async function forceSync(
   cluster: ClusterPort,
@@ -19,9 +19,11 @@ export async function forceSync(
   const ownersGone = await mapAllWithLimit(owners, API_CONCURRENCY, (owner) =>
     unlessGone(cluster.annotateClusterExternalSecret(owner, annotations)),
   );
+  // A ClusterExternalSecret deleted since the plan may have left its children behind (an orphaning
+  // delete, or garbage collection not done yet): each is annotated itself, gone only on its own 404.
   const goneOwners = new Set(owners.filter((_, index) => ownersGone[index]));
-  const own = targets.filter((t) => !t.owner);
-  const ownGone = await mapAllWithLimit(own, API_CONCURRENCY, (t) =>
+  const direct = targets.filter((t) => t.owner === undefined || goneOwners.has(t.owner));
+  const directGone = await mapAllWithLimit(direct, API_CONCURRENCY, (t) =>
     unlessGone(
       cluster.annotateExternalSecret(
         { kind: 'ExternalSecret', namespace: t.namespace, name: t.name },
@@ -29,10 +31,7 @@ export async function forceSync(
       ),
     ),
   );
-  return [
-    ...targets.filter((t) => t.owner !== undefined && goneOwners.has(t.owner)),
-    ...own.filter((_, index) => ownGone[index]),
-  ];
+  return direct.filter((_, index) => directGone[index]);
 }
 
 /** True when the object is gone (isObjectGone), false when the call succeeded; any other error is thrown. */

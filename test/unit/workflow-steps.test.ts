@@ -218,6 +218,29 @@ describe('ExternalSecrets deleted since the plan (404)', () => {
     ).rejects.toBe(unserved);
   });
 
+  it('annotates the children of a ClusterExternalSecret deleted since the plan; gone only on their own 404', async () => {
+    const owned = (name: string) => ({ ...target(name), owner: 'shared-db' });
+    const annotated: string[] = [];
+    const next = await resyncStep(
+      { cluster: 'c', versionId: VERSION, plan: { ...plan, resync: [owned('a'), owned('b')] } },
+      clusterDeps({
+        annotateClusterExternalSecret: async () => {
+          throw gone;
+        },
+        annotateExternalSecret: async (ref) => {
+          annotated.push(ref.name);
+          if (ref.name === 'b') throw gone;
+        },
+      }),
+    );
+    expect(annotated.sort()).toEqual(['a', 'b']);
+    expect(next).toMatchObject({
+      pending: ['shop/a'],
+      failed: [],
+      gone: [{ kind: 'ExternalSecret', namespace: 'shop', name: 'b' }],
+    });
+  });
+
   it('any other refusal still fails the step', async () => {
     await expect(
       resyncStep(
