@@ -24,6 +24,7 @@ import {
   clusterPlanSchema,
   type EsTarget,
   esKey,
+  esRef,
   type SyncProgress,
   syncProgressSchema,
 } from './workflow-state';
@@ -121,15 +122,15 @@ export async function resyncStep(raw: unknown, deps: ClusterStepDeps): Promise<S
   const cluster = await deps.clusterFor(input.cluster);
   const gate = await gateOnReplicas(input.plan, input.plan.resync, input.versionId, deps);
   const annotatedAt = deps.now();
-  const gone = new Set((await forceSync(cluster, gate.ready, input.versionId, annotatedAt)).map(esKey));
+  const { annotated, gone } = await forceSync(cluster, gate.ready, input.versionId, annotatedAt);
   const progress: SyncProgress = {
     annotatedAt: annotatedAt.toISOString(),
     deadline: new Date(annotatedAt.getTime() + deps.syncTimeoutMs).toISOString(),
     done: false,
-    pending: gate.ready.map(esKey).filter((key) => !gone.has(key)),
+    pending: annotated.map(esKey),
     synced: [],
     failed: gate.failed,
-    ...(gone.size > 0 && { gone: gate.ready.filter((t) => gone.has(esKey(t))).map(esRef) }),
+    ...(gone.length > 0 && { gone: gone.map(esRef) }),
     ...(gate.held.length > 0 && { versionId: input.versionId, held: gate.held, replicaWaits: gate.waits }),
   };
   return progress.pending.length === 0 && gate.held.length === 0 ? { ...progress, done: true } : progress;
@@ -168,10 +169,6 @@ async function syncStatuses(
   if (pending.length <= LIST_SYNC_ABOVE) return mapWithLimit(pending, API_CONCURRENCY, get);
   const listed = new Map((await cluster.listExternalSecrets()).map((es) => [esKey(es), es.syncStatus ?? {}]));
   return mapWithLimit(pending, API_CONCURRENCY, async (t) => listed.get(esKey(t)) ?? get(t));
-}
-
-function esRef(t: { readonly namespace: string; readonly name: string }) {
-  return { kind: 'ExternalSecret', namespace: t.namespace, name: t.name };
 }
 
 /** One poll of the ExternalSecrets still pending; past the deadline, the rest have failed. */

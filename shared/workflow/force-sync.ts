@@ -6,14 +6,15 @@ import type { EsTarget } from './workflow-state';
 
 /**
  * The force-sync annotation on these targets (on the owning ClusterExternalSecret for its children).
- * Returns the targets deleted since the plan (a 404 NotFound on them): nothing to sync.
+ * Splits them into those annotated and those deleted since the plan (a 404 NotFound on them:
+ * nothing to sync), in their order.
  */
 export async function forceSync(
   cluster: ClusterPort,
   targets: readonly EsTarget[],
   versionId: string,
   at: Date,
-): Promise<EsTarget[]> {
+): Promise<{ annotated: EsTarget[]; gone: EsTarget[] }> {
   const annotations = { [ANNOTATIONS.forceSync]: `${versionId}@${at.toISOString()}` };
   const owners = [...new Set(targets.flatMap((t) => (t.owner ? [t.owner] : [])))];
   const ownersGone = await mapAllWithLimit(owners, API_CONCURRENCY, (owner) =>
@@ -31,7 +32,8 @@ export async function forceSync(
       ),
     ),
   );
-  return direct.filter((_, index) => directGone[index]);
+  const gone = new Set(direct.filter((_, index) => directGone[index]));
+  return { annotated: targets.filter((t) => !gone.has(t)), gone: targets.filter((t) => gone.has(t)) };
 }
 
 /** True when the object is gone (isObjectGone), false when the call succeeded; any other error is thrown. */

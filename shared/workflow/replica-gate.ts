@@ -15,7 +15,7 @@ import {
 } from '../propagation/replica-sync';
 import type { ClusterStepDeps } from './cluster-steps';
 import { forceSync } from './force-sync';
-import { type ClusterPlan, type EsTarget, esKey, type SyncProgress } from './workflow-state';
+import { type ClusterPlan, type EsTarget, esKey, esRef, type SyncProgress } from './workflow-state';
 
 /** The replicas the plan's targets read, and the references through regions the secret is not in. */
 export function replicaFields(plan: ExternalSecretsPlan): Pick<ClusterPlan, 'replication' | 'otherRegion'> {
@@ -95,18 +95,11 @@ export async function releaseHeld(
     deps,
   );
   const at = deps.now();
-  const gone = new Set((await forceSync(cluster, gate.ready, sync.versionId, at)).map(esKey));
+  const { annotated, gone } = await forceSync(cluster, gate.ready, sync.versionId, at);
   const next: SyncProgress = {
     ...sync,
-    pending: [...sync.pending, ...gate.ready.map(esKey).filter((key) => !gone.has(key))],
-    ...(gone.size > 0 && {
-      gone: [
-        ...(sync.gone ?? []),
-        ...gate.ready
-          .filter((t) => gone.has(esKey(t)))
-          .map((t) => ({ kind: 'ExternalSecret', namespace: t.namespace, name: t.name })),
-      ],
-    }),
+    pending: [...sync.pending, ...annotated.map(esKey)],
+    ...(gone.length > 0 && { gone: [...(sync.gone ?? []), ...gone.map(esRef)] }),
     failed: [...sync.failed, ...gate.failed],
     held: gate.held,
     replicaWaits: gate.waits,

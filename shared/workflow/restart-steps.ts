@@ -110,6 +110,8 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   const options = { requireOptIn: deps.requireOptIn };
   const tracked = new Map<string, Tracked>();
   // Consumers deleted between their listing and their restart (this call's; earlier calls' below).
+  // Lost if this call then fails: the retry lists again without them, so they go unnamed (as a
+  // consumer deleted before its listing does).
   const gone: Ref[] = [];
   const read = async (
     namespaces: readonly string[],

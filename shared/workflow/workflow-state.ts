@@ -233,3 +233,8 @@ export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional
 export function esKey(ref: { namespace: string; name: string }): string {
   return `${ref.namespace}/${ref.name}`;
 }
+
+/** The ExternalSecret's reference, as the sync progress and the outcome name it. */
+export function esRef(t: { readonly namespace: string; readonly name: string }): Ref {
+  return { kind: 'ExternalSecret', namespace: t.namespace, name: t.name };
+}

@@ -5,6 +5,7 @@
  * the steps'; the real calls are in test/cluster/replica-region.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { KubernetesCallError } from '../../shared/errors';
 import type { ClusterPort } from '../../shared/propagation/cluster-port';
 import type { AwsSecretStore, ExternalSecret } from '../../shared/propagation/eso-types';
 import { arnInRegion } from '../../shared/propagation/find-external-secrets';
@@ -157,6 +158,29 @@ describe('resync and check-sync with a lagging replica', () => {
     );
     expect(annotated).toEqual(['us', 'eu']);
     expect(sync).toMatchObject({ done: false, held: [], pending: ['shop/us', 'shop/eu'] });
+  });
+
+  it('names a held reader deleted before its replica caught up as gone, not pending, not failed', async () => {
+    const held = await resyncStep(
+      { action: 'resync', cluster: 'c', versionId: V2, plan },
+      deps(cluster, replicas({ euCurrent: V1 }), '2026-11-23T10:00:00.000Z'),
+    );
+    const released = await checkSyncStep(
+      { action: 'check-sync', cluster: 'c', plan, sync: held },
+      deps(
+        {
+          ...cluster,
+          annotateExternalSecret: async (r) => {
+            if (r.name === 'eu') throw new KubernetesCallError(404, 'NotFound');
+          },
+        },
+        replicas({ euCurrent: V2, status: 'InSync' }),
+      ),
+    );
+    expect(released.held).toEqual([]);
+    expect(released.pending).not.toContain('shop/eu');
+    expect(released.failed).toEqual([]);
+    expect(released.gone).toEqual([{ kind: 'ExternalSecret', namespace: 'shop', name: 'eu' }]);
   });
 
   it('fails a held reader past the deadline, naming the region and the replica status', async () => {
