@@ -480,25 +480,29 @@ describe('alertSubject', () => {
   });
 });
 
+/** An emergency's claim that asks to retire AWSPREVIOUS (also the base of other claims here). */
+const retireClaim = {
+  claimed: true,
+  executionId: 'x',
+  secret: {
+    name: 'prod/db',
+    arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
+    tags: {},
+  },
+  versionId: VERSION,
+  previousVersionId: '11111111-2222-4333-8444-555555555555',
+  clusters: ['c'],
+  moveSeq: 1,
+  budget: { inFlight: 5, percent: 25, canary: 1 },
+  startedAt: '2026-11-23T10:00:00.000Z',
+  trigger: 'emergency' as const,
+  actor: 'me',
+  retirePrevious: true,
+};
+
 describe('alertFor', () => {
   it('names what was deleted while the propagation ran, with the full count, apart from the failures', () => {
-    const claim = {
-      claimed: true,
-      executionId: 'x',
-      secret: {
-        name: 'prod/db',
-        arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
-        tags: {},
-      },
-      versionId: VERSION,
-      clusters: ['c'],
-      moveSeq: 1,
-      budget: { inFlight: 5, percent: 25, canary: 1 },
-      startedAt: '2026-11-23T10:00:00.000Z',
-      trigger: 'event' as const,
-      actor: 'eventbridge',
-      retirePrevious: false,
-    };
+    const claim = { ...retireClaim, trigger: 'event' as const, actor: 'eventbridge', retirePrevious: false };
     const cluster = {
       cluster: 'c',
       outcome: 'succeeded' as const,
@@ -520,24 +524,7 @@ describe('alertFor', () => {
 });
 
 describe('retirePreviousStep', () => {
-  const claim = {
-    claimed: true,
-    executionId: 'x',
-    secret: {
-      name: 'prod/db',
-      arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf',
-      tags: {},
-    },
-    versionId: VERSION,
-    previousVersionId: '11111111-2222-4333-8444-555555555555',
-    clusters: ['c'],
-    moveSeq: 1,
-    budget: { inFlight: 5, percent: 25, canary: 1 },
-    startedAt: '2026-11-23T10:00:00.000Z',
-    trigger: 'emergency' as const,
-    actor: 'me',
-    retirePrevious: true,
-  };
+  const claim = retireClaim;
   const deps = (stages: Record<string, string[]>) => {
     const removeStage = vi.fn(async () => {});
     return {
