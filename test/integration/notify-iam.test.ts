@@ -8,38 +8,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localLambdaContext } from '../../harness/lambda-context';
-import { localAwsEnvironment, localClients } from '../../harness/local-aws';
 import { createLedgerTable } from '../../harness/local-ledger';
 import { LOCAL_AWS } from '../../harness/moto-server';
 import { createSecret } from '../../harness/rotation-fixture';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger';
-import {
-  actionsOf,
-  allAllowed,
-  decisionsFor,
-  iamRequestsOf,
-  motoSecretArns,
-  recordSentCommands,
-  synthDeployedStack,
-} from '../support/aws-call-recorder';
-import { captureOutput, type OutputCapture } from '../support/output-capture';
+import { motoSecretArns } from '../support/aws-call-recorder';
+import { roleSimulation } from '../support/role-simulation';
 
-vi.stubEnv('CDK_VALIDATION', 'false');
-const endpoint = inject('motoEndpoint');
-const clients = localClients(endpoint);
+const iam = roleSimulation();
+const { clients } = iam;
 const RUN = randomUUID().slice(0, 6);
 // Under the prefixes the synthesized stack manages and reads routes from (cdk.json's).
 const MANAGED = `prod/app-team/iam-notify-${RUN}/`;
 const ROUTES = `ops/rotator-notifications/iam-notify-${RUN}/`;
 const TABLE = `ledger-${randomUUID()}`;
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:propagation';
-const recorder = recordSentCommands();
-const deployed = synthDeployedStack();
 let server: Server;
 let posts = 0;
-let output: OutputCapture;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -52,25 +39,18 @@ beforeAll(async () => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   await createSecret(clients, `${ROUTES}payments`, JSON.stringify({ url, format: 'slack' }));
   await createLedgerTable(clients.dynamodb, TABLE);
-  output = captureOutput();
 });
 afterAll(async () => {
-  output.stop();
-  recorder.restore();
-  vi.unstubAllEnvs();
   await new Promise((resolve) => server?.close(resolve));
 });
 
 async function importHandler() {
-  vi.resetModules();
-  const env = {
-    ...localAwsEnvironment(endpoint),
+  iam.stubHandlerEnvironment({
     ROTATOR_MANAGED_PREFIXES: MANAGED,
     ROTATOR_LEDGER_TABLE: TABLE,
     ROTATOR_STATE_MACHINE_ARN: STATE_MACHINE,
     ROTATOR_NOTIFICATIONS_PREFIX: ROUTES,
-  };
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  });
   return (await import('../../functions/notify/handler')).handler;
 }
 
@@ -138,31 +118,22 @@ describe('the notify function role allows every call its handler sends', () => {
     await recordPropagation(secretName, arn, name, versionId);
     const handler = await importHandler();
 
-    const result = await recorder.during(() =>
+    const result = await iam.recorder.during(() =>
       handler(ended(arn, name, versionId), localLambdaContext('notify')),
     );
 
     expect(result).toMatchObject({ sent: [{ route: `${ROUTES}payments` }], missing: [`${ROUTES}search`] });
     expect(posts).toBe(1);
     const known = motoSecretArns(clients.secretsManager);
-    const requests = await iamRequestsOf(recorder.sent.splice(0), {
+    const actions = ['dynamodb:Query', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const requests = await iam.expectRoleAllows(/^NotificationsRole/, actions, {
       // A secret that does not exist is authorized against its name's ARN, without the suffix.
       secretArn: (id) =>
         known(id).catch(
           () => `arn:aws:secretsmanager:${LOCAL_AWS.region}:${LOCAL_AWS.accountId}:secret:${id}`,
         ),
-      rotatedBy: () => undefined,
-      resourceArn: (table) =>
-        table === TABLE ? deployed.arnOf(deployed.stack.ledger.table) : `unknown resource ${table}`,
+      resources: { [TABLE]: iam.ledgerTable },
     });
-    // The paths above must reach AWS at all, or this proves nothing.
-    expect(actionsOf(requests)).toEqual([
-      'dynamodb:Query',
-      'secretsmanager:DescribeSecret',
-      'secretsmanager:GetSecretValue',
-    ]);
     expect(requests.filter((r) => r.action === 'secretsmanager:GetSecretValue')).toHaveLength(2);
-    const decisions = await decisionsFor(deployed, /^NotificationsRole/, requests);
-    expect(decisions).toEqual(allAllowed(requests));
   });
 });

@@ -9,49 +9,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localLambdaContext } from '../../harness/lambda-context';
-import { localAwsConfig, localAwsEnvironment, localClients } from '../../harness/local-aws';
+import { localAwsConfig } from '../../harness/local-aws';
 import { secretsManagerReplicas } from '../../shared/propagation/replica-port';
-import {
-  actionsOf,
-  allAllowed,
-  decisionsFor,
-  iamRequestsOf,
-  recordSentCommands,
-  synthDeployedStack,
-} from '../support/aws-call-recorder';
-import { captureOutput, type OutputCapture } from '../support/output-capture';
+import { roleSimulation } from '../support/role-simulation';
 import { stagesOf } from '../support/rotation-request-fixture';
 
-vi.stubEnv('CDK_VALIDATION', 'false');
-const endpoint = inject('motoEndpoint');
-const clients = localClients(endpoint);
+const iam = roleSimulation();
+const { clients } = iam;
 // Under a prefix the synthesized stack manages (cdk.json's), so the ARNs match its grants.
 const PREFIX = `prod/app-team/iam-step-${randomUUID().slice(0, 6)}/`;
 const REPLICA_REGION = 'eu-west-1';
-const recorder = recordSentCommands();
-const deployed = synthDeployedStack();
-let output: OutputCapture;
-
-beforeAll(() => {
-  output = captureOutput();
-});
-afterAll(() => {
-  output.stop();
-  recorder.restore();
-  vi.unstubAllEnvs();
-});
 
 async function importHandler() {
-  vi.resetModules();
-  const env = {
-    ...localAwsEnvironment(endpoint),
+  iam.stubHandlerEnvironment({
     ROTATOR_MANAGED_PREFIXES: PREFIX,
     ROTATOR_CLUSTERS: 'prod-eu-1',
     ROTATOR_LEDGER_TABLE: `ledger-${randomUUID()}`,
-  };
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  });
   return (await import('../../functions/propagation-step/handler')).handler as (
     event: unknown,
     context: unknown,
@@ -95,9 +71,9 @@ describe('the propagation step role allows every Secrets Manager call the step s
       retirePrevious: true,
     };
     // The replica port exactly as the handler wires it (one client per region), over moto.
-    const replicas = secretsManagerReplicas(localAwsConfig(endpoint));
+    const replicas = secretsManagerReplicas(localAwsConfig(iam.endpoint));
 
-    const { retired, replicaStages } = await recorder.during(async () => {
+    const { retired, replicaStages } = await iam.recorder.during(async () => {
       const [replica] = await replicas.replicationOf(secret.arn);
       const replicaArn = secret.arn.replace(':us-east-1:', `:${replica?.region}:`);
       return {
@@ -108,22 +84,14 @@ describe('the propagation step role allows every Secrets Manager call the step s
 
     expect(retired).toEqual({ retired: secret.previous });
     expect(replicaStages[secret.current]).toContain('AWSCURRENT');
-    const requests = await iamRequestsOf(recorder.sent.splice(0), {
+    const actions = ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'];
+    const requests = await iam.expectRoleAllows(/^PropagationRole/, actions, {
       // Every call here names the secret (or its replica) by ARN.
       secretArn: async (id) => id,
-      rotatedBy: () => undefined,
-      resourceArn: (resource) => `unknown resource ${resource}`,
     });
-    // The paths above must reach AWS at all, or this proves nothing.
-    expect(actionsOf(requests)).toEqual([
-      'secretsmanager:DescribeSecret',
-      'secretsmanager:UpdateSecretVersionStage',
-    ]);
     expect(requests.map((r) => r.resource)).toContain(
       secret.arn.replace(':us-east-1:', `:${REPLICA_REGION}:`),
     );
     expect(requests.flatMap((r) => r.context['secretsmanager:VersionStage'] ?? [])).toEqual(['AWSPREVIOUS']);
-    const decisions = await decisionsFor(deployed, /^PropagationRole/, requests);
-    expect(decisions).toEqual(allAllowed(requests));
   });
 });

@@ -7,66 +7,36 @@
  * would otherwise first fail in AWS.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { localLambdaContext } from '../../harness/lambda-context';
-import { localAwsEnvironment, localClients } from '../../harness/local-aws';
 import { createLedgerTable } from '../../harness/local-ledger';
 import { ensurePlaceholderRotationFunction } from '../../harness/rotation-fixture';
 import {
   ROTATION_REQUEST_DETAIL_TYPE,
   ROTATION_REQUEST_SOURCE,
 } from '../../shared/requests/rotation-request-event';
-import {
-  actionsOf,
-  allAllowed,
-  decisionsFor,
-  iamRequestsOf,
-  motoSecretArns,
-  recordSentCommands,
-  type SentCommand,
-  synthDeployedStack,
-} from '../support/aws-call-recorder';
-import { captureOutput, type OutputCapture } from '../support/output-capture';
+import { roleSimulation } from '../support/role-simulation';
 import { idleRotatingSecret, unfinishedRotationSecret } from '../support/rotation-request-fixture';
 
-vi.stubEnv('CDK_VALIDATION', 'false');
-const endpoint = inject('motoEndpoint');
-const clients = localClients(endpoint);
+const iam = roleSimulation();
+const { clients } = iam;
 // Under a prefix the synthesized stack manages (cdk.json's), so the ARNs match its grants.
 const PREFIX = `prod/app-team/iam-request-${randomUUID().slice(0, 6)}/`;
 const TABLE = `ledger-${randomUUID()}`;
-const recorder = recordSentCommands();
-const deployed = synthDeployedStack();
 const world = {
-  secretArn: motoSecretArns(clients.secretsManager),
   // Every secret here is rotated by this project's rotation function (the placeholder stands in).
-  rotatedBy: () => deployed.arnOf(deployed.stack.orchestrator.rotationFunction),
-  resourceArn: (name: string) =>
-    name === TABLE ? deployed.arnOf(deployed.stack.ledger.table) : `unknown resource ${name}`,
+  rotatedBy: () => iam.rotationFunction,
+  resources: { [TABLE]: iam.ledgerTable },
 };
 let placeholder: string;
-let output: OutputCapture;
 
 beforeAll(async () => {
   placeholder = await ensurePlaceholderRotationFunction(clients);
   await createLedgerTable(clients.dynamodb, TABLE);
-  output = captureOutput();
-});
-afterAll(() => {
-  output.stop();
-  recorder.restore();
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
 });
 
 async function importHandler(fn: 'rotation-request' | 'emergency-request') {
-  vi.resetModules();
-  const env = {
-    ...localAwsEnvironment(endpoint),
-    ROTATOR_MANAGED_PREFIXES: PREFIX,
-    ROTATOR_LEDGER_TABLE: TABLE,
-  };
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  iam.stubHandlerEnvironment({ ROTATOR_MANAGED_PREFIXES: PREFIX, ROTATOR_LEDGER_TABLE: TABLE });
   const module =
     fn === 'rotation-request'
       ? await import('../../functions/rotation-request/handler')
@@ -112,12 +82,6 @@ const urlRequest = (body: unknown) => ({
 
 const secretName = (name: string) => `${PREFIX}${name}`;
 
-/** The commands sent by one handler's invocations, and the simulator's decision on each for `role`. */
-async function simulate(sent: readonly SentCommand[], role: RegExp) {
-  const requests = await iamRequestsOf(sent, world);
-  return { requests, decisions: await decisionsFor(deployed, role, requests) };
-}
-
 describe('the request function role allows every call its handler sends', () => {
   it('on a plain request, a fresh unfinished rotation refused and a stuck one repaired', async () => {
     const idle = await idleRotatingSecret(clients, secretName('plain'), 'iam-request-v1', placeholder);
@@ -125,7 +89,7 @@ describe('the request function role allows every call its handler sends', () => 
     const stuck = await unfinishedRotationSecret(clients, secretName('stuck'), 'iam-request-v3', placeholder);
     const handler = await importHandler('rotation-request');
 
-    await recorder.during(async () => {
+    await iam.recorder.during(async () => {
       await handler(requested({ secretId: idle.arn, reason: 'iam' }), localLambdaContext('request'));
       await expect(
         handler(requested({ secretId: fresh.arn, reason: 'iam' }), localLambdaContext('request')),
@@ -136,17 +100,15 @@ describe('the request function role allows every call its handler sends', () => 
       vi.useRealTimers();
     });
 
-    const { requests, decisions } = await simulate(recorder.sent.splice(0), /^RequestsRole/);
-    // The paths above must reach AWS at all, or this proves nothing.
-    expect(actionsOf(requests)).toEqual([
+    const actions = [
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'secretsmanager:DescribeSecret',
       'secretsmanager:ListSecretVersionIds',
       'secretsmanager:RotateSecret',
       'secretsmanager:UpdateSecretVersionStage',
-    ]);
-    expect(decisions).toEqual(allAllowed(requests));
+    ];
+    await iam.expectRoleAllows(/^RequestsRole/, actions, world);
   });
 });
 
@@ -161,25 +123,23 @@ describe('the emergency function role allows every call its handler sends', () =
     );
     const handler = await importHandler('emergency-request');
 
-    const answers = await recorder.during(async () => [
+    const answers = await iam.recorder.during(async () => [
       await handler(urlRequest({ secretId: idle.arn, reason: 'leak' }), localLambdaContext('emergency')),
       await handler(urlRequest({ secretId: pending.arn, reason: 'leak' }), localLambdaContext('emergency')),
     ]);
-    const sent = recorder.sent.splice(0);
 
     expect(answers).toEqual([
       expect.objectContaining({ statusCode: 202 }),
       expect.objectContaining({ statusCode: 202 }),
     ]);
-    const { requests, decisions } = await simulate(sent, /^RequestsEmergencyRole/);
-    expect(actionsOf(requests)).toEqual([
+    const actions = [
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'secretsmanager:DescribeSecret',
       'secretsmanager:RotateSecret',
       'secretsmanager:UpdateSecretVersionStage',
-    ]);
-    expect(decisions).toEqual(allAllowed(requests));
+    ];
+    await iam.expectRoleAllows(/^RequestsEmergencyRole/, actions, world);
   });
 });
