@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port';
 import { registerCleanup, stopChild } from './process-cleanup';
 
 /** moto's server plus the local-EKS registration and presigned-STS routing (see the file). */
@@ -184,19 +184,6 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
     await sleep(100);
   }
   throw new Error(`moto did not answer within ${timeoutMs} ms`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,8 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../harness/free-port';
 import { registerCleanup, stopChild } from '../../harness/process-cleanup';
 
 /** The user a database server runs as: this process's own, or `nobody` when this process is root. */
@@ -92,20 +93,6 @@ export async function waitForPort(server: ServerProcess, port: number, timeoutMs
     await sleep(50);
   }
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
-}
-
-/** A port nothing listens on right now (the server may still lose a race for it: callers retry). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A server started by {@link startOnFreePort}: its port, and `stop()` that also removes its dir. */

@@ -4,9 +4,9 @@
  * @example const tp = await startToxiproxy(); const p = await tp.proxy('api', '127.0.0.1:6443'); await p.addToxic({ type: 'latency', attributes: { latency: 1000, jitter: 500 } });
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../harness/free-port';
 
 const BUILD = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');
 
@@ -32,14 +32,6 @@ export interface Toxiproxy {
   readonly api: string;
   proxy(name: string, upstream: string): Promise<ToxiProxy>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The toxiproxy-server binary's path (built once, cached). */

@@ -9,7 +9,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -22,6 +21,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../harness/free-port';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { refKey } from '../../shared/propagation/object-ref';
 import { kubeConfigFrom } from '../support/cluster-fixture';
@@ -72,14 +72,6 @@ function rollout(namespace: string, name: string, template: object) {
 }
 
 const podTemplate = (app: string) => ({ metadata: { labels: { app } }, spec: reads });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** Pods of a Rollout's ReplicaSets: the hash each runs and when it was created. */
 async function pods(namespace: string, app: string) {
