@@ -1,18 +1,74 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/** Where ports are picked when the kernel's ephemeral range leaves room below it. */
+const LOWEST_PORT = 10_000;
+/** Ports handed out by this process lately: two callers must not get the same one before either binds. */
+const given = new Set<number>();
+
 /**
- * A local port nothing listens on right now, for a child server (moto, a database, toxiproxy, Argo
- * Rollouts' health port). The child may still lose a race for it: callers that start one retry.
+ * The range this picker draws from: the ports below the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default), or undefined when that range
+ * leaves no room below it (then the kernel picks).
+ *
+ * Why below: a port picked inside the ephemeral range can be taken by any process's outgoing
+ * connection between the pick and the child's bind. On a loaded test machine that happened: etcd
+ * lost its client port to a connection of the cluster started beside it (bind: address already in
+ * use), and the API server waited 90 s for an etcd that had exited. Outgoing connections never take
+ * a port below the ephemeral range.
  */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+export function pickRange(
+  rangeFile = '/proc/sys/net/ipv4/ip_local_port_range',
+): [number, number] | undefined {
+  let low: number;
+  try {
+    low = Number.parseInt(readFileSync(rangeFile, 'utf8').trim().split(/\s+/)[0] ?? '', 10);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(low) || low - 1 - LOWEST_PORT < 1_000) return undefined;
+  return [LOWEST_PORT, low - 1];
+}
+
+/** Whether a listener can bind 127.0.0.1:port right now; port 0 asks the kernel, which answers the port. */
+function tryListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * `count` distinct local ports nothing listens on right now, for child servers (moto, the local
+ * cluster's etcd and API server, a database, toxiproxy, Argo Rollouts' health port), drawn at
+ * random below the ephemeral range (see pickRange). A child may still lose a race for one (to
+ * another picker): callers that start one retry on new ports.
+ */
+export async function freePorts(count: number, range = pickRange()): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries >= 500) throw new Error(`no ${count} free local ports found in ${tries} tries`);
+    const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
+    if (given.has(candidate)) continue;
+    const port = await tryListen(candidate);
+    if (port === undefined || given.has(port) || ports.includes(port)) continue;
+    ports.push(port);
+  }
+  for (const port of ports) {
+    given.add(port);
+    setTimeout(() => given.delete(port), 60_000).unref();
+  }
+  return ports;
+}
+
+/** One port, as freePorts. */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port as number;
 }

@@ -20,9 +20,8 @@ trap 'status=$?; if [[ $status -ne 0 ]]; then log "start failed; stopping what w
 
 "$here/build.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-etcd_port=$(free_port); etcd_peer_port=$(free_port); api_port=$(free_port); authenticator_port=$(free_port)
-server="https://127.0.0.1:$api_port"
+repo="$(cd "$here/../.." && pwd)"
+node=("$repo/node_modules/.bin/node" --import "$repo/node_modules/tsx/dist/loader.mjs")
 
 # start NAME COMMAND…: runs a component in the background with its log and pid file.
 start() {
@@ -30,13 +29,24 @@ start() {
   shift
   "$@" >"$state/logs/$name.log" 2>&1 &
   echo $! >"$state/pids/$name.pid"
+  disown $! # stopped by pid (stop_all): no job notices from this shell when it is
 }
 
-# wait_for DESCRIPTION SECONDS COMMAND…: polls until COMMAND succeeds.
+# The components wait_for watches: when one of them exits, waiting on is pointless.
+watched=()
+# wait_for DESCRIPTION SECONDS COMMAND…: polls until COMMAND succeeds. Returns 1 on timeout, and at
+# once when a watched component has exited: 2 if its log says a port was taken, else 1.
 wait_for() {
-  local what=$1 deadline=$((SECONDS + $2))
+  local what=$1 deadline=$((SECONDS + $2)) name
   shift 2
   until "$@" >/dev/null 2>&1; do
+    for name in "${watched[@]}"; do
+      if ! kill -0 "$(cat "$state/pids/$name.pid")" 2>/dev/null; then
+        log "$name exited while waiting for $what: $(tail -c 400 "$state/logs/$name.log" | tr '\n' ' ')"
+        if grep -q "address already in use" "$state/logs/$name.log"; then return 2; fi
+        return 1
+      fi
+    done
     if ((SECONDS > deadline)); then log "timed out waiting for $what"; return 1; fi
     sleep 0.2
   done
@@ -72,11 +82,9 @@ cert controller-manager "/O=system:masters/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
-for identity in admin rotator controller-manager scheduler; do kubeconfig "$identity"; done
 # A bearer token for the same group, as EKS maps an IAM role: exercises the token path of the Lambdas.
 bearer_token="$(openssl rand -hex 24)"
 printf '%s,eks-rotator,eks-rotator,"secret-rotation-orchestrator"\n' "$bearer_token" >"$pki/tokens.csv"
-cp "$state/admin.kubeconfig" "$state/kubeconfig"
 
 # The EKS way in, like an access entry for the propagation role: moto answers GetCallerIdentity for
 # the local test credentials (LOCAL_AWS in harness/moto-server.ts: testing/testing) with its
@@ -92,7 +100,21 @@ cat >"$state/eks-authenticator.json" <<JSON
   "accessEntries": [{ "principalArn": "$eks_principal_arn", "groups": ["secret-rotation-orchestrator"] }]
 }
 JSON
-cat >"$state/eks-authenticator.kubeconfig" <<KUBECONFIG
+# The processes that listen on picked ports start in a loop: a picked port can still be taken by
+# another process before the component binds it (two clusters started side by side pick from the
+# same range), so a component that exits with "address already in use" is retried on new ports.
+# ROTATOR_CLUSTER_FIRST_PORTS ("ETCD ETCD_PEER API AUTHENTICATOR", tests only) fixes the first
+# attempt's ports, so a test can hand it a taken one.
+for attempt in 1 2 3; do
+  if [[ $attempt -eq 1 && -n "${ROTATOR_CLUSTER_FIRST_PORTS:-}" ]]; then
+    read -r etcd_port etcd_peer_port api_port authenticator_port <<<"$ROTATOR_CLUSTER_FIRST_PORTS"
+  else
+    read -r etcd_port etcd_peer_port api_port authenticator_port <<<"$("${node[@]}" "$here/free-ports.ts" 4)"
+  fi
+  server="https://127.0.0.1:$api_port"
+  for identity in admin rotator controller-manager scheduler; do kubeconfig "$identity"; done
+  cp "$state/admin.kubeconfig" "$state/kubeconfig"
+  cat >"$state/eks-authenticator.kubeconfig" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters: [{name: eks-authenticator, cluster: {server: "http://127.0.0.1:$authenticator_port/authenticate"}}]
@@ -100,29 +122,38 @@ users: [{name: kube-apiserver, user: {}}]
 contexts: [{name: webhook, context: {cluster: eks-authenticator, user: kube-apiserver}}]
 current-context: webhook
 KUBECONFIG
-repo="$(cd "$here/../.." && pwd)"
-log "starting the EKS token authenticator on http://127.0.0.1:$authenticator_port"
-start eks-authenticator "$repo/node_modules/.bin/node" --import "$repo/node_modules/tsx/dist/loader.mjs" \
-  "$here/eks-authenticator.ts" --config "$state/eks-authenticator.json" --port "$authenticator_port"
+  log "starting the EKS token authenticator on http://127.0.0.1:$authenticator_port"
+  start eks-authenticator "${node[@]}" "$here/eks-authenticator.ts" --config "$state/eks-authenticator.json" --port "$authenticator_port"
 
-log "starting etcd on 127.0.0.1:$etcd_port"
-start etcd "$bin_etcd" --data-dir "$state/etcd" --unsafe-no-fsync \
-  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-  --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-  --initial-cluster "default=http://127.0.0.1:$etcd_peer_port" --log-level warn
+  log "starting etcd on 127.0.0.1:$etcd_port"
+  start etcd "$bin_etcd" --data-dir "$state/etcd" --unsafe-no-fsync \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster "default=http://127.0.0.1:$etcd_peer_port" --log-level warn
 
-log "starting kube-apiserver on $server"
-start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
-  --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
-  --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
-  --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
-  --authentication-token-webhook-config-file "$state/eks-authenticator.kubeconfig" \
-  --authentication-token-webhook-version v1 --authentication-token-webhook-cache-ttl 10s \
-  --cert-dir "$pki" --v 1
-wait_for "EKS token authenticator" 30 curl -fsS "http://127.0.0.1:$authenticator_port/healthz"
-wait_for "kube-apiserver readiness" 90 "$kubectl" --kubeconfig "$state/kubeconfig" get --raw /readyz
+  log "starting kube-apiserver on $server"
+  start kube-apiserver "$bin_kube/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
+    --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub" \
+    --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/24 \
+    --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC --endpoint-reconciler-type none --disable-admission-plugins ServiceAccount \
+    --authentication-token-webhook-config-file "$state/eks-authenticator.kubeconfig" \
+    --authentication-token-webhook-version v1 --authentication-token-webhook-cache-ttl 10s \
+    --cert-dir "$pki" --v 1
+
+  watched=(eks-authenticator etcd kube-apiserver)
+  status=0
+  wait_for "EKS token authenticator" 30 curl -fsS "http://127.0.0.1:$authenticator_port/healthz" || status=$?
+  if [[ $status -eq 0 ]]; then
+    wait_for "kube-apiserver readiness" 90 "$kubectl" --kubeconfig "$state/kubeconfig" get --raw /readyz || status=$?
+  fi
+  if [[ $status -eq 0 ]]; then break; fi
+  if [[ $status -ne 2 || $attempt -eq 3 ]]; then exit 1; fi
+  log "a picked port was taken before its component bound it; starting again on new ports (attempt $((attempt + 1)) of 3)"
+  stop_all "$state"
+  rm -rf "${state:?}/etcd" && mkdir -p "$state/etcd"
+done
 
 # Client rate limits well above the defaults (20 QPS): thousands of objects are created at once in
 # the benchmark, and restarts must not queue behind that backlog.
