@@ -2,6 +2,7 @@ import { Agent } from 'undici';
 import type { ClusterEndpoint } from './eks-endpoint';
 import {
   API_CONNECT_TIMEOUT_MS,
+  API_KEEP_ALIVE_MS,
   apiServer,
   type KubernetesTransport,
   sendThrough,
@@ -30,6 +31,7 @@ export function bearerTokenTransport(
       keepAliveInitialDelay: 30_000,
       timeout: API_CONNECT_TIMEOUT_MS,
     },
+    keepAliveTimeout: API_KEEP_ALIVE_MS,
   });
   return {
     async send(request) {

@@ -46,6 +46,18 @@ export function apiServer(server: string): ApiServer {
 export const API_REQUEST_TIMEOUTS = { headersTimeout: 15_000, bodyTimeout: 15_000 } as const;
 /** Time to establish a TCP + TLS connection to the API server. */
 export const API_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long the bearer-token transport (the propagation step's) keeps an idle connection to the API
+ * server for the next request. undici's default
+ * (4 s, when the server sends no Keep-Alive hint, and kube-apiserver sends none) closed the
+ * connections of a wave of restart PATCHes before the next wave (the restart step looks at the
+ * rollouts every 1–5 s in between), so every wave opened its connections and TLS sessions again:
+ * measured on the local cluster, waves of 25 PATCHes took a median of 303 ms with 4 s, 124 ms with
+ * this (one connection per wave instead of 25 new). kube-apiserver keeps an idle connection 90 s
+ * (k8s.io/apiserver secure_serving.go, as Go's http.DefaultTransport on the client side); 60 s stays
+ * below it, so the server is not closing one just as a request goes out on it.
+ */
+export const API_KEEP_ALIVE_MS = 60_000;
 
 /** Sends one request through an undici dispatcher and reads the whole body. */
 export async function sendThrough(

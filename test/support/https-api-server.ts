@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterEndpoint } from '../../shared/kubernetes/eks-endpoint';
@@ -84,6 +84,15 @@ export async function startHttpsApiServer(
       });
     },
   );
+  // As kube-apiserver (Go's net/http): no Keep-Alive hint in answers, and idle connections kept
+  // (90 s there). Node's default sends `Keep-Alive: timeout=5`, which a client would obey instead
+  // of its own idle timeout.
+  server.keepAliveTimeout = 0;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   server.on('secureConnection', () => {
     tlsConnections += 1;
   });
@@ -99,8 +108,10 @@ export async function startHttpsApiServer(
     seen,
     tlsConnections: () => tlsConnections,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      const closed = new Promise((resolve) => server.close(resolve));
+      // Idle connections too: with no idle timeout, nothing else ends them.
+      for (const socket of sockets) socket.destroy();
+      await closed;
       rmSync(dir, { recursive: true, force: true });
     },
   };

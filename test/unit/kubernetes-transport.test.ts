@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { build } from 'esbuild';
@@ -344,6 +345,27 @@ describe('bearerTokenTransport', () => {
       'Bearer k8s-aws-v1.renewed',
     ]);
   });
+
+  it("keeps a wave's connections open across the restart step's pause between waves", async () => {
+    const { bearerTokenTransport, KubernetesAdapter } = await fromSources();
+    const adapter = new KubernetesAdapter(bearerTokenTransport(api.endpoint, async () => TOKEN));
+    const wave = () =>
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          adapter.getRollout({ kind: 'Deployment', namespace: 'apps', name: 'a' }),
+        ),
+      );
+    const before = api.tlsConnections();
+    await wave();
+    const firstWave = api.tlsConnections() - before;
+    // Longer than undici's default idle timeout (4 s, kube-apiserver sending no Keep-Alive hint),
+    // as the step's pause between waves can be (1-5 s plus a look at the rollouts).
+    await delay(5_500);
+    await wave();
+
+    expect(firstWave).toBeGreaterThan(1);
+    expect(api.tlsConnections() - before).toBe(firstWave);
+  }, 15_000);
 
   it('refuses to send a token over plain HTTP', async () => {
     const { bearerTokenTransport } = await fromSources();
