@@ -3,7 +3,11 @@ import { createServer } from 'node:net';
 
 /** Where ports are picked when the kernel's ephemeral range leaves room below it. */
 const LOWEST_PORT = 10_000;
-/** Ports handed out by this process lately: two callers must not get the same one before either binds. */
+/**
+ * Ports handed out by this process lately (marked as soon as picked): two callers in one process
+ * must not get the same one before either binds. Pickers in other processes are not seen: the
+ * children's starters retry on new ports instead.
+ */
 const given = new Set<number>();
 
 /**
@@ -47,8 +51,9 @@ function tryListen(port: number): Promise<number | undefined> {
 /**
  * `count` distinct local ports nothing listens on right now, for child servers (moto, the local
  * cluster's etcd and API server, a database, toxiproxy, Argo Rollouts' health port), drawn at
- * random below the ephemeral range (see pickRange). A child may still lose a race for one (to
- * another picker): callers that start one retry on new ports.
+ * random below the ephemeral range (see pickRange). A child may still lose a race for one (to a
+ * picker in another process): every starter of a child retries on new ports (up.sh, moto, the
+ * database servers, toxiproxy, the Argo Rollouts controller).
  */
 export async function freePorts(count: number, range = pickRange()): Promise<number[]> {
   const ports: number[] = [];
@@ -57,12 +62,10 @@ export async function freePorts(count: number, range = pickRange()): Promise<num
     const candidate = range ? range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)) : 0;
     if (given.has(candidate)) continue;
     const port = await tryListen(candidate);
-    if (port === undefined || given.has(port) || ports.includes(port)) continue;
-    ports.push(port);
-  }
-  for (const port of ports) {
+    if (port === undefined || given.has(port)) continue;
     given.add(port);
     setTimeout(() => given.delete(port), 60_000).unref();
+    ports.push(port);
   }
   return ports;
 }

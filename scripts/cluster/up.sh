@@ -40,15 +40,29 @@ wait_for() {
   local what=$1 deadline=$((SECONDS + $2)) name
   shift 2
   until "$@" >/dev/null 2>&1; do
-    for name in "${watched[@]}"; do
-      if ! kill -0 "$(cat "$state/pids/$name.pid")" 2>/dev/null; then
-        log "$name exited while waiting for $what: $(tail -c 400 "$state/logs/$name.log" | tr '\n' ' ')"
-        if grep -q "address already in use" "$state/logs/$name.log"; then return 2; fi
-        return 1
-      fi
-    done
+    watched_alive "$what" || return $?
     if ((SECONDS > deadline)); then log "timed out waiting for $what"; return 1; fi
     sleep 0.2
+  done
+  # Checked once more after success: another cluster's component on a port we picked could have
+  # answered for one of ours that has exited.
+  watched_alive "$what"
+}
+# watched_alive DESCRIPTION: 0 when every watched component runs; else says which exited and why,
+# and returns 2 if its log says a port was taken, 1 otherwise.
+watched_alive() {
+  local name
+  for name in "${watched[@]}"; do
+    if ! kill -0 "$(cat "$state/pids/$name.pid")" 2>/dev/null; then
+      local taken
+      taken="$(grep -m1 -o '[^"]*address already in use' "$state/logs/$name.log" || true)"
+      if [[ -n "$taken" ]]; then
+        log "$name exited while waiting for $1: $taken"
+        return 2
+      fi
+      log "$name exited while waiting for $1: $(tail -c 400 "$state/logs/$name.log" | tr '\n' ' ')"
+      return 1
+    fi
   done
 }
 
@@ -107,10 +121,15 @@ JSON
 # attempt's ports, so a test can hand it a taken one.
 for attempt in 1 2 3; do
   if [[ $attempt -eq 1 && -n "${ROTATOR_CLUSTER_FIRST_PORTS:-}" ]]; then
-    read -r etcd_port etcd_peer_port api_port authenticator_port <<<"$ROTATOR_CLUSTER_FIRST_PORTS"
+    ports="$ROTATOR_CLUSTER_FIRST_PORTS"
   else
-    read -r etcd_port etcd_peer_port api_port authenticator_port <<<"$("${node[@]}" "$here/free-ports.ts" 4)"
+    ports="$("${node[@]}" "$here/free-ports.ts" 4)" # assigned alone, so set -e sees the picker fail
   fi
+  if [[ ! "$ports" =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+    log "expected 4 ports, got '$ports'"
+    exit 1
+  fi
+  read -r etcd_port etcd_peer_port api_port authenticator_port <<<"$ports"
   server="https://127.0.0.1:$api_port"
   for identity in admin rotator controller-manager scheduler; do kubeconfig "$identity"; done
   cp "$state/admin.kubeconfig" "$state/kubeconfig"

@@ -39,23 +39,30 @@ export function toxiproxyBinary(): string {
   return execFileSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-export async function startToxiproxy(): Promise<Toxiproxy> {
-  const port = await freePort();
-  const api = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(toxiproxyBinary(), ['-host', '127.0.0.1', '-port', String(port)], {
-    stdio: 'ignore',
-  });
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${api}/version`).then(
+/** toxiproxy-server on a free port, started again on another (up to 3 attempts) if it loses the port. */
+async function spawnToxiproxy(): Promise<{ api: string; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const api = `http://127.0.0.1:${port}`;
+    const child: ChildProcess = spawn(toxiproxyBinary(), ['-host', '127.0.0.1', '-port', String(port)], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i <= 100 && child.exitCode === null; i++) {
+      const up = await fetch(`${api}/version`).then(
         (r) => r.ok,
         () => false,
-      )
-    )
-      break;
-    if (i > 100 || child.exitCode !== null) throw new Error('toxiproxy-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      );
+      // Ours only if it still runs: another process's server could answer on a port it lost.
+      if (up && child.exitCode === null) return { api, child };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGKILL');
+    if (attempt >= 3) throw new Error('toxiproxy-server did not start');
   }
+}
+
+export async function startToxiproxy(): Promise<Toxiproxy> {
+  const { api, child } = await spawnToxiproxy();
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${api}${path}`, {
       method,

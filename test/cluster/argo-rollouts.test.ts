@@ -7,9 +7,12 @@
  * would hold any new revision forever) never run. Also: the RBAC manifest's rollouts rules in the
  * real apiserver, and a cluster without Argo Rollouts (the CRD's 404 is no Rollouts).
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   ApiException,
@@ -21,7 +24,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../harness/free-port';
+import { freePorts } from '../../harness/free-port';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { refKey } from '../../shared/propagation/object-ref';
 import { kubeConfigFrom } from '../support/cluster-fixture';
@@ -145,12 +148,24 @@ describe('Argo Rollouts as consumers (real controller)', () => {
     // Its log and pid file beside the cluster's components': down.sh stops it with them, also
     // when this process is interrupted.
     const log = createWriteStream(join(STATE, 'logs', 'argo-rollouts.log'));
-    const args = ['--kubeconfig', inject('kubeconfig'), '--leader-elect=false', '--loglevel', 'warn'];
-    args.push('--healthzPort', String(await freePort()), '--metricsPort', String(await freePort()));
-    controller = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    controller.stdout?.pipe(log);
-    controller.stderr?.pipe(log);
-    writeFileSync(PID_FILE, `${controller.pid}\n`);
+    // Started again on new ports (up to 3 attempts) if it exits at once, e.g. having lost one.
+    for (let attempt = 1; ; attempt++) {
+      const [healthz, metrics] = await freePorts(2);
+      const args = ['--kubeconfig', inject('kubeconfig'), '--leader-elect=false', '--loglevel', 'warn'];
+      args.push('--healthzPort', String(healthz), '--metricsPort', String(metrics));
+      const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      controller = started;
+      started.stdout?.pipe(log, { end: false });
+      started.stderr?.pipe(log, { end: false });
+      writeFileSync(PID_FILE, `${started.pid}\n`);
+      const exited = await Promise.race([
+        once(started, 'exit').then(() => true),
+        sleep(5_000).then(() => false),
+      ]);
+      if (!exited) break;
+      if (attempt >= 3)
+        throw new Error(`the Argo Rollouts controller exited at start (${STATE}/logs/argo-rollouts.log)`);
+    }
   }, 600_000);
   afterAll(async () => {
     const running = controller;

@@ -66,4 +66,22 @@ describe('starting the local cluster when a picked port is taken', () => {
     // The first attempt gave up when etcd exited, not after the 90 s readiness wait.
     expect(seconds).toBeLessThan(90);
   }, 200_000);
+
+  it('refuses ports that are not four numbers, before starting anything', () => {
+    const state = mkdtempSync(join(tmpdir(), 'rotator-cluster-'));
+    states.push(state);
+    const run = spawnSync('bash', [join(SCRIPTS, 'up.sh'), state], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ROTATOR_CLUSTER_FIRST_PORTS: '2379 2380',
+        AWS_SECRETSMANAGER_ENDPOINT: 'http://127.0.0.1:1',
+      },
+      timeout: 120_000,
+    });
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("expected 4 ports, got '2379 2380'");
+    expect(run.stderr).not.toContain('starting etcd');
+  }, 130_000);
 });
