@@ -323,7 +323,7 @@ try {
     const figuresOf = (cluster: string) => {
       let f = perCluster.get(cluster);
       if (!f) {
-        f = { invocations: new Map(), restartWork: { restartMs: 0, watchMs: 0 }, first: Infinity, last: 0 };
+        f = { invocations: new Map(), restartWork: noRestartWork(), first: Infinity, last: 0 };
         perCluster.set(cluster, f);
       }
       return f;
@@ -342,8 +342,14 @@ try {
         try {
           const result = await hostFor(cluster).invoke(payload);
           if (action === 'advance-restarts') {
-            const r = result as { restartMs?: number; watchMs?: number };
-            f.restartWork = { restartMs: r.restartMs ?? 0, watchMs: r.watchMs ?? 0 };
+            const r = result as Partial<RestartWork>;
+            f.restartWork = {
+              restartMs: r.restartMs ?? 0,
+              watchMs: r.watchMs ?? 0,
+              waveMs: r.waveMs ?? 0,
+              waves: r.waves ?? 0,
+              slowestWaveMs: r.slowestWaveMs ?? 0,
+            };
           }
           return result;
         } finally {
@@ -403,8 +409,11 @@ try {
           (sum, f) => ({
             restartMs: sum.restartMs + f.restartWork.restartMs,
             watchMs: sum.watchMs + f.restartWork.watchMs,
+            waveMs: sum.waveMs + f.restartWork.waveMs,
+            waves: sum.waves + f.restartWork.waves,
+            slowestWaveMs: Math.max(sum.slowestWaveMs, f.restartWork.slowestWaveMs),
           }),
-          { restartMs: 0, watchMs: 0 },
+          noRestartWork(),
         ),
         requests: sumCounts(requests),
       },
@@ -501,10 +510,26 @@ async function probe(cluster: LocalCluster) {
   }
 }
 
+/**
+ * The restart step's own work, as its last call reports it (all its calls): restartMs = its lists of
+ * the consumers + its PATCH waves (waveMs, over `waves` waves, the slowest slowestWaveMs); watchMs =
+ * its looks at rollouts in flight.
+ */
+interface RestartWork {
+  restartMs: number;
+  watchMs: number;
+  waveMs: number;
+  waves: number;
+  slowestWaveMs: number;
+}
+function noRestartWork(): RestartWork {
+  return { restartMs: 0, watchMs: 0, waveMs: 0, waves: 0, slowestWaveMs: 0 };
+}
+
 /** One cluster's share of a run: its steps' invocations, its restart step's work, first and last call. */
 interface ClusterFigures {
   invocations: Map<string, { count: number; ms: number }>;
-  restartWork: { restartMs: number; watchMs: number };
+  restartWork: RestartWork;
   first: number;
   last: number;
 }
@@ -536,8 +561,8 @@ interface RunFigures {
   cpuMs: number;
   entered: { name: string; type: string; at: number }[];
   invocations: Map<string, { count: number; ms: number }>;
-  /** The restart step's own work across its calls (summed over clusters): first list + restart waves, and looks at rollouts. */
-  restartWork: { restartMs: number; watchMs: number };
+  /** The restart step's own work across its calls (summed over clusters; the slowest wave of all). */
+  restartWork: RestartWork;
   requests: Record<string, number>;
 }
 
@@ -622,6 +647,10 @@ function report(label: string, f: RunFigures): Omit<SummaryRow, 'round' | 'run' 
   for (const [name, from, to] of phases) log(`    ${name.padEnd(35)}${sec(to - from)}`);
   log(
     `  engine time (plan + resync + restart)  ${sec(engineMs)} = plan ${sec(ms('plan')).trim()} + resync ${sec(ms('resync')).trim()} + restart (list + patch waves) ${sec(f.restartWork.restartMs).trim()}`,
+  );
+  const w = f.restartWork;
+  log(
+    `    restart = lists of the consumers ${sec(w.restartMs - w.waveMs).trim()} + ${w.waves} PATCH waves ${sec(w.waveMs).trim()} (slowest ${sec(w.slowestWaveMs).trim()})`,
   );
   log(`  rollout watch (LISTs of what is in flight) ${sec(f.restartWork.watchMs).trim()}`);
   log(`  bench process CPU (interpreter)        ${sec(f.cpuMs)}`);

@@ -91,6 +91,9 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   const invocations = (previous?.invocations ?? 0) + 1;
   let restartMs = previous?.restartMs ?? 0;
   let watchMs = previous?.watchMs ?? 0;
+  let waveMs = previous?.waveMs ?? 0;
+  let waves = previous?.waves ?? 0;
+  let slowestWaveMs = previous?.slowestWaveMs ?? 0;
   const timed = async <T>(work: () => Promise<T>, add: (ms: number) => void): Promise<T> => {
     const from = performance.now();
     try {
@@ -189,7 +192,12 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
             }
             t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
           }),
-        (ms) => (restartMs += ms),
+        (ms) => {
+          restartMs += ms;
+          waveMs += ms;
+          waves += 1;
+          slowestWaveMs = Math.max(slowestWaveMs, ms);
+        },
       );
       interval = MIN_POLL_MS;
     }
@@ -237,6 +245,9 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     ...(stopped ? { stopped } : {}),
     invocations,
     restartMs: Math.round(restartMs),
+    waveMs: Math.round(waveMs),
+    waves,
+    slowestWaveMs: Math.round(slowestWaveMs),
     watchMs: Math.round(watchMs),
     verified: restarted.length,
     inFlight: inFlight.length,

@@ -197,6 +197,10 @@ export const restartProgressSchema = z.object({
   invocations: z.number().check(z.int(), z.nonnegative()),
   /** Time the calls spent on their first list and on restart waves (all calls so far). */
   restartMs: z.optional(z.number().check(z.nonnegative())),
+  /** Of restartMs, the restart waves' PATCHes: their count, time in all and the slowest one. */
+  waveMs: z.optional(z.number().check(z.nonnegative())),
+  waves: z.optional(z.number().check(z.int(), z.nonnegative())),
+  slowestWaveMs: z.optional(z.number().check(z.nonnegative())),
   /** Time the calls spent looking at rollouts in flight, pauses excluded (all calls so far). */
   watchMs: z.optional(z.number().check(z.nonnegative())),
   /** The cluster's consumers: verified for this move (by this run or an earlier one), in flight, pending. */

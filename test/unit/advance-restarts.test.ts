@@ -194,6 +194,31 @@ describe('advance-restarts', () => {
     }
   });
 
+  it('times its restart waves apart from its lists, across calls, for the benchmark', async () => {
+    const cluster = new SimulatedCluster();
+    for (let i = 0; i < 9; i++) cluster.add(`app-${i}`);
+    const patch = cluster.patchWorkload.bind(cluster);
+    cluster.patchWorkload = async (ref, body) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return patch(ref, body);
+    };
+
+    const budget = { inFlight: 4, percent: 100, canary: 1 };
+    // The first call has no time to look (budget 0): it restarts the canary and hands back.
+    const first = await advanceRestartsStep(input(budget), deps(cluster, 0));
+    const done = await advanceRestartsStep(input(budget, first), deps(cluster, 60_000));
+
+    expect(first).toMatchObject({ done: false, waves: 1 });
+    expect(first.waveMs).toBeGreaterThanOrEqual(19);
+    // Then the two waves of 4 in the second call, counted on top of the first call's.
+    expect(done).toMatchObject({ done: true, verified: 9, invocations: 2, waves: 3 });
+    expect(done.waveMs).toBeGreaterThanOrEqual(3 * 19);
+    expect(done.slowestWaveMs).toBeGreaterThanOrEqual(19);
+    expect(done.slowestWaveMs).toBeLessThanOrEqual(done.waveMs ?? 0);
+    // The lists are in restartMs too, not in the waves' time.
+    expect(done.restartMs).toBeGreaterThanOrEqual(done.waveMs ?? 0);
+  });
+
   it('names a consumer deleted between its listing and its restart: skipped, not failed, kept across calls', async () => {
     const cluster = new SimulatedCluster();
     for (const name of ['api', 'web', 'worker']) cluster.add(name);
