@@ -75,3 +75,71 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port as number;
 }
+
+/**
+ * Starts a child server on `count` fresh ports, and again on new ones when it fails (up to
+ * `attempts` in all): a picker in another process can take a picked port before the child binds it
+ * (see freePorts). `start` spawns, waits until the child is ready, and on failure stops its own
+ * child and throws; the last attempt's error is thrown, named.
+ */
+export async function startOnFreePorts<T>(
+  name: string,
+  count: number,
+  start: (ports: number[]) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts(count);
+    try {
+      return await start(ports);
+    } catch (error) {
+      if (attempt >= attempts) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`${name} did not start in ${attempts} attempts: ${reason}`, { cause: error });
+      }
+    }
+  }
+}
+
+/** What a readiness wait needs of a child process: whether (and how) it has exited. */
+interface Exitable {
+  readonly exitCode: number | null;
+  readonly signalCode?: NodeJS.Signals | null;
+}
+
+function exited(child: Exitable): string | undefined {
+  if (child.exitCode !== null) return `code ${child.exitCode}`;
+  return child.signalCode ? `signal ${child.signalCode}` : undefined;
+}
+
+/**
+ * Waits until `ready()` says yes while `child` still runs. The child is checked after the answer
+ * too: a child that lost its port exits, and another process's server could answer on that port.
+ */
+export async function waitUntilReady(
+  what: string,
+  child: Exitable,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const gone = exited(child);
+    if (gone) throw new Error(`${what} exited with ${gone}`);
+    if ((await ready()) && !exited(child)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} was not ready within ${timeoutMs} ms`);
+}
+
+/** A readiness check: whether a GET of `url` answers 2xx. */
+export function answersOk(url: string): () => Promise<boolean> {
+  return () =>
+    fetch(url).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.ok;
+      },
+      () => false,
+    );
+}

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port';
+import { answersOk, startOnFreePorts, waitUntilReady } from './free-port';
 import { registerCleanup, stopChild } from './process-cleanup';
 
 /** moto's server plus the local-EKS registration and presigned-STS routing (see the file). */
@@ -58,8 +58,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       'MOTO_PYTHON is not set: run through scripts/test.sh or scripts/demo.sh, which install moto',
     );
   }
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  return startOnFreePorts('moto', 1, async ([port]) => {
     const child = spawn(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
@@ -67,17 +66,16 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     const log = logTail(child);
     const endpoint = `http://127.0.0.1:${port}`;
     try {
-      await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 20_000);
+      const ready = answersOk(`${endpoint}/moto-api/data.json`);
+      await waitUntilReady('moto', child, ready, options.readyTimeoutMs ?? 20_000);
       await configureMoto(endpoint);
       for (const cluster of options.localEksClusters ?? []) await registerLocalEksCluster(endpoint, cluster);
-      return motoHandle(endpoint, port, child, log);
+      return motoHandle(endpoint, port as number, child, log);
     } catch (error) {
       child.kill('SIGKILL');
-      if (attempt >= 3) {
-        throw new Error(`moto did not start: ${String(error)}\n${log().slice(-2000)}`);
-      }
+      throw new Error(`${(error as Error).message}\n${log().slice(-2000)}`, { cause: error });
     }
-  }
+  });
 }
 
 /** At least the last 64 KiB of the child's stderr (moto logs a line per request there). */
@@ -169,21 +167,6 @@ export async function registerLocalEksCluster(
         'was it started through harness/moto_with_local_eks.py?',
     );
   }
-}
-
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}`);
-    try {
-      const response = await fetch(`${endpoint}/moto-api/data.json`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`moto did not answer within ${timeoutMs} ms`);
 }
 
 /**

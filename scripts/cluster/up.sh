@@ -37,7 +37,7 @@ watched=()
 # wait_for DESCRIPTION SECONDS COMMAND…: polls until COMMAND succeeds. Returns 1 on timeout, and at
 # once when a watched component has exited: 2 if its log says a port was taken, else 1.
 wait_for() {
-  local what=$1 deadline=$((SECONDS + $2)) name
+  local what=$1 deadline=$((SECONDS + $2))
   shift 2
   until "$@" >/dev/null 2>&1; do
     watched_alive "$what" || return $?

@@ -2,8 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../harness/free-port';
+import { startOnFreePorts, waitUntilReady } from '../../harness/free-port';
 import { registerCleanup, stopChild } from '../../harness/process-cleanup';
 
 /** The user a database server runs as: this process's own, or `nobody` when this process is root. */
@@ -77,22 +76,16 @@ export function spawnServer(file: string, args: readonly string[], runAs: RunAs 
   };
 }
 
-/** Waits until something accepts TCP connections on 127.0.0.1:`port`, or the server exits. */
-export async function waitForPort(server: ServerProcess, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`server exited with code ${server.child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function accepts(port: number): () => Promise<boolean> {
+  return () =>
+    new Promise<boolean>((resolve) => {
       const socket = createConnection({ host: '127.0.0.1', port }, () => {
         socket.destroy();
         resolve(true);
       });
       socket.on('error', () => resolve(false));
     });
-    if (open) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
 
 /** A server started by {@link startOnFreePort}: its port, and `stop()` that also removes its dir. */
@@ -102,9 +95,9 @@ export interface ListeningServer {
 }
 
 /**
- * Spawns a server on a free port and waits until it accepts connections; a server that loses the
- * race for its port (or fails to start in time) is stopped and started again on another, up to 3
- * attempts. `dir`, the server's temp dir, is removed when it stops or the last attempt fails.
+ * Spawns a server on a free port and waits until it accepts connections, started again on another
+ * port when it fails (see startOnFreePorts). `dir`, the server's temp dir, is removed when it stops
+ * or the last attempt fails.
  */
 export async function startOnFreePort(options: {
   readonly name: string;
@@ -113,11 +106,16 @@ export async function startOnFreePort(options: {
   readonly spawn: (port: number) => ServerProcess;
 }): Promise<ListeningServer> {
   const { name, dir, timeoutMs, spawn: spawnOn } = options;
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = spawnOn(port);
-    try {
-      await waitForPort(server, port, timeoutMs);
+  try {
+    return await startOnFreePorts(name, 1, async ([picked]) => {
+      const port = picked as number;
+      const server = spawnOn(port);
+      try {
+        await waitUntilReady(name, server.child, accepts(port), timeoutMs);
+      } catch (error) {
+        await server.stop();
+        throw new Error(`${(error as Error).message}\n${server.log().slice(-3000)}`, { cause: error });
+      }
       return {
         port,
         async stop() {
@@ -125,12 +123,9 @@ export async function startOnFreePort(options: {
           rmSync(dir, { recursive: true, force: true });
         },
       };
-    } catch (error) {
-      await server.stop();
-      if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`${name} did not start: ${String(error)}\n${server.log().slice(-3000)}`);
-      }
-    }
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
 }

@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../harness/free-port';
+import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
 
 const BUILD = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');
 
@@ -39,26 +39,20 @@ export function toxiproxyBinary(): string {
   return execFileSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-/** toxiproxy-server on a free port, started again on another (up to 3 attempts) if it loses the port. */
+/** toxiproxy-server on a free port, started again on another (see startOnFreePorts) if it fails. */
 async function spawnToxiproxy(): Promise<{ api: string; child: ChildProcess }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  const binary = toxiproxyBinary();
+  return startOnFreePorts('toxiproxy-server', 1, async ([port]) => {
     const api = `http://127.0.0.1:${port}`;
-    const child: ChildProcess = spawn(toxiproxyBinary(), ['-host', '127.0.0.1', '-port', String(port)], {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i <= 100 && child.exitCode === null; i++) {
-      const up = await fetch(`${api}/version`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      // Ours only if it still runs: another process's server could answer on a port it lost.
-      if (up && child.exitCode === null) return { api, child };
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(port)], { stdio: 'ignore' });
+    try {
+      await waitUntilReady('toxiproxy-server', child, answersOk(`${api}/version`), 10_000);
+      return { api, child };
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
     }
-    child.kill('SIGKILL');
-    if (attempt >= 3) throw new Error('toxiproxy-server did not start');
-  }
+  });
 }
 
 export async function startToxiproxy(): Promise<Toxiproxy> {

@@ -9,10 +9,8 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createWriteStream, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   ApiException,
@@ -24,7 +22,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePorts } from '../../harness/free-port';
+import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { refKey } from '../../shared/propagation/object-ref';
 import { kubeConfigFrom } from '../support/cluster-fixture';
@@ -148,24 +146,24 @@ describe('Argo Rollouts as consumers (real controller)', () => {
     // Its log and pid file beside the cluster's components': down.sh stops it with them, also
     // when this process is interrupted.
     const log = createWriteStream(join(STATE, 'logs', 'argo-rollouts.log'));
-    // Started again on new ports (up to 3 attempts) if it exits at once, e.g. having lost one.
-    for (let attempt = 1; ; attempt++) {
-      const [healthz, metrics] = await freePorts(2);
+    // Ready when its health endpoint answers (it logs a lost port and runs on, so a health port
+    // lost to another process never answers: then it is started again on new ports).
+    controller = await startOnFreePorts('the Argo Rollouts controller', 2, async ([healthz, metrics]) => {
       const args = ['--kubeconfig', inject('kubeconfig'), '--leader-elect=false', '--loglevel', 'warn'];
       args.push('--healthzPort', String(healthz), '--metricsPort', String(metrics));
       const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      controller = started;
       started.stdout?.pipe(log, { end: false });
       started.stderr?.pipe(log, { end: false });
       writeFileSync(PID_FILE, `${started.pid}\n`);
-      const exited = await Promise.race([
-        once(started, 'exit').then(() => true),
-        sleep(5_000).then(() => false),
-      ]);
-      if (!exited) break;
-      if (attempt >= 3)
-        throw new Error(`the Argo Rollouts controller exited at start (${STATE}/logs/argo-rollouts.log)`);
-    }
+      try {
+        const healthy = answersOk(`http://127.0.0.1:${healthz}/healthz`);
+        await waitUntilReady(`the controller (${STATE}/logs/argo-rollouts.log)`, started, healthy, 30_000);
+        return started;
+      } catch (error) {
+        started.kill('SIGKILL');
+        throw error;
+      }
+    });
   }, 600_000);
   afterAll(async () => {
     const running = controller;

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts, pickRange } from '../../harness/free-port';
+import { freePorts, pickRange, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
 
 const dir = mkdtempSync(join(tmpdir(), 'free-port-'));
 function rangeFile(text: string): string {
@@ -59,5 +59,61 @@ describe('freePorts', () => {
   it('asks the kernel when there is no range', async () => {
     const [port] = await freePorts(1, undefined);
     expect(port).toBeGreaterThan(0);
+  });
+});
+
+describe('startOnFreePorts', () => {
+  it('starts again on new ports when a start fails, and answers the first that succeeds', async () => {
+    const tried: number[][] = [];
+    const started = await startOnFreePorts('server', 2, async (ports) => {
+      tried.push(ports);
+      if (tried.length < 3) throw new Error(`lost port ${ports[0]}`);
+      return ports;
+    });
+    expect(tried).toHaveLength(3);
+    expect(started).toEqual(tried[2]);
+    expect(new Set(tried.flat()).size).toBe(6);
+  });
+
+  it('gives up after the last attempt, naming the server and the last failure', async () => {
+    let calls = 0;
+    const start = startOnFreePorts(
+      'toxiproxy-server',
+      1,
+      async () => {
+        calls += 1;
+        throw new Error(`attempt ${calls} failed`);
+      },
+      2,
+    );
+    await expect(start).rejects.toThrow('toxiproxy-server did not start in 2 attempts: attempt 2 failed');
+    expect(calls).toBe(2);
+  });
+});
+
+describe('waitUntilReady', () => {
+  it('returns once the check answers yes while the child runs', async () => {
+    let asked = 0;
+    await waitUntilReady('moto', { exitCode: null }, async () => ++asked >= 2, 5_000);
+    expect(asked).toBe(2);
+  });
+
+  it('refuses an answer that came after the child exited (another server on the port it lost)', async () => {
+    const child: { exitCode: number | null } = { exitCode: null };
+    const ready = async () => {
+      child.exitCode = 1;
+      return true;
+    };
+    await expect(waitUntilReady('moto', child, ready, 5_000)).rejects.toThrow('moto exited with code 1');
+  });
+
+  it('says a child killed by a signal exited, and a check that never answers yes timed out', async () => {
+    const killed = { exitCode: null, signalCode: 'SIGKILL' as const };
+    await expect(waitUntilReady('etcd', killed, async () => true, 5_000)).rejects.toThrow(
+      'etcd exited with signal SIGKILL',
+    );
+    await expect(waitUntilReady('etcd', { exitCode: null }, async () => false, 250)).rejects.toThrow(
+      'etcd was not ready within 250 ms',
+    );
   });
 });
