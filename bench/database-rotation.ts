@@ -7,14 +7,13 @@
  * Node's and the servers' versions. Bundle size and cold import: `npm run bench`.
  * Figures only; nothing is asserted. Run: npm run bench:database [-- --rotations N]
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { type LocalClients, localClients } from '../harness/local-aws';
+import { ensureLocalDependencies } from '../harness/local-dependencies';
 import { motoTraceback } from '../harness/moto-call-error';
 import { startMoto } from '../harness/moto-server';
 import { createSecret, ensurePlaceholderRotationFunction, startRotation } from '../harness/rotation-fixture';
@@ -67,27 +66,6 @@ async function setUp<T>(what: string, action: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw new BenchSetUpError(what, error);
   }
-}
-
-/** moto, PostgreSQL and MariaDB come from scripts/lib/ensure-deps.sh; sourced here when not yet. */
-function ensureLocalDependencies(): void {
-  const names = ['MOTO_PYTHON', 'ROTATOR_POSTGRES_BIN', 'ROTATOR_MARIADBD'] as const;
-  if (names.every((name) => process.env[name])) return;
-  log('set-up: sourcing scripts/lib/ensure-deps.sh (moto, PostgreSQL, MariaDB; installs what is missing)');
-  const script = `source scripts/lib/ensure-deps.sh && printf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`;
-  let printed: string[];
-  try {
-    printed = execFileSync('bash', ['-c', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }).split('\0');
-  } catch (error) {
-    throw new BenchSetUpError('scripts/lib/ensure-deps.sh (its output is above)', error);
-  }
-  names.forEach((name, i) => {
-    process.env[name] = printed[i];
-  });
 }
 
 /** Admin connections: server version and the users a strategy rotates. */
@@ -260,7 +238,7 @@ const median = (values: readonly number[]) => {
 const p95 = (values: readonly number[]) => sorted(values)[Math.ceil(values.length * 0.95) - 1] ?? 0;
 const cell = (values: readonly number[] = []) => `${median(values).toFixed(1)} / ${p95(values).toFixed(1)}`;
 
-ensureLocalDependencies();
+await setUp('scripts/lib/ensure-deps.sh (its output is above)', async () => ensureLocalDependencies(log));
 const loadAtStart = load();
 const moto = await startMoto();
 const stops: (() => Promise<void>)[] = [() => moto.stop()];

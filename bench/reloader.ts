@@ -23,6 +23,7 @@ import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { localClients } from '../harness/local-aws';
 import { startCluster } from '../harness/local-cluster';
+import { ensureLocalDependencies } from '../harness/local-dependencies';
 import { createSecrets } from '../harness/local-secrets';
 import { motoTraceback } from '../harness/moto-call-error';
 import { startMoto } from '../harness/moto-server';
@@ -108,6 +109,7 @@ if (arms.length === 0) process.exit(0);
 const shape: WorkloadShape = o;
 const version = o.reloader ? basename(dirname(o.reloader)).replace(/^reloader-/, '') : '';
 
+ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 const cluster = await startCluster({
   awsEndpoint: moto.endpoint,

@@ -6,6 +6,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { localClients } from '../harness/local-aws';
+import { ensureLocalDependencies } from '../harness/local-dependencies';
 import { createSecrets, MOTO_WRITE_CONCURRENCY } from '../harness/local-secrets';
 import { motoTraceback } from '../harness/moto-call-error';
 import { startMoto } from '../harness/moto-server';
@@ -16,6 +17,7 @@ const MANAGED = Number(process.env.BENCH_SECRETS ?? 10_000);
 const OTHER = Math.round(MANAGED / 10);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 try {
   const clients = localClients(moto.endpoint);

@@ -8,7 +8,8 @@
  * (the emergency budget, 100 in flight by default, no canary). Prints wall time, time per phase, the
  * engine's own time (plan + resync + the restart step's work, excluding waits on ESO and rollouts),
  * Lambda invocations per action, Kubernetes API requests of the orchestrator's identity by verb
- * (counted by kube-apiserver through FlowSchemas created here), state transitions and history
+ * (counted by kube-apiserver through FlowSchemas created here, with their mean time executing and
+ * queued there), state transitions and history
  * events. With --clusters N, N local clusters (each its own control plane, ESO and EKS name) get the
  * same set-up and the deployment lists them all: one execution carries each rotation to every
  * cluster (the workflow's Map), and the figures are printed per cluster and in total.
@@ -34,6 +35,7 @@ import { BundleHost } from '../harness/bundle-host';
 import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../harness/eso-manifests';
 import { localAwsEnvironment, localClient, localClients } from '../harness/local-aws';
 import { type LocalCluster, startCluster } from '../harness/local-cluster';
+import { ensureLocalDependencies } from '../harness/local-dependencies';
 import { localEksCluster, readLocalEks } from '../harness/local-eks';
 import { createLedgerTable } from '../harness/local-ledger';
 import { createSecrets } from '../harness/local-secrets';
@@ -111,8 +113,16 @@ function flowSchemas() {
   ];
 }
 
-/** The orchestrator's API requests so far, by verb, from kube-apiserver's APF counters. */
-function apiRequests(cluster: LocalCluster): Record<string, number> {
+/**
+ * The orchestrator's API requests so far, by verb, from kube-apiserver's APF metrics: how many
+ * (`counts`), and the seconds they spent executing in the server and queued by APF before it
+ * (`seconds`, keys `<verb> executing` and `<verb> queued`), to tell the server's share of a wave's
+ * time from the client's.
+ */
+function apiRequests(cluster: LocalCluster): {
+  counts: Record<string, number>;
+  seconds: Record<string, number>;
+} {
   const metrics = execFileSync(
     cluster.kubectl,
     ['--kubeconfig', cluster.kubeconfig, 'get', '--raw', '/metrics'],
@@ -121,13 +131,32 @@ function apiRequests(cluster: LocalCluster): Record<string, number> {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
+  const add = (into: Record<string, number>, key: string, value: string) => {
+    into[key] = (into[key] ?? 0) + Number(value);
+  };
   const counts: Record<string, number> = {};
-  for (const m of metrics.matchAll(
-    /^apiserver_flowcontrol_dispatched_requests_total\{[^}]*flow_schema="bench-rotator-(\w+)"[^}]*\} (\S+)$/gm,
-  )) {
-    counts[m[1] as string] = (counts[m[1] as string] ?? 0) + Number(m[2]);
+  const seconds: Record<string, number> = {};
+  // Each sample of `metric` whose flow schema is one of ours: [verb, labels, value].
+  const ours = function* (metric: string) {
+    for (const [, labels = '', value = ''] of metrics.matchAll(
+      new RegExp(`^apiserver_flowcontrol_${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'),
+    )) {
+      const verb = /flow_schema="bench-rotator-(\w+)"/.exec(labels)?.[1];
+      if (verb) yield [verb, labels, value] as const;
+    }
+  };
+  for (const [verb, , n] of ours('dispatched_requests_total')) add(counts, verb, n);
+  for (const [verb, , n] of ours('request_execution_seconds_sum')) add(seconds, `${verb} executing`, n);
+  // Only the requests that were then executed (execute="true"), not those APF rejected.
+  for (const [verb, labels, n] of ours('request_wait_duration_seconds_sum')) {
+    if (labels.includes('execute="true"')) add(seconds, `${verb} queued`, n);
   }
-  return counts;
+  return { counts, seconds };
+}
+
+/** after − before, key by key. */
+function delta(after: Record<string, number>, before: Record<string, number> = {}): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - (before[k] ?? 0)]));
 }
 
 /**
@@ -218,6 +247,7 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
   }
 }
 
+ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 const started: LocalCluster[] = [];
 const hosts: BundleHost[] = [];
@@ -380,11 +410,9 @@ try {
     const ended = performance.now();
     const loadAtEnd = loadavg()[0]?.toFixed(2);
     const cpu = process.cpuUsage(cpuBefore);
-    const requests = targets.map(({ cluster }, i) => {
-      const after = apiRequests(cluster);
-      const before = requestsBefore[i] ?? {};
-      return Object.fromEntries(Object.entries(after).map(([verb, n]) => [verb, n - (before[verb] ?? 0)]));
-    });
+    const requestsAfter = targets.map(({ cluster }) => apiRequests(cluster));
+    const requests = requestsAfter.map((after, i) => delta(after.counts, requestsBefore[i]?.counts));
+    const serverSeconds = requestsAfter.map((after, i) => delta(after.seconds, requestsBefore[i]?.seconds));
     const invocations = new Map<string, { count: number; ms: number }>();
     for (const f of perCluster.values()) {
       for (const [action, v] of f.invocations) {
@@ -416,6 +444,7 @@ try {
           noRestartWork(),
         ),
         requests: sumCounts(requests),
+        serverSeconds: sumCounts(serverSeconds),
       },
     );
     rows.push({
@@ -564,6 +593,8 @@ interface RunFigures {
   /** The restart step's own work across its calls (summed over clusters; the slowest wave of all). */
   restartWork: RestartWork;
   requests: Record<string, number>;
+  /** The orchestrator's requests' seconds in kube-apiserver (APF): `<verb> executing`, `<verb> queued`. */
+  serverSeconds: Record<string, number>;
 }
 
 /** One run's figures as a row of the closing table. */
@@ -661,6 +692,14 @@ function report(label: string, f: RunFigures): Omit<SummaryRow, 'round' | 'run' 
     `  Lambda invocations                     ${[...f.invocations.values()].reduce((n, v) => n + v.count, 0)}: ${actions.join(', ')}`,
   );
   log(`  Kubernetes API requests (orchestrator) ${JSON.stringify(f.requests)}`);
+  const perRequest = Object.entries(f.requests)
+    .filter(([, n]) => n > 0)
+    .map(([verb, n]) => {
+      const mean = (what: string) =>
+        `${(((f.serverSeconds[`${verb} ${what}`] ?? 0) / n) * 1000).toFixed(1)} ms`;
+      return `${verb} ${mean('executing')} executing + ${mean('queued')} queued`;
+    });
+  log(`    in kube-apiserver, mean per request  ${perRequest.join('; ')}`);
   log(
     `  state transitions (states entered)     ${f.entered.length} (${(f.entered.length / total).toFixed(3)} per workload)`,
   );

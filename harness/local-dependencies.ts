@@ -1,0 +1,34 @@
+/**
+ * What the local environment needs beyond npm packages (moto's Python, PostgreSQL and MariaDB),
+ * installed and cached outside the clone by scripts/lib/ensure-deps.sh. The test command and the
+ * demo source that script before starting Node; a benchmark started on its own (`npm run bench:*`)
+ * calls this first, so it works on a fresh machine too.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const NAMES = ['MOTO_PYTHON', 'ROTATOR_POSTGRES_BIN', 'ROTATOR_MARIADBD'] as const;
+
+/**
+ * Sets MOTO_PYTHON, ROTATOR_POSTGRES_BIN and ROTATOR_MARIADBD in this process from
+ * scripts/lib/ensure-deps.sh (which installs what is missing, its progress on stderr), unless all
+ * are set already. Throws when the script fails; its output is on stderr above.
+ */
+export function ensureLocalDependencies(log: (line: string) => void): void {
+  if (NAMES.every((name) => process.env[name])) return;
+  log('set-up: sourcing scripts/lib/ensure-deps.sh (moto, PostgreSQL, MariaDB; installs what is missing)');
+  const script = `source scripts/lib/ensure-deps.sh && printf '%s\\0' ${NAMES.map((n) => `"$${n}"`).join(' ')}`;
+  let printed: string[];
+  try {
+    printed = execFileSync('bash', ['-c', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).split('\0');
+  } catch (error) {
+    throw new Error('scripts/lib/ensure-deps.sh failed (its output is above)', { cause: error });
+  }
+  NAMES.forEach((name, i) => {
+    process.env[name] = printed[i];
+  });
+}
