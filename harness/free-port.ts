@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** Where ports are picked when the kernel's ephemeral range leaves room below it. */
 const LOWEST_PORT = 10_000;
@@ -101,8 +102,9 @@ export async function startOnFreePorts<T>(
   }
 }
 
-/** What a readiness wait needs of a child process: whether (and how) it has exited. */
+/** What a readiness wait needs of a child process: its pid, and whether (and how) it has exited. */
 interface Exitable {
+  readonly pid?: number;
   readonly exitCode: number | null;
   readonly signalCode?: NodeJS.Signals | null;
 }
@@ -113,29 +115,72 @@ function exited(child: Exitable): string | undefined {
 }
 
 /**
- * Waits until `ready()` says yes while `child` still runs. The child is checked after the answer
- * too: a child that lost its port exits, and another process's server could answer on that port.
+ * Whether process `pid` holds a listening TCP socket on `port` (any address), read from /proc:
+ * the inodes of the LISTEN sockets on that port (net/tcp, net/tcp6) against the socket links in
+ * the process's fd folder. Undefined where /proc cannot tell (no /proc, another user's process).
+ */
+export function listensOn(pid: number, port: number, proc = '/proc'): boolean | undefined {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of ['net/tcp', 'net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(join(proc, table), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st … uid timeout inode; st 0A is LISTEN.
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === '0A' && fields[1]?.endsWith(suffix) && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  const fdDir = join(proc, String(pid), 'fd');
+  let fds: string[];
+  try {
+    fds = readdirSync(fdDir);
+  } catch {
+    return undefined;
+  }
+  return fds.some((fd) => {
+    try {
+      const link = readlinkSync(join(fdDir, fd));
+      return link.startsWith('socket:[') && inodes.has(link.slice('socket:['.length, -1));
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+}
+
+/**
+ * Waits until `ready()` says yes and the answer is the child's own. With `port`, the child must
+ * hold the listening socket (listensOn): another process can take a picked port first, and its
+ * server then answers while our child is still starting, to fail to bind a moment later (moto
+ * takes about a second). Without /proc to tell, the check is that the child still runs after the
+ * answer.
  */
 export async function waitUntilReady(
   what: string,
   child: Exitable,
   ready: () => Promise<boolean>,
   timeoutMs: number,
+  port?: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const ours = () => port === undefined || child.pid === undefined || listensOn(child.pid, port) !== false;
   while (Date.now() < deadline) {
     const gone = exited(child);
     if (gone) throw new Error(`${what} exited with ${gone}`);
-    if ((await ready()) && !exited(child)) return;
+    if ((await ready()) && !exited(child) && ours()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${what} was not ready within ${timeoutMs} ms`);
 }
 
-/** A readiness check: whether a GET of `url` answers 2xx. */
+/** A readiness check: whether a GET of `url` answers 2xx within 2 s (a listener that never answers is a no). */
 export function answersOk(url: string): () => Promise<boolean> {
   return () =>
-    fetch(url).then(
+    fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
       async (response) => {
         await response.body?.cancel();
         return response.ok;

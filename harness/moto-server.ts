@@ -67,7 +67,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     const endpoint = `http://127.0.0.1:${port}`;
     try {
       const ready = answersOk(`${endpoint}/moto-api/data.json`);
-      await waitUntilReady('moto', child, ready, options.readyTimeoutMs ?? 20_000);
+      await waitUntilReady('moto', child, ready, options.readyTimeoutMs ?? 20_000, port);
       await configureMoto(endpoint);
       for (const cluster of options.localEksClusters ?? []) await registerLocalEksCluster(endpoint, cluster);
       return motoHandle(endpoint, port as number, child, log);

@@ -111,7 +111,7 @@ export async function startOnFreePort(options: {
       const port = picked as number;
       const server = spawnOn(port);
       try {
-        await waitUntilReady(name, server.child, accepts(port), timeoutMs);
+        await waitUntilReady(name, server.child, accepts(port), timeoutMs, port);
       } catch (error) {
         await server.stop();
         throw new Error(`${(error as Error).message}\n${server.log().slice(-3000)}`, { cause: error });

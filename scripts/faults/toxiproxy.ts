@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import { stopChild } from '../../harness/process-cleanup';
 
 const BUILD = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');
 
@@ -46,10 +47,10 @@ async function spawnToxiproxy(): Promise<{ api: string; child: ChildProcess }> {
     const api = `http://127.0.0.1:${port}`;
     const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(port)], { stdio: 'ignore' });
     try {
-      await waitUntilReady('toxiproxy-server', child, answersOk(`${api}/version`), 10_000);
+      await waitUntilReady('toxiproxy-server', child, answersOk(`${api}/version`), 10_000, port);
       return { api, child };
     } catch (error) {
-      child.kill('SIGKILL');
+      await stopChild(child, 0);
       throw error;
     }
   });
@@ -100,10 +101,8 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
       };
     },
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      // A child killed by a signal has exitCode null and no 'exit' left to wait for: stopChild knows.
+      await stopChild(child, 5_000);
     },
   };
 }

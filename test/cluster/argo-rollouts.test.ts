@@ -23,6 +23,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import { stopChild } from '../../harness/process-cleanup';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { refKey } from '../../shared/propagation/object-ref';
 import { kubeConfigFrom } from '../support/cluster-fixture';
@@ -146,34 +147,30 @@ describe('Argo Rollouts as consumers (real controller)', () => {
     // Its log and pid file beside the cluster's components': down.sh stops it with them, also
     // when this process is interrupted.
     const log = createWriteStream(join(STATE, 'logs', 'argo-rollouts.log'));
-    // Ready when its health endpoint answers (it logs a lost port and runs on, so a health port
-    // lost to another process never answers: then it is started again on new ports).
-    controller = await startOnFreePorts('the Argo Rollouts controller', 2, async ([healthz, metrics]) => {
+    // Ready when its health endpoint answers from its own socket: it logs a lost health or
+    // metrics port and runs on, so a health port another process took first never becomes its
+    // own (then it is started again on new ports). Set at spawn, so afterAll stops one still
+    // starting when the set-up's timeout ends it.
+    await startOnFreePorts('the Argo Rollouts controller', 2, async ([healthz, metrics]) => {
       const args = ['--kubeconfig', inject('kubeconfig'), '--leader-elect=false', '--loglevel', 'warn'];
       args.push('--healthzPort', String(healthz), '--metricsPort', String(metrics));
       const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      controller = started;
       started.stdout?.pipe(log, { end: false });
       started.stderr?.pipe(log, { end: false });
       writeFileSync(PID_FILE, `${started.pid}\n`);
       try {
         const healthy = answersOk(`http://127.0.0.1:${healthz}/healthz`);
-        await waitUntilReady(`the controller (${STATE}/logs/argo-rollouts.log)`, started, healthy, 30_000);
-        return started;
+        const what = `the controller (${STATE}/logs/argo-rollouts.log)`;
+        await waitUntilReady(what, started, healthy, 30_000, healthz);
       } catch (error) {
-        started.kill('SIGKILL');
+        await stopChild(started, 0);
         throw error;
       }
     });
   }, 600_000);
   afterAll(async () => {
-    const running = controller;
-    if (running && running.exitCode === null) {
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (controller) await stopChild(controller, 5_000);
     rmSync(PID_FILE, { force: true });
   });
 

@@ -1,9 +1,17 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts, pickRange, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import {
+  answersOk,
+  freePorts,
+  listensOn,
+  pickRange,
+  startOnFreePorts,
+  waitUntilReady,
+} from '../../harness/free-port';
 
 const dir = mkdtempSync(join(tmpdir(), 'free-port-'));
 function rangeFile(text: string): string {
@@ -115,5 +123,49 @@ describe('waitUntilReady', () => {
     await expect(waitUntilReady('etcd', { exitCode: null }, async () => false, 250)).rejects.toThrow(
       'etcd was not ready within 250 ms',
     );
+  });
+});
+
+describe('waitUntilReady with the port: only the child’s own socket counts', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+  /** A node child that serves `ok` over HTTP on `port` after `delayMs`, and exits 1 if the port is taken. */
+  function server(port: number, delayMs: number): ChildProcess {
+    const code = `setTimeout(() => require('node:http').createServer((q, r) => r.end('ok')).on('error', () => process.exit(1)).listen(${port}, '127.0.0.1'), ${delayMs})`;
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    children.push(child);
+    return child;
+  }
+  const httpServer = async (port: number) => {
+    const { createServer: createHttp } = await import('node:http');
+    const foreign = createHttp((_q, r) => r.end('foreign'));
+    await new Promise<void>((resolve) => foreign.listen(port, '127.0.0.1', resolve));
+    return foreign;
+  };
+
+  it('refuses another process’s server that answers while the child is still starting, then sees the child fail', async () => {
+    const [port = 0] = await freePorts(1);
+    const foreign = await httpServer(port);
+    try {
+      expect(listensOn(process.pid, port)).toBe(true);
+      const child = server(port, 800);
+      const url = `http://127.0.0.1:${port}/`;
+      expect(await answersOk(url)()).toBe(true);
+      await expect(waitUntilReady('moto', child, answersOk(url), 10_000, port)).rejects.toThrow(
+        'moto exited with code 1',
+      );
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
+  });
+
+  it('accepts the child once it listens on the port itself', async () => {
+    const [port = 0] = await freePorts(1);
+    const child = server(port, 300);
+    await waitUntilReady('toxiproxy-server', child, answersOk(`http://127.0.0.1:${port}/`), 10_000, port);
+    expect(listensOn(child.pid as number, port)).toBe(true);
+    expect(listensOn(process.pid, port)).toBe(false);
   });
 });
