@@ -238,7 +238,7 @@ const median = (values: readonly number[]) => {
 const p95 = (values: readonly number[]) => sorted(values)[Math.ceil(values.length * 0.95) - 1] ?? 0;
 const cell = (values: readonly number[] = []) => `${median(values).toFixed(1)} / ${p95(values).toFixed(1)}`;
 
-await setUp('scripts/lib/ensure-deps.sh (its output is above)', async () => ensureLocalDependencies(log));
+ensureLocalDependencies(['MOTO_PYTHON', 'ROTATOR_POSTGRES_BIN', 'ROTATOR_MARIADBD'], log);
 const loadAtStart = load();
 const moto = await startMoto();
 const stops: (() => Promise<void>)[] = [() => moto.stop()];

@@ -109,7 +109,7 @@ if (arms.length === 0) process.exit(0);
 const shape: WorkloadShape = o;
 const version = o.reloader ? basename(dirname(o.reloader)).replace(/^reloader-/, '') : '';
 
-ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
+ensureLocalDependencies(['MOTO_PYTHON'], (line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 const cluster = await startCluster({
   awsEndpoint: moto.endpoint,

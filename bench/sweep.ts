@@ -17,7 +17,7 @@ const MANAGED = Number(process.env.BENCH_SECRETS ?? 10_000);
 const OTHER = Math.round(MANAGED / 10);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
+ensureLocalDependencies(['MOTO_PYTHON'], (line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 try {
   const clients = localClients(moto.endpoint);

@@ -34,7 +34,12 @@ import { Command } from 'commander';
 import { BundleHost } from '../harness/bundle-host';
 import { awsExternalSecret, awsSecretStore, localAwsCredentialsSecret } from '../harness/eso-manifests';
 import { localAwsEnvironment, localClient, localClients } from '../harness/local-aws';
-import { type LocalCluster, startCluster } from '../harness/local-cluster';
+import {
+  applyManifests,
+  type LocalCluster,
+  ORCHESTRATOR_MANIFESTS,
+  startCluster,
+} from '../harness/local-cluster';
 import { ensureLocalDependencies } from '../harness/local-dependencies';
 import { localEksCluster, readLocalEks } from '../harness/local-eks';
 import { createLedgerTable } from '../harness/local-ledger';
@@ -48,6 +53,7 @@ import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
 import { rolloutState } from '../shared/propagation/rollout-status';
 import { WORKLOAD_KINDS } from '../shared/propagation/workload-types';
+import { delta, meansPerRequest, type OrchestratorRequests, orchestratorRequests } from './apiserver-metrics';
 
 const int = (v: string) => Number.parseInt(v, 10);
 const options = new Command('bench:workflow')
@@ -83,7 +89,6 @@ const SECRET = `${PREFIX}app/db`;
 const OTHERS = 5; // other AWS secrets, read by the bystanders' ExternalSecrets
 const layout = benchLayout(options.namespaces, options.externalSecrets, OTHERS);
 const GROUP = 'secret-rotation-orchestrator';
-const RBAC = fileURLToPath(new URL('../infra/kubernetes/rbac.yaml', import.meta.url));
 const log = (line = '') => process.stdout.write(`${line}\n`);
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(8);
 
@@ -113,16 +118,8 @@ function flowSchemas() {
   ];
 }
 
-/**
- * The orchestrator's API requests so far, by verb, from kube-apiserver's APF metrics: how many
- * (`counts`), and the seconds they spent executing in the server and queued by APF before it
- * (`seconds`, keys `<verb> executing` and `<verb> queued`), to tell the server's share of a wave's
- * time from the client's.
- */
-function apiRequests(cluster: LocalCluster): {
-  counts: Record<string, number>;
-  seconds: Record<string, number>;
-} {
+/** The orchestrator's API requests so far (see apiserver-metrics.ts), from kube-apiserver's /metrics. */
+function apiRequests(cluster: LocalCluster): OrchestratorRequests {
   const metrics = execFileSync(
     cluster.kubectl,
     ['--kubeconfig', cluster.kubeconfig, 'get', '--raw', '/metrics'],
@@ -131,32 +128,7 @@ function apiRequests(cluster: LocalCluster): {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  const add = (into: Record<string, number>, key: string, value: string) => {
-    into[key] = (into[key] ?? 0) + Number(value);
-  };
-  const counts: Record<string, number> = {};
-  const seconds: Record<string, number> = {};
-  // Each sample of `metric` whose flow schema is one of ours: [verb, labels, value].
-  const ours = function* (metric: string) {
-    for (const [, labels = '', value = ''] of metrics.matchAll(
-      new RegExp(`^apiserver_flowcontrol_${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'),
-    )) {
-      const verb = /flow_schema="bench-rotator-(\w+)"/.exec(labels)?.[1];
-      if (verb) yield [verb, labels, value] as const;
-    }
-  };
-  for (const [verb, , n] of ours('dispatched_requests_total')) add(counts, verb, n);
-  for (const [verb, , n] of ours('request_execution_seconds_sum')) add(seconds, `${verb} executing`, n);
-  // Only the requests that were then executed (execute="true"), not those APF rejected.
-  for (const [verb, labels, n] of ours('request_wait_duration_seconds_sum')) {
-    if (labels.includes('execute="true"')) add(seconds, `${verb} queued`, n);
-  }
-  return { counts, seconds };
-}
-
-/** after − before, key by key. */
-function delta(after: Record<string, number>, before: Record<string, number> = {}): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - (before[k] ?? 0)]));
+  return orchestratorRequests(metrics);
 }
 
 /**
@@ -200,11 +172,9 @@ function benchLayout(namespaceCount: number, rotatedCount: number, otherSecrets:
   };
 }
 
-/** One cluster's set-up: RBAC, the counting FlowSchemas, the ExternalSecrets, N consumers, bystanders (0 replicas); waits until all are synced and rolled out. */
+/** One cluster's set-up: RBAC and the admission policy as deployed (README), the counting FlowSchemas, the ExternalSecrets, N consumers, bystanders (0 replicas); waits until all are synced and rolled out. */
 async function setUpCluster(cluster: LocalCluster, others: readonly string[]): Promise<void> {
-  execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '-f', RBAC], {
-    stdio: 'ignore',
-  });
+  applyManifests(cluster, ORCHESTRATOR_MANIFESTS);
   const admin = new KubeConfig();
   admin.loadFromFile(cluster.kubeconfig);
   const objects = KubernetesObjectApi.makeApiClient(admin);
@@ -247,7 +217,7 @@ async function setUpCluster(cluster: LocalCluster, others: readonly string[]): P
   }
 }
 
-ensureLocalDependencies((line) => process.stderr.write(`${line}\n`));
+ensureLocalDependencies(['MOTO_PYTHON'], (line) => process.stderr.write(`${line}\n`));
 const moto = await startMoto();
 const started: LocalCluster[] = [];
 const hosts: BundleHost[] = [];
@@ -692,14 +662,9 @@ function report(label: string, f: RunFigures): Omit<SummaryRow, 'round' | 'run' 
     `  Lambda invocations                     ${[...f.invocations.values()].reduce((n, v) => n + v.count, 0)}: ${actions.join(', ')}`,
   );
   log(`  Kubernetes API requests (orchestrator) ${JSON.stringify(f.requests)}`);
-  const perRequest = Object.entries(f.requests)
-    .filter(([, n]) => n > 0)
-    .map(([verb, n]) => {
-      const mean = (what: string) =>
-        `${(((f.serverSeconds[`${verb} ${what}`] ?? 0) / n) * 1000).toFixed(1)} ms`;
-      return `${verb} ${mean('executing')} executing + ${mean('queued')} queued`;
-    });
-  log(`    in kube-apiserver, mean per request  ${perRequest.join('; ')}`);
+  log(
+    `    in kube-apiserver, mean per request  ${meansPerRequest({ counts: f.requests, seconds: f.serverSeconds })}`,
+  );
   log(
     `  state transitions (states entered)     ${f.entered.length} (${(f.entered.length / total).toFixed(3)} per workload)`,
   );

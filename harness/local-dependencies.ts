@@ -7,17 +7,22 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const NAMES = ['MOTO_PYTHON', 'ROTATOR_POSTGRES_BIN', 'ROTATOR_MARIADBD'] as const;
+/** What ensure-deps.sh exports for the local environment's servers. */
+export type LocalDependency = 'MOTO_PYTHON' | 'ROTATOR_POSTGRES_BIN' | 'ROTATOR_MARIADBD';
 
 /**
- * Sets MOTO_PYTHON, ROTATOR_POSTGRES_BIN and ROTATOR_MARIADBD in this process from
- * scripts/lib/ensure-deps.sh (which installs what is missing, its progress on stderr), unless all
- * are set already. Throws when the script fails; its output is on stderr above.
+ * Sets those of `names` that are not set in this process from scripts/lib/ensure-deps.sh (which
+ * installs what is missing, its progress on stderr); one the caller set is left as it is, and
+ * nothing runs when all are set. Throws when the script fails; its output is on stderr above.
  */
-export function ensureLocalDependencies(log: (line: string) => void): void {
-  if (NAMES.every((name) => process.env[name])) return;
-  log('set-up: sourcing scripts/lib/ensure-deps.sh (moto, PostgreSQL, MariaDB; installs what is missing)');
-  const script = `source scripts/lib/ensure-deps.sh && printf '%s\\0' ${NAMES.map((n) => `"$${n}"`).join(' ')}`;
+export function ensureLocalDependencies(
+  names: readonly LocalDependency[],
+  log: (line: string) => void,
+): void {
+  const unset = names.filter((name) => !process.env[name]);
+  if (unset.length === 0) return;
+  log(`set-up: sourcing scripts/lib/ensure-deps.sh for ${unset.join(', ')} (installs what is missing)`);
+  const script = `source scripts/lib/ensure-deps.sh && printf '%s\\0' ${unset.map((n) => `"$${n}"`).join(' ')}`;
   let printed: string[];
   try {
     printed = execFileSync('bash', ['-c', script], {
@@ -28,7 +33,7 @@ export function ensureLocalDependencies(log: (line: string) => void): void {
   } catch (error) {
     throw new Error('scripts/lib/ensure-deps.sh failed (its output is above)', { cause: error });
   }
-  NAMES.forEach((name, i) => {
+  unset.forEach((name, i) => {
     process.env[name] = printed[i];
   });
 }
