@@ -67,6 +67,10 @@ const options = new Command('bench:workflow')
   .option('--rounds <n>', 'rounds of the two executions (normal, emergency) on one set-up', int, 1)
   .option('--cpu-prof <dir>', "write each step host's V8 CPU profile to this directory")
   .option('--probe', "after the runs, time the engine's cluster calls one by one from this process")
+  .option(
+    '--no-admission-policy',
+    'leave infra/kubernetes/admission-policy.yaml out (applied by default, as the README has users do), to see its cost',
+  )
   .parse()
   .opts<{
     workloads: number;
@@ -79,6 +83,7 @@ const options = new Command('bench:workflow')
     rounds: number;
     cpuProf?: string;
     probe?: boolean;
+    admissionPolicy: boolean;
   }>();
 const { workloads, concurrency, replicas, clusters, bystanders, rounds } = options;
 if (options.externalSecrets < options.namespaces) {
@@ -174,7 +179,12 @@ function benchLayout(namespaceCount: number, rotatedCount: number, otherSecrets:
 
 /** One cluster's set-up: RBAC and the admission policy as deployed (README), the counting FlowSchemas, the ExternalSecrets, N consumers, bystanders (0 replicas); waits until all are synced and rolled out. */
 async function setUpCluster(cluster: LocalCluster, others: readonly string[]): Promise<void> {
-  applyManifests(cluster, ORCHESTRATOR_MANIFESTS);
+  applyManifests(
+    cluster,
+    ORCHESTRATOR_MANIFESTS.filter(
+      (file) => options.admissionPolicy || !file.endsWith('admission-policy.yaml'),
+    ),
+  );
   const admin = new KubeConfig();
   admin.loadFromFile(cluster.kubeconfig);
   const objects = KubernetesObjectApi.makeApiClient(admin);
@@ -588,7 +598,7 @@ interface SummaryRow {
 function summaryTable(rows: readonly SummaryRow[]) {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   log(
-    `\nsummary: ${workloads} consumers + ${bystanders} bystanders, ${options.externalSecrets} ExternalSecret(s) of the rotated secret in ${layout.namespaces.length} namespace(s)${clusters > 1 ? `, × ${clusters} clusters` : ''}; ${availableParallelism()} cores`,
+    `\nsummary: ${workloads} consumers + ${bystanders} bystanders, ${options.externalSecrets} ExternalSecret(s) of the rotated secret in ${layout.namespaces.length} namespace(s)${clusters > 1 ? `, × ${clusters} clusters` : ''}; ${availableParallelism()} cores; admission policy ${options.admissionPolicy ? 'applied' : 'left out'}`,
   );
   log(
     '| round | run | 1-min load | wall | engine = plan + resync + restart | rollout watch | Lambda invocations | transitions | history events | API requests |',
