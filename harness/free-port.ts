@@ -116,12 +116,21 @@ function exited(child: Exitable): string | undefined {
 
 /**
  * Whether process `pid` holds a listening TCP socket on `port` (any address), read from /proc:
- * the inodes of the LISTEN sockets on that port (net/tcp, net/tcp6) against the socket links in
- * the process's fd folder. Undefined where /proc cannot tell (no /proc, another user's process).
+ * the LISTEN sockets on that port (net/tcp, net/tcp6) against the socket links in the process's fd
+ * folder. Where the links cannot be read (another user's process, e.g. a database run as `nobody`,
+ * without CAP_SYS_PTRACE as in a default container), a listener owned by another uid than the
+ * process's is still not its own; otherwise undefined: /proc cannot tell (also without /proc).
+ * `readlink` is for tests.
  */
-export function listensOn(pid: number, port: number, proc = '/proc'): boolean | undefined {
+export function listensOn(
+  pid: number,
+  port: number,
+  proc = '/proc',
+  readlink: (path: string) => string = readlinkSync,
+): boolean | undefined {
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const inodes = new Set<string>();
+  const owners = new Map<string, string>(); // socket inode → its uid
+  let tables = 0;
   for (const table of ['net/tcp', 'net/tcp6']) {
     let text: string;
     try {
@@ -129,12 +138,15 @@ export function listensOn(pid: number, port: number, proc = '/proc'): boolean | 
     } catch {
       continue;
     }
+    tables += 1;
     for (const line of text.split('\n').slice(1)) {
-      // sl local_address rem_address st … uid timeout inode; st 0A is LISTEN.
-      const fields = line.trim().split(/\s+/);
-      if (fields[3] === '0A' && fields[1]?.endsWith(suffix) && fields[9]) inodes.add(fields[9]);
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN.
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && f[1]?.endsWith(suffix) && f[7] && f[9]) owners.set(f[9], f[7]);
     }
   }
+  if (tables === 0) return undefined;
+  if (owners.size === 0) return false;
   const fdDir = join(proc, String(pid), 'fd');
   let fds: string[];
   try {
@@ -142,22 +154,39 @@ export function listensOn(pid: number, port: number, proc = '/proc'): boolean | 
   } catch {
     return undefined;
   }
-  return fds.some((fd) => {
+  let unreadable = false;
+  for (const fd of fds) {
+    let link: string;
     try {
-      const link = readlinkSync(join(fdDir, fd));
-      return link.startsWith('socket:[') && inodes.has(link.slice('socket:['.length, -1));
-    } catch {
-      return false; // closed meanwhile
+      link = readlink(join(fdDir, fd));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // closed meanwhile
+      unreadable = true;
+      break;
     }
-  });
+    if (link.startsWith('socket:[') && owners.has(link.slice('socket:['.length, -1))) return true;
+  }
+  if (!unreadable) return false;
+  const uid = effectiveUid(pid, proc);
+  return uid !== undefined && [...owners.values()].every((owner) => owner !== uid) ? false : undefined;
+}
+
+/** The effective uid of `pid` (its status file's Uid line: real, effective, saved, fs). */
+function effectiveUid(pid: number, proc: string): string | undefined {
+  try {
+    const status = readFileSync(join(proc, String(pid), 'status'), 'utf8');
+    return /^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Waits until `ready()` says yes and the answer is the child's own. With `port`, the child must
  * hold the listening socket (listensOn): another process can take a picked port first, and its
  * server then answers while our child is still starting, to fail to bind a moment later (moto
- * takes about a second). Without /proc to tell, the check is that the child still runs after the
- * answer.
+ * takes about a second). Where /proc cannot tell (listensOn), the check is only that the child
+ * still runs after the answer.
  */
 export async function waitUntilReady(
   what: string,
@@ -167,14 +196,21 @@ export async function waitUntilReady(
   port?: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const ours = () => port === undefined || child.pid === undefined || listensOn(child.pid, port) !== false;
+  let answeredForAnother = false;
   while (Date.now() < deadline) {
     const gone = exited(child);
     if (gone) throw new Error(`${what} exited with ${gone}`);
-    if ((await ready()) && !exited(child) && ours()) return;
+    if ((await ready()) && !exited(child)) {
+      const ours = port === undefined || child.pid === undefined || listensOn(child.pid, port) !== false;
+      if (ours) return;
+      answeredForAnother = true;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${what} was not ready within ${timeoutMs} ms`);
+  const why = answeredForAnother
+    ? `: port ${port} answered, but its listening socket is not pid ${child.pid}'s`
+    : '';
+  throw new Error(`${what} was not ready within ${timeoutMs} ms${why}`);
 }
 
 /** A readiness check: whether a GET of `url` answers 2xx within 2 s (a listener that never answers is a no). */

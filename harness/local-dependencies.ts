@@ -21,7 +21,9 @@ export function ensureLocalDependencies(
 ): void {
   const unset = names.filter((name) => !process.env[name]);
   if (unset.length === 0) return;
-  log(`set-up: sourcing scripts/lib/ensure-deps.sh for ${unset.join(', ')} (installs what is missing)`);
+  log(
+    `set-up: sourcing scripts/lib/ensure-deps.sh for ${unset.join(', ')} (it installs whatever of moto, PostgreSQL and MariaDB is missing)`,
+  );
   const script = `source scripts/lib/ensure-deps.sh && printf '%s\\0' ${unset.map((n) => `"$${n}"`).join(' ')}`;
   let printed: string[];
   try {

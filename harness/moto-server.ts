@@ -34,7 +34,11 @@ export interface LocalEksEndpoint {
 }
 
 export interface StartMotoOptions {
-  /** Python with moto[server] installed; scripts/lib/ensure-deps.sh exports MOTO_PYTHON. */
+  /**
+   * Python with moto[server] installed; scripts/lib/ensure-deps.sh exports MOTO_PYTHON. It must
+   * listen itself (a wrapper script that does not `exec` leaves the socket to another pid, and
+   * readiness, which wants the child's own socket, never comes).
+   */
   readonly python?: string;
   readonly readyTimeoutMs?: number;
   /** EKS clusters to register as local right after start (see {@link registerLocalEksCluster}). Default: none. */
