@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { answersOk, startOnFreePorts, waitUntilReady } from './free-port';
+import { answersOk, waitUntilReady } from './child-readiness';
+import { startOnFreePorts } from './free-port';
 import { registerCleanup, stopChild } from './process-cleanup';
 
 /** moto's server plus the local-EKS registration and presigned-STS routing (see the file). */

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import { acceptsConnections, waitUntilReady } from '../../harness/child-readiness';
+import { startOnFreePorts } from '../../harness/free-port';
 import { registerCleanup, stopChild } from '../../harness/process-cleanup';
 
 /** The user a database server runs as: this process's own, or `nobody` when this process is root. */
@@ -76,18 +76,6 @@ export function spawnServer(file: string, args: readonly string[], runAs: RunAs 
   };
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function accepts(port: number): () => Promise<boolean> {
-  return () =>
-    new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-}
-
 /** A server started by {@link startOnFreePort}: its port, and `stop()` that also removes its dir. */
 export interface ListeningServer {
   readonly port: number;
@@ -111,7 +99,7 @@ export async function startOnFreePort(options: {
       const port = picked as number;
       const server = spawnOn(port);
       try {
-        await waitUntilReady(name, server.child, accepts(port), timeoutMs, port);
+        await waitUntilReady(name, server.child, acceptsConnections(port), timeoutMs, port);
       } catch (error) {
         await server.stop();
         throw new Error(`${(error as Error).message}\n${server.log().slice(-3000)}`, { cause: error });

@@ -6,7 +6,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import { answersOk, waitUntilReady } from '../../harness/child-readiness';
+import { startOnFreePorts } from '../../harness/free-port';
 import { stopChild } from '../../harness/process-cleanup';
 
 const BUILD = join(dirname(fileURLToPath(import.meta.url)), 'build.sh');

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { registerCleanup } from '../../harness/process-cleanup';
+import { acceptsConnections } from '../../harness/child-readiness';
+import { registerCleanup, stopChild } from '../../harness/process-cleanup';
 
 /**
  * Reloader's identity in the local cluster: a client certificate for user `bench-reloader` in group
@@ -105,7 +105,7 @@ export class ReloaderProcess {
 
   /** Starts Reloader and resolves once its informers have listed every Secret and ConfigMap. */
   static async start(options: ReloaderOptions): Promise<ReloaderProcess> {
-    if (await listening(RELOADER_PORT)) {
+    if (await acceptsConnections(RELOADER_PORT)()) {
       throw new Error(
         `something already listens on port ${RELOADER_PORT}, where Reloader serves; stop it first`,
       );
@@ -134,13 +134,7 @@ export class ReloaderProcess {
 
   /** SIGTERM, then SIGKILL after 10 s; resolves when the process is gone. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(this.child, 10_000);
     this.unregister();
   }
 
@@ -162,18 +156,6 @@ export class ReloaderProcess {
     }
     throw new Error(`Reloader was not ready within 60 s; its log:\n${tail(this.logFile)}`);
   }
-}
-
-/** Whether something accepts connections on this loopback port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function fetchText(url: string): Promise<string> {

@@ -54,9 +54,10 @@ export const API_CONNECT_TIMEOUT_MS = 5_000;
  * restart step looks at the rollouts every 1–5 s, up to 30 s when configured, and the state machine
  * waits between its calls), so that wave opened its connections and TLS sessions again: measured
  * on the local cluster with waves about 5 s apart, waves of 25 PATCHes took a median of 303 ms
- * with 4 s, 124 ms with this (22 new connections in 8 waves instead of 200). kube-apiserver keeps an idle connection 90 s
- * (k8s.io/apiserver secure_serving.go, as Go's http.DefaultTransport on the client side); 60 s stays
- * below it, so the server is not closing one just as a request goes out on it.
+ * with 4 s, 124 ms with this (22 new connections in 8 waves instead of 200). kube-apiserver keeps
+ * an idle connection 90 s (k8s.io/apiserver secure_serving.go, as Go's http.DefaultTransport on the
+ * client side); 60 s stays below it, so the server is not closing one just as a request goes out
+ * on it.
  */
 export const API_KEEP_ALIVE_MS = 60_000;
 

@@ -22,7 +22,8 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { answersOk, startOnFreePorts, waitUntilReady } from '../../harness/free-port';
+import { answersOk, waitUntilReady } from '../../harness/child-readiness';
+import { startOnFreePorts } from '../../harness/free-port';
 import { stopChild } from '../../harness/process-cleanup';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { refKey } from '../../shared/propagation/object-ref';
