@@ -8,11 +8,14 @@ import { lastRestart, markerAnnotations } from './argo-rollout-restart';
 import { findConsumers } from './find-consumers';
 import { restartedMarkerKey } from './markers';
 import { refKey } from './object-ref';
-import { type RolloutState, rolloutState } from './rollout-status';
+import { type RolloutState, rolloutState, templateRolledOut } from './rollout-status';
 import { isRolloutKind, type Workload } from './workload-types';
 
 export type ConsumerState =
-  /** Restarted for this move and its rollout is complete (re-read on every look). */
+  /**
+   * Restarted for this move and its rollout is complete (re-read on every look); past the rollout
+   * deadline, also when every pod runs the restarted template and some of them are available.
+   */
   | { readonly state: 'verified' }
   /** Restarted for this move; the rollout is still progressing. */
   | { readonly state: 'in-flight'; readonly rollout: RolloutState }
@@ -40,6 +43,10 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
   // A Deployment an Argo Rollout takes its template from: the Rollout is the one restarted.
   if (workload.templateOfRollout !== undefined)
     return { state: 'next-pod', reason: rolloutTemplateReason(workload) };
+  // Before the marker: a StatefulSet or DaemonSet switched to OnDelete after its restart rolls
+  // nothing out any more; that is not a failed rollout.
+  const nextPod = nextPodReason(workload);
+  if (nextPod) return { state: 'next-pod', reason: nextPod };
   const marker = markerAnnotations(workload)[restartedMarkerKey(move.secretName)];
   if (marker === move.moveId) {
     const rollout = workload.rollout ? rolloutState(workload.rollout) : undefined;
@@ -47,11 +54,12 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
     if (rollout.state === 'done') return { state: 'verified' };
     if (rollout.state === 'failed') return { state: 'failed', reason: rollout.message };
     const restartedAt = lastRestart(workload);
-    if (
-      rollout.state === 'progressing' &&
-      Number.isFinite(restartedAt) &&
-      move.now.getTime() > restartedAt + move.rolloutTimeoutMs
-    ) {
+    if (Number.isFinite(restartedAt) && move.now.getTime() > restartedAt + move.rolloutTimeoutMs) {
+      // Every call looks at every consumer again, long after its rollout was verified: pods
+      // unavailable since (a scale-up, an eviction, a drained node) are not this restart failing.
+      // With no pod of an older template left and the restarted one available somewhere, the value
+      // is delivered; with none available, the restarted template itself does not come up.
+      if (workload.rollout && templateRolledOut(workload.rollout)) return { state: 'verified' };
       const seconds = Math.round(move.rolloutTimeoutMs / 1000);
       return { state: 'failed', reason: `rollout not done within ${seconds} s (${rollout.message})` };
     }
@@ -67,8 +75,6 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
       reason: `restarted for a newer move of this secret (${newer}): that propagation verifies it`,
     };
   }
-  const nextPod = nextPodReason(workload);
-  if (nextPod) return { state: 'next-pod', reason: nextPod };
   if (workload.paused) {
     return {
       state: 'refused',

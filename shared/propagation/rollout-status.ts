@@ -118,6 +118,37 @@ function daemonSetState({ generation, spec, status }: RolloutObservation): Rollo
   return { state: 'done', message: 'successfully rolled out' };
 }
 
+/**
+ * Whether no pod of an older template is left and at least one pod of the current one is
+ * available: what a restart delivers, whatever availability the workload has lost since. Read past
+ * the rollout deadline only, where `rolloutState` alone cannot tell a rollout that never finished
+ * from one that finished and then lost pods (an HPA scale-up, an eviction, a node drained).
+ */
+export function templateRolledOut({ kind, generation, spec, status }: RolloutObservation): boolean {
+  if (generation > (status.observedGeneration ?? 0)) return false;
+  switch (kind) {
+    case 'Deployment': {
+      const updated = status.updatedReplicas ?? 0;
+      return (status.replicas ?? 0) <= updated && (status.availableReplicas ?? 0) > 0;
+    }
+    case 'StatefulSet':
+      // The controller makes currentRevision the updateRevision only once every replica is updated
+      // and ready (completeRollingUpdate, k8s.io/kubernetes v1.36 stateful_set_utils.go).
+      return (
+        (spec.updateStrategy?.rollingUpdate?.partition ?? 0) === 0 &&
+        status.updateRevision !== undefined &&
+        status.currentRevision === status.updateRevision
+      );
+    case 'DaemonSet':
+      return (
+        (status.updatedNumberScheduled ?? 0) >= (status.desiredNumberScheduled ?? 0) &&
+        (status.numberAvailable ?? 0) > 0
+      );
+    case 'Rollout':
+      return false;
+  }
+}
+
 function progressing(message: string): RolloutState {
   return { state: 'progressing', message };
 }

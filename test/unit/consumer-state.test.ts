@@ -96,6 +96,121 @@ describe('consumerState', () => {
     expect(consumerState(w, MOVE).state).toBe(expected);
   });
 
+  // Review 56, finding 1: every call re-reads every consumer, so a workload verified early in a long
+  // propagation (or before a restart-window wait) is looked at again past its deadline.
+  describe('past the rollout deadline', () => {
+    const late = restartedAt('2026-11-30T09:00:00Z');
+    const deployment = (status: RolloutObservation['status'], replicas = 3): Workload =>
+      workload({
+        podTemplateAnnotations: late,
+        rollout: {
+          kind: 'Deployment',
+          generation: 2,
+          spec: { replicas },
+          status: { observedGeneration: 2, ...status },
+        },
+      });
+    it.each([
+      [
+        'every pod on the restarted template, one lost since (an eviction): verified',
+        deployment({ replicas: 3, updatedReplicas: 3, availableReplicas: 2 }),
+        'verified',
+      ],
+      [
+        'scaled up since (an HPA), the new pods still starting: verified',
+        deployment({ replicas: 5, updatedReplicas: 5, availableReplicas: 3 }, 5),
+        'verified',
+      ],
+      [
+        'every pod on the restarted template, none available: failed (the template does not come up)',
+        deployment({ replicas: 1, updatedReplicas: 1, availableReplicas: 0 }, 1),
+        'failed',
+      ],
+      [
+        'pods of the older template still running: failed (the rollout is stuck)',
+        deployment({ replicas: 4, updatedReplicas: 1, availableReplicas: 3 }),
+        'failed',
+      ],
+      [
+        'a StatefulSet whose controller completed the update, a pod not ready since: verified',
+        workload({
+          kind: 'StatefulSet',
+          podTemplateAnnotations: late,
+          rollout: {
+            kind: 'StatefulSet',
+            generation: 2,
+            spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate' } },
+            status: {
+              observedGeneration: 2,
+              readyReplicas: 2,
+              updatedReplicas: 3,
+              currentRevision: 'db-2',
+              updateRevision: 'db-2',
+            },
+          },
+        }),
+        'verified',
+      ],
+      [
+        'a StatefulSet still updating: failed',
+        workload({
+          kind: 'StatefulSet',
+          podTemplateAnnotations: late,
+          rollout: {
+            kind: 'StatefulSet',
+            generation: 2,
+            spec: { replicas: 3 },
+            status: {
+              observedGeneration: 2,
+              readyReplicas: 3,
+              updatedReplicas: 1,
+              currentRevision: 'db-1',
+              updateRevision: 'db-2',
+            },
+          },
+        }),
+        'failed',
+      ],
+      [
+        'a DaemonSet on every node, a pod on a new node starting: verified',
+        workload({
+          kind: 'DaemonSet',
+          podTemplateAnnotations: late,
+          rollout: {
+            kind: 'DaemonSet',
+            generation: 2,
+            spec: {},
+            status: {
+              observedGeneration: 2,
+              desiredNumberScheduled: 4,
+              updatedNumberScheduled: 4,
+              numberAvailable: 3,
+            },
+          },
+        }),
+        'verified',
+      ],
+    ])('%s', (_name, w, expected) => {
+      expect(consumerState(w, MOVE).state).toBe(expected);
+    });
+  });
+
+  // Review 56, finding 6: restarted while RollingUpdate, switched to OnDelete by its owner since.
+  it.each(['StatefulSet', 'DaemonSet'] as const)(
+    'an OnDelete %s carrying this move’s marker picks the value up on its next pod (not a failed rollout)',
+    (kind) => {
+      const w = workload({
+        kind,
+        podTemplateAnnotations: restartedAt('2026-11-30T10:05:00Z'),
+        rollout: { ...rolledOut, kind, spec: { updateStrategy: { type: 'OnDelete' } } },
+      });
+      expect(consumerState(w, MOVE)).toEqual({
+        state: 'next-pod',
+        reason: 'update strategy OnDelete: picks the new value up on its next pod',
+      });
+    },
+  );
+
   it('refuses a workload that also reads a Secret whose ExternalSecret did not resync', () => {
     expect(consumerState(workload(), MOVE, 'legacy-secret')).toEqual({
       state: 'refused',
