@@ -257,6 +257,8 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       versionId: at('$.claim.versionId'),
       moveSeq: sfn.JsonPath.numberAt('$.claim.moveSeq'),
       budget: obj('$.claim.budget'),
+      // FinishCluster fits each outcome to its share of the one state all outcomes land in.
+      clusterCount: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.claim.clusters')),
     },
     resultPath: '$.clusters',
   });

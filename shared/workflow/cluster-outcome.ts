@@ -27,8 +27,20 @@ const finishClusterInputSchema = z.object({
     /** The restart phase's progress, once it has begun (`{ done: false }` before its first call). */
     restarts: z.optional(z.union([restartProgressSchema, z.object({ done: z.boolean() })])),
     error: z.optional(caughtErrorSchema),
+    /** How many clusters the execution carries (the Map's item count): they share one state. */
+    clusterCount: z.optional(z.number().check(z.int(), z.positive())),
   }),
 });
+
+/**
+ * Every cluster's outcome together (the Map's result, `$.clusters`) stays within this, however many
+ * clusters there are, leaving the rest of a state's 256 KiB to the claim, the record and the alert.
+ */
+export const CLUSTERS_MAX_BYTES = 160 * 1024;
+/** One cluster's outcome at most, when it is the only one. */
+const OUTCOME_MAX_BYTES = 64 * 1024;
+/** A line at most, in characters: reasons come from ESO's status and Lambda errors, of any length. */
+export const LINE_MAX = 300;
 
 /**
  * One cluster's outcome, for the ledger: ExternalSecrets synced, workloads restarted and verified,
@@ -41,7 +53,7 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
   const input = parseStepInput(finishClusterInputSchema, raw, 'finish-cluster').state;
   const progress =
     input.restarts && 'invocations' in input.restarts ? (input.restarts as RestartProgress) : undefined;
-  const line = (f: { ref: ObjectRef; reason: string }) => `${refKey(f.ref)}: ${f.reason}`;
+  const line = (f: { ref: ObjectRef; reason: string }) => clip(`${refKey(f.ref)}: ${f.reason}`);
   const failures: CappedRefs[] = [
     capped(input.sync?.failed ?? []),
     // Its consumers keep the old value: not a success, and never a reason to retire that value.
@@ -49,27 +61,24 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
     progress?.refused ?? capped([]),
     progress?.failed ?? capped([]),
   ];
-  const failed = failures.flatMap((f) => f.items.map(line));
-  let failedCount = failures.reduce((n, f) => n + f.count, 0);
+  // Why the cluster stopped comes first, so capping the list never cuts it.
+  const stops: string[] = [];
   if (progress?.stopped) {
-    failed.push(`${progress.stopped}; ${progress.notRestarted.count} consumer(s) not restarted`);
-    failedCount += 1;
+    stops.push(`${progress.stopped}; ${progress.notRestarted.count} consumer(s) not restarted`);
   }
   if (progress && !progress.done) {
-    failed.push(`restarts stopped with ${progress.inFlight} in flight and ${progress.pending} pending`);
-    failedCount += 1;
+    stops.push(`restarts stopped with ${progress.inFlight} in flight and ${progress.pending} pending`);
   }
-  if (input.error) {
-    failed.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
-    failedCount += 1;
-  }
+  if (input.error) stops.push(`${input.error.Error}: ${causeText(input.error.Cause)}`);
+  const failed = [...stops.map(clip), ...failures.flatMap((f) => f.items.map(line))];
+  const failedCount = stops.length + failures.reduce((n, f) => n + f.count, 0);
   const synced = input.sync?.synced ?? [];
   const otherRegion = input.plan?.otherRegion ?? [];
   // Deleted while the propagation ran: named, never failures (there is nothing left to update).
   const goneExternalSecrets = (input.sync?.gone ?? []).map((ref) => `${refKey(ref)}: deleted since the plan`);
   const gone = [...goneExternalSecrets, ...(progress?.gone?.items ?? []).map(line)];
   const goneCount = goneExternalSecrets.length + (progress?.gone?.count ?? 0);
-  return {
+  const outcome: ClusterOutcome = {
     cluster: input.cluster,
     outcome: failedCount === 0 ? 'succeeded' : 'failed',
     synced: synced.slice(0, LIST_CAP).map(refKey),
@@ -95,6 +104,35 @@ export async function finishClusterStep(raw: unknown): Promise<ClusterOutcome> {
       ...(goneCount > 0 && { gone: goneCount }),
     },
   };
+  return fitted(outcome, Math.min(OUTCOME_MAX_BYTES, CLUSTERS_MAX_BYTES / (input.clusterCount ?? 1)));
+}
+
+function clip(line: string): string {
+  return line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line;
+}
+
+/**
+ * The outcome within `maxBytes` of JSON: its name lists cut shorter and shorter (the stop lines
+ * first in `failed` stay longest), down to none. `counts` keep the full numbers; the notify routes
+ * (at most LIST_CAP short names) are kept whole, as the notify function sends to them.
+ */
+function fitted(outcome: ClusterOutcome, maxBytes: number): ClusterOutcome {
+  let result = outcome;
+  for (let cap = LIST_CAP; Buffer.byteLength(JSON.stringify(result)) > maxBytes && cap > 0; ) {
+    cap = Math.floor(cap / 2);
+    const cut = <T>(list: readonly T[] | undefined) => list?.slice(0, cap);
+    result = {
+      ...outcome,
+      synced: outcome.synced.slice(0, cap),
+      restarted: outcome.restarted.slice(0, cap),
+      failed: outcome.failed.slice(0, Math.max(cap, Math.min(1, outcome.failed.length))),
+      nextPod: cut(outcome.nextPod),
+      notRestarted: cut(outcome.notRestarted),
+      ...(outcome.notSynced && { notSynced: cut(outcome.notSynced) }),
+      ...(outcome.gone && { gone: cut(outcome.gone) }),
+    };
+  }
+  return result;
 }
 
 /** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */

@@ -337,8 +337,8 @@ describe('finishClusterStep', () => {
       counts: { restarted: 1, notRestarted: 40, failed: 2 },
     });
     expect(outcome.failed).toEqual([
-      'Deployment/shop/worker: ProgressDeadlineExceeded',
       '1 rollout(s) failed: restarts stopped; 40 consumer(s) not restarted',
+      'Deployment/shop/worker: ProgressDeadlineExceeded',
     ]);
   });
 

@@ -125,6 +125,12 @@ describe('the workflow definition’s paths', () => {
       { cluster: 'c2', outcome: 'succeeded', synced: [], restarted: [], failed: [] },
     ]);
     expect(execution.states).not.toContain('RecordFailure');
+    // The Map tells each cluster's outcome step how many share the state (States.ArrayLength).
+    const finishes = steps.calls.filter((c) => c.action === 'finish-cluster') as {
+      state: { clusterCount?: unknown };
+    }[];
+    expect(finishes.length).toBeGreaterThanOrEqual(2); // c1's is retried
+    expect(new Set(finishes.map((f) => f.state.clusterCount))).toEqual(new Set([2]));
   });
 
   it('a Claim that keeps failing (a crash after its write) reaches RecordFailure with the execution name and the input', async () => {
