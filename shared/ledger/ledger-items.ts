@@ -104,6 +104,7 @@ export const moveSchema = z.object({
   at: timestamp,
   trigger: z.enum(TRIGGERS),
   actor: name,
+  byRotation: z.optional(z.boolean()),
 }) satisfies z.ZodMiniType<MoveRecord>;
 
 export const windowWaitSchema = z.object({

@@ -71,6 +71,12 @@ export interface MoveRecord {
   readonly at: string;
   readonly trigger: Trigger;
   readonly actor: string;
+  /**
+   * Whether the move made a rotation's new version current (it carries that rotation's trigger,
+   * actor, emergency and retire options); false for a version made current again (a rollback, any
+   * label move back). Absent on moves recorded before it existed.
+   */
+  readonly byRotation?: boolean;
 }
 
 export interface PropagationClaim {

@@ -75,7 +75,11 @@ export async function registerMove(
       ? parseMove(unmarshall(summary.currentMove.M), `current move of "${secretName}"`)
       : undefined;
     if (stored && stored.versionId === move.versionId) return stored;
-    const next = parseMove({ ...move, seq: (stored?.seq ?? 0) + 1 }, `move of "${secretName}"`);
+    const fromVersionId = move.fromVersionId ?? stored?.versionId;
+    const next = parseMove(
+      { ...move, ...(fromVersionId && { fromVersionId }), seq: (stored?.seq ?? 0) + 1 },
+      `move of "${secretName}"`,
+    );
     try {
       await table.client.send(
         new UpdateItemCommand({

@@ -88,12 +88,15 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     };
   }
   const startedAt = deps.now().toISOString();
+  // When AWSCURRENT moved (the event's time), not when this claim ran; from AWSPREVIOUS, or, where
+  // none is left (a rollback removes it), the ledger's previous move (registerMove).
   const move = await deps.ledger.registerMove(secret.name, {
     versionId: input.versionId,
     fromVersionId: versionWith(secret.versionIdsToStages, 'AWSPREVIOUS'),
-    at: startedAt,
+    at: input.movedAt ?? startedAt,
     trigger: input.trigger,
     actor: input.actor,
+    ...(input.byRotation !== undefined && { byRotation: input.byRotation }),
   });
   const result = await deps.ledger.claimPropagation(
     {

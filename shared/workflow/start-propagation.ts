@@ -6,7 +6,7 @@
  */
 
 import { InvalidEventError, RotationStateError } from '../errors';
-import type { LedgerPort, MoveRecord } from '../ledger/ledger-port';
+import type { LedgerPort, MoveRecord, RotationRecord } from '../ledger/ledger-port';
 import type { RotationLogger, RotationMetrics } from '../observability';
 import * as z from '../schema';
 import { describeManagedSecret } from '../secrets/describe-managed';
@@ -87,17 +87,20 @@ export async function startPropagation(
   // The move names the execution, so a version made AWSCURRENT again (a rollback) gets a new
   // execution; the claim step registers the move and decides.
   const moveSeq = moveSeqFor(summary?.currentMove, current);
+  const byRotation = rotation !== undefined && isRotationMove(rotation, summary?.currentMove, current);
+  const own = byRotation ? rotation : undefined;
   const input: WorkflowInput = {
     secretId: secret.arn,
     versionId: current,
-    trigger: event.trigger === 'event' && rotation ? rotation.trigger : event.trigger,
-    actor: rotation?.actor ?? (event.trigger === 'reconcile' ? 'sweep' : 'eventbridge'),
-    reason: rotation?.reason,
-    emergency: rotation?.emergency ?? false,
-    retirePrevious: rotation?.retirePrevious ?? false,
+    trigger: event.trigger === 'event' && own ? own.trigger : event.trigger,
+    actor: own?.actor ?? (event.trigger === 'reconcile' ? 'sweep' : 'eventbridge'),
+    reason: own?.reason,
+    emergency: own?.emergency ?? false,
+    retirePrevious: own?.retirePrevious ?? false,
     clusters: event.clusters,
     moveSeq,
     ...(event.movedAt && { movedAt: event.movedAt }),
+    ...(rotation && { byRotation }),
   };
   // A reconcile attempt gets its own name (one per hour) and a manual one its own (one per
   // minute), so a version whose propagation failed can be carried again; the ledger's claim still
@@ -123,9 +126,9 @@ export async function startPropagation(
     'Count',
     1,
   );
-  if (rotation && !started.alreadyStarted) {
+  if (own && !started.alreadyStarted) {
     // From the ledger's request time to AWSCURRENT moving (this event): how long the rotation took.
-    const took = Math.max(0, deps.now().getTime() - Date.parse(rotation.requestedAt));
+    const took = Math.max(0, deps.now().getTime() - Date.parse(own.requestedAt));
     deps.metrics.addMetric('RotationDuration', 'Milliseconds', took);
   }
   return {
@@ -146,6 +149,25 @@ export function moveSeqFor(
   versionId: string,
 ): number {
   return known?.versionId === versionId ? known.seq : (known?.seq ?? 0) + 1;
+}
+
+/**
+ * Whether AWSCURRENT reaching `versionId` is `rotation`'s own move (its new version made current),
+ * so the propagation carries the rotation's trigger, actor, emergency and retire options, or a
+ * later move back to that version (a rollback, any label move), which carries none of them: a
+ * rollback must not run as the version's first emergency did (no canary, windows bypassed).
+ * A replay or retry of the registered move keeps what that move recorded (moves recorded before
+ * `byRotation` existed count as the rotation's, as they were propagated); a new move is the
+ * rotation's when the rotation was asked for after the last move.
+ */
+export function isRotationMove(
+  rotation: Pick<RotationRecord, 'requestedAt'>,
+  currentMove: Pick<MoveRecord, 'versionId' | 'at' | 'byRotation'> | undefined,
+  versionId: string,
+): boolean {
+  if (!currentMove) return true;
+  if (currentMove.versionId === versionId) return currentMove.byRotation ?? true;
+  return Date.parse(rotation.requestedAt) > Date.parse(currentMove.at);
 }
 
 /** The sweep's reconciler starts propagations exactly as the EventBridge rules do. */

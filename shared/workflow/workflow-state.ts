@@ -65,6 +65,8 @@ export const workflowInputSchema = z.object({
   startId: z.optional(z.string().check(z.maxLength(64))),
   /** When AWSCURRENT moved, from the event that started the workflow; absent for reconciles. */
   movedAt: z.optional(z.iso.datetime({ offset: true })),
+  /** Whether the move made the rotation's version current (the starter decides; see MoveRecord). */
+  byRotation: z.optional(z.boolean()),
 });
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 

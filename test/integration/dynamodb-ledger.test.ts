@@ -457,6 +457,18 @@ describe('DynamoDbLedger AWSCURRENT moves', () => {
     expect((await ledger.summaries([secret])).get(secret)?.currentMove).toEqual(rollback);
   });
 
+  // Review 56, finding 2: roll-back.ts removes AWSPREVIOUS, so the claim finds none to name.
+  it('records a move with no AWSPREVIOUS as from the previous move’s version', async () => {
+    const secret = uniqueSecret();
+    await ledger.registerMove(secret, move('v-1'));
+    await ledger.registerMove(secret, move('v-2', 'v-1'));
+
+    const rollback = await ledger.registerMove(secret, { ...move('v-1'), byRotation: false });
+
+    expect(rollback).toEqual({ ...move('v-1', 'v-2'), byRotation: false, seq: 3 });
+    expect((await ledger.summaries([secret])).get(secret)?.currentMove).toEqual(rollback);
+  });
+
   it('gives every one of 5 concurrent registrations of one move the same number', async () => {
     const secret = uniqueSecret();
     await ledger.registerMove(secret, move('v-1'));

@@ -107,6 +107,92 @@ describe('startPropagation', () => {
     });
   });
 
+  // Review 56, finding 2: a version made AWSCURRENT again inherited its first rotation's options.
+  describe('a version made AWSCURRENT again (a rollback) after an emergency rotation made it', () => {
+    const rotation: RotationRecord = {
+      secretName: 'prod/app-team/db',
+      secretArn: ARN,
+      versionId: CURRENT,
+      trigger: 'emergency',
+      actor: 'arn:aws:iam::111122223333:role/oncall',
+      reason: 'key leaked in a build log',
+      requestedAt: '2026-10-01T08:00:00.000Z',
+      emergency: true,
+      retirePrevious: true,
+    };
+    const move = (versionId: string, over: Partial<MoveRecord> = {}): MoveRecord => ({
+      seq: 4,
+      versionId,
+      at: '2026-11-23T10:00:00.000Z',
+      trigger: 'scheduled',
+      actor: 'secretsmanager',
+      ...over,
+    });
+
+    it('is a move of its own: no emergency, no retire, the event as trigger, no rotation duration', async () => {
+      const { deps, started } = harness(rotation, false, move(OLD));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT, movedAt: '2026-11-23T10:20:00Z' }, deps);
+
+      expect(started[0]?.input).toEqual({
+        secretId: ARN,
+        versionId: CURRENT,
+        trigger: 'event',
+        actor: 'eventbridge',
+        emergency: false,
+        retirePrevious: false,
+        moveSeq: 5,
+        movedAt: '2026-11-23T10:20:00Z',
+        byRotation: false,
+      });
+      expect(deps.metrics.addMetric).not.toHaveBeenCalledWith(
+        'RotationDuration',
+        'Milliseconds',
+        expect.anything(),
+      );
+    });
+
+    it('keeps that on a replay or retry of the rollback’s registered move', async () => {
+      const { deps, started } = harness(rotation, false, move(CURRENT, { seq: 5, byRotation: false }));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT, trigger: 'reconcile' }, deps);
+
+      expect(started[0]?.input).toMatchObject({
+        trigger: 'reconcile',
+        actor: 'sweep',
+        emergency: false,
+        moveSeq: 5,
+      });
+    });
+
+    it('while the rotation’s own move, replayed, keeps the rotation’s options', async () => {
+      const { deps, started } = harness(rotation, false, move(CURRENT, { seq: 5, byRotation: true }));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
+
+      expect(started[0]?.input).toMatchObject({
+        trigger: 'emergency',
+        emergency: true,
+        retirePrevious: true,
+        byRotation: true,
+      });
+    });
+
+    it('and a rotation asked for after the last move is that rotation’s move', async () => {
+      const recent = { ...rotation, requestedAt: '2026-11-23T10:29:00.000Z' };
+      const { deps, started } = harness(recent, false, move(OLD));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
+
+      expect(started[0]?.input).toMatchObject({
+        trigger: 'emergency',
+        emergency: true,
+        moveSeq: 5,
+        byRotation: true,
+      });
+    });
+  });
+
   it('gives reconcile attempts their own hourly name, so a failed version can be carried again', async () => {
     const { deps, started } = harness();
 

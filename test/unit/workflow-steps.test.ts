@@ -639,6 +639,27 @@ describe('claimStep', () => {
     expect(claim.rollBack).toBe(expected);
   });
 
+  it('registers the move at the time AWSCURRENT moved (the event’s), with whether a rotation made it', async () => {
+    const d = deps(DATABASE_FUNCTION);
+    const registerMove = vi.fn(d.ledger.registerMove);
+    await claimStep(
+      { input: { ...input, movedAt: '2026-12-01T09:58:00Z', byRotation: false }, executionId: 'e5' },
+      { ...d, ledger: { ...d.ledger, registerMove } },
+    );
+    await claimStep({ input, executionId: 'e6' }, { ...d, ledger: { ...d.ledger, registerMove } });
+    expect(registerMove.mock.calls.map(([, move]) => move)).toEqual([
+      {
+        versionId: VERSION,
+        at: '2026-12-01T09:58:00Z',
+        trigger: 'event',
+        actor: 'eventbridge',
+        byRotation: false,
+      },
+      // A reconcile carries no event time: the claim's.
+      { versionId: VERSION, at: '2026-12-01T10:00:00.000Z', trigger: 'event', actor: 'eventbridge' },
+    ]);
+  });
+
   it('ends quietly for a version no longer AWSCURRENT (a late event): nothing registered or claimed, no error', async () => {
     const d = deps(DATABASE_FUNCTION);
     const registerMove = vi.fn(d.ledger.registerMove);
