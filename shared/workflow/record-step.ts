@@ -26,7 +26,15 @@ export interface RecordResult {
 
 /** Record: the outcome in the ledger (only the claim's holder may), plus duration and restart metrics. */
 export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<RecordResult> {
-  const { claim, clusters } = parseStepInput(recordInputSchema, raw, 'record');
+  const parsed = parseStepInput(recordInputSchema, raw, 'record');
+  const { claim } = parsed;
+  // A start for some of the configured clusters carries the move to those only: the others are
+  // failures of the move, so it is not recorded as propagated (a reconcile carries it on) and
+  // nothing that needs every cluster on the new value (revoke, retire) runs.
+  const clusters = [
+    ...parsed.clusters,
+    ...deps.clusters.filter((c) => !claim.clusters.includes(c)).map(notCarried),
+  ];
   const outcome = clusters.every((c) => c.outcome === 'succeeded') ? 'succeeded' : 'failed';
   const finishedAt = deps.now();
   const durationMs = finishedAt.getTime() - Date.parse(claim.startedAt);
@@ -61,6 +69,17 @@ export async function recordStep(raw: unknown, deps: LedgerStepDeps): Promise<Re
     outcome,
     rollBack: outcome === 'failed' && claim.rollBack === true && rolloutsFailed > 0,
     alert: alertFor(claim, outcome, clusters),
+  };
+}
+
+function notCarried(cluster: string): ClusterOutcome {
+  return {
+    cluster,
+    outcome: 'failed',
+    synced: [],
+    restarted: [],
+    failed: ['not carried: this execution was started for other clusters only'],
+    counts: { failed: 1 },
   };
 }
 

@@ -73,6 +73,7 @@ async function claimed() {
 async function record(claim: Awaited<ReturnType<typeof claimed>>) {
   const metrics = { addMetric: vi.fn(), addDimension: vi.fn() };
   const deps = {
+    clusters: ['c1'],
     ledger,
     metrics,
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), appendKeys: vi.fn() },

@@ -411,6 +411,7 @@ describe.each(variants)('a refused call through %s, in the ledger and the alert'
     const clusterFor = async () => connect(api.endpoint);
     const records: unknown[] = [];
     const ledgerDeps = {
+      clusters: ['local'],
       ledger: { finishPropagation: async (...args: unknown[]) => void records.push(args) },
       metrics: { addMetric: () => undefined },
       logger: { info: () => undefined },

@@ -733,6 +733,7 @@ describe('recordStep and noteRollbackStep (issue 10 item 3b)', () => {
     return {
       finished,
       deps: {
+        clusters: ['c'],
         now: () => new Date('2026-12-01T10:01:00.000Z'),
         ledger: {
           finishPropagation: async (...args: unknown[]) => {
@@ -754,6 +755,27 @@ describe('recordStep and noteRollbackStep (issue 10 item 3b)', () => {
       (await recordStep({ claim: { ...claim, rollBack: false }, clusters: [cluster(1)] }, d)).rollBack,
     ).toBe(false);
     expect((await recordStep({ claim, clusters: [cluster(0, 'succeeded')] }, d)).rollBack).toBe(false);
+  });
+
+  // Review 56, finding 5: a start for one of two clusters recorded the whole move as propagated.
+  it('records a start for some of the configured clusters as failed, naming those not carried', async () => {
+    const { deps: d, finished } = deps();
+    const result = await recordStep(
+      { claim, clusters: [cluster(0, 'succeeded')] },
+      { ...d, clusters: ['c', 'eu-2'] },
+    );
+    expect(result).toMatchObject({ outcome: 'failed', rollBack: false });
+    expect(result.alert.message).toContain('eu-2');
+    const [, , , written] = finished[0] as [string, unknown, string, { status: string; clusters: unknown[] }];
+    expect(written.status).toBe('failed');
+    expect(written.clusters[1]).toEqual({
+      cluster: 'eu-2',
+      outcome: 'failed',
+      synced: [],
+      restarted: [],
+      failed: ['not carried: this execution was started for other clusters only'],
+      counts: { failed: 1 },
+    });
   });
 
   it('notes a rollback in the ledger record (still failed) and in the alert, naming versions only', async () => {
