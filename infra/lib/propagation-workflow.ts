@@ -27,7 +27,11 @@ export interface PropagationWorkflowProps {
   readonly syncPollInterval?: Duration;
   /** Between two calls of the restart step (each watches rollouts for up to a minute itself). @default Duration.seconds(5) */
   readonly rolloutPollInterval?: Duration;
-  /** The step function's timeout: each Task waits this long for it. @default Duration.minutes(2) */
+  /**
+   * The step function's timeout; each Task waits {@link TASK_GRACE} longer, so a call that runs out
+   * of time ends by Lambda's own timeout (Sandbox.Timedout) and is no longer running when the Task
+   * retries it: a retry beside a live call could restart a workload twice. @default Duration.minutes(2)
+   */
   readonly stepTimeout?: Duration;
   /**
    * The whole execution, all clusters and waves, and a wait for a restart window: at most
@@ -136,9 +140,9 @@ export function propagationDefinition(scope: Construct, props: PropagationWorkfl
       payload: sfn.TaskInput.fromObject({ action, ...payload }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
-      // The step function's own timeout; without it a Task times out after 60 s (the ASL default
-      // that local interpreters apply), before a long restart call returns.
-      taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
+      // Past the step function's own timeout; without one a Task times out after 60 s (the ASL
+      // default that local interpreters apply), before a long restart call returns.
+      taskTimeout: taskTimeout(props),
       resultPath,
     });
     task.addRetry(stepRetry(RETRYABLE_ERRORS));
@@ -328,11 +332,19 @@ function rotationFunctionTask(
     payload: sfn.TaskInput.fromObject(payload),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
-    taskTimeout: sfn.Timeout.duration(props.stepTimeout ?? Duration.minutes(2)),
+    taskTimeout: taskTimeout(props),
     resultPath,
   });
   task.addRetry(stepRetry([...RETRYABLE_ERRORS, 'DatabaseConnectionError']));
   return task;
+}
+
+/** How much longer a Task waits than its function may run (Lambda's init and invoke overhead). */
+export const TASK_GRACE = Duration.seconds(30);
+
+function taskTimeout(props: Pick<PropagationWorkflowProps, 'stepTimeout'>): sfn.Timeout {
+  const step = props.stepTimeout ?? Duration.minutes(2);
+  return sfn.Timeout.duration(Duration.seconds(step.toSeconds() + TASK_GRACE.toSeconds()));
 }
 
 /** How every Lambda Task state retries: 6 attempts, from 2 s doubling up to a minute, full jitter. */
