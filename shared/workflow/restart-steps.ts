@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { API_CONCURRENCY, mapAllWithLimit, mapWithLimit } from '../concurrency';
-import { isObjectGone } from '../errors';
+import { isObjectGone, KubernetesCallError } from '../errors';
 import type { RotationLogger } from '../observability';
 import type { ClusterPort } from '../propagation/cluster-port';
 import {
@@ -173,24 +173,29 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
         ? Math.min(input.budget.canary - verified, size) - inFlight.length
         : size - inFlight.length;
     // Past the time budget, start nothing new: the next call (after the state machine's Wait) will.
-    const wave = pass === 0 || Date.now() < lookUntil ? pending.slice(0, Math.max(0, room)) : [];
+    // A canary runs pods: one scaled to zero rolls out without starting any, which proves nothing.
+    const candidates = verified < input.budget.canary ? canaryFirst(pending) : pending;
+    const wave = pass === 0 || Date.now() < lookUntil ? candidates.slice(0, Math.max(0, room)) : [];
     if (wave.length > 0) {
       const restartedAt = deps.now().toISOString();
       const marker = move().moveId;
       await timed(
         () =>
           mapAllWithLimit(wave, API_CONCURRENCY, async (t) => {
-            const patched = await patchOrGone(
+            const result = await restart(
               cluster,
               t.workload,
               restartPatch(input.secret.name, marker, restartedAt),
             );
-            if (!patched) {
+            if (result === 'gone') {
               tracked.delete(refKey(t.workload));
               gone.push(toRef(t.workload));
               return;
             }
-            t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
+            t.state =
+              result === 'restarted'
+                ? { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } }
+                : result;
           }),
         (ms) => {
           restartMs += ms;
@@ -340,15 +345,40 @@ function namespaceSecrets(
   return result;
 }
 
-/** A merge patch; false when the workload is gone (deleted since the plan: skipped, not a failure). */
-async function patchOrGone(cluster: ClusterPort, workload: Workload, patch: object): Promise<boolean> {
+/**
+ * The restart's merge patch. A workload deleted since its listing is `gone` (skipped, not a
+ * failure). One the API server refuses for itself (an admission webhook or policy, RBAC on its
+ * namespace, an invalid object: HTTP 400, 403, 409 or 422) is `refused`, named with the status, while
+ * the others go on; anything else (throttling, a server error, lost credentials) fails the call,
+ * which the state machine retries.
+ */
+async function restart(
+  cluster: ClusterPort,
+  workload: Workload,
+  patch: object,
+): Promise<'restarted' | 'gone' | Extract<ConsumerState, { state: 'refused' }>> {
   try {
     await cluster.patchWorkload(workload, patch);
-    return true;
+    return 'restarted';
   } catch (error) {
-    if (isObjectGone(error)) return false;
+    if (isObjectGone(error)) return 'gone';
+    if (error instanceof KubernetesCallError && REFUSALS.has(error.httpStatus)) {
+      const status = `HTTP ${error.httpStatus}${error.reason ? ` ${error.reason}` : ''}`;
+      return { state: 'refused', reason: `the API server refused its restart (${status})` };
+    }
     throw error;
   }
+}
+const REFUSALS = new Set([400, 403, 409, 422]);
+
+/** Consumers that run pods first (a stable sort: otherwise in listing order). */
+function canaryFirst(pending: readonly Tracked[]): Tracked[] {
+  const runsPods = ({ workload }: Tracked) => {
+    const rollout = workload.rollout;
+    if (rollout?.kind === 'DaemonSet') return (rollout.status.desiredNumberScheduled ?? 1) > 0;
+    return (rollout?.spec.replicas ?? 1) > 0;
+  };
+  return [...pending].sort((a, b) => Number(runsPods(b)) - Number(runsPods(a)));
 }
 
 function reasonOf(state: ConsumerState): string {

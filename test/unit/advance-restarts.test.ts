@@ -31,6 +31,7 @@ interface FakeWorkload {
   observedAfter: number;
   secret: string;
   strategy?: string;
+  replicas?: number;
 }
 
 /** The cluster's workloads and their rollouts, behind the ClusterPort fake the step gets. */
@@ -100,13 +101,13 @@ class SimulatedCluster {
     return {
       kind,
       generation: w.generation,
-      spec: { replicas: 1, ...(w.strategy ? { updateStrategy: { type: w.strategy } } : {}) },
+      spec: { replicas: w.replicas ?? 1, ...(w.strategy ? { updateStrategy: { type: w.strategy } } : {}) },
       status: {
         observedGeneration: observed ? w.generation : w.generation - 1,
-        replicas: 1,
-        updatedReplicas: observed ? 1 : 0,
-        availableReplicas: 1,
-        readyReplicas: 1,
+        replicas: w.replicas ?? 1,
+        updatedReplicas: observed ? (w.replicas ?? 1) : 0,
+        availableReplicas: w.replicas ?? 1,
+        readyReplicas: w.replicas ?? 1,
         conditions: failed && observed ? [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] : [],
       },
     };
@@ -244,6 +245,59 @@ describe('advance-restarts', () => {
       ],
     });
     expect(restartsOf(cluster).sort()).toEqual(['api', 'worker']);
+  });
+
+  // Review 56, finding 3: a refusal of one workload's PATCH failed the whole call, naming nobody.
+  it('names a consumer whose restart the API server refuses (403, 422) and restarts the others', async () => {
+    const cluster = new SimulatedCluster();
+    for (const name of ['api', 'web', 'worker', 'batch']) cluster.add(name);
+    const patch = cluster.patchWorkload.bind(cluster);
+    cluster.patchWorkload = async (ref, body) => {
+      if (ref.name === 'web') throw new KubernetesCallError(403, 'Forbidden');
+      if (ref.name === 'batch') throw new KubernetesCallError(422, 'Invalid');
+      return patch(ref, body);
+    };
+
+    const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 });
+
+    expect(progress).toMatchObject({ done: true, verified: 2, failed: { count: 0 } });
+    expect(progress.refused.items.map((r) => `${r.ref.name}: ${r.reason}`).sort()).toEqual([
+      'batch: the API server refused its restart (HTTP 422 Invalid)',
+      'web: the API server refused its restart (HTTP 403 Forbidden)',
+    ]);
+    expect(restartsOf(cluster).sort()).toEqual(['api', 'worker']);
+  });
+
+  it.each([
+    [429, 'TooManyRequests'],
+    [503, 'ServiceUnavailable'],
+    [401, 'Unauthorized'],
+  ])('fails the call on HTTP %i (retried by the state machine), not one consumer', async (status, reason) => {
+    const cluster = new SimulatedCluster();
+    cluster.add('api');
+    cluster.patchWorkload = async () => {
+      throw new KubernetesCallError(status, reason);
+    };
+    await expect(
+      advanceRestartsStep(input({ inFlight: 1, percent: 100, canary: 1 }), deps(cluster)),
+    ).rejects.toThrow(`HTTP ${status}`);
+  });
+
+  // Review 56: a workload scaled to zero "verifies" without starting a pod, which proves nothing.
+  it('picks a canary that runs pods, even when one scaled to zero is listed first', async () => {
+    const cluster = new SimulatedCluster();
+    cluster.add('batch-worker');
+    const scaledToZero = cluster.workloads.get('batch-worker');
+    if (scaledToZero) scaledToZero.replicas = 0;
+    for (const name of ['app-0', 'app-1']) cluster.add(name);
+
+    await runToDone(cluster, { inFlight: 2, percent: 100, canary: 1 });
+
+    const first = [...cluster.restartedAtList].sort(([, a], [, b]) => a - b)[0]?.[0];
+    expect(first).toBe('app-0');
+    expect(cluster.restartedAtList.get('batch-worker')).toBeGreaterThanOrEqual(
+      (cluster.restartedAtList.get('app-0') ?? Number.NaN) + 2,
+    );
   });
 
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {
