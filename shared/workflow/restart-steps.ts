@@ -116,6 +116,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   // Lost if this call then fails: the retry lists again without them, so they go unnamed (as a
   // consumer deleted before its listing does).
   const gone: Ref[] = [];
+  const refusedByServer = new Map<string, Extract<ConsumerState, { state: 'refused' }>>();
   const read = async (
     namespaces: readonly string[],
     kinds?: readonly WorkloadKind[],
@@ -133,7 +134,11 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
         options,
       );
       for (const { workload, state } of found) {
-        tracked.set(refKey(workload), { workload, state });
+        // A restart the API server refused left no marker: judged again, it would read as pending
+        // and be sent again on every pass. It stays refused for this call (the next call tries once).
+        const key = refKey(workload);
+        const refusal = refusedByServer.get(key);
+        tracked.set(key, { workload, state: refusal && state.state === 'pending' ? refusal : state });
       }
     });
   };
@@ -152,7 +157,10 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   let interval = MIN_POLL_MS;
   let stopped: string | undefined = previous?.waitUntil ? await supersededAfterWait(input, deps) : undefined;
 
-  for (let pass = 0; !stopped; pass++) {
+  // The first pass always starts a wave; so does one right after a wave the API server refused part
+  // of (others take the refused ones' places at once, even past the time budget: they start nothing).
+  let refill = true;
+  while (!stopped) {
     const all = [...tracked.values()];
     const failed = all.filter((t) => t.state.state === 'failed');
     if (failed.length > 0) {
@@ -175,7 +183,8 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     // Past the time budget, start nothing new: the next call (after the state machine's Wait) will.
     // A canary runs pods: one scaled to zero rolls out without starting any, which proves nothing.
     const candidates = verified < input.budget.canary ? canaryFirst(pending) : pending;
-    const wave = pass === 0 || Date.now() < lookUntil ? candidates.slice(0, Math.max(0, room)) : [];
+    const wave = refill || Date.now() < lookUntil ? candidates.slice(0, Math.max(0, room)) : [];
+    refill = false;
     if (wave.length > 0) {
       const restartedAt = deps.now().toISOString();
       const marker = move().moveId;
@@ -192,10 +201,13 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
               gone.push(toRef(t.workload));
               return;
             }
-            t.state =
-              result === 'restarted'
-                ? { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } }
-                : result;
+            if (result === 'restarted') {
+              t.state = { state: 'in-flight', rollout: { state: 'progressing', message: 'restarted' } };
+              return;
+            }
+            t.state = result;
+            refusedByServer.set(refKey(t.workload), result);
+            refill = true;
           }),
         (ms) => {
           restartMs += ms;
@@ -205,6 +217,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
         },
       );
       interval = MIN_POLL_MS;
+      if (refill) continue;
     }
     if (Date.now() + interval > lookUntil) break;
     await (deps.sleep ?? ((ms: number) => delay(ms)))(interval);
@@ -348,9 +361,9 @@ function namespaceSecrets(
 /**
  * The restart's merge patch. A workload deleted since its listing is `gone` (skipped, not a
  * failure). One the API server refuses for itself (an admission webhook or policy, RBAC on its
- * namespace, an invalid object: HTTP 400, 403, 409 or 422) is `refused`, named with the status, while
- * the others go on; anything else (throttling, a server error, lost credentials) fails the call,
- * which the state machine retries.
+ * namespace, an invalid object: HTTP 400, 403 or 422) is `refused`, named with the status, while
+ * the others go on; anything else (a conflict the adapter's own retries did not outlast, throttling,
+ * a server error, lost credentials) fails the call, which the state machine retries.
  */
 async function restart(
   cluster: ClusterPort,
@@ -369,7 +382,7 @@ async function restart(
     throw error;
   }
 }
-const REFUSALS = new Set([400, 403, 409, 422]);
+const REFUSALS = new Set([400, 403, 422]);
 
 /** Consumers that run pods first (a stable sort: otherwise in listing order). */
 function canaryFirst(pending: readonly Tracked[]): Tracked[] {

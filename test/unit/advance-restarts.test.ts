@@ -250,9 +250,11 @@ describe('advance-restarts', () => {
   // Review 56, finding 3: a refusal of one workload's PATCH failed the whole call, naming nobody.
   it('names a consumer whose restart the API server refuses (403, 422) and restarts the others', async () => {
     const cluster = new SimulatedCluster();
-    for (const name of ['api', 'web', 'worker', 'batch']) cluster.add(name);
+    for (const name of ['web', 'api', 'worker', 'batch']) cluster.add(name);
     const patch = cluster.patchWorkload.bind(cluster);
+    const attempts = new Map<string, number>();
     cluster.patchWorkload = async (ref, body) => {
+      attempts.set(ref.name, (attempts.get(ref.name) ?? 0) + 1);
       if (ref.name === 'web') throw new KubernetesCallError(403, 'Forbidden');
       if (ref.name === 'batch') throw new KubernetesCallError(422, 'Invalid');
       return patch(ref, body);
@@ -260,7 +262,10 @@ describe('advance-restarts', () => {
 
     const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 });
 
-    expect(progress).toMatchObject({ done: true, verified: 2, failed: { count: 0 } });
+    // One call did it all, and each refused workload was sent its restart once (review 57: the
+    // looks at rollouts in flight judged them pending again and sent it on every pass).
+    expect(progress).toMatchObject({ done: true, invocations: 1, verified: 2, failed: { count: 0 } });
+    expect(Object.fromEntries(attempts)).toEqual({ web: 1, api: 1, worker: 1, batch: 1 });
     expect(progress.refused.items.map((r) => `${r.ref.name}: ${r.reason}`).sort()).toEqual([
       'batch: the API server refused its restart (HTTP 422 Invalid)',
       'web: the API server refused its restart (HTTP 403 Forbidden)',
@@ -268,7 +273,26 @@ describe('advance-restarts', () => {
     expect(restartsOf(cluster).sort()).toEqual(['api', 'worker']);
   });
 
+  it('takes the canary from the others at once when the first candidates are refused, even with no time to look', async () => {
+    const cluster = new SimulatedCluster();
+    for (let i = 0; i < 5; i++) cluster.add(`frozen-${i}`);
+    for (let i = 0; i < 3; i++) cluster.add(`app-${i}`);
+    const patch = cluster.patchWorkload.bind(cluster);
+    cluster.patchWorkload = async (ref, body) => {
+      if (ref.name.startsWith('frozen')) throw new KubernetesCallError(403, 'Forbidden');
+      return patch(ref, body);
+    };
+
+    const progress = await runToDone(cluster, { inFlight: 1, percent: 100, canary: 1 }, 0);
+
+    expect(progress).toMatchObject({ done: true, verified: 3, refused: { count: 5 } });
+    // Each call sends the refused ones their restart once more, then goes on: a few calls, not 100.
+    expect(progress.invocations).toBeLessThanOrEqual(8);
+    expect(cluster.restartedAtList.get('app-0')).toBe(1);
+  });
+
   it.each([
+    [409, 'Conflict'],
     [429, 'TooManyRequests'],
     [503, 'ServiceUnavailable'],
     [401, 'Unauthorized'],
