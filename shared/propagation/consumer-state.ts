@@ -14,7 +14,8 @@ import { isRolloutKind, type Workload } from './workload-types';
 export type ConsumerState =
   /**
    * Restarted for this move and its rollout is complete (re-read on every look); past the rollout
-   * deadline, also when every pod runs the restarted template and some of them are available.
+   * deadline, once the canary rolled out, also when every pod runs the restarted template and some
+   * of them are available.
    */
   | { readonly state: 'verified' }
   /** Restarted for this move; the rollout is still progressing. */
@@ -34,6 +35,12 @@ export interface MoveContext {
   readonly moveId: string;
   readonly rolloutTimeoutMs: number;
   readonly now: Date;
+  /**
+   * The cluster's canary rolled out (an earlier call verified it; no canary, as in an emergency,
+   * counts as such): only then does a rollout past its deadline with pods lost since count as
+   * verified. Until then a canary whose new pods were briefly ready and then crashed must fail.
+   */
+  readonly canaryVerified?: boolean;
 }
 
 /** The state of one consumer for `move`; `staleSecret` is a Secret it also uses that did not resync. */
@@ -59,7 +66,9 @@ export function consumerState(workload: Workload, move: MoveContext, staleSecret
       // unavailable since (a scale-up, an eviction, a drained node) are not this restart failing.
       // With no pod of an older template left and the restarted one available somewhere, the value
       // is delivered; with none available, the restarted template itself does not come up.
-      if (workload.rollout && templateRolledOut(workload.rollout)) return { state: 'verified' };
+      if (move.canaryVerified && workload.rollout && templateRolledOut(workload.rollout)) {
+        return { state: 'verified' };
+      }
       const seconds = Math.round(move.rolloutTimeoutMs / 1000);
       return { state: 'failed', reason: `rollout not done within ${seconds} s (${rollout.message})` };
     }

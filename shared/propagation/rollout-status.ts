@@ -134,10 +134,12 @@ export function templateRolledOut({ kind, generation, spec, status }: RolloutObs
     case 'StatefulSet':
       // The controller makes currentRevision the updateRevision only once every replica is updated
       // and ready (completeRollingUpdate, k8s.io/kubernetes v1.36 stateful_set_utils.go).
+      // It keeps that after pods crash, so one must still be ready.
       return (
         (spec.updateStrategy?.rollingUpdate?.partition ?? 0) === 0 &&
         status.updateRevision !== undefined &&
-        status.currentRevision === status.updateRevision
+        status.currentRevision === status.updateRevision &&
+        (status.readyReplicas ?? 0) > 0
       );
     case 'DaemonSet':
       return (

@@ -109,6 +109,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     moveId: moveId({ versionId: input.versionId, seq: input.moveSeq }),
     rolloutTimeoutMs: deps.rolloutTimeoutMs,
     now: deps.now(),
+    canaryVerified: (previous?.verified ?? 0) >= input.budget.canary,
   });
   const options = { requireOptIn: deps.requireOptIn };
   const tracked = new Map<string, Tracked>();

@@ -32,6 +32,8 @@ interface FakeWorkload {
   secret: string;
   strategy?: string;
   replicas?: number;
+  /** Available pods now, when fewer than the replicas (pods lost after the rollout). */
+  available?: number;
 }
 
 /** The cluster's workloads and their rollouts, behind the ClusterPort fake the step gets. */
@@ -106,7 +108,7 @@ class SimulatedCluster {
         observedGeneration: observed ? w.generation : w.generation - 1,
         replicas: w.replicas ?? 1,
         updatedReplicas: observed ? (w.replicas ?? 1) : 0,
-        availableReplicas: w.replicas ?? 1,
+        availableReplicas: w.available ?? w.replicas ?? 1,
         readyReplicas: w.replicas ?? 1,
         conditions: failed && observed ? [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] : [],
       },
@@ -138,7 +140,11 @@ function input(budget: RestartBudget, restarts: RestartProgress | { done: false 
   };
 }
 
-function deps(cluster: SimulatedCluster, budgetMs = 60_000): RestartStepDeps {
+function deps(
+  cluster: SimulatedCluster,
+  budgetMs = 60_000,
+  now = () => new Date('2026-11-30T10:00:00.000Z'),
+): RestartStepDeps {
   return {
     clusterFor: async () =>
       fakeCluster({
@@ -151,7 +157,7 @@ function deps(cluster: SimulatedCluster, budgetMs = 60_000): RestartStepDeps {
     rolloutTimeoutMs: 600_000,
     rolloutPollBudgetMs: budgetMs,
     rolloutPollIntervalMs: 1000,
-    now: () => new Date('2026-11-30T10:00:00.000Z'),
+    now,
     sleep: async () => undefined,
   };
 }
@@ -322,6 +328,37 @@ describe('advance-restarts', () => {
     expect(cluster.restartedAtList.get('batch-worker')).toBeGreaterThanOrEqual(
       (cluster.restartedAtList.get('app-0') ?? Number.NaN) + 2,
     );
+  });
+
+  // Review 56, finding 1, through the step: the canary verified in one call loses a pod by the next,
+  // past its deadline; that is not a failed rollout, and the waves go on.
+  it('keeps a canary verified in an earlier call verified when it loses a pod past its deadline', async () => {
+    const cluster = new SimulatedCluster();
+    for (const name of ['app-0', 'app-1', 'app-2']) cluster.add(name);
+    for (const w of cluster.workloads.values()) w.replicas = 3;
+    let clock = Date.parse('2026-11-30T10:00:00.000Z');
+    const call = (progress: RestartProgress | { done: false }) =>
+      advanceRestartsStep(
+        input({ inFlight: 1, percent: 100, canary: 1 }, progress),
+        deps(cluster, 0, () => new Date(clock)),
+      );
+
+    const first = await call({ done: false });
+    await cluster.listWorkloads('shop');
+    await cluster.listWorkloads('shop');
+    const second = await call(first);
+    expect(second).toMatchObject({ verified: 1, inFlight: 1 });
+    const canary = cluster.workloads.get('app-0');
+    if (canary) canary.available = 2;
+    clock += 16 * 60_000;
+    await cluster.listWorkloads('shop');
+    await cluster.listWorkloads('shop');
+
+    const third = await call(second);
+
+    expect(third.stopped).toBeUndefined();
+    expect(third.failed.count).toBe(0);
+    expect(third.verified).toBe(2);
   });
 
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {

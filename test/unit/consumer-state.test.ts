@@ -190,8 +190,36 @@ describe('consumerState', () => {
         }),
         'verified',
       ],
-    ])('%s', (_name, w, expected) => {
-      expect(consumerState(w, MOVE).state).toBe(expected);
+      [
+        'a StatefulSet updated, then every pod crashed (none ready): failed',
+        workload({
+          kind: 'StatefulSet',
+          podTemplateAnnotations: late,
+          rollout: {
+            kind: 'StatefulSet',
+            generation: 2,
+            spec: { replicas: 1 },
+            status: {
+              observedGeneration: 2,
+              readyReplicas: 0,
+              updatedReplicas: 1,
+              currentRevision: 'db-2',
+              updateRevision: 'db-2',
+            },
+          },
+        }),
+        'failed',
+      ],
+    ])('once the canary rolled out, %s', (_name, w, expected) => {
+      expect(consumerState(w, { ...MOVE, canaryVerified: true }).state).toBe(expected);
+    });
+
+    // Review 57: new pods briefly ready, then crash-looping, look like pods lost since; until the
+    // canary rolled out that must fail, or a new value that breaks the app would pass the canary.
+    it('before the canary rolled out, every pod on the restarted template but not all available: failed', () => {
+      const crashing = deployment({ replicas: 3, updatedReplicas: 3, availableReplicas: 1 });
+      expect(consumerState(crashing, MOVE).state).toBe('failed');
+      expect(consumerState(crashing, { ...MOVE, canaryVerified: false }).state).toBe('failed');
     });
   });
 
