@@ -113,8 +113,8 @@ function clip(line: string): string {
 
 /**
  * The outcome within `maxBytes` of JSON: its name lists cut shorter and shorter (the stop lines
- * first in `failed` stay longest), down to none. `counts` keep the full numbers; the notify routes
- * (at most LIST_CAP short names) are kept whole, as the notify function sends to them.
+ * first in `failed` stay longest), down to none, and only then the notify routes. `counts` keep the
+ * full numbers.
  */
 function fitted(outcome: ClusterOutcome, maxBytes: number): ClusterOutcome {
   let result = outcome;
@@ -131,6 +131,12 @@ function fitted(outcome: ClusterOutcome, maxBytes: number): ClusterOutcome {
       ...(outcome.notSynced && { notSynced: cut(outcome.notSynced) }),
       ...(outcome.gone && { gone: cut(outcome.gone) }),
     };
+  }
+  // Only then the notify routes (many clusters, each naming many long routes): a route left out
+  // is a notification not sent, so they go last, and the alert to the topic is still sent.
+  for (let cap = LIST_CAP; Buffer.byteLength(JSON.stringify(result)) > maxBytes && cap > 0; ) {
+    cap = Math.floor(cap / 2);
+    result = { ...result, ...(outcome.notifyRoutes && { notifyRoutes: outcome.notifyRoutes.slice(0, cap) }) };
   }
   return result;
 }

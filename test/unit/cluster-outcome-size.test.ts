@@ -46,6 +46,13 @@ function worstCase(cluster: string, clusterCount?: number) {
       },
       restarts,
       error: { Error: 'States.TaskFailed', Cause: JSON.stringify({ errorMessage: long }) },
+      // Route names (up to 128 characters) from the Namespaces' secret-rotator.io/notify (review 57).
+      plan: {
+        plannedAt: '2026-12-01T10:00:00.000Z',
+        resync: [],
+        notRefreshing: [],
+        notifyRoutes: Array.from({ length: 25 }, (_, i) => `${'route-'.repeat(20)}${i}`),
+      },
       ...(clusterCount && { clusterCount }),
     },
   });
