@@ -67,6 +67,7 @@ const rotationSchema = z.object({
   emergency: z.optional(z.boolean()),
   retirePrevious: z.optional(z.boolean()),
   repairedPendingVersionId: z.optional(name),
+  firstMoveSeq: z.optional(z.number().check(z.int(), z.positive())),
 }) satisfies z.ZodMiniType<RotationRecord>;
 
 const claimSchema = z.object({
@@ -102,6 +103,7 @@ export const moveSchema = z.object({
   versionId: name,
   fromVersionId: z.optional(name),
   at: timestamp,
+  movedAt: z.optional(timestamp),
   trigger: z.enum(TRIGGERS),
   actor: name,
   byRotation: z.optional(z.boolean()),

@@ -25,6 +25,11 @@ export interface RotationRecord {
   readonly retirePrevious?: boolean;
   /** A stuck rotation (its AWSPENDING version) removed before this one started. */
   readonly repairedPendingVersionId?: string;
+  /**
+   * The AWSCURRENT move that first made this version current (registerMove notes it): any later
+   * move to the version is a return to it (a rollback), not this rotation's. Absent until then.
+   */
+  readonly firstMoveSeq?: number;
 }
 
 export type PropagationStatus = 'in-progress' | 'succeeded' | 'failed';
@@ -68,7 +73,10 @@ export interface MoveRecord {
   readonly seq: number;
   readonly versionId: string;
   readonly fromVersionId?: string;
+  /** When the ledger registered it. */
   readonly at: string;
+  /** When AWSCURRENT moved, from the event that started the propagation; absent for a reconcile. */
+  readonly movedAt?: string;
   readonly trigger: Trigger;
   readonly actor: string;
   /**

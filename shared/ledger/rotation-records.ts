@@ -49,6 +49,28 @@ export async function recordRotation(table: LedgerTable, record: RotationRecord)
   await updateSummary(table, rotation.secretName, 'lastRotation', rotation, timeMs(rotation.requestedAt));
 }
 
+/**
+ * Notes on the version's rotation record (when the orchestrator rotated it) the move that first
+ * made it current, once: a later move to that version is then known as a return to it.
+ */
+async function noteFirstMove(table: LedgerTable, secretName: string, move: MoveRecord): Promise<void> {
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: itemKey(secretName, rotationKey(move.versionId)),
+        UpdateExpression: 'SET #first = :seq',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#first)',
+        ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey, '#first': 'firstMoveSeq' },
+        ExpressionAttributeValues: { ':seq': { N: String(move.seq) } },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException))
+      throw toAwsCallError('UpdateItem', secretName, error);
+  }
+}
+
 /** One strongly consistent GetItem: rotation items are keyed by version. */
 export async function findRotation(
   table: LedgerTable,
@@ -74,7 +96,11 @@ export async function registerMove(
     const stored = summary?.currentMove?.M
       ? parseMove(unmarshall(summary.currentMove.M), `current move of "${secretName}"`)
       : undefined;
-    if (stored && stored.versionId === move.versionId) return stored;
+    if (stored && stored.versionId === move.versionId) {
+      // Again on a replay: a registration that died between its two writes left no note.
+      await noteFirstMove(table, secretName, stored);
+      return stored;
+    }
     const fromVersionId = move.fromVersionId ?? stored?.versionId;
     const next = parseMove(
       { ...move, ...(fromVersionId && { fromVersionId }), seq: (stored?.seq ?? 0) + 1 },
@@ -100,6 +126,7 @@ export async function registerMove(
           },
         }),
       );
+      await noteFirstMove(table, secretName, next);
       return next;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException))

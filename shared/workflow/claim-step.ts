@@ -88,12 +88,13 @@ export async function claimStep(raw: unknown, deps: LedgerStepDeps): Promise<Cla
     };
   }
   const startedAt = deps.now().toISOString();
-  // When AWSCURRENT moved (the event's time), not when this claim ran; from AWSPREVIOUS, or, where
-  // none is left (a rollback removes it), the ledger's previous move (registerMove).
+  // From AWSPREVIOUS, or, where none is left (a rollback removes it), the ledger's previous move
+  // (registerMove); when AWSCURRENT moved, from the event (a reconcile has none).
   const move = await deps.ledger.registerMove(secret.name, {
     versionId: input.versionId,
     fromVersionId: versionWith(secret.versionIdsToStages, 'AWSPREVIOUS'),
-    at: input.movedAt ?? startedAt,
+    at: startedAt,
+    ...(input.movedAt && { movedAt: input.movedAt }),
     trigger: input.trigger,
     actor: input.actor,
     ...(input.byRotation !== undefined && { byRotation: input.byRotation }),

@@ -156,18 +156,25 @@ export function moveSeqFor(
  * so the propagation carries the rotation's trigger, actor, emergency and retire options, or a
  * later move back to that version (a rollback, any label move), which carries none of them: a
  * rollback must not run as the version's first emergency did (no canary, windows bypassed).
- * A replay or retry of the registered move keeps what that move recorded (moves recorded before
- * `byRotation` existed count as the rotation's, as they were propagated); a new move is the
- * rotation's when the rotation was asked for after the last move.
+ * - A replay or retry of the registered move keeps what that move recorded (moves recorded before
+ *   `byRotation` existed count as the rotation's, as they were propagated).
+ * - A new move to a version whose first move is noted on its record (`firstMoveSeq`) is a return.
+ * - Otherwise, when the last move's event time is known, the rotation's own if asked for after it
+ *   (a rotation needs its previous version current first); this covers versions first made current
+ *   before `firstMoveSeq` was noted.
+ * - With no event time (the last move came from a reconcile or a manual start), the rotation's own:
+ *   the registration time is later than the move, and an emergency asked for between the two must
+ *   not lose its options.
  */
 export function isRotationMove(
-  rotation: Pick<RotationRecord, 'requestedAt'>,
-  currentMove: Pick<MoveRecord, 'versionId' | 'at' | 'byRotation'> | undefined,
+  rotation: Pick<RotationRecord, 'requestedAt' | 'firstMoveSeq'>,
+  currentMove: Pick<MoveRecord, 'versionId' | 'movedAt' | 'byRotation'> | undefined,
   versionId: string,
 ): boolean {
-  if (!currentMove) return true;
-  if (currentMove.versionId === versionId) return currentMove.byRotation ?? true;
-  return Date.parse(rotation.requestedAt) > Date.parse(currentMove.at);
+  if (currentMove?.versionId === versionId) return currentMove.byRotation ?? true;
+  if (rotation.firstMoveSeq !== undefined) return false;
+  if (!currentMove?.movedAt) return true;
+  return Date.parse(rotation.requestedAt) > Date.parse(currentMove.movedAt);
 }
 
 /** The sweep's reconciler starts propagations exactly as the EventBridge rules do. */

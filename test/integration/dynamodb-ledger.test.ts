@@ -469,6 +469,23 @@ describe('DynamoDbLedger AWSCURRENT moves', () => {
     expect((await ledger.summaries([secret])).get(secret)?.currentMove).toEqual(rollback);
   });
 
+  it('notes on a rotated version’s record the move that first made it current, once', async () => {
+    const secret = uniqueSecret();
+    await ledger.recordRotation(rotation(secret, 'v-1', '2026-05-01T10:00:00.000Z'));
+    await ledger.registerMove(secret, move('v-0'));
+    await ledger.registerMove(secret, move('v-1', 'v-0'));
+    await ledger.registerMove(secret, move('v-1', 'v-0'));
+    expect((await ledger.findRotation(secret, 'v-1'))?.firstMoveSeq).toBe(2);
+
+    await ledger.registerMove(secret, move('v-2', 'v-1'));
+    const back = await ledger.registerMove(secret, move('v-1'));
+
+    expect(back.seq).toBe(4);
+    expect((await ledger.findRotation(secret, 'v-1'))?.firstMoveSeq).toBe(2);
+    // A version the orchestrator did not rotate has no record, and none is made.
+    expect(await ledger.findRotation(secret, 'v-0')).toBeUndefined();
+  });
+
   it('gives every one of 5 concurrent registrations of one move the same number', async () => {
     const secret = uniqueSecret();
     await ledger.registerMove(secret, move('v-1'));

@@ -130,7 +130,7 @@ describe('startPropagation', () => {
     });
 
     it('is a move of its own: no emergency, no retire, the event as trigger, no rotation duration', async () => {
-      const { deps, started } = harness(rotation, false, move(OLD));
+      const { deps, started } = harness({ ...rotation, firstMoveSeq: 3 }, false, move(OLD));
 
       await startPropagation({ secretId: ARN, versionId: CURRENT, movedAt: '2026-11-23T10:20:00Z' }, deps);
 
@@ -178,9 +178,34 @@ describe('startPropagation', () => {
       });
     });
 
+    it('is a return too when its first move predates the note, told by the last move’s event time', async () => {
+      const { deps, started } = harness(rotation, false, move(OLD, { movedAt: '2026-11-23T09:59:58Z' }));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
+
+      expect(started[0]?.input).toMatchObject({ emergency: false, byRotation: false });
+    });
+
+    // Review 57: a reconcile registered the last move after the emergency was asked for (its claim
+    // time is later than the move); the emergency's own move must keep its options.
+    it('keeps an emergency’s options when the last move came from a reconcile registered after it was asked for', async () => {
+      const recent = { ...rotation, requestedAt: '2026-11-23T10:00:00.000Z' };
+      const reconciled = move(OLD, { at: '2026-11-23T10:00:20.000Z', trigger: 'reconcile', actor: 'sweep' });
+      const { deps, started } = harness(recent, false, reconciled);
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT, movedAt: '2026-11-23T10:00:40Z' }, deps);
+
+      expect(started[0]?.input).toMatchObject({
+        trigger: 'emergency',
+        emergency: true,
+        retirePrevious: true,
+        byRotation: true,
+      });
+    });
+
     it('and a rotation asked for after the last move is that rotation’s move', async () => {
       const recent = { ...rotation, requestedAt: '2026-11-23T10:29:00.000Z' };
-      const { deps, started } = harness(recent, false, move(OLD));
+      const { deps, started } = harness(recent, false, move(OLD, { movedAt: '2026-11-23T09:59:58Z' }));
 
       await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
 

@@ -639,7 +639,7 @@ describe('claimStep', () => {
     expect(claim.rollBack).toBe(expected);
   });
 
-  it('registers the move at the time AWSCURRENT moved (the event’s), with whether a rotation made it', async () => {
+  it('registers the move with when AWSCURRENT moved (the event’s time) and whether a rotation made it', async () => {
     const d = deps(DATABASE_FUNCTION);
     const registerMove = vi.fn(d.ledger.registerMove);
     await claimStep(
@@ -650,12 +650,13 @@ describe('claimStep', () => {
     expect(registerMove.mock.calls.map(([, move]) => move)).toEqual([
       {
         versionId: VERSION,
-        at: '2026-12-01T09:58:00Z',
+        at: '2026-12-01T10:00:00.000Z',
+        movedAt: '2026-12-01T09:58:00Z',
         trigger: 'event',
         actor: 'eventbridge',
         byRotation: false,
       },
-      // A reconcile carries no event time: the claim's.
+      // A reconcile carries no event time.
       { versionId: VERSION, at: '2026-12-01T10:00:00.000Z', trigger: 'event', actor: 'eventbridge' },
     ]);
   });
