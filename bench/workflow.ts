@@ -51,8 +51,10 @@ import { LOCAL_AWS, startMoto } from '../harness/moto-server';
 import { envFromDeployment } from '../harness/workload-manifests';
 import { mapWithLimit } from '../shared/concurrency';
 import { KubernetesAdapter } from '../shared/kubernetes/kubernetes-adapter';
+import { ANNOTATIONS } from '../shared/propagation/consumer-annotations';
 import { rolloutState } from '../shared/propagation/rollout-status';
 import { WORKLOAD_KINDS } from '../shared/propagation/workload-types';
+import { restartPatch } from '../shared/workflow/restart-steps';
 import { delta, meansPerRequest, type OrchestratorRequests, orchestratorRequests } from './apiserver-metrics';
 
 const int = (v: string) => Number.parseInt(v, 10);
@@ -457,10 +459,12 @@ try {
 /**
  * The engine's cluster calls timed one kind at a time, from this process with the orchestrator's
  * identity (a kubeconfig, not the step's EKS token; same undici client): the workload LISTs of the
- * affected namespaces (what Plan does, and the first advance-restarts call again), the restart
- * PATCHes in waves of C and all at once (API concurrency 32, as the step), here on the Deployments'
- * own metadata so nothing rolls out, and reading the ExternalSecrets' sync status with one GET each
- * (check-sync) or one cluster-wide LIST.
+ * affected namespaces (what Plan does, and the first advance-restarts call again), as many restart
+ * PATCHes as there are consumers in waves of C and all at once (API concurrency 32, as the step),
+ * the force-sync PATCHes Resync sends, and reading the ExternalSecrets' sync status with one GET
+ * each (check-sync) or one cluster-wide LIST. The PATCHes are the step's own restart patch, which the admission policy allows, sent to
+ * the bystanders (0 replicas, round robin): each makes a new ReplicaSet but starts no pod, so they
+ * time the API server's write with its admission checks while no rollout competes for the CPU.
  */
 async function probe(cluster: LocalCluster) {
   const k = new KubeConfig();
@@ -473,7 +477,7 @@ async function probe(cluster: LocalCluster) {
     const result = await work();
     const used = process.cpuUsage(cpu);
     log(
-      `    ${what.padEnd(62)}${sec(performance.now() - from)}  (CPU ${sec((used.user + used.system) / 1000).trim()}, load ${load}) ${detail(result)}`,
+      `    ${what.padEnd(72)}${sec(performance.now() - from)}  (CPU ${sec((used.user + used.system) / 1000).trim()}, load ${load}) ${detail(result)}`,
     );
     return result;
   };
@@ -486,25 +490,43 @@ async function probe(cluster: LocalCluster) {
       (lists) => `${lists.length * WORKLOAD_KINDS.length} LISTs, ${lists.flat().length} workloads`,
     );
   }
-  const consumers = Array.from({ length: workloads }, (_, j) => layout.consumer(j));
+  // One PATCH per consumer, sent to the bystanders round robin; none when there are no bystanders.
+  const targets =
+    bystanders > 0 ? Array.from({ length: workloads }, (_, j) => layout.bystander(j % bystanders)) : [];
   const patch = (round: string) => (w: { namespace: string; name: string }) =>
     adapter.patchWorkload(
       { kind: 'Deployment', namespace: w.namespace, name: w.name },
-      { metadata: { annotations: { 'bench.rotator/probe': round } } },
+      restartPatch('bench-probe', `probe-${round}`, new Date().toISOString()),
     );
-  for (const round of ['1', '2']) {
-    await timed(`${workloads} PATCHes in waves of ${concurrency}, one wave at a time, ${round}`, async () => {
-      for (let i = 0; i < consumers.length; i += concurrency) {
-        await mapWithLimit(consumers.slice(i, i + concurrency), 32, patch(`waves-${round}`));
-      }
-    });
-    await timed(`${workloads} PATCHes, all at once (32 in flight), ${round}`, () =>
-      mapWithLimit(consumers, 32, patch(`once-${round}`)),
+  if (targets.length === 0)
+    log('    restart PATCHes: not timed (they go to the bystanders; --bystanders is 0)');
+  for (const round of targets.length > 0 ? ['1', '2'] : []) {
+    await timed(
+      `${workloads} restart PATCHes to ${Math.min(workloads, bystanders)} bystanders in waves of ${concurrency}, ${round}`,
+      async () => {
+        for (let i = 0; i < targets.length; i += concurrency) {
+          await mapWithLimit(targets.slice(i, i + concurrency), 32, patch(`waves-${round}`));
+        }
+      },
+    );
+    await timed(`${workloads} restart PATCHes to the bystanders, all at once (32 in flight), ${round}`, () =>
+      mapWithLimit(targets, 32, patch(`once-${round}`)),
     );
   }
   const rotated = layout.namespaces.flatMap((ns, n) =>
     (layout.rotated[n] ?? []).map((name) => ({ ns, name })),
   );
+  for (const round of ['1', '2']) {
+    // What Resync sends (ESO then fetches the value again: the same value, nothing changes).
+    await timed(`${rotated.length} force-sync PATCHes of the ExternalSecrets (32 in flight), ${round}`, () =>
+      mapWithLimit(rotated, 32, ({ ns, name }) =>
+        adapter.annotateExternalSecret(
+          { kind: 'ExternalSecret', namespace: ns, name },
+          { [ANNOTATIONS.forceSync]: `probe-${round}@${new Date().toISOString()}` },
+        ),
+      ),
+    );
+  }
   for (const round of ['1', '2']) {
     await timed(`sync status of ${rotated.length} ExternalSecrets, one GET each, ${round}`, () =>
       mapWithLimit(rotated, 32, ({ ns, name }) =>
