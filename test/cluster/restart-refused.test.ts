@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import { clusterFixture } from '../support/cluster-fixture';
+import { namespaceAdvanceInput } from '../support/namespace-advance-input';
 import { unreadSecrets } from '../support/unread-secrets';
 
 /**
@@ -88,43 +89,15 @@ afterAll(async () => {
 
 describe('a restart the API server refuses (real API server)', () => {
   it('names the refused workload with the HTTP status and restarts the others', async () => {
-    const now = new Date();
-    const progress = await advanceRestartsStep(
-      {
-        cluster: 'local',
-        secret: {
-          name: SECRET,
-          arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET}-AbCdEf`,
-          tags: {},
-        },
-        versionId: VERSION,
-        moveSeq: 1,
-        budget: { inFlight: 10, percent: 100, canary: 0 },
-        plan: {
-          plannedAt: now.toISOString(),
-          resync: [{ namespace, name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
-          notRefreshing: [],
-        },
-        sync: {
-          annotatedAt: now.toISOString(),
-          deadline: now.toISOString(),
-          done: true,
-          pending: [],
-          synced: [{ kind: 'ExternalSecret', namespace, name: 'db' }],
-          failed: [],
-        },
-        restarts: { done: false },
-      },
-      {
-        clusterFor: async () => fx.asRotator(),
-        requireOptIn: false,
-        secrets: unreadSecrets,
-        syncTimeoutMs: 300_000,
-        rolloutTimeoutMs: 600_000,
-        rolloutPollBudgetMs: 0,
-        now: () => new Date(),
-      },
-    );
+    const progress = await advanceRestartsStep(namespaceAdvanceInput(namespace, SECRET, VERSION), {
+      clusterFor: async () => fx.asRotator(),
+      requireOptIn: false,
+      secrets: unreadSecrets,
+      syncTimeoutMs: 300_000,
+      rolloutTimeoutMs: 600_000,
+      rolloutPollBudgetMs: 0,
+      now: () => new Date(),
+    });
 
     expect(progress).toMatchObject({ inFlight: 2, pending: 0 });
     expect(progress.refused).toEqual({

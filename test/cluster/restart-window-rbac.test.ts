@@ -11,6 +11,7 @@ import { ANNOTATIONS } from '../../shared/propagation/consumer-annotations';
 import { restartedMarkerKey } from '../../shared/propagation/markers';
 import { advanceRestartsStep } from '../../shared/workflow/restart-steps';
 import { clusterFixture } from '../support/cluster-fixture';
+import { namespaceAdvanceInput } from '../support/namespace-advance-input';
 import { unreadSecrets } from '../support/unread-secrets';
 
 /**
@@ -51,48 +52,20 @@ beforeAll(async () => {
 
 /** One advance-restarts call for the namespace's consumers of db-secret, through `port`. */
 function advance(port: ClusterPort, warnings: unknown[]) {
-  const now = new Date();
-  return advanceRestartsStep(
-    {
-      cluster: 'local',
-      secret: {
-        name: SECRET,
-        arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET}-AbCdEf`,
-        tags: {},
+  return advanceRestartsStep(namespaceAdvanceInput(namespace, SECRET, VERSION), {
+    clusterFor: async () => port,
+    requireOptIn: false,
+    secrets: unreadSecrets,
+    syncTimeoutMs: 300_000,
+    rolloutTimeoutMs: 600_000,
+    rolloutPollBudgetMs: 0,
+    logger: {
+      warn: (message, ...fields) => {
+        warnings.push({ message, fields: fields[0] });
       },
-      versionId: VERSION,
-      moveSeq: 1,
-      budget: { inFlight: 10, percent: 100, canary: 0 },
-      plan: {
-        plannedAt: now.toISOString(),
-        resync: [{ namespace, name: 'db', prior: {}, targetSecret: 'db-secret', reasons: [] }],
-        notRefreshing: [],
-      },
-      sync: {
-        annotatedAt: now.toISOString(),
-        deadline: now.toISOString(),
-        done: true,
-        pending: [],
-        synced: [{ kind: 'ExternalSecret', namespace, name: 'db' }],
-        failed: [],
-      },
-      restarts: { done: false },
     },
-    {
-      clusterFor: async () => port,
-      requireOptIn: false,
-      secrets: unreadSecrets,
-      syncTimeoutMs: 300_000,
-      rolloutTimeoutMs: 600_000,
-      rolloutPollBudgetMs: 0,
-      logger: {
-        warn: (message, ...fields) => {
-          warnings.push({ message, fields: fields[0] });
-        },
-      },
-      now: () => new Date(),
-    },
-  );
+    now: () => new Date(),
+  });
 }
 
 const marker = async (name: string) =>

@@ -100,6 +100,17 @@ describe('consumerState', () => {
   // propagation (or before a restart-window wait) is looked at again past its deadline.
   describe('past the rollout deadline', () => {
     const late = restartedAt('2026-11-30T09:00:00Z');
+    const statefulSet = (status: RolloutObservation['status'], replicas = 3): Workload =>
+      workload({
+        kind: 'StatefulSet',
+        podTemplateAnnotations: late,
+        rollout: {
+          kind: 'StatefulSet',
+          generation: 2,
+          spec: { replicas },
+          status: { observedGeneration: 2, ...status },
+        },
+      });
     const deployment = (status: RolloutObservation['status'], replicas = 3): Workload =>
       workload({
         podTemplateAnnotations: late,
@@ -133,41 +144,21 @@ describe('consumerState', () => {
       ],
       [
         'a StatefulSet whose controller completed the update, a pod not ready since: verified',
-        workload({
-          kind: 'StatefulSet',
-          podTemplateAnnotations: late,
-          rollout: {
-            kind: 'StatefulSet',
-            generation: 2,
-            spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate' } },
-            status: {
-              observedGeneration: 2,
-              readyReplicas: 2,
-              updatedReplicas: 3,
-              currentRevision: 'db-2',
-              updateRevision: 'db-2',
-            },
-          },
+        statefulSet({
+          readyReplicas: 2,
+          updatedReplicas: 3,
+          currentRevision: 'db-2',
+          updateRevision: 'db-2',
         }),
         'verified',
       ],
       [
         'a StatefulSet still updating: failed',
-        workload({
-          kind: 'StatefulSet',
-          podTemplateAnnotations: late,
-          rollout: {
-            kind: 'StatefulSet',
-            generation: 2,
-            spec: { replicas: 3 },
-            status: {
-              observedGeneration: 2,
-              readyReplicas: 3,
-              updatedReplicas: 1,
-              currentRevision: 'db-1',
-              updateRevision: 'db-2',
-            },
-          },
+        statefulSet({
+          readyReplicas: 3,
+          updatedReplicas: 1,
+          currentRevision: 'db-1',
+          updateRevision: 'db-2',
         }),
         'failed',
       ],
@@ -192,22 +183,10 @@ describe('consumerState', () => {
       ],
       [
         'a StatefulSet updated, then every pod crashed (none ready): failed',
-        workload({
-          kind: 'StatefulSet',
-          podTemplateAnnotations: late,
-          rollout: {
-            kind: 'StatefulSet',
-            generation: 2,
-            spec: { replicas: 1 },
-            status: {
-              observedGeneration: 2,
-              readyReplicas: 0,
-              updatedReplicas: 1,
-              currentRevision: 'db-2',
-              updateRevision: 'db-2',
-            },
-          },
-        }),
+        statefulSet(
+          { readyReplicas: 0, updatedReplicas: 1, currentRevision: 'db-2', updateRevision: 'db-2' },
+          1,
+        ),
         'failed',
       ],
     ])('once the canary rolled out, %s', (_name, w, expected) => {

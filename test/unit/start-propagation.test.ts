@@ -16,6 +16,19 @@ const secret: SecretDescription = {
   tags: {},
 };
 
+/** An emergency rotation's ledger record for CURRENT, asked for a minute before the harness's now. */
+const EMERGENCY: RotationRecord = {
+  secretName: 'prod/app-team/db',
+  secretArn: ARN,
+  versionId: CURRENT,
+  trigger: 'emergency',
+  actor: 'arn:aws:iam::111122223333:role/oncall',
+  reason: 'key leaked in a build log',
+  requestedAt: '2026-11-23T10:29:00.000Z',
+  emergency: true,
+  retirePrevious: true,
+};
+
 function harness(rotation?: RotationRecord, alreadyStarted = false, currentMove?: MoveRecord) {
   const started: { name: string; input: WorkflowInput }[] = [];
   const describeSecret = vi.fn(async () => secret);
@@ -82,17 +95,7 @@ describe('startPropagation', () => {
   });
 
   it('carries what the rotation’s ledger record says: emergency, actor, reason, retire', async () => {
-    const rotation: RotationRecord = {
-      secretName: 'prod/app-team/db',
-      secretArn: ARN,
-      versionId: CURRENT,
-      trigger: 'emergency',
-      actor: 'arn:aws:iam::111122223333:role/oncall',
-      reason: 'key leaked in a build log',
-      requestedAt: '2026-11-23T10:29:00.000Z',
-      emergency: true,
-      retirePrevious: true,
-    };
+    const rotation = EMERGENCY;
     const { deps, started } = harness(rotation);
 
     await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
@@ -109,17 +112,9 @@ describe('startPropagation', () => {
 
   // Review 56, finding 2: a version made AWSCURRENT again inherited its first rotation's options.
   describe('a version made AWSCURRENT again (a rollback) after an emergency rotation made it', () => {
-    const rotation: RotationRecord = {
-      secretName: 'prod/app-team/db',
-      secretArn: ARN,
-      versionId: CURRENT,
-      trigger: 'emergency',
-      actor: 'arn:aws:iam::111122223333:role/oncall',
-      reason: 'key leaked in a build log',
-      requestedAt: '2026-10-01T08:00:00.000Z',
-      emergency: true,
-      retirePrevious: true,
-    };
+    const rotation: RotationRecord = { ...EMERGENCY, requestedAt: '2026-10-01T08:00:00.000Z' };
+    /** What the rotation's own move carries. */
+    const THE_ROTATIONS = { trigger: 'emergency', emergency: true, retirePrevious: true, byRotation: true };
     const move = (versionId: string, over: Partial<MoveRecord> = {}): MoveRecord => ({
       seq: 4,
       versionId,
@@ -170,12 +165,7 @@ describe('startPropagation', () => {
 
       await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
 
-      expect(started[0]?.input).toMatchObject({
-        trigger: 'emergency',
-        emergency: true,
-        retirePrevious: true,
-        byRotation: true,
-      });
+      expect(started[0]?.input).toMatchObject(THE_ROTATIONS);
     });
 
     it('is a return too when its first move predates the note, told by the last move’s event time', async () => {
@@ -195,12 +185,7 @@ describe('startPropagation', () => {
 
       await startPropagation({ secretId: ARN, versionId: CURRENT, movedAt: '2026-11-23T10:00:40Z' }, deps);
 
-      expect(started[0]?.input).toMatchObject({
-        trigger: 'emergency',
-        emergency: true,
-        retirePrevious: true,
-        byRotation: true,
-      });
+      expect(started[0]?.input).toMatchObject(THE_ROTATIONS);
     });
 
     it('and a rotation asked for after the last move is that rotation’s move', async () => {
