@@ -19,8 +19,9 @@ export const LEDGER_ACTIONS = {
   recordRotation: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /**
    * The propagation step: registerMove (a consistent GetItem of the summary, then a conditional
-   * UpdateItem of it and one of the version's rotation record), claimPropagation (conditional PutItem, summary UpdateItem), noteWindowWait and
-   * finishPropagation (UpdateItem). No Query, no BatchGetItem, no Scan, no DeleteItem.
+   * UpdateItem of it and one of the version's rotation record), claimPropagation (conditional
+   * PutItem, summary UpdateItem), noteWindowWait and finishPropagation (UpdateItem). No Query, no
+   * BatchGetItem, no Scan, no DeleteItem.
    */
   propagation: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** findRotation (GetItem), summaries (BatchGetItem). */
