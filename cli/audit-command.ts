@@ -154,7 +154,8 @@ async function currentSince(
   versionId: string,
 ): Promise<CurrentSince> {
   const move = (await ctx.services.ledger?.summaries([name]))?.get(name)?.currentMove;
-  if (move?.versionId === versionId) return { at: new Date(move.at), source: 'ledger' };
+  // When AWSCURRENT moved (the event's time), else when the ledger registered the move.
+  if (move?.versionId === versionId) return { at: new Date(move.movedAt ?? move.at), source: 'ledger' };
   const created = await secrets.versionCreatedAt(arn, versionId);
   if (!created)
     throw new RotationStateError(`Cannot tell when version ${versionId} of "${name}" became AWSCURRENT`);

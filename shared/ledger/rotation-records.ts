@@ -126,12 +126,14 @@ export async function registerMove(
           },
         }),
       );
-      await noteFirstMove(table, secretName, next);
-      return next;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException))
         throw toAwsCallError('UpdateItem', secretName, error);
+      continue;
     }
+    // Outside the try: its own errors are already typed (a throttle stays retryable).
+    await noteFirstMove(table, secretName, next);
+    return next;
   }
   throw new TransientError(
     `The current move of "${secretName}" changed ${MOVE_ATTEMPTS} times while registering one`,

@@ -102,6 +102,10 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
       add(performance.now() - from);
     }
   };
+  // Past a rollout's deadline, pods lost since count as a verified rollout only once the canary
+  // rolled out (consumer-state.ts); with no canary, once one consumer did. Kept once true.
+  const canaryNeeded = Math.max(1, input.budget.canary);
+  const canaryVerified = previous?.canaryVerified === true || (previous?.verified ?? 0) >= canaryNeeded;
   const cluster = await deps.clusterFor(input.cluster);
   const secrets = namespaceSecrets(input.plan.resync, new Set(input.sync.synced.map(esKey)));
   const move = (): MoveContext => ({
@@ -109,7 +113,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     moveId: moveId({ versionId: input.versionId, seq: input.moveSeq }),
     rolloutTimeoutMs: deps.rolloutTimeoutMs,
     now: deps.now(),
-    canaryVerified: (previous?.verified ?? 0) >= input.budget.canary,
+    canaryVerified,
   });
   const options = { requireOptIn: deps.requireOptIn };
   const tracked = new Map<string, Tracked>();
@@ -269,6 +273,7 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     slowestWaveMs: Math.round(slowestWaveMs),
     watchMs: Math.round(watchMs),
     verified: restarted.length,
+    canaryVerified: canaryVerified || restarted.length >= canaryNeeded,
     inFlight: inFlight.length,
     pending: pending.length,
     restarted: capped(restarted),

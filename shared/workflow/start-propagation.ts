@@ -158,7 +158,8 @@ export function moveSeqFor(
  * rollback must not run as the version's first emergency did (no canary, windows bypassed).
  * - A replay or retry of the registered move keeps what that move recorded (moves recorded before
  *   `byRotation` existed count as the rotation's, as they were propagated).
- * - A new move to a version whose first move is noted on its record (`firstMoveSeq`) is a return.
+ * - A new move to a version whose first move is noted on its record (`firstMoveSeq`), or that the
+ *   last move came from, is a return.
  * - Otherwise, when the last move's event time is known, the rotation's own if asked for after it
  *   (a rotation needs its previous version current first); this covers versions first made current
  *   before `firstMoveSeq` was noted.
@@ -168,11 +169,13 @@ export function moveSeqFor(
  */
 export function isRotationMove(
   rotation: Pick<RotationRecord, 'requestedAt' | 'firstMoveSeq'>,
-  currentMove: Pick<MoveRecord, 'versionId' | 'movedAt' | 'byRotation'> | undefined,
+  currentMove: Pick<MoveRecord, 'versionId' | 'fromVersionId' | 'movedAt' | 'byRotation'> | undefined,
   versionId: string,
 ): boolean {
   if (currentMove?.versionId === versionId) return currentMove.byRotation ?? true;
   if (rotation.firstMoveSeq !== undefined) return false;
+  // The last move came from this version: it was current before (the usual rollback).
+  if (currentMove?.fromVersionId === versionId) return false;
   if (!currentMove?.movedAt) return true;
   return Date.parse(rotation.requestedAt) > Date.parse(currentMove.movedAt);
 }

@@ -207,6 +207,11 @@ export const restartProgressSchema = z.object({
   watchMs: z.optional(z.number().check(z.nonnegative())),
   /** The cluster's consumers: verified for this move (by this run or an earlier one), in flight, pending. */
   verified: z.number().check(z.int(), z.nonnegative()),
+  /**
+   * A call ended with the canary verified (at least one consumer when there is no canary); kept
+   * from then on, as `verified` falls again when a verified consumer loses pods.
+   */
+  canaryVerified: z.optional(z.boolean()),
   inFlight: z.number().check(z.int(), z.nonnegative()),
   pending: z.number().check(z.int(), z.nonnegative()),
   /** Restarted by this execution and verified. */

@@ -347,18 +347,50 @@ describe('advance-restarts', () => {
     await cluster.listWorkloads('shop');
     await cluster.listWorkloads('shop');
     const second = await call(first);
-    expect(second).toMatchObject({ verified: 1, inFlight: 1 });
+    expect(second).toMatchObject({ verified: 1, inFlight: 1, canaryVerified: true });
+    // Before its deadline the canary loses a pod: it reads as in flight, and the count falls to 0
+    // (review 58: the flag must not fall with it).
     const canary = cluster.workloads.get('app-0');
     if (canary) canary.available = 2;
+    clock += 5 * 60_000;
+    const third = await call(second);
+    expect(third).toMatchObject({ verified: 0, canaryVerified: true });
+    clock += 11 * 60_000;
+    await cluster.listWorkloads('shop');
+    await cluster.listWorkloads('shop');
+
+    const fourth = await call(third);
+
+    expect(fourth.stopped).toBeUndefined();
+    expect(fourth.failed.count).toBe(0);
+    expect(fourth.verified).toBe(2);
+  });
+
+  // Review 58: with no canary (an emergency), pods lost past the deadline count only once some
+  // consumer was seen rolled out; a crash-looping first one must still fail.
+  it('with no canary, fails a first consumer whose restarted pods never all came up past its deadline', async () => {
+    const cluster = new SimulatedCluster();
+    cluster.add('api');
+    const api = cluster.workloads.get('api');
+    if (api) {
+      api.replicas = 3;
+      api.available = 1;
+    }
+    let clock = Date.parse('2026-11-30T10:00:00.000Z');
+    const call = (progress: RestartProgress | { done: false }) =>
+      advanceRestartsStep(
+        input({ inFlight: 100, percent: 100, canary: 0 }, progress),
+        deps(cluster, 0, () => new Date(clock)),
+      );
+
+    const first = await call({ done: false });
     clock += 16 * 60_000;
     await cluster.listWorkloads('shop');
     await cluster.listWorkloads('shop');
+    const second = await call(first);
 
-    const third = await call(second);
-
-    expect(third.stopped).toBeUndefined();
-    expect(third.failed.count).toBe(0);
-    expect(third.verified).toBe(2);
+    expect(first.canaryVerified).toBe(false);
+    expect(second).toMatchObject({ stopped: '1 rollout(s) failed: restarts stopped', failed: { count: 1 } });
   });
 
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {

@@ -168,6 +168,15 @@ describe('startPropagation', () => {
       expect(started[0]?.input).toMatchObject(THE_ROTATIONS);
     });
 
+    // Review 58: moves registered before movedAt existed have none; the last move's from still tells.
+    it('is a return when the last move came from it, whatever the moves recorded', async () => {
+      const { deps, started } = harness(rotation, false, move(OLD, { fromVersionId: CURRENT }));
+
+      await startPropagation({ secretId: ARN, versionId: CURRENT }, deps);
+
+      expect(started[0]?.input).toMatchObject({ emergency: false, byRotation: false });
+    });
+
     it('is a return too when its first move predates the note, told by the last move’s event time', async () => {
       const { deps, started } = harness(rotation, false, move(OLD, { movedAt: '2026-11-23T09:59:58Z' }));
 
