@@ -105,7 +105,8 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
   // Past a rollout's deadline, pods lost since count as a verified rollout only once the canary
   // rolled out (consumer-state.ts); with no canary, once one consumer did. Kept once true.
   const canaryNeeded = Math.max(1, input.budget.canary);
-  const canaryVerified = previous?.canaryVerified === true || (previous?.verified ?? 0) >= canaryNeeded;
+  // (Progress written before the flag existed: its count of verified consumers.)
+  const canaryVerified = previous?.canaryVerified ?? (previous?.verified ?? 0) >= canaryNeeded;
   const cluster = await deps.clusterFor(input.cluster);
   const secrets = namespaceSecrets(input.plan.resync, new Set(input.sync.synced.map(esKey)));
   const move = (): MoveContext => ({
@@ -273,7 +274,9 @@ export async function advanceRestartsStep(raw: unknown, deps: RestartStepDeps): 
     slowestWaveMs: Math.round(slowestWaveMs),
     watchMs: Math.round(watchMs),
     verified: restarted.length,
-    canaryVerified: canaryVerified || restarted.length >= canaryNeeded,
+    // Only consumers that run pods show that the new value comes up (review 59).
+    canaryVerified:
+      canaryVerified || all.filter((t) => t.state.state === 'verified' && runsPods(t)).length >= canaryNeeded,
     inFlight: inFlight.length,
     pending: pending.length,
     restarted: capped(restarted),
@@ -392,12 +395,14 @@ const REFUSALS = new Set([400, 403, 422]);
 
 /** Consumers that run pods first (a stable sort: otherwise in listing order). */
 function canaryFirst(pending: readonly Tracked[]): Tracked[] {
-  const runsPods = ({ workload }: Tracked) => {
-    const rollout = workload.rollout;
-    if (rollout?.kind === 'DaemonSet') return (rollout.status.desiredNumberScheduled ?? 1) > 0;
-    return (rollout?.spec.replicas ?? 1) > 0;
-  };
   return [...pending].sort((a, b) => Number(runsPods(b)) - Number(runsPods(a)));
+}
+
+/** Whether the workload runs pods: one scaled to zero "rolls out" without starting any. */
+function runsPods({ workload }: Tracked): boolean {
+  const rollout = workload.rollout;
+  if (rollout?.kind === 'DaemonSet') return (rollout.status.desiredNumberScheduled ?? 1) > 0;
+  return (rollout?.spec.replicas ?? 1) > 0;
 }
 
 function reasonOf(state: ConsumerState): string {

@@ -87,6 +87,13 @@ export async function startPropagation(
   // The move names the execution, so a version made AWSCURRENT again (a rollback) gets a new
   // execution; the claim step registers the move and decides.
   const moveSeq = moveSeqFor(summary?.currentMove, current);
+  // An event no later than the last registered move is a late one about an earlier move (EventBridge
+  // retries for hours; most rotation events name no version): its time is not this move's.
+  const last = summary?.currentMove;
+  const movedAt =
+    event.movedAt && (!last || Date.parse(event.movedAt) > Date.parse(last.movedAt ?? last.at))
+      ? event.movedAt
+      : undefined;
   const byRotation = rotation !== undefined && isRotationMove(rotation, summary?.currentMove, current);
   const own = byRotation ? rotation : undefined;
   const input: WorkflowInput = {
@@ -99,7 +106,7 @@ export async function startPropagation(
     retirePrevious: own?.retirePrevious ?? false,
     clusters: event.clusters,
     moveSeq,
-    ...(event.movedAt && { movedAt: event.movedAt }),
+    ...(movedAt && { movedAt }),
     ...(rotation && { byRotation }),
   };
   // A reconcile attempt gets its own name (one per hour) and a manual one its own (one per

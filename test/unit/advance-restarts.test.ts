@@ -368,30 +368,47 @@ describe('advance-restarts', () => {
 
   // Review 58: with no canary (an emergency), pods lost past the deadline count only once some
   // consumer was seen rolled out; a crash-looping first one must still fail.
-  it('with no canary, fails a first consumer whose restarted pods never all came up past its deadline', async () => {
-    const cluster = new SimulatedCluster();
-    cluster.add('api');
-    const api = cluster.workloads.get('api');
-    if (api) {
-      api.replicas = 3;
-      api.available = 1;
-    }
-    let clock = Date.parse('2026-11-30T10:00:00.000Z');
-    const call = (progress: RestartProgress | { done: false }) =>
-      advanceRestartsStep(
-        input({ inFlight: 100, percent: 100, canary: 0 }, progress),
-        deps(cluster, 0, () => new Date(clock)),
-      );
+  it.each([
+    ['alone', false],
+    ['beside a consumer scaled to zero, which rolls out without a pod (review 59)', true],
+  ])(
+    'with no canary, fails a first consumer whose restarted pods never all came up past its deadline: %s',
+    async (_name, idle) => {
+      const cluster = new SimulatedCluster();
+      if (idle) {
+        cluster.add('idle');
+        const zero = cluster.workloads.get('idle');
+        if (zero) zero.replicas = 0;
+      }
+      cluster.add('api');
+      const api = cluster.workloads.get('api');
+      if (api) {
+        api.replicas = 3;
+        api.available = 1;
+      }
+      let clock = Date.parse('2026-11-30T10:00:00.000Z');
+      const call = (progress: RestartProgress | { done: false }) =>
+        advanceRestartsStep(
+          input({ inFlight: 100, percent: 100, canary: 0 }, progress),
+          deps(cluster, 0, () => new Date(clock)),
+        );
 
-    const first = await call({ done: false });
-    clock += 16 * 60_000;
-    await cluster.listWorkloads('shop');
-    await cluster.listWorkloads('shop');
-    const second = await call(first);
+      const first = await call({ done: false });
+      // A minute on: the one scaled to zero has rolled out; the crash-looping one has not.
+      clock += 60_000;
+      await cluster.listWorkloads('shop');
+      await cluster.listWorkloads('shop');
+      const second = await call(first);
+      clock += 15 * 60_000;
+      const third = await call(second);
 
-    expect(first.canaryVerified).toBe(false);
-    expect(second).toMatchObject({ stopped: '1 rollout(s) failed: restarts stopped', failed: { count: 1 } });
-  });
+      expect(second).toMatchObject({ verified: idle ? 1 : 0, inFlight: 1, canaryVerified: false });
+      expect(third).toMatchObject({
+        stopped: '1 rollout(s) failed: restarts stopped',
+        failed: { count: 1, items: [{ ref: { name: 'api' } }] },
+      });
+    },
+  );
 
   it('cuts the wave to the budget’s percentage of the affected workloads', async () => {
     const cluster = new SimulatedCluster();

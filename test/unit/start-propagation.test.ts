@@ -168,6 +168,16 @@ describe('startPropagation', () => {
       expect(started[0]?.input).toMatchObject(THE_ROTATIONS);
     });
 
+    // Review 59: a late rotation event (no version id) after a rollback must not date the new move.
+    it('drops an event time no later than the last registered move', async () => {
+      const { deps, started } = harness(undefined, false, move(OLD, { movedAt: '2026-11-23T10:20:00Z' }));
+
+      await startPropagation({ secretId: ARN, movedAt: '2026-11-23T10:00:00Z' }, deps);
+
+      expect(started[0]?.input.movedAt).toBeUndefined();
+      expect(started[0]?.input.moveSeq).toBe(5);
+    });
+
     // Review 58: moves registered before movedAt existed have none; the last move's from still tells.
     it('is a return when the last move came from it, whatever the moves recorded', async () => {
       const { deps, started } = harness(rotation, false, move(OLD, { fromVersionId: CURRENT }));
